@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+// stoep: one static binary for local DNS, a Traefik-compatible reverse proxy and live stats.
+// Layers, one direction: CStoep -> Reactor -> Config/Stats/DNS/Proxy -> stoep (see docs/architecture.md).
+// No Foundation, no Dispatch, no Swift concurrency in Sources: they cost idle memory and start threads.
+import PackageDescription
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "stoep",
+    targets: [
+        // The thin C shim: liburing's inline helpers, splice, fcntl and friends Swift cannot call directly.
+        .target(
+            name: "CStoep",
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:liburing.a"])]
+        ),
+        .target(name: "Reactor", dependencies: ["CStoep"], swiftSettings: optimize),
+        .target(name: "Config", swiftSettings: optimize),
+        .target(name: "Stats", swiftSettings: optimize),
+        .target(name: "DNS", swiftSettings: optimize),
+        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats"], swiftSettings: optimize),
+        .executableTarget(
+            name: "stoep",
+            dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy"],
+            swiftSettings: optimize,
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-no-pie"], .when(configuration: .release))]
+        ),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "StatsTests", dependencies: ["Stats"]),
+        .testTarget(name: "DNSTests", dependencies: ["DNS"]),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,118 @@
+#define _GNU_SOURCE
+#include "cstoep.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/ioctl.h>
+
+ssize_t stoep_splice(int fd_in, int fd_out, size_t len, int more) {
+    unsigned flags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (more ? SPLICE_F_MORE : 0);
+    return splice(fd_in, NULL, fd_out, NULL, len, flags);
+}
+
+int stoep_pipe(int fds[2], int size) {
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) return -errno;
+    // The default 64 KiB pipe is smaller than a socket's receive window: raise it, accept what we get.
+    int got = fcntl(fds[0], F_SETPIPE_SZ, size);
+    if (got < 0) got = fcntl(fds[0], F_GETPIPE_SZ);
+    return got < 0 ? 65536 : got;
+}
+
+int stoep_accept(int fd) {
+    return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int stoep_set_nonblocking(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -errno;
+    return 0;
+}
+
+int stoep_bytes_readable(int fd) {
+    int n = 0;
+    if (ioctl(fd, FIONREAD, &n) < 0) return -errno;
+    return n;
+}
+
+int stoep_sockaddr_from_text(const char *host, uint16_t port, struct sockaddr_storage *out, socklen_t *len) {
+    memset(out, 0, sizeof *out);
+    struct sockaddr_in *in4 = (struct sockaddr_in *)out;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+    if (host[0] == 0) {  // "" means every interface, IPv4 (Traefik's ":80")
+        in4->sin_family = AF_INET; in4->sin_port = htons(port); in4->sin_addr.s_addr = htonl(INADDR_ANY);
+        *len = sizeof *in4; return 0;
+    }
+    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET; in4->sin_port = htons(port); *len = sizeof *in4; return 0;
+    }
+    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6; in6->sin6_port = htons(port); *len = sizeof *in6; return 0;
+    }
+    return -1;
+}
+
+int stoep_sockaddr_to_text(const struct sockaddr *sa, char *buf, size_t size) {
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in4 = (const void *)sa;
+        inet_ntop(AF_INET, &in4->sin_addr, ip, sizeof ip);
+        return snprintf(buf, size, "%s:%u", ip, ntohs(in4->sin_port));
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const void *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+        return snprintf(buf, size, "[%s]:%u", ip, ntohs(in6->sin6_port));
+    }
+    if (sa->sa_family == AF_UNIX) return snprintf(buf, size, "unix");
+    return snprintf(buf, size, "?");
+}
+
+ssize_t stoep_recv_with_dest(int fd, void *buf, size_t len, struct sockaddr_storage *from, socklen_t *fromlen,
+                             struct sockaddr_storage *dest) {
+    char control[128];
+    struct iovec iov = { .iov_base = buf, .iov_len = len };
+    struct msghdr msg = { .msg_name = from, .msg_namelen = *fromlen, .msg_iov = &iov, .msg_iovlen = 1,
+                          .msg_control = control, .msg_controllen = sizeof control };
+    ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+    if (n < 0) return n;
+    *fromlen = msg.msg_namelen;
+    memset(dest, 0, sizeof *dest);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
+            struct sockaddr_in *d = (struct sockaddr_in *)dest;
+            d->sin_family = AF_INET; d->sin_addr = pi->ipi_spec_dst.s_addr ? pi->ipi_spec_dst : pi->ipi_addr;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo *pi = (struct in6_pktinfo *)CMSG_DATA(c);
+            struct sockaddr_in6 *d = (struct sockaddr_in6 *)dest;
+            d->sin6_family = AF_INET6; d->sin6_addr = pi->ipi6_addr; d->sin6_scope_id = pi->ipi6_ifindex;
+        }
+    }
+    return n;
+}
+
+ssize_t stoep_send_from(int fd, const void *buf, size_t len, const struct sockaddr *to, socklen_t tolen,
+                        const struct sockaddr_storage *from) {
+    char control[128];
+    memset(control, 0, sizeof control);
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+    struct msghdr msg = { .msg_name = (void *)to, .msg_namelen = tolen, .msg_iov = &iov, .msg_iovlen = 1 };
+    if (from && from->ss_family == AF_INET && to->sa_family == AF_INET) {
+        msg.msg_control = control; msg.msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = IPPROTO_IP; c->cmsg_type = IP_PKTINFO; c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+        struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
+        pi->ipi_spec_dst = ((const struct sockaddr_in *)from)->sin_addr;
+    } else if (from && from->ss_family == AF_INET6 && to->sa_family == AF_INET6) {
+        msg.msg_control = control; msg.msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = IPPROTO_IPV6; c->cmsg_type = IPV6_PKTINFO; c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+        struct in6_pktinfo *pi = (struct in6_pktinfo *)CMSG_DATA(c);
+        pi->ipi6_addr = ((const struct sockaddr_in6 *)from)->sin6_addr;
+        pi->ipi6_ifindex = ((const struct sockaddr_in6 *)from)->sin6_scope_id;
+    }
+    return sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+}

@@ -1,0 +1,43 @@
+// A transport is how a relay or a protocol handler reads and writes one connection. The plain one is the
+// socket itself and can splice; TLS (a later item) decrypts in user space and cannot, so the relay falls
+// back to its read/write path for it without knowing why.
+import Glibc
+
+public protocol Transport: AnyObject {
+    var fd: Int32 { get }
+    /// True when the bytes on the wire are the payload, so splice(2) may move them.
+    var canSplice: Bool { get }
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult
+    func write(_ bytes: UnsafeRawBufferPointer) -> IOResult
+    /// Sends our FIN (half-close): the peer reads EOF, we can still read.
+    func shutdownWrite()
+    func close()
+}
+
+public final class PlainTransport: Transport {
+    public private(set) var fd: Int32
+    public var canSplice: Bool { true }
+
+    public init(fd: Int32) { self.fd = fd }
+
+    @inline(__always)
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
+        let (n, e) = retryingEINTR { Glibc.recv(fd, buffer.baseAddress, buffer.count, 0) }
+        return ioResult(n, errno: e, zeroIsEOF: true)
+    }
+
+    @inline(__always)
+    public func write(_ bytes: UnsafeRawBufferPointer) -> IOResult {
+        let (n, e) = retryingEINTR { Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+        return ioResult(n, errno: e, zeroIsEOF: false)
+    }
+
+    public func shutdownWrite() {
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
+    public func close() {
+        closeDescriptor(fd)
+        fd = -1
+    }
+}
