@@ -16,8 +16,8 @@ let package = Package(
         ),
         .target(name: "Reactor", dependencies: ["CStoep"], swiftSettings: optimize),
         .target(name: "Config", swiftSettings: optimize),
-        .target(name: "Stats", swiftSettings: optimize),
-        .target(name: "DNS", swiftSettings: optimize),
+        .target(name: "Stats", dependencies: ["Reactor"], swiftSettings: optimize),
+        .target(name: "DNS", dependencies: ["Reactor"], swiftSettings: optimize),
         .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats"], swiftSettings: optimize),
         .executableTarget(
             name: "stoep",

@@ -81,10 +81,16 @@ final class IOUringBackend: Backend {
 
     func unwatch(fd: Int32, token: Token) {
         guard armed.removeValue(forKey: token.raw) != nil else { return }
-        // The poll request holds a reference to the file: remove it, or the socket outlives close(2).
+        removePoll(token)
+    }
+
+    /// The poll request holds a reference to the file: remove it, or the socket outlives close(2).
+    /// The removal answers -EALREADY while the poll is mid-completion (its wake-up task work owns it);
+    /// it is then submitted again until it takes (see `handle`).
+    private func removePoll(_ token: Token) {
         let s = sqe()
         io_uring_prep_poll_remove(s, token.raw)
-        io_uring_sqe_set_data64(s, Token.ignore.raw)
+        io_uring_sqe_set_data64(s, token.with(kind: .removal).raw)
     }
 
     func watchListener(fd: Int32, token: Token) throws(SystemError) {
@@ -127,6 +133,8 @@ final class IOUringBackend: Backend {
         if token.kind == .ignore { return }
         let more = c.flags & stoep_cqe_f_more() != 0
         switch token.kind {
+        case .removal:
+            if c.res == -EALREADY { removePoll(token.with(kind: .watch)) }
         case .listener:
             if c.res >= 0 {
                 events.append(.accepted(token, c.res))

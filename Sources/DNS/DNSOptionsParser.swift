@@ -1,0 +1,133 @@
+// Turning dnsmasq option lines into DNSSettings. Every line ends up in exactly one place:
+// the settings, `errors` (a bad value, with file:line), or `unsupported` (an option stoep
+// does not implement — DHCP, TFTP, …), so that nothing is silently dropped.
+// Scalar options given twice: the last one wins, as in dnsmasq.
+
+/// A value stoep cannot use, located at its source line.
+public struct DNSOptionError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var option: String
+    public var message: String
+    public init(file: String, line: Int, option: String, message: String) {
+        self.file = file
+        self.line = line
+        self.option = option
+        self.message = message
+    }
+    public var description: String { "\(file):\(line): \(option): \(message)" }
+}
+
+public struct DNSOptions: Sendable {
+    public var settings: DNSSettings
+    public var errors: [DNSOptionError]
+    /// Options recognised as dnsmasq's but not implemented by stoep, each with its line.
+    public var unsupported: [DNSOptionLine]
+
+    /// Parses `lines` in order on top of the defaults.
+    public static func parse(_ lines: [DNSOptionLine]) -> DNSOptions {
+        var result = DNSOptions(settings: DNSSettings(), errors: [], unsupported: [])
+        for line in lines {
+            do {
+                if try !result.apply(line) { result.unsupported.append(line) }
+            } catch {
+                result.errors.append(error)
+            }
+        }
+        return result
+    }
+
+    /// Applies one line; false when the option is not one stoep implements.
+    private mutating func apply(_ line: DNSOptionLine) throws(DNSOptionError) -> Bool {
+        let v = DNSOptionValue(line: line)
+        switch line.name {
+        case "port": settings.port = try v.integer(UInt16.self)
+        case "listen-address":
+            for text in try v.list() {
+                guard let address = IPAddress(text) else { throw v.error("'\(text)' is not an IP address") }
+                settings.listenAddresses.append(address)
+            }
+        case "interface": settings.interfaces += try v.list()
+        case "bind-interfaces": settings.bindInterfaces = try v.flag()
+        case "no-hosts": settings.noHosts = try v.flag()
+        case "addn-hosts": settings.additionalHostsFiles.append(try v.required())
+        case "address": settings.addressRules.append(try DNSRecordLineParser.address(v))
+        case "host-record": settings.hostRecords.append(try DNSRecordLineParser.hostRecord(v))
+        case "cname": settings.cnames.append(try DNSRecordLineParser.cname(v))
+        case "server", "local": settings.servers.append(try DNSRecordLineParser.server(v))
+        case "domain-needed": settings.domainNeeded = try v.flag()
+        case "bogus-priv": settings.bogusPriv = try v.flag()
+        case "local-ttl": settings.localTTL = try v.integer(UInt32.self)
+        case "no-resolv": settings.noResolv = try v.flag()
+        case "resolv-file": settings.resolvFile = try v.required()
+        case "strict-order": settings.strictOrder = try v.flag()
+        case "all-servers": settings.allServers = try v.flag()
+        case "cache-size": settings.cacheSize = Int(try v.integer(UInt32.self))
+        case "neg-ttl": settings.negativeTTL = try v.integer(UInt32.self)
+        case "min-cache-ttl": settings.minCacheTTL = min(try v.integer(UInt32.self), 3600)
+        case "max-cache-ttl": settings.maxCacheTTL = try v.integer(UInt32.self)
+        case "dns-forward-max":
+            let n = try v.integer(UInt32.self)
+            guard n > 0 else { throw v.error("must be at least 1") }
+            settings.dnsForwardMax = Int(n)
+        case "edns-packet-max":
+            let n = try v.integer(UInt16.self)
+            guard n >= EDNS.minimumUDPSize else { throw v.error("must be at least 512") }
+            settings.ednsPacketMax = Int(n)
+        case "log-queries":
+            switch line.value {
+            case nil, "true", "yes": settings.logQueries = .on
+            case "false", "no": settings.logQueries = .off
+            case "extra": settings.logQueries = .extra
+            case "proto": settings.logQueries = .proto
+            default: throw v.error("expected no value, 'extra' or 'proto'")
+            }
+        case "log-facility": settings.logFacility = try v.required()
+        default:
+            if line.name.isEmpty { throw v.error("empty option name") }
+            return false
+        }
+        return true
+    }
+}
+
+/// One option's value with the checks every option shares.
+struct DNSOptionValue {
+    let line: DNSOptionLine
+
+    func error(_ message: String) -> DNSOptionError {
+        DNSOptionError(file: line.file, line: line.line, option: line.name, message: message)
+    }
+
+    /// A bare flag. TOML booleans arrive as "true"/"false"; anything else is an error.
+    func flag() throws(DNSOptionError) -> Bool {
+        switch line.value {
+        case nil, "true", "yes": return true
+        case "false", "no": return false
+        default: throw error("takes no value")
+        }
+    }
+
+    func required() throws(DNSOptionError) -> String {
+        guard let value = line.value, !value.isEmpty else { throw error("needs a value") }
+        return value
+    }
+
+    /// A comma-separated list; empty items are errors.
+    func list() throws(DNSOptionError) -> [String] {
+        let items = try required().split(separator: ",", omittingEmptySubsequences: false)
+            .map { String(DnsmasqConfReader.trim($0)) }
+        guard !items.contains(where: \.isEmpty) else { throw error("empty item in list") }
+        return items
+    }
+
+    func integer<T: FixedWidthInteger & UnsignedInteger>(_: T.Type) throws(DNSOptionError) -> T {
+        let text = try required()
+        guard let n = T(text) else { throw error("'\(text)' is not a number between 0 and \(T.max)") }
+        return n
+    }
+
+    func name(_ text: Substring) throws(DNSOptionError) -> DNSName {
+        do { return try DNSName(text: String(text)) } catch { throw self.error(error.description) }
+    }
+}

@@ -1,0 +1,179 @@
+// The per-packet entry point the network layer calls: validate, answer from the local
+// zone, or hand the query back for forwarding. Pure: no sockets, no clock, no globals.
+// Local answers: NOERROR/NXDOMAIN, AA=1, RA=1, RD and CD copied, the question echoed in the
+// client's case, TTL = local-ttl (or the record's own), OPT when the query had OPT.
+
+public enum DNSTransport: Sendable {
+    case udp
+    /// Messages without the 2-byte TCP length prefix (the caller frames them).
+    case tcp
+}
+
+/// What to do with one incoming packet.
+public enum DNSDecision: Sendable {
+    /// Send these bytes back to the client.
+    case answer([UInt8])
+    /// Not local: resolve upstream (or, while no forwarder exists, send `refused(_:)`).
+    case forward(DNSQuery)
+    /// Send nothing (too short to answer, or a response packet).
+    case drop(DNSWireError)
+}
+
+public struct DNSResponder {
+    public var zone: LocalZone
+    /// Largest UDP answer we send, and the size our OPT advertises (`edns-packet-max`).
+    public var ednsPacketMax: Int
+    /// `domain-needed`: A/AAAA for dotless names that are not local get NXDOMAIN instead of being forwarded.
+    public var domainNeeded: Bool
+    /// Receives log-queries lines; nil = off (then no line is ever formatted).
+    public var log: ((String) -> Void)?
+
+    /// Longest CNAME chain followed while answering.
+    static let maxAliasChain = 8
+
+    public init(zone: LocalZone, settings: DNSSettings = DNSSettings(), log: ((String) -> Void)? = nil) {
+        self.zone = zone
+        self.ednsPacketMax = max(settings.ednsPacketMax, Int(EDNS.minimumUDPSize))
+        self.domainNeeded = settings.domainNeeded
+        self.log = settings.logQueries == .off ? nil : log
+    }
+
+    /// Decides what to do with `packet` received over `transport` from `client` (used only for logging).
+    public func respond(to packet: [UInt8], transport: DNSTransport, client: IPAddress? = nil) -> DNSDecision {
+        switch DNSQuery.parse(packet) {
+        case .failure(let rejection):
+            guard let reply = rejection.reply else { return .drop(rejection.reason) }
+            return .answer(reply)
+        case .success(let query):
+            return answer(query, transport: transport, client: client)
+        }
+    }
+
+    /// Answers an already validated query from local data, or returns `.forward`.
+    public func answer(_ query: DNSQuery, transport: DNSTransport, client: IPAddress? = nil) -> DNSDecision {
+        let question = query.question
+        if let log, let client { log(DNSQueryLog.query(question.type, question.name, from: client)) }
+        guard question.recordClass == DNSQuestion.classIN || question.recordClass == DNSQuestion.classANY else {
+            return .forward(query)
+        }
+        var response = LocalResponse(query: query, limit: responseSizeLimit(for: query, transport: transport))
+        switch zone.lookup(question.name) {
+        case .notLocal:
+            let isAddressQuery = question.type == .a || question.type == .aaaa
+            guard domainNeeded, isAddressQuery, question.name.labelCount == 1 else { return .forward(query) }
+            response.rcode = .nameError
+            log?(DNSQueryLog.nxdomain(.config, question.name))
+        case .nxdomain:
+            response.rcode = .nameError
+            log?(DNSQueryLog.nxdomain(.config, question.name))
+        case .addresses(let set):
+            addAddresses(set, owner: question.name, to: &response)
+        case .pointer(let target, let address, let ttl, let source):
+            if question.type == .ptr || question.type == .any {
+                response.writer.appendNameRecord(owner: question.name, type: .ptr, ttl: ttl, target: target)
+                response.answerCount += 1
+                log?(DNSQueryLog.pointer(source, address, is: target))
+            } else {
+                log?(DNSQueryLog.nodata(source, question.name, type: question.type))
+            }
+        case .alias(let target, let ttl):
+            addAliasChain(from: question.name, to: target, ttl: ttl, into: &response)
+        }
+        return .answer(response.finish(advertising: UInt16(clamping: ednsPacketMax)))
+    }
+
+    /// The REFUSED reply stoep sends while it has no upstream for `query` (dnsmasq adds EDE 14 "Not Ready").
+    public func refused(_ query: DNSQuery) -> [UInt8] {
+        log?(DNSQueryLog.configError(.refused))
+        return DNSErrorResponse.make(to: query, rcode: .refused, advertisedUDPSize: UInt16(clamping: ednsPacketMax),
+                                     extendedError: DNSErrorResponse.notReady)
+    }
+
+    /// The largest response allowed: over UDP the client's EDNS size clamped to 512...edns-packet-max
+    /// (512 without EDNS, RFC 1035 4.2.1); over TCP the 16-bit length limit.
+    public func responseSizeLimit(for query: DNSQuery, transport: DNSTransport) -> Int {
+        switch transport {
+        case .tcp: return Int(UInt16.max)
+        case .udp:
+            guard let edns = query.edns else { return Int(EDNS.minimumUDPSize) }
+            return min(max(Int(edns.udpPayloadSize), Int(EDNS.minimumUDPSize)), ednsPacketMax)
+        }
+    }
+
+    /// A/AAAA records of `set` matching the question type (both for ANY); NODATA when none match.
+    private func addAddresses(_ set: LocalAddressSet, owner: DNSName, to response: inout LocalResponse) {
+        let type = response.query.question.type
+        let before = response.answerCount
+        if type == .a || type == .any {
+            for a in set.v4 { add(.v4(a), owner: owner, set: set, to: &response) }
+        }
+        if type == .aaaa || type == .any {
+            for a in set.v6 { add(.v6(a), owner: owner, set: set, to: &response) }
+        }
+        if response.answerCount == before, type != .cname {
+            log?(DNSQueryLog.nodata(set.source, owner, type: type))
+        }
+    }
+
+    private func add(_ address: IPAddress, owner: DNSName, set: LocalAddressSet, to response: inout LocalResponse) {
+        response.writer.appendAddress(owner: owner, address, ttl: set.ttl)
+        response.answerCount += 1
+        log?(DNSQueryLog.answer(set.source, owner, is: address))
+    }
+
+    /// CNAME records down the chain, then the final name's addresses (unless the question asked for CNAME).
+    private func addAliasChain(from alias: DNSName, to target: DNSName, ttl: UInt32, into response: inout LocalResponse) {
+        var owner = alias
+        var next = (target: target, ttl: ttl)
+        for _ in 0..<Self.maxAliasChain {
+            response.writer.appendNameRecord(owner: owner, type: .cname, ttl: next.ttl, target: next.target)
+            response.answerCount += 1
+            log?(DNSQueryLog.cname(.config, owner))
+            if response.query.question.type == .cname { return }
+            owner = next.target
+            switch zone.lookupExact(owner) {
+            case .addresses(let set):
+                addAddresses(set, owner: owner, to: &response)
+                return
+            case .alias(let t, let ttl):
+                next = (t, ttl)
+            default:
+                return
+            }
+        }
+    }
+}
+
+/// A local answer being written: header placeholder, echoed question, answers, then OPT.
+struct LocalResponse {
+    let query: DNSQuery
+    let limit: Int
+    var writer: DNSMessageWriter
+    var answerCount: UInt16 = 0
+    var rcode: DNSResponseCode = .noError
+    private let questionEnd: Int
+
+    init(query: DNSQuery, limit: Int) {
+        self.query = query
+        self.limit = limit
+        writer = DNSMessageWriter(capacity: min(limit, 512))
+        writer.append(DNSHeader(id: query.id, questionCount: 1, additionalCount: query.edns == nil ? 0 : 1))
+        writer.appendQuestion(wire: query.packet[query.questionRange], name: query.question.name)
+        questionEnd = writer.count
+    }
+
+    /// Sets the header; drops every answer and sets TC when they do not fit in `limit` with the OPT.
+    mutating func finish(advertising size: UInt16) -> [UInt8] {
+        var flags = DNSHeader.responseFlags(to: query.header, rcode: rcode, authoritative: true)
+        let optSize = query.edns == nil ? 0 : EDNS.fixedSize
+        if writer.count + optSize > limit {
+            writer.truncate(to: questionEnd)
+            answerCount = 0
+            flags |= DNSHeader.tcBit
+        }
+        if let edns = query.edns { writer.appendOPT(edns.reply(advertising: size, rcode: rcode)) }
+        writer.setUInt16(flags, at: 2)
+        writer.setUInt16(answerCount, at: 6)
+        return writer.bytes
+    }
+}

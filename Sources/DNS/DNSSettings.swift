@@ -1,0 +1,59 @@
+// Typed DNS settings, built from dnsmasq options by DNSOptionsParser. Defaults are
+// dnsmasq 2.90's (man dnsmasq, config.h), noted per field.
+
+public struct DNSSettings: Equatable, Sendable {
+    public enum QueryLogging: String, Equatable, Sendable {
+        case off, on, extra, proto
+    }
+
+    /// `port`: 53. 0 disables DNS (as in dnsmasq).
+    public var port: UInt16 = 53
+    /// `listen-address`, in order.
+    public var listenAddresses: [IPAddress] = []
+    /// `interface`, in order.
+    public var interfaces: [String] = []
+    public var bindInterfaces = false
+    /// `no-hosts`: do not read /etc/hosts.
+    public var noHosts = false
+    /// `addn-hosts`: extra hosts files, in order.
+    public var additionalHostsFiles: [String] = []
+    public var addressRules: [DNSAddressRule] = []
+    public var hostRecords: [DNSHostRecord] = []
+    public var cnames: [DNSCNAMERecord] = []
+    /// `server=` and `local=` lines in order (local-only ones included).
+    public var servers: [DNSServerLine] = []
+    public var domainNeeded = false
+    public var bogusPriv = false
+    /// `local-ttl`: 0.
+    public var localTTL: UInt32 = 0
+    public var noResolv = false
+    /// `resolv-file`: /etc/resolv.conf.
+    public var resolvFile = "/etc/resolv.conf"
+    public var strictOrder = false
+    public var allServers = false
+    /// `cache-size`: 150; 0 disables the cache.
+    public var cacheSize = 150
+    /// `neg-ttl`: unset — negative replies without SOA are not cached.
+    public var negativeTTL: UInt32? = nil
+    /// `min-cache-ttl`: 0, clamped to 3600 like dnsmasq (TTL_FLOOR_LIMIT).
+    public var minCacheTTL: UInt32 = 0
+    /// `max-cache-ttl`: unset (upstream TTLs are used as they are).
+    public var maxCacheTTL: UInt32? = nil
+    /// `dns-forward-max`: 150 queries in flight.
+    public var dnsForwardMax = 150
+    /// `edns-packet-max`: 1232 (dnsmasq ≥2.90); the largest UDP answer we send or advertise.
+    public var ednsPacketMax = 1232
+    public var logQueries: QueryLogging = .off
+    /// `log-facility`: a syslog facility name or a file path; nil = default (DAEMON).
+    public var logFacility: String? = nil
+
+    public init() {}
+
+    /// Domains answered only from local data (`local=/d/`, `server=/d/`): NXDOMAIN when nothing local matches.
+    public var localOnlyDomains: [(domain: DNSName, location: String)] {
+        servers.flatMap { line -> [(domain: DNSName, location: String)] in
+            guard case .localOnly = line.target else { return [] }
+            return line.domains.map { ($0, line.location) }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+// DNS over TCP (RFC 7766): each message is prefixed by its 16-bit length; a client may send several
+// queries on one connection without waiting (pipelining), answered in order. Idle connections close.
+import Glibc
+import Reactor
+
+final class DNSTCPListener: AcceptHandler {
+    private let fd: Int32
+    private var token: Token?
+    unowned let service: DNSService
+    var sessions: [ObjectIdentifier: DNSTCPSession] = [:]
+    /// Idle limit per connection (RFC 7766 suggests seconds; dnsmasq keeps a child for up to 150 s).
+    let idleTimeout: UInt64 = 10_000_000_000
+    /// At most this many connections at once (dnsmasq's max-tcp-connections is 20; we are cheaper).
+    let maxConnections = 256
+
+    init(address: SocketAddress, service: DNSService) throws {
+        fd = try Socket.listenTCP(address, backlog: 128)
+        self.service = service
+        do {
+            token = try service.loop.addListener(fd: fd, handler: self)
+        } catch {
+            closeDescriptor(fd)
+            throw error
+        }
+    }
+
+    func close() {
+        if let t = token { service.loop.removeListener(t) }
+        token = nil
+        closeDescriptor(fd)
+        for s in Array(sessions.values) { s.close() }
+    }
+
+    func accepted(fd: Int32) {
+        guard sessions.count < maxConnections else {
+            closeDescriptor(fd)
+            return
+        }
+        service.counters.tcpConnections &+= 1
+        let s = DNSTCPSession(fd: fd, listener: self)
+        do {
+            try s.start()
+            sessions[ObjectIdentifier(s)] = s
+        } catch {
+            closeDescriptor(fd)
+        }
+    }
+}
+
+final class DNSTCPSession: IOHandler {
+    private let transport: PlainTransport
+    private unowned let listener: DNSTCPListener
+    private var token: Token?
+    private var timer: Timer?
+    private var input: [UInt8] = []
+    private var output: [UInt8] = []
+    private var readable = false, writable = true, closed = false, peerDone = false
+    private var lastActivity: UInt64 = 0
+    private let client: IPAddress?
+
+    init(fd: Int32, listener: DNSTCPListener) {
+        transport = PlainTransport(fd: fd)
+        self.listener = listener
+        client = listener.service.logsQueries ? IPAddress.fromPeer(Socket.peerAddress(fd)) : nil
+    }
+
+    func start() throws {
+        let loop = listener.service.loop
+        token = try loop.register(fd: transport.fd, handler: self)
+        lastActivity = loop.now
+        let t = Timer { [unowned self] now in
+            let idle = self.listener.idleTimeout
+            if now &- self.lastActivity >= idle { self.close() } else if let t = self.timer {
+                self.listener.service.loop.schedule(t, at: self.lastActivity &+ idle)
+            }
+        }
+        timer = t
+        loop.schedule(t, after: listener.idleTimeout)
+    }
+
+    func ready(fd: Int32, _ events: Readiness) {
+        if events.contains(.readable) { readable = true }
+        if events.contains(.writable) { writable = true }
+        lastActivity = listener.service.loop.now
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while readable && output.count < 256 * 1024 && !peerDone {
+            switch chunk.withUnsafeMutableBytes({ transport.read(into: $0) }) {
+            case .bytes(let n):
+                input.append(contentsOf: chunk[0..<n])
+                answerComplete()
+            case .wouldBlock: readable = false
+            case .eof: peerDone = true
+            case .error:
+                close()
+                return
+            }
+        }
+        flush()
+        if peerDone && output.isEmpty { close() }
+    }
+
+    /// Answers every complete length-prefixed message in `input`.
+    private func answerComplete() {
+        var consumed = 0
+        while input.count - consumed >= 2 {
+            let len = Int(input[consumed]) << 8 | Int(input[consumed + 1])
+            guard input.count - consumed - 2 >= len else { break }
+            let message = Array(input[(consumed + 2)..<(consumed + 2 + len)])
+            consumed += 2 + len
+            listener.service.counters.queriesTCP &+= 1
+            if let reply = listener.service.handle(message, transport: .tcp, client: client) {
+                output.append(UInt8(reply.count >> 8))
+                output.append(UInt8(reply.count & 0xFF))
+                output.append(contentsOf: reply)
+            } else {
+                // A message we drop over TCP (a response, garbage): the stream cannot be trusted any more.
+                peerDone = true
+                break
+            }
+        }
+        if consumed > 0 { input.removeFirst(consumed) }
+    }
+
+    private func flush() {
+        while writable && !output.isEmpty {
+            switch output.withUnsafeBytes({ transport.write($0) }) {
+            case .bytes(let n): output.removeFirst(n)
+            case .wouldBlock: writable = false
+            case .eof, .error:
+                close()
+                return
+            }
+        }
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        let loop = listener.service.loop
+        if let t = timer { loop.cancel(t) }
+        if let t = token { loop.deregister(t) }
+        transport.close()
+        listener.sessions[ObjectIdentifier(self)] = nil
+    }
+}

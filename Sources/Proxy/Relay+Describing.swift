@@ -1,0 +1,19 @@
+// How a relay appears in `show conns`.
+import Reactor
+import Stats
+
+extension Relay: ConnectionDescribing {
+    public func describe(into w: inout JSONWriter, now: UInt64) {
+        w.beginObject()
+        w.field("id", id)
+        w.field("kind", "forward")
+        w.field("local", a.fd >= 0 ? Socket.localAddress(a.fd) : "closed")
+        w.field("peer", a.fd >= 0 ? Socket.peerAddress(a.fd) : "closed")
+        w.field("upstream", b.fd >= 0 ? Socket.peerAddress(b.fd) : "closed")
+        w.field("state", state)
+        w.field("bytes_in", bytesUp)
+        w.field("bytes_out", bytesDown)
+        w.field("age_s", Double(now &- startedAt) / 1e9)
+        w.endObject()
+    }
+}

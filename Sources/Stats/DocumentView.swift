@@ -1,0 +1,83 @@
+// DocumentView: text renderings of the stats socket documents other than `show stats` (see StatsView):
+// `help`, `show info`, `show conns`, `show config-errors`, and the error document. Unknown shapes fall back
+// to the compact JSON text, so a newer server never leaves an older CLI printing nothing.
+
+public enum DocumentView {
+    /// Renders `document`, the answer to `command`, as text ending in "\n".
+    public static func render(command: StatsCommand, document: JSONValue) -> String {
+        if let message = document["error"]?.stringValue { return "error: " + message + "\n" }
+        switch command {
+        case .help: return help(document) ?? fallback(document)
+        case .showInfo: return info(document) ?? fallback(document)
+        case .showStats: return StatsView.render(stats: document, info: nil)
+        case .showConns: return conns(document) ?? fallback(document)
+        case .showConfigErrors: return configErrors(document) ?? fallback(document)
+        case .unknown: return fallback(document)
+        }
+    }
+
+    static func help(_ document: JSONValue) -> String? {
+        guard let commands = document["commands"]?.arrayValue else { return nil }
+        var table = TextTable(header: ["COMMAND", "DESCRIPTION"], alignments: [.left, .left])
+        for command in commands {
+            table.append([command["command"]?.stringValue ?? "-", command["description"]?.stringValue ?? ""])
+        }
+        return table.render()
+    }
+
+    static func info(_ document: JSONValue) -> String? {
+        guard let members = document.objectValue else { return nil }
+        var table = TextTable(header: ["FIELD", "VALUE"], alignments: [.left, .left])
+        for member in members {
+            let shown: String
+            switch member.key {
+            case "uptime_s":
+                shown = member.value.doubleValue.map { TextFormat.duration(seconds: $0) } ?? "-"
+            case "rss_bytes":
+                shown = member.value.doubleValue.map { TextFormat.bytes($0) } ?? "-"
+            default:
+                shown = StatsView.scalarText(member.value) ?? member.value.jsonText
+            }
+            table.append([member.key, shown])
+        }
+        return table.render()
+    }
+
+    static func conns(_ document: JSONValue) -> String? {
+        guard let conns = document["conns"]?.arrayValue else { return nil }
+        var table = TextTable(
+            header: ["ID", "KIND", "LOCAL", "PEER", "STATE", "IN", "OUT", "AGE"],
+            alignments: [.right, .left, .left, .left, .left, .right, .right, .right])
+        for conn in conns {
+            table.append([
+                StatsView.integerText(conn["id"]),
+                conn["kind"]?.stringValue ?? "-",
+                conn["local"]?.stringValue ?? "-",
+                conn["peer"]?.stringValue ?? "-",
+                conn["state"]?.stringValue ?? "-",
+                conn["bytes_in"]?.doubleValue.map { TextFormat.bytes($0) } ?? "-",
+                conn["bytes_out"]?.doubleValue.map { TextFormat.bytes($0) } ?? "-",
+                conn["age_s"]?.doubleValue.map { TextFormat.duration(seconds: $0) } ?? "-",
+            ])
+        }
+        let count = document["count"]?.int64Value ?? Int64(conns.count)
+        return table.render() + "\(count) connection" + (count == 1 ? "" : "s") + "\n"
+    }
+
+    static func configErrors(_ document: JSONValue) -> String? {
+        guard let errors = document["errors"]?.arrayValue else { return nil }
+        if errors.isEmpty { return "no configuration errors\n" }
+        var text = ""
+        for error in errors {
+            var location = error["source"]?.stringValue ?? "?"
+            if let line = error["line"]?.int64Value { location += ":\(line)" }
+            text += location + ": " + (error["message"]?.stringValue ?? "?") + "\n"
+        }
+        return text
+    }
+
+    static func fallback(_ document: JSONValue) -> String {
+        document.jsonText + "\n"
+    }
+
+}

@@ -1,0 +1,88 @@
+// The stats socket server, on the reactor: one command line per connection, one JSON document back, then
+// close (`echo "show info" | socat - UNIX:stoep.sock`). Documents are produced in chunks while the client
+// drains them, so `show conns` with 10,000 connections stays small in memory, and a client that never
+// reads holds one chunk and its descriptor until the deadline, never the loop.
+import Glibc
+import Reactor
+
+/// A connection as `show conns` lists it.
+public protocol ConnectionDescribing: AnyObject {
+    func describe(into w: inout JSONWriter, now: UInt64)
+}
+
+/// What the server asks the appliance for. Each call runs on the loop; none may block.
+public protocol StatsProvider: AnyObject {
+    func writeInfo(into w: inout JSONWriter)
+    func writeStats(into w: inout JSONWriter)
+    func writeConfigErrors(into w: inout JSONWriter)
+    /// The connections open now; `show conns` describes them in batches.
+    func connectionSnapshot() -> [ConnectionDescribing]
+}
+
+public final class StatsServer: AcceptHandler {
+    public let path: String
+    let loop: EventLoop
+    unowned let provider: StatsProvider
+    private var listenFD: Int32 = -1
+    private var token: Token?
+    var sessions: [ObjectIdentifier: StatsSession] = [:]
+    /// Commands answered (a stats counter of its own).
+    public internal(set) var commands: UInt64 = 0
+    /// A session must be done within this time (a client that never reads is closed).
+    let deadline: UInt64 = 10_000_000_000
+
+    public enum StartError: Error, CustomStringConvertible {
+        case inUse(String)
+        case system(String)
+        public var description: String {
+            switch self {
+            case .inUse(let p): return "stats socket \(p) is held by a running stoep; stop it first or pass --stats-socket"
+            case .system(let s): return s
+            }
+        }
+    }
+
+    public init(path: String, loop: EventLoop, provider: StatsProvider) {
+        self.path = path
+        self.loop = loop
+        self.provider = provider
+    }
+
+    /// Binds the socket (mode 0660). A live socket at `path` means another instance: refuse. A stale file
+    /// left by a crash is replaced.
+    public func start() throws {
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            if Socket.unixSocketIsLive(path: path) { throw StartError.inUse(path) }
+            guard (st.st_mode & S_IFMT) == S_IFSOCK else {
+                throw StartError.system("stats socket \(path) exists and is not a socket")
+            }
+            unlink(path)
+        }
+        listenFD = try Socket.listenUnix(path: path, mode: 0o660)
+        token = try loop.addListener(fd: listenFD, handler: self)
+    }
+
+    public func stop() {
+        if let t = token { loop.removeListener(t) }
+        token = nil
+        closeDescriptor(listenFD)
+        listenFD = -1
+        unlink(path)
+        for s in Array(sessions.values) { s.close() }
+    }
+
+    public func accepted(fd: Int32) {
+        let s = StatsSession(fd: fd, server: self)
+        do {
+            try s.start()
+            sessions[ObjectIdentifier(s)] = s
+        } catch {
+            closeDescriptor(fd)
+        }
+    }
+
+    func ended(_ s: StatsSession) {
+        sessions[ObjectIdentifier(s)] = nil
+    }
+}

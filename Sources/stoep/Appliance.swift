@@ -1,0 +1,206 @@
+// The running appliance: one event loop and everything on it (forwarders, DNS, entry points, stats
+// socket), built from a StoepConfig and rebuilt in place on SIGHUP.
+import Config
+import DNS
+import Glibc
+import Proxy
+import Reactor
+import Stats
+
+final class Appliance {
+    let loop: EventLoop
+    let log: Logger
+    let pool = PipePool()
+    let ids = ConnectionIDs()
+    let source: ConfigSource
+    let startedAt = monotonicNanos()
+    let statsPath: String
+    private(set) var config: StoepConfig
+    var forwarders: [HostPort: Forwarder] = [:]
+    /// Forwarders removed by a reload, kept until their last relay ends.
+    var retired: [Forwarder] = []
+    var statusPages: [HostPort: StatusPage] = [:]
+    var dns: DNSService?
+    var stats: StatsServer?
+    var signals: SignalSource?
+    var reloads: UInt64 = 0
+    var reloadFailures: UInt64 = 0
+    /// Errors of the last failed reload (and, later, of dynamic configuration), for `show config-errors`.
+    var configErrors: [ConfigError] = []
+    var shuttingDown = false
+    private var drainTimer: Timer?
+    static let drainTimeout: UInt64 = 10_000_000_000  // Traefik's lifeCycle.graceTimeOut default
+
+    private var pending: LoadedConfig?
+
+    init(loaded: LoadedConfig, source: ConfigSource, backend: String, statsPath: String, log: Logger) throws {
+        self.config = loaded.config
+        self.pending = loaded
+        self.source = source
+        self.log = log
+        self.statsPath = statsPath
+        loop = try EventLoop(backend: backend, log: log)
+    }
+
+    /// Binds everything the configuration names. Any failure stops start-up with the reason.
+    func start() throws {
+        let stats = StatsServer(path: statsPath, loop: loop, provider: self)
+        try stats.start()
+        self.stats = stats
+        signals = try SignalSource(loop: loop, signals: [SIGTERM, SIGINT, SIGHUP, SIGUSR1]) { [unowned self] sig in
+            self.signal(sig)
+        }
+        if let loaded = pending { try apply(loaded) }
+        pending = nil
+        loop.addTurnHook { [unowned self] in self.log.flush() }
+    }
+
+    func run() throws {
+        try loop.run()
+        stats?.stop()
+    }
+
+    private func signal(_ sig: Int32) {
+        switch sig {
+        case SIGHUP: reload()
+        case SIGUSR1: log.info("SIGUSR1: nothing to reopen yet")
+        default: beginShutdown(reason: sig == SIGINT ? "SIGINT" : "SIGTERM")
+        }
+    }
+
+    // MARK: configuration
+
+    /// Makes the running set match `config`. Listeners whose address is unchanged are kept; new ones are
+    /// bound before old ones are closed, so a failed bind leaves the running set as it was.
+    func apply(_ loaded: LoadedConfig) throws {
+        let new = loaded.config
+        for w in loaded.warnings { log.warning(w) }
+        var started: [HostPort: Forwarder] = [:]
+        var updates: [(Forwarder, Forwarder.Settings, SocketAddress)] = []
+        do {
+            for f in new.forwards {
+                guard let listen = SocketAddress(host: f.listen.host, port: f.listen.port),
+                      let upstream = SocketAddress(host: f.upstream.host, port: f.upstream.port) else {
+                    throw ArgumentError(description: "\(f.location): forward \(f.name): bad address")
+                }
+                let settings = Forwarder.Settings(name: f.name, listen: f.listen.description, upstream: f.upstream.description,
+                                                  connectTimeout: UInt64(f.connectTimeout * 1e9), idleTimeout: UInt64(f.idleTimeout * 1e9))
+                if let existing = forwarders[f.listen] {
+                    updates.append((existing, settings, upstream))
+                } else {
+                    let fw = Forwarder(settings, loop: loop, pool: pool, ids: ids, listenAddress: listen, upstreamAddress: upstream)
+                    try fw.start()
+                    started[f.listen] = fw
+                }
+            }
+        } catch {
+            for fw in started.values { fw.stopAccepting() }
+            throw error
+        }
+        let pagesStarted = try applyEntryPoints(new)
+        let newDNS: DNSService?
+        do {
+            newDNS = try DNSService.reconfigure(dns, setup: loaded.dns, loop: loop)
+        } catch {
+            for fw in started.values { fw.stopAccepting() }
+            for (_, p) in pagesStarted { p.stopAccepting() }
+            throw error
+        }
+        // Commit: nothing below can fail.
+        for (fw, s, up) in updates { fw.update(s, upstreamAddress: up) }
+        let keep = Set(new.forwards.map(\.listen))
+        for (addr, fw) in forwarders where !keep.contains(addr) {
+            fw.stopAccepting()
+            forwarders[addr] = nil
+            if !fw.relays.isEmpty { retired.append(fw) }
+        }
+        forwarders.merge(started) { a, _ in a }
+        let keepPages = Set(new.entryPoints.map(\.address))
+        for (addr, p) in statusPages where !keepPages.contains(addr) {
+            p.stopAccepting()
+            statusPages[addr] = nil
+        }
+        for (addr, p) in pagesStarted { statusPages[addr] = p }
+        dns = newDNS
+        config = new
+        retired.removeAll { $0.relays.isEmpty }
+    }
+
+    /// Entry points answer with the status page until the proxy item routes them.
+    private func applyEntryPoints(_ new: StoepConfig) throws -> [(HostPort, StatusPage)] {
+        var started: [(HostPort, StatusPage)] = []
+        do {
+            for ep in new.entryPoints where statusPages[ep.address] == nil {
+                guard let addr = SocketAddress(host: ep.address.host, port: ep.address.port) else { continue }
+                let page = StatusPage(name: ep.name, address: addr, loop: loop) { [unowned self] in self.statusBodies() }
+                try page.start()
+                started.append((ep.address, page))
+            }
+        } catch {
+            for (_, p) in started { p.stopAccepting() }
+            throw error
+        }
+        return started
+    }
+
+    /// SIGHUP: read every file again; an invalid set keeps the running configuration and says why.
+    func reload() {
+        switch source.load() {
+        case .failure(let e):
+            reloadFailures &+= 1
+            configErrors = e.errors
+            log.error("reload failed, keeping the running configuration:")
+            for err in e.errors { log.error("  \(err)") }
+        case .success(let c):
+            do {
+                try apply(c)
+                reloads &+= 1
+                configErrors = []
+                log.info("reloaded \(source.description)")
+            } catch {
+                reloadFailures &+= 1
+                configErrors = [ConfigError(location: nil, message: "\(error)")]
+                log.error("reload failed, keeping the running configuration: \(error)")
+            }
+        }
+    }
+
+    // MARK: shutdown
+
+    /// Stops accepting, lets established connections finish, and ends the loop when they have, or when
+    /// the drain deadline passes.
+    func beginShutdown(reason: String) {
+        if shuttingDown {
+            log.info("\(reason) again: closing now")
+            finishShutdown()
+            return
+        }
+        shuttingDown = true
+        log.info("\(reason): shutting down, draining \(openConnections) connections")
+        for fw in forwarders.values { fw.stopAccepting() }
+        for p in statusPages.values { p.stopAccepting(); p.closeIdle() }
+        dns?.stop()
+        let deadline = loop.now &+ Appliance.drainTimeout
+        let t = Timer { [unowned self] now in
+            if self.openConnections == 0 || now >= deadline {
+                self.finishShutdown()
+            } else if let t = self.drainTimer {
+                self.loop.schedule(t, after: 50_000_000)
+            }
+        }
+        drainTimer = t
+        loop.schedule(t, after: 0)
+    }
+
+    private func finishShutdown() {
+        for fw in forwarders.values { fw.abortAll() }
+        for fw in retired { fw.abortAll() }
+        for p in statusPages.values { p.closeIdle() }
+        loop.stop()
+    }
+
+    var openConnections: Int {
+        forwarders.values.reduce(0) { $0 + $1.relays.count } + retired.reduce(0) { $0 + $1.relays.count }
+            + statusPages.values.reduce(0) { $0 + $1.openSessions }
+    }
+}

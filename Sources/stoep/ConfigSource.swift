@@ -1,0 +1,77 @@
+// Where the running configuration comes from, and how to read it again on SIGHUP.
+// `--config` names stoep's own TOML; `--dnsmasq-conf` and `--traefik-config` name the peers' files read
+// beside it. With none of them, the embedded default is used.
+import Config
+import DNS
+
+/// Everything validated and built from the files, ready to apply.
+struct LoadedConfig {
+    var config: StoepConfig
+    /// nil: DNS off (no [dns] table and no dnsmasq.conf).
+    var dns: DNSSetup?
+    /// Lines logged once at start: unsupported options and keys.
+    var warnings: [String]
+}
+
+struct ConfigSource {
+    var configPath: String?
+    var dnsmasqPath: String?
+    var traefikPath: String?
+
+    var isEmbeddedDefault: Bool { configPath == nil && dnsmasqPath == nil && traefikPath == nil }
+
+    var description: String {
+        if isEmbeddedDefault { return "embedded default" }
+        return [configPath, dnsmasqPath.map { "dnsmasq:\($0)" }, traefikPath.map { "traefik:\($0)" }]
+            .compactMap { $0 }.joined(separator: ", ")
+    }
+
+    /// Reads and validates every file; all errors of all files are returned together.
+    func load() -> Result<LoadedConfig, ConfigErrors> {
+        var errors: [ConfigError] = []
+        var config: StoepConfig
+        if let path = configPath {
+            switch ConfigLoader.load(path: path) {
+            case .success(let c): config = c
+            case .failure(let e):
+                errors += e.errors
+                config = StoepConfig(source: path, raw: TOMLTable(location: SourceLocation(file: path, line: 1, column: 1)))
+            }
+        } else if isEmbeddedDefault {
+            switch ConfigLoader.parse(text: StoepConfig.embeddedDefaultText, file: "embedded default") {
+            case .success(let c): config = c
+            case .failure(let e): return .failure(e)
+            }
+        } else {
+            config = StoepConfig(source: description, raw: TOMLTable(location: SourceLocation(file: description, line: 1, column: 1)))
+        }
+        var lines = (config.dns ?? []).map {
+            DNSOptionLine(name: $0.name, value: $0.value, file: $0.location.file, line: $0.location.line)
+        }
+        if let path = dnsmasqPath {
+            if let text = DNSSetup.readTextFile(path) {
+                lines += DnsmasqConfReader.parse(text: text, file: path)
+            } else {
+                errors.append(ConfigError(location: SourceLocation(file: path, line: 0, column: 0), message: "cannot read \(path)"))
+            }
+        }
+        if let path = traefikPath {
+            errors.append(ConfigError(location: SourceLocation(file: path, line: 0, column: 0),
+                                      message: "Traefik static configuration is not supported yet"))
+        }
+        var dns: DNSSetup? = nil
+        var warnings: [String] = []
+        if config.dns != nil || dnsmasqPath != nil {
+            switch DNSSetup.make(lines) {
+            case .success(let s):
+                dns = s
+                warnings += s.warnings
+            case .failure(let e):
+                errors += e.errors.map { ConfigError(location: SourceLocation(file: $0.file, line: $0.line, column: 0), message: "\($0.option): \($0.message)") }
+            }
+        }
+        if !errors.isEmpty { return .failure(ConfigErrors(errors)) }
+        config.source = description
+        return .success(LoadedConfig(config: config, dns: dns, warnings: warnings))
+    }
+}

@@ -1,0 +1,68 @@
+// `stoep run`: load and validate every configuration file (all errors listed, exit 2 on any), bind,
+// drop privileges, and run the loop until a signal ends it.
+import Config
+import Glibc
+import Reactor
+import Stats
+
+enum RunCommand {
+    static func main(_ args: ArraySlice<String>) -> Int32 {
+        let parsed: Arguments
+        do {
+            parsed = try Arguments(args, valued: ["config", "dnsmasq-conf", "traefik-config", "backend", "stats-socket", "log-level"],
+                                   boolean: [])
+        } catch {
+            printError("stoep run: \(error)")
+            return 2
+        }
+        let log = Logger()
+        log.attach(fd: 2)
+        if let level = parsed.options["log-level"] {
+            guard let l = ["debug": Logger.Level.debug, "info": .info, "warning": .warning, "error": .error][level] else {
+                printError("stoep run: --log-level must be debug, info, warning or error")
+                return 2
+            }
+            log.level = l
+        }
+        let source = ConfigSource(configPath: parsed.options["config"], dnsmasqPath: parsed.options["dnsmasq-conf"],
+                                  traefikPath: parsed.options["traefik-config"])
+        let loaded: LoadedConfig
+        switch source.load() {
+        case .success(let c): loaded = c
+        case .failure(let e):
+            printError("stoep: configuration is not valid (\(e.errors.count) error\(e.errors.count == 1 ? "" : "s")):")
+            for err in e.errors { printError("  \(err)") }
+            return 2
+        }
+        let config = loaded.config
+        let backend = parsed.options["backend"] ?? config.backend.rawValue
+        guard ["auto", "io_uring", "epoll"].contains(backend) else {
+            printError("stoep run: --backend must be auto, io_uring or epoll")
+            return 2
+        }
+        let statsPath = StatsSocketPath.resolve(flag: parsed.options["stats-socket"] ?? config.stats.socket,
+                                                environment: ProcessFacts.environment())
+        ProcessFacts.raiseFileLimit()
+        let appliance: Appliance
+        do {
+            appliance = try Appliance(loaded: loaded, source: source, backend: backend, statsPath: statsPath, log: log)
+            try appliance.start()
+            if let user = config.user { try ProcessFacts.dropPrivileges(to: user) }
+        } catch {
+            log.error("cannot start: \(error)")
+            log.flush()
+            return 1
+        }
+        log.info("stoep \(Version.text) running on \(appliance.loop.backendKind.rawValue) (\(source.description)); stats socket \(statsPath)")
+        do {
+            try appliance.run()
+        } catch {
+            log.error("event loop failed: \(error)")
+            log.flush()
+            return 1
+        }
+        log.info("stopped")
+        log.flush()
+        return 0
+    }
+}

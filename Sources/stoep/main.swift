@@ -1,0 +1,28 @@
+// stoep: local DNS, a Traefik-compatible reverse proxy and live stats in one single-threaded process.
+//   stoep run    [--config FILE] [--dnsmasq-conf FILE] [--traefik-config FILE] [--backend auto|io_uring|epoll]
+//                [--stats-socket PATH] [--log-level debug|info|warning|error]
+//   stoep check  FILE...            (validate; .conf = dnsmasq, else stoep TOML; or --config/--dnsmasq-conf)
+//   stoep stats  [--stats-socket PATH] [--json] [--watch] [COMMAND...]
+//   stoep version
+import Glibc
+import Stats
+
+let argv = CommandLine.arguments
+let command = argv.count > 1 ? argv[1] : "run"
+let rest = argv.dropFirst(min(2, argv.count))
+let status: Int32
+switch command {
+case "run": status = RunCommand.main(rest)
+case "check": status = CheckCommand.main(rest)
+case "stats": status = statsCommand(Array(rest))
+case "version", "--version": print("stoep \(Version.text)"); status = 0
+case "help", "--help", "-h": print(usage); status = 0
+default:
+    if command.hasPrefix("--") {
+        status = RunCommand.main(argv.dropFirst())
+    } else {
+        printError("unknown command \(command)\n\(usage)")
+        status = 2
+    }
+}
+exit(status)
