@@ -12,9 +12,9 @@ public enum StatsCommand: Equatable, Sendable {
     case showConfigErrors
     case unknown(String)
 
-    /// Longest command line the server needs to accept; a client sending more without a newline is
-    /// misbehaving and may be disconnected. The longest valid command is 18 bytes.
-    public static let maxLineLength = 256
+    /// Longest command line the server needs to buffer; more without a newline is answered as an unknown
+    /// command (docs/stats.md). The longest valid command is 18 bytes; the rest is slack for blanks.
+    public static let maxLineLength = 1024
 
     /// Every known command in the order `help` lists them.
     public static let all: [StatsCommand] = [.help, .showInfo, .showStats, .showConns, .showConfigErrors]
