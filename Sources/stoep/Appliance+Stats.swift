@@ -28,70 +28,61 @@ extension Appliance: StatsProvider {
         w.endObject()
     }
 
+    /// `show stats`: every counter of the appliance as registry series (schema in docs/stats.md). The
+    /// components keep plain counters on their hot paths; they are collected into a registry here.
     func writeStats(into w: inout JSONWriter) {
-        w.beginObject()
-        w.field("uptime_s", uptimeSeconds)
-        w.key("reactor")
-        w.beginObject()
-        w.field("backend", loop.backendKind.rawValue)
-        w.field("turns", loop.turns)
-        w.field("registered_fds", loop.registered)
-        w.field("log_lines_dropped", log.dropped)
-        w.endObject()
-        w.key("pipes")
-        w.beginObject()
-        w.field("size", pool.size)
-        w.field("limit", pool.limit)
-        w.field("live", pool.live)
-        w.field("in_use", pool.inUse)
-        w.field("exhausted", pool.exhausted)
-        w.endObject()
-        w.key("forward")
-        w.beginArray()
-        for fw in forwarders.values.sorted(by: { $0.settings.name < $1.settings.name }) + retired {
-            let c = fw.counters
-            w.beginObject()
-            w.field("name", fw.settings.name)
-            w.field("listen", fw.settings.listen)
-            w.field("upstream", fw.settings.upstream)
-            w.field("accepted", c.accepted)
-            w.field("active", fw.relays.count)
-            w.field("completed", c.completed)
-            w.field("connect_failures", c.connectFailures)
-            w.field("connect_timeouts", c.connectTimeouts)
-            w.field("idle_timeouts", c.idleTimeouts)
-            w.field("resets", c.resets)
-            w.field("bytes_up", c.bytes.bytesUp)
-            w.field("bytes_down", c.bytes.bytesDown)
-            w.field("bytes_spliced", c.bytes.splicedBytes)
-            w.field("bytes_copied", c.bytes.copiedBytes)
-            w.endObject()
+        let r = StatsRegistry()
+        func c(_ name: String, _ v: UInt64, _ labels: [(String, String)] = []) { r.counter(name, labels: labels).value = v }
+        func g(_ name: String, _ v: Int, _ labels: [(String, String)] = []) { r.gauge(name, labels: labels).set(Int64(v)) }
+        g("uptime_seconds", Int(uptimeSeconds))
+        g("rss_bytes", ProcessFacts.residentBytes())
+        g("open_connections", openConnections)
+        c("reactor_turns", loop.turns)
+        g("reactor_registered_fds", loop.registered)
+        c("log_lines_dropped", log.dropped)
+        g("pipes_live", pool.live)
+        g("pipes_in_use", pool.inUse)
+        c("pipes_exhausted", pool.exhausted)
+        for fw in Array(forwarders.values) + retired {
+            let l = [("forward", fw.settings.name)]
+            let k = fw.counters
+            c("forward_accepted", k.accepted, l)
+            g("forward_active", fw.relays.count, l)
+            c("forward_completed", k.completed, l)
+            c("forward_connect_failures", k.connectFailures, l)
+            c("forward_connect_timeouts", k.connectTimeouts, l)
+            c("forward_idle_timeouts", k.idleTimeouts, l)
+            c("forward_resets", k.resets, l)
+            c("forward_bytes", k.bytes.bytesUp, l + [("direction", "up")])
+            c("forward_bytes", k.bytes.bytesDown, l + [("direction", "down")])
+            c("forward_bytes_spliced", k.bytes.splicedBytes, l)
+            c("forward_bytes_copied", k.bytes.copiedBytes, l)
         }
-        w.endArray()
-        w.key("http")
-        w.beginArray()
-        for p in statusPages.values.sorted(by: { $0.name < $1.name }) {
-            w.beginObject()
-            w.field("entrypoint", p.name)
-            w.field("address", p.listenAddress)
-            w.field("connections", p.counters.connections)
-            w.field("open", p.counters.open)
-            w.field("requests", p.counters.requests)
-            w.field("bad_requests", p.counters.badRequests)
-            w.endObject()
+        for p in statusPages.values {
+            let l = [("entrypoint", p.name)]
+            c("http_connections", p.counters.connections, l)
+            g("http_open_connections", Int(p.counters.open), l)
+            c("http_requests", p.counters.requests, l)
+            c("http_bad_requests", p.counters.badRequests, l)
         }
-        w.endArray()
-        if let dns { writeDNSStats(dns, into: &w) }
-        w.key("stats_socket")
-        w.beginObject()
-        w.field("commands", stats?.commands ?? 0)
-        w.endObject()
-        w.key("config")
-        w.beginObject()
-        w.field("reloads", reloads)
-        w.field("reload_failures", reloadFailures)
-        w.endObject()
-        w.endObject()
+        if let dns { collectDNS(dns, into: r) }
+        c("stats_commands", stats?.commands ?? 0)
+        c("config_reloads", reloads)
+        c("config_reload_failures", reloadFailures)
+        r.writeJSON(into: &w)
+    }
+
+    private func collectDNS(_ dns: DNSService, into r: StatsRegistry) {
+        let k = dns.counters
+        r.counter("dns_queries", labels: [("transport", "udp")]).value = k.queriesUDP
+        r.counter("dns_queries", labels: [("transport", "tcp")]).value = k.queriesTCP
+        r.counter("dns_answered_local").value = k.local
+        r.counter("dns_refused").value = k.refused
+        r.counter("dns_dropped").value = k.dropped
+        r.counter("dns_send_errors").value = k.sendErrors
+        r.counter("dns_tcp_connections").value = k.tcpConnections
+        for (t, n) in k.byType { r.counter("dns_answers_by_type", labels: [("type", DNSRecordType(rawValue: t).description)]).value = n }
+        for (code, n) in k.byRcode { r.counter("dns_answers_by_rcode", labels: [("rcode", DNSResponseCode(rawValue: code).description)]).value = n }
     }
 
     func writeConfigErrors(into w: inout JSONWriter) {
@@ -138,33 +129,4 @@ extension Appliance: StatsProvider {
 
 enum Version {
     static let text = "0.1.0"
-}
-
-extension Appliance {
-    func writeDNSStats(_ dns: DNSService, into w: inout JSONWriter) {
-        let c = dns.counters
-        w.key("dns")
-        w.beginObject()
-        w.key("listen")
-        w.beginArray()
-        for a in dns.addresses { w.string(a) }
-        w.endArray()
-        w.field("queries", c.queries)
-        w.field("queries_udp", c.queriesUDP)
-        w.field("queries_tcp", c.queriesTCP)
-        w.field("local", c.local)
-        w.field("refused", c.refused)
-        w.field("dropped", c.dropped)
-        w.field("send_errors", c.sendErrors)
-        w.field("tcp_connections", c.tcpConnections)
-        w.key("by_type")
-        w.beginObject()
-        for (t, n) in c.byType.sorted(by: { $0.key < $1.key }) { w.field(DNSRecordType(rawValue: t).description, n) }
-        w.endObject()
-        w.key("by_rcode")
-        w.beginObject()
-        for (r, n) in c.byRcode.sorted(by: { $0.key < $1.key }) { w.field(DNSResponseCode(rawValue: r).description, n) }
-        w.endObject()
-        w.endObject()
-    }
 }
