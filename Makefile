@@ -1,0 +1,40 @@
+# stoep — the two commands for a fresh machine:
+#   make run    build (release) and start stoep on its embedded default (DNS 127.0.0.1:5353, HTTP 127.0.0.1:8080)
+#   make test   install what the tests need, build, run the unit tests and the integration suite (both backends)
+SHELL := /bin/bash
+BIN := .build/release/stoep
+PYENV := .build/pyenv
+APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev dnsutils socat curl wrk python3-venv
+PIP_PACKAGES := pytest dnspython
+
+.PHONY: build run test unit integration deps bench fuzz clean check-format
+
+build:
+	@dpkg -s liburing-dev >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
+	swift build -c release
+
+run: build
+	$(BIN) run
+
+# Installs what is missing: Debian packages (apt-get) and the Python test clients (a venv under .build).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+	@[ -x $(PYENV)/bin/pytest ] || { python3 -m venv $(PYENV) && $(PYENV)/bin/pip install -q $(PIP_PACKAGES); }
+
+test: deps build unit integration
+
+unit:
+	swift build --build-tests
+	swift test --skip-build
+
+integration: build
+	$(PYENV)/bin/pytest -q tests/integration
+
+bench: deps build
+	bench/forward-bench.sh
+	bench/idle-rss.sh
+
+clean:
+	rm -rf .build
