@@ -35,6 +35,9 @@ protocol Backend: AnyObject {
     func unwatchListener(fd: Int32, token: Token)
     /// Submits pending requests and waits up to `timeoutNanos` (nil: no limit) for events, appending them.
     func poll(timeoutNanos: UInt64?, into events: inout [BackendEvent]) throws(SystemError)
+    /// Removals submitted whose completion has not come back yet (io_uring: until then the kernel still
+    /// holds the descriptor, so a listener's port stays bound).
+    var pendingRemovals: Int { get }
 }
 
 /// Chooses the backend for `--backend auto|io_uring|epoll`. `auto` tries io_uring and falls back to

@@ -5,6 +5,7 @@ import Glibc
 final class EpollBackend: Backend {
     let kind = BackendKind.epoll
     var features: [String] { ["edge_triggered"] }
+    var pendingRemovals: Int { 0 }  // epoll_ctl(DEL) takes effect at once
     private let epfd: Int32
     private var buffer: UnsafeMutablePointer<epoll_event>
     private let capacity = 512

@@ -157,6 +157,17 @@ public final class EventLoop {
         }
     }
 
+    /// Lets the kernel finish removals still in flight (bounded), so listening ports are released before
+    /// the process exits and a restarted stoep can bind them at once.
+    public func settle() {
+        var spins = 0
+        repeat {  // at least once: the cancelled requests' own completions follow the removals'
+            events.removeAll(keepingCapacity: true)
+            try? backend.poll(timeoutNanos: 1_000_000, into: &events)
+            spins += 1
+        } while backend.pendingRemovals > 0 && spins < 50
+    }
+
     /// Ends `run()` after the current turn.
     public func stop() {
         running = false

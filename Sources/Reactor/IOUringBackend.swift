@@ -17,6 +17,7 @@ import Glibc
 final class IOUringBackend: Backend {
     let kind = BackendKind.ioUring
     private(set) var features: [String] = []
+    private(set) var pendingRemovals = 0
     private var ring = io_uring()
     /// Live requests by token, for re-arming a multishot request the kernel ended: fd and listener flag.
     private var armed: [UInt64: (fd: Int32, listener: Bool)] = [:]
@@ -88,6 +89,7 @@ final class IOUringBackend: Backend {
     /// The removal answers -EALREADY while the poll is mid-completion (its wake-up task work owns it);
     /// it is then submitted again until it takes (see `handle`).
     private func removePoll(_ token: Token) {
+        pendingRemovals += 1
         let s = sqe()
         io_uring_prep_poll_remove(s, token.raw)
         io_uring_sqe_set_data64(s, token.with(kind: .removal).raw)
@@ -100,9 +102,18 @@ final class IOUringBackend: Backend {
 
     func unwatchListener(fd: Int32, token: Token) {
         guard armed.removeValue(forKey: token.raw) != nil else { return }
+        cancellingListeners.insert(token.with(kind: .removal).raw)
+        cancelAccept(token)
+    }
+
+    /// Listeners being cancelled, by removal token, so an -EALREADY answer is retried the right way.
+    private var cancellingListeners: Set<UInt64> = []
+
+    private func cancelAccept(_ token: Token) {
+        pendingRemovals += 1
         let s = sqe()
         io_uring_prep_cancel64(s, token.raw, 0)
-        io_uring_sqe_set_data64(s, Token.ignore.raw)
+        io_uring_sqe_set_data64(s, token.with(kind: .removal).raw)
     }
 
     func poll(timeoutNanos: UInt64?, into events: inout [BackendEvent]) throws(SystemError) {
@@ -134,7 +145,13 @@ final class IOUringBackend: Backend {
         let more = c.flags & stoep_cqe_f_more() != 0
         switch token.kind {
         case .removal:
-            if c.res == -EALREADY { removePoll(token.with(kind: .watch)) }
+            pendingRemovals -= 1
+            if c.res == -EALREADY {
+                // Listener tokens are cancelled with ASYNC_CANCEL, watches with POLL_REMOVE: retry the same.
+                if cancellingListeners.contains(token.raw) { cancelAccept(token.with(kind: .listener)) } else { removePoll(token.with(kind: .watch)) }
+            } else {
+                cancellingListeners.remove(token.raw)
+            }
         case .listener:
             if c.res >= 0 {
                 events.append(.accepted(token, c.res))

@@ -58,6 +58,9 @@ final class Appliance {
     func run() throws {
         try loop.run()
         stats?.stop()
+        for p in statusPages.values { p.stopAccepting() }
+        dns?.stop()
+        loop.settle()
     }
 
     private func signal(_ sig: Int32) {

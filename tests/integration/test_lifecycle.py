@@ -189,7 +189,7 @@ def test_embedded_default_serves_dns_http_and_stats(tmp_path, backend):
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
-                pytest.skip(f"port {port} busy")
+                pytest.skip(f"port {port} busy (another stoep or service is running)")
     s = Stoep(tmp_path, backend)
     s.start()
     try:
