@@ -40,6 +40,7 @@ static inline int stoep_uring_has_feature(struct io_uring *ring, unsigned f) { r
 static inline unsigned stoep_setup_single_issuer(void) { return IORING_SETUP_SINGLE_ISSUER; }
 static inline unsigned stoep_setup_defer_taskrun(void) { return IORING_SETUP_DEFER_TASKRUN; }
 static inline unsigned stoep_setup_coop_taskrun(void) { return IORING_SETUP_COOP_TASKRUN; }
+static inline unsigned stoep_setup_cqsize(void) { return IORING_SETUP_CQSIZE; }
 static inline unsigned stoep_cqe_f_more(void) { return IORING_CQE_F_MORE; }
 static inline unsigned stoep_poll_add_multi(void) { return IORING_POLL_ADD_MULTI; }
 
