@@ -1,0 +1,2 @@
+print("baseline")
+idle()

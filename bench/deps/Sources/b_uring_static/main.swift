@@ -1,0 +1,2 @@
+print("io_uring_queue_init:", useUring())
+idle()

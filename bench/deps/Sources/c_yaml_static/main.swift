@@ -1,0 +1,2 @@
+print("yaml events:", useYaml())
+idle()

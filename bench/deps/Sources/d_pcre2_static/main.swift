@@ -1,0 +1,2 @@
+print("pcre2_match:", usePCRE2())
+idle()

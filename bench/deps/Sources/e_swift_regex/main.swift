@@ -1,0 +1,2 @@
+print("Regex captures:", useSwiftRegex())
+idle()

@@ -1,0 +1,2 @@
+print("SSL_CTX created:", useOpenSSL())
+idle()
