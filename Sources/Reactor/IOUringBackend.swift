@@ -30,6 +30,10 @@ final class IOUringBackend: Backend {
     /// (IORING_FEAT_NODROP) but a larger CQ avoids that slow path under load.
     private static let completionEntries: UInt32 = 8192
 
+    /// True once the ring exists: a failed init must not tear down a ring it never made (a class whose
+    /// init throws after every property is set still runs deinit).
+    private var ringReady = false
+
     init() throws(SystemError) {
         cqes = .allocate(capacity: batch)
         var params = io_uring_params()
@@ -46,19 +50,17 @@ final class IOUringBackend: Backend {
             features += ["single_issuer", "defer_taskrun"]
         }
         if r < 0 {
-            cqes.deallocate()
             throw SystemError("io_uring_setup", errno: -r)
         }
+        ringReady = true
         features += ["multishot_poll", "multishot_accept"]
         if stoep_uring_has_feature(&ring, UInt32(IORING_FEAT_EXT_ARG)) == 0 {
-            io_uring_queue_exit(&ring)
-            cqes.deallocate()
             throw SystemError("io_uring_setup (no IORING_FEAT_EXT_ARG, kernel < 5.11)", errno: ENOSYS)
         }
     }
 
     deinit {
-        io_uring_queue_exit(&ring)
+        if ringReady { io_uring_queue_exit(&ring) }
         cqes.deallocate()
     }
 
