@@ -36,5 +36,12 @@ bench: deps build
 	bench/forward-bench.sh
 	bench/idle-rss.sh
 
+# Bounded libFuzzer run over the DNS packet path (FUZZ_SECONDS, default 60), seeded with tests/fuzz/dns.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	swift build -c release --product dns-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	mkdir -p .build-fuzz/corpus && cp -n tests/fuzz/dns/* .build-fuzz/corpus/ 2>/dev/null || true
+	.build-fuzz/release/dns-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 .build-fuzz/corpus
+
 clean:
 	rm -rf .build

@@ -14,21 +14,29 @@ let package = Package(
             name: "CStoep",
             linkerSettings: [.unsafeFlags(["-Xlinker", "-l:liburing.a"])]
         ),
+        // PCRE2-8 for Traefik's regex matchers, linked statically (+0.55 MB idle against +2.45 MB for Swift
+        // Regex: docs/dependencies.md).
+        .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2"),
         .target(name: "Reactor", dependencies: ["CStoep"], swiftSettings: optimize),
         .target(name: "Config", swiftSettings: optimize),
         .target(name: "Stats", dependencies: ["Reactor"], swiftSettings: optimize),
-        .target(name: "DNS", dependencies: ["Reactor"], swiftSettings: optimize),
-        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats"], swiftSettings: optimize),
+        .target(name: "DNS", dependencies: ["Reactor", "Stats"], swiftSettings: optimize),
+        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "CPCRE2"], swiftSettings: optimize,
+                linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a"])]),
         .executableTarget(
             name: "stoep",
             dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy"],
             swiftSettings: optimize,
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-no-pie"], .when(configuration: .release))]
         ),
+        // libFuzzer target for the DNS packet path: `make fuzz` (swift build -Xswiftc -sanitize=fuzzer).
+        .executableTarget(name: "dns-fuzz", dependencies: ["DNS"], path: "Sources/DNSFuzz",
+                          swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -70,6 +70,12 @@ public struct DNSOptions: Sendable {
             let n = try v.integer(UInt32.self)
             guard n > 0 else { throw v.error("must be at least 1") }
             settings.dnsForwardMax = Int(n)
+        case "fast-dns-retry":
+            // dnsmasq: `fast-dns-retry[=<initial delay ms>[,<give up after ms>]]`; the first value is
+            // the per-server deadline here (the second is ignored: every server is tried once).
+            let first = line.value?.split(separator: ",").first.map(String.init) ?? "1000"
+            guard let ms = Int(first), ms >= 50, ms <= 60_000 else { throw v.error("must be 50..60000 milliseconds") }
+            settings.upstreamTimeoutMilliseconds = ms
         case "edns-packet-max":
             let n = try v.integer(UInt16.self)
             guard n >= EDNS.minimumUDPSize else { throw v.error("must be at least 512") }

@@ -1,6 +1,5 @@
 // The DNS server on the reactor: UDP and TCP listeners on the addresses dnsmasq's options name, each
-// packet answered by the DNSResponder. Forwarding is not built yet: a query that is not local is
-// answered REFUSED, as dnsmasq does when it has no usable upstream.
+// packet answered by the DNSResponder from local data, or by the forwarder (cache, then upstreams).
 import CStoep
 import Glibc
 import Reactor
@@ -11,7 +10,6 @@ public final class DNSService {
         public var queriesUDP: UInt64 = 0
         public var queriesTCP: UInt64 = 0
         public var local: UInt64 = 0
-        public var refused: UInt64 = 0
         public var dropped: UInt64 = 0
         public var sendErrors: UInt64 = 0
         public var tcpConnections: UInt64 = 0
@@ -23,17 +21,28 @@ public final class DNSService {
     public let counters = Counters()
     let loop: EventLoop
     var responder: DNSResponder
+    public internal(set) var forwarder: DNSForwarder
     private var udp: [DNSUDPListener] = []
     private var tcp: [DNSTCPListener] = []
     public private(set) var addresses: [String] = []
 
     /// Builds the service for `settings` with `zone`, bound to its listen addresses.
-    init(settings: DNSSettings, zone: LocalZone, loop: EventLoop) throws {
+    init(setup: DNSSetup, loop: EventLoop) throws {
+        let settings = setup.settings
         self.settings = settings
         self.loop = loop
         let log = loop.log
-        responder = DNSResponder(zone: zone, settings: settings) { line in log.raw(line) }
+        responder = DNSResponder(zone: setup.zone, settings: settings) { line in log.raw(line) }
+        forwarder = DNSForwarder(settings: settings, resolvServers: setup.resolvServers, loop: loop,
+                                 log: settings.logQueries == .off ? nil : { line in log.raw(line) })
         var binds: [(String, Bool)] = settings.listenAddresses.map { ($0.description, false) }
+        if !settings.interfaces.isEmpty {
+            // interface= binds each address of the named interfaces (loopback implied, as in dnsmasq);
+            // stoep always binds addresses then, whether or not bind-interfaces is given.
+            for a in InterfaceAddresses.of(settings.interfaces + ["lo"]) where !binds.contains(where: { $0.0 == a }) {
+                binds.append((a, false))
+            }
+        }
         if binds.isEmpty { binds = [("0.0.0.0", true), ("::", true)] }  // dnsmasq's default: every interface
         do {
             for (host, wildcard) in binds {
@@ -61,28 +70,42 @@ public final class DNSService {
     }
 
     public func stop() {
+        forwarder.stop()
         for u in udp { u.close() }
         for t in tcp { t.close() }
         udp = []
         tcp = []
     }
 
-    /// Decides the answer to one message; nil means send nothing.
-    func handle(_ packet: [UInt8], transport: DNSTransport, client: IPAddress?) -> [UInt8]? {
+    enum Handling {
+        case answer([UInt8])
+        /// Not local: call `forward` with a closure that sends the answer when it comes.
+        case forward(DNSQuery, limit: Int)
+        case drop
+    }
+
+    /// Decides what to do with one message. Local answers come back at once (no closure allocated on
+    /// that hot path); the rest goes through `forward`.
+    func handle(_ packet: [UInt8], transport: DNSTransport, client: IPAddress?) -> Handling {
         counters.queries &+= 1
         switch responder.respond(to: packet, transport: transport, client: client) {
         case .answer(let bytes):
             counters.local &+= 1
             count(bytes)
-            return bytes
+            return .answer(bytes)
         case .forward(let query):
-            counters.refused &+= 1
-            let bytes = responder.refused(query)
-            count(bytes)
-            return bytes
+            return .forward(query, limit: responder.responseSizeLimit(for: query, transport: transport))
         case .drop:
             counters.dropped &+= 1
-            return nil
+            return .drop
+        }
+    }
+
+    /// Resolves a non-local query through the cache and the upstreams; `reply` gets the answer later.
+    func forward(_ query: DNSQuery, limit: Int, reply: @escaping ([UInt8]) -> Void) {
+        forwarder.resolve(query, limit: limit) { [unowned self] bytes in
+            self.count(bytes)
+            reply(bytes)
         }
     }
 

@@ -43,6 +43,10 @@ public struct DNSSettings: Equatable, Sendable {
     public var dnsForwardMax = 150
     /// `edns-packet-max`: 1232 (dnsmasq ≥2.90); the largest UDP answer we send or advertise.
     public var ednsPacketMax = 1232
+    /// How long one upstream server gets before the query moves to the next (ms). dnsmasq has no such
+    /// deadline unless `fast-dns-retry` is given; stoep always has one (1 s), and `fast-dns-retry=MS`
+    /// sets it.
+    public var upstreamTimeoutMilliseconds = 1000
     public var logQueries: QueryLogging = .off
     /// `log-facility`: a syslog facility name or a file path; nil = default (DAEMON).
     public var logFacility: String? = nil

@@ -11,6 +11,8 @@ public struct DNSSetupErrors: Error {
 public struct DNSSetup {
     public let settings: DNSSettings
     public let zone: LocalZone
+    /// Nameservers of the resolv-file, read at load time (empty with `no-resolv`).
+    public let resolvServers: [IPAddress]
     /// Lines to log once at start: unsupported options, hosts-file lines that were skipped.
     public let warnings: [String]
 
@@ -31,10 +33,18 @@ public struct DNSSetup {
             warnings += parsed.problems.map { "\($0): skipped" }
             hosts.append(parsed)
         }
+        var resolv: [IPAddress] = []
+        if !options.settings.noResolv {
+            if let text = readTextFile(options.settings.resolvFile) {
+                resolv = DNSUpstreams.parseResolvConf(text)
+            } else {
+                warnings.append("\(options.settings.resolvFile): cannot read, no upstream servers from it")
+            }
+        }
         guard errors.isEmpty else { return .failure(DNSSetupErrors(errors: errors)) }
         do {
             let zone = try LocalZone(settings: options.settings, hostsFiles: hosts)
-            return .success(DNSSetup(settings: options.settings, zone: zone, warnings: warnings))
+            return .success(DNSSetup(settings: options.settings, zone: zone, resolvServers: resolv, warnings: warnings))
         } catch {
             let parts = error.location.split(separator: ":")
             let line = parts.count > 1 ? Int(parts[parts.count - 1]) ?? 0 : 0
@@ -76,12 +86,17 @@ extension DNSService {
             return current
         }
         current?.stop()
-        return try DNSService(settings: setup.settings, zone: setup.zone, loop: loop)
+        return try DNSService(setup: setup, loop: loop)
     }
 
+    /// Takes new settings and zone on the same sockets; the cache starts empty (flushed on reload, as
+    /// dnsmasq's SIGHUP does) and queries in flight are dropped.
     func replace(_ setup: DNSSetup) {
         let log = loop.log
         settings = setup.settings
         responder = DNSResponder(zone: setup.zone, settings: setup.settings) { line in log.raw(line) }
+        forwarder.stop()
+        forwarder = DNSForwarder(settings: setup.settings, resolvServers: setup.resolvServers, loop: loop,
+                                 log: setup.settings.logQueries == .off ? nil : { line in log.raw(line) })
     }
 }

@@ -55,6 +55,8 @@ final class DNSTCPSession: IOHandler {
     private var input: [UInt8] = []
     private var output: [UInt8] = []
     private var readable = false, writable = true, closed = false, peerDone = false
+    /// Forwarded queries whose answer has not come yet: the connection stays open for them.
+    private var waiting = 0
     private var lastActivity: UInt64 = 0
     private let client: IPAddress?
 
@@ -96,29 +98,44 @@ final class DNSTCPSession: IOHandler {
             }
         }
         flush()
-        if peerDone && output.isEmpty { close() }
+        if peerDone && output.isEmpty && waiting == 0 { close() }
     }
 
     /// Answers every complete length-prefixed message in `input`.
     private func answerComplete() {
         var consumed = 0
-        while input.count - consumed >= 2 {
+        messages: while input.count - consumed >= 2 {
             let len = Int(input[consumed]) << 8 | Int(input[consumed + 1])
             guard input.count - consumed - 2 >= len else { break }
             let message = Array(input[(consumed + 2)..<(consumed + 2 + len)])
             consumed += 2 + len
             listener.service.counters.queriesTCP &+= 1
-            if let reply = listener.service.handle(message, transport: .tcp, client: client) {
-                output.append(UInt8(reply.count >> 8))
-                output.append(UInt8(reply.count & 0xFF))
-                output.append(contentsOf: reply)
-            } else {
+            switch listener.service.handle(message, transport: .tcp, client: client) {
+            case .answer(let reply):
+                enqueue(reply)
+            case .forward(let query, let limit):
+                // Answers may go out of order on TCP (RFC 7766 §6.2.1.1): each when it is ready.
+                waiting += 1
+                listener.service.forward(query, limit: limit) { [weak self] reply in
+                    guard let self, !self.closed else { return }
+                    self.waiting -= 1
+                    self.enqueue(reply)
+                    self.flush()
+                    if self.peerDone && self.output.isEmpty && self.waiting == 0 { self.close() }
+                }
+            case .drop:
                 // A message we drop over TCP (a response, garbage): the stream cannot be trusted any more.
                 peerDone = true
-                break
+                break messages
             }
         }
         if consumed > 0 { input.removeFirst(consumed) }
+    }
+
+    private func enqueue(_ reply: [UInt8]) {
+        output.append(UInt8(reply.count >> 8))
+        output.append(UInt8(reply.count & 0xFF))
+        output.append(contentsOf: reply)
     }
 
     private func flush() {

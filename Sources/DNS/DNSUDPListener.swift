@@ -48,18 +48,34 @@ final class DNSUDPListener: IOHandler {
             }
             service.counters.queriesUDP &+= 1
             let client: IPAddress? = service.logsQueries ? peer(&from) : nil
-            guard let reply = service.handle(Array(buffer[0..<n]), transport: .udp, client: client) else { continue }
-            let sent = reply.withUnsafeBytes { r in
-                withUnsafePointer(to: &from) { f in
-                    withUnsafePointer(to: &dest) { d in
-                        f.withMemoryRebound(to: sockaddr.self, capacity: 1) { to in
-                            stoep_send_from(fd, r.baseAddress, r.count, to, fromLen, packetInfo ? d : nil)
-                        }
+            switch service.handle(Array(buffer[0..<n]), transport: .udp, client: client) {
+            case .answer(let reply):
+                send(reply, to: from, length: fromLen, from: dest)
+            case .forward(let query, let limit):
+                let (to, length, origin) = (from, fromLen, dest)
+                service.forward(query, limit: limit) { [weak self] reply in
+                    self?.send(reply, to: to, length: length, from: origin)
+                }
+            case .drop:
+                continue
+            }
+        }
+    }
+
+    /// Sends `reply` to the client, from the address its query arrived at.
+    private func send(_ reply: [UInt8], to: sockaddr_storage, length: socklen_t, from: sockaddr_storage) {
+        guard token != nil else { return }  // closed meanwhile
+        var to = to, from = from
+        let sent = reply.withUnsafeBytes { r in
+            withUnsafePointer(to: &to) { t in
+                withUnsafePointer(to: &from) { d in
+                    t.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                        stoep_send_from(fd, r.baseAddress, r.count, sa, length, packetInfo ? d : nil)
                     }
                 }
             }
-            if sent < 0 { service.counters.sendErrors &+= 1 }
         }
+        if sent < 0 { service.counters.sendErrors &+= 1 }
     }
 
     private func peer(_ from: inout sockaddr_storage) -> IPAddress? {

@@ -84,6 +84,19 @@ public enum Socket {
         return fd
     }
 
+    /// A UDP socket connected to `addr` from a kernel-chosen (random) ephemeral port: the kernel then
+    /// delivers only that peer's datagrams to it.
+    public static func connectUDP(_ addr: SocketAddress) throws(SystemError) -> Int32 {
+        let fd = try check("socket") { socket(addr.family, Int32(SOCK_DGRAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0) }
+        let r = addr.withSockaddr { connect(fd, $0, $1) }
+        if r < 0 {
+            let e = errno
+            closeDescriptor(fd)
+            throw SystemError("connect udp \(addr)", errno: e)
+        }
+        return fd
+    }
+
     /// SO_ERROR: 0 when a non-blocking connect succeeded, else its errno.
     public static func pendingError(_ fd: Int32) -> Int32 {
         var e: Int32 = 0

@@ -24,7 +24,7 @@ public final class Histogram {
     public private(set) var min: UInt64 = .max
     public private(set) var max: UInt64 = 0
 
-    init(name: String, labels: [StatsLabel]) {
+    public init(name: String, labels: [StatsLabel]) {
         self.name = name
         self.labels = labels
         buckets = Array(repeating: 0, count: Histogram.finiteBucketCount + 1)

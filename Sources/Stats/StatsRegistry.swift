@@ -75,6 +75,11 @@ public final class StatsRegistry {
         return histograms.series(name: name, labels: labels) { Histogram(name: name, labels: labels) }
     }
 
+    /// Reports a histogram a component owns (e.g. one per upstream server); the same object stays live.
+    public func add(_ h: Histogram) {
+        _ = histograms.series(name: h.name, labels: h.labels) { h }
+    }
+
     /// Removes every series carrying `label` (e.g. ("router", "web") after that router left the config).
     /// Handles held elsewhere keep working but are no longer reported.
     public func removeSeries(labeled label: StatsLabel) {

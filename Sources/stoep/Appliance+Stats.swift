@@ -77,7 +77,28 @@ extension Appliance: StatsProvider {
         r.counter("dns_queries", labels: [("transport", "udp")]).value = k.queriesUDP
         r.counter("dns_queries", labels: [("transport", "tcp")]).value = k.queriesTCP
         r.counter("dns_answered_local").value = k.local
-        r.counter("dns_refused").value = k.refused
+        let f = dns.forwarder.counters
+        r.counter("dns_forwarded").value = f.forwarded
+        r.counter("dns_answered_from_cache").value = f.cacheAnswers
+        r.counter("dns_refused_busy").value = f.refusedBusy
+        r.counter("dns_refused_no_server").value = f.refusedNoServer
+        r.counter("dns_servfail").value = f.servfail
+        r.counter("dns_upstream_mismatched").value = f.mismatched
+        r.gauge("dns_forward_pending").set(Int64(dns.forwarder.pending))
+        let cache = dns.forwarder.cache
+        r.counter("dns_cache_hits").value = cache.hits
+        r.counter("dns_cache_misses").value = cache.misses
+        r.counter("dns_cache_insertions").value = cache.insertions
+        r.counter("dns_cache_evictions").value = cache.evictions
+        r.gauge("dns_cache_size").set(Int64(cache.count))
+        for u in dns.forwarder.upstreams.all {
+            let l = [("upstream", u.text)]
+            r.counter("dns_upstream_queries", labels: l).value = u.queries
+            r.counter("dns_upstream_answers", labels: l).value = u.answers
+            r.counter("dns_upstream_timeouts", labels: l).value = u.timeouts
+            r.counter("dns_upstream_failures", labels: l).value = u.failures
+            r.add(u.latency)
+        }
         r.counter("dns_dropped").value = k.dropped
         r.counter("dns_send_errors").value = k.sendErrors
         r.counter("dns_tcp_connections").value = k.tcpConnections

@@ -10,7 +10,7 @@ import Stats
 final class Appliance {
     let loop: EventLoop
     let log: Logger
-    let pool = PipePool()
+    let pool: PipePool
     let ids = ConnectionIDs()
     let source: ConfigSource
     let startedAt = monotonicNanos()
@@ -28,6 +28,7 @@ final class Appliance {
     /// Errors of the last failed reload (and, later, of dynamic configuration), for `show config-errors`.
     var configErrors: [ConfigError] = []
     var shuttingDown = false
+    let systemd = SystemdNotifier(environment: ProcessFacts.environment())
     private var drainTimer: Timer?
     static let drainTimeout: UInt64 = 10_000_000_000  // Traefik's lifeCycle.graceTimeOut default
 
@@ -36,6 +37,7 @@ final class Appliance {
     init(loaded: LoadedConfig, source: ConfigSource, backend: String, statsPath: String, log: Logger) throws {
         self.config = loaded.config
         self.pending = loaded
+        pool = PipePool(size: loaded.profile?.pipeSize ?? 1 << 20, limit: loaded.profile?.pipeLimit ?? 1024)
         self.source = source
         self.log = log
         self.statsPath = statsPath
@@ -53,6 +55,7 @@ final class Appliance {
         if let loaded = pending { try apply(loaded) }
         pending = nil
         loop.addTurnHook { [unowned self] in self.log.flush() }
+        systemd.startWatchdog(on: loop)
     }
 
     func run() throws {
@@ -148,6 +151,8 @@ final class Appliance {
 
     /// SIGHUP: read every file again; an invalid set keeps the running configuration and says why.
     func reload() {
+        systemd.reloading()
+        defer { systemd.ready(status: "serving (\(source.description))") }
         switch source.load() {
         case .failure(let e):
             reloadFailures &+= 1
@@ -179,6 +184,7 @@ final class Appliance {
             return
         }
         shuttingDown = true
+        systemd.stopping()
         log.info("\(reason): shutting down, draining \(openConnections) connections")
         for fw in forwarders.values { fw.stopAccepting() }
         for p in statusPages.values { p.stopAccepting(); p.closeIdle() }

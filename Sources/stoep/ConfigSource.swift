@@ -9,6 +9,7 @@ struct LoadedConfig {
     var config: StoepConfig
     /// nil: DNS off (no [dns] table and no dnsmasq.conf).
     var dns: DNSSetup?
+    var profile: HardwareProfile?
     /// Lines logged once at start: unsupported options and keys.
     var warnings: [String]
 }
@@ -17,6 +18,8 @@ struct ConfigSource {
     var configPath: String?
     var dnsmasqPath: String?
     var traefikPath: String?
+    /// `--profile`: a board profile's process-level settings (hardware/NAME.toml).
+    var profileName: String? = nil
 
     var isEmbeddedDefault: Bool { configPath == nil && dnsmasqPath == nil && traefikPath == nil }
 
@@ -59,6 +62,18 @@ struct ConfigSource {
             errors.append(ConfigError(location: SourceLocation(file: path, line: 0, column: 0),
                                       message: "Traefik static configuration is not supported yet"))
         }
+        var profile: HardwareProfile? = nil
+        if let name = profileName {
+            switch HardwareProfile.load(name) {
+            case .success(let p):
+                profile = p
+                // The profile's cache size is a default: a cache-size line in the configuration wins.
+                if let n = p.dnsCacheSize, !lines.contains(where: { $0.name == "cache-size" }) {
+                    lines.append(DNSOptionLine(name: "cache-size", value: String(n), file: p.path, line: p.dnsCacheSizeLine))
+                }
+            case .failure(let e): errors += e.errors
+            }
+        }
         var dns: DNSSetup? = nil
         var warnings: [String] = []
         if config.dns != nil || dnsmasqPath != nil {
@@ -72,6 +87,6 @@ struct ConfigSource {
         }
         if !errors.isEmpty { return .failure(ConfigErrors(errors)) }
         config.source = description
-        return .success(LoadedConfig(config: config, dns: dns, warnings: warnings))
+        return .success(LoadedConfig(config: config, dns: dns, profile: profile, warnings: warnings))
     }
 }

@@ -9,7 +9,7 @@ enum RunCommand {
     static func main(_ args: ArraySlice<String>) -> Int32 {
         let parsed: Arguments
         do {
-            parsed = try Arguments(args, valued: ["config", "dnsmasq-conf", "traefik-config", "backend", "stats-socket", "log-level"],
+            parsed = try Arguments(args, valued: ["config", "dnsmasq-conf", "traefik-config", "backend", "stats-socket", "log-level", "profile"],
                                    boolean: [])
         } catch {
             printError("stoep run: \(error)")
@@ -25,7 +25,7 @@ enum RunCommand {
             log.level = l
         }
         let source = ConfigSource(configPath: parsed.options["config"], dnsmasqPath: parsed.options["dnsmasq-conf"],
-                                  traefikPath: parsed.options["traefik-config"])
+                                  traefikPath: parsed.options["traefik-config"], profileName: parsed.options["profile"])
         let loaded: LoadedConfig
         switch source.load() {
         case .success(let c): loaded = c
@@ -53,6 +53,7 @@ enum RunCommand {
             log.flush()
             return 1
         }
+        appliance.systemd.ready(status: "serving (\(source.description))")
         log.info("stoep \(Version.text) running on \(appliance.loop.backendKind.rawValue) (\(source.description)); stats socket \(statsPath)")
         do {
             try appliance.run()

@@ -3,6 +3,7 @@ import Glibc
 let usage = """
 usage: stoep run   [--config FILE] [--dnsmasq-conf FILE] [--traefik-config FILE]
                    [--backend auto|io_uring|epoll] [--stats-socket PATH] [--log-level LEVEL]
+                   [--profile rpi4|rpi5|n100|PATH]
        stoep check FILE... | --config FILE | --dnsmasq-conf FILE
        stoep stats [--stats-socket PATH] [--json] [--watch] [--interval S] [--count N] [COMMAND...]
        stoep version

@@ -1,0 +1,106 @@
+// Forwarding to upstream servers, with the cache in front. At most `dns-forward-max` queries are in
+// flight upstream; past that a query is answered REFUSED at once (dnsmasq does the same).
+//
+// Server order (documented default, see docs/dns.md): strict-order walks the configured order;
+// all-servers asks all at once; otherwise the server that answered last is tried first and the others
+// follow in configured order — dnsmasq likewise favours the server that has been answering.
+import Glibc
+import Reactor
+import Stats
+
+public final class DNSForwarder {
+    public final class Counters {
+        public var forwarded: UInt64 = 0
+        public var refusedBusy: UInt64 = 0
+        public var refusedNoServer: UInt64 = 0
+        public var servfail: UInt64 = 0
+        public var mismatched: UInt64 = 0
+        public var cacheAnswers: UInt64 = 0
+    }
+
+    let loop: EventLoop
+    public let upstreams: DNSUpstreams
+    let timeout: UInt64
+    let strictOrder: Bool
+    let allServers: Bool
+    let forwardMax: Int
+    let advertisedUDPSize: UInt16
+    public let cache: DNSCache
+    public let counters = Counters()
+    private var inFlight: [ObjectIdentifier: DNSPendingQuery] = [:]
+    private var preferred: DNSUpstream?
+    private let log: ((String) -> Void)?
+
+    init(settings: DNSSettings, resolvServers: [IPAddress], loop: EventLoop, log: ((String) -> Void)?) {
+        self.loop = loop
+        upstreams = DNSUpstreams(settings: settings, resolvServers: resolvServers)
+        timeout = UInt64(settings.upstreamTimeoutMilliseconds) * 1_000_000
+        strictOrder = settings.strictOrder
+        allServers = settings.allServers
+        forwardMax = settings.dnsForwardMax
+        advertisedUDPSize = UInt16(clamping: settings.ednsPacketMax)
+        cache = DNSCache(capacity: settings.cacheSize, minTTL: settings.minCacheTTL, maxTTL: settings.maxCacheTTL,
+                         negativeTTL: settings.negativeTTL)
+        self.log = log
+    }
+
+    public var pending: Int { inFlight.count }
+
+    /// Seconds on the monotonic clock, for cache TTLs.
+    private var nowSeconds: UInt64 { loop.now / 1_000_000_000 }
+
+    /// Answers `query` from the cache or upstream. `reply` is called exactly once, now or later; the
+    /// client may be gone by then (the caller checks).
+    func resolve(_ query: DNSQuery, limit: Int, reply: @escaping ([UInt8]) -> Void) {
+        let dnssecOK = query.edns?.dnssecOK ?? false
+        if let cached = cache.lookup(query.question, dnssecOK: dnssecOK, now: nowSeconds),
+           let bytes = DNSUpstreamAnswer.shape(cached.bytes(now: nowSeconds), for: query, limit: limit,
+                                               advertisedUDPSize: advertisedUDPSize) {
+            counters.cacheAnswers &+= 1
+            if let log { for line in DNSReplyLog.lines(bytes, name: query.question.name, verb: "cached") { log(line) } }
+            reply(bytes)
+            return
+        }
+        var servers = upstreams.servers(for: query.question.name)
+        guard !servers.isEmpty else {
+            counters.refusedNoServer &+= 1
+            reply(DNSErrorResponse.make(to: query, rcode: .refused, advertisedUDPSize: advertisedUDPSize,
+                                        extendedError: DNSErrorResponse.notReady))
+            return
+        }
+        guard inFlight.count < forwardMax else {
+            counters.refusedBusy &+= 1
+            reply(DNSErrorResponse.make(to: query, rcode: .refused, advertisedUDPSize: advertisedUDPSize))
+            return
+        }
+        if !strictOrder && !allServers, let p = preferred, let i = servers.firstIndex(where: { $0 === p }), i > 0 {
+            servers.remove(at: i)
+            servers.insert(p, at: 0)
+        }
+        counters.forwarded &+= 1
+        let q = DNSPendingQuery(query: query, limit: limit, servers: servers, forwarder: self, reply: reply)
+        inFlight[ObjectIdentifier(q)] = q
+        q.start()
+    }
+
+    func logForwarded(_ name: DNSName, to server: DNSUpstream) {
+        log?("forwarded \(DNSQueryLog.text(name)) to \(server.text)")
+    }
+
+    /// A good answer arrived: remember the server, cache the answer, log it.
+    func answered(_ q: DNSPendingQuery, response: [UInt8], by server: DNSUpstream) {
+        preferred = server
+        cache.store(response, question: q.query.question, dnssecOK: q.query.edns?.dnssecOK ?? false, now: nowSeconds)
+        if let log { for line in DNSReplyLog.lines(response, name: q.query.question.name, verb: "reply") { log(line) } }
+    }
+
+    func completed(_ q: DNSPendingQuery) {
+        inFlight[ObjectIdentifier(q)] = nil
+    }
+
+    /// Drops every query in flight (shutdown, reconfiguration).
+    public func stop() {
+        for q in inFlight.values { q.abandon() }
+        inFlight = [:]
+    }
+}

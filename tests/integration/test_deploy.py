@@ -1,0 +1,87 @@
+"""deploy/: the systemd unit verifies with systemd-analyze, and stoep speaks the notify protocol."""
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import BINARY, ROOT, Stoep, free_port
+
+UNIT = ROOT / "deploy" / "systemd" / "stoep.service"
+
+
+def make_root(tmp_path, with_binary=True):
+    """A root directory for `systemd-analyze verify --root`: the unit, the binary where the unit
+    expects it, /bin/kill for ExecReload, and the standard targets the unit orders against."""
+    root = tmp_path / "root"
+    (root / "etc/systemd/system").mkdir(parents=True)
+    (root / "usr/local/bin").mkdir(parents=True)
+    (root / "bin").mkdir(parents=True)
+    units = root / "usr/lib/systemd/system"
+    units.mkdir(parents=True)
+    shutil.copy(UNIT, root / "etc/systemd/system/stoep.service")
+    if with_binary:
+        shutil.copy(BINARY, root / "usr/local/bin/stoep")
+    shutil.copy("/bin/kill", root / "bin/kill")
+    for target in Path("/usr/lib/systemd/system").glob("*.target"):
+        shutil.copy(target, units / target.name)
+    return root
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+def test_systemd_unit_verifies(tmp_path):
+    root = make_root(tmp_path)
+    r = subprocess.run(["systemd-analyze", "verify", f"--root={root}", "stoep.service"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    text = UNIT.read_text()
+    for line in ["Type=notify", "WatchdogSec=", "AmbientCapabilities=CAP_NET_BIND_SERVICE", "ProtectSystem=strict",
+                 "NoNewPrivileges=yes", "RuntimeDirectory=stoep", "LogsDirectory=stoep", "Restart=on-failure"]:
+        assert line in text
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+def test_systemd_verify_catches_a_missing_binary(tmp_path):
+    root = make_root(tmp_path, with_binary=False)
+    r = subprocess.run(["systemd-analyze", "verify", f"--root={root}", "stoep.service"], capture_output=True, text=True)
+    assert r.returncode != 0 and "stoep" in r.stderr
+
+
+def receive_until(sock, done, limit=20):
+    """Datagrams up to and including the first for which `done` holds (bounded)."""
+    msgs = []
+    for _ in range(limit):
+        msgs.append(sock.recv(4096).decode())
+        if done(msgs[-1]):
+            return msgs
+    raise AssertionError(msgs)
+
+
+def test_notify_ready_reloading_stopping_and_watchdog(tmp_path):
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    path = str(tmp_path / "notify.sock")
+    listener.bind(path)
+    listener.settimeout(5)
+    env = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="400000", RUNTIME_DIRECTORY=str(tmp_path / "run"))
+    (tmp_path / "run").mkdir()
+    cfg = tmp_path / "s.toml"
+    cfg.write_text(f'[[forward]]\nlisten = "127.0.0.1:{free_port()}"\nupstream = "127.0.0.1:9"\n')
+    p = subprocess.Popen([str(BINARY), "run", "--config", str(cfg)], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        first = listener.recv(4096).decode()
+        assert first.startswith("READY=1") and "STATUS=" in first
+        # The stats socket went to $RUNTIME_DIRECTORY, as the unit arranges.
+        assert (tmp_path / "run" / "stoep.sock").exists()
+        assert listener.recv(4096) == b"WATCHDOG=1"  # every WatchdogSec/2 = 0.2 s
+        p.send_signal(1)
+        msgs = receive_until(listener, lambda m: m.startswith("READY=1"))
+        assert any(m.startswith("RELOADING=1\nMONOTONIC_USEC=") for m in msgs), msgs
+        p.terminate()
+        msgs = receive_until(listener, lambda m: m == "STOPPING=1")
+        assert p.wait(10) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+        listener.close()
