@@ -73,3 +73,34 @@ enum ProcessFacts {
         return env
     }
 }
+
+extension ProcessFacts {
+    /// Drops the resident pages of executable file mappings (our text and the shared libraries' text)
+    /// once start-up is over. Those pages are clean copies of the files: the kernel maps them again
+    /// from the page cache on the next use, so only what the running loop touches comes back. Start-up
+    /// code (configuration parsing, zone building) would otherwise stay counted in the resident set, and
+    /// the kernel's fault-around maps 16 pages per fault, so 60% of the text was resident after start.
+    /// Only r-x mappings are touched: writable or relocated (RELRO) pages are never dropped.
+    static func releaseStartupTextPages() -> Int {
+        let fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return 0 }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        close(fd)
+        var released = 0
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 6, fields[1] == "r-xp", fields[5].hasPrefix("/") else { continue }
+            let range = fields[0].split(separator: "-")
+            guard range.count == 2, let lo = UInt(range[0], radix: 16), let hi = UInt(range[1], radix: 16),
+                  let start = UnsafeMutableRawPointer(bitPattern: lo) else { continue }
+            if madvise(start, Int(hi - lo), MADV_DONTNEED) == 0 { released += Int(hi - lo) }
+        }
+        return released
+    }
+}

@@ -55,6 +55,8 @@ enum RunCommand {
         }
         appliance.systemd.ready(status: "serving (\(source.description))")
         log.info("stoep \(Version.text) running on \(appliance.loop.backendKind.rawValue) (\(source.description)); stats socket \(statsPath)")
+        log.flush()
+        _ = ProcessFacts.releaseStartupTextPages()
         do {
             try appliance.run()
         } catch {
