@@ -57,7 +57,7 @@ public final class DNSForwarder {
            let bytes = DNSUpstreamAnswer.shape(cached.bytes(now: nowSeconds), for: query, limit: limit,
                                                advertisedUDPSize: advertisedUDPSize) {
             counters.cacheAnswers &+= 1
-            if let log { for line in DNSReplyLog.lines(bytes, name: query.question.name, verb: "cached") { log(line) } }
+            if let log { for line in DNSReplyLog.lines(bytes, name: query.question.name, type: query.question.type, verb: "cached") { log(line) } }
             reply(bytes)
             return
         }
@@ -91,7 +91,7 @@ public final class DNSForwarder {
     func answered(_ q: DNSPendingQuery, response: [UInt8], by server: DNSUpstream) {
         preferred = server
         cache.store(response, question: q.query.question, dnssecOK: q.query.edns?.dnssecOK ?? false, now: nowSeconds)
-        if let log { for line in DNSReplyLog.lines(response, name: q.query.question.name, verb: "reply") { log(line) } }
+        if let log { for line in DNSReplyLog.lines(response, name: q.query.question.name, type: q.query.question.type, verb: "reply") { log(line) } }
     }
 
     func completed(_ q: DNSPendingQuery) {

@@ -3,7 +3,7 @@
 
 enum DNSReplyLog {
     /// Lines describing `response` for `name`; `verb` is "reply" or "cached".
-    static func lines(_ response: [UInt8], name: DNSName, verb: String) -> [String] {
+    static func lines(_ response: [UInt8], name: DNSName, type: DNSRecordType, verb: String) -> [String] {
         let n = DNSQueryLog.text(name)
         guard response.count >= 12 else { return [] }
         let rcode = response[3] & 0x0F
@@ -39,6 +39,8 @@ enum DNSReplyLog {
         } catch {
             return out
         }
-        return out.isEmpty ? ["\(verb) \(n) is NODATA"] : out
+        // dnsmasq names the empty answer by the question type (NODATA-IPv4 for A, NODATA-IPv6 for AAAA).
+        let nodata = type == .a ? "NODATA-IPv4" : type == .aaaa ? "NODATA-IPv6" : "NODATA"
+        return out.isEmpty ? ["\(verb) \(n) is \(nodata)"] : out
     }
 }
