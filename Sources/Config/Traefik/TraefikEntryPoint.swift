@@ -1,0 +1,175 @@
+// Static `entryPoints.NAME`: where stoep listens and what every router on it inherits (redirect to
+// HTTPS, default TLS, middlewares), plus client-facing timeouts and forwarded-header trust.
+// Traefik reference: install-configuration/entrypoints.md (defaults in reference §3).
+
+public struct TraefikEntryPoint: Sendable, Hashable {
+    public var name: String
+    public var address: HostPort
+    public var transport: EntryPointConfig.Transport
+    /// Routers without `entryPoints` attach only to `asDefault` entry points when any exists.
+    public var asDefault: Bool
+    /// `http.redirections.entryPoint`.
+    public var redirection: TraefikEntryPointRedirection?
+    /// `http.tls`: TLS for every router on this entry point.
+    public var tls: TraefikRouterTLS?
+    /// `http.middlewares`: qualified names (as written; unqualified ones are looked up by the proxy).
+    public var middlewares: [String]
+    public var forwardedHeaders: TraefikForwardedHeaders
+    public var respondingTimeouts: TraefikRespondingTimeouts
+    /// `transport.lifeCycle.graceTimeOut`: how long connections may finish on shutdown (default 10s).
+    public var graceTimeOut: TraefikDuration
+    public var location: SourceLocation
+
+    public init(name: String, address: HostPort, transport: EntryPointConfig.Transport = .tcp, asDefault: Bool = false,
+                redirection: TraefikEntryPointRedirection? = nil, tls: TraefikRouterTLS? = nil, middlewares: [String] = [],
+                forwardedHeaders: TraefikForwardedHeaders = TraefikForwardedHeaders(), respondingTimeouts: TraefikRespondingTimeouts = TraefikRespondingTimeouts(),
+                graceTimeOut: TraefikDuration = .seconds(10), location: SourceLocation) {
+        self.name = name
+        self.address = address
+        self.transport = transport
+        self.asDefault = asDefault
+        self.redirection = redirection
+        self.tls = tls
+        self.middlewares = middlewares
+        self.forwardedHeaders = forwardedHeaders
+        self.respondingTimeouts = respondingTimeouts
+        self.graceTimeOut = graceTimeOut
+        self.location = location
+    }
+}
+
+/// Redirect everything arriving here to entry point `to` (a name, or ":443"), as Traefik's internal
+/// `web-to-websecure@internal` router does.
+public struct TraefikEntryPointRedirection: Sendable, Hashable {
+    public var to: String
+    public var scheme: String
+    public var permanent: Bool
+    /// Priority of the generated router; Traefik default MaxInt-1 (wins over every user router).
+    public var priority: Int64
+
+    public static let defaultPriority = Int64.max - 1
+
+    public init(to: String, scheme: String = "https", permanent: Bool = true, priority: Int64 = defaultPriority) {
+        self.to = to
+        self.scheme = scheme
+        self.permanent = permanent
+        self.priority = priority
+    }
+}
+
+/// Which peers may supply X-Forwarded-* headers; others' are removed.
+public struct TraefikForwardedHeaders: Sendable, Hashable {
+    public var trustedIPs: [String]
+    public var insecure: Bool
+
+    public init(trustedIPs: [String] = [], insecure: Bool = false) {
+        self.trustedIPs = trustedIPs
+        self.insecure = insecure
+    }
+}
+
+/// Client-side timeouts. Defaults Traefik v3: read 60s, write 0 (none), idle 180s.
+public struct TraefikRespondingTimeouts: Sendable, Hashable {
+    public var readTimeout: TraefikDuration
+    public var writeTimeout: TraefikDuration
+    public var idleTimeout: TraefikDuration
+
+    public init(readTimeout: TraefikDuration = .seconds(60), writeTimeout: TraefikDuration = .zero, idleTimeout: TraefikDuration = .seconds(180)) {
+        self.readTimeout = readTimeout
+        self.writeTimeout = writeTimeout
+        self.idleTimeout = idleTimeout
+    }
+}
+
+extension TraefikEntryPoint {
+    static let keys = ["address", "asDefault", "http", "http2", "http3", "forwardedHeaders", "proxyProtocol", "transport", "udp",
+                       "allowACMEByPass", "reusePort", "observability"]
+
+    static func decode(name: String, _ section: TraefikSection, log: inout TraefikIssueLog) -> TraefikEntryPoint? {
+        log.decodeEntry { log in
+            section.warnUnknownKeys(allowed: keys, log: &log)
+            guard let text = section.string("address", &log) else {
+                if section.node("address") == nil {
+                    log.error(section.location, section.path("address"), "entry point has no address; expected address = \":80\"")
+                }
+                return nil
+            }
+            guard let (address, transport) = EntryPointConfig.parseAddress(text) else {
+                log.error(section.node("address")?.location ?? section.location, section.path(section.writtenKey("address")),
+                          "expected \":port\", \"IPv4:port\" or \"[IPv6]:port\" with port 1-65535, optionally followed by /tcp or /udp (host names are not resolved), found \"\(text)\"")
+                return nil
+            }
+            var entryPoint = TraefikEntryPoint(name: name, address: address, transport: transport, location: section.location)
+            entryPoint.asDefault = section.bool("asDefault", &log) ?? false
+            if let http = section.section("http", &log) {
+                decodeHTTP(http, into: &entryPoint, log: &log)
+            }
+            if let forwarded = section.section("forwardedHeaders", &log) {
+                forwarded.warnUnknownKeys(allowed: ["trustedIPs", "insecure", "connection"], log: &log)
+                entryPoint.forwardedHeaders.trustedIPs = forwarded.strings("trustedIPs", &log) ?? []
+                for (index, ip) in entryPoint.forwardedHeaders.trustedIPs.enumerated() where !TraefikMiddleware.isAddressOrCIDR(ip) {
+                    log.error(forwarded.node("trustedIPs")?.location ?? forwarded.location, "\(forwarded.path("trustedIPs"))[\(index)]", "expected an IP or CIDR, found \"\(ip)\"")
+                }
+                entryPoint.forwardedHeaders.insecure = forwarded.bool("insecure", &log) ?? false
+            }
+            if let proxy = section.node("proxyProtocol") {
+                // Without parsing the header, every request line would be misread: refuse rather than misroute.
+                log.error(proxy.location, section.path(section.writtenKey("proxyProtocol")), "PROXY protocol is not supported by stoep yet")
+            }
+            if let transportSection = section.section("transport", &log) {
+                decodeTransport(transportSection, into: &entryPoint, log: &log)
+            }
+            for key in ["http2", "http3", "udp", "allowACMEByPass", "reusePort", "observability"] where section.has(key) {
+                log.warning(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)), "not supported by stoep; ignored")
+            }
+            return entryPoint
+        }
+    }
+
+    private static func decodeHTTP(_ http: TraefikSection, into entryPoint: inout TraefikEntryPoint, log: inout TraefikIssueLog) {
+        http.warnUnknownKeys(allowed: ["redirections", "tls", "middlewares", "encodeQuerySemicolons", "sanitizePath", "maxHeaderBytes"], log: &log)
+        if let redirections = http.section("redirections", &log) {
+            redirections.warnUnknownKeys(allowed: ["entryPoint"], log: &log)
+            if let target = redirections.section("entryPoint", &log) {
+                target.warnUnknownKeys(allowed: ["to", "scheme", "permanent", "priority"], log: &log)
+                if let to = target.string("to", &log), !to.isEmpty {
+                    var redirection = TraefikEntryPointRedirection(to: to)
+                    redirection.scheme = target.string("scheme", &log) ?? redirection.scheme
+                    redirection.permanent = target.bool("permanent", &log) ?? true
+                    redirection.priority = target.integer("priority", &log) ?? TraefikEntryPointRedirection.defaultPriority
+                    entryPoint.redirection = redirection
+                } else {
+                    log.error(target.location, target.path("to"), "redirection has no target; expected to = \"websecure\" or \":443\"")
+                }
+            }
+        }
+        entryPoint.tls = TraefikRouterTLS.decode(http, key: "tls", scope: nil, allowsPassthrough: false, log: &log)
+        entryPoint.middlewares = http.strings("middlewares", &log) ?? []
+        for key in ["encodeQuerySemicolons", "sanitizePath", "maxHeaderBytes"] where http.has(key) {
+            log.warning(http.node(key)?.location ?? http.location, http.path(http.writtenKey(key)), "not supported by stoep; ignored")
+        }
+    }
+
+    private static func decodeTransport(_ transport: TraefikSection, into entryPoint: inout TraefikEntryPoint, log: inout TraefikIssueLog) {
+        transport.warnUnknownKeys(allowed: ["respondingTimeouts", "lifeCycle", "keepAliveMaxRequests", "keepAliveMaxTime"], log: &log)
+        if let timeouts = transport.section("respondingTimeouts", &log) {
+            timeouts.warnUnknownKeys(allowed: ["readTimeout", "writeTimeout", "idleTimeout"], log: &log)
+            var responding = TraefikRespondingTimeouts()
+            responding.readTimeout = timeouts.duration("readTimeout", &log) ?? responding.readTimeout
+            responding.writeTimeout = timeouts.duration("writeTimeout", &log) ?? responding.writeTimeout
+            responding.idleTimeout = timeouts.duration("idleTimeout", &log) ?? responding.idleTimeout
+            entryPoint.respondingTimeouts = responding
+        }
+        if let lifeCycle = transport.section("lifeCycle", &log) {
+            lifeCycle.warnUnknownKeys(allowed: ["graceTimeOut", "requestAcceptGraceTimeout"], log: &log)
+            entryPoint.graceTimeOut = lifeCycle.duration("graceTimeOut", &log) ?? entryPoint.graceTimeOut
+            if lifeCycle.has("requestAcceptGraceTimeout") {
+                _ = lifeCycle.duration("requestAcceptGraceTimeout", &log)
+                log.warning(lifeCycle.node("requestAcceptGraceTimeout")?.location ?? lifeCycle.location, lifeCycle.path("requestAcceptGraceTimeout"), "not supported by stoep; ignored")
+            }
+        }
+        for key in ["keepAliveMaxRequests", "keepAliveMaxTime"] where transport.has(key) {
+            log.warning(transport.node(key)?.location ?? transport.location, transport.path(transport.writtenKey(key)), "not supported by stoep; ignored")
+        }
+    }
+}

@@ -1,0 +1,210 @@
+// `http.services.NAME`: where routers send requests. Supported: `loadBalancer` (weighted round robin
+// over URLs) and `weighted` (split between other services). `mirroring` and `failover` are reported
+// as unsupported errors, which drops the service (routers using it then answer 404, as in Traefik for a
+// missing service) rather than serving traffic differently from what was configured.
+
+public struct TraefikHTTPService: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        case loadBalancer(TraefikLoadBalancer)
+        case weighted([TraefikWeightedService])
+    }
+
+    /// Qualified ("app@file").
+    public var name: String
+    public var kind: Kind
+    public var location: SourceLocation
+
+    public init(name: String, kind: Kind, location: SourceLocation) {
+        self.name = name
+        self.kind = kind
+        self.location = location
+    }
+}
+
+/// `loadBalancer`: servers and how to talk to them.
+public struct TraefikLoadBalancer: Sendable, Hashable {
+    public static let defaultFlushInterval = TraefikDuration.milliseconds(100)
+
+    public var servers: [TraefikServer]
+    /// Send the client's Host header upstream (default true) rather than the server URL's host.
+    public var passHostHeader: Bool
+    public var healthCheck: TraefikHealthCheck?
+    /// Qualified `http.serversTransports` name; nil = the static `serversTransport`.
+    public var serversTransport: String?
+    /// `responseForwarding.flushInterval` (default 100ms; negative in Traefik = flush every write,
+    /// refused here as durations are non-negative).
+    public var flushInterval: TraefikDuration
+    /// `sticky` was set; stoep does not implement sticky sessions (a warning was issued).
+    public var stickyIgnored: Bool
+
+    public init(servers: [TraefikServer], passHostHeader: Bool = true, healthCheck: TraefikHealthCheck? = nil, serversTransport: String? = nil,
+                flushInterval: TraefikDuration = defaultFlushInterval, stickyIgnored: Bool = false) {
+        self.servers = servers
+        self.passHostHeader = passHostHeader
+        self.healthCheck = healthCheck
+        self.serversTransport = serversTransport
+        self.flushInterval = flushInterval
+        self.stickyIgnored = stickyIgnored
+    }
+}
+
+/// One upstream: `url` ("http://10.0.0.5:8080"), weight default 1. Label providers build the URL from
+/// the container address, `server.port` and `server.scheme` before decoding.
+public struct TraefikServer: Sendable, Hashable {
+    public var url: String
+    public var weight: Int64
+
+    public init(url: String, weight: Int64 = 1) {
+        self.url = url
+        self.weight = weight
+    }
+}
+
+/// `healthCheck`: active HTTP checks. Defaults as Traefik's: interval 30s, timeout 5s, method GET.
+public struct TraefikHealthCheck: Sendable, Hashable {
+    public var path: String
+    public var interval: TraefikDuration
+    public var timeout: TraefikDuration
+    /// Override of the server URL's scheme / host header / port for the check.
+    public var scheme: String?
+    public var hostname: String?
+    public var port: Int64?
+    public var method: String
+    /// Expected status; nil = any 2xx/3xx.
+    public var status: Int64?
+    public var followRedirects: Bool
+    public var headers: [TraefikKeyValue]
+
+    public init(path: String, interval: TraefikDuration = .seconds(30), timeout: TraefikDuration = .seconds(5), scheme: String? = nil,
+                hostname: String? = nil, port: Int64? = nil, method: String = "GET", status: Int64? = nil, followRedirects: Bool = true,
+                headers: [TraefikKeyValue] = []) {
+        self.path = path
+        self.interval = interval
+        self.timeout = timeout
+        self.scheme = scheme
+        self.hostname = hostname
+        self.port = port
+        self.method = method
+        self.status = status
+        self.followRedirects = followRedirects
+        self.headers = headers
+    }
+}
+
+/// `weighted.services[n]`: a share of traffic for another service (qualified name).
+public struct TraefikWeightedService: Sendable, Hashable {
+    public var name: String
+    public var weight: Int64
+
+    public init(name: String, weight: Int64 = 1) {
+        self.name = name
+        self.weight = weight
+    }
+}
+
+extension TraefikHTTPService {
+    static let kinds = ["loadBalancer", "weighted", "mirroring", "failover"]
+    static let loadBalancerKeys = ["servers", "passHostHeader", "healthCheck", "serversTransport", "responseForwarding", "sticky", "strategy"]
+    static let healthCheckKeys = ["path", "interval", "timeout", "scheme", "hostname", "port", "method", "status", "followRedirects", "headers", "mode", "unhealthyInterval"]
+
+    static func decode(name: String, _ section: TraefikSection, scope: TraefikScope, log: inout TraefikIssueLog) -> TraefikHTTPService? {
+        log.decodeEntry { log in
+            scope.checkName(name, section, &log)
+            section.warnUnknownKeys(allowed: kinds, log: &log)
+            let present = kinds.filter(section.has)
+            guard present.count == 1, let kind = present.first else {
+                let message = present.isEmpty ? "service has no type; expected one of: loadBalancer, weighted"
+                                              : "service has several types (\(present.joined(separator: ", "))); expected exactly one"
+                log.error(section.location, section.path, message)
+                return nil
+            }
+            switch kind {
+            case "loadBalancer":
+                guard let body = section.section(kind, &log) else { return nil }
+                return decodeLoadBalancer(body, scope: scope, log: &log).map { TraefikHTTPService(name: scope.qualify(name), kind: .loadBalancer($0), location: section.location) }
+            case "weighted":
+                guard let body = section.section(kind, &log) else { return nil }
+                return TraefikHTTPService(name: scope.qualify(name), kind: .weighted(decodeWeighted(body, scope: scope, log: &log)), location: section.location)
+            default:
+                log.error(section.node(kind)?.location ?? section.location, section.path(section.writtenKey(kind)), "\(kind) services are not supported by stoep yet")
+                return nil
+            }
+        }
+    }
+
+    static func decodeLoadBalancer(_ body: TraefikSection, scope: TraefikScope, log: inout TraefikIssueLog) -> TraefikLoadBalancer? {
+        body.warnUnknownKeys(allowed: loadBalancerKeys, log: &log)
+        var balancer = TraefikLoadBalancer(servers: [])
+        for server in body.sections("servers", &log) ?? [] {
+            server.warnUnknownKeys(allowed: ["url", "weight", "preservePath"], log: &log)
+            let weight = server.integer("weight", in: 0...Int64(Int32.max), &log) ?? 1
+            guard let url = server.string("url", &log), !url.isEmpty else {
+                log.error(server.location, server.path("url"), "server has no url; expected url = \"http://host:port\"")
+                continue
+            }
+            if !url.hasPrefix("http://") && !url.hasPrefix("https://") && !url.hasPrefix("h2c://") {
+                log.error(server.node("url")?.location ?? server.location, server.path("url"), "expected an http://, https:// or h2c:// URL, found \"\(url)\"")
+            }
+            balancer.servers.append(TraefikServer(url: url, weight: weight))
+        }
+        balancer.passHostHeader = body.bool("passHostHeader", &log) ?? true
+        balancer.serversTransport = body.string("serversTransport", &log).map(scope.qualify)
+        if let forwarding = body.section("responseForwarding", &log) {
+            forwarding.warnUnknownKeys(allowed: ["flushInterval"], log: &log)
+            balancer.flushInterval = forwarding.duration("flushInterval", &log) ?? TraefikLoadBalancer.defaultFlushInterval
+        }
+        if let check = body.section("healthCheck", &log) {
+            balancer.healthCheck = decodeHealthCheck(check, log: &log)
+        }
+        if let sticky = body.node("sticky") {
+            balancer.stickyIgnored = true
+            log.warning(sticky.location, body.path(body.writtenKey("sticky")), "sticky sessions are not supported by stoep; requests are balanced without them")
+        }
+        if let strategy = body.string("strategy", &log), strategy.lowercased() != "wrr" {
+            log.warning(body.node("strategy")?.location ?? body.location, body.path("strategy"), "only the \"wrr\" strategy is supported; using weighted round robin")
+        }
+        return balancer
+    }
+
+    static func decodeHealthCheck(_ check: TraefikSection, log: inout TraefikIssueLog) -> TraefikHealthCheck? {
+        check.warnUnknownKeys(allowed: healthCheckKeys, log: &log)
+        guard let path = check.string("path", &log), !path.isEmpty else {
+            log.error(check.location, check.path("path"), "healthCheck has no path; expected path = \"/health\"")
+            return nil
+        }
+        var health = TraefikHealthCheck(path: path)
+        health.interval = check.duration("interval", &log) ?? health.interval
+        health.timeout = check.duration("timeout", &log) ?? health.timeout
+        health.scheme = check.string("scheme", &log)
+        health.hostname = check.string("hostname", &log)
+        health.port = check.integer("port", in: 1...65535, &log)
+        health.method = check.string("method", &log) ?? health.method
+        health.status = check.integer("status", in: 100...599, &log)
+        health.followRedirects = check.bool("followRedirects", &log) ?? true
+        health.headers = check.stringMap("headers", &log) ?? []
+        if let mode = check.string("mode", &log), mode.lowercased() != "http" {
+            log.error(check.node("mode")?.location ?? check.location, check.path("mode"), "only \"http\" health checks are supported, found \"\(mode)\"")
+        }
+        return health
+    }
+
+    static func decodeWeighted(_ body: TraefikSection, scope: TraefikScope, log: inout TraefikIssueLog) -> [TraefikWeightedService] {
+        body.warnUnknownKeys(allowed: ["services", "sticky", "healthCheck"], log: &log)
+        if let sticky = body.node("sticky") {
+            log.warning(sticky.location, body.path("sticky"), "sticky sessions are not supported by stoep; requests are balanced without them")
+        }
+        let services: [TraefikWeightedService] = (body.sections("services", &log) ?? []).compactMap { entry in
+            entry.warnUnknownKeys(allowed: ["name", "weight"], log: &log)
+            let weight = entry.integer("weight", in: 0...Int64(Int32.max), &log) ?? 1
+            guard let name = entry.string("name", &log), !name.isEmpty else {
+                log.error(entry.location, entry.path("name"), "weighted entry has no service name; expected name = \"SERVICE\"")
+                return nil
+            }
+            return TraefikWeightedService(name: scope.qualify(name), weight: weight)
+        }
+        if services.isEmpty {
+            log.error(body.location, body.path("services"), "weighted service lists no services")
+        }
+        return services
+    }
+}

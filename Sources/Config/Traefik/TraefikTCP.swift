@@ -1,0 +1,126 @@
+// `tcp.routers` and `tcp.services`: SNI/ClientIP-routed TCP, optionally TLS-terminated or passed through.
+// Traefik reference: routing-configuration/tcp/*. Unlike HTTP, a TCP router always needs a rule (for
+// non-TLS routers ``HostSNI(`*`)``), even from label providers.
+
+public struct TraefikTCPRouter: Sendable, Hashable {
+    /// Qualified ("db@docker").
+    public var name: String
+    public var rule: String
+    public var ruleSyntax: TraefikRuleSyntax?
+    /// Empty = every TCP entry point (or the `asDefault` ones).
+    public var entryPoints: [String]
+    /// Qualified `tcp.middlewares` names.
+    public var middlewares: [String]
+    /// Qualified; nil only from label providers (linked to the container's single service later).
+    public var service: String?
+    public var priority: Int64
+    public var tls: TraefikRouterTLS?
+    public var location: SourceLocation
+
+    public init(name: String, rule: String, ruleSyntax: TraefikRuleSyntax? = nil, entryPoints: [String] = [], middlewares: [String] = [],
+                service: String?, priority: Int64 = 0, tls: TraefikRouterTLS? = nil, location: SourceLocation) {
+        self.name = name
+        self.rule = rule
+        self.ruleSyntax = ruleSyntax
+        self.entryPoints = entryPoints
+        self.middlewares = middlewares
+        self.service = service
+        self.priority = priority
+        self.tls = tls
+        self.location = location
+    }
+}
+
+public struct TraefikTCPService: Sendable, Hashable {
+    public var name: String
+    public var servers: [TraefikTCPServer]
+    /// Qualified `tcp.serversTransports` name (kept for the proxy; stoep's defaults apply).
+    public var serversTransport: String?
+    public var location: SourceLocation
+
+    public init(name: String, servers: [TraefikTCPServer], serversTransport: String? = nil, location: SourceLocation) {
+        self.name = name
+        self.servers = servers
+        self.serversTransport = serversTransport
+        self.location = location
+    }
+}
+
+/// `address` is "host:port"; `tls` = connect to it with TLS.
+public struct TraefikTCPServer: Sendable, Hashable {
+    public var address: String
+    public var tls: Bool
+
+    public init(address: String, tls: Bool = false) {
+        self.address = address
+        self.tls = tls
+    }
+}
+
+extension TraefikTCPRouter {
+    static let keys = ["rule", "ruleSyntax", "entryPoints", "middlewares", "service", "priority", "tls"]
+
+    static func decode(name: String, _ section: TraefikSection, scope: TraefikScope, log: inout TraefikIssueLog) -> TraefikTCPRouter? {
+        log.decodeEntry { log in
+            scope.checkName(name, section, &log)
+            section.warnUnknownKeys(allowed: keys, log: &log)
+            let rule = section.string("rule", &log)
+            if rule?.isEmpty ?? (section.node("rule") == nil) {
+                log.error(section.location, section.path("rule"), "TCP router has no rule; expected rule = \"HostSNI(`example.com`)\" (or HostSNI(`*`) without TLS)")
+            }
+            var router = TraefikTCPRouter(name: scope.qualify(name), rule: rule ?? "", service: nil, location: section.location)
+            if let syntax = section.string("ruleSyntax", &log) {
+                router.ruleSyntax = TraefikRuleSyntax(rawValue: syntax.lowercased())
+                if router.ruleSyntax == nil {
+                    log.error(section.node("ruleSyntax")?.location ?? section.location, section.path("ruleSyntax"), "expected \"v3\" or \"v2\", found \"\(syntax)\"")
+                }
+            }
+            router.entryPoints = section.strings("entryPoints", &log) ?? []
+            router.middlewares = (section.strings("middlewares", &log) ?? []).map(scope.qualify)
+            router.service = section.string("service", &log).map(scope.qualify)
+            if section.node("service") == nil && !scope.allowsImplicitRuleAndService {
+                log.error(section.location, section.path("service"), "TCP router has no service; expected service = \"NAME\"")
+            }
+            router.priority = section.integer("priority", in: Int64.min...TraefikHTTPRouter.maximumPriority, &log) ?? 0
+            router.tls = TraefikRouterTLS.decode(section, key: "tls", scope: scope, allowsPassthrough: true, log: &log)
+            return router
+        }
+    }
+}
+
+extension TraefikTCPService {
+    static func decode(name: String, _ section: TraefikSection, scope: TraefikScope, log: inout TraefikIssueLog) -> TraefikTCPService? {
+        log.decodeEntry { log in
+            scope.checkName(name, section, &log)
+            section.warnUnknownKeys(allowed: ["loadBalancer", "weighted"], log: &log)
+            if let weighted = section.node("weighted") {
+                log.error(weighted.location, section.path(section.writtenKey("weighted")), "weighted TCP services are not supported by stoep yet")
+                return nil
+            }
+            guard let body = section.section("loadBalancer", &log) else {
+                if section.node("loadBalancer") == nil {
+                    log.error(section.location, section.path("loadBalancer"), "TCP service has no loadBalancer")
+                }
+                return nil
+            }
+            body.warnUnknownKeys(allowed: ["servers", "serversTransport", "proxyProtocol", "terminationDelay"], log: &log)
+            if let proxy = body.node("proxyProtocol") {
+                log.error(proxy.location, body.path(body.writtenKey("proxyProtocol")), "sending PROXY protocol headers is not supported by stoep yet")
+            }
+            if let delay = body.node("terminationDelay") {
+                log.warning(delay.location, body.path(body.writtenKey("terminationDelay")), "terminationDelay is a Traefik v2 option; ignored")
+            }
+            let servers: [TraefikTCPServer] = (body.sections("servers", &log) ?? []).compactMap { server in
+                server.warnUnknownKeys(allowed: ["address", "tls"], log: &log)
+                let tls = server.bool("tls", &log) ?? false
+                guard let address = server.string("address", &log), !address.isEmpty else {
+                    log.error(server.location, server.path("address"), "server has no address; expected address = \"host:port\"")
+                    return nil
+                }
+                return TraefikTCPServer(address: address, tls: tls)
+            }
+            return TraefikTCPService(name: scope.qualify(name), servers: servers,
+                                     serversTransport: body.string("serversTransport", &log).map(scope.qualify), location: section.location)
+        }
+    }
+}

@@ -1,0 +1,161 @@
+// Forwards one message body from a source connection to a destination, whatever its framing:
+// a known length, chunked, or until the source closes. Bytes already read with the head go first; the
+// rest is spliced. For chunked bodies the chunk-size lines and trailers are read into user space (a few
+// bytes each) and copied, while the chunk payloads are spliced — so the proxy always knows where the
+// message ends and keep-alive keeps working.
+import Glibc
+import Reactor
+
+struct BodyForwarder {
+    enum Step: Equatable { case done, blocked, sourceClosed, failed(Int32), badChunk }
+
+    private enum Mode {
+        case none
+        case length
+        case chunked
+        case untilClose
+    }
+
+    private var mode: Mode
+    private var mover: BodyMover?
+    private var decoder = ChunkedDecoder()
+    private var writeFailed: Int32 = 0
+    /// Bytes to copy to the destination before any splice (chunk lines, bytes of the source buffer).
+    private var pending: [UInt8] = []
+    private var pendingSent = 0
+    private var lengthLeft: UInt64 = 0
+    private(set) var bytes: UInt64 = 0
+
+    init(_ framing: HTTPBodyFraming) {
+        switch framing {
+        case .none, .tunnel: mode = .none
+        case .contentLength(let n): mode = .length; lengthLeft = n
+        case .chunked: mode = .chunked
+        case .untilClose: mode = .untilClose; lengthLeft = .max
+        }
+    }
+
+    var isNone: Bool { if case .none = mode { return true } else { return false } }
+    var closesConnection: Bool { if case .untilClose = mode { return true } else { return false } }
+
+    /// Moves what it can. `buffer` holds bytes already read from `src` (they belong to this body first;
+    /// what is left after the body is the next message).
+    mutating func pump(src: Transport, buffer: inout ByteBuffer, dst: Transport, srcReady: inout Bool,
+                       dstReady: inout Bool, pool: PipePool, counters: RelayCounters) -> Step {
+        while true {
+            if !flushPending(dst, &dstReady) { return writeFailed != 0 ? .failed(writeFailed) : .blocked }
+            switch mode {
+            case .none:
+                return .done
+            case .length, .untilClose:
+                if lengthLeft == 0 { return .done }
+                if !buffer.isEmpty {
+                    let n = Int(min(UInt64(buffer.count), lengthLeft))
+                    pending += buffer.unread.prefix(n)
+                    buffer.consume(n)
+                    lengthLeft -= UInt64(n)
+                    bytes += UInt64(n)
+                    continue
+                }
+                if mover == nil { mover = BodyMover(length: lengthLeft) }
+                let before = mover!.moved
+                let step = mover!.pump(from: src, to: dst, srcReady: &srcReady, dstReady: &dstReady, pool: pool)
+                let moved = mover!.moved - before
+                bytes += moved
+                counters.splicedBytes &+= moved
+                lengthLeft -= moved
+                switch step {
+                case .done: mover = nil; return .done
+                case .blocked: return .blocked
+                case .sourceClosed:
+                    mover!.release(pool)
+                    mover = nil
+                    // A body framed by the connection's end is complete at EOF; any other is cut short.
+                    return closesConnection ? .done : .sourceClosed
+                case .failed(let e): mover!.release(pool); return .failed(e)
+                }
+            case .chunked:
+                if let step = pumpChunked(src: src, buffer: &buffer, dst: dst, srcReady: &srcReady,
+                                          dstReady: &dstReady, pool: pool, counters: counters) {
+                    return step
+                }
+            }
+        }
+    }
+
+    /// One step of chunked forwarding; nil means "continue the loop".
+    private mutating func pumpChunked(src: Transport, buffer: inout ByteBuffer, dst: Transport, srcReady: inout Bool,
+                                      dstReady: inout Bool, pool: PipePool, counters: RelayCounters) -> Step? {
+        if var m = mover {
+            let before = m.moved
+            let step = m.pump(from: src, to: dst, srcReady: &srcReady, dstReady: &dstReady, pool: pool)
+            let moved = m.moved - before
+            bytes += moved
+            counters.splicedBytes &+= moved
+            decoder.payloadMoved(moved)
+            mover = m
+            switch step {
+            case .done: mover = nil; return nil
+            case .blocked: return .blocked
+            case .sourceClosed: m.release(pool); return .sourceClosed
+            case .failed(let e): m.release(pool); return .failed(e)
+            }
+        }
+        let step: ChunkedDecoder.Step
+        let bytesAtHand = Array(buffer.unread)
+        do {
+            step = try decoder.next(bytesAtHand)
+        } catch {
+            return .badChunk
+        }
+        switch step {
+        case .needMore:
+            guard srcReady else { return .blocked }
+            switch buffer.read(from: src, max: 4096) {
+            case .bytes: return nil
+            case .wouldBlock: srcReady = false; return .blocked
+            case .eof: return .sourceClosed
+            case .error(let e): return .failed(e)
+            }
+        case .chunkHeader(let consumed, _), .chunkEnd(let consumed), .trailers(let consumed):
+            pending += buffer.unread.prefix(consumed)
+            buffer.consume(consumed)
+            return nil
+        case .payload(let remaining):
+            if !buffer.isEmpty {
+                let n = Int(min(UInt64(buffer.count), remaining))
+                pending += buffer.unread.prefix(n)
+                buffer.consume(n)
+                decoder.payloadMoved(UInt64(n))
+                bytes += UInt64(n)
+                return nil
+            }
+            mover = BodyMover(length: remaining)
+            return nil
+        case .done:
+            return flushPending(dst, &dstReady) ? .done : .blocked
+        }
+    }
+
+    /// Writes the copied bytes first; true when nothing is left to copy.
+    private mutating func flushPending(_ dst: Transport, _ dstReady: inout Bool) -> Bool {
+        while pendingSent < pending.count {
+            guard dstReady else { return false }
+            let r = pending.withUnsafeBytes { dst.write(UnsafeRawBufferPointer(rebasing: $0[pendingSent...])) }
+            switch r {
+            case .bytes(let n): pendingSent += n
+            case .wouldBlock: dstReady = false; return false
+            case .error(let e): writeFailed = e; return false
+            case .eof: writeFailed = EPIPE; return false
+            }
+        }
+        pending.removeAll(keepingCapacity: true)
+        pendingSent = 0
+        return true
+    }
+
+    mutating func release(_ pool: PipePool) {
+        mover?.release(pool)
+        mover = nil
+    }
+}

@@ -1,0 +1,33 @@
+// One request/response exchange of a session: the routed request, its upstream connection, and where
+// each of the two bodies stands.
+import Reactor
+
+final class HTTPExchange {
+    let view: RequestView
+    let route: HTTPRoute?
+    let server: UpstreamServer?
+    var upstream: UpstreamConnection?
+    /// The connection came from the pool: a failure before any answer may be retried once on a new one.
+    var reusedConnection = false
+    var upstreamOut: [UInt8] = []
+    var upstreamOutSent = 0
+    var requestBody: BodyForwarder
+    var requestDone = false
+    var responseHead: HTTPResponseHead?
+    var responseBody = BodyForwarder(.none)
+    var responseDone = false
+    var responseHeaders: [(name: String, value: String)] = []
+    var status = 0
+    let startedAt: UInt64
+    var connectDeadline: UInt64 = 0
+    /// A body-less request can be sent again on another connection.
+    var retryable: Bool { requestBody.isNone }
+
+    init(view: RequestView, route: HTTPRoute?, server: UpstreamServer?, startedAt: UInt64) {
+        self.view = view
+        self.route = route
+        self.server = server
+        self.startedAt = startedAt
+        requestBody = BodyForwarder(view.head.framing)
+    }
+}

@@ -1,0 +1,40 @@
+// The HTTP proxy's shared state on the loop: the current route table (swapped whole on reconfiguration),
+// the pipe pool, timeouts, and what every session needs to rewrite heads.
+import Glibc
+import Reactor
+
+public final class HTTPProxy {
+    public struct Timeouts {
+        /// Traefik respondingTimeouts: idleTimeout 180 s, readTimeout 60 s (whole request head).
+        public var idle: UInt64 = 180_000_000_000
+        public var readHead: UInt64 = 60_000_000_000
+        /// serversTransport forwardingTimeouts: dialTimeout 30 s, responseHeaderTimeout 0 (none).
+        public var connect: UInt64 = 30_000_000_000
+        public var responseHeader: UInt64 = 0
+        public init() {}
+    }
+
+    let loop: EventLoop
+    let pool: PipePool
+    public private(set) var table: RouteTable = .empty
+    public var timeouts = Timeouts()
+    /// X-Forwarded-Server: the host name, as Traefik sets it.
+    let serverName: String
+    public var reloads: UInt64 = 0
+
+    public init(loop: EventLoop, pool: PipePool) {
+        self.loop = loop
+        self.pool = pool
+        var buf = [CChar](repeating: 0, count: 256)
+        gethostname(&buf, buf.count)
+        serverName = String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Swaps in a new table; requests in flight finish with the table they started with.
+    public func install(_ next: RouteTable) {
+        let old = table
+        table = next
+        old.retire(keeping: next)
+        reloads &+= 1
+    }
+}

@@ -1,0 +1,128 @@
+// Driving one exchange: the request head and body upstream, the response head and body back.
+import Glibc
+import Reactor
+
+extension HTTPSession {
+    /// Makes progress on `x`. True when the exchange ended (or was replaced by a queued response) and the
+    /// session should go on; false to wait for readiness.
+    func driveExchange(_ x: HTTPExchange) -> Bool {
+        guard let u = x.upstream else { return false }
+        if !u.connected {
+            guard u.writable || u.readable else { return false }
+            if Socket.pendingError(u.transport.fd) != 0 {
+                upstreamFailed(x, timedOut: false)
+                return true
+            }
+            u.connected = true
+        }
+        // The request head.
+        while x.upstreamOutSent < x.upstreamOut.count {
+            guard u.writable else { break }
+            let r = x.upstreamOut.withUnsafeBytes { u.transport.write(UnsafeRawBufferPointer(rebasing: $0[x.upstreamOutSent...])) }
+            switch r {
+            case .bytes(let n): x.upstreamOutSent += n
+            case .wouldBlock: u.writable = false
+            case .eof, .error:
+                upstreamFailed(x, timedOut: false, stale: x.reusedConnection)
+                return true
+            }
+        }
+        let headSent = x.upstreamOutSent == x.upstreamOut.count
+        // The request body, while the response may already be coming.
+        if headSent && !x.requestDone {
+            switch x.requestBody.pump(src: client, buffer: &inbuf, dst: u.transport, srcReady: &clientReadable,
+                                      dstReady: &u.writable, pool: proxy.pool, counters: entryPoint.counters.bytes) {
+            case .done: x.requestDone = true
+            case .blocked: break
+            case .badChunk:
+                entryPoint.counters.badRequests &+= 1
+                abandon(x)
+                exchange = nil
+                respond(HTTPErrorResponse.goError(status: 400, message: "400 Bad Request", date: nil, close: true),
+                        status: 400, close: true)
+                return true
+            case .sourceClosed, .failed:
+                close()
+                return false
+            }
+        }
+        if x.responseHead == nil {
+            guard readResponseHead(x, u) else { return exchange !== x || closed }
+            if handedOff { return false }
+        }
+        if !x.responseDone {
+            guard flushClient() else { return false }
+            switch x.responseBody.pump(src: u.transport, buffer: &u.buffer, dst: client, srcReady: &u.readable,
+                                       dstReady: &clientWritable, pool: proxy.pool, counters: entryPoint.counters.bytes) {
+            case .done: x.responseDone = true
+            case .blocked: return false
+            case .sourceClosed, .failed, .badChunk:
+                close()
+                return false
+            }
+        }
+        guard x.requestDone || x.responseDone else { return false }
+        if !x.requestDone {
+            // The backend answered before reading the whole body (an early 413 or 401): neither side can
+            // be reused.
+            closeAfterResponse = true
+            u.close()
+        } else if let head = x.responseHead, head.keepAlive, head.framing != .untilClose {
+            u.lastUsed = proxy.loop.now
+            x.server?.giveBack(u)
+        } else {
+            u.close()
+        }
+        x.upstream = nil
+        exchange = nil
+        return true
+    }
+
+    /// Reads and handles the response head. True once a final head was processed.
+    private func readResponseHead(_ x: HTTPExchange, _ u: UpstreamConnection) -> Bool {
+        while true {
+            let result = u.buffer.withUnreadBytes {
+                HTTPResponseHead.parse($0, requestMethod: x.view.head.knownMethod, limits: HTTPSession.limits)
+            }
+            switch result {
+            case .incomplete:
+                guard u.readable else { return false }
+                switch u.buffer.read(from: u.transport) {
+                case .bytes: continue
+                case .wouldBlock:
+                    u.readable = false
+                    return false
+                case .eof, .error:
+                    upstreamFailed(x, timedOut: false, stale: x.reusedConnection && u.buffer.isEmpty)
+                    return false
+                }
+            case .error:
+                upstreamFailed(x, timedOut: false)
+                return false
+            case .complete(let head, let length):
+                let bytes = Array(u.buffer.unread.prefix(length))
+                u.buffer.consume(length)
+                if head.isInformational {
+                    // 100 Continue and friends go to the client as they are; the final head follows.
+                    clientOut += bytes
+                    continue
+                }
+                x.responseHead = head
+                x.status = head.status
+                count(status: head.status)
+                if head.framing == .untilClose { closeAfterResponse = true }
+                clientOut += HeadRewriter.response(head, bytes: bytes, close: closeAfterResponse, extra: x.responseHeaders)
+                x.responseBody = BodyForwarder(head.framing)
+                if head.framing == .tunnel && x.view.head.isUpgrade {
+                    guard flushClient() else {
+                        // Rare: the 101 head did not fit in the socket buffer at once; finish it blocking-free
+                        // by keeping the session until it is out (the relay takes over afterwards).
+                        return true
+                    }
+                    handOff(to: x, upstream: u, seedDown: u.buffer.take())
+                }
+                return true
+            }
+        }
+    }
+}

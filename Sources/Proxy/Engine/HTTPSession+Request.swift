@@ -1,0 +1,144 @@
+// Reading the next request head, routing it, and attaching an upstream connection.
+import Glibc
+import Reactor
+
+extension HTTPSession {
+    static let limits = HTTPParseLimits()
+
+    /// Parses the next request in `inbuf`, reading from the client as needed. True when something
+    /// changed (an exchange started, or a response was queued); false to wait for readiness.
+    func readNextRequest() -> Bool {
+        while true {
+            let result = inbuf.withUnreadBytes { HTTPRequestHead.parse($0, limits: HTTPSession.limits) }
+            switch result {
+            case .complete(let head, let length):
+                let bytes = Array(inbuf.unread.prefix(length))
+                inbuf.consume(length)
+                startExchange(head, bytes)
+                return true
+            case .error(let e):
+                entryPoint.counters.badRequests &+= 1
+                respond(HTTPErrorResponse.forParseError(e), status: e.status, close: true)
+                return true
+            case .incomplete:
+                if clientEOF {
+                    close()
+                    return false
+                }
+                guard clientReadable else { return false }
+                switch inbuf.read(from: client) {
+                case .bytes: continue
+                case .wouldBlock:
+                    clientReadable = false
+                    return false
+                case .eof:
+                    clientEOF = true
+                    if inbuf.isEmpty {
+                        close()
+                        return false
+                    }
+                case .error:
+                    close()
+                    return false
+                }
+            }
+        }
+    }
+
+    private func startExchange(_ head: HTTPRequestHead, _ bytes: [UInt8]) {
+        let view = RequestView(head: head, bytes: bytes, clientIP: peerIP)
+        // A request answered here without reading its body leaves the connection unusable: close it.
+        let mustClose = !head.keepAlive || head.framing != .none
+        guard let route = proxy.table.match(entryPoint: entryPoint.name, view) else {
+            respond(HTTPErrorResponse.notFound(date: nil), status: 404, close: mustClose)
+            return
+        }
+        route.requests &+= 1
+        let original = view.rawPathAndQuery
+        var forward = ForwardedRequest(path: original.path, query: original.query)
+        for m in route.middlewares {
+            if let answer = m.handle(view, &forward, scheme: "http") {
+                respond(answer, status: HTTPSession.status(of: answer), close: mustClose)
+                return
+            }
+        }
+        let now = proxy.loop.now
+        guard let server = route.service.pick(now: now) else {
+            respond(HTTPErrorResponse.noAvailableServer(date: nil), status: 503, close: mustClose)
+            return
+        }
+        server.requests &+= 1
+        let x = HTTPExchange(view: view, route: route, server: server, startedAt: now)
+        x.responseHeaders = forward.responseHeaders
+        x.upstreamOut = HeadRewriter.request(
+            view, forward: forward, pathChanged: forward.path != original.path || forward.query != original.query,
+            hostOverride: route.service.passHostHeader ? nil : server.hostHeader,
+            trustedPeer: entryPoint.isTrusted(peerIP), peerIP: peerText, scheme: "http", serverName: proxy.serverName)
+        if !head.keepAlive { closeAfterResponse = true }
+        exchange = x
+        attachUpstream(x)
+    }
+
+    /// The status code of a response stoep made itself ("HTTP/1.1 301 ...").
+    static func status(of response: [UInt8]) -> Int {
+        guard response.count >= 12 else { return 0 }
+        return response[9..<12].reduce(0) { $0 * 10 + Int($1) - 48 }
+    }
+
+    /// Takes an idle pooled connection to the exchange's server, or starts a new one.
+    func attachUpstream(_ x: HTTPExchange) {
+        guard let server = x.server else { return }
+        if let c = server.takeIdle() {
+            c.owner = self
+            c.writable = true
+            x.upstream = c
+            x.reusedConnection = true
+            return
+        }
+        do {
+            let fd = try Socket.connectTCP(server.address)
+            let c = try UpstreamConnection(fd: fd, server: server, loop: proxy.loop)
+            server.opened &+= 1
+            c.owner = self
+            x.upstream = c
+            x.connectDeadline = proxy.loop.now &+ proxy.timeouts.connect
+            watchDeadline(x.connectDeadline)
+        } catch {
+            upstreamFailed(x, timedOut: false)
+        }
+    }
+
+    /// The upstream connection failed before the response was complete. A body-less request on a reused
+    /// (possibly stale) connection is sent again on a fresh one; otherwise the client gets 502, or 504
+    /// for a timeout, as Traefik answers — or, when part of the response was already sent, the
+    /// connection is closed.
+    func upstreamFailed(_ x: HTTPExchange, timedOut: Bool, stale: Bool = false) {
+        x.upstream?.close()
+        x.upstream = nil
+        if x.responseHead == nil && x.reusedConnection && x.retryable && !timedOut {
+            x.reusedConnection = false
+            x.upstreamOutSent = 0
+            attachUpstream(x)
+            return
+        }
+        if let s = x.server, !stale {
+            s.failures &+= 1
+            if !timedOut && x.upstreamOutSent == 0 { s.downUntil = proxy.loop.now &+ UpstreamServer.downFor }
+        }
+        guard x.responseHead == nil else {
+            close()
+            return
+        }
+        x.requestBody.release(proxy.pool)
+        exchange = nil
+        respond(timedOut ? HTTPErrorResponse.gatewayTimeout(date: nil) : HTTPErrorResponse.badGateway(date: nil),
+                status: timedOut ? 504 : 502, close: !x.requestDone || closeAfterResponse)
+    }
+
+    func abandon(_ x: HTTPExchange) {
+        x.requestBody.release(proxy.pool)
+        x.responseBody.release(proxy.pool)
+        x.upstream?.close()
+        x.upstream = nil
+    }
+}

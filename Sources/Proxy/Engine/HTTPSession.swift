@@ -1,0 +1,172 @@
+// One client connection of an HTTP entry point: reads request heads, routes them, forwards each to a
+// pooled upstream connection, and relays the response — keep-alive and pipelining on the client side,
+// connection reuse on the upstream side, bodies spliced. An `Upgrade` (WebSocket) switches both sockets
+// to a raw Relay. Everything runs from `drive()`, called on any readiness of either socket.
+import Glibc
+import Reactor
+
+final class HTTPSession: IOHandler, UpstreamOwner {
+    let client: PlainTransport
+    unowned let entryPoint: HTTPEntryPoint
+    var proxy: HTTPProxy { entryPoint.proxy }
+    private var token: Token?
+    var inbuf = ByteBuffer()
+    var clientReadable = false, clientWritable = true
+    var clientEOF = false
+    var clientOut: [UInt8] = []
+    var clientOutSent = 0
+    var exchange: HTTPExchange?
+    var closeAfterResponse = false
+    private(set) var closed = false
+    let peerIP: ClientIP?
+    let peerText: String
+    private var timer: Timer?
+    var lastActivity: UInt64
+    var handedOff = false
+
+    init(fd: Int32, entryPoint: HTTPEntryPoint) {
+        client = PlainTransport(fd: fd)
+        self.entryPoint = entryPoint
+        let peer = Socket.peerAddress(fd)
+        var host = Substring(peer)
+        if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
+            host = host[host.index(after: host.startIndex)..<close]
+        } else if let colon = host.lastIndex(of: ":") {
+            host = host[..<colon]
+        }
+        peerText = String(host)
+        peerIP = ClientIP(peerText)
+        lastActivity = entryPoint.proxy.loop.now
+    }
+
+    var isIdle: Bool { exchange == nil && inbuf.isEmpty && clientOut.isEmpty }
+
+    func start() throws {
+        token = try proxy.loop.register(fd: client.fd, handler: self)
+        let t = Timer { [unowned self] now in self.timerFired(now) }
+        timer = t
+        proxy.loop.schedule(t, after: proxy.timeouts.idle)
+    }
+
+    func ready(fd: Int32, _ events: Readiness) {
+        if events.contains(.readable) { clientReadable = true }
+        if events.contains(.writable) { clientWritable = true }
+        lastActivity = proxy.loop.now
+        drive()
+    }
+
+    func upstreamReady(_ events: Readiness) {
+        lastActivity = proxy.loop.now
+        drive()
+    }
+
+    /// Makes all the progress possible now, then returns to the loop.
+    func drive() {
+        var rounds = 0
+        while !closed && !handedOff && rounds < 64 {
+            rounds += 1
+            if !flushClient() { return }
+            if let x = exchange {
+                if !driveExchange(x) { return }
+                continue
+            }
+            if closeAfterResponse {
+                close()
+                return
+            }
+            if !readNextRequest() { return }
+        }
+    }
+
+    /// Writes queued bytes to the client; false when some remain (or the client is gone).
+    func flushClient() -> Bool {
+        while clientOutSent < clientOut.count {
+            guard clientWritable else { return false }
+            let r = clientOut.withUnsafeBytes { client.write(UnsafeRawBufferPointer(rebasing: $0[clientOutSent...])) }
+            switch r {
+            case .bytes(let n): clientOutSent += n
+            case .wouldBlock: clientWritable = false; return false
+            case .eof, .error:
+                close()
+                return false
+            }
+        }
+        clientOut.removeAll(keepingCapacity: clientOut.capacity <= 64 * 1024)
+        clientOutSent = 0
+        return true
+    }
+
+    /// Queues a complete response made by stoep itself (errors, redirects, auth challenges).
+    func respond(_ bytes: [UInt8], status: Int, close: Bool) {
+        clientOut += bytes
+        count(status: status)
+        if close { closeAfterResponse = true }
+    }
+
+    func count(status: Int) {
+        let c = entryPoint.counters
+        c.requests &+= 1
+        c.responsesByClass[min(max(status / 100, 0), 5)] &+= 1
+    }
+
+    private func timerFired(_ now: UInt64) {
+        guard !closed, let t = timer else { return }
+        let limit: UInt64
+        if let x = exchange {
+            if x.upstream?.connected == false && now >= x.connectDeadline {
+                upstreamFailed(x, timedOut: true)
+                drive()
+                proxy.loop.schedule(t, after: proxy.timeouts.idle)
+                return
+            }
+            limit = proxy.timeouts.idle
+        } else {
+            limit = inbuf.isEmpty ? proxy.timeouts.idle : proxy.timeouts.readHead
+        }
+        if now &- lastActivity >= limit {
+            close()
+        } else {
+            var next = lastActivity &+ limit
+            if let x = exchange, x.upstream?.connected == false { next = min(next, x.connectDeadline) }
+            proxy.loop.schedule(t, at: next)
+        }
+    }
+
+    /// Re-arms the timer to cover a connect deadline sooner than the idle one.
+    func watchDeadline(_ deadline: UInt64) {
+        guard let t = timer else { return }
+        if !t.isScheduled || t.deadline > deadline { proxy.loop.schedule(t, at: deadline) }
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        if let t = timer { proxy.loop.cancel(t) }
+        timer = nil
+        if let x = exchange { abandon(x) }
+        exchange = nil
+        if !handedOff {
+            if let t = token { proxy.loop.deregister(t) }
+            client.close()
+        }
+        token = nil
+        entryPoint.ended(self)
+    }
+
+    /// Gives both sockets to a raw relay (after `101 Switching Protocols`); the session ends.
+    func handOff(to x: HTTPExchange, upstream u: UpstreamConnection, seedDown: [UInt8]) {
+        handedOff = true
+        if let t = token { proxy.loop.deregister(t) }
+        token = nil
+        u.owner = nil
+        u.detachForRelay()
+        let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: entryPoint.counters.bytes,
+                          a: client, b: u.transport, connecting: false, connectTimeout: 0,
+                          idleTimeout: proxy.timeouts.idle, seedUp: inbuf.take(), seedDown: seedDown)
+        entryPoint.tunnels[ObjectIdentifier(relay)] = relay
+        relay.onEnd = { [unowned entryPoint] r, _ in entryPoint.tunnels[ObjectIdentifier(r)] = nil }
+        relay.start(connectTimeout: 0)
+        exchange = nil
+        close()
+    }
+}

@@ -1,0 +1,118 @@
+// Builds the heads stoep sends: the upstream request (hop-by-hop headers removed, X-Forwarded-* set as
+// Traefik sets them, spoofed ones from untrusted peers dropped) and the client response.
+
+enum HeadRewriter {
+    /// Headers Traefik manages: removed from requests whose peer is not trusted (forwarded_header.go).
+    static let forwardedHeaders: Set<String> = [
+        "x-forwarded-proto", "x-forwarded-for", "x-forwarded-host", "x-forwarded-port", "x-forwarded-server",
+        "x-forwarded-uri", "x-forwarded-method", "x-forwarded-prefix", "x-forwarded-tls-client-cert",
+        "x-forwarded-tls-client-cert-info", "x-forwarded-scheme", "x-scheme", "x-real-ip",
+        "x_forwarded_proto", "x_forwarded_for", "x_forwarded_host", "x_forwarded_port", "x_forwarded_server",
+        "x_real_ip",
+    ]
+    /// Hop-by-hop headers (RFC 9110 §7.6.1) plus the de-facto ones; Transfer-Encoding stays because the
+    /// body is forwarded with its framing unchanged.
+    static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
+                                        "proxy-authenticate", "proxy-authorization"]
+
+    static func lower(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes.map { HTTPASCII.lowercased($0) }, as: UTF8.self)
+    }
+
+    /// The request head for the upstream.
+    static func request(_ view: RequestView, forward: ForwardedRequest, pathChanged: Bool, hostOverride: String?,
+                        trustedPeer: Bool, peerIP: String, scheme: String, serverName: String) -> [UInt8] {
+        let head = view.head
+        let b = view.bytes
+        func slice(_ r: Range<Int>) -> ArraySlice<UInt8> { b[r] }
+        var w = HTTPHeaderWriter(reservingCapacity: b.count + 256)
+        let target: [UInt8] = pathChanged
+            ? Array((forward.path.isEmpty ? "/" : forward.path).utf8) + (forward.query.isEmpty ? [] : Array(("?" + forward.query).utf8))
+            : Array(slice(head.target))
+        w.requestLine(method: slice(head.method), target: target, version: .http11)
+        // Names the client's Connection header lists are hop-by-hop too.
+        var dropped = hopByHop
+        var priorFor: String? = nil
+        for f in head.fields where lower(slice(f.name)) == "connection" {
+            for token in String(decoding: slice(f.value), as: UTF8.self).split(separator: ",") {
+                let t = token.trimmingCharacters(" \t").lowercased()
+                if !forwardedHeaders.contains(t) { dropped.insert(t) }  // managed headers cannot be removed so
+            }
+        }
+        let set = Set(forward.setHeaders.map { $0.name.lowercased() })
+        var hadRealIP = false
+        for f in head.fields {
+            let name = lower(slice(f.name))
+            if dropped.contains(name) || forward.removeHeaders.contains(name) || set.contains(name) { continue }
+            if forwardedHeaders.contains(name) {
+                if !trustedPeer { continue }
+                if name == "x-forwarded-for" {
+                    priorFor = String(decoding: slice(f.value), as: UTF8.self)
+                    continue
+                }
+                if name == "x-forwarded-server" { continue }  // always overwritten
+                if name == "x-real-ip" { hadRealIP = true }
+            }
+            if name == "host", let h = hostOverride {
+                _ = w.field("Host", h)
+                continue
+            }
+            w.copyField(f, from: view.bytes)
+        }
+        if head.host == nil, let h = hostOverride { _ = w.field("Host", h) }
+        if view.head.isUpgrade, let u = head.upgrade {
+            _ = w.field(name: Array("Connection".utf8), value: Array("Upgrade".utf8))
+            _ = w.field(name: Array("Upgrade".utf8), value: slice(u))
+        }
+        for (n, v) in forward.setHeaders where !v.isEmpty { _ = w.field(n, v) }
+        // X-Forwarded-* (forwarded_header.go): set when absent (a trusted peer's values are kept).
+        let present = Set(head.fields.map { lower(slice($0.name)) })
+        func keep(_ n: String) -> Bool { trustedPeer && present.contains(n) }
+        _ = w.field("X-Forwarded-For", priorFor.map { "\($0), \(peerIP)" } ?? peerIP)
+        let hostHeader = view.hostHeader
+        if !keep("x-forwarded-host") && !hostHeader.isEmpty { _ = w.field("X-Forwarded-Host", hostHeader) }
+        if !keep("x-forwarded-port") {
+            let port = hostHeader.lastIndex(of: ":").flatMap { i -> String? in
+                hostHeader.hasSuffix("]") ? nil : String(hostHeader[hostHeader.index(after: i)...])
+            } ?? (scheme == "https" ? "443" : "80")
+            _ = w.field("X-Forwarded-Port", port)
+        }
+        if !keep("x-forwarded-proto") {
+            let ws = view.head.isUpgrade ? (scheme == "https" ? "wss" : "ws") : scheme
+            _ = w.field("X-Forwarded-Proto", ws)
+        }
+        _ = w.field("X-Forwarded-Server", serverName)
+        if !hadRealIP { _ = w.field("X-Real-Ip", peerIP) }
+        w.finish()
+        return w.finished()
+    }
+
+    /// The response head for the client. `close` adds Connection: close (we close after this response).
+    static func response(_ head: HTTPResponseHead, bytes: [UInt8], close: Bool,
+                         extra: [(name: String, value: String)]) -> [UInt8] {
+        func slice(_ r: Range<Int>) -> ArraySlice<UInt8> { bytes[r] }
+        var w = HTTPHeaderWriter(reservingCapacity: bytes.count + 64)
+        w.statusLine(head.status, reason: String(decoding: slice(head.reason), as: UTF8.self), version: .http11)
+        var dropped = hopByHop
+        if head.isSwitchingProtocols { dropped.remove("connection"); dropped.remove("upgrade") }
+        let replaced = Set(extra.map { $0.name.lowercased() })
+        for f in head.fields {
+            let name = lower(slice(f.name))
+            if dropped.contains(name) || replaced.contains(name) { continue }
+            w.copyField(f, from: bytes)
+        }
+        for (n, v) in extra where !v.isEmpty { _ = w.field(n, v) }
+        if close && !head.isSwitchingProtocols { _ = w.field("Connection", "close") }
+        w.finish()
+        return w.finished()
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(_ set: String) -> String {
+        var s = self
+        while let f = s.first, set.contains(f) { s.removeFirst() }
+        while let l = s.last, set.contains(l) { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,155 @@
+// The middlewares community deployments use, compiled from Traefik's configuration model.
+import Config
+
+/// `headers`: custom request/response headers ("" deletes), CORS for simple requests, security headers.
+final class HeadersMiddleware: HTTPMiddleware {
+    let name: String
+    let config: TraefikHeaders
+    init(name: String, config: TraefikHeaders) {
+        self.name = name
+        self.config = config
+    }
+
+    func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> [UInt8]? {
+        for kv in config.customRequestHeaders {
+            if kv.value.isEmpty {
+                forward.removeHeaders.insert(kv.key.lowercased())
+            } else {
+                forward.setHeaders.append((kv.key, kv.value))
+            }
+        }
+        var out = config.customResponseHeaders.map { (name: $0.key, value: $0.value) }
+        if let origin = request.header("Origin") {
+            let list = config.accessControlAllowOriginList
+            if list.contains("*") {
+                out.append(("Access-Control-Allow-Origin", "*"))
+            } else if list.contains(origin) {
+                out.append(("Access-Control-Allow-Origin", origin))
+            }
+            if config.accessControlAllowCredentials { out.append(("Access-Control-Allow-Credentials", "true")) }
+            if !config.accessControlExposeHeaders.isEmpty {
+                out.append(("Access-Control-Expose-Headers", config.accessControlExposeHeaders.joined(separator: ",")))
+            }
+            if config.addVaryHeader { out.append(("Vary", "Origin")) }
+        }
+        if config.stsSeconds > 0 && (scheme == "https" || config.forceSTSHeader) {
+            var v = "max-age=\(config.stsSeconds)"
+            if config.stsIncludeSubdomains { v += "; includeSubDomains" }
+            if config.stsPreload { v += "; preload" }
+            out.append(("Strict-Transport-Security", v))
+        }
+        if config.frameDeny { out.append(("X-Frame-Options", "DENY")) }
+        if let v = config.customFrameOptionsValue { out.append(("X-Frame-Options", v)) }
+        if config.contentTypeNosniff { out.append(("X-Content-Type-Options", "nosniff")) }
+        if config.browserXssFilter { out.append(("X-XSS-Protection", "1; mode=block")) }
+        if let v = config.referrerPolicy { out.append(("Referrer-Policy", v)) }
+        if let v = config.contentSecurityPolicy { out.append(("Content-Security-Policy", v)) }
+        if let v = config.permissionsPolicy { out.append(("Permissions-Policy", v)) }
+        forward.responseHeaders += out
+        return nil
+    }
+}
+
+/// `stripPrefix`: removes the first matching plain-string prefix and says so in X-Forwarded-Prefix.
+final class StripPrefixMiddleware: HTTPMiddleware {
+    let name: String
+    let prefixes: [String]
+    let forceSlash: Bool
+    init(name: String, prefixes: [String], forceSlash: Bool) {
+        self.name = name
+        self.prefixes = prefixes
+        self.forceSlash = forceSlash
+    }
+
+    func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> [UInt8]? {
+        for p in prefixes where forward.path.hasPrefix(p) {
+            var rest = String(forward.path.dropFirst(p.count))
+            if !rest.hasPrefix("/") && (forceSlash || !rest.isEmpty) { rest = "/" + rest }
+            forward.path = rest
+            forward.setHeaders.append(("X-Forwarded-Prefix", p))
+            break
+        }
+        return nil
+    }
+}
+
+/// `addPrefix`: puts a prefix before the path.
+final class AddPrefixMiddleware: HTTPMiddleware {
+    let name: String
+    let prefix: String
+    init(name: String, prefix: String) {
+        self.name = name
+        self.prefix = prefix
+    }
+
+    func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> [UInt8]? {
+        forward.path = prefix + forward.path
+        return nil
+    }
+}
+
+/// `redirectScheme`: permanent → 301 for GET / 308 otherwise; temporary → 302 / 307 (redirect.go).
+final class RedirectSchemeMiddleware: HTTPMiddleware {
+    let name: String
+    let config: TraefikRedirectScheme
+    init(name: String, config: TraefikRedirectScheme) {
+        self.name = name
+        self.config = config
+    }
+
+    func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> [UInt8]? {
+        guard scheme != config.scheme else { return nil }
+        var host = request.hostHeader
+        if host.hasPrefix("[") {
+            if let close = host.firstIndex(of: "]") { host = String(host[...close]) }
+        } else if let colon = host.lastIndex(of: ":") {
+            host = String(host[..<colon])
+        }
+        var port = config.port.map { ":\($0)" } ?? ""
+        if (config.scheme == "https" && port == ":443") || (config.scheme == "http" && port == ":80") { port = "" }
+        let target = request.rawPathAndQuery
+        let location = "\(config.scheme)://\(host)\(port)\(target.path)\(target.query.isEmpty ? "" : "?" + target.query)"
+        let isGet = request.head.knownMethod == .get
+        let status = config.forcePermanentRedirect ? 308 : config.permanent ? (isGet ? 301 : 308) : (isGet ? 302 : 307)
+        return RedirectResponse.make(status: status, location: location)
+    }
+}
+
+enum RedirectResponse {
+    /// Go's http.Redirect for non-GET/HEAD requests sends no body; for GET a short HTML link. Traefik's
+    /// redirect handler writes no body at all: only the status and Location.
+    static func make(status: Int, location: String) -> [UInt8] {
+        var w = HTTPHeaderWriter()
+        w.statusLine(status)
+        _ = w.field("Location", location)
+        _ = w.field("Content-Length", "0")
+        w.finish()
+        return w.finished()
+    }
+}
+
+/// `ipAllowList` (v2 `ipWhiteList`): the peer address (or the depth-th X-Forwarded-For entry from the
+/// right) must lie in a source range; otherwise 403 `Forbidden`.
+final class IPAllowListMiddleware: HTTPMiddleware {
+    let name: String
+    let ranges: [ClientIPRange]
+    let depth: Int
+    let status: Int
+    init(name: String, config: TraefikIPAllowList) {
+        self.name = name
+        ranges = config.sourceRange.compactMap { ClientIPRange($0) ?? ClientIPRange($0 + ($0.contains(":") ? "/128" : "/32")) }
+        depth = Int(config.ipStrategy?.depth ?? 0)
+        status = Int(config.rejectStatusCode)
+    }
+
+    func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> [UInt8]? {
+        var ip = request.clientIP
+        if depth > 0 {
+            let list = request.headerValues(named: "X-Forwarded-For").joined(separator: ",")
+                .split(separator: ",").map { $0.trimmingCharacters(" ") }
+            ip = list.count >= depth ? ClientIP(list[list.count - depth]) : nil
+        }
+        if let ip, ranges.contains(where: { $0.contains(ip) }) { return nil }
+        return HTTPErrorResponse.statusText(status, date: nil)
+    }
+}

@@ -1,0 +1,193 @@
+import XCTest
+@testable import Config
+
+final class TraefikMiddlewareTests: XCTestCase {
+    func testEveryMiddlewareType() throws {
+        let (config, issues) = TraefikDynamicConfigTests.decode(#"""
+            [http.middlewares.auth.basicAuth]
+            users = ["inethi:$apr1$Qh1p4C9G$S6u8S7khMfm7JQVOq0YKv.", "b:{SHA}x"]
+            usersFile = "/etc/users"
+            realm = "lan"
+            removeHeader = true
+            headerField = "X-User"
+            [http.middlewares.authdefaults.basicAuth]
+            users = "inethi:$apr1$Qh1p4C9G$S6u8S7khMfm7JQVOq0YKv."
+            [http.middlewares.hdr.headers]
+            customRequestHeaders = { X-Forwarded-Proto = "https", X-Drop = "" }
+            customResponseHeaders = { Server = "" }
+            accessControlAllowOriginList = ["*"]
+            accessControlAllowOriginListRegex = ["^https://.*\\.lan$"]
+            accessControlAllowMethods = ["GET", "POST"]
+            accessControlAllowHeaders = ["Content-Type"]
+            accessControlAllowCredentials = true
+            accessControlExposeHeaders = ["X-Id"]
+            accessControlMaxAge = 100
+            addVaryHeader = true
+            stsSeconds = 31536000
+            stsIncludeSubdomains = true
+            stsPreload = true
+            forceSTSHeader = true
+            frameDeny = true
+            customFrameOptionsValue = "SAMEORIGIN"
+            contentTypeNosniff = true
+            browserXssFilter = true
+            referrerPolicy = "no-referrer"
+            contentSecurityPolicy = "default-src 'self'"
+            permissionsPolicy = "camera=()"
+            hostsProxyHeaders = ["X-Forwarded-Host"]
+            allowedHosts = ["a.lan"]
+            [http.middlewares.strip.stripPrefix]
+            prefixes = ["/api", "/v1"]
+            forceSlash = true
+            [http.middlewares.stripre.stripPrefixRegex]
+            regex = ["/user/[a-z]+"]
+            [http.middlewares.add.addPrefix]
+            prefix = "/app"
+            [http.middlewares.https.redirectScheme]
+            scheme = "https"
+            port = 8443
+            permanent = true
+            [http.middlewares.rr.redirectRegex]
+            regex = "^http://old/(.*)"
+            replacement = "http://new/${1}"
+            [http.middlewares.lan.ipAllowList]
+            sourceRange = ["10.0.0.0/8", "192.168.1.7", "fd00::/8"]
+            rejectStatusCode = 404
+            [http.middlewares.lan.ipAllowList.ipStrategy]
+            depth = 2
+            excludedIPs = ["10.0.0.1"]
+            ipv6Subnet = 64
+            [http.middlewares.both.chain]
+            middlewares = ["auth", "hdr@docker"]
+            """#)
+        XCTAssertEqual(issues, [])
+        func kind(_ name: String) -> TraefikMiddleware.Kind? { config.httpMiddlewares[name]?.kind }
+
+        XCTAssertEqual(kind("auth@file"), .basicAuth(TraefikBasicAuth(users: ["inethi:$apr1$Qh1p4C9G$S6u8S7khMfm7JQVOq0YKv.", "b:{SHA}x"], usersFile: "/etc/users",
+                                                                      realm: "lan", removeHeader: true, headerField: "X-User")))
+        XCTAssertEqual(kind("authdefaults@file"), .basicAuth(TraefikBasicAuth(users: ["inethi:$apr1$Qh1p4C9G$S6u8S7khMfm7JQVOq0YKv."], realm: "traefik")))
+
+        var headers = TraefikHeaders()
+        headers.customRequestHeaders = [TraefikKeyValue(key: "X-Forwarded-Proto", value: "https"), TraefikKeyValue(key: "X-Drop", value: "")]
+        headers.customResponseHeaders = [TraefikKeyValue(key: "Server", value: "")]
+        headers.accessControlAllowOriginList = ["*"]
+        headers.accessControlAllowOriginListRegex = [#"^https://.*\.lan$"#]
+        headers.accessControlAllowMethods = ["GET", "POST"]
+        headers.accessControlAllowHeaders = ["Content-Type"]
+        headers.accessControlAllowCredentials = true
+        headers.accessControlExposeHeaders = ["X-Id"]
+        headers.accessControlMaxAge = 100
+        headers.addVaryHeader = true
+        headers.stsSeconds = 31_536_000
+        headers.stsIncludeSubdomains = true
+        headers.stsPreload = true
+        headers.forceSTSHeader = true
+        headers.frameDeny = true
+        headers.customFrameOptionsValue = "SAMEORIGIN"
+        headers.contentTypeNosniff = true
+        headers.browserXssFilter = true
+        headers.referrerPolicy = "no-referrer"
+        headers.contentSecurityPolicy = "default-src 'self'"
+        headers.permissionsPolicy = "camera=()"
+        headers.hostsProxyHeaders = ["X-Forwarded-Host"]
+        headers.allowedHosts = ["a.lan"]
+        XCTAssertEqual(kind("hdr@file"), .headers(headers))
+
+        XCTAssertEqual(kind("strip@file"), .stripPrefix(prefixes: ["/api", "/v1"], forceSlash: true))
+        XCTAssertEqual(kind("stripre@file"), .stripPrefixRegex(regex: ["/user/[a-z]+"]))
+        XCTAssertEqual(kind("add@file"), .addPrefix("/app"))
+        XCTAssertEqual(kind("https@file"), .redirectScheme(TraefikRedirectScheme(scheme: "https", port: "8443", permanent: true)))
+        XCTAssertEqual(kind("rr@file"), .redirectRegex(TraefikRedirectRegex(regex: "^http://old/(.*)", replacement: "http://new/${1}", permanent: false)))
+        XCTAssertEqual(kind("lan@file"), .ipAllowList(TraefikIPAllowList(sourceRange: ["10.0.0.0/8", "192.168.1.7", "fd00::/8"],
+                                                                         ipStrategy: TraefikIPStrategy(depth: 2, excludedIPs: ["10.0.0.1"], ipv6Subnet: 64),
+                                                                         rejectStatusCode: 404)))
+        XCTAssertEqual(kind("both@file"), .chain(["auth@file", "hdr@docker"]))
+        XCTAssertEqual(config.httpMiddlewares["both@file"]?.name, "both@file")
+    }
+
+    func testDefaults() {
+        let (config, issues) = TraefikDynamicConfigTests.decode("""
+            [http.middlewares.s.stripPrefix]
+            prefixes = ["/a"]
+            [http.middlewares.r.redirectScheme]
+            scheme = "https"
+            [http.middlewares.l.ipAllowList]
+            sourceRange = ["127.0.0.1/32"]
+            [http.middlewares.h.headers]
+            """)
+        XCTAssertEqual(issues, [])
+        XCTAssertEqual(config.httpMiddlewares["s@file"]?.kind, .stripPrefix(prefixes: ["/a"], forceSlash: false))  // v3 default
+        XCTAssertEqual(config.httpMiddlewares["r@file"]?.kind, .redirectScheme(TraefikRedirectScheme(scheme: "https", port: nil, permanent: false)))
+        XCTAssertEqual(config.httpMiddlewares["l@file"]?.kind, .ipAllowList(TraefikIPAllowList(sourceRange: ["127.0.0.1/32"], ipStrategy: nil, rejectStatusCode: 403)))
+        XCTAssertEqual(config.httpMiddlewares["h@file"]?.kind, .headers(TraefikHeaders()))
+    }
+
+    func testV2IPWhiteListAccepted() {
+        let (config, issues) = TraefikDynamicConfigTests.decode("""
+            [http.middlewares.old.ipWhiteList]
+            sourceRange = ["10.0.0.0/8"]
+            ipStrategy.depth = 1
+            [http.middlewares.lower.ipwhitelist]
+            sourcerange = "192.168.0.0/16, 10.1.0.0/16"
+            """, provider: "docker")
+        XCTAssertEqual(config.httpMiddlewares["old@docker"]?.kind, .ipAllowList(TraefikIPAllowList(sourceRange: ["10.0.0.0/8"], ipStrategy: TraefikIPStrategy(depth: 1))))
+        XCTAssertEqual(config.httpMiddlewares["lower@docker"]?.kind, .ipAllowList(TraefikIPAllowList(sourceRange: ["192.168.0.0/16", "10.1.0.0/16"])))
+        XCTAssertEqual(issues.map(\.severity), [.warning, .warning])
+        XCTAssertEqual(issues.map(\.path), ["http.middlewares.old.ipWhiteList", "http.middlewares.lower.ipwhitelist"])
+    }
+
+    func testV2HeaderKeysRemovedInV3() {
+        let (config, issues) = TraefikDynamicConfigTests.decode("""
+            [http.middlewares.h.headers]
+            sslRedirect = true
+            featurePolicy = "x"
+            frameDeny = true
+            """)
+        var expected = TraefikHeaders()
+        expected.frameDeny = true
+        XCTAssertEqual(config.httpMiddlewares["h@file"]?.kind, .headers(expected))
+        XCTAssertEqual(issues.map(\.path), ["http.middlewares.h.headers.sslRedirect", "http.middlewares.h.headers.featurePolicy"])
+        XCTAssertTrue(issues.allSatisfy { $0.severity == .warning && $0.message.hasPrefix("removed in Traefik v3") })
+    }
+
+    /// (middleware body, kept?, severity of its single issue, issue path suffix)
+    func testUnsupportedAndInvalid() {
+        let cases: [(String, Bool, ConfigIssue.Severity, String, UInt)] = [
+            ("forwardAuth.address = \"http://auth\"", false, .error, "forwardAuth", #line),
+            ("rateLimit.average = 10", false, .error, "rateLimit", #line),
+            ("inFlightReq.amount = 10", false, .error, "inFlightReq", #line),
+            ("buffering.maxRequestBodyBytes = 10", false, .error, "buffering", #line),
+            ("errors.status = [\"500\"]", false, .error, "errors", #line),
+            ("plugin.x.y = 1", false, .error, "plugin", #line),
+            ("compress = {}", true, .warning, "compress", #line),
+            ("retry.attempts = 3", true, .warning, "retry", #line),
+            ("circuitBreaker.expression = \"x\"", true, .warning, "circuitBreaker", #line),
+            ("bogus.x = 1", false, .error, "bogus", #line),
+            ("stripPrefix.prefixes = [\"/a\"]\naddPrefix.prefix = \"/b\"", false, .error, "m", #line),
+            ("basicAuth.users = [\"nocolon\"]", false, .error, "basicAuth.users[0]", #line),
+            ("basicAuth.realm = \"x\"", false, .error, "basicAuth.users", #line),
+            ("redirectScheme.permanent = true", false, .error, "redirectScheme.scheme", #line),
+            ("redirectRegex.regex = \"x\"", false, .error, "redirectRegex.replacement", #line),
+            ("addPrefix.prefix = \"\"", false, .error, "addPrefix.prefix", #line),
+            ("ipAllowList.sourceRange = []", false, .error, "ipAllowList.sourceRange", #line),
+            ("ipAllowList.sourceRange = [\"10.0.0.300\"]", false, .error, "ipAllowList.sourceRange[0]", #line),
+            ("ipAllowList.sourceRange = [\"10.0.0.0/8\"]\nipAllowList.rejectStatusCode = 99", false, .error, "ipAllowList.rejectStatusCode", #line),
+            ("headers.stsSeconds = \"long\"", false, .error, "headers.stsSeconds", #line),
+            ("headers.frameDeny = \"yes\"", false, .error, "headers.frameDeny", #line),
+            ("headers.customRequestHeaders = { X = 1.5 }", false, .error, "headers.customRequestHeaders.X", #line),
+            ("stripPrefix.prefix = \"/a\"", true, .warning, "stripPrefix.prefix", #line),
+        ]
+        for (body, kept, severity, suffix, line) in cases {
+            let (config, issues) = TraefikDynamicConfigTests.decode("[http.middlewares.m]\n" + body + "\n[http.middlewares.ok.addPrefix]\nprefix = \"/ok\"\n")
+            XCTAssertEqual(config.httpMiddlewares["m@file"] != nil, kept, body, line: line)
+            XCTAssertNotNil(config.httpMiddlewares["ok@file"], body, line: line)
+            XCTAssertEqual(issues.map(\.severity), [severity], "\(body): \(issues)", line: line)
+            XCTAssertEqual(issues.first?.path, suffix == "m" ? "http.middlewares.m" : "http.middlewares.m." + suffix, body, line: line)
+        }
+    }
+
+    func testIgnoredMiddlewareKeepsKind() {
+        let (config, _) = TraefikDynamicConfigTests.decode("[http.middlewares.c.compress]\n")
+        XCTAssertEqual(config.httpMiddlewares["c@file"]?.kind, .ignored("compress"))
+    }
+}
