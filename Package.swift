@@ -17,8 +17,11 @@ let package = Package(
         // PCRE2-8 for Traefik's regex matchers, linked statically (+0.55 MB idle against +2.45 MB for Swift
         // Regex: docs/dependencies.md).
         .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2"),
+        // libyaml for Traefik's .yml files, linked statically (+0.3 MB, only when a YAML file is read).
+        .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
         .target(name: "Reactor", dependencies: ["CStoep"], swiftSettings: optimize),
-        .target(name: "Config", swiftSettings: optimize),
+        .target(name: "Config", dependencies: ["CYAML"], swiftSettings: optimize,
+                linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libyaml.a"])]),
         .target(name: "Stats", dependencies: ["Reactor"], swiftSettings: optimize),
         .target(name: "DNS", dependencies: ["Reactor", "Stats"], swiftSettings: optimize),
         .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "CPCRE2"], swiftSettings: optimize,

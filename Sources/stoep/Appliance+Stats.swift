@@ -58,6 +58,31 @@ extension Appliance: StatsProvider {
             c("forward_bytes_spliced", k.bytes.splicedBytes, l)
             c("forward_bytes_copied", k.bytes.copiedBytes, l)
         }
+        for e in httpEntryPoints.values {
+            let l = [("entrypoint", e.name)]
+            let k = e.counters
+            c("http_connections", k.connections, l)
+            g("http_open_connections", e.openSessions, l)
+            c("http_requests", k.requests, l)
+            c("http_bad_requests", k.badRequests, l)
+            for (i, n) in k.responsesByClass.enumerated() where i > 0 {
+                c("http_responses", n, l + [("code_class", "\(i)xx")])
+            }
+            c("http_bytes_spliced", k.bytes.splicedBytes, l)
+        }
+        for r in proxy.table.routes {
+            c("router_requests", r.requests, [("router", r.name)])
+        }
+        for svc in proxy.table.services {
+            for s in svc.servers {
+                let l = [("service", svc.name), ("server", s.url)]
+                c("server_requests", s.requests, l)
+                c("server_failures", s.failures, l)
+                c("server_connections_opened", s.opened, l)
+                c("server_connections_reused", s.reused, l)
+                g("server_idle_connections", s.idleCount, l)
+            }
+        }
         for p in statusPages.values {
             let l = [("entrypoint", p.name)]
             c("http_connections", p.counters.connections, l)
@@ -117,6 +142,16 @@ extension Appliance: StatsProvider {
             w.field("message", e.message)
             w.endObject()
         }
+        // Dynamic-configuration problems ("file:line:col: …"): each skipped one router/service/middleware.
+        for p in dynamicProblems {
+            let parts = p.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
+            w.beginObject()
+            w.field("source", parts.count > 3 ? String(parts[0]) : "dynamic configuration")
+            w.field("line", parts.count > 3 ? Int(parts[1]) ?? 0 : 0)
+            w.field("message", parts.count > 3 ? String(parts[3]).trimmingSpace : p)
+            w.field("dynamic", true)
+            w.endObject()
+        }
         w.endArray()
         w.endObject()
     }
@@ -150,4 +185,8 @@ extension Appliance: StatsProvider {
 
 enum Version {
     static let text = "0.1.0"
+}
+
+extension String {
+    var trimmingSpace: String { String(drop(while: { $0 == " " })) }
 }

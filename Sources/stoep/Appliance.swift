@@ -20,6 +20,14 @@ final class Appliance {
     /// Forwarders removed by a reload, kept until their last relay ends.
     var retired: [Forwarder] = []
     var statusPages: [HostPort: StatusPage] = [:]
+    var httpEntryPoints: [HostPort: HTTPEntryPoint] = [:]
+    /// Entry points' setups, to tell an unchanged listener (kept on reload) from a changed one.
+    var entryPointSetups: [HostPort: ProxyEntryPointSetup] = [:]
+    lazy var proxy = HTTPProxy(loop: loop, pool: pool)
+    /// Entry points removed by a reload whose connections are still open.
+    var retiredEntryPoints: [HTTPEntryPoint] = []
+    /// Problems of the dynamic configuration (skipped routers, services…), for `show config-errors`.
+    var dynamicProblems: [String] = []
     var dns: DNSService?
     var stats: StatsServer?
     var signals: SignalSource?
@@ -62,6 +70,7 @@ final class Appliance {
         try loop.run()
         stats?.stop()
         for p in statusPages.values { p.stopAccepting() }
+        for e in httpEntryPoints.values { e.stopAccepting() }
         dns?.stop()
         loop.settle()
     }
@@ -103,13 +112,13 @@ final class Appliance {
             for fw in started.values { fw.stopAccepting() }
             throw error
         }
-        let pagesStarted = try applyEntryPoints(new)
+        let endpoints = try prepareEntryPoints(loaded.proxy)
         let newDNS: DNSService?
         do {
             newDNS = try DNSService.reconfigure(dns, setup: loaded.dns, loop: loop)
         } catch {
             for fw in started.values { fw.stopAccepting() }
-            for (_, p) in pagesStarted { p.stopAccepting() }
+            endpoints.rollback()
             throw error
         }
         // Commit: nothing below can fail.
@@ -121,32 +130,10 @@ final class Appliance {
             if !fw.relays.isEmpty { retired.append(fw) }
         }
         forwarders.merge(started) { a, _ in a }
-        let keepPages = Set(new.entryPoints.map(\.address))
-        for (addr, p) in statusPages where !keepPages.contains(addr) {
-            p.stopAccepting()
-            statusPages[addr] = nil
-        }
-        for (addr, p) in pagesStarted { statusPages[addr] = p }
+        commitEntryPoints(endpoints, loaded.proxy)
         dns = newDNS
         config = new
         retired.removeAll { $0.relays.isEmpty }
-    }
-
-    /// Entry points answer with the status page until the proxy item routes them.
-    private func applyEntryPoints(_ new: StoepConfig) throws -> [(HostPort, StatusPage)] {
-        var started: [(HostPort, StatusPage)] = []
-        do {
-            for ep in new.entryPoints where statusPages[ep.address] == nil {
-                guard let addr = SocketAddress(host: ep.address.host, port: ep.address.port) else { continue }
-                let page = StatusPage(name: ep.name, address: addr, loop: loop) { [unowned self] in self.statusBodies() }
-                try page.start()
-                started.append((ep.address, page))
-            }
-        } catch {
-            for (_, p) in started { p.stopAccepting() }
-            throw error
-        }
-        return started
     }
 
     /// SIGHUP: read every file again; an invalid set keeps the running configuration and says why.
@@ -188,6 +175,7 @@ final class Appliance {
         log.info("\(reason): shutting down, draining \(openConnections) connections")
         for fw in forwarders.values { fw.stopAccepting() }
         for p in statusPages.values { p.stopAccepting(); p.closeIdle() }
+        for e in httpEntryPoints.values { e.stopAccepting(); e.closeIdle() }
         dns?.stop()
         let deadline = loop.now &+ Appliance.drainTimeout
         let t = Timer { [unowned self] now in
@@ -205,11 +193,13 @@ final class Appliance {
         for fw in forwarders.values { fw.abortAll() }
         for fw in retired { fw.abortAll() }
         for p in statusPages.values { p.closeIdle() }
+        for e in httpEntryPoints.values { e.closeAll() }
         loop.stop()
     }
 
     var openConnections: Int {
         forwarders.values.reduce(0) { $0 + $1.relays.count } + retired.reduce(0) { $0 + $1.relays.count }
             + statusPages.values.reduce(0) { $0 + $1.openSessions }
+            + httpEntryPoints.values.reduce(0) { $0 + $1.openSessions }
     }
 }

@@ -10,6 +10,7 @@ struct LoadedConfig {
     /// nil: DNS off (no [dns] table and no dnsmasq.conf).
     var dns: DNSSetup?
     var profile: HardwareProfile?
+    var proxy = ProxySetup()
     /// Lines logged once at start: unsupported options and keys.
     var warnings: [String]
 }
@@ -58,10 +59,8 @@ struct ConfigSource {
                 errors.append(ConfigError(location: SourceLocation(file: path, line: 0, column: 0), message: "cannot read \(path)"))
             }
         }
-        if let path = traefikPath {
-            errors.append(ConfigError(location: SourceLocation(file: path, line: 0, column: 0),
-                                      message: "Traefik static configuration is not supported yet"))
-        }
+        let (proxy, proxyErrors, proxyWarnings) = ProxySetup.load(config, traefikPath: traefikPath)
+        errors += proxyErrors
         var profile: HardwareProfile? = nil
         if let name = profileName {
             switch HardwareProfile.load(name) {
@@ -75,7 +74,7 @@ struct ConfigSource {
             }
         }
         var dns: DNSSetup? = nil
-        var warnings: [String] = []
+        var warnings: [String] = proxyWarnings
         if config.dns != nil || dnsmasqPath != nil {
             switch DNSSetup.make(lines) {
             case .success(let s):
@@ -87,6 +86,6 @@ struct ConfigSource {
         }
         if !errors.isEmpty { return .failure(ConfigErrors(errors)) }
         config.source = description
-        return .success(LoadedConfig(config: config, dns: dns, profile: profile, warnings: warnings))
+        return .success(LoadedConfig(config: config, dns: dns, profile: profile, proxy: proxy, warnings: warnings))
     }
 }

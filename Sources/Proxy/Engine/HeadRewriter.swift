@@ -83,7 +83,6 @@ enum HeadRewriter {
         }
         _ = w.field("X-Forwarded-Server", serverName)
         if !hadRealIP { _ = w.field("X-Real-Ip", peerIP) }
-        w.finish()
         return w.finished()
     }
 
@@ -103,7 +102,6 @@ enum HeadRewriter {
         }
         for (n, v) in extra where !v.isEmpty { _ = w.field(n, v) }
         if close && !head.isSwitchingProtocols { _ = w.field("Connection", "close") }
-        w.finish()
         return w.finished()
     }
 }

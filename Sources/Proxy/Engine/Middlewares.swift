@@ -123,7 +123,6 @@ enum RedirectResponse {
         w.statusLine(status)
         _ = w.field("Location", location)
         _ = w.field("Content-Length", "0")
-        w.finish()
         return w.finished()
     }
 }

@@ -11,6 +11,7 @@ public final class UpstreamServer {
     /// Monotonic time until which the server is skipped after a refused connection.
     var downUntil: UInt64 = 0
     var idle: [UpstreamConnection] = []
+    public var idleCount: Int { idle.count }
     public var requests: UInt64 = 0
     public var failures: UInt64 = 0
     public var reused: UInt64 = 0

@@ -1,0 +1,160 @@
+// From Traefik's dynamic configuration (every provider's, merged) to a RouteTable: rules compiled,
+// middleware chains resolved by their qualified names, services turned into load balancers. A router
+// whose rule does not parse, or that names a missing or unsupported service or middleware, is reported
+// (router name and why) and skipped — the others serve, as in Traefik, where such a router gives 404.
+import Config
+import Glibc
+import Reactor
+
+public enum RouteTableBuilder {
+    public struct Result {
+        public let table: RouteTable
+        /// One line per skipped entry or warning, naming the router/service and the reason.
+        public let problems: [String]
+    }
+
+    public static func build(_ configs: [TraefikDynamicConfig], defaultSyntax: TraefikRuleSyntax = .v3,
+                             entryPointNames: [String]) -> Result {
+        var problems: [String] = []
+        var services: [String: LoadBalancer] = [:]
+        var middlewareConfigs: [String: TraefikMiddleware] = [:]
+        for c in configs {
+            for (name, m) in c.httpMiddlewares { middlewareConfigs[name] = m }
+            for (name, s) in c.httpServices {
+                switch s.kind {
+                case .loadBalancer(let lb):
+                    var servers: [UpstreamServer] = []
+                    for server in lb.servers {
+                        switch upstream(server.url, weight: Int(server.weight)) {
+                        case .success(let u): servers.append(u)
+                        case .failure(let why): problems.append("\(s.location): service \(name): server \(server.url): \(why)")
+                        }
+                    }
+                    if servers.isEmpty && !lb.servers.isEmpty { continue }
+                    services[name] = LoadBalancer(name: name, servers: servers, passHostHeader: lb.passHostHeader)
+                case .weighted:
+                    problems.append("\(s.location): service \(name): weighted services are not supported yet; skipped")
+                }
+            }
+        }
+        var routes: [HTTPRoute] = []
+        for c in configs {
+            for (name, r) in c.httpRouters.sorted(by: { $0.key < $1.key }) {
+                guard let ruleText = r.rule else {
+                    problems.append("\(r.location): router \(name): no rule; skipped")
+                    continue
+                }
+                let syntax: RuleSyntax = (r.ruleSyntax ?? defaultSyntax) == .v2 ? .v2 : .v3
+                let expression: RuleExpression
+                do {
+                    let parsed = try RuleParser.parseAuto(ruleText, default: syntax)
+                    expression = parsed.expression
+                    if parsed.usedV2Fallback {
+                        problems.append("\(r.location): router \(name): rule only parses as Traefik v2 syntax; accepted as v2 (set ruleSyntax: v2 to silence)")
+                    }
+                } catch {
+                    problems.append("\(r.location): router \(name): \(error); skipped")
+                    continue
+                }
+                guard let serviceName = r.service.map({ TraefikDynamicConfig.qualify($0, provider: c.provider) }),
+                      let service = services[serviceName] else {
+                    problems.append("\(r.location): router \(name): service \(r.service ?? "(none)") not found; skipped")
+                    continue
+                }
+                var chain: [HTTPMiddleware] = []
+                var ok = true
+                for ref in r.middlewares {
+                    let qualified = TraefikDynamicConfig.qualify(ref, provider: c.provider)
+                    switch middlewares(qualified, middlewareConfigs, depth: 0) {
+                    case .success(let list): chain += list
+                    case .failure(let why):
+                        problems.append("\(r.location): router \(name): middleware \(qualified): \(why); skipped")
+                        ok = false
+                    }
+                }
+                guard ok else { continue }
+                let unknownEntryPoints = r.entryPoints.filter { !entryPointNames.contains($0) }
+                if !unknownEntryPoints.isEmpty {
+                    problems.append("\(r.location): router \(name): entry point \(unknownEntryPoints.joined(separator: ", ")) does not exist")
+                }
+                let priority = r.priority != 0 ? Int(r.priority) : RulePriority.defaultPriority(rule: ruleText)
+                routes.append(HTTPRoute(name: name, priority: priority, rule: expression,
+                                        entryPoints: r.entryPoints.isEmpty ? nil : Set(r.entryPoints),
+                                        middlewares: chain, service: service))
+            }
+        }
+        return Result(table: RouteTable(routes: routes, services: Array(services.values), problems: problems), problems: problems)
+    }
+
+    struct Why: Error, CustomStringConvertible { let description: String }
+
+    /// A middleware (or a chain) by qualified name, compiled.
+    private static func middlewares(_ name: String, _ all: [String: TraefikMiddleware], depth: Int) -> Swift.Result<[HTTPMiddleware], Why> {
+        guard depth < 10 else { return .failure(Why(description: "chain nested too deep")) }
+        guard let m = all[name] else { return .failure(Why(description: "not found")) }
+        switch m.kind {
+        case .headers(let h): return .success([HeadersMiddleware(name: name, config: h)])
+        case .stripPrefix(let prefixes, let forceSlash): return .success([StripPrefixMiddleware(name: name, prefixes: prefixes, forceSlash: forceSlash)])
+        case .addPrefix(let p): return .success([AddPrefixMiddleware(name: name, prefix: p)])
+        case .redirectScheme(let r): return .success([RedirectSchemeMiddleware(name: name, config: r)])
+        case .ipAllowList(let a): return .success([IPAllowListMiddleware(name: name, config: a)])
+        case .basicAuth:
+            return .failure(Why(description: "type not supported yet"))
+        case .chain(let names):
+            var out: [HTTPMiddleware] = []
+            for n in names {
+                switch middlewares(n, all, depth: depth + 1) {
+                case .success(let list): out += list
+                case .failure(let e): return .failure(Why(description: "in chain: \(n): \(e)"))
+                }
+            }
+            return .success(out)
+        case .ignored: return .success([])
+        case .stripPrefixRegex, .redirectRegex:
+            return .failure(Why(description: "type not supported yet"))
+        }
+    }
+
+    /// "http://host:port" to a server. Host names are resolved here, at load time (a warning names them:
+    /// the loop never blocks on getaddrinfo).
+    static func upstream(_ url: String, weight: Int) -> Swift.Result<UpstreamServer, Why> {
+        var rest = Substring(url)
+        guard rest.hasPrefix("http://") else {
+            return .failure(Why(description: rest.hasPrefix("https://") ? "https backends come with the TLS item" : "scheme not supported"))
+        }
+        rest = rest.dropFirst(7)
+        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        let authority = String(rest)
+        var host = authority, port: UInt16 = 80
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            host = String(authority[authority.index(after: authority.startIndex)..<close])
+            let after = authority[authority.index(after: close)...]
+            if after.hasPrefix(":") { port = UInt16(after.dropFirst()) ?? 0 }
+        } else if let colon = authority.lastIndex(of: ":") {
+            host = String(authority[..<colon])
+            port = UInt16(authority[authority.index(after: colon)...]) ?? 0
+        }
+        guard port != 0 else { return .failure(Why(description: "bad port")) }
+        if let a = SocketAddress(host: host, port: port) {
+            return .success(UpstreamServer(url: url, hostHeader: authority, address: a, weight: weight))
+        }
+        guard let ip = resolve(host), let a = SocketAddress(host: ip, port: port) else {
+            return .failure(Why(description: "cannot resolve \(host)"))
+        }
+        return .success(UpstreamServer(url: url, hostHeader: authority, address: a, weight: weight))
+    }
+
+    /// getaddrinfo at load time (never on the loop's hot path).
+    private static func resolve(_ host: String) -> String? {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var res: UnsafeMutablePointer<addrinfo>? = nil
+        guard getaddrinfo(host, nil, &hints, &res) == 0, let first = res else { return nil }
+        defer { freeaddrinfo(res) }
+        guard let sa = first.pointee.ai_addr else { return nil }
+        let text = Socket.describe(UnsafePointer(sa))
+        if text.hasPrefix("[") { return String(text.dropFirst().prefix(while: { $0 != "]" })) }
+        return String(text.prefix(while: { $0 != ":" }))
+    }
+}

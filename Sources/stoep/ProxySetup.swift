@@ -1,0 +1,98 @@
+// What the HTTP proxy runs, read from stoep's own TOML ([entryPoints.*], [http], [tcp]) and from
+// Traefik's static configuration (`--traefik-config`, TOML or YAML) with its file provider's dynamic
+// files. Static problems are errors (stoep refuses to start, or a reload is refused); dynamic problems
+// skip the entry they concern and are reported (`show config-errors`), as Traefik does.
+import Config
+import Glibc
+
+struct ProxyEntryPointSetup: Equatable {
+    var name: String
+    var address: HostPort
+    var trustedIPs: [String]
+    var insecure: Bool
+}
+
+struct ProxySetup {
+    var entryPoints: [ProxyEntryPointSetup] = []
+    var dynamic: [TraefikDynamicConfig] = []
+    /// Dynamic-configuration problems: each skipped one entry (or is a warning).
+    var issues: [String] = []
+    var defaultSyntax = TraefikRuleSyntax.v3
+    /// True when any HTTP routing source is configured; otherwise entry points serve the status page.
+    var routing = false
+
+    /// Reads everything; returns fatal (static) errors separately from dynamic issues and warnings.
+    static func load(_ config: StoepConfig, traefikPath: String?) -> (ProxySetup, errors: [ConfigError], warnings: [String]) {
+        var setup = ProxySetup()
+        var errors: [ConfigError] = []
+        var warnings: [String] = []
+        for ep in config.entryPoints where ep.transport == .tcp {
+            setup.entryPoints.append(ProxyEntryPointSetup(name: ep.name, address: ep.address, trustedIPs: [], insecure: false))
+        }
+        if config.http != nil || config.tcp != nil {
+            var root = TOMLTable(location: config.raw.location)
+            if let http = config.http { root.set("http", TOMLNode(value: .table(http), location: http.location)) }
+            if let tcp = config.tcp { root.set("tcp", TOMLNode(value: .table(tcp), location: tcp.location)) }
+            setup.addDynamic(root)
+        }
+        if let path = traefikPath {
+            let (tree, parseErrors) = ConfigLoader.loadTree(path: path)
+            errors += parseErrors
+            if parseErrors.isEmpty {
+                let (stat, issues) = TraefikStaticConfig.decode(tree)
+                for i in issues {
+                    if i.severity == .error {
+                        errors.append(ConfigError(location: i.location, message: "\(i.path): \(i.message)"))
+                    } else {
+                        warnings.append(i.description)
+                    }
+                }
+                setup.defaultSyntax = stat.defaultRuleSyntax
+                for ep in stat.entryPoints where ep.transport == .tcp {
+                    setup.entryPoints.removeAll { $0.name == ep.name }
+                    setup.entryPoints.append(ProxyEntryPointSetup(name: ep.name, address: ep.address,
+                                                                  trustedIPs: ep.forwardedHeaders.trustedIPs,
+                                                                  insecure: ep.forwardedHeaders.insecure))
+                }
+                if let file = stat.providers.file {
+                    for f in dynamicFiles(file) { setup.addDynamic(fromFile: f) }
+                    setup.routing = true
+                }
+                if stat.providers.docker != nil {
+                    warnings.append("\(path): providers.docker: the Docker provider comes with the discovery item; not watched yet")
+                }
+            }
+        }
+        return (setup, errors, warnings)
+    }
+
+    private mutating func addDynamic(_ table: TOMLTable) {
+        let (dyn, issues) = TraefikDynamicConfig.decode(table, provider: "file")
+        dynamic.append(dyn)
+        self.issues += issues.map(\.description)
+        routing = true
+    }
+
+    private mutating func addDynamic(fromFile path: String) {
+        let (tree, errors) = ConfigLoader.loadTree(path: path)
+        issues += errors.map { "\($0) (file skipped)" }
+        routing = true
+        if errors.isEmpty { addDynamic(tree) }
+    }
+
+    /// The file provider's files: `filename`, or every .toml/.yml/.yaml in `directory` (sorted).
+    private static func dynamicFiles(_ p: TraefikFileProvider) -> [String] {
+        if let f = p.filename { return [f] }
+        guard let dir = p.directory, let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name.hasPrefix(".") { continue }
+            if ConfigFormat.detect(path: name) != nil { out.append(dir + "/" + name) }
+        }
+        return out.sorted()
+    }
+}
