@@ -23,6 +23,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     private var timer: Timer?
     var lastActivity: UInt64
     var handedOff = false
+    var lingering = false
 
     init(fd: Int32, entryPoint: HTTPEntryPoint) {
         client = PlainTransport(fd: fd)
@@ -52,8 +53,38 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         if events.contains(.readable) { clientReadable = true }
         if events.contains(.writable) { clientWritable = true }
         lastActivity = proxy.loop.now
+        if lingering {
+            discardInput()
+            return
+        }
         drive()
     }
+
+    /// After a response that ends the connection: send our FIN, then read and drop what the client still
+    /// sends (bounded in time), so its unread request bytes do not turn our close into a reset that
+    /// destroys the response before the client reads it (nginx's lingering close).
+    func lingerClose() {
+        guard !lingering else { return }
+        lingering = true
+        client.shutdownWrite()
+        if let t = timer { proxy.loop.schedule(t, after: HTTPSession.lingerTime) }
+        discardInput()
+    }
+
+    private func discardInput() {
+        var scratch = [UInt8](repeating: 0, count: 65536)
+        while clientReadable {
+            switch scratch.withUnsafeMutableBytes({ client.read(into: $0) }) {
+            case .bytes: continue
+            case .wouldBlock: clientReadable = false
+            case .eof, .error:
+                close()
+                return
+            }
+        }
+    }
+
+    static let lingerTime: UInt64 = 2_000_000_000
 
     func upstreamReady(_ events: Readiness) {
         lastActivity = proxy.loop.now
@@ -71,7 +102,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
                 continue
             }
             if closeAfterResponse {
-                close()
+                lingerClose()
                 return
             }
             if !readNextRequest() { return }
@@ -111,6 +142,10 @@ final class HTTPSession: IOHandler, UpstreamOwner {
 
     private func timerFired(_ now: UInt64) {
         guard !closed, let t = timer else { return }
+        if lingering {
+            close()
+            return
+        }
         let limit: UInt64
         if let x = exchange {
             if x.upstream?.connected == false && now >= x.connectDeadline {

@@ -67,8 +67,9 @@ enum HeadRewriter {
         for (n, v) in forward.setHeaders where !v.isEmpty { _ = w.field(n, v) }
         // X-Forwarded-* (forwarded_header.go): set when absent (a trusted peer's values are kept).
         let present = Set(head.fields.map { lower(slice($0.name)) })
-        func keep(_ n: String) -> Bool { trustedPeer && present.contains(n) }
-        _ = w.field("X-Forwarded-For", priorFor.map { "\($0), \(peerIP)" } ?? peerIP)
+        // A value a middleware set (customRequestHeaders) or a trusted peer sent wins over ours.
+        func keep(_ n: String) -> Bool { set.contains(n) || (trustedPeer && present.contains(n)) }
+        if !set.contains("x-forwarded-for") { _ = w.field("X-Forwarded-For", priorFor.map { "\($0), \(peerIP)" } ?? peerIP) }
         let hostHeader = view.hostHeader
         if !keep("x-forwarded-host") && !hostHeader.isEmpty { _ = w.field("X-Forwarded-Host", hostHeader) }
         if !keep("x-forwarded-port") {
@@ -81,8 +82,8 @@ enum HeadRewriter {
             let ws = view.head.isUpgrade ? (scheme == "https" ? "wss" : "ws") : scheme
             _ = w.field("X-Forwarded-Proto", ws)
         }
-        _ = w.field("X-Forwarded-Server", serverName)
-        if !hadRealIP { _ = w.field("X-Real-Ip", peerIP) }
+        if !set.contains("x-forwarded-server") { _ = w.field("X-Forwarded-Server", serverName) }
+        if !hadRealIP && !set.contains("x-real-ip") { _ = w.field("X-Real-Ip", peerIP) }
         return w.finished()
     }
 

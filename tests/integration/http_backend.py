@@ -1,0 +1,118 @@
+"""A real HTTP/1.1 backend for proxy tests: keep-alive, echo of the request head as JSON, fixed-length
+and chunked bodies, upload hashing, slow answers, and a raw upgrade (101 then echo)."""
+import hashlib
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _send(self, code, body, ctype="application/json", extra=()):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _read_body(self):
+        h = hashlib.sha256()
+        n = 0
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                left = size
+                while left:
+                    b = self.rfile.read(min(left, 1 << 20))
+                    h.update(b)
+                    n += len(b)
+                    left -= len(b)
+                self.rfile.readline()
+        else:
+            left = int(self.headers.get("Content-Length", "0"))
+            while left:
+                b = self.rfile.read(min(left, 1 << 20))
+                if not b:
+                    break
+                h.update(b)
+                n += len(b)
+                left -= len(b)
+        return h.hexdigest(), n
+
+    def do_GET(self):
+        self.server.requests += 1
+        path = self.path
+        if path.startswith("/bytes/"):
+            n = int(path.split("/")[2])
+            body = (b"0123456789abcdef" * (n // 16 + 1))[:n]
+            return self._send(200, body, "application/octet-stream")
+        if path.startswith("/chunked/"):
+            parts = int(path.split("/")[2])
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(parts):
+                chunk = (b"chunk-%d;" % i) * (i + 1)
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        if path.startswith("/slow/"):
+            time.sleep(float(path.split("/")[2]))
+        if path == "/upgrade":
+            self.send_response(101)
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Upgrade", "echo")
+            self.end_headers()
+            self.wfile.flush()
+            conn = self.connection
+            while True:
+                b = conn.recv(65536)
+                if not b:
+                    break
+                conn.sendall(b)
+            self.close_connection = True
+            return
+        doc = {"method": self.command, "path": path, "headers": [[k, v] for k, v in self.headers.items()],
+               "port": self.server.server_address[1]}
+        self._send(200, json.dumps(doc).encode())
+
+    do_HEAD = do_GET
+    do_DELETE = do_GET
+
+    def do_POST(self):
+        self.server.requests += 1
+        digest, n = self._read_body()
+        self._send(200, json.dumps({"sha256": digest, "length": n, "path": self.path}).encode())
+
+    do_PUT = do_POST
+
+
+class Backend:
+    def __init__(self):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.server.requests = 0
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def requests(self):
+        return self.server.requests
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
