@@ -21,6 +21,8 @@ public final class HTTPProxy {
     /// X-Forwarded-Server: the host name, as Traefik sets it.
     let serverName: String
     public var reloads: UInt64 = 0
+    /// Told about every finished request (metrics, access log).
+    public var observers: [RequestObserver] = []
 
     public init(loop: EventLoop, pool: PipePool) {
         self.loop = loop

@@ -75,6 +75,9 @@ extension HTTPSession {
         }
         x.upstream = nil
         exchange = nil
+        report(view: x.view, route: x.route, server: x.server, status: x.status, requestBytes: x.requestBody.bytes,
+               responseBytes: x.responseBody.bytes, startedAt: x.startedAt)
+        currentView = nil
         return true
     }
 

@@ -18,6 +18,8 @@ extension HTTPSession {
                 return true
             case .error(let e):
                 entryPoint.counters.badRequests &+= 1
+                currentView = nil
+                currentStart = proxy.loop.now
                 respond(HTTPErrorResponse.forParseError(e), status: e.status, close: true)
                 return true
             case .incomplete:
@@ -47,6 +49,9 @@ extension HTTPSession {
 
     private func startExchange(_ head: HTTPRequestHead, _ bytes: [UInt8]) {
         let view = RequestView(head: head, bytes: bytes, clientIP: peerIP)
+        currentView = view
+        currentRoute = nil
+        currentStart = proxy.loop.now
         // A request answered here without reading its body leaves the connection unusable: close it.
         let mustClose = !head.keepAlive || head.framing != .none
         guard let route = proxy.table.match(entryPoint: entryPoint.name, view) else {
@@ -54,6 +59,7 @@ extension HTTPSession {
             return
         }
         route.requests &+= 1
+        currentRoute = route
         let original = view.rawPathAndQuery
         var forward = ForwardedRequest(path: original.path, query: original.query)
         for m in route.middlewares {

@@ -24,6 +24,10 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     var lastActivity: UInt64
     var handedOff = false
     var lingering = false
+    /// The request being answered, for reports of responses stoep makes itself.
+    var currentView: RequestView?
+    var currentRoute: HTTPRoute?
+    var currentStart: UInt64 = 0
 
     init(fd: Int32, entryPoint: HTTPEntryPoint) {
         client = PlainTransport(fd: fd)
@@ -132,6 +136,10 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         clientOut += bytes
         count(status: status)
         if close { closeAfterResponse = true }
+        report(view: currentView, route: currentRoute, server: nil, status: status, requestBytes: 0,
+               responseBytes: UInt64(bytes.count), startedAt: currentStart)
+        currentView = nil
+        currentRoute = nil
     }
 
     func count(status: Int) {
@@ -201,6 +209,8 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         entryPoint.tunnels[ObjectIdentifier(relay)] = relay
         relay.onEnd = { [unowned entryPoint] r, _ in entryPoint.tunnels[ObjectIdentifier(r)] = nil }
         relay.start(connectTimeout: 0)
+        report(view: x.view, route: x.route, server: x.server, status: 101, requestBytes: 0, responseBytes: 0,
+               startedAt: x.startedAt, websocket: true)
         exchange = nil
         close()
     }

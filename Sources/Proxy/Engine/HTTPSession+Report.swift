@@ -1,0 +1,19 @@
+// Reporting finished requests to the proxy's observers (metrics, access log).
+import Reactor
+
+extension HTTPSession {
+    /// Reports one finished request. `view` is nil for a request whose head did not parse.
+    func report(view: RequestView?, route: HTTPRoute?, server: UpstreamServer?, status: Int, requestBytes: UInt64,
+                responseBytes: UInt64, startedAt: UInt64, websocket: Bool = false) {
+        guard !proxy.observers.isEmpty else { return }
+        let now = proxy.loop.now
+        let r = CompletedRequest(
+            entryPoint: entryPoint.name, router: route?.name, service: route?.service.name, serverURL: server?.url,
+            method: view?.method ?? "-", path: view?.target ?? "-", host: view?.hostHeader ?? "",
+            protocolName: websocket ? "websocket" : "http", status: status, clientAddress: peerText,
+            requestBytes: requestBytes, responseBytes: responseBytes, startedAt: startedAt,
+            duration: now &- startedAt, userAgent: view?.header("User-Agent"), referer: view?.header("Referer"),
+            user: nil)
+        for o in proxy.observers { o.requestCompleted(r) }
+    }
+}

@@ -1,0 +1,28 @@
+// What the proxy reports about each finished request: Prometheus metrics and the access log subscribe.
+// Called on the loop once per request, after the last byte of the response was handed to the kernel
+// (or when the exchange was abandoned). Implementations must not block.
+
+public struct CompletedRequest {
+    public let entryPoint: String
+    /// Qualified router and service names ("app@file"); nil when no router matched.
+    public let router: String?
+    public let service: String?
+    public let serverURL: String?
+    public let method: String
+    public let path: String
+    public let host: String
+    public let protocolName: String   // "http" or "websocket"
+    public let status: Int
+    public let clientAddress: String
+    public let requestBytes: UInt64
+    public let responseBytes: UInt64
+    public let startedAt: UInt64     // monotonic ns
+    public let duration: UInt64      // ns
+    public let userAgent: String?
+    public let referer: String?
+    public let user: String?
+}
+
+public protocol RequestObserver: AnyObject {
+    func requestCompleted(_ r: CompletedRequest)
+}
