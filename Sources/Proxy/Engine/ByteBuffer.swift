@@ -25,11 +25,18 @@ struct ByteBuffer {
         }
         let n = min(max, readScratch.count)
         let r = transport.read(into: UnsafeMutableRawBufferPointer(rebasing: readScratch[0..<n]))
+        lastReadDrained = false
         if case .bytes(let got) = r {
             storage.append(contentsOf: UnsafeRawBufferPointer(rebasing: readScratch[0..<got]))
+            lastReadDrained = got < n
         }
         return r
     }
+
+    /// The last read returned less than it asked for: the socket's queue is empty now. With edge-triggered
+    /// readiness a later arrival is reported anyway, so the caller can skip the read that would only
+    /// say EAGAIN.
+    private(set) var lastReadDrained = false
 
     mutating func consume(_ n: Int) {
         readIndex += min(n, count)

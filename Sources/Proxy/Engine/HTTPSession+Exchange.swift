@@ -91,7 +91,9 @@ extension HTTPSession {
             case .incomplete:
                 guard u.readable else { return false }
                 switch u.buffer.read(from: u.transport) {
-                case .bytes: continue
+                case .bytes:
+                    if u.buffer.lastReadDrained { u.readable = false }
+                    continue
                 case .wouldBlock:
                     u.readable = false
                     return false
@@ -116,6 +118,8 @@ extension HTTPSession {
                 if head.framing == .untilClose { closeAfterResponse = true }
                 clientOut += HeadRewriter.response(head, bytes: bytes, close: closeAfterResponse, extra: x.responseHeaders)
                 x.responseBody = BodyForwarder(head.framing)
+                // Body bytes that came with the head leave in the same send as the head.
+                x.responseBody.absorb(&u.buffer, into: &clientOut)
                 if head.framing == .tunnel && x.view.head.isUpgrade {
                     guard flushClient() else {
                         // Rare: the 101 head did not fit in the socket buffer at once; finish it blocking-free

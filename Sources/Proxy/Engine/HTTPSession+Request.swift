@@ -29,7 +29,9 @@ extension HTTPSession {
                 }
                 guard clientReadable else { return false }
                 switch inbuf.read(from: client) {
-                case .bytes: continue
+                case .bytes:
+                    if inbuf.lastReadDrained { clientReadable = false }
+                    continue
                 case .wouldBlock:
                     clientReadable = false
                     return false
@@ -81,6 +83,7 @@ extension HTTPSession {
             hostOverride: route.service.passHostHeader ? nil : server.hostHeader,
             trustedPeer: entryPoint.isTrusted(peerIP), peerIP: peerText, scheme: "http", serverName: proxy.serverName)
         if !head.keepAlive { closeAfterResponse = true }
+        x.requestBody.absorb(&inbuf, into: &x.upstreamOut)
         exchange = x
         attachUpstream(x)
     }
