@@ -15,6 +15,9 @@ enum HeadRewriter {
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
                                         "proxy-authenticate", "proxy-authorization"]
 
+    /// First letters (lower-cased) of the hop-by-hop, managed and Host header names.
+    static let interestingFirstBytes: Set<UInt8> = Set("chkptux".utf8)
+
     static func lower(_ bytes: ArraySlice<UInt8>) -> String {
         String(decoding: bytes.map { HTTPASCII.lowercased($0) }, as: UTF8.self)
     }
@@ -40,8 +43,15 @@ enum HeadRewriter {
             }
         }
         let set = Set(forward.setHeaders.map { $0.name.lowercased() })
+        let anyRemoval = !set.isEmpty || !forward.removeHeaders.isEmpty || dropped.count != hopByHop.count
         var hadRealIP = false
         for f in head.fields {
+            // Only names that can be hop-by-hop, managed or Host need a closer look: skip the lower-casing
+            // (an allocation) for the rest, which is most of a browser's headers.
+            if !anyRemoval, let first = b[f.name].first, !interestingFirstBytes.contains(first | 0x20) {
+                w.copyField(f, from: view.bytes)
+                continue
+            }
             let name = lower(slice(f.name))
             if dropped.contains(name) || forward.removeHeaders.contains(name) || set.contains(name) { continue }
             if forwardedHeaders.contains(name) {
@@ -66,7 +76,7 @@ enum HeadRewriter {
         }
         for (n, v) in forward.setHeaders where !v.isEmpty { _ = w.field(n, v) }
         // X-Forwarded-* (forwarded_header.go): set when absent (a trusted peer's values are kept).
-        let present = Set(head.fields.map { lower(slice($0.name)) })
+        let present = trustedPeer ? Set(head.fields.map { lower(slice($0.name)) }) : []
         // A value a middleware set (customRequestHeaders) or a trusted peer sent wins over ours.
         func keep(_ n: String) -> Bool { set.contains(n) || (trustedPeer && present.contains(n)) }
         if !set.contains("x-forwarded-for") { _ = w.field("X-Forwarded-For", priorFor.map { "\($0), \(peerIP)" } ?? peerIP) }
