@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
 done
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${STOEP_BINARY:-$ROOT/.build/release/stoep}
-PEERS=/work/shared/bench/dns-peers.sh
+PEERS=${PEERS:-$ROOT/../shared/bench/dns-peers.sh}
 [ -x "$BIN" ] || { echo "missing $BIN: run make build" >&2; exit 1; }
 need() { command -v "$1" >/dev/null || { echo "installing $2"; apt-get install -y -qq "$2" >/dev/null; }; }
 need dnsperf dnsperf; need dnsmasq dnsmasq-base; need unbound unbound

@@ -116,3 +116,70 @@ ssize_t stoep_send_from(int fd, const void *buf, size_t len, const struct sockad
     }
     return sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
+
+#define STOEP_BATCH_MAX 64
+
+int stoep_recv_batch(int fd, struct stoep_dgram *d, unsigned n) {
+    struct mmsghdr msgs[STOEP_BATCH_MAX];
+    struct iovec iovs[STOEP_BATCH_MAX];
+    char control[STOEP_BATCH_MAX][64];
+    if (n > STOEP_BATCH_MAX) n = STOEP_BATCH_MAX;
+    memset(msgs, 0, sizeof(struct mmsghdr) * n);
+    for (unsigned i = 0; i < n; i++) {
+        iovs[i].iov_base = d[i].buf; iovs[i].iov_len = d[i].cap;
+        msgs[i].msg_hdr.msg_name = &d[i].peer; msgs[i].msg_hdr.msg_namelen = sizeof d[i].peer;
+        msgs[i].msg_hdr.msg_iov = &iovs[i]; msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_control = control[i]; msgs[i].msg_hdr.msg_controllen = sizeof control[i];
+    }
+    int got = recvmmsg(fd, msgs, n, MSG_DONTWAIT, NULL);
+    if (got < 0) return -errno;
+    for (int i = 0; i < got; i++) {
+        d[i].len = msgs[i].msg_len;
+        d[i].peerlen = msgs[i].msg_hdr.msg_namelen;
+        memset(&d[i].dest, 0, sizeof d[i].dest);
+        if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) d[i].len = d[i].cap + 1;  // too big: the caller drops it
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
+                struct sockaddr_in *a = (struct sockaddr_in *)&d[i].dest;
+                a->sin_family = AF_INET; a->sin_addr = pi->ipi_spec_dst.s_addr ? pi->ipi_spec_dst : pi->ipi_addr;
+            } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+                struct in6_pktinfo *pi = (struct in6_pktinfo *)CMSG_DATA(c);
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&d[i].dest;
+                a->sin6_family = AF_INET6; a->sin6_addr = pi->ipi6_addr; a->sin6_scope_id = pi->ipi6_ifindex;
+            }
+        }
+    }
+    return got;
+}
+
+int stoep_send_batch(int fd, struct stoep_dgram *d, unsigned n, int use_dest) {
+    struct mmsghdr msgs[STOEP_BATCH_MAX];
+    struct iovec iovs[STOEP_BATCH_MAX];
+    char control[STOEP_BATCH_MAX][64];
+    if (n > STOEP_BATCH_MAX) n = STOEP_BATCH_MAX;
+    memset(msgs, 0, sizeof(struct mmsghdr) * n);
+    memset(control, 0, sizeof(control[0]) * n);
+    for (unsigned i = 0; i < n; i++) {
+        iovs[i].iov_base = d[i].buf; iovs[i].iov_len = d[i].len;
+        struct msghdr *m = &msgs[i].msg_hdr;
+        m->msg_name = &d[i].peer; m->msg_namelen = d[i].peerlen;
+        m->msg_iov = &iovs[i]; m->msg_iovlen = 1;
+        if (!use_dest) continue;
+        if (d[i].dest.ss_family == AF_INET && d[i].peer.ss_family == AF_INET) {
+            m->msg_control = control[i]; m->msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
+            struct cmsghdr *c = CMSG_FIRSTHDR(m);
+            c->cmsg_level = IPPROTO_IP; c->cmsg_type = IP_PKTINFO; c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+            ((struct in_pktinfo *)CMSG_DATA(c))->ipi_spec_dst = ((struct sockaddr_in *)&d[i].dest)->sin_addr;
+        } else if (d[i].dest.ss_family == AF_INET6 && d[i].peer.ss_family == AF_INET6) {
+            m->msg_control = control[i]; m->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
+            struct cmsghdr *c = CMSG_FIRSTHDR(m);
+            c->cmsg_level = IPPROTO_IPV6; c->cmsg_type = IPV6_PKTINFO; c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+            struct in6_pktinfo *pi = (struct in6_pktinfo *)CMSG_DATA(c);
+            pi->ipi6_addr = ((struct sockaddr_in6 *)&d[i].dest)->sin6_addr;
+            pi->ipi6_ifindex = ((struct sockaddr_in6 *)&d[i].dest)->sin6_scope_id;
+        }
+    }
+    int sent = sendmmsg(fd, msgs, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return sent < 0 ? -errno : sent;
+}

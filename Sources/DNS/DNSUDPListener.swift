@@ -12,7 +12,6 @@ final class DNSUDPListener: IOHandler {
     private let packetInfo: Bool
     /// Queries larger than this are not DNS a resolver sends over UDP; they are dropped as malformed.
     private static let bufferSize = 4096
-    private var buffer = [UInt8](repeating: 0, count: DNSUDPListener.bufferSize)
 
     init(address: SocketAddress, packetInfo: Bool, service: DNSService) throws {
         fd = try Socket.bindUDP(address, packetInfo: packetInfo)
@@ -32,33 +31,72 @@ final class DNSUDPListener: IOHandler {
         closeDescriptor(fd)
     }
 
+    deinit {
+        for i in 0..<slots.count { slots[i].buf.deallocate() }
+        slots.deallocate()
+        outgoing.deallocate()
+    }
+
+    /// Datagrams per recvmmsg/sendmmsg: one syscall each way for up to this many queries.
+    private static let batch = 32
+    /// Receive slots, each with its own buffer; `outgoing` points at the same buffers for the answers.
+    private let slots = DNSUDPListener.makeSlots()
+    private let outgoing = UnsafeMutableBufferPointer<stoep_dgram>.allocate(capacity: DNSUDPListener.batch)
+
+    private static func makeSlots() -> UnsafeMutableBufferPointer<stoep_dgram> {
+        let p = UnsafeMutableBufferPointer<stoep_dgram>.allocate(capacity: batch)
+        for i in 0..<p.count {
+            p[i] = stoep_dgram()
+            p[i].buf = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 16)
+            p[i].cap = bufferSize
+        }
+        return p
+    }
+
     func ready(fd: Int32, _ events: Readiness) {
         guard events.contains(.readable) else { return }
-        var from = sockaddr_storage()
-        var dest = sockaddr_storage()
-        // Edge-triggered: read until EAGAIN.
-        while true {
-            var fromLen = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let n = buffer.withUnsafeMutableBytes { b in
-                stoep_recv_with_dest(fd, b.baseAddress, b.count, &from, &fromLen, &dest)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
+        // Edge-triggered: read until EAGAIN, a batch at a time.
+        while token != nil {
+            let got = stoep_recv_batch(fd, slots.baseAddress, UInt32(DNSUDPListener.batch))
+            if got < 0 {
+                if -got == EINTR { continue }
                 return  // EAGAIN, or an ICMP error queued on the socket: nothing to answer
             }
-            service.counters.queriesUDP &+= 1
-            let client: IPAddress? = service.logsQueries ? peer(&from) : nil
-            switch service.handle(Array(buffer[0..<n]), transport: .udp, client: client) {
-            case .answer(let reply):
-                send(reply, to: from, length: fromLen, from: dest)
-            case .forward(let query, let limit):
-                let (to, length, origin) = (from, fromLen, dest)
-                service.forward(query, limit: limit) { [weak self] reply in
-                    self?.send(reply, to: to, length: length, from: origin)
+            if got == 0 { return }
+            var replies = 0
+            for i in 0..<Int(got) {
+                service.counters.queriesUDP &+= 1
+                let d = slots[i]
+                guard d.len <= d.cap else { continue }  // truncated datagram: not a query we can answer
+                let packet = Array(UnsafeRawBufferPointer(start: d.buf, count: d.len))
+                var peer = d.peer
+                let client: IPAddress? = service.logsQueries ? self.peer(&peer) : nil
+                switch service.handle(packet, transport: .udp, client: client) {
+                case .answer(let reply):
+                    if reply.count <= DNSUDPListener.bufferSize {
+                        // The query was copied out, so its buffer takes the answer; all go out in one call.
+                        var out = d
+                        reply.withUnsafeBytes { out.buf.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                        out.len = reply.count
+                        outgoing[replies] = out
+                        replies += 1
+                    } else {
+                        send(reply, to: d.peer, length: d.peerlen, from: d.dest)
+                    }
+                case .forward(let query, let limit):
+                    let (to, length, origin) = (d.peer, d.peerlen, d.dest)
+                    service.forward(query, limit: limit) { [weak self] reply in
+                        self?.send(reply, to: to, length: length, from: origin)
+                    }
+                case .drop:
+                    continue
                 }
-            case .drop:
-                continue
             }
+            if replies > 0 {
+                let sent = stoep_send_batch(fd, outgoing.baseAddress, UInt32(replies), packetInfo ? 1 : 0)
+                if sent < replies { service.counters.sendErrors &+= UInt64(replies - max(0, Int(sent))) }
+            }
+            if Int(got) < DNSUDPListener.batch { return }  // drained (a later arrival is reported anew)
         }
     }
 

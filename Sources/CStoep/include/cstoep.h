@@ -56,4 +56,20 @@ ssize_t stoep_recv_with_dest(int fd, void *buf, size_t len, struct sockaddr_stor
 // sendmsg from a given local address (dest from stoep_recv_with_dest); dest may have family 0.
 ssize_t stoep_send_from(int fd, const void *buf, size_t len, const struct sockaddr *to, socklen_t tolen,
                         const struct sockaddr_storage *from);
+
+// Batched datagrams (recvmmsg/sendmmsg are _GNU_SOURCE and their msghdr/cmsg set-up is macro work):
+// one syscall moves up to `n` DNS queries or answers. `dest` is the address a query arrived at
+// (IP_PKTINFO / IPV6_PKTINFO), used as the source of its answer when `use_dest` is set.
+struct stoep_dgram {
+    void *buf;
+    size_t cap;
+    size_t len;
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
+    struct sockaddr_storage dest;
+};
+// Receives up to n datagrams without blocking; returns how many, or -errno (-EAGAIN when none).
+int stoep_recv_batch(int fd, struct stoep_dgram *d, unsigned n);
+// Sends d[0..n) (each len bytes to its peer); returns how many went out, or -errno.
+int stoep_send_batch(int fd, struct stoep_dgram *d, unsigned n, int use_dest);
 #endif
