@@ -22,6 +22,7 @@ public final class DNSService {
     let loop: EventLoop
     var responder: DNSResponder
     public internal(set) var forwarder: DNSForwarder
+    var querySink: DNSQueryLogSink?
     private var udp: [DNSUDPListener] = []
     private var tcp: [DNSTCPListener] = []
     public private(set) var addresses: [String] = []
@@ -31,10 +32,11 @@ public final class DNSService {
         let settings = setup.settings
         self.settings = settings
         self.loop = loop
-        let log = loop.log
-        responder = DNSResponder(zone: setup.zone, settings: settings) { line in log.raw(line) }
+        let sink = DNSQueryLogSink(facility: settings.logFacility, fallback: loop.log, loop: loop)
+        querySink = sink
+        responder = DNSResponder(zone: setup.zone, settings: settings) { line in sink.line(line) }
         forwarder = DNSForwarder(settings: settings, resolvServers: setup.resolvServers, loop: loop,
-                                 log: settings.logQueries == .off ? nil : { line in log.raw(line) })
+                                 log: settings.logQueries == .off ? nil : { line in sink.line(line) })
         var binds: [(String, Bool)] = settings.listenAddresses.map { ($0.description, false) }
         if !settings.interfaces.isEmpty {
             // interface= binds each address of the named interfaces (loopback implied, as in dnsmasq);

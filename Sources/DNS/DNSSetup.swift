@@ -92,11 +92,12 @@ extension DNSService {
     /// Takes new settings and zone on the same sockets; the cache starts empty (flushed on reload, as
     /// dnsmasq's SIGHUP does) and queries in flight are dropped.
     func replace(_ setup: DNSSetup) {
-        let log = loop.log
         settings = setup.settings
-        responder = DNSResponder(zone: setup.zone, settings: setup.settings) { line in log.raw(line) }
+        let sink = DNSQueryLogSink(facility: setup.settings.logFacility, fallback: loop.log, loop: loop)
+        querySink = sink
+        responder = DNSResponder(zone: setup.zone, settings: setup.settings) { line in sink.line(line) }
         forwarder.stop()
         forwarder = DNSForwarder(settings: setup.settings, resolvServers: setup.resolvServers, loop: loop,
-                                 log: setup.settings.logQueries == .off ? nil : { line in log.raw(line) })
+                                 log: setup.settings.logQueries == .off ? nil : { line in sink.line(line) })
     }
 }

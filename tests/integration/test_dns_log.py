@@ -113,3 +113,15 @@ def test_log_lines_have_the_expected_shapes(dns_stoep, upstream):
         assert want in lines, (want, lines)
     fwd = [l for l in lines if l.startswith("forwarded fwd.example to 127.0.0.1")]
     assert len(fwd) == 1, lines
+
+
+def test_log_facility_file_receives_query_lines(dns_stoep, tmp_path):
+    # dnsmasq's `log-facility=/path`: query lines go to that file instead of stderr.
+    logfile = tmp_path / "queries.log"
+    port = dns_stoep.start(f"no-resolv\nno-hosts\nlisten-address=127.0.0.1\naddress=/f.lan/10.0.0.3\n"
+                           f"log-queries\nlog-facility={logfile}\n")
+    ask(port, "a.f.lan", "A")
+    wait_until(lambda: logfile.exists() and "config a.f.lan is 10.0.0.3" in logfile.read_text())
+    text = logfile.read_text()
+    assert "query[A] a.f.lan from 127.0.0.1" in text
+    assert "query[A] a.f.lan" not in dns_stoep.log_text()

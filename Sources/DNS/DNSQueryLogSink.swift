@@ -1,0 +1,40 @@
+// Where log-queries lines go: stderr with the rest of the log, or the file `log-facility=/path` names
+// (dnsmasq's convention: a value starting with "/" is a file, anything else a syslog facility, which
+// stoep maps to stderr — the journal — and says so once). The file is written through a Logger: a bounded
+// buffer flushed once per loop turn, dropped lines counted, never a blocking write on the loop.
+import Glibc
+import Reactor
+
+final class DNSQueryLogSink {
+    let logger: Logger
+    private let fd: Int32
+
+    /// nil `facility` or a syslog facility name: the process log. A path: that file, opened for append.
+    init(facility: String?, fallback: Logger, loop: EventLoop) {
+        guard let path = facility, path.hasPrefix("/") else {
+            logger = fallback
+            fd = -1
+            return
+        }
+        let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0o640)
+        guard opened >= 0 else {
+            fallback.warning("log-facility=\(path): cannot open (\(SystemError.text(errno))); query log goes to stderr")
+            logger = fallback
+            fd = -1
+            return
+        }
+        fd = opened
+        let l = Logger()
+        l.attach(fd: opened)
+        l.buffered = true
+        logger = l
+        loop.addTurnHook { [weak l] in l?.flush() }
+    }
+
+    func line(_ s: String) { logger.raw(s) }
+
+    deinit {
+        logger.flush()
+        if fd >= 0 { close(fd) }
+    }
+}
