@@ -6,7 +6,7 @@ extension Relay: ConnectionDescribing {
     public func describe(into w: inout JSONWriter, now: UInt64) {
         w.beginObject()
         w.field("id", id)
-        w.field("kind", "forward")
+        w.field("kind", kind)
         w.field("local", a.fd >= 0 ? Socket.localAddress(a.fd) : "closed")
         w.field("peer", a.fd >= 0 ? Socket.peerAddress(a.fd) : "closed")
         w.field("upstream", b.fd >= 0 ? Socket.peerAddress(b.fd) : "closed")

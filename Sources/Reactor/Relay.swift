@@ -24,6 +24,8 @@ public final class Relay: IOHandler {
     public private(set) var lastActivity: UInt64
     public private(set) var connected: Bool
     public var onEnd: ((Relay, End) -> Void)?
+    /// What `show conns` calls it: "forward" ([[forward]]) or "upgrade" (an HTTP connection after 101).
+    public var kind = "forward"
 
     private let loop: EventLoop
     private let pool: PipePool

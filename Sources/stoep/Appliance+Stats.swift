@@ -160,6 +160,7 @@ extension Appliance: StatsProvider {
         var rows: [ConnectionDescribing] = []
         for fw in forwarders.values { rows.append(contentsOf: fw.relays.values.map { $0 as ConnectionDescribing }) }
         for fw in retired { rows.append(contentsOf: fw.relays.values.map { $0 as ConnectionDescribing }) }
+        for e in Array(httpEntryPoints.values) + retiredEntryPoints { rows.append(contentsOf: e.connections) }
         return rows
     }
 

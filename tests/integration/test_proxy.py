@@ -336,3 +336,21 @@ def test_reload_swaps_routes_without_dropping_connections(stoep, backends):
     else:
         pytest.fail("new route not in effect")
     c.close()
+
+
+def test_show_conns_lists_http_clients_and_upgrades(stoep, backends):
+    be = backends()
+    port = start_proxy(stoep, simple(be))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/", headers={"Host": "app.test"})
+    c.getresponse().read()
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET /upgrade HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+    assert s.recv(4096).startswith(b"HTTP/1.1 101")
+    time.sleep(0.1)
+    conns = stoep.stats("show conns")["conns"]
+    kinds = sorted(c["kind"] for c in conns)
+    assert kinds == ["http", "upgrade"], conns
+    assert [c for c in conns if c["kind"] == "http"][0]["state"] == "idle"
+    s.close()
+    c.close()

@@ -206,6 +206,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: entryPoint.counters.bytes,
                           a: client, b: u.transport, connecting: false, connectTimeout: 0,
                           idleTimeout: proxy.timeouts.idle, seedUp: inbuf.take(), seedDown: seedDown)
+        relay.kind = "upgrade"
         entryPoint.tunnels[ObjectIdentifier(relay)] = relay
         relay.onEnd = { [unowned entryPoint] r, _ in entryPoint.tunnels[ObjectIdentifier(r)] = nil }
         relay.start(connectTimeout: 0)
