@@ -5,6 +5,7 @@ usage: stoep run   [--config FILE] [--dnsmasq-conf FILE] [--traefik-config FILE]
                    [--backend auto|io_uring|epoll] [--stats-socket PATH] [--log-level LEVEL]
                    [--profile rpi4|rpi5|n100|PATH]
        stoep check FILE... | --config FILE | --dnsmasq-conf FILE
+       stoep migrate [--dnsmasq-conf FILE] [--traefik-config FILE]   (prints stoep TOML, reports the rest)
        stoep stats [--stats-socket PATH] [--json] [--watch] [--interval S] [--count N] [COMMAND...]
        stoep version
 With no configuration at all, `stoep run` uses the embedded default: DNS on 127.0.0.1:5353

@@ -14,6 +14,7 @@ let status: Int32
 switch command {
 case "run": status = RunCommand.main(rest)
 case "check": status = CheckCommand.main(rest)
+case "migrate": status = MigrateCommand.main(rest)
 case "stats": status = statsCommand(Array(rest))
 case "version", "--version": print("stoep \(Version.text)"); status = 0
 case "help", "--help", "-h": print(usage); status = 0

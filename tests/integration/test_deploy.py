@@ -85,3 +85,20 @@ def test_notify_ready_reloading_stopping_and_watchdog(tmp_path):
         if p.poll() is None:
             p.kill()
         listener.close()
+
+
+def test_migrate_turns_the_fixture_files_into_a_config_that_checks(tmp_path):
+    fixtures = ROOT.parent / "shared" / "fixtures" / "inethi"
+    dnsmasq = tmp_path / "dnsmasq.conf"
+    dnsmasq.write_text((fixtures / "dnsmasq.conf").read_text() + "dhcp-range=192.168.1.50,192.168.1.150,12h\n")
+    r = subprocess.run([str(BINARY), "migrate", "--dnsmasq-conf", str(dnsmasq),
+                        "--traefik-config", str(fixtures / "traefik.toml")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "stoep.toml"
+    out.write_text(r.stdout)
+    assert 'address = "/inethilocal.net/192.168.1.2"' in r.stdout
+    assert 'server = ["1.0.0.1", "1.1.1.1"]' in r.stdout and "strict-order = true" in r.stdout
+    assert "[entryPoints.websecure]" in r.stdout
+    assert "dhcp-range" in r.stderr and "port=0" in r.stderr  # reported, with the way out
+    check = subprocess.run([str(BINARY), "check", str(out)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
