@@ -5,7 +5,24 @@
 import DNS
 import Glibc
 
-#if !FUZZING
+#if FUZZING
+// SwiftPM links executables with `main` defined as `<target>_main`, so libFuzzer's own main is not used:
+// this entry point hands the arguments to libFuzzer's driver instead.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+
+@_cdecl("dns_fuzz_main")
+func fuzzDriverMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var count = argc
+    var args = argv
+    return LLVMFuzzerRunDriver(&count, &args) { data, size in
+        guard let data else { return 0 }
+        return fuzzOne(data, size)
+    }
+}
+#else
 @main
 struct ReplayCorpus {
     static func main() {
