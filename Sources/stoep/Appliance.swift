@@ -28,6 +28,12 @@ final class Appliance {
     var retiredEntryPoints: [HTTPEntryPoint] = []
     /// Problems of the dynamic configuration (skipped routers, services…), for `show config-errors`.
     var dynamicProblems: [String] = []
+    var metrics: PrometheusMetrics?
+    /// For traefik_config_last_reload_success(_timestamp_seconds).
+    var lastReloadSucceeded = true
+    var lastSuccessfulLoad = wallClockSeconds()
+    var accessLog: AccessLog?
+    var accessLogConfig: TraefikAccessLog?
     var dns: DNSService?
     var stats: StatsServer?
     var signals: SignalSource?
@@ -62,13 +68,17 @@ final class Appliance {
         }
         if let loaded = pending { try apply(loaded) }
         pending = nil
-        loop.addTurnHook { [unowned self] in self.log.flush() }
+        loop.addTurnHook { [unowned self] in
+            self.log.flush()
+            self.accessLog?.flush()
+        }
         systemd.startWatchdog(on: loop)
     }
 
     func run() throws {
         try loop.run()
         stats?.stop()
+        accessLog?.flush()
         for p in statusPages.values { p.stopAccepting() }
         for e in httpEntryPoints.values { e.stopAccepting() }
         dns?.stop()
@@ -78,7 +88,9 @@ final class Appliance {
     private func signal(_ sig: Int32) {
         switch sig {
         case SIGHUP: reload()
-        case SIGUSR1: log.info("SIGUSR1: nothing to reopen yet")
+        case SIGUSR1:
+            accessLog?.reopen()
+            log.info("SIGUSR1: access log reopened")
         default: beginShutdown(reason: sig == SIGINT ? "SIGINT" : "SIGTERM")
         }
     }
@@ -131,6 +143,7 @@ final class Appliance {
         }
         forwarders.merge(started) { a, _ in a }
         commitEntryPoints(endpoints, loaded.proxy)
+        applyObservability(loaded.proxy)
         dns = newDNS
         config = new
         retired.removeAll { $0.relays.isEmpty }
@@ -143,6 +156,7 @@ final class Appliance {
         switch source.load() {
         case .failure(let e):
             reloadFailures &+= 1
+            lastReloadSucceeded = false
             configErrors = e.errors
             log.error("reload failed, keeping the running configuration:")
             for err in e.errors { log.error("  \(err)") }
@@ -151,9 +165,12 @@ final class Appliance {
                 try apply(c)
                 reloads &+= 1
                 configErrors = []
+                lastReloadSucceeded = true
+                lastSuccessfulLoad = wallClockSeconds()
                 log.info("reloaded \(source.description)")
             } catch {
                 reloadFailures &+= 1
+                lastReloadSucceeded = false
                 configErrors = [ConfigError(location: nil, message: "\(error)")]
                 log.error("reload failed, keeping the running configuration: \(error)")
             }

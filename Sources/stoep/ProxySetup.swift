@@ -20,6 +20,9 @@ struct ProxySetup {
     var defaultSyntax = TraefikRuleSyntax.v3
     /// True when any HTTP routing source is configured; otherwise entry points serve the status page.
     var routing = false
+    /// `metrics.prometheus` and `accessLog` of the Traefik static configuration.
+    var prometheus: TraefikPrometheus?
+    var accessLog: TraefikAccessLog?
 
     /// Reads everything; returns fatal (static) errors separately from dynamic issues and warnings.
     static func load(_ config: StoepConfig, traefikPath: String?) -> (ProxySetup, errors: [ConfigError], warnings: [String]) {
@@ -48,11 +51,18 @@ struct ProxySetup {
                     }
                 }
                 setup.defaultSyntax = stat.defaultRuleSyntax
+                setup.prometheus = stat.prometheus
+                setup.accessLog = stat.accessLog
                 for ep in stat.entryPoints where ep.transport == .tcp {
                     setup.entryPoints.removeAll { $0.name == ep.name }
                     setup.entryPoints.append(ProxyEntryPointSetup(name: ep.name, address: ep.address,
                                                                   trustedIPs: ep.forwardedHeaders.trustedIPs,
                                                                   insecure: ep.forwardedHeaders.insecure))
+                }
+                // Traefik creates its `traefik` entry point on :8080 when the API or metrics need one.
+                if (stat.api != nil || stat.prometheus != nil) && !setup.entryPoints.contains(where: { $0.name == "traefik" }),
+                   let addr = HostPort.parse(":8080") {
+                    setup.entryPoints.append(ProxyEntryPointSetup(name: "traefik", address: addr, trustedIPs: [], insecure: false))
                 }
                 if let file = stat.providers.file {
                     for f in dynamicFiles(file) { setup.addDynamic(fromFile: f) }

@@ -23,6 +23,8 @@ public final class HTTPProxy {
     public var reloads: UInt64 = 0
     /// Told about every finished request (metrics, access log).
     public var observers: [RequestObserver] = []
+    /// `/metrics` on this entry point answers the Prometheus exposition (Traefik's prometheus@internal).
+    public var metricsEndpoint: (entryPoint: String, render: () -> [UInt8])?
 
     public init(loop: EventLoop, pool: PipePool) {
         self.loop = loop

@@ -56,6 +56,17 @@ extension HTTPSession {
         currentStart = proxy.loop.now
         // A request answered here without reading its body leaves the connection unusable: close it.
         let mustClose = !head.keepAlive || head.framing != .none
+        if let m = proxy.metricsEndpoint, m.entryPoint == entryPoint.name, view.rawPathAndQuery.path == "/metrics" {
+            var w = HTTPHeaderWriter()
+            let body = m.render()
+            w.statusLine(200)
+            _ = w.field("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            _ = w.field("Content-Length", UInt64(body.count))
+            var bytes = w.finished()
+            if head.knownMethod != .head { bytes += body }
+            respond(bytes, status: 200, close: mustClose)
+            return
+        }
         guard let route = proxy.table.match(entryPoint: entryPoint.name, view) else {
             respond(HTTPErrorResponse.notFound(date: nil), status: 404, close: mustClose)
             return

@@ -29,7 +29,7 @@ public final class UpstreamServer {
         self.weight = max(1, weight)
     }
 
-    func isUp(_ now: UInt64) -> Bool { now >= downUntil }
+    public func isUp(_ now: UInt64) -> Bool { now >= downUntil }
 
     /// An idle connection to reuse, or nil (open a new one).
     func takeIdle() -> UpstreamConnection? {

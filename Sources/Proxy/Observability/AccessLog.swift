@@ -1,0 +1,129 @@
+// Traefik's access log (accessLog.filePath / format) written without ever blocking the loop: each finished
+// request becomes one line in a bounded buffer; `flush()` — called by the appliance once per loop turn —
+// writes what the descriptor takes now (non-blocking), the rest waits for the next turn. When the buffer is
+// full, new lines are dropped and counted in `dropped`, like Reactor's Logger.
+//
+// Not handled (yet): accessLog.filters, accessLog.fields (names/headers modes) and bufferingSize; the line
+// buffer replaces Traefik's channel. Referer and User-Agent are logged when `logsRequestHeaders` is true
+// (the default); Traefik's own default (fields.headers.defaultMode=drop) corresponds to false.
+import Config
+import Glibc
+
+public final class AccessLog: RequestObserver {
+    /// Lines dropped because the buffer was full.
+    public private(set) var dropped: UInt64 = 0
+    /// errno of the last failed open (0 after a successful one); lines are kept, within the buffer limit,
+    /// until a `reopen()` succeeds.
+    public private(set) var openError: Int32 = 0
+    /// Whether Referer and User-Agent are written (CLF fields, JSON request_Referer/request_User-Agent).
+    public var logsRequestHeaders = true
+    /// Bytes waiting for the descriptor.
+    public var pendingBytes: Int { buffer.count }
+
+    public let path: String?
+    public let format: TraefikAccessLog.Format
+    private let bufferLimit: Int
+    private var buffer: [UInt8] = []
+    private var fd: Int32 = -1
+    /// Traefik's RequestCount: requests logged since start, 1-based.
+    private var requestCount: UInt64 = 0
+
+    /// `path` nil writes to standard output (made non-blocking unless it is a terminal). Opening a file
+    /// creates its missing parent directories (0755, as Traefik) and the file with mode 0640.
+    public init(path: String?, format: TraefikAccessLog.Format, bufferLimit: Int = 1 << 20) {
+        self.path = path
+        self.format = format
+        self.bufferLimit = bufferLimit
+        buffer.reserveCapacity(min(bufferLimit, 16 * 1024))
+        if path == nil {
+            fd = 1
+            if isatty(1) == 0 {
+                let flags = fcntl(1, F_GETFL)
+                if flags >= 0 { _ = fcntl(1, F_SETFL, flags | O_NONBLOCK) }
+            }
+        } else {
+            open()
+        }
+    }
+
+    deinit {
+        if path != nil && fd >= 0 { Glibc.close(fd) }
+    }
+
+    public func requestCompleted(_ r: CompletedRequest) {
+        let end = WallTime.now()
+        append(r, end: end)
+    }
+
+    /// Formats and buffers one line; `end` is the wall-clock time the request finished.
+    func append(_ r: CompletedRequest, end: WallTime) {
+        requestCount &+= 1
+        let start = end.minus(nanoseconds: r.duration)
+        let line: String
+        switch format {
+        case .common, .genericCLF:
+            line = AccessLogLine.common(r, start: start, count: requestCount, headers: logsRequestHeaders,
+                                        generic: format == .genericCLF)
+        case .json:
+            line = AccessLogLine.json(r, start: start, end: end, count: requestCount, headers: logsRequestHeaders)
+        }
+        guard buffer.count + line.utf8.count <= bufferLimit else {
+            dropped &+= 1
+            return
+        }
+        buffer.append(contentsOf: line.utf8)
+    }
+
+    /// Writes what the descriptor accepts now without waiting; the rest stays for the next turn. Call once
+    /// per loop turn (and once more at shutdown).
+    public func flush() {
+        guard fd >= 0, !buffer.isEmpty else { return }
+        var written = 0
+        while written < buffer.count {
+            let n = buffer.withUnsafeBytes { p -> Int in
+                guard let base = p.baseAddress else { return 0 }
+                return Glibc.write(fd, base + written, p.count - written)
+            }
+            if n <= 0 {
+                if n < 0 && errno == EINTR { continue }
+                break   // EAGAIN: the pipe is full; other errors: retried next turn, bounded by the buffer
+            }
+            written += n
+        }
+        if written == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+        } else if written > 0 {
+            buffer.removeFirst(written)
+        }
+    }
+
+    /// For SIGUSR1 after logrotate moved the file: closes the descriptor and opens `path` again (a new file).
+    /// Buffered lines go to the new file. No-op for standard output.
+    public func reopen() {
+        guard path != nil else { return }
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+        open()
+    }
+
+    private func open() {
+        guard let path else { return }
+        AccessLog.createParentDirectories(of: path)
+        let newFD = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0o640)
+        if newFD < 0 {
+            openError = errno
+        } else {
+            fd = newFD
+            openError = 0
+        }
+    }
+
+    /// `mkdir -p` of the directory holding `path`; failures surface when the file itself is opened.
+    static func createParentDirectories(of path: String) {
+        var i = path.startIndex
+        while let slash = path[i...].firstIndex(of: "/") {
+            if slash != path.startIndex { _ = mkdir(String(path[..<slash]), 0o755) }
+            i = path.index(after: slash)
+        }
+    }
+}

@@ -1,0 +1,87 @@
+"""Prometheus metrics with Traefik's names at /metrics, and the access log (CLF and JSON, reopened on
+SIGUSR1), driven through the real proxy."""
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from conftest import free_port
+from http_backend import Backend
+from test_proxy import get
+
+
+@pytest.fixture
+def origin():
+    b = Backend()
+    yield b
+    b.close()
+
+
+def start(stoep, origin, log_format="common"):
+    web, metrics = free_port(), free_port()
+    dyn = stoep.workdir / "dynamic.yml"
+    dyn.write_text(f"""http:
+  routers:
+    app: {{rule: "Host(`app.test`)", service: app}}
+  services:
+    app: {{loadBalancer: {{servers: [{{url: "{origin.url}"}}]}}}}
+""")
+    static = stoep.workdir / "traefik.yml"
+    log = stoep.workdir / "access.log"
+    static.write_text(f"""global: {{checkNewVersion: false, sendAnonymousUsage: false}}
+entryPoints:
+  web: {{address: "127.0.0.1:{web}"}}
+  metrics: {{address: "127.0.0.1:{metrics}"}}
+providers:
+  file: {{filename: "{dyn}"}}
+metrics:
+  prometheus: {{entryPoint: metrics, buckets: [0.1, 0.3, 1.2, 5.0]}}
+accessLog: {{filePath: "{log}", format: {log_format}}}
+""")
+    stoep.start("--traefik-config", str(static))
+    return web, metrics, log
+
+
+def test_prometheus_metrics_with_traefik_names(stoep, origin):
+    web, metrics, _ = start(stoep, origin)
+    for _ in range(3):
+        assert get(web, "/x")[0].status == 200
+    assert get(web, "/", host="nobody.test")[0].status == 404
+    r, body = get(metrics, "/metrics", host="localhost")
+    assert r.status == 200 and r.getheader("Content-Type").startswith("text/plain; version=0.0.4")
+    text = body.decode()
+    assert 'traefik_entrypoint_requests_total{code="200",entrypoint="web",method="GET",protocol="http"} 3' in text
+    assert 'traefik_entrypoint_requests_total{code="404",entrypoint="web",method="GET",protocol="http"} 1' in text
+    assert 'traefik_service_requests_total{code="200",method="GET",protocol="http",service="app@file"} 3' in text
+    assert 'traefik_entrypoint_request_duration_seconds_bucket{code="200",entrypoint="web",method="GET",protocol="http",le="+Inf"} 3' in text
+    assert 'le="0.3"' in text and "traefik_router_requests_total" not in text  # routers off by default
+    assert "traefik_open_connections{" in text and "traefik_config_reloads_total" in text
+    assert "# TYPE traefik_entrypoint_request_duration_seconds histogram" in text
+
+
+@pytest.mark.parametrize("fmt", ["common", "json"])
+def test_access_log_lines_and_reopen(stoep, origin, fmt):
+    web, _, log = start(stoep, origin, log_format=fmt)
+    get(web, "/first", headers={"User-Agent": "test-agent"})
+    deadline = time.time() + 5
+    while (not log.exists() or "/first" not in log.read_text()) and time.time() < deadline:
+        time.sleep(0.05)
+    line = log.read_text().splitlines()[-1]
+    if fmt == "common":
+        assert line.startswith("127.0.0.1 - - [") and '"GET /first HTTP/1.1" 200' in line
+        assert '"app@file"' in line and line.endswith("ms")
+    else:
+        doc = json.loads(line)
+        assert doc["RequestPath"] == "/first" and doc["DownstreamStatus"] == 200
+        assert doc["RouterName"] == "app@file" and doc["entryPointName"] == "web"
+    # logrotate: rename, SIGUSR1, the next line lands in a new file at the same path.
+    os.rename(log, str(log) + ".1")
+    stoep.signal(signal.SIGUSR1)
+    time.sleep(0.2)
+    get(web, "/second")
+    deadline = time.time() + 5
+    while (not log.exists() or "/second" not in log.read_text()) and time.time() < deadline:
+        time.sleep(0.05)
+    assert "/second" in log.read_text() and "/second" not in open(str(log) + ".1").read()
