@@ -34,7 +34,7 @@ extension Appliance {
                 }
                 if setup.routing {
                     let e = HTTPEntryPoint(name: ep.name, address: addr, proxy: proxy, trustedIPs: ep.trustedIPs,
-                                           insecure: ep.insecure)
+                                           insecure: ep.insecure, idleTimeout: ep.idleTimeout, readTimeout: ep.readTimeout)
                     try e.start()
                     prepared.http.append((ep.address, ep, e))
                 } else {
@@ -66,6 +66,8 @@ extension Appliance {
         for (addr, ep, p) in prepared.pages { statusPages[addr] = p; entryPointSetups[addr] = ep }
         for addr in Array(entryPointSetups.keys) where !wanted.contains(addr) { entryPointSetups[addr] = nil }
         retiredEntryPoints.removeAll { $0.openSessions == 0 }
+        proxy.timeouts.connect = setup.connectTimeout
+        proxy.timeouts.responseHeader = setup.responseHeaderTimeout
         if setup.routing {
             let result = RouteTableBuilder.build(setup.dynamic, defaultSyntax: setup.defaultSyntax,
                                                  entryPointNames: setup.entryPoints.map(\.name))

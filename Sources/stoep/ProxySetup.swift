@@ -10,6 +10,8 @@ struct ProxyEntryPointSetup: Equatable {
     var address: HostPort
     var trustedIPs: [String]
     var insecure: Bool
+    var idleTimeout: UInt64 = 180_000_000_000
+    var readTimeout: UInt64 = 60_000_000_000
 }
 
 struct ProxySetup {
@@ -22,6 +24,9 @@ struct ProxySetup {
     var routing = false
     /// `metrics.prometheus` and `accessLog` of the Traefik static configuration.
     var prometheus: TraefikPrometheus?
+    /// serversTransport.forwardingTimeouts: dialTimeout (30 s), responseHeaderTimeout (0 = none).
+    var connectTimeout: UInt64 = 30_000_000_000
+    var responseHeaderTimeout: UInt64 = 0
     var accessLog: TraefikAccessLog?
 
     /// Reads everything; returns fatal (static) errors separately from dynamic issues and warnings.
@@ -51,13 +56,19 @@ struct ProxySetup {
                     }
                 }
                 setup.defaultSyntax = stat.defaultRuleSyntax
+                let ft = stat.serversTransport.forwardingTimeouts
+                setup.connectTimeout = ft.dialTimeout.nanoseconds > 0 ? UInt64(ft.dialTimeout.nanoseconds) : 30_000_000_000
+                setup.responseHeaderTimeout = UInt64(max(0, ft.responseHeaderTimeout.nanoseconds))
                 setup.prometheus = stat.prometheus
                 setup.accessLog = stat.accessLog
                 for ep in stat.entryPoints where ep.transport == .tcp {
                     setup.entryPoints.removeAll { $0.name == ep.name }
-                    setup.entryPoints.append(ProxyEntryPointSetup(name: ep.name, address: ep.address,
-                                                                  trustedIPs: ep.forwardedHeaders.trustedIPs,
-                                                                  insecure: ep.forwardedHeaders.insecure))
+                    let t = ep.respondingTimeouts
+                    setup.entryPoints.append(ProxyEntryPointSetup(
+                        name: ep.name, address: ep.address, trustedIPs: ep.forwardedHeaders.trustedIPs,
+                        insecure: ep.forwardedHeaders.insecure,
+                        idleTimeout: t.idleTimeout.nanoseconds > 0 ? UInt64(t.idleTimeout.nanoseconds) : UInt64.max / 4,
+                        readTimeout: t.readTimeout.nanoseconds > 0 ? UInt64(t.readTimeout.nanoseconds) : UInt64.max / 4))
                 }
                 // Traefik creates its `traefik` entry point on :8080 when the API or metrics need one.
                 if (stat.api != nil || stat.prometheus != nil) && !setup.entryPoints.contains(where: { $0.name == "traefik" }),

@@ -354,3 +354,42 @@ def test_show_conns_lists_http_clients_and_upgrades(stoep, backends):
     assert [c for c in conns if c["kind"] == "http"][0]["state"] == "idle"
     s.close()
     c.close()
+
+
+def test_timeouts_read_head_and_response_header(stoep, backends):
+    be = backends()
+    port = free_port()
+    dyn = stoep.workdir / "dynamic.yml"
+    dyn.write_text(simple(be))
+    static = stoep.workdir / "traefik.yml"
+    static.write_text(f"""entryPoints:
+  web:
+    address: "127.0.0.1:{port}"
+    transport: {{respondingTimeouts: {{readTimeout: 1s, idleTimeout: 3s}}}}
+serversTransport: {{forwardingTimeouts: {{responseHeaderTimeout: 500ms}}}}
+providers: {{file: {{filename: "{dyn}"}}}}
+""")
+    stoep.start("--traefik-config", str(static))
+    # A client trickling its head one byte at a time is dropped after readTimeout.
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    t0 = time.time()
+    closed = False
+    for b in b"GET / HTTP/1.1\r\nHost: app.test\r\nX-Slow: " + b"x" * 100:
+        try:
+            s.sendall(bytes([b]))
+        except OSError:
+            closed = True
+            break
+        time.sleep(0.1)
+        if time.time() - t0 > 3:
+            break
+    try:
+        closed = closed or s.recv(10) == b""
+    except OSError:
+        closed = True
+    assert closed and 0.9 < time.time() - t0 < 2.5
+    s.close()
+    # A backend slower than responseHeaderTimeout gives 504 Gateway Timeout.
+    t0 = time.time()
+    r, body = get(port, "/slow/2")
+    assert r.status == 504 and body == b"Gateway Timeout" and time.time() - t0 < 1.5

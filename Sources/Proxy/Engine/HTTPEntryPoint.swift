@@ -26,7 +26,14 @@ public final class HTTPEntryPoint: AcceptHandler {
     /// Upgraded connections (WebSocket…) relayed raw until they end.
     var tunnels: [ObjectIdentifier: Relay] = [:]
 
-    public init(name: String, address: SocketAddress, proxy: HTTPProxy, trustedIPs: [String] = [], insecure: Bool = false) {
+    /// respondingTimeouts: idleTimeout (180 s) between requests, readTimeout (60 s) for a request head.
+    let idleTimeout: UInt64
+    let readTimeout: UInt64
+
+    public init(name: String, address: SocketAddress, proxy: HTTPProxy, trustedIPs: [String] = [], insecure: Bool = false,
+                idleTimeout: UInt64 = 180_000_000_000, readTimeout: UInt64 = 60_000_000_000) {
+        self.idleTimeout = idleTimeout
+        self.readTimeout = readTimeout
         self.name = name
         self.address = address.description
         self.bindAddress = address

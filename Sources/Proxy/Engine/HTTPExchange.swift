@@ -20,6 +20,8 @@ final class HTTPExchange {
     var status = 0
     let startedAt: UInt64
     var connectDeadline: UInt64 = 0
+    /// responseHeaderTimeout: when the response head must have come (0 = no limit).
+    var responseDeadline: UInt64 = 0
     /// A body-less request can be sent again on another connection.
     var retryable: Bool { requestBody.isNone }
 

@@ -5,9 +5,6 @@ import Reactor
 
 public final class HTTPProxy {
     public struct Timeouts {
-        /// Traefik respondingTimeouts: idleTimeout 180 s, readTimeout 60 s (whole request head).
-        public var idle: UInt64 = 180_000_000_000
-        public var readHead: UInt64 = 60_000_000_000
         /// serversTransport forwardingTimeouts: dialTimeout 30 s, responseHeaderTimeout 0 (none).
         public var connect: UInt64 = 30_000_000_000
         public var responseHeader: UInt64 = 0

@@ -28,6 +28,10 @@ extension HTTPSession {
             }
         }
         let headSent = x.upstreamOutSent == x.upstreamOut.count
+        if headSent && x.responseDeadline == 0 && proxy.timeouts.responseHeader > 0 && x.responseHead == nil {
+            x.responseDeadline = proxy.loop.now &+ proxy.timeouts.responseHeader
+            watchDeadline(x.responseDeadline)
+        }
         // The request body, while the response may already be coming.
         if headSent && !x.requestDone {
             switch x.requestBody.pump(src: client, buffer: &inbuf, dst: u.transport, srcReady: &clientReadable,

@@ -14,6 +14,7 @@ extension HTTPSession {
             case .complete(let head, let length):
                 let bytes = Array(inbuf.unread.prefix(length))
                 inbuf.consume(length)
+                headStartedAt = inbuf.isEmpty ? 0 : proxy.loop.now  // a pipelined head already started
                 startExchange(head, bytes)
                 return true
             case .error(let e):
@@ -28,9 +29,14 @@ extension HTTPSession {
                     return false
                 }
                 guard clientReadable else { return false }
+                let wasEmpty = inbuf.isEmpty
                 switch inbuf.read(from: client) {
                 case .bytes:
                     if inbuf.lastReadDrained { clientReadable = false }
+                    if wasEmpty && headStartedAt == 0 {
+                        headStartedAt = proxy.loop.now
+                        watchDeadline(headStartedAt &+ entryPoint.readTimeout)
+                    }
                     continue
                 case .wouldBlock:
                     clientReadable = false

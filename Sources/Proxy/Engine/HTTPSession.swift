@@ -28,6 +28,8 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     var currentView: RequestView?
     var currentRoute: HTTPRoute?
     var currentStart: UInt64 = 0
+    /// When the first byte of the request head being read arrived (0: none yet).
+    var headStartedAt: UInt64 = 0
 
     init(fd: Int32, entryPoint: HTTPEntryPoint) {
         client = PlainTransport(fd: fd)
@@ -50,7 +52,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         token = try proxy.loop.register(fd: client.fd, handler: self)
         let t = Timer { [unowned self] now in self.timerFired(now) }
         timer = t
-        proxy.loop.schedule(t, after: proxy.timeouts.idle)
+        proxy.loop.schedule(t, after: entryPoint.idleTimeout)
     }
 
     func ready(fd: Int32, _ events: Readiness) {
@@ -156,21 +158,33 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         }
         let limit: UInt64
         if let x = exchange {
-            if x.upstream?.connected == false && now >= x.connectDeadline {
+            let waitingForHead = x.responseHead == nil && x.upstreamOutSent == x.upstreamOut.count && x.upstream?.connected == true
+            if (x.upstream?.connected == false && now >= x.connectDeadline)
+                || (waitingForHead && x.responseDeadline > 0 && now >= x.responseDeadline) {
                 upstreamFailed(x, timedOut: true)
                 drive()
-                proxy.loop.schedule(t, after: proxy.timeouts.idle)
+                proxy.loop.schedule(t, after: entryPoint.idleTimeout)
                 return
             }
-            limit = proxy.timeouts.idle
+            limit = entryPoint.idleTimeout
+        } else if headStartedAt > 0 {
+            // readTimeout bounds the whole head from its first byte: a client trickling bytes is dropped.
+            let deadline = headStartedAt &+ entryPoint.readTimeout
+            if now >= deadline {
+                close()
+            } else {
+                proxy.loop.schedule(t, at: min(deadline, lastActivity &+ entryPoint.idleTimeout))
+            }
+            return
         } else {
-            limit = inbuf.isEmpty ? proxy.timeouts.idle : proxy.timeouts.readHead
+            limit = entryPoint.idleTimeout
         }
         if now &- lastActivity >= limit {
             close()
         } else {
             var next = lastActivity &+ limit
             if let x = exchange, x.upstream?.connected == false { next = min(next, x.connectDeadline) }
+            if let x = exchange, x.responseHead == nil, x.responseDeadline > 0 { next = min(next, x.responseDeadline) }
             proxy.loop.schedule(t, at: next)
         }
     }
@@ -205,7 +219,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         u.detachForRelay()
         let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: entryPoint.counters.bytes,
                           a: client, b: u.transport, connecting: false, connectTimeout: 0,
-                          idleTimeout: proxy.timeouts.idle, seedUp: inbuf.take(), seedDown: seedDown)
+                          idleTimeout: entryPoint.idleTimeout, seedUp: inbuf.take(), seedDown: seedDown)
         relay.kind = "upgrade"
         entryPoint.tunnels[ObjectIdentifier(relay)] = relay
         relay.onEnd = { [unowned entryPoint] r, _ in entryPoint.tunnels[ObjectIdentifier(r)] = nil }
