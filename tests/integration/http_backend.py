@@ -69,6 +69,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")
             return
+        if path == "/health":
+            return self._send(200 if self.server.healthy else 503, b"health")
         if path.startswith("/slow/"):
             time.sleep(float(path.split("/")[2]))
         if path == "/upgrade":
@@ -105,6 +107,7 @@ class Backend:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.server.requests = 0
+        self.server.healthy = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -393,3 +393,24 @@ providers: {{file: {{filename: "{dyn}"}}}}
     t0 = time.time()
     r, body = get(port, "/slow/2")
     assert r.status == 504 and body == b"Gateway Timeout" and time.time() - t0 < 1.5
+
+
+def test_weighted_round_robin_and_active_health_check(stoep, backends):
+    a, b = backends(), backends()
+    b.server.healthy = False
+    port = start_proxy(stoep, f"""http:
+  routers:
+    app: {{rule: "Host(`app.test`)", service: app}}
+  services:
+    app:
+      loadBalancer:
+        servers: [{{url: "{a.url}", weight: 1}}, {{url: "{b.url}", weight: 3}}]
+        healthCheck: {{path: /health, interval: 300ms, timeout: 1s}}
+""")
+    time.sleep(0.5)
+    ports = [json.loads(get(port, "/")[1])["port"] for _ in range(8)]
+    assert set(ports) == {a.port}  # b fails its health check: out of the rotation
+    b.server.healthy = True
+    time.sleep(0.8)
+    ports = [json.loads(get(port, "/")[1])["port"] for _ in range(8)]
+    assert ports.count(b.port) == 6 and ports.count(a.port) == 2  # weights 1:3, interleaved

@@ -37,5 +37,11 @@ public final class HTTPProxy {
         table = next
         old.retire(keeping: next)
         reloads &+= 1
+        healthChecker?.stop()
+        let checker = HealthChecker(loop: loop)
+        checker.start(next.services)
+        healthChecker = checker
     }
+
+    private var healthChecker: HealthChecker?
 }

@@ -31,7 +31,12 @@ public enum RouteTableBuilder {
                         }
                     }
                     if servers.isEmpty && !lb.servers.isEmpty { continue }
-                    services[name] = LoadBalancer(name: name, servers: servers, passHostHeader: lb.passHostHeader)
+                    let hc = lb.healthCheck.map {
+                        HealthCheckSettings(path: $0.path.isEmpty ? "/" : $0.path,
+                                            interval: UInt64(max($0.interval.nanoseconds, 100_000_000)),
+                                            timeout: UInt64(max($0.timeout.nanoseconds, 10_000_000)), hostname: $0.hostname)
+                    }
+                    services[name] = LoadBalancer(name: name, servers: servers, passHostHeader: lb.passHostHeader, healthCheck: hc)
                 case .weighted:
                     problems.append("\(s.location): service \(name): weighted services are not supported yet; skipped")
                 }

@@ -29,7 +29,10 @@ public final class UpstreamServer {
         self.weight = max(1, weight)
     }
 
-    public func isUp(_ now: UInt64) -> Bool { now >= downUntil }
+    /// Set by the active health check while the server fails it.
+    var activeDown = false
+
+    public func isUp(_ now: UInt64) -> Bool { !activeDown && now >= downUntil }
 
     /// An idle connection to reuse, or nil (open a new one).
     func takeIdle() -> UpstreamConnection? {
@@ -117,12 +120,14 @@ public final class LoadBalancer {
     public let name: String
     public let servers: [UpstreamServer]
     let passHostHeader: Bool
+    let healthCheck: HealthCheckSettings?
     private var current: [Int]
 
-    init(name: String, servers: [UpstreamServer], passHostHeader: Bool) {
+    init(name: String, servers: [UpstreamServer], passHostHeader: Bool, healthCheck: HealthCheckSettings? = nil) {
         self.name = name
         self.servers = servers
         self.passHostHeader = passHostHeader
+        self.healthCheck = healthCheck
         current = Array(repeating: 0, count: servers.count)
     }
 

@@ -1,0 +1,128 @@
+// Active health checks (Traefik's loadBalancer.healthCheck): every `interval`, each server of the
+// service gets `GET path` on a fresh connection; a 2xx or 3xx answer within `timeout` keeps it up,
+// anything else takes it out of the rotation until a later check passes. Runs on the loop, no thread.
+import Glibc
+import Reactor
+
+public struct HealthCheckSettings {
+    var path: String
+    var interval: UInt64
+    var timeout: UInt64
+    var hostname: String?
+}
+
+/// Schedules the probes of one route table's services; stopped when the table is replaced.
+final class HealthChecker {
+    private let loop: EventLoop
+    private var timers: [Timer] = []
+    private var probes: [ObjectIdentifier: HealthProbe] = [:]
+    private var stopped = false
+
+    init(loop: EventLoop) { self.loop = loop }
+
+    func start(_ services: [LoadBalancer]) {
+        for svc in services {
+            guard let hc = svc.healthCheck else { continue }
+            for server in svc.servers {
+                let index = timers.count
+                let t = Timer { [unowned self, unowned server] _ in
+                    self.probe(server, hc)
+                    if !self.stopped { self.loop.schedule(self.timers[index], after: hc.interval) }
+                }
+                timers.append(t)
+                loop.schedule(t, after: 1_000_000)  // first check right away
+            }
+        }
+    }
+
+    private func probe(_ server: UpstreamServer, _ hc: HealthCheckSettings) {
+        guard !stopped else { return }
+        let p = HealthProbe(server: server, settings: hc, loop: loop) { [unowned self] probe, up in
+            self.probes[ObjectIdentifier(probe)] = nil
+            if server.activeDown == up {
+                server.activeDown = !up
+                self.loop.log.warning("health check \(server.url)\(hc.path): \(up ? "up" : "down")")
+            }
+        }
+        probes[ObjectIdentifier(p)] = p
+        p.start()
+    }
+
+    func stop() {
+        stopped = true
+        for t in timers { loop.cancel(t) }
+        timers = []
+        for p in probes.values { p.finish(up: false, report: false) }
+        probes = [:]
+    }
+}
+
+/// One health-check request.
+final class HealthProbe: IOHandler {
+    private let server: UpstreamServer
+    private let settings: HealthCheckSettings
+    private let loop: EventLoop
+    private var fd: Int32 = -1
+    private var token: Token?
+    private var timer: Timer?
+    private var sent = false
+    private var answer: [UInt8] = []
+    private var done = false
+    private let completion: (HealthProbe, Bool) -> Void
+
+    init(server: UpstreamServer, settings: HealthCheckSettings, loop: EventLoop,
+         completion: @escaping (HealthProbe, Bool) -> Void) {
+        self.server = server
+        self.settings = settings
+        self.loop = loop
+        self.completion = completion
+    }
+
+    func start() {
+        do {
+            fd = try Socket.connectTCP(server.address)
+            token = try loop.register(fd: fd, handler: self)
+        } catch {
+            finish(up: false)
+            return
+        }
+        let t = Timer { [unowned self] _ in self.finish(up: false) }
+        timer = t
+        loop.schedule(t, after: settings.timeout)
+    }
+
+    func ready(fd: Int32, _ events: Readiness) {
+        if !sent {
+            guard events.contains(.writable) || events.contains(.error) else { return }
+            guard Socket.pendingError(fd) == 0 else { return finish(up: false) }
+            let host = settings.hostname ?? server.hostHeader
+            let req = Array("GET \(settings.path) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: stoep-healthcheck\r\nConnection: close\r\n\r\n".utf8)
+            guard req.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == req.count else {
+                return finish(up: false)
+            }
+            sent = true
+        }
+        var buf = [UInt8](repeating: 0, count: 512)
+        while true {
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 { answer += buf[0..<n] }
+            if let end = answer.firstIndex(of: 10) {
+                // "HTTP/1.1 200 OK": the status code decides.
+                let line = answer[..<end]
+                let code = line.count >= 12 ? line.dropFirst(9).prefix(3).reduce(0) { $0 * 10 + Int($1) - 48 } : 0
+                return finish(up: code >= 200 && code < 400)
+            }
+            if n == 0 { return finish(up: false) }
+            if n < 0 { if errno == EAGAIN { return } else { return finish(up: false) } }
+        }
+    }
+
+    func finish(up: Bool, report: Bool = true) {
+        guard !done else { return }
+        done = true
+        if let t = timer { loop.cancel(t) }
+        if let t = token { loop.deregister(t) }
+        closeDescriptor(fd)
+        if report { completion(self, up) }
+    }
+}
