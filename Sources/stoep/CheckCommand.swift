@@ -19,6 +19,9 @@ enum CheckCommand {
         for file in parsed.positional {
             if file.hasSuffix(".conf") {
                 sources.append(ConfigSource(configPath: nil, dnsmasqPath: file, traefikPath: nil))
+            } else if file.hasSuffix(".yml") || file.hasSuffix(".yaml") {
+                // Traefik's static configuration (use --traefik-config for a .toml one).
+                sources.append(ConfigSource(configPath: nil, dnsmasqPath: nil, traefikPath: file))
             } else {
                 sources.append(ConfigSource(configPath: file, dnsmasqPath: nil, traefikPath: nil))
             }

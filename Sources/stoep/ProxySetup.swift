@@ -76,6 +76,9 @@ struct ProxySetup {
                     setup.entryPoints.append(ProxyEntryPointSetup(name: "traefik", address: addr, trustedIPs: [], insecure: false))
                 }
                 if let file = stat.providers.file {
+                    if let dir = file.directory, !isDirectory(dir) {
+                        warnings.append("\(path): providers.file.directory \(dir): cannot be read; no file-provider routes from it")
+                    }
                     for f in dynamicFiles(file) { setup.addDynamic(fromFile: f) }
                     setup.routing = true
                 }
@@ -99,6 +102,12 @@ struct ProxySetup {
         issues += errors.map { "\($0) (file skipped)" }
         routing = true
         if errors.isEmpty { addDynamic(tree) }
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        guard let d = opendir(path) else { return false }
+        closedir(d)
+        return true
     }
 
     /// The file provider's files: `filename`, or every .toml/.yml/.yaml in `directory` (sorted).
