@@ -68,8 +68,8 @@ class Stoep:
         path.write_text(text)
         return path
 
-    def start(self, *args, config=None, wait_for=None):
-        cmd = [str(BINARY), "run", "--backend", self.backend, "--stats-socket", str(self.sock)]
+    def start(self, *args, config=None, wait_for=None, binary=None):
+        cmd = [str(binary or BINARY), "run", "--backend", self.backend, "--stats-socket", str(self.sock)]
         if config is not None:
             cmd += ["--config", str(config)]
         cmd += list(args)

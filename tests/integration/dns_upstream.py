@@ -24,7 +24,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from conftest import BACKENDS, free_port, series, stats_query
+from conftest import BACKENDS, Stoep, free_port, series, stats_query
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("STOEP_BINARY", str(ROOT / ".build" / "release" / "stoep")))
@@ -103,18 +103,15 @@ def upstream_series(stats, kind, name, ip, port):
     return None if kind == "histograms" else 0
 
 
-class DnsStoep:
-    """A running stoep with a dnsmasq.conf, in its own directory. Its log (stdout+stderr) is a file."""
+class DnsStoep(Stoep):
+    """A running stoep with a dnsmasq.conf, in its own directory (the suite's Stoep, started from a
+    dnsmasq.conf text). Its log (stdout+stderr) is a file."""
 
     def __init__(self, workdir, backend, binary=None):
-        self.workdir = Path(workdir)
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.backend = backend
+        Path(workdir).mkdir(parents=True, exist_ok=True)
+        super().__init__(workdir, backend)
         self.binary = Path(binary or BINARY)
-        self.sock = self.workdir / "stoep.sock"
-        self.log_path = self.workdir / "stoep.log"
         self.conf_path = self.workdir / "dnsmasq.conf"
-        self.proc = None
         self.port = None
 
     def start(self, conf, port=None, extra_args=()):
@@ -126,24 +123,8 @@ class DnsStoep:
             port = int([l for l in conf.splitlines() if l.startswith("port=")][0].split("=", 1)[1])
         self.port = port
         self.conf_path.write_text(conf)
-        cmd = [str(self.binary), "run", "--backend", self.backend, "--stats-socket", str(self.sock),
-               "--dnsmasq-conf", str(self.conf_path), *extra_args]
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"stoep exited with {self.proc.returncode}: {self.log_text()}")
-            try:
-                stats_query(self.sock, "show info", timeout=1)
-                return port
-            except (OSError, ValueError):
-                time.sleep(0.03)
-        raise RuntimeError("stoep did not come up: " + self.log_text())
-
-    def log_text(self):
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
+        super().start("--dnsmasq-conf", str(self.conf_path), *extra_args, binary=self.binary)
+        return port
 
     def log_lines(self):
         """Log lines without the timestamp prefix."""
@@ -153,34 +134,11 @@ class DnsStoep:
             out.append(rest if head[:2] == "20" and head.endswith("Z") else line)
         return out
 
-    def stats(self):
-        return stats_query(self.sock, "show stats")
-
     def counter(self, name, **labels):
         return series(self.stats(), "counters", name, **labels)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
-
-    def rss_kib(self):
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        return 0
-
-    def signal(self, sig):
-        self.proc.send_signal(sig)
-
-    def stop(self, timeout=10):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc:
-            self.log.close()
 
 
 class DnsmasqUpstream:
