@@ -414,3 +414,23 @@ def test_weighted_round_robin_and_active_health_check(stoep, backends):
     time.sleep(0.8)
     ports = [json.loads(get(port, "/")[1])["port"] for _ in range(8)]
     assert ports.count(b.port) == 6 and ports.count(a.port) == 2  # weights 1:3, interleaved
+
+
+def test_redirect_regex_and_strip_prefix_regex(stoep, backends):
+    be = backends()
+    port = start_proxy(stoep, f"""http:
+  routers:
+    old: {{rule: "Host(`old.test`)", service: app, middlewares: [moved]}}
+    app: {{rule: "Host(`app.test`)", service: app, middlewares: [strip]}}
+  middlewares:
+    moved:
+      redirectRegex: {{regex: "^http://old.test/(.*)", replacement: "http://new.test/$1", permanent: true}}
+    strip:
+      stripPrefixRegex: {{regex: ["/v[0-9]+"]}}
+  services:
+    app: {{loadBalancer: {{servers: [{{url: "{be.url}"}}]}}}}
+""")
+    r, _ = get(port, "/a/b?c=d", host="old.test")
+    assert r.status == 301 and r.getheader("Location") == "http://new.test/a/b?c=d"
+    doc = json.loads(get(port, "/v2/users")[1])
+    assert doc["path"] == "/users" and ["X-Forwarded-Prefix", "/v2"] in doc["headers"]

@@ -152,3 +152,49 @@ final class IPAllowListMiddleware: HTTPMiddleware {
         return HTTPErrorResponse.statusText(status, date: nil)
     }
 }
+
+/// `redirectRegex`: the request URL (scheme://host/path?query) rewritten by regex → Location.
+final class RedirectRegexMiddleware: HTTPMiddleware {
+    let name: String
+    let regex: CompiledRegex
+    let replacement: String
+    let permanent: Bool
+    init(name: String, regex: CompiledRegex, replacement: String, permanent: Bool) {
+        self.name = name
+        self.regex = regex
+        self.replacement = replacement
+        self.permanent = permanent
+    }
+
+    func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> [UInt8]? {
+        let t = request.rawPathAndQuery
+        let url = "\(scheme)://\(request.hostHeader)\(t.path)\(t.query.isEmpty ? "" : "?" + t.query)"
+        guard let location = regex.replacingMatches(in: url, with: replacement), location != url else { return nil }
+        let isGet = request.head.knownMethod == .get
+        return RedirectResponse.make(status: permanent ? (isGet ? 301 : 308) : (isGet ? 302 : 307), location: location)
+    }
+}
+
+/// `stripPrefixRegex`: strips the part of the path a regex matches at its start.
+final class StripPrefixRegexMiddleware: HTTPMiddleware {
+    let name: String
+    let regexes: [CompiledRegex]
+    init(name: String, regexes: [CompiledRegex]) {
+        self.name = name
+        self.regexes = regexes
+    }
+
+    func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> [UInt8]? {
+        for r in regexes {
+            guard let m = r.firstMatch(forward.path), m.lowerBound == 0, m.upperBound > 0 else { continue }
+            let bytes = Array(forward.path.utf8)
+            let prefix = String(decoding: bytes[0..<m.upperBound], as: UTF8.self)
+            var rest = String(decoding: bytes[m.upperBound...], as: UTF8.self)
+            if !rest.hasPrefix("/") { rest = "/" + rest }
+            forward.path = rest
+            forward.setHeaders.append(("X-Forwarded-Prefix", prefix))
+            break
+        }
+        return nil
+    }
+}

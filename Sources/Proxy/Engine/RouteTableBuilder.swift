@@ -115,8 +115,21 @@ public enum RouteTableBuilder {
             }
             return .success(out)
         case .ignored: return .success([])
-        case .stripPrefixRegex, .redirectRegex:
-            return .failure(Why(description: "type not supported yet"))
+        case .stripPrefixRegex(let patterns):
+            do {
+                let compiled = try patterns.map { (p: String) throws(RegexCompileError) -> CompiledRegex in try CompiledRegex(p) }
+                return .success([StripPrefixRegexMiddleware(name: name, regexes: compiled)])
+            } catch {
+                return .failure(Why(description: "regex: \(error)"))
+            }
+        case .redirectRegex(let r):
+            do {
+                let compiled = try CompiledRegex(r.regex)
+                return .success([RedirectRegexMiddleware(name: name, regex: compiled, replacement: r.replacement,
+                                                         permanent: r.permanent)])
+            } catch {
+                return .failure(Why(description: "regex: \(error)"))
+            }
         }
     }
 

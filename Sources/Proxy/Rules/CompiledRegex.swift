@@ -89,6 +89,42 @@ public final class CompiledRegex: CustomStringConvertible {
         return copy.withUTF8 { matches(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Byte range of the first match in `subject`, or nil.
+    public func firstMatch(_ subject: String) -> Range<Int>? {
+        var copy = subject
+        return copy.withUTF8 { bytes -> Range<Int>? in
+            guard let base = bytes.baseAddress else { return nil }
+            guard pcre2_match_8(code, base, bytes.count, 0, 0, matchData, matchContext) >= 0,
+                  let ov = pcre2_get_ovector_pointer_8(matchData) else { return nil }
+            return Int(ov[0])..<Int(ov[1])
+        }
+    }
+
+    /// Replaces every match in `subject` with `replacement` ($1, ${1}, $name refer to groups, as in Go's
+    /// Regexp.ReplaceAllString); nil when the pattern does not match.
+    public func replacingMatches(in subject: String, with replacement: String) -> String? {
+        guard matches(subject) else { return nil }
+        var subjectCopy = subject, replacementCopy = replacement
+        return subjectCopy.withUTF8 { s in
+            replacementCopy.withUTF8 { r in
+                var size = max(256, s.count * 2 + r.count)
+                for _ in 0..<2 {
+                    var out = [UInt8](repeating: 0, count: size)
+                    var length = size
+                    let options = UInt32(PCRE2_SUBSTITUTE_GLOBAL) | UInt32(PCRE2_SUBSTITUTE_OVERFLOW_LENGTH)
+                    let rc = withUnsafePointer(to: UInt8(0)) { empty in
+                        pcre2_substitute_8(code, s.baseAddress ?? empty, s.count, 0, options, nil, matchContext,
+                                           r.baseAddress ?? empty, r.count, &out, &length)
+                    }
+                    if rc >= 0 { return String(decoding: out[0..<length], as: UTF8.self) }
+                    if rc == PCRE2_ERROR_NOMEMORY { size = length + 1; continue }
+                    return nil
+                }
+                return nil
+            }
+        }
+    }
+
     /// True when the pattern matches anywhere in `bytes`. Match errors (the match limit) count as no match.
     public func matches(_ bytes: UnsafeRawBufferPointer) -> Bool {
         withUnsafePointer(to: UInt8(0)) { empty in
