@@ -26,7 +26,11 @@ public enum RouteTableBuilder {
                     var servers: [UpstreamServer] = []
                     for server in lb.servers {
                         switch upstream(server.url, weight: Int(server.weight)) {
-                        case .success(let u): servers.append(u)
+                        case .success(let u):
+                            servers.append(u)
+                            if !u.hostHeader.hasPrefix("["), SocketAddress(host: String(u.hostHeader.split(separator: ":").first ?? ""), port: 1) == nil {
+                                problems.append("\(s.location): service \(name): server \(server.url): host name resolved once at load time to \(u.address) (the loop never waits for DNS); reload to resolve again")
+                            }
                         case .failure(let why): problems.append("\(s.location): service \(name): server \(server.url): \(why)")
                         }
                     }
