@@ -72,7 +72,10 @@ extension Appliance {
             let result = RouteTableBuilder.build(setup.dynamic, defaultSyntax: setup.defaultSyntax,
                                                  entryPointNames: setup.entryPoints.map(\.name))
             proxy.install(result.table)
-            dynamicProblems = setup.issues + result.problems
+            let tcp = TCPRouteTableBuilder.build(setup.dynamic, defaultSyntax: setup.defaultSyntax,
+                                                 entryPointNames: setup.entryPoints.map(\.name))
+            proxy.tcpTable = tcp.table
+            dynamicProblems = setup.issues + result.problems + tcp.problems
             for p in dynamicProblems { log.warning(p) }
         } else {
             dynamicProblems = []

@@ -25,6 +25,8 @@ public final class HTTPEntryPoint: AcceptHandler {
     var sessions: [ObjectIdentifier: HTTPSession] = [:]
     /// Upgraded connections (WebSocket…) relayed raw until they end.
     var tunnels: [ObjectIdentifier: Relay] = [:]
+    /// Connections whose first bytes are being read to route them (TCP routers with SNI).
+    var peeking: [ObjectIdentifier: ClientHelloPeekSession] = [:]
 
     /// respondingTimeouts: idleTimeout (180 s) between requests, readTimeout (60 s) for a request head.
     let idleTimeout: UInt64
@@ -74,11 +76,22 @@ public final class HTTPEntryPoint: AcceptHandler {
     public func accepted(fd: Int32) {
         counters.connections &+= 1
         Socket.setNoDelay(fd)
+        if acceptTCP(fd: fd) { return }
+        startHTTP(fd: fd, initial: [])
+    }
+
+    /// Serves `fd` as HTTP; `initial` holds bytes already read from it (after a peek).
+    func startHTTP(fd: Int32, initial: [UInt8]) {
         let s = HTTPSession(fd: fd, entryPoint: self)
+        if !initial.isEmpty {
+            s.inbuf.append(initial)
+            s.clientReadable = true
+        }
         do {
             try s.start()
             sessions[ObjectIdentifier(s)] = s
             counters.open += 1
+            if !initial.isEmpty { s.drive() }
         } catch {
             closeDescriptor(fd)
         }

@@ -14,6 +14,8 @@ public final class HTTPProxy {
     let loop: EventLoop
     let pool: PipePool
     public private(set) var table: RouteTable = .empty
+    /// TCP routers (HostSNI, passthrough), tried before the HTTP ones on an entry point.
+    public var tcpTable: TCPRouteTable = .empty
     public var timeouts = Timeouts()
     /// X-Forwarded-Server: the host name, as Traefik sets it.
     let serverName: String

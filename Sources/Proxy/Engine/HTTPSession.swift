@@ -34,6 +34,13 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     init(fd: Int32, entryPoint: HTTPEntryPoint) {
         client = PlainTransport(fd: fd)
         self.entryPoint = entryPoint
+        peerText = HTTPSession.peerText(of: fd)
+        peerIP = ClientIP(peerText)
+        lastActivity = entryPoint.proxy.loop.now
+    }
+
+    /// The peer's IP address as text (no port, no brackets).
+    static func peerText(of fd: Int32) -> String {
         let peer = Socket.peerAddress(fd)
         var host = Substring(peer)
         if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
@@ -41,10 +48,10 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         } else if let colon = host.lastIndex(of: ":") {
             host = host[..<colon]
         }
-        peerText = String(host)
-        peerIP = ClientIP(peerText)
-        lastActivity = entryPoint.proxy.loop.now
+        return String(host)
     }
+
+    static func peerIP(of fd: Int32) -> ClientIP? { ClientIP(peerText(of: fd)) }
 
     var isIdle: Bool { exchange == nil && inbuf.isEmpty && clientOut.isEmpty }
 

@@ -1,0 +1,135 @@
+// From Traefik's dynamic configuration (every provider's, merged) to a TCPRouteTable: rules compiled,
+// services turned into round-robin server lists. A router Traefik would reject (no rule or service, a rule
+// that does not parse, HostSNI of a name without `tls`), or that needs what stoep does not do yet (TLS
+// termination, TCP middlewares), is reported — file:line, router name, why — and skipped; the rest serve.
+import Config
+
+public enum TCPRouteTableBuilder {
+    public static func build(_ configs: [TraefikDynamicConfig], defaultSyntax: TraefikRuleSyntax = .v3,
+                             entryPointNames: [String]) -> (table: TCPRouteTable, problems: [String]) {
+        var problems: [String] = []
+        var services: [String: TCPService] = [:]
+        for config in configs {
+            for (name, s) in config.tcpServices.sorted(by: { $0.key < $1.key }) {
+                if let service = service(name, s, &problems) { services[name] = service }
+            }
+        }
+        var routes: [TCPRoute] = []
+        for config in configs {
+            for (name, r) in config.tcpRouters.sorted(by: { $0.key < $1.key }) {
+                if let route = route(name, r, provider: config.provider, defaultSyntax: defaultSyntax,
+                                     services: services, entryPointNames: entryPointNames, &problems) {
+                    routes.append(route)
+                }
+            }
+        }
+        let table = TCPRouteTable(routes: routes, services: services.sorted { $0.key < $1.key }.map(\.value),
+                                  problems: problems)
+        return (table, problems)
+    }
+
+    /// The service's usable servers; nil (reported) when every configured server is unusable.
+    private static func service(_ name: String, _ s: TraefikTCPService, _ problems: inout [String]) -> TCPService? {
+        var servers: [TCPUpstream] = []
+        for server in s.servers {
+            let prefix = "\(s.location): TCP service \(name): server \(server.address)"
+            if server.tls {
+                problems.append("\(prefix): TLS to the server comes with the TLS item; skipped")
+                continue
+            }
+            switch TCPUpstreamAddress.resolve(server.address) {
+            case .success(let resolved):
+                servers.append(resolved.upstream)
+                if let ip = resolved.resolvedFrom {
+                    problems.append("\(prefix): warning: host name resolved once, at load time, to \(ip)")
+                }
+            case .failure(let why):
+                problems.append("\(prefix): \(why); skipped")
+            }
+        }
+        if servers.isEmpty && !s.servers.isEmpty {
+            problems.append("\(s.location): TCP service \(name): no usable server; skipped")
+            return nil
+        }
+        return TCPService(name: name, servers: servers)
+    }
+
+    private static func route(_ name: String, _ r: TraefikTCPRouter, provider: String,
+                              defaultSyntax: TraefikRuleSyntax, services: [String: TCPService],
+                              entryPointNames: [String], _ problems: inout [String]) -> TCPRoute? {
+        let prefix = "\(r.location): TCP router \(name)"
+        guard let serviceName = r.service.map({ TraefikDynamicConfig.qualify($0, provider: provider) }) else {
+            problems.append("\(prefix): the service is missing on the router; skipped")
+            return nil
+        }
+        guard !r.rule.isEmpty else {
+            problems.append("\(prefix): router has no rule; skipped")
+            return nil
+        }
+        let syntax: RuleSyntax = (r.ruleSyntax ?? defaultSyntax) == .v2 ? .v2 : .v3
+        let rule: TCPRuleExpression
+        do {
+            let parsed = try parseAuto(r.rule, default: syntax)
+            rule = parsed.expression
+            if parsed.usedV2Fallback {
+                problems.append("\(prefix): rule only parses as Traefik v2 syntax; accepted as v2 (set ruleSyntax: v2 to silence)")
+            }
+        } catch {
+            problems.append("\(prefix): \(error); skipped")
+            return nil
+        }
+        // Traefik: "has HostSNI matcher, but no TLS on router" — without TLS there is no SNI to compare;
+        // only HostSNI(`*`) is allowed (Traefik checks the first HostSNI value).
+        let firstHostSNI = rule.leaves.first { $0.name == "HostSNI" }?.arguments.first
+        if r.tls == nil, let host = firstHostSNI, host != "*" {
+            problems.append("\(prefix): invalid rule \(r.rule): has HostSNI matcher, but no TLS on router "
+                + "(use HostSNI(`*`), or add tls with passthrough); skipped")
+            return nil
+        }
+        if let tls = r.tls, !tls.passthrough {
+            problems.append("\(prefix): needs TLS termination (TLS item), skipped")
+            return nil
+        }
+        guard r.middlewares.isEmpty else {
+            problems.append("\(prefix): TCP middlewares (\(r.middlewares.joined(separator: ", "))) are not supported yet; skipped")
+            return nil
+        }
+        guard let service = services[serviceName] else {
+            problems.append("\(prefix): service \(serviceName) not found; skipped")
+            return nil
+        }
+        let unknownEntryPoints = r.entryPoints.filter { !entryPointNames.contains($0) }
+        if !unknownEntryPoints.isEmpty {
+            problems.append("\(prefix): entry point \(unknownEntryPoints.joined(separator: ", ")) does not exist")
+        }
+        let catchAll = isCatchAll(rule)
+        return TCPRoute(name: name, priority: priority(configured: r.priority, rule: r.rule, catchAll: catchAll),
+                        rule: rule, entryPoints: r.entryPoints.isEmpty ? nil : Set(r.entryPoints),
+                        tlsPassthrough: r.tls != nil, isCatchAll: catchAll, service: service)
+    }
+
+    /// Traefik's TCP muxer: an explicit priority wins; else a catchAll gets -1 (so it is tried last),
+    /// any other rule its byte length.
+    static func priority(configured: Int64, rule: String, catchAll: Bool) -> Int {
+        if configured != 0 { return Int(configured) }
+        return catchAll ? -1 : RulePriority.defaultPriority(rule: rule)
+    }
+
+    /// The rule is one HostSNI matcher with the single value `*`, nothing else (Traefik's catchAll).
+    static func isCatchAll(_ rule: TCPRuleExpression) -> Bool {
+        guard case .matcher(let matcher) = rule else { return false }
+        return matcher.name == "HostSNI" && matcher.arguments == ["*"]
+    }
+
+    /// As RuleParser.parseAuto for HTTP: a v3 rule that fails but reads as v2 is accepted, flagged.
+    private static func parseAuto(_ rule: String, default syntax: RuleSyntax) throws(RuleParseError)
+        -> (expression: TCPRuleExpression, usedV2Fallback: Bool)
+    {
+        do {
+            return (try RuleParser.parseTCP(rule, syntax: syntax), false)
+        } catch {
+            guard syntax == .v3, let v2 = try? RuleParser.parseTCP(rule, syntax: .v2) else { throw error }
+            return (v2, true)
+        }
+    }
+}

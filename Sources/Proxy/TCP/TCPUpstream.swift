@@ -1,0 +1,33 @@
+// A TCP service: the upstream servers a TCP router relays to, taken in turn (Traefik's TCP load balancer
+// is weighted round-robin; stoep's TCP servers carry no weight, so plain round-robin is the same order).
+import Reactor
+
+/// One upstream of a TCP service, its address resolved to numbers when the table was built.
+public struct TCPUpstream: CustomStringConvertible {
+    /// As configured ("db.lan:5432"), for logs and the status page.
+    public let configured: String
+    public let address: SocketAddress
+
+    public var description: String { configured }
+}
+
+public final class TCPService {
+    /// Qualified ("db@file").
+    public let name: String
+    public let servers: [TCPUpstream]
+    private var cursor = 0
+
+    init(name: String, servers: [TCPUpstream]) {
+        self.name = name
+        self.servers = servers
+    }
+
+    /// The next server in turn; nil when the service has none (the engine then closes the connection,
+    /// as Traefik does for an empty TCP load balancer).
+    public func next() -> TCPUpstream? {
+        guard !servers.isEmpty else { return nil }
+        let server = servers[cursor % servers.count]
+        cursor = (cursor + 1) % servers.count
+        return server
+    }
+}
