@@ -434,3 +434,27 @@ def test_redirect_regex_and_strip_prefix_regex(stoep, backends):
     assert r.status == 301 and r.getheader("Location") == "http://new.test/a/b?c=d"
     doc = json.loads(get(port, "/v2/users")[1])
     assert doc["path"] == "/users" and ["X-Forwarded-Prefix", "/v2"] in doc["headers"]
+
+
+def test_body_limit_413(stoep, backends):
+    be = backends()
+    port = start_proxy(stoep, f"""http:
+  routers:
+    app: {{rule: "Host(`app.test`)", service: app, middlewares: [limit]}}
+  middlewares:
+    limit: {{buffering: {{maxRequestBodyBytes: 100000}}}}
+  services:
+    app: {{loadBalancer: {{servers: [{{url: "{be.url}"}}]}}}}
+""")
+    r, _ = get(port, "/ok", method="POST", body=b"x" * 1000)
+    assert r.status == 200
+    r, body = get(port, "/big", method="POST", body=b"x" * 200000)
+    assert r.status == 413 and be.requests == 1  # refused before anything went upstream
+
+    def chunks():
+        for _ in range(50):
+            yield b"y" * 10000
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("POST", "/chunked", body=chunks(), headers={"Host": "app.test"}, encode_chunked=True)
+    assert c.getresponse().status == 413
+    c.close()

@@ -20,6 +20,8 @@ public struct TraefikMiddleware: Sendable, Hashable {
         case ipAllowList(TraefikIPAllowList)
         /// Qualified middleware names, run in order.
         case chain([String])
+        /// `buffering`: only `maxRequestBodyBytes` is applied (413 past it); stoep streams bodies.
+        case buffering(maxRequestBodyBytes: Int64)
         /// A type stoep does not implement whose absence only changes delivery (named as written).
         case ignored(String)
     }
@@ -114,9 +116,9 @@ public struct TraefikIPStrategy: Sendable, Hashable {
 
 extension TraefikMiddleware {
     static let supportedTypes = ["basicAuth", "headers", "stripPrefix", "stripPrefixRegex", "addPrefix", "redirectScheme", "redirectRegex",
-                                 "ipAllowList", "ipWhiteList", "chain"]
+                                 "ipAllowList", "ipWhiteList", "chain", "buffering"]
     static let ignoredTypes = ["compress", "retry", "circuitBreaker", "contentType"]
-    static let refusedTypes = ["forwardAuth", "rateLimit", "inFlightReq", "buffering", "errors", "plugin", "digestAuth", "passTLSClientCert",
+    static let refusedTypes = ["forwardAuth", "rateLimit", "inFlightReq", "errors", "plugin", "digestAuth", "passTLSClientCert",
                                "replacePath", "replacePathRegex", "grpcWeb"]
     static let tcpTypes = ["ipAllowList", "ipWhiteList", "inFlightConn"]
 
@@ -173,6 +175,14 @@ extension TraefikMiddleware {
             return .basicAuth(auth)
         case "headers":
             return .headers(TraefikHeaders.decode(body, log: &log))
+        case "buffering":
+            body.warnUnknownKeys(allowed: ["maxRequestBodyBytes", "memRequestBodyBytes", "maxResponseBodyBytes",
+                                           "memResponseBodyBytes", "retryExpression"], log: &log)
+            for key in ["memRequestBodyBytes", "maxResponseBodyBytes", "memResponseBodyBytes", "retryExpression"] where body.node(key) != nil {
+                log.warning(body.node(key)?.location ?? body.location, body.path(key),
+                            "not applied: stoep streams bodies instead of buffering them; only maxRequestBodyBytes is enforced")
+            }
+            return .buffering(maxRequestBodyBytes: body.integer("maxRequestBodyBytes", in: 0...Int64.max, &log) ?? 0)
         case "stripPrefix":
             body.warnUnknownKeys(allowed: ["prefixes", "forceSlash"], log: &log)
             return .stripPrefix(prefixes: body.strings("prefixes", &log) ?? [], forceSlash: body.bool("forceSlash", &log) ?? false)

@@ -18,6 +18,7 @@ final class HTTPExchange {
     var responseDone = false
     var responseHeaders: [(name: String, value: String)] = []
     var status = 0
+    var maxRequestBody: UInt64 = .max
     let startedAt: UInt64
     var connectDeadline: UInt64 = 0
     /// responseHeaderTimeout: when the response head must have come (0 = no limit).

@@ -11,6 +11,8 @@ struct ForwardedRequest {
     var removeHeaders: Set<String> = []
     /// Response headers to set ("" removes), applied when the backend answers.
     var responseHeaders: [(name: String, value: String)] = []
+    /// buffering.maxRequestBodyBytes for a body whose length is not declared (chunked).
+    var maxRequestBody: UInt64?
 }
 
 protocol HTTPMiddleware: AnyObject {

@@ -49,6 +49,12 @@ extension HTTPSession {
                 close()
                 return false
             }
+            if x.requestBody.bytes > x.maxRequestBody && x.responseHead == nil {
+                abandon(x)
+                exchange = nil
+                respond(HTTPErrorResponse.requestEntityTooLarge(date: nil), status: 413, close: true)
+                return true
+            }
         }
         if x.responseHead == nil {
             guard readResponseHead(x, u) else { return exchange !== x || closed }

@@ -95,6 +95,7 @@ extension HTTPSession {
         server.requests &+= 1
         let x = HTTPExchange(view: view, route: route, server: server, startedAt: now)
         x.responseHeaders = forward.responseHeaders
+        x.maxRequestBody = forward.maxRequestBody ?? .max
         x.upstreamOut = HeadRewriter.request(
             view, forward: forward, pathChanged: forward.path != original.path || forward.query != original.query,
             hostOverride: route.service.passHostHeader ? nil : server.hostHeader,

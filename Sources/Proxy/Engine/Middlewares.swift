@@ -198,3 +198,22 @@ final class StripPrefixRegexMiddleware: HTTPMiddleware {
         return nil
     }
 }
+
+/// `buffering.maxRequestBodyBytes`: a declared length past the limit is answered 413 at once; a chunked
+/// body is counted while it streams and cut off with 413 when it passes the limit.
+final class BodyLimitMiddleware: HTTPMiddleware {
+    let name: String
+    let limit: UInt64
+    init(name: String, limit: UInt64) {
+        self.name = name
+        self.limit = limit
+    }
+
+    func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> [UInt8]? {
+        if let n = request.head.contentLength, n > limit {
+            return HTTPErrorResponse.requestEntityTooLarge(date: nil)
+        }
+        forward.maxRequestBody = min(forward.maxRequestBody ?? .max, limit)
+        return nil
+    }
+}

@@ -119,6 +119,7 @@ public enum RouteTableBuilder {
             }
             return .success(out)
         case .ignored: return .success([])
+        case .buffering(let max): return .success(max > 0 ? [BodyLimitMiddleware(name: name, limit: UInt64(max))] : [])
         case .stripPrefixRegex(let patterns):
             do {
                 let compiled = try patterns.map { (p: String) throws(RegexCompileError) -> CompiledRegex in try CompiledRegex(p) }
