@@ -156,7 +156,7 @@ final class TraefikMiddlewareTests: XCTestCase {
             ("forwardAuth.address = \"http://auth\"", false, .error, "forwardAuth", #line),
             ("rateLimit.average = 10", false, .error, "rateLimit", #line),
             ("inFlightReq.amount = 10", false, .error, "inFlightReq", #line),
-            ("buffering.maxRequestBodyBytes = 10", false, .error, "buffering", #line),
+            ("buffering.maxResponseBodyBytes = 10", true, .warning, "buffering.maxResponseBodyBytes", #line),
             ("errors.status = [\"500\"]", false, .error, "errors", #line),
             ("plugin.x.y = 1", false, .error, "plugin", #line),
             ("compress = {}", true, .warning, "compress", #line),
