@@ -19,13 +19,15 @@ let package = Package(
         .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2"),
         // libyaml for Traefik's .yml files, linked statically (+0.3 MB, only when a YAML file is read).
         .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
+        // libxcrypt for basicAuth's bcrypt hashes ($2y$), linked statically.
+        .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
         .target(name: "Reactor", dependencies: ["CStoep"], swiftSettings: optimize),
         .target(name: "Config", dependencies: ["CYAML"], swiftSettings: optimize,
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libyaml.a"])]),
         .target(name: "Stats", dependencies: ["Reactor"], swiftSettings: optimize),
         .target(name: "DNS", dependencies: ["Reactor", "Stats"], swiftSettings: optimize),
-        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "CPCRE2"], swiftSettings: optimize,
-                linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a"])]),
+        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "CPCRE2", "CCrypt"], swiftSettings: optimize,
+                linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a", "-Xlinker", "-l:libcrypt.a"])]),
         .executableTarget(
             name: "stoep",
             dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy"],

@@ -154,3 +154,29 @@ def test_body_limit_413(stoep, backends):
     c.request("POST", "/chunked", body=chunks(), headers={"Host": "app.test"}, encode_chunked=True)
     assert c.getresponse().status == 413
     c.close()
+
+
+def test_basic_auth_with_the_fixture_user(stoep, backends):
+    be = backends()
+    # The inethi fixture's `myauth` user (compose doubles the `$`; a file provider takes it as is).
+    port = start_proxy(stoep, f"""http:
+  routers:
+    app: {{rule: "Host(`app.test`)", service: app, middlewares: [myauth]}}
+  middlewares:
+    myauth:
+      basicAuth:
+        users: ["inethi:$apr1$Qh1p4C9G$S6u8S7khMfm7JQVOq0YKv."]
+        removeHeader: true
+  services:
+    app: {{loadBalancer: {{servers: [{{url: "{be.url}"}}]}}}}
+""")
+    import base64
+    r, body = get(port, "/")
+    assert r.status == 401 and body == b"401 Unauthorized\n"
+    assert r.getheader("WWW-Authenticate") == 'Basic realm="traefik"'
+    bad = base64.b64encode(b"inethi:wrong").decode()
+    assert get(port, "/", headers={"Authorization": f"Basic {bad}"})[0].status == 401
+    good = base64.b64encode(b"inethi:community").decode()
+    r, body = get(port, "/", headers={"Authorization": f"Basic {good}"})
+    assert r.status == 200
+    assert "authorization" not in {k.lower() for k, _ in json.loads(body)["headers"]}  # removeHeader

@@ -107,8 +107,11 @@ public enum RouteTableBuilder {
         case .addPrefix(let p): return .success([AddPrefixMiddleware(name: name, prefix: p)])
         case .redirectScheme(let r): return .success([RedirectSchemeMiddleware(name: name, config: r)])
         case .ipAllowList(let a): return .success([IPAllowListMiddleware(name: name, config: a)])
-        case .basicAuth:
-            return .failure(Why(description: "type not supported yet"))
+        case .basicAuth(let config):
+            switch BasicAuthMiddleware.make(name: name, config: config) {
+            case .success(let m): return .success([m])
+            case .failure(let e): return .failure(Why(description: e.description))
+            }
         case .chain(let names):
             var out: [HTTPMiddleware] = []
             for n in names {
