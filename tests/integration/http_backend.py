@@ -29,7 +29,10 @@ class Handler(BaseHTTPRequestHandler):
         n = 0
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             while True:
-                size = int(self.rfile.readline().split(b";")[0], 16)
+                line = self.rfile.readline()
+                if not line.strip():  # the proxy cut the body off (a body limit): nothing more comes
+                    break
+                size = int(line.split(b";")[0], 16)
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass

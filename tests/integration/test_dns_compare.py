@@ -17,7 +17,10 @@ from dns_upstream import DnsmasqUpstream, ask, free_port, rrsets, wait_until
 pytest_plugins = ["dns_upstream"]
 pytestmark = pytest.mark.usefixtures("idle_probes")
 
-FIXTURE = Path("/work/shared/fixtures/inethi/dnsmasq.conf")
+# ../shared beside the checkout (CI's layout), else the work area's copy.
+FIXTURE = next((p for p in (Path(__file__).resolve().parents[3] / "shared/fixtures/inethi/dnsmasq.conf",
+                            Path("/work/shared/fixtures/inethi/dnsmasq.conf")) if p.exists()),
+               Path("/work/shared/fixtures/inethi/dnsmasq.conf"))
 UPSTREAM_DATA = ["--address=/www.example.org/192.0.2.80", "--address=/cdn.example.org/192.0.2.81",
                  "--address=/cdn.example.org/2001:db8::81", "--local=/example.org/",
                  "--host-record=v4.example.org,192.0.2.82",

@@ -14,9 +14,10 @@ def test_auto_falls_back_to_epoll_with_one_log_line(tmp_path):
         pytest.skip("kernel.io_uring_disabled not writable here")
     old = SYSCTL.read_text().strip()
     s = Stoep(tmp_path, "auto")
+    cfg = s.write_config(f'[[forward]]\nlisten = "127.0.0.1:{free_port()}"\nupstream = "127.0.0.1:9"\n')
     try:
         SYSCTL.write_text("2")  # io_uring_setup now fails with EPERM, as under Docker's seccomp profile
-        info = s.start()
+        info = s.start(config=cfg)
         assert info["backend"] == "epoll"
         lines = [l for l in s.log_text().splitlines() if "falling back to epoll" in l]
         assert len(lines) == 1 and "io_uring_setup" in lines[0], s.log_text()
@@ -27,8 +28,9 @@ def test_auto_falls_back_to_epoll_with_one_log_line(tmp_path):
 
 def test_explicit_io_uring_is_used_when_available(tmp_path):
     s = Stoep(tmp_path, "auto")
+    cfg = s.write_config(f'[[forward]]\nlisten = "127.0.0.1:{free_port()}"\nupstream = "127.0.0.1:9"\n')
     try:
-        info = s.start()
+        info = s.start(config=cfg)
         assert info["backend"] == "io_uring"
         assert "defer_taskrun" in info["backend_features"] or "coop_taskrun" in info["backend_features"]
     finally:
