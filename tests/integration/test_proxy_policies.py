@@ -180,3 +180,54 @@ def test_basic_auth_with_the_fixture_user(stoep, backends):
     r, body = get(port, "/", headers={"Authorization": f"Basic {good}"})
     assert r.status == 200
     assert "authorization" not in {k.lower() for k, _ in json.loads(body)["headers"]}  # removeHeader
+
+
+def test_cors_preflight_add_prefix_allow_list_depth_and_entry_points(stoep, backends):
+    be = backends()
+    port2 = free_port()
+    dyn = f"""http:
+  routers:
+    api:
+      rule: "Host(`api.test`)"
+      service: app
+      middlewares: [cors, prefix]
+    inner:
+      rule: "Host(`inner.test`)"
+      service: app
+      entryPoints: [other]
+      middlewares: [lanonly]
+  middlewares:
+    cors:
+      headers:
+        accessControlAllowOriginList: ["http://radio.test"]
+        accessControlAllowMethods: [GET, POST]
+        accessControlAllowHeaders: [X-Token]
+        accessControlMaxAge: 600
+    prefix: {{addPrefix: {{prefix: /v1}}}}
+    lanonly:
+      ipAllowList: {{sourceRange: ["10.0.0.0/8"], ipStrategy: {{depth: 1}}}}
+  services:
+    app: {{loadBalancer: {{servers: [{{url: "{be.url}"}}]}}}}
+"""
+    port = free_port()
+    (stoep.workdir / "dynamic.yml").write_text(dyn)
+    (stoep.workdir / "traefik.yml").write_text(f"""entryPoints:
+  web: {{address: "127.0.0.1:{port}"}}
+  other: {{address: "127.0.0.1:{port2}", forwardedHeaders: {{insecure: true}}}}
+providers: {{file: {{filename: "{stoep.workdir / 'dynamic.yml'}"}}}}
+""")
+    stoep.start("--traefik-config", str(stoep.workdir / "traefik.yml"))
+    before = be.requests
+    r, _ = get(port, "/x", host="api.test", method="OPTIONS",
+               headers={"Origin": "http://radio.test", "Access-Control-Request-Method": "POST"})
+    assert r.status == 200 and be.requests == before  # answered by stoep, never forwarded
+    assert r.getheader("Access-Control-Allow-Origin") == "http://radio.test"
+    assert r.getheader("Access-Control-Allow-Methods") == "GET,POST"
+    assert r.getheader("Access-Control-Max-Age") == "600"
+    assert json.loads(get(port, "/users", host="api.test")[1])["path"] == "/v1/users"
+    # `inner` lists only the `other` entry point; `api` lists none, so it is on both.
+    assert get(port, "/", host="inner.test")[0].status == 404
+    assert get(port2, "/", host="api.test")[0].status == 200
+    # depth 1: the right-most X-Forwarded-For entry decides.
+    assert get(port2, "/", host="inner.test", headers={"X-Forwarded-For": "10.1.2.3"})[0].status == 200
+    assert get(port2, "/", host="inner.test", headers={"X-Forwarded-For": "10.1.2.3, 8.8.8.8"})[0].status == 403

@@ -19,6 +19,7 @@ final class HeadersMiddleware: HTTPMiddleware {
             }
         }
         var out = config.customResponseHeaders.map { (name: $0.key, value: $0.value) }
+        if let preflight = preflightResponse(request) { return preflight }
         if let origin = request.header("Origin") {
             let list = config.accessControlAllowOriginList
             if list.contains("*") {
@@ -47,6 +48,35 @@ final class HeadersMiddleware: HTTPMiddleware {
         if let v = config.permissionsPolicy { out.append(("Permissions-Policy", v)) }
         forward.responseHeaders += out
         return nil
+    }
+}
+
+extension HeadersMiddleware {
+    /// A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method) is answered here, as
+    /// Traefik's headers middleware does, when CORS is configured: 200 with the allowed origin,
+    /// methods, headers, credentials and max age; the backend never sees it.
+    func preflightResponse(_ request: RequestView) -> [UInt8]? {
+        guard request.head.knownMethod == .options, let origin = request.header("Origin"),
+              request.header("Access-Control-Request-Method") != nil,
+              !config.accessControlAllowOriginList.isEmpty || !config.accessControlAllowMethods.isEmpty else { return nil }
+        var w = HTTPHeaderWriter()
+        w.statusLine(200)
+        let list = config.accessControlAllowOriginList
+        if list.contains("*") {
+            _ = w.field("Access-Control-Allow-Origin", "*")
+        } else if list.contains(origin) {
+            _ = w.field("Access-Control-Allow-Origin", origin)
+        }
+        if config.accessControlAllowCredentials { _ = w.field("Access-Control-Allow-Credentials", "true") }
+        if !config.accessControlAllowMethods.isEmpty {
+            _ = w.field("Access-Control-Allow-Methods", config.accessControlAllowMethods.joined(separator: ","))
+        }
+        if !config.accessControlAllowHeaders.isEmpty {
+            _ = w.field("Access-Control-Allow-Headers", config.accessControlAllowHeaders.joined(separator: ","))
+        }
+        if let age = config.accessControlMaxAge { _ = w.field("Access-Control-Max-Age", String(age)) }
+        _ = w.field("Content-Length", "0")
+        return w.finished()
     }
 }
 
