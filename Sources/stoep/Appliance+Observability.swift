@@ -9,6 +9,9 @@ extension Appliance {
     func applyObservability(_ setup: ProxySetup) {
         proxy.observers.removeAll()
         proxy.metricsEndpoint = nil
+        proxyStats.retain(routers: Set(proxy.table.routes.map(\.name)), services: Set(proxy.table.services.map(\.name)),
+                          servers: Set(proxy.table.services.flatMap { $0.servers.map(\.url) }))
+        proxy.observers.append(proxyStats)
         if let config = setup.prometheus {
             let m = PrometheusMetrics(config: config)
             m.openConnections = { [unowned self] in

@@ -90,6 +90,7 @@ extension Appliance: StatsProvider {
             c("http_requests", p.counters.requests, l)
             c("http_bad_requests", p.counters.badRequests, l)
         }
+        proxyStats.collect(into: r)
         if let dns { collectDNS(dns, into: r) }
         c("stats_commands", stats?.commands ?? 0)
         c("config_reloads", reloads)

@@ -29,6 +29,7 @@ final class Appliance {
     /// Problems of the dynamic configuration (skipped routers, services…), for `show config-errors`.
     var dynamicProblems: [String] = []
     var metrics: PrometheusMetrics?
+    let proxyStats = ProxyStatsObserver()
     /// For traefik_config_last_reload_success(_timestamp_seconds).
     var lastReloadSucceeded = true
     var lastSuccessfulLoad = wallClockSeconds()

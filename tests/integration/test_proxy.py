@@ -311,3 +311,19 @@ def test_show_conns_lists_http_clients_and_upgrades(stoep, backends):
     assert [c for c in conns if c["kind"] == "http"][0]["state"] == "idle"
     s.close()
     c.close()
+
+
+def test_stats_per_router_service_and_server(stoep, backends):
+    be = backends()
+    port = start_proxy(stoep, simple(be))
+    for _ in range(5):
+        get(port, "/x")
+    get(port, "/", host="nobody.test")
+    stats = stoep.stats()
+    assert series(stats, "counters", "router_responses", router="app@file", code_class="2xx") == 5
+    assert series(stats, "counters", "service_responses", service="app@file", code_class="2xx") == 5
+    assert series(stats, "counters", "server_responses", server=be.url, code_class="2xx") == 5
+    assert series(stats, "counters", "server_connections_reused", server=be.url) >= 1
+    assert series(stats, "counters", "http_responses", entrypoint="web", code_class="4xx") == 1
+    hist = stats["histograms"]["router_latency_us"][0]
+    assert hist["count"] == 5 and hist["p99_us"] > 0
