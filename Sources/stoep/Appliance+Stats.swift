@@ -91,6 +91,15 @@ extension Appliance: StatsProvider {
             c("http_bad_requests", p.counters.badRequests, l)
         }
         proxyStats.collect(into: r)
+        var inFlightByRouter: [String: Int] = [:], inFlightByService: [String: Int] = [:]
+        for e in httpEntryPoints.values {
+            for (router, service) in e.requestsInFlight {
+                inFlightByRouter[router, default: 0] += 1
+                inFlightByService[service, default: 0] += 1
+            }
+        }
+        for route in proxy.table.routes { g("router_open_requests", inFlightByRouter[route.name] ?? 0, [("router", route.name)]) }
+        for svc in proxy.table.services { g("service_open_requests", inFlightByService[svc.name] ?? 0, [("service", svc.name)]) }
         if let dns { collectDNS(dns, into: r) }
         c("stats_commands", stats?.commands ?? 0)
         c("config_reloads", reloads)

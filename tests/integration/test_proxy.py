@@ -7,6 +7,7 @@ import json
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -327,3 +328,11 @@ def test_stats_per_router_service_and_server(stoep, backends):
     assert series(stats, "counters", "http_responses", entrypoint="web", code_class="4xx") == 1
     hist = stats["histograms"]["router_latency_us"][0]
     assert hist["count"] == 5 and hist["p99_us"] > 0
+    # A request in flight shows as an open request of its router and service.
+    slow = threading.Thread(target=lambda: get(port, "/slow/1"))
+    slow.start()
+    time.sleep(0.4)
+    stats = stoep.stats()
+    assert series(stats, "gauges", "router_open_requests", router="app@file") == 1
+    assert series(stats, "gauges", "service_open_requests", service="app@file") == 1
+    slow.join()

@@ -40,7 +40,11 @@ metrics:
   prometheus: {{entryPoint: metrics, buckets: [0.1, 0.3, 1.2, 5.0]}}
 accessLog: {{filePath: "{log}", format: {log_format}}}
 """)
-    stoep.start("--traefik-config", str(static))
+    dns_port = free_port()
+    (stoep.workdir / "dnsmasq.conf").write_text(f"port={dns_port}\nlisten-address=127.0.0.1\nno-resolv\nno-hosts\n"
+                                                "address=/lan.test/10.0.0.9\n")
+    stoep.start("--traefik-config", str(static), "--dnsmasq-conf", str(stoep.workdir / "dnsmasq.conf"))
+    stoep.dns_port = dns_port
     return web, metrics, log
 
 
@@ -59,6 +63,7 @@ def test_prometheus_metrics_with_traefik_names(stoep, origin):
     assert 'le="0.3"' in text and "traefik_router_requests_total" not in text  # routers off by default
     assert "traefik_open_connections{" in text and "traefik_config_reloads_total" in text
     assert "# TYPE traefik_entrypoint_request_duration_seconds histogram" in text
+    assert 'stoep_dns_queries_total{transport="udp"}' in text  # DNS counters beside Traefik's
 
 
 @pytest.mark.parametrize("fmt", ["common", "json"])

@@ -27,3 +27,13 @@ extension HTTPEntryPoint {
         sessions.values.map { $0 as ConnectionDescribing } + tunnels.values.map { $0 as ConnectionDescribing }
     }
 }
+
+extension HTTPEntryPoint {
+    /// The router and service of every request in flight now (open connections per router/service).
+    public var requestsInFlight: [(router: String, service: String)] {
+        sessions.values.compactMap { s in
+            guard let x = s.exchange, let r = x.route else { return nil }
+            return (r.name, r.service.name)
+        }
+    }
+}
