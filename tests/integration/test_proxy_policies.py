@@ -231,3 +231,17 @@ providers: {{file: {{filename: "{stoep.workdir / 'dynamic.yml'}"}}}}
     # depth 1: the right-most X-Forwarded-For entry decides.
     assert get(port2, "/", host="inner.test", headers={"X-Forwarded-For": "10.1.2.3"})[0].status == 200
     assert get(port2, "/", host="inner.test", headers={"X-Forwarded-For": "10.1.2.3, 8.8.8.8"})[0].status == 403
+
+
+def test_backend_host_name_resolved_at_load_with_a_warning(stoep, backends):
+    be = backends()
+    port = start_proxy(stoep, f"""http:
+  routers:
+    app: {{rule: "Host(`app.test`)", service: app}}
+  services:
+    app: {{loadBalancer: {{servers: [{{url: "http://localhost:{be.port}"}}]}}}}
+""")
+    r, body = get(port, "/")
+    assert r.status == 200 and json.loads(body)["port"] == be.port
+    problems = " ".join(e["message"] for e in stoep.stats("show config-errors")["errors"])
+    assert "resolved once at load time" in problems
