@@ -21,12 +21,7 @@ final class HeadersMiddleware: HTTPMiddleware {
         var out = config.customResponseHeaders.map { (name: $0.key, value: $0.value) }
         if let preflight = preflightResponse(request) { return preflight }
         if let origin = request.header("Origin") {
-            let list = config.accessControlAllowOriginList
-            if list.contains("*") {
-                out.append(("Access-Control-Allow-Origin", "*"))
-            } else if list.contains(origin) {
-                out.append(("Access-Control-Allow-Origin", origin))
-            }
+            if let allowed = allowedOrigin(origin) { out.append(("Access-Control-Allow-Origin", allowed)) }
             if config.accessControlAllowCredentials { out.append(("Access-Control-Allow-Credentials", "true")) }
             if !config.accessControlExposeHeaders.isEmpty {
                 out.append(("Access-Control-Expose-Headers", config.accessControlExposeHeaders.joined(separator: ",")))
@@ -52,6 +47,14 @@ final class HeadersMiddleware: HTTPMiddleware {
 }
 
 extension HeadersMiddleware {
+    /// The Access-Control-Allow-Origin value for `origin`: "*" when the list allows any, the origin
+    /// itself when listed, nil otherwise.
+    func allowedOrigin(_ origin: String) -> String? {
+        let list = config.accessControlAllowOriginList
+        if list.contains("*") { return "*" }
+        return list.contains(origin) ? origin : nil
+    }
+
     /// A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method) is answered here, as
     /// Traefik's headers middleware does, when CORS is configured: 200 with the allowed origin,
     /// methods, headers, credentials and max age; the backend never sees it.
@@ -61,12 +64,7 @@ extension HeadersMiddleware {
               !config.accessControlAllowOriginList.isEmpty || !config.accessControlAllowMethods.isEmpty else { return nil }
         var w = HTTPHeaderWriter()
         w.statusLine(200)
-        let list = config.accessControlAllowOriginList
-        if list.contains("*") {
-            _ = w.field("Access-Control-Allow-Origin", "*")
-        } else if list.contains(origin) {
-            _ = w.field("Access-Control-Allow-Origin", origin)
-        }
+        if let allowed = allowedOrigin(origin) { _ = w.field("Access-Control-Allow-Origin", allowed) }
         if config.accessControlAllowCredentials { _ = w.field("Access-Control-Allow-Credentials", "true") }
         if !config.accessControlAllowMethods.isEmpty {
             _ = w.field("Access-Control-Allow-Methods", config.accessControlAllowMethods.joined(separator: ","))
