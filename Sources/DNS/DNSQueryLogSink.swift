@@ -1,7 +1,7 @@
 // Where log-queries lines go: stderr with the rest of the log, or the file `log-facility=/path` names
 // (dnsmasq's convention: a value starting with "/" is a file, anything else a syslog facility, which
-// stoep maps to stderr — the journal — and says so once). The file is written through a Logger: a bounded
-// buffer flushed once per loop turn, dropped lines counted, never a blocking write on the loop.
+// stoep maps to stderr — the journal). The file is written through a Logger: a bounded buffer the
+// appliance flushes once per loop turn (DNSService.flushQueryLog), never a blocking write on the loop.
 import Glibc
 import Reactor
 
@@ -10,7 +10,7 @@ final class DNSQueryLogSink {
     private let fd: Int32
 
     /// nil `facility` or a syslog facility name: the process log. A path: that file, opened for append.
-    init(facility: String?, fallback: Logger, loop: EventLoop) {
+    init(facility: String?, fallback: Logger) {
         guard let path = facility, path.hasPrefix("/") else {
             logger = fallback
             fd = -1
@@ -28,8 +28,10 @@ final class DNSQueryLogSink {
         l.attach(fd: opened)
         l.buffered = true
         logger = l
-        loop.addTurnHook { [weak l] in l?.flush() }
     }
+
+    /// Writes what is buffered (the appliance calls it once per loop turn).
+    func flush() { if fd >= 0 { logger.flush() } }
 
     func line(_ s: String) { logger.raw(s) }
 

@@ -32,7 +32,7 @@ public final class DNSService {
         let settings = setup.settings
         self.settings = settings
         self.loop = loop
-        let sink = DNSQueryLogSink(facility: settings.logFacility, fallback: loop.log, loop: loop)
+        let sink = DNSQueryLogSink(facility: settings.logFacility, fallback: loop.log)
         querySink = sink
         responder = DNSResponder(zone: setup.zone, settings: settings) { line in sink.line(line) }
         forwarder = DNSForwarder(settings: settings, resolvServers: setup.resolvServers, loop: loop,
@@ -65,6 +65,9 @@ public final class DNSService {
     }
 
     var logsQueries: Bool { responder.log != nil }
+
+    /// Flushes a query log kept in its own file (`log-facility=/path`); once per loop turn.
+    public func flushQueryLog() { querySink?.flush() }
 
     /// Replaces the local zone at once (reload, and later names published by the proxy).
     public func swapZone(_ zone: LocalZone) {

@@ -93,7 +93,7 @@ extension DNSService {
     /// dnsmasq's SIGHUP does) and queries in flight are dropped.
     func replace(_ setup: DNSSetup) {
         settings = setup.settings
-        let sink = DNSQueryLogSink(facility: setup.settings.logFacility, fallback: loop.log, loop: loop)
+        let sink = DNSQueryLogSink(facility: setup.settings.logFacility, fallback: loop.log)
         querySink = sink
         responder = DNSResponder(zone: setup.zone, settings: setup.settings) { line in sink.line(line) }
         forwarder.stop()

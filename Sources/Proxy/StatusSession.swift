@@ -59,44 +59,31 @@ final class StatusSession: IOHandler {
         flush()
     }
 
-    /// Answers every complete request head in `input`.
+    /// Answers every complete request head in `input`, parsed by the proxy's own HTTP parser (the same
+    /// checks: a malformed head is answered 400, an oversized one 431, and the connection closes).
     private func parseRequests() {
-        while !closeAfterWrite, let end = headEnd() {
-            let head = String(decoding: input[0..<end], as: UTF8.self)
-            input.removeFirst(end + 4)
-            let lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
-            let parts = lines.first?.split(separator: " ") ?? []
-            guard parts.count == 3, parts[2].hasPrefix("HTTP/1.") else {
+        while !closeAfterWrite {
+            switch HTTPRequestHead.parse(input, limits: StatusSession.limits) {
+            case .incomplete:
+                return
+            case .error(let e):
                 page.counters.badRequests &+= 1
-                output += Array("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: 16\r\n\r\n400 Bad Request\n".utf8)
+                output += HTTPErrorResponse.forParseError(e)
                 closeAfterWrite = true
                 return
+            case .complete(let head, let length):
+                func text(_ r: Range<Int>) -> Substring { Substring(String(decoding: input[r], as: UTF8.self)) }
+                let method = text(head.method)
+                let target = text(head.target)
+                input.removeFirst(length)
+                output += page.respond(method: method, path: target.split(separator: "?").first ?? "/")
+                // A body is not read here: answer, then close rather than parse it as the next request.
+                if !head.keepAlive || head.framing != .none { closeAfterWrite = true }
             }
-            var keepAlive = parts[2] == "HTTP/1.1"
-            var hasBody = false
-            for line in lines.dropFirst() {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                let name = line[..<colon].lowercased()
-                let value = line[line.index(after: colon)...].trimmingSpaces.lowercased()
-                if name == "connection" { keepAlive = value.contains("keep-alive") || (keepAlive && !value.contains("close")) }
-                if (name == "content-length" && value != "0") || name == "transfer-encoding" { hasBody = true }
-            }
-            output += page.respond(method: parts[0], path: parts[1].split(separator: "?").first ?? "/")
-            if !keepAlive || hasBody { closeAfterWrite = true }
-        }
-        if headEnd() == nil && input.count > StatusSession.maxHead {
-            output += Array("HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".utf8)
-            closeAfterWrite = true
         }
     }
 
-    private func headEnd() -> Int? {
-        guard input.count >= 4 else { return nil }
-        for i in 0...(input.count - 4) where input[i] == 13 && input[i + 1] == 10 && input[i + 2] == 13 && input[i + 3] == 10 {
-            return i
-        }
-        return nil
-    }
+    private static let limits = HTTPParseLimits(maxHeadBytes: maxHead)
 
     private func flush() {
         while writable && !output.isEmpty {
@@ -120,14 +107,5 @@ final class StatusSession: IOHandler {
         if let t = token { page.loop.deregister(t) }
         transport.close()
         page.ended(self)
-    }
-}
-
-extension Substring {
-    var trimmingSpaces: Substring {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return s
     }
 }

@@ -72,6 +72,7 @@ final class Appliance {
         loop.addTurnHook { [unowned self] in
             self.log.flush()
             self.accessLog?.flush()
+            self.dns?.flushQueryLog()
         }
         systemd.startWatchdog(on: loop)
     }
