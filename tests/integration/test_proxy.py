@@ -336,3 +336,11 @@ def test_stats_per_router_service_and_server(stoep, backends):
     assert series(stats, "gauges", "router_open_requests", router="app@file") == 1
     assert series(stats, "gauges", "service_open_requests", service="app@file") == 1
     slow.join()
+
+
+def test_long_pipeline_in_one_write(stoep, backends):
+    be = backends()
+    port = start_proxy(stoep, simple(be))
+    reqs = b"".join(b"GET /p%d HTTP/1.1\r\nHost: app.test\r\n\r\n" % i for i in range(79))
+    out = raw(port, reqs + b"GET /end HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n", timeout=10)
+    assert out.count(b"HTTP/1.1 200 OK") == 80

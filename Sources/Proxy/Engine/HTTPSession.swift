@@ -24,6 +24,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     var lastActivity: UInt64
     var handedOff = false
     var lingering = false
+    private var resumeTimer: Timer?
     /// The request being answered, for reports of responses stoep makes itself.
     var currentView: RequestView?
     var currentRoute: HTTPRoute?
@@ -104,10 +105,18 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         drive()
     }
 
-    /// Makes all the progress possible now, then returns to the loop.
+    /// Makes all the progress possible now, then returns to the loop. After 64 steps (a long pipeline of
+    /// small requests) it yields to the other connections and resumes on the next loop turn: the bytes
+    /// are already read, so no readiness report would come to wake it.
     func drive() {
         var rounds = 0
-        while !closed && !handedOff && rounds < 64 {
+        while !closed && !handedOff {
+            if rounds == 64 {
+                let t = resumeTimer ?? Timer { [unowned self] _ in self.drive() }
+                resumeTimer = t
+                proxy.loop.schedule(t, after: 0)
+                return
+            }
             rounds += 1
             if !flushClient() { return }
             if let x = exchange {
@@ -207,6 +216,8 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         closed = true
         if let t = timer { proxy.loop.cancel(t) }
         timer = nil
+        if let t = resumeTimer { proxy.loop.cancel(t) }
+        resumeTimer = nil
         if let x = exchange { abandon(x) }
         exchange = nil
         if !handedOff {
