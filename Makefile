@@ -4,10 +4,10 @@
 SHELL := /bin/bash
 BIN := .build/release/stoep
 PYENV := .build/pyenv
-APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev dnsutils socat curl wrk python3-venv
+APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev dnsutils socat curl wrk python3-venv podman runc
 PIP_PACKAGES := pytest dnspython
 
-.PHONY: build run test unit integration deps bench fuzz clean check-format
+.PHONY: build run test unit integration deps bench fuzz clean check-format container container-test image image-test
 
 build:
 	@dpkg -s liburing-dev >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
@@ -43,5 +43,20 @@ fuzz: deps
 	mkdir -p .build-fuzz/corpus && cp -n tests/fuzz/dns/* .build-fuzz/corpus/ 2>/dev/null || true
 	.build-fuzz/release/dns-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 .build-fuzz/corpus
 
+# The container image (static binary on scratch, podman). tests/integration/test_container.py also runs
+# inside `make test` whenever podman can run a container; this target runs it alone.
+container: deps
+	deploy/container/build.sh
+container-test: deps build
+	$(PYENV)/bin/pytest -q tests/integration/test_container.py
+
+# A bootable disk image for a board (n100; rpi4/rpi5 need STOEP_BINARY and PI_FIRMWARE) into out/image/,
+# and its boot test under qemu (TCG, <= 10 min). Not part of `make test`: docs/deploy.md.
+BOARD ?= n100
+image:
+	deploy/image/build.sh $(BOARD)
+image-test:
+	deploy/image/test.sh $(BOARD)
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-static .build-image out
