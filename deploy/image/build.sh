@@ -49,7 +49,7 @@ else
 fi
 [ -f "$STOEP_BINARY" ] || die "no stoep binary at $STOEP_BINARY"
 readelf -h "$STOEP_BINARY" 2>/dev/null | grep -q "Machine:.*$ELF_MACHINE" \
-  || die "$STOEP_BINARY is not a $ELF_MACHINE executable (readelf -h says: $(readelf -h "$STOEP_BINARY" 2>&1 | grep Machine: | sed 's/ *Machine: *//'))"
+  || die "$STOEP_BINARY is not an $ELF_MACHINE executable (readelf -h says: $(readelf -h "$STOEP_BINARY" 2>&1 | grep Machine: | sed 's/ *Machine: *//'))"
 if [ "$ARCH" = arm64 ]; then
   case "$BOARD" in
     rpi4) PI_FILES="start4.elf fixup4.dat bcm2711-rpi-4-b.dtb kernel8.img" ;;
@@ -87,7 +87,9 @@ if [ ! -f "$BASE/.complete" ]; then
       || { tail -20 "$WORK/debootstrap.log" >&2; die "debootstrap failed (log: $WORK/debootstrap.log)"; }
   else
     # Foreign architecture: unpack here, then run the second stage under qemu-user through binfmt_misc.
-    [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64 2>/dev/null \
+    [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
+    [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+    [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] \
       || die "binfmt_misc has no qemu-aarch64 handler: the arm64 second stage cannot run here"
     debootstrap --foreign --variant=minbase --arch=arm64 --include="$PACKAGES" "$SUITE" "$BASE" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
       || die "debootstrap (first stage) failed (log: $WORK/debootstrap.log)"
