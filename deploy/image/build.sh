@@ -22,7 +22,7 @@ SUITE=bookworm
 OUT=${OUT:-$ROOT/out/image/$BOARD}
 WORK="$ROOT/.build-image/$BOARD"
 BOOT_MB=256          # room for two kernels and initrds during an upgrade
-ROOT_FREE_MB=512     # free space left in the root filesystem (it does not grow yet: docs/deploy.md)
+ROOT_FREE_MB=512     # free space in the image; at boot the root partition grows to fill the disk
 die() { echo "deploy/image/build.sh: $*" >&2; exit 1; }
 step() { echo "== $(date +%H:%M:%S) $*"; }
 
@@ -130,7 +130,7 @@ if [ "$ARCH" = amd64 ]; then BOOTDIR=/boot/efi; else BOOTDIR=/boot/firmware; fi
 cat >"$RFS/etc/fstab" <<EOF
 # The root filesystem, and the boot partition that carries the kernel and the box's configuration
 # (stoep/stoep.toml, read at every boot by stoep-boot-config.service).
-LABEL=stoep-root  /           ext4  defaults,noatime,errors=remount-ro  0 1
+LABEL=stoep-root  /           ext4  defaults,noatime,errors=remount-ro,x-systemd.growfs  0 1
 LABEL=STOEPBOOT   $BOOTDIR  vfat  defaults,umask=0077,nofail,x-systemd.device-timeout=60s  0 2
 EOF
 mkdir -p "$RFS$BOOTDIR"

@@ -7,6 +7,8 @@
 #  2. qemu boots it with -kernel/-initrd (extracted by the build), 1 CPU, 512 MB, the serial console to
 #     a log, and user-mode networking forwarding unprivileged host ports to the guest's 53 (UDP, TCP)
 #     and 80.
+#     The copy is 1 GiB larger than the image, as a real disk is, so the root partition and filesystem
+#     must grow into it at boot (systemd-repart, x-systemd.growfs).
 #  3. From the host: dig answers the name from the boot partition's configuration (UDP and TCP), curl
 #     gets the status page, and the serial log carries `stoep stats show info` between the markers
 #     stoep-console-info.service prints, with the board profile's sysctl in force.
@@ -58,6 +60,8 @@ EOF
 rm -rf "$WORK"; mkdir -p "$WORK"
 IMG="$WORK/disk.img"
 cp --sparse=always "$OUT/stoep-$BOARD.img" "$IMG"
+# A disk larger than the image, as a real SSD is: the root partition and filesystem must grow into it.
+truncate -s +1G "$IMG"
 # The boot partition starts at 1 MiB (build.sh): mtools addresses it with @@offset.
 export MTOOLS_SKIP_CHECK=1
 cat >"$WORK/stoep.toml" <<'EOF'
@@ -136,5 +140,9 @@ echo "$info" | grep -q 'udp53: .*"stoep"' || die "port 53 is not held by stoep"
 if [ "$BOOT" = kernel ]; then
   grep -q "stoep-boot-config: installed" "$LOG" || die "the boot partition's stoep.toml was not reported installed"
 fi
+root_mb=$(echo "$info" | sed -n 's/^rootfs: \([0-9]*\) MB.*/\1/p')
+image_mb=$(( $(stat -c %s "$OUT/stoep-$BOARD.img") / 1048576 ))
+[ -n "$root_mb" ] && [ "$root_mb" -gt "$image_mb" ] \
+  || die "the root filesystem did not grow into the larger disk (${root_mb:-?} MB, image $image_mb MB)"
 BACKEND=$(echo "$info" | sed -n 's/^backend  *//p')
 say "PASS: booted ($BOOT) to DNS in $DNS_AT s (accel=$ACCEL), backend $BACKEND, image $(du -h --apparent-size "$OUT/stoep-$BOARD.img" | cut -f1)"
