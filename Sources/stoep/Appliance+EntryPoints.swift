@@ -69,16 +69,20 @@ extension Appliance {
         proxy.timeouts.connect = setup.connectTimeout
         proxy.timeouts.responseHeader = setup.responseHeaderTimeout
         if setup.routing {
+            let tlsProblems = configureTLS(setup)
             let result = RouteTableBuilder.build(setup.dynamic, defaultSyntax: setup.defaultSyntax,
-                                                 entryPointNames: setup.entryPoints.map(\.name))
+                                                 entryPointNames: setup.entryPoints.map(\.name),
+                                                 tlsEntryPoints: setup.tlsEntryPoints, redirections: setup.redirections,
+                                                 transports: setup.serversTransports)
             proxy.install(result.table)
             let tcp = TCPRouteTableBuilder.build(setup.dynamic, defaultSyntax: setup.defaultSyntax,
                                                  entryPointNames: setup.entryPoints.map(\.name))
             proxy.tcpTable = tcp.table
-            dynamicProblems = setup.issues + result.problems + tcp.problems
+            dynamicProblems = setup.issues + tlsProblems + result.problems + tcp.problems
             for p in dynamicProblems { log.warning(p) }
         } else {
             dynamicProblems = []
+            _ = configureTLS(ProxySetup())
         }
     }
 }

@@ -29,6 +29,11 @@ final class Appliance {
     /// Problems of the dynamic configuration (skipped routers, services…), for `show config-errors`.
     var dynamicProblems: [String] = []
     var metrics: PrometheusMetrics?
+    /// TLS termination (Appliance+TLS.swift): counters, the settings the context was made with, and a
+    /// generated default certificate kept across reloads.
+    let tlsStats = TLSStats()
+    var tlsSettings: TLSSettings?
+    var generatedDefaultCertificate: TLSCertificate?
     let proxyStats = ProxyStatsObserver()
     /// For traefik_config_last_reload_success(_timestamp_seconds).
     var lastReloadSucceeded = true
