@@ -4,8 +4,8 @@
 #
 # The binary is linked fully static (-static-executable: the Swift runtime, glibc, libstdc++ and the
 # static liburing, libyaml, libpcre2-8, libcrypt -- and libssl/libcrypto once TLS links them), so the
-# image is `FROM scratch` with one executable, /etc/passwd, /etc/group, /etc/nsswitch.conf and a default
-# configuration. When the static link fails (a library without its .a), it falls back to the release
+# image is `FROM scratch` with one executable, /etc/passwd, /etc/group, /etc/nsswitch.conf, the CA
+# bundle and a default configuration. When the static link fails (a library without its .a), it falls back to the release
 # binary plus exactly the shared libraries `ldd` lists, and says so. Why static: docs/deploy.md.
 # Docker's default seccomp profile blocks io_uring: in a container stoep runs on epoll (it logs the
 # fallback once) unless the profile allows io_uring_setup/io_uring_enter/io_uring_register.
@@ -43,6 +43,16 @@ printf 'root:x:0:\nstoep:x:65532:\n' >"$CTX/rootfs/etc/group"
 printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$CTX/rootfs/etc/nsswitch.conf"
 printf '127.0.0.1 localhost\n::1 localhost\n' >"$CTX/rootfs/etc/hosts"
 cp "$HERE/stoep.toml" "$CTX/rootfs/etc/stoep/stoep.toml"
+# Trust roots for HTTPS backends (serversTransport verification): OpenSSL's default verify paths are
+# under its OPENSSLDIR, /usr/lib/ssl, which on Debian points at /etc/ssl/certs.
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  mkdir -p "$CTX/rootfs/etc/ssl/certs" "$CTX/rootfs/usr/lib/ssl"
+  cp /etc/ssl/certs/ca-certificates.crt "$CTX/rootfs/etc/ssl/certs/"
+  ln -s /etc/ssl/certs/ca-certificates.crt "$CTX/rootfs/usr/lib/ssl/cert.pem"
+  ln -s /etc/ssl/certs "$CTX/rootfs/usr/lib/ssl/certs"
+else
+  echo "build.sh: no /etc/ssl/certs/ca-certificates.crt here; the image has no trust roots for HTTPS backends" >&2
+fi
 cp "$HERE/Containerfile" "$CTX/Containerfile"
 podman build -q --label "org.stoep.linking=$LINKING" -t "$TAG" -f "$CTX/Containerfile" "$CTX" >/dev/null
 echo "built $TAG ($LINKING, $(podman image inspect "$TAG" --format '{{.Size}}') bytes)"

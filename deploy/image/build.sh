@@ -72,10 +72,10 @@ fi
 MIRROR=${MIRROR:-$("$HERE/mirror.py")} || die "no Debian mirror found in /etc/apt/sources.list*; set MIRROR="
 
 # --- the Debian base, cached per package set ----------------------------------------------------------------
-# Minimal: systemd as init (networkd for DHCP, journald), udev and kmod for the hardware, the kernel and
-# (amd64) systemd-boot's EFI binary; no resolved, no ssh, no cron. libstdc++6 and libgcc-s1 (stoep's
-# shared libraries besides libc) come with apt in minbase.
-PACKAGES="systemd,systemd-sysv,udev,kmod,dbus,iproute2"
+# Minimal: systemd as init (networkd for DHCP, journald), udev and kmod for the hardware, the kernel,
+# (amd64) systemd-boot's EFI binary, and the CA bundle for HTTPS backends; no resolved, no ssh, no cron.
+# libstdc++6 and libgcc-s1 (stoep's shared libraries besides libc) come with apt in minbase.
+PACKAGES="systemd,systemd-sysv,udev,kmod,dbus,iproute2,ca-certificates"
 [ "$ARCH" = amd64 ] && PACKAGES="$PACKAGES,linux-image-amd64,systemd-boot-efi"
 BASE="$WORK/base-$(echo "$SUITE $ARCH $MIRROR $PACKAGES" | sha256sum | cut -c1-12)"
 mkdir -p "$WORK" "$OUT"
@@ -126,11 +126,13 @@ echo stoep >"$RFS/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tstoep\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$RFS/etc/hosts"
 # The box resolves through stoep itself (debootstrap copied the build host's resolv.conf).
 rm -f "$RFS/etc/resolv.conf"; echo "nameserver 127.0.0.1" >"$RFS/etc/resolv.conf"
-if [ "$ARCH" = amd64 ]; then BOOTDIR=/boot/efi; else BOOTDIR=/boot/firmware; fi
+# amd64: GPT, so systemd-repart can grow the root partition at boot (x-systemd.growfs then grows ext4).
+# The Pi images use MBR (the boot ROM's format), which repart does not handle: no growing there.
+if [ "$ARCH" = amd64 ]; then BOOTDIR=/boot/efi; GROWFS=,x-systemd.growfs; else BOOTDIR=/boot/firmware; GROWFS=; rm -rf "$RFS/etc/repart.d"; fi
 cat >"$RFS/etc/fstab" <<EOF
 # The root filesystem, and the boot partition that carries the kernel and the box's configuration
 # (stoep/stoep.toml, read at every boot by stoep-boot-config.service).
-LABEL=stoep-root  /           ext4  defaults,noatime,errors=remount-ro,x-systemd.growfs  0 1
+LABEL=stoep-root  /           ext4  defaults,noatime,errors=remount-ro$GROWFS  0 1
 LABEL=STOEPBOOT   $BOOTDIR  vfat  defaults,umask=0077,nofail,x-systemd.device-timeout=60s  0 2
 EOF
 mkdir -p "$RFS$BOOTDIR"

@@ -1,11 +1,13 @@
 """deploy/container: build the image with podman for real and run it with host networking on unprivileged
-ports; dig, curl (status page and a proxied route) and `stoep stats` through a mounted runtime directory.
+ports; dig, HTTP clients (status page, a proxied route, HTTPS with the static OpenSSL) and `stoep stats`
+through a mounted runtime directory.
 
 Skipped when podman is not installed or cannot run a container on this machine. Bounded: the image build
 (a static release link, ~1 min) has 15 minutes, every container start 30 s, every client call 10 s.
 """
 import http.client
 import shutil
+import ssl
 import subprocess
 import time
 from pathlib import Path
@@ -95,12 +97,12 @@ def get(port, host, path="/"):
 def test_image_is_static_scratch_and_small(image):
     assert "static" in image["build_output"], image["build_output"]
     size = int(podman("image", "inspect", TAG, "--format", "{{.Size}}").stdout)
-    assert size < 16 * 1024 * 1024, size
+    assert size < 24 * 1024 * 1024, size  # 15.8 MB with OpenSSL (docs/deploy.md)
     assert podman("image", "inspect", TAG, "--format", "{{.Labels}}").stdout.count("org.stoep.linking:static") == 1
 
 
 def test_container_serves_dns_http_and_stats_through_a_mounted_runtime_dir(image, tmp_path):
-    dns_port, web_port = free_port(), free_port()
+    dns_port, web_port, secure_port = free_port(), free_port(), free_port()
     backend = Backend()
     run_dir = tmp_path / "run"
     run_dir.mkdir(mode=0o777)
@@ -116,6 +118,9 @@ servers = [{{url = "{backend.url}"}}]
     (tmp_path / "traefik.toml").write_text(f"""
 [entryPoints.web]
 address = "127.0.0.1:{web_port}"
+[entryPoints.websecure]
+address = "127.0.0.1:{secure_port}"
+[entryPoints.websecure.http.tls]
 [providers.file]
 filename = "/etc/traefik/dynamic.toml"
 """)
@@ -131,6 +136,14 @@ filename = "/etc/traefik/dynamic.toml"
         assert status == 200 and b'"/hello"' in body and backend.requests == 1
         status, _ = get(web_port, "other.test")
         assert status == 404
+        # TLS termination with the static OpenSSL (the generated default certificate).
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        c_tls = http.client.HTTPSConnection("127.0.0.1", secure_port, timeout=10, context=context)
+        c_tls.request("GET", "/tls", headers={"Host": "app.inethilocal.net"})
+        r = c_tls.getresponse()
+        assert r.status == 200 and b'"/tls"' in r.read() and backend.requests == 2
+        c_tls.close()
         # The host's stoep client reads the container's stats socket in the mounted directory.
         sock = run_dir / "stoep.sock"
         info = stats_query(sock, "show info")
