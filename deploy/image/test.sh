@@ -16,8 +16,11 @@
 # With IMAGE_TEST_BOOT=uefi the same checks run on a boot through the image's own boot path instead of
 # -kernel/-initrd: OVMF (UEFI firmware) -> EFI/BOOT/BOOTX64.EFI (systemd-boot) -> the loader entry.
 #
+# With IMAGE_TEST_CONFIG=invalid the boot partition's stoep.toml has an error: the box must keep the
+# image's own configuration (box.stoep.lan -> 127.0.0.1) and say why on the console.
+#
 # env: IMAGE_TEST_TIMEOUT (seconds, default 600), QEMU_ACCEL (default tcg), IMAGE_TEST_BOOT (kernel|uefi),
-#      OUT (default out/image/BOARD)
+#      IMAGE_TEST_CONFIG (valid|invalid), OUT (default out/image/BOARD)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BOARD=${1:-n100}
@@ -25,6 +28,7 @@ OUT=${OUT:-$ROOT/out/image/$BOARD}
 TIMEOUT=${IMAGE_TEST_TIMEOUT:-600}
 ACCEL=${QEMU_ACCEL:-tcg}
 BOOT=${IMAGE_TEST_BOOT:-kernel}
+CONFIG=${IMAGE_TEST_CONFIG:-valid}
 WORK="$ROOT/.build-image/$BOARD/test"
 die() { echo "image-test: FAIL: $*" >&2; exit 1; }
 say() { echo "image-test: $(date +%H:%M:%S) $*"; }
@@ -76,6 +80,12 @@ no-hosts = true
 [entryPoints.web]
 address = ":80"
 EOF
+if [ "$CONFIG" = invalid ]; then
+  sed -i 's/^port = 53$/port = "fifty-three"/' "$WORK/stoep.toml"
+  NAME=box.stoep.lan; WANT=127.0.0.1; TCP_WANT=127.0.0.1; FROM="the image's own stoep.toml, kept"
+else
+  NAME=image-test.inethilocal.net; WANT=192.0.2.53; TCP_WANT=10.0.2.15; FROM="the boot partition's stoep.toml"
+fi
 mcopy -o -i "$IMG@@1M" "$WORK/stoep.toml" ::/stoep/stoep.toml
 printf 'hostname=stoep-test\n' >"$WORK/box.conf"
 mcopy -o -i "$IMG@@1M" "$WORK/box.conf" ::/stoep/box.conf
@@ -105,19 +115,23 @@ elapsed() { echo $(( $(date +%s) - START )); }
 answer=""
 while [ "$(elapsed)" -lt "$TIMEOUT" ]; do
   kill -0 "$QEMU" 2>/dev/null || { tail -40 "$LOG" >&2; die "qemu exited after $(elapsed) s"; }
-  answer=$(dig +short +time=2 +tries=1 -p "$DNS_PORT" @127.0.0.1 image-test.inethilocal.net 2>/dev/null || true)
-  [ "$answer" = 192.0.2.53 ] && break
+  answer=$(dig +short +time=2 +tries=1 -p "$DNS_PORT" @127.0.0.1 "$NAME" 2>/dev/null || true)
+  [ "$answer" = "$WANT" ] && break
   sleep 5
 done
-[ "$answer" = 192.0.2.53 ] || { tail -40 "$LOG" >&2; die "no DNS answer within $TIMEOUT s (last: '$answer')"; }
+[ "$answer" = "$WANT" ] || { tail -40 "$LOG" >&2; die "no DNS answer within $TIMEOUT s (last: '$answer')"; }
 DNS_AT=$(elapsed)
-say "DNS over UDP answers after $DNS_AT s: image-test.inethilocal.net -> $answer (from the boot partition's stoep.toml)"
+say "DNS over UDP answers after $DNS_AT s: $NAME -> $answer (from $FROM)"
 
 tcp=$(dig +short +tcp +time=5 +tries=2 -p "$DNS_PORT" @127.0.0.1 box.stoep.lan)
-[ "$tcp" = 10.0.2.15 ] || die "DNS over TCP: box.stoep.lan -> '$tcp', expected 10.0.2.15"
+[ "$tcp" = "$TCP_WANT" ] || die "DNS over TCP: box.stoep.lan -> '$tcp', expected $TCP_WANT"
 say "DNS over TCP answers: box.stoep.lan -> $tcp"
 refused=$(dig +time=5 +tries=2 -p "$DNS_PORT" @127.0.0.1 example.com | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
 [ "$refused" = REFUSED ] || die "a name outside the configuration should be REFUSED (no upstream), got '$refused'"
+if [ "$CONFIG" = invalid ]; then
+  refused=$(dig +time=5 +tries=2 -p "$DNS_PORT" @127.0.0.1 image-test.inethilocal.net | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
+  [ "$refused" = REFUSED ] || die "the invalid boot-partition configuration was applied anyway ($refused)"
+fi
 
 page=$(curl -sS --max-time 20 "http://127.0.0.1:$HTTP_PORT/") || die "curl: no status page"
 echo "$page" | grep -q "<h1>stoep" || die "the status page is not stoep's: $page"
@@ -125,24 +139,25 @@ echo "$page" | grep -q "/etc/stoep/stoep.toml" || die "the status page does not 
 json=$(curl -sS --max-time 20 "http://127.0.0.1:$HTTP_PORT/status.json") || die "curl: no /status.json"
 say "HTTP status page answers: $(echo "$page" | grep -o 'Up [^,]*, [0-9]* KiB resident' | head -1)"
 
-while [ "$(elapsed)" -lt "$TIMEOUT" ] && ! grep -q "STOEP-INFO-END" "$LOG"; do sleep 2; done
+while [ "$(elapsed)" -lt "$TIMEOUT" ] && ! grep -aq "STOEP-INFO-END" "$LOG"; do sleep 2; done
 info=$(tr -d '\r' <"$LOG" | sed -n '/STOEP-INFO-BEGIN/,/STOEP-INFO-END/p')
 [ -n "$info" ] || die "no stoep-console-info banner on the serial console"
 echo "$info" | sed 's/^/  console| /'
 echo "$info" | grep -q "STOEP-INFO-END status=0" || die "stoep stats show info failed in the guest"
 echo "$info" | grep -Eq "^threads +1$" || die "show info: not one thread"
 echo "$info" | grep -Eq "^config_source +/etc/stoep/stoep.toml$" || die "show info: not running /etc/stoep/stoep.toml"
-echo "$info" | grep -q "host=stoep-test" || die "box.conf's hostname was not applied"
 echo "$info" | grep -q "net.core.somaxconn=16384" || die "the n100 profile's sysctls are not in force"
 echo "$info" | grep -q 'udp53: .*"stoep"' || die "port 53 is not held by stoep"
-# The DNS answer above already proves the boot partition's stoep.toml was installed; with -kernel the
-# serial line is also /dev/console, where stoep-boot-config reports it.
-if [ "$BOOT" = kernel ]; then
-  grep -q "stoep-boot-config: installed" "$LOG" || die "the boot partition's stoep.toml was not reported installed"
+if [ "$CONFIG" = invalid ]; then
+  grep -aq "stoep-boot-config: .*stoep.toml is invalid; keeping" "$LOG" || die "no console message about the invalid stoep.toml"
+  say "the invalid boot-partition stoep.toml was refused: $(tr -d '\r' <"$LOG" | grep -a -A1 "is invalid; keeping" | tail -1 | sed 's/^stoep-boot-config: *//')"
+else
+  grep -aq "stoep-boot-config: installed" "$LOG" || die "the boot partition's stoep.toml was not reported installed"
 fi
+echo "$info" | grep -q "host=stoep-test" || die "box.conf's hostname was not applied"
 root_mb=$(echo "$info" | sed -n 's/^rootfs: \([0-9]*\) MB.*/\1/p')
 image_mb=$(( $(stat -c %s "$OUT/stoep-$BOARD.img") / 1048576 ))
 [ -n "$root_mb" ] && [ "$root_mb" -gt "$image_mb" ] \
   || die "the root filesystem did not grow into the larger disk (${root_mb:-?} MB, image $image_mb MB)"
 BACKEND=$(echo "$info" | sed -n 's/^backend  *//p')
-say "PASS: booted ($BOOT) to DNS in $DNS_AT s (accel=$ACCEL), backend $BACKEND, image $(du -h --apparent-size "$OUT/stoep-$BOARD.img" | cut -f1)"
+say "PASS: booted ($BOOT, $CONFIG boot-partition config) to DNS in $DNS_AT s (accel=$ACCEL), backend $BACKEND, image $(du -h --apparent-size "$OUT/stoep-$BOARD.img" | cut -f1)"
