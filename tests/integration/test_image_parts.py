@@ -1,12 +1,14 @@
 """deploy/image: the fast parts of the disk-image builder (the image itself and its qemu boot are
 `make image` / `make image-test`, outside `make test`: docs/deploy.md)."""
 import os
+import shutil
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import BINARY, ROOT
 
 IMAGE = ROOT / "deploy" / "image"
 
@@ -58,3 +60,25 @@ def test_mirror_is_the_one_apt_uses():
         os.path.join("/etc/apt/sources.list.d", f) for f in os.listdir("/etc/apt/sources.list.d")]
         if os.path.isfile(p))
     assert r.stdout.strip() in sources and "security" not in r.stdout
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+def test_image_units_verify(tmp_path):
+    """The image's own units (boot-partition configuration, console banner) beside stoep.service, in a
+    root laid out as build.sh lays it (the @BOOTDIR@ placeholder filled in)."""
+    root = tmp_path / "root"
+    shutil.copytree(IMAGE / "rootfs", root, symlinks=True)
+    for path in [root / "etc/systemd/system/stoep-boot-config.service", *(root / "usr/local/lib/stoep").iterdir()]:
+        path.write_text(path.read_text().replace("@BOOTDIR@", "/boot/efi"))
+    shutil.copy(ROOT / "deploy/systemd/stoep.service", root / "etc/systemd/system/stoep.service")
+    (root / "usr/local/bin").mkdir(parents=True)
+    shutil.copy(BINARY, root / "usr/local/bin/stoep")
+    (root / "bin").mkdir()
+    shutil.copy("/bin/kill", root / "bin/kill")
+    units = root / "usr/lib/systemd/system"
+    units.mkdir(parents=True)
+    for target in Path("/usr/lib/systemd/system").glob("*.target"):
+        shutil.copy(target, units / target.name)
+    r = subprocess.run(["systemd-analyze", "verify", f"--root={root}", "stoep-boot-config.service",
+                        "stoep-console-info.service", "stoep.service"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "Unknown" not in r.stderr and "Invalid" not in r.stderr, r.stderr
