@@ -140,7 +140,9 @@ struct ProxySetup {
 
     /// TLS is needed when an entry point or a router asks for it (OpenSSL stays untouched otherwise).
     var needsTLS: Bool {
-        !tlsEntryPoints.isEmpty || dynamic.contains { d in d.httpRouters.values.contains { $0.tls != nil } }
+        !tlsEntryPoints.isEmpty || dynamic.contains { d in
+            d.httpRouters.values.contains { $0.tls != nil } || d.tcpRouters.values.contains { $0.tls.map { !$0.passthrough } ?? false }
+        }
     }
 
     /// Named serversTransports of every dynamic configuration, with the static one as default.

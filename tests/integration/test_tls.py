@@ -424,3 +424,44 @@ providers: {{file: {{filename: "{dyn}"}}}}
     assert any('cn="TRAEFIK DEFAULT CERT"' in line for line in lines), lines
     value = float([line for line in lines if 'cn="app.test"' in line][0].split()[-1])
     assert abs(value - (time.time() + 30 * 86400)) < 2 * 86400
+
+
+def test_tcp_router_terminating_tls(stoep, backends, ca):
+    from upstreams import EchoServer
+    be = backends()
+    echo = EchoServer()
+    port = free_port()
+    c, k = ca.write(stoep.workdir, "db", ["db.test", "app.test"])
+    dyn = stoep.workdir / "dynamic.yml"
+    dyn.write_text(f"""http:
+  routers:
+    app: {{rule: "Host(`app.test`)", service: app, tls: {{}}}}
+  services:
+    app: {{loadBalancer: {{servers: [{{url: "{be.url}"}}]}}}}
+tcp:
+  routers:
+    db: {{rule: "HostSNI(`db.test`)", service: db, tls: {{}}}}
+  services:
+    db: {{loadBalancer: {{servers: [{{address: "127.0.0.1:{echo.port}"}}]}}}}
+tls:
+  certificates: [{{certFile: "{c}", keyFile: "{k}"}}]
+""")
+    static = stoep.workdir / "traefik.yml"
+    static.write_text(f"""entryPoints:
+  websecure: {{address: "127.0.0.1:{port}"}}
+providers: {{file: {{filename: "{dyn}"}}}}
+""")
+    stoep.start("--traefik-config", str(static))
+    ctx = client_context(ca)
+    # The TCP router gets the decrypted stream; the HTTPS router still serves its host on the same port.
+    with handshake(port, "db.test", ctx) as s:
+        payload = b"select 1;\n" * 5000
+        s.sendall(payload)
+        got = b""
+        while len(got) < len(payload):
+            got += s.recv(65536)
+        assert got == payload
+    r, _ = https_get(port, "app.test", ctx)
+    assert r.status == 200
+    assert "TCP router" not in json.dumps(stoep.stats("show config-errors"))
+    echo.close()
