@@ -10,10 +10,13 @@ public final class HTTPRoute: PrioritizedRoute {
     let entryPoints: Set<String>?
     let middlewares: [HTTPMiddleware]
     let service: LoadBalancer
+    /// Set when the router names `api@internal` & co: stoep answers, `service` is an empty placeholder.
+    public let internalService: InternalService?
     public var requests: UInt64 = 0
 
     init(name: String, priority: Int, rule: RuleExpression, entryPoints: Set<String>?, middlewares: [HTTPMiddleware],
-         service: LoadBalancer) {
+         service: LoadBalancer, internalService: InternalService? = nil) {
+        self.internalService = internalService
         self.name = name
         self.priority = priority
         self.rule = rule

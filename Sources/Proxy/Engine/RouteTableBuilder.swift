@@ -13,8 +13,10 @@ public enum RouteTableBuilder {
         public let problems: [String]
     }
 
+    /// `internalServices`: the `NAME@internal` services the static configuration provides (api@internal
+    /// with `[api]`, prometheus@internal with `metrics.prometheus`); a router naming another is skipped.
     public static func build(_ configs: [TraefikDynamicConfig], defaultSyntax: TraefikRuleSyntax = .v3,
-                             entryPointNames: [String]) -> Result {
+                             entryPointNames: [String], internalServices: Set<InternalService> = [.noop]) -> Result {
         var problems: [String] = []
         var services: [String: LoadBalancer] = [:]
         var middlewareConfigs: [String: TraefikMiddleware] = [:]
@@ -65,8 +67,10 @@ public enum RouteTableBuilder {
                     problems.append("\(r.location): router \(name): \(error); skipped")
                     continue
                 }
-                guard let serviceName = r.service.map({ TraefikDynamicConfig.qualify($0, provider: c.provider) }),
-                      let service = services[serviceName] else {
+                let serviceName = r.service.map { TraefikDynamicConfig.qualify($0, provider: c.provider) }
+                let internalTarget = serviceName.flatMap { InternalService(rawValue: $0) }.flatMap { internalServices.contains($0) ? $0 : nil }
+                guard let serviceName, let service = internalTarget.map({ LoadBalancer(name: $0.rawValue, servers: [], passHostHeader: true) })
+                        ?? services[serviceName] else {
                     problems.append("\(r.location): router \(name): service \(r.service ?? "(none)") not found; skipped")
                     continue
                 }
@@ -89,7 +93,7 @@ public enum RouteTableBuilder {
                 let priority = r.priority != 0 ? Int(r.priority) : RulePriority.defaultPriority(rule: ruleText)
                 routes.append(HTTPRoute(name: name, priority: priority, rule: expression,
                                         entryPoints: r.entryPoints.isEmpty ? nil : Set(r.entryPoints),
-                                        middlewares: chain, service: service))
+                                        middlewares: chain, service: service, internalService: internalTarget))
             }
         }
         return Result(table: RouteTable(routes: routes, services: Array(services.values), problems: problems), problems: problems)
