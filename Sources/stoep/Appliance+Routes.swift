@@ -12,6 +12,7 @@ extension Appliance {
         proxySetup = setup
         guard setup.routing else {
             dynamicProblems = []
+            _ = configureTLS(ProxySetup())
             proxy.apiHandler = nil
             proxy.apiEntryPoint = nil
             return
@@ -21,12 +22,14 @@ extension Appliance {
         if setup.api != nil { internals.formUnion([.api, .dashboard]) }
         if setup.prometheus != nil { internals.insert(.prometheus) }
         let dynamic = setup.allDynamic
+        let tlsProblems = configureTLS(setup)
         let result = RouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names,
-                                             internalServices: internals)
+                                             tlsEntryPoints: setup.tlsEntryPoints, redirections: setup.redirections,
+                                             transports: setup.serversTransports, internalServices: internals)
         proxy.install(result.table)
         let tcp = TCPRouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
         proxy.tcpTable = tcp.table
-        dynamicProblems = setup.allIssues + result.problems + tcp.problems
+        dynamicProblems = setup.allIssues + tlsProblems + result.problems + tcp.problems
         for p in dynamicProblems { log.warning(p) }
         apiHandler.state = APIStateBuilder.build(configs: dynamic, table: result.table, tcpTable: tcp.table,
                                                  problems: dynamicProblems, facts: apiFacts(setup))

@@ -36,6 +36,11 @@ final class Appliance {
     var fileProviderWatch: (provider: TraefikFileProvider, id: Int)?
     lazy var apiHandler = TraefikAPIHandler(loop: loop)
     let startedAtWall = wallClockSeconds()
+    /// TLS termination (Appliance+TLS.swift): counters, the settings the context was made with, and a
+    /// generated default certificate kept across reloads.
+    let tlsStats = TLSStats()
+    var tlsSettings: TLSSettings?
+    var generatedDefaultCertificate: TLSCertificate?
     let proxyStats = ProxyStatsObserver()
     /// For traefik_config_last_reload_success(_timestamp_seconds).
     var lastReloadSucceeded = true
