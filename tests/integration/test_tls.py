@@ -401,3 +401,26 @@ def test_openssl_s_client_and_large_body_over_tls(stoep, backends, ca):
     assert json.loads(r.read())["sha256"] == hashlib.sha256(data).hexdigest()
     s = stoep.stats()
     assert series(s, "counters", "http_requests", entrypoint="websecure") >= 2
+
+
+def test_certificate_expiry_metric(stoep, backends, ca):
+    be = backends()
+    port, mport = free_port(), free_port()
+    c, k = ca.write(stoep.workdir, "app", ["app.test", "www.app.test"])
+    dyn = stoep.workdir / "dynamic.yml"
+    dyn.write_text(routes(be.url, [(c, k)]))
+    static = stoep.workdir / "traefik.yml"
+    static.write_text(f"""entryPoints:
+  websecure: {{address: "127.0.0.1:{port}", http: {{tls: {{}}}}}}
+  metrics: {{address: "127.0.0.1:{mport}"}}
+metrics: {{prometheus: {{entryPoint: metrics}}}}
+providers: {{file: {{filename: "{dyn}"}}}}
+""")
+    stoep.start("--traefik-config", str(static))
+    text = subprocess.run(["curl", "-s", f"http://127.0.0.1:{mport}/metrics"], capture_output=True, text=True,
+                          timeout=10).stdout
+    lines = [line for line in text.splitlines() if line.startswith("traefik_tls_certs_not_after{")]
+    assert any('cn="app.test"' in line and 'sans="app.test,www.app.test"' in line for line in lines), lines
+    assert any('cn="TRAEFIK DEFAULT CERT"' in line for line in lines), lines
+    value = float([line for line in lines if 'cn="app.test"' in line][0].split()[-1])
+    assert abs(value - (time.time() + 30 * 86400)) < 2 * 86400
