@@ -41,6 +41,11 @@ final class Appliance {
     let tlsStats = TLSStats()
     var tlsSettings: TLSSettings?
     var generatedDefaultCertificate: TLSCertificate?
+    /// The certificate files watched, and their watch ids; how often they were read again.
+    var certificateWatch: (files: [String], ids: [Int]) = ([], [])
+    var certificateReloads: UInt64 = 0
+    /// What each certificate file gave at the last read (kept when a renewal leaves one broken).
+    var certificatesBySource: [String: [TLSCertificate]] = [:]
     let proxyStats = ProxyStatsObserver()
     /// For traefik_config_last_reload_success(_timestamp_seconds).
     var lastReloadSucceeded = true
