@@ -185,3 +185,18 @@ void stoep_tls_free_chain(STACK_OF(X509) *chain) { sk_X509_pop_free(chain, X509_
 int stoep_tls_use_certificate(SSL *ssl, X509 *cert, EVP_PKEY *key, STACK_OF(X509) *chain) {
     return SSL_use_cert_and_key(ssl, cert, key, chain, 1) == 1 ? 0 : -1;
 }
+
+void stoep_tls_certificate_facts(X509 *cert, char *cn, size_t cn_size, char *serial, size_t serial_size) {
+    cn[0] = 0;
+    serial[0] = 0;
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, (int)cn_size) < 0) cn[0] = 0;
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+    if (!bn) return;
+    char *dec = BN_bn2dec(bn);
+    if (dec) {
+        snprintf(serial, serial_size, "%s", dec);
+        OPENSSL_free(dec);
+    }
+    BN_free(bn);
+    ERR_clear_error();
+}

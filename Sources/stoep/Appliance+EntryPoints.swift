@@ -68,21 +68,6 @@ extension Appliance {
         retiredEntryPoints.removeAll { $0.openSessions == 0 }
         proxy.timeouts.connect = setup.connectTimeout
         proxy.timeouts.responseHeader = setup.responseHeaderTimeout
-        if setup.routing {
-            let tlsProblems = configureTLS(setup)
-            let result = RouteTableBuilder.build(setup.dynamic, defaultSyntax: setup.defaultSyntax,
-                                                 entryPointNames: setup.entryPoints.map(\.name),
-                                                 tlsEntryPoints: setup.tlsEntryPoints, redirections: setup.redirections,
-                                                 transports: setup.serversTransports)
-            proxy.install(result.table)
-            let tcp = TCPRouteTableBuilder.build(setup.dynamic, defaultSyntax: setup.defaultSyntax,
-                                                 entryPointNames: setup.entryPoints.map(\.name))
-            proxy.tcpTable = tcp.table
-            dynamicProblems = setup.issues + tlsProblems + result.problems + tcp.problems
-            for p in dynamicProblems { log.warning(p) }
-        } else {
-            dynamicProblems = []
-            _ = configureTLS(ProxySetup())
-        }
+        installRoutes(setup)
     }
 }

@@ -9,6 +9,7 @@ extension Appliance {
     func applyObservability(_ setup: ProxySetup) {
         proxy.observers.removeAll()
         proxy.metricsEndpoint = nil
+        proxy.prometheusRender = nil
         proxyStats.retain(routers: Set(proxy.table.routes.map(\.name)), services: Set(proxy.table.services.map(\.name)),
                           servers: Set(proxy.table.services.flatMap { $0.servers.map(\.url) }))
         proxy.observers.append(proxyStats)
@@ -27,11 +28,18 @@ extension Appliance {
                     svc.servers.map { (service: svc.name, url: $0.url, up: $0.isUp(now)) }
                 }
             }
+            m.certificates = { [unowned self] in
+                guard let set = self.proxy.tls?.certificates else { return [] }
+                return (set.all + [set.defaultCertificate]).map {
+                    (cn: $0.commonName, serial: $0.serial, sans: $0.names.filter { !$0.isEmpty }.joined(separator: ","), notAfter: Double($0.notAfter))
+                }
+            }
             m.extraLines = { [unowned self] in self.dnsPrometheusLines() }
             m.configurationChanged(entryPoints: Set(setup.entryPoints.map(\.name)),
                                    routers: Set(proxy.table.routes.map(\.name)),
                                    services: Set(proxy.table.services.map(\.name)))
             proxy.observers.append(m)
+            proxy.prometheusRender = { [unowned m] in m.render() }
             if !config.manualRouting {
                 proxy.metricsEndpoint = (config.entryPoint, { [unowned m] in m.render() })
             }

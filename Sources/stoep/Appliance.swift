@@ -29,11 +29,23 @@ final class Appliance {
     /// Problems of the dynamic configuration (skipped routers, services…), for `show config-errors`.
     var dynamicProblems: [String] = []
     var metrics: PrometheusMetrics?
+    /// The proxy set-up last applied; the file provider's part is replaced when its files change.
+    var proxySetup = ProxySetup()
+    var fileWatcher: FileWatcher?
+    /// The file provider being watched and the watcher's id.
+    var fileProviderWatch: (provider: TraefikFileProvider, id: Int)?
+    lazy var apiHandler = TraefikAPIHandler(loop: loop)
+    let startedAtWall = wallClockSeconds()
     /// TLS termination (Appliance+TLS.swift): counters, the settings the context was made with, and a
     /// generated default certificate kept across reloads.
     let tlsStats = TLSStats()
     var tlsSettings: TLSSettings?
     var generatedDefaultCertificate: TLSCertificate?
+    /// The certificate files watched, and their watch ids; how often they were read again.
+    var certificateWatch: (files: [String], ids: [Int]) = ([], [])
+    var certificateReloads: UInt64 = 0
+    /// What each certificate file gave at the last read (kept when a renewal leaves one broken).
+    var certificatesBySource: [String: [TLSCertificate]] = [:]
     let proxyStats = ProxyStatsObserver()
     /// For traefik_config_last_reload_success(_timestamp_seconds).
     var lastReloadSucceeded = true
@@ -151,6 +163,7 @@ final class Appliance {
         forwarders.merge(started) { a, _ in a }
         commitEntryPoints(endpoints, loaded.proxy)
         applyObservability(loaded.proxy)
+        watchFileProvider(loaded.proxy)
         dns = newDNS
         config = new
         retired.removeAll { $0.relays.isEmpty }

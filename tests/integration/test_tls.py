@@ -401,3 +401,107 @@ def test_openssl_s_client_and_large_body_over_tls(stoep, backends, ca):
     assert json.loads(r.read())["sha256"] == hashlib.sha256(data).hexdigest()
     s = stoep.stats()
     assert series(s, "counters", "http_requests", entrypoint="websecure") >= 2
+
+
+def test_certificate_expiry_metric(stoep, backends, ca):
+    be = backends()
+    port, mport = free_port(), free_port()
+    c, k = ca.write(stoep.workdir, "app", ["app.test", "www.app.test"])
+    dyn = stoep.workdir / "dynamic.yml"
+    dyn.write_text(routes(be.url, [(c, k)]))
+    static = stoep.workdir / "traefik.yml"
+    static.write_text(f"""entryPoints:
+  websecure: {{address: "127.0.0.1:{port}", http: {{tls: {{}}}}}}
+  metrics: {{address: "127.0.0.1:{mport}"}}
+metrics: {{prometheus: {{entryPoint: metrics}}}}
+providers: {{file: {{filename: "{dyn}"}}}}
+""")
+    stoep.start("--traefik-config", str(static))
+    text = subprocess.run(["curl", "-s", f"http://127.0.0.1:{mport}/metrics"], capture_output=True, text=True,
+                          timeout=10).stdout
+    lines = [line for line in text.splitlines() if line.startswith("traefik_tls_certs_not_after{")]
+    assert any('cn="app.test"' in line and 'sans="app.test,www.app.test"' in line for line in lines), lines
+    assert any('cn="TRAEFIK DEFAULT CERT"' in line for line in lines), lines
+    value = float([line for line in lines if 'cn="app.test"' in line][0].split()[-1])
+    assert abs(value - (time.time() + 30 * 86400)) < 2 * 86400
+
+
+def test_tcp_router_terminating_tls(stoep, backends, ca):
+    from upstreams import EchoServer
+    be = backends()
+    echo = EchoServer()
+    port = free_port()
+    c, k = ca.write(stoep.workdir, "db", ["db.test", "app.test"])
+    dyn = stoep.workdir / "dynamic.yml"
+    dyn.write_text(f"""http:
+  routers:
+    app: {{rule: "Host(`app.test`)", service: app, tls: {{}}}}
+  services:
+    app: {{loadBalancer: {{servers: [{{url: "{be.url}"}}]}}}}
+tcp:
+  routers:
+    db: {{rule: "HostSNI(`db.test`)", service: db, tls: {{}}}}
+  services:
+    db: {{loadBalancer: {{servers: [{{address: "127.0.0.1:{echo.port}"}}]}}}}
+tls:
+  certificates: [{{certFile: "{c}", keyFile: "{k}"}}]
+""")
+    static = stoep.workdir / "traefik.yml"
+    static.write_text(f"""entryPoints:
+  websecure: {{address: "127.0.0.1:{port}"}}
+providers: {{file: {{filename: "{dyn}"}}}}
+""")
+    stoep.start("--traefik-config", str(static))
+    ctx = client_context(ca)
+    # The TCP router gets the decrypted stream; the HTTPS router still serves its host on the same port.
+    with handshake(port, "db.test", ctx) as s:
+        payload = b"select 1;\n" * 5000
+        s.sendall(payload)
+        got = b""
+        while len(got) < len(payload):
+            got += s.recv(65536)
+        assert got == payload
+    r, _ = https_get(port, "app.test", ctx)
+    assert r.status == 200
+    assert "TCP router" not in json.dumps(stoep.stats("show config-errors"))
+    echo.close()
+
+
+def test_renewed_acme_json_is_picked_up_live(stoep, backends, ca):
+    be = backends()
+    acme = stoep.workdir / "acme.json"
+    first, key1 = ca.issue(["*.inethilocal.net"])
+    acme.write_text(acme_json("letsencrypt", [("*.inethilocal.net", [], first, key1)]))
+    _, port = start_tls(stoep, routes(be.url).replace("Host(`app.test`)", "Host(`radio.inethilocal.net`)"),
+                        static_extra=f"""certificatesResolvers:
+  letsencrypt: {{acme: {{storage: "{acme}", dnsChallenge: {{provider: route53}}}}}}
+""")
+    ctx = client_context(ca)
+    kept = handshake(port, "radio.inethilocal.net", ctx)
+    old_der = kept.getpeercert(binary_form=True)
+    pid = stoep.pid
+    # The renewal job writes a new file next to it and renames it over (as lego/traefik-certs-dumper do).
+    second, key2 = ca.issue(["*.inethilocal.net", "inethilocal.net"])
+    tmp = stoep.workdir / "acme.json.tmp"
+    tmp.write_text(acme_json("letsencrypt", [("*.inethilocal.net", ["inethilocal.net"], second, key2)]))
+    tmp.rename(acme)
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        with handshake(port, "radio.inethilocal.net", ctx) as s:
+            if s.getpeercert(binary_form=True) != old_der:
+                break
+        time.sleep(0.05)
+    with handshake(port, "inethilocal.net", ctx) as s:
+        assert "inethilocal.net" in san_names(s.getpeercert(binary_form=True))
+    # The connection made before the renewal still works; no restart happened.
+    kept.sendall(b"GET / HTTP/1.1\r\nHost: radio.inethilocal.net\r\n\r\n")
+    assert kept.recv(100).startswith(b"HTTP/1.1 200")
+    kept.close()
+    assert stoep.pid == pid and stoep.proc.poll() is None
+    assert stoep.stats("show info")["tls"]["certificate_reloads"] >= 1
+    # A broken renewal is reported; the certificates already loaded keep serving.
+    acme.write_text("{ not json")
+    time.sleep(0.6)
+    assert "not valid JSON" in stoep.log_text()
+    r, _ = https_get(port, "radio.inethilocal.net", ctx)
+    assert r.status == 200

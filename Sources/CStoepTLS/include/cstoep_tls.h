@@ -61,6 +61,9 @@ void stoep_tls_free_chain(STACK_OF(X509) *chain);
 // Presents this certificate, key and chain on one connection (from the server-name selector).
 int stoep_tls_use_certificate(SSL *ssl, X509 *cert, EVP_PKEY *key, STACK_OF(X509) *chain);
 
+// The subject CN and the serial number in decimal (Go's big.Int String, as Traefik's metric labels).
+void stoep_tls_certificate_facts(X509 *cert, char *cn, size_t cn_size, char *serial, size_t serial_size);
+
 // The reason of the last error on this thread's OpenSSL queue, as text, and clears the queue.
 void stoep_tls_last_error(char *buf, size_t size);
 #endif

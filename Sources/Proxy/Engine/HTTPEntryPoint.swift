@@ -89,7 +89,9 @@ public final class HTTPEntryPoint: AcceptHandler {
     }
 
     /// True when some router serves HTTPS here: each connection's first bytes tell TLS from plain HTTP.
-    var acceptsTLS: Bool { proxy.tls != nil && proxy.table.hasTLS(entryPoint: name) }
+    var acceptsTLS: Bool {
+        proxy.tls != nil && (proxy.table.hasTLS(entryPoint: name) || proxy.tcpTable.hasTerminatedTLS(entryPoint: name))
+    }
 
     /// Serves the connection as HTTP. `readable`: bytes may already wait (after a peek, or held by
     /// OpenSSL after the handshake), so the session reads at once instead of waiting for a report.

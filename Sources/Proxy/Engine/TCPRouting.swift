@@ -33,13 +33,18 @@ extension HTTPEntryPoint {
 
     /// Relays `fd` to the route's next server (peeked bytes are still in the socket).
     func relayTCP(fd: Int32, route: TCPRoute) {
+        relayTCP(PlainTransport(fd: fd), route: route)
+    }
+
+    /// Relays a client connection (plain, or TLS terminated here) to the route's next server.
+    func relayTCP(_ client: Transport, route: TCPRoute) {
         guard let upstream = route.service.next(), let up = try? Socket.connectTCP(upstream.address) else {
-            closeDescriptor(fd)
+            client.close()
             return
         }
         route.connections &+= 1
         let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: counters.bytes,
-                          a: PlainTransport(fd: fd), b: PlainTransport(fd: up), connecting: true,
+                          a: client, b: PlainTransport(fd: up), connecting: true,
                           connectTimeout: proxy.timeouts.connect, idleTimeout: idleTimeout)
         relay.kind = "tcp"
         tunnels[ObjectIdentifier(relay)] = relay

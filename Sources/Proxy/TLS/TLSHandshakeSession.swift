@@ -11,7 +11,7 @@ extension HTTPEntryPoint {
             closeDescriptor(fd)
             return
         }
-        let h = TLSHandshakeSession(transport: transport, entryPoint: self, stats: context.stats)
+        let h = TLSHandshakeSession(transport: transport, entryPoint: self, stats: context.stats, peer: peer)
         // Listed before it starts: the first step may already end it (bytes are waiting after the peek).
         handshaking[ObjectIdentifier(h)] = h
         do {
@@ -22,9 +22,15 @@ extension HTTPEntryPoint {
         }
     }
 
+    /// A finished handshake goes to a TLS-terminating TCP router that matches its SNI, else to HTTP.
     func handshakeEnded(_ h: TLSHandshakeSession, transport: TLSTransport?) {
         handshaking[ObjectIdentifier(h)] = nil
         guard let transport else { return }
+        if let route = proxy.tcpTable.matchTerminated(entryPoint: name, serverName: transport.serverName,
+                                                      alpn: transport.alpn.map { [$0] } ?? [], clientIP: h.peer) {
+            relayTCP(transport, route: route)
+            return
+        }
         startHTTP(transport, tls: true, readable: true)
     }
 }
@@ -33,6 +39,7 @@ final class TLSHandshakeSession: IOHandler {
     private let transport: TLSTransport
     private unowned let entryPoint: HTTPEntryPoint
     private let stats: TLSStats
+    let peer: ClientIP?
     private var token: Token?
     private var timer: Timer?
     private var done = false
@@ -40,7 +47,8 @@ final class TLSHandshakeSession: IOHandler {
     /// leaves this to the entry point's readTimeout (60 s); a handshake needs far less.
     static let deadline: UInt64 = 10_000_000_000
 
-    init(transport: TLSTransport, entryPoint: HTTPEntryPoint, stats: TLSStats) {
+    init(transport: TLSTransport, entryPoint: HTTPEntryPoint, stats: TLSStats, peer: ClientIP?) {
+        self.peer = peer
         self.transport = transport
         self.entryPoint = entryPoint
         self.stats = stats

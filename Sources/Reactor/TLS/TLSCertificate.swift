@@ -12,6 +12,9 @@ public final class TLSCertificate {
     public let names: [String]
     /// Seconds since the epoch.
     public let notAfter: Int64
+    /// Subject CN and decimal serial (the labels of traefik_tls_certs_not_after).
+    public let commonName: String
+    public let serial: String
     /// Where it came from ("certs/a.pem", "acme.json (letsencrypt) inethilocal.net", "generated").
     public let source: String
 
@@ -21,9 +24,17 @@ public final class TLSCertificate {
         self.chain = chain
         self.source = source
         notAfter = stoep_tls_not_after(leaf)
+        var cn = [CChar](repeating: 0, count: 256), serialText = [CChar](repeating: 0, count: 128)
+        stoep_tls_certificate_facts(leaf, &cn, cn.count, &serialText, serialText.count)
+        commonName = TLSCertificate.text(cn)
+        serial = TLSCertificate.text(serialText)
         var buf = [CChar](repeating: 0, count: 8192)
         let used = stoep_tls_certificate_names(leaf, &buf, buf.count)
         names = buf[0..<used].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self).lowercased() }
+    }
+
+    private static func text(_ c: [CChar]) -> String {
+        String(decoding: c.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     deinit {

@@ -83,6 +83,16 @@ public final class TLSTransport: Transport {
         return String(cString: p).lowercased()
     }
 
+    /// The protocol ALPN selected, if any.
+    public var alpn: String? {
+        guard let s = ssl else { return nil }
+        var data: UnsafePointer<UInt8>? = nil
+        var len: UInt32 = 0
+        SSL_get0_alpn_selected(s, &data, &len)
+        guard let data, len > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: data, count: Int(len)), as: UTF8.self)
+    }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
         guard let s = ssl else { return .error(EBADF) }
         ERR_clear_error()
