@@ -68,17 +68,7 @@ extension Appliance {
         retiredEntryPoints.removeAll { $0.openSessions == 0 }
         proxy.timeouts.connect = setup.connectTimeout
         proxy.timeouts.responseHeader = setup.responseHeaderTimeout
-        if setup.routing {
-            let result = RouteTableBuilder.build(setup.dynamic, defaultSyntax: setup.defaultSyntax,
-                                                 entryPointNames: setup.entryPoints.map(\.name))
-            proxy.install(result.table)
-            let tcp = TCPRouteTableBuilder.build(setup.dynamic, defaultSyntax: setup.defaultSyntax,
-                                                 entryPointNames: setup.entryPoints.map(\.name))
-            proxy.tcpTable = tcp.table
-            dynamicProblems = setup.issues + result.problems + tcp.problems
-            for p in dynamicProblems { log.warning(p) }
-        } else {
-            dynamicProblems = []
-        }
+        proxySetup = setup
+        rebuildRoutes()
     }
 }

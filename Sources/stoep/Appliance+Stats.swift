@@ -155,10 +155,11 @@ extension Appliance: StatsProvider {
         // Dynamic-configuration problems ("file:line:col: …"): each skipped one router/service/middleware.
         for p in dynamicProblems {
             let parts = p.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
+            let located = parts.count > 3 && Int(parts[1]) != nil
             w.beginObject()
-            w.field("source", parts.count > 3 ? String(parts[0]) : "dynamic configuration")
-            w.field("line", parts.count > 3 ? Int(parts[1]) ?? 0 : 0)
-            w.field("message", parts.count > 3 ? String(parts[3]).trimmingSpace : p)
+            w.field("source", located ? String(parts[0]) : "dynamic configuration")
+            w.field("line", located ? Int(parts[1]) ?? 0 : 0)
+            w.field("message", located ? String(parts[3]).trimmingSpace : p)
             w.field("dynamic", true)
             w.endObject()
         }

@@ -2,6 +2,7 @@
 // socket), built from a StoepConfig and rebuilt in place on SIGHUP.
 import Config
 import DNS
+import Discovery
 import Glibc
 import Proxy
 import Reactor
@@ -48,6 +49,16 @@ final class Appliance {
     static let drainTimeout: UInt64 = 10_000_000_000  // Traefik's lifeCycle.graceTimeOut default
 
     private var pending: LoadedConfig?
+    /// The proxy part of the running configuration, kept so that a Docker change rebuilds the routes
+    /// without reading any file (Appliance+Discovery).
+    var proxySetup = ProxySetup()
+    var autoDNS = AutoDNSSettings()
+    var docker: DockerProvider?
+    var dockerSnapshot: DockerProvider.Snapshot?
+    /// Dynamic problems already logged (each is logged once while it lasts).
+    var reportedProblems: Set<String> = []
+    /// What auto-DNS last put in the zone.
+    var publishedNames: [DNSName: [IPAddress]] = [:]
 
     init(loaded: LoadedConfig, source: ConfigSource, backend: String, statsPath: String, log: Logger) throws {
         self.config = loaded.config
@@ -80,6 +91,7 @@ final class Appliance {
     func run() throws {
         try loop.run()
         stats?.stop()
+        docker?.stop()
         accessLog?.flush()
         for p in statusPages.values { p.stopAccepting() }
         for e in httpEntryPoints.values { e.stopAccepting() }
@@ -148,6 +160,10 @@ final class Appliance {
         applyObservability(loaded.proxy)
         dns = newDNS
         config = new
+        autoDNS = loaded.autoDNS
+        applyDiscovery(loaded.proxy)
+        publishedNames = [:]  // a reloaded zone starts without them
+        publishNames()
         retired.removeAll { $0.relays.isEmpty }
     }
 

@@ -28,6 +28,9 @@ struct ProxySetup {
     var connectTimeout: UInt64 = 30_000_000_000
     var responseHeaderTimeout: UInt64 = 0
     var accessLog: TraefikAccessLog?
+    /// providers.docker (Traefik static configuration, or stoep's own `[providers.docker]`): watched by
+    /// the Docker provider, its routes joined to the file provider's (Appliance+Discovery).
+    var docker: TraefikDockerProvider?
 
     /// Reads everything; returns fatal (static) errors separately from dynamic issues and warnings.
     static func load(_ config: StoepConfig, traefikPath: String?) -> (ProxySetup, errors: [ConfigError], warnings: [String]) {
@@ -42,6 +45,21 @@ struct ProxySetup {
             if let http = config.http { root.set("http", TOMLNode(value: .table(http), location: http.location)) }
             if let tcp = config.tcp { root.set("tcp", TOMLNode(value: .table(tcp), location: tcp.location)) }
             setup.addDynamic(root)
+        }
+        if let providers = config.providers, providers["docker"] != nil {
+            // stoep's own [providers.docker] takes Traefik's keys: decoded by the same static decoder.
+            var root = TOMLTable(location: providers.location)
+            root.set("providers", TOMLNode(value: .table(providers), location: providers.location))
+            let (stat, issues) = TraefikStaticConfig.decode(root)
+            for i in issues where i.path.hasPrefix("providers") {
+                if i.severity == .error {
+                    errors.append(ConfigError(location: i.location, message: "\(i.path): \(i.message)"))
+                } else {
+                    warnings.append(i.description)
+                }
+            }
+            setup.docker = stat.providers.docker
+            setup.routing = true
         }
         if let path = traefikPath {
             let (tree, parseErrors) = ConfigLoader.loadTree(path: path)
@@ -82,8 +100,9 @@ struct ProxySetup {
                     for f in dynamicFiles(file) { setup.addDynamic(fromFile: f) }
                     setup.routing = true
                 }
-                if stat.providers.docker != nil {
-                    warnings.append("\(path): providers.docker: the Docker provider comes with the discovery item; not watched yet")
+                if let docker = stat.providers.docker {
+                    setup.docker = docker
+                    setup.routing = true
                 }
             }
         }

@@ -1,0 +1,85 @@
+// The Docker provider in the running appliance: its routes join the file provider's, and each change it
+// reports rebuilds only the dynamic part — a new route table swapped in at once (requests in flight finish
+// on the table they started with, no connection is closed), the problems listed once in the log and in
+// `show config-errors`, and the auto-DNS names republished.
+import Config
+import DNS
+import Discovery
+import Proxy
+
+extension Appliance {
+    /// Starts, restarts (other endpoint or options) or stops the Docker provider to match `setup`.
+    func applyDiscovery(_ setup: ProxySetup) {
+        guard let wanted = setup.docker else {
+            if let current = docker {
+                current.stop()
+                docker = nil
+                dockerSnapshot = nil
+                rebuildRoutes()
+            }
+            return
+        }
+        let settings = DockerProviderSettings(wanted)
+        if let current = docker, current.endpoint == wanted.endpoint, current.settings == settings { return }
+        docker?.stop()
+        let provider = DockerProvider(endpoint: wanted.endpoint, settings: settings, loop: loop) { [unowned self] snapshot in
+            self.dockerChanged(snapshot)
+        }
+        docker = provider
+        provider.start()
+        log.info("docker: watching \(wanted.endpoint)")
+    }
+
+    private func dockerChanged(_ snapshot: DockerProvider.Snapshot) {
+        let first = dockerSnapshot == nil
+        dockerSnapshot = snapshot
+        rebuildRoutes()
+        proxyStats.retain(routers: Set(proxy.table.routes.map(\.name)), services: Set(proxy.table.services.map(\.name)),
+                          servers: Set(proxy.table.services.flatMap { $0.servers.map(\.url) }))
+        metrics?.configurationChanged(entryPoints: Set(proxySetup.entryPoints.map(\.name)), routers: Set(proxy.table.routes.map(\.name)),
+                                      services: Set(proxy.table.services.map(\.name)))
+        publishNames()
+        if first {
+            log.info("docker: \(snapshot.containers) running containers, \(snapshot.config.httpRouters.count) HTTP routers")
+        }
+    }
+
+    /// Builds the route tables from the file provider's configuration and the Docker provider's latest
+    /// snapshot and swaps them in. Problems new since the last build are logged.
+    func rebuildRoutes() {
+        let setup = proxySetup
+        guard setup.routing else {
+            dynamicProblems = []
+            return
+        }
+        let configs = dynamicConfigs
+        let names = setup.entryPoints.map(\.name)
+        let http = RouteTableBuilder.build(configs, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
+        proxy.install(http.table)
+        let tcp = TCPRouteTableBuilder.build(configs, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
+        proxy.tcpTable = tcp.table
+        dynamicProblems = setup.issues + (dockerSnapshot?.problems.map(\.description) ?? []) + http.problems + tcp.problems
+        for p in dynamicProblems where !reportedProblems.contains(p) { log.warning(p) }
+        reportedProblems = Set(dynamicProblems)
+    }
+
+    var dynamicConfigs: [TraefikDynamicConfig] {
+        proxySetup.dynamic + (dockerSnapshot.map { [$0.config] } ?? [])
+    }
+
+    /// Replaces the names published in the DNS zone with those of the current routers' Host rules.
+    func publishNames() {
+        guard let dns else { return }
+        var hosts: [String] = []
+        for config in dynamicConfigs {
+            for router in config.httpRouters.values.sorted(by: { $0.name < $1.name }) {
+                if let rule = router.rule { hosts += RuleHosts.hosts(in: rule) }
+            }
+        }
+        let names = autoDNS.publishedNames(hosts: hosts, dns: dns.settings)
+        if names != publishedNames {
+            dns.swapZone(dns.zone.replacingPublishedNames(names))
+            publishedNames = names
+        }
+    }
+}
