@@ -2,7 +2,7 @@
 // 1. open the event stream (`GET /events`, type=container) first, so nothing that happens during the
 //    listing is missed; 2. once it answers, list the running containers and inspect each one; 3. then
 //    inspect a container again on each of its events (start, stop, die, kill, pause, unpause, restart,
-//    rename, destroy, health_status). A 404 on inspect means the container is gone. When the stream ends
+//    rename, destroy, health_status). Any status but 200 on inspect means the container is gone. When the stream ends
 //    or any request fails (the daemon restarted or went away), everything is dropped and the cycle starts
 //    again after a backoff (0.2 s doubling to 5 s); the last known containers keep serving meanwhile and a
 //    full resynchronisation replaces them. `onChange` receives the whole set after the first
@@ -121,14 +121,16 @@ public final class DockerWatcher {
     private func inspected(_ id: String, _ result: Result<Int, DockerResponseError>) {
         inspecting = nil
         switch result {
-        case .success(404):
-            containers[id] = nil
         case .success(200):
             guard let json = try? JSONParser.parse(body), let container = DockerContainer(inspect: json) else {
                 return fail("GET /containers/\(id)/json: not a container document")
             }
             containers[id] = container
-        default:
+        case .success:
+            // 404, or podman's 500 for a container being removed: the daemon cannot show it, so it is not
+            // served; its next event brings it back.
+            containers[id] = nil
+        case .failure:
             return fail("GET /containers/\(id)/json failed" + Self.reason(result))
         }
         body = []

@@ -26,7 +26,7 @@ class PodmanAPI:
         self.sock = self.dir / "api.sock"
         self.endpoint = f"unix://{self.sock}"
         self.flags = ["--root", str(self.dir / "root"), "--runroot", str(self.dir / "run"), "--tmpdir", str(self.dir / "tmp"),
-                      "--events-backend", "file", "--cgroup-manager", "cgroupfs"]
+                      "--events-backend", "file", "--cgroup-manager", "cgroupfs", "--storage-driver", "vfs"]
         self.service = None
         self.names = set()
 
