@@ -63,7 +63,7 @@ public struct ContainerConfigBuilder {
                         report(nil, "no address for the container (network \(network(container) ?? "none") not found); container skipped")
                         return (nil, problems)
                     }
-                    guard let port = server.text("port") ?? container.ports.first.map(String.init) else {
+                    guard let port = server.text("port") ?? container.ports.min().map(String.init) else {
                         report(label + ".server.port", "port is missing (no label and no exposed port); container skipped")
                         return (nil, problems)
                     }
@@ -112,7 +112,7 @@ public struct ContainerConfigBuilder {
                         report(nil, "no address for the container (network \(network(container) ?? "none") not found); container skipped")
                         return (nil, problems)
                     }
-                    guard let port = server.text("port") ?? container.ports.first.map(String.init) else {
+                    guard let port = server.text("port") ?? container.ports.min().map(String.init) else {
                         report(label + ".server.port", "port is missing (no label and the container exposes no port); container skipped")
                         return (nil, problems)
                     }

@@ -24,10 +24,10 @@ public enum DockerConfigMerge {
             for (name, service) in part.httpServices {
                 guard let existing = result.httpServices[name] else {
                     result.httpServices[name] = service
-                    conflicts.owners[name, default: []].append(container)
+                    conflicts.own("service", name, container)
                     continue
                 }
-                conflicts.owners[name, default: []].append(container)
+                conflicts.own("service", name, container)
                 if case .loadBalancer(var a) = existing.kind, case .loadBalancer(let b) = service.kind, sameBalancer(a, b) {
                     for server in b.servers where !a.servers.contains(server) { a.servers.append(server) }
                     result.httpServices[name]?.kind = .loadBalancer(a)
@@ -38,10 +38,10 @@ public enum DockerConfigMerge {
             for (name, service) in part.tcpServices {
                 guard var existing = result.tcpServices[name] else {
                     result.tcpServices[name] = service
-                    conflicts.owners["tcp:" + name, default: []].append(container)
+                    conflicts.own("TCP service", name, container)
                     continue
                 }
-                conflicts.owners["tcp:" + name, default: []].append(container)
+                conflicts.own("TCP service", name, container)
                 if existing.serversTransport == service.serversTransport {
                     for server in service.servers where !existing.servers.contains(server) { existing.servers.append(server) }
                     result.tcpServices[name] = existing
@@ -63,24 +63,29 @@ public enum DockerConfigMerge {
             case "service": result.httpServices[name] = nil
             default: result.tcpServices[name] = nil
             }
-            let key = kind.hasPrefix("TCP service") ? "tcp:" + name : name
-            let owners = conflicts.owners[key] ?? []
+            let owners = conflicts.owners[entry] ?? []
             problems.append(ContainerProblem(container: owners.joined(separator: ", "), label: nil,
                                              message: "\(kind) \(name) is defined differently by several containers; dropped"))
         }
         return (result, problems)
     }
 
+    /// Keys are "kind\u{0}name".
     private struct Conflicts {
         var owners: [String: [String]] = [:]
         var dropped: Set<String> = []
+
+        mutating func own(_ kind: String, _ name: String, _ container: String) {
+            let key = kind + "\u{0}" + name
+            if owners[key]?.contains(container) != true { owners[key, default: []].append(container) }
+        }
     }
 
     /// Adds each entry; a second, different definition of a name marks it dropped.
     private static func mergeSame<T>(_ entries: [String: T], into target: inout [String: T], kind: String,
                                      _ container: String, _ conflicts: inout Conflicts, equal: (T, T) -> Bool) {
         for (name, entry) in entries {
-            conflicts.owners[name, default: []].append(container)
+            conflicts.own(kind, name, container)
             guard let existing = target[name] else {
                 target[name] = entry
                 continue
