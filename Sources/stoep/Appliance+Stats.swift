@@ -156,10 +156,12 @@ extension Appliance: StatsProvider {
         for p in dynamicProblems {
             let parts = p.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
             let located = parts.count > 3 && Int(parts[1]) != nil
+            // Docker labels: "docker container NAME: label KEY: …" → source "docker:NAME".
+            let container = p.hasPrefix("docker container ") && parts.count > 1 ? parts[0].dropFirst("docker container ".count) : nil
             w.beginObject()
-            w.field("source", located ? String(parts[0]) : "dynamic configuration")
+            w.field("source", container.map { "docker:" + $0 } ?? (located ? String(parts[0]) : "dynamic configuration"))
             w.field("line", located ? Int(parts[1]) ?? 0 : 0)
-            w.field("message", located ? String(parts[3]).trimmingSpace : p)
+            w.field("message", container != nil ? String(parts.dropFirst().joined(separator: ":")).trimmingSpace : located ? String(parts[3]).trimmingSpace : p)
             w.field("dynamic", true)
             w.endObject()
         }

@@ -107,11 +107,11 @@ def test_bad_label_reported_once_others_serve(stoep, podman_api):
     wait_for(lambda: get(web, f"{good}.test")[0] == 200)
 
     def problems():
-        return "\n".join(e["message"] for e in stoep.stats("show config-errors")["errors"])
+        return "\n".join(f"{e['source']} {e['message']}" for e in stoep.stats("show config-errors")["errors"])
     wait_for(lambda: noport in problems() and bad in problems(), timeout=2)
     text = problems()
-    assert f"docker container {bad}: label traefik.http.routers.bad.priority" in text, text
-    assert f"docker container {noport}: label traefik.http.services.{noport.replace('_', '-')}.loadbalancer.server.port: port is missing" in text, text
+    assert f"docker:{bad} label traefik.http.routers.bad.priority: expected an integer" in text, text
+    assert f"docker:{noport} label traefik.http.services.{noport.replace('_', '-')}.loadbalancer.server.port: port is missing" in text, text
     assert get(web, f"{bad}.test")[0] == 404
     assert get(web, f"{noport}.test")[0] == 404
     # Another change rebuilds the table: the problem is not logged again.
