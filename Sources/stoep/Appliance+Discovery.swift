@@ -26,8 +26,8 @@ extension Appliance {
             self.dockerChanged(snapshot)
         }
         docker = provider
-        provider.start()
         log.info("docker: watching \(wanted.endpoint)")
+        provider.start()
     }
 
     private func dockerChanged(_ snapshot: DockerProvider.Snapshot) {
