@@ -4,8 +4,8 @@
 SHELL := /bin/bash
 BIN := .build/release/stoep
 PYENV := .build/pyenv
-APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev dnsutils socat curl wrk python3-venv podman runc busybox-static
-PIP_PACKAGES := pytest dnspython
+APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev dnsutils socat curl wrk python3-venv openssl podman runc busybox-static
+PIP_PACKAGES := pytest dnspython cryptography
 
 .PHONY: build run test unit integration deps bench fuzz clean check-format
 
@@ -21,7 +21,8 @@ deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
-	@[ -x $(PYENV)/bin/pytest ] || { python3 -m venv $(PYENV) && $(PYENV)/bin/pip install -q $(PIP_PACKAGES); }
+	@[ -x $(PYENV)/bin/python ] || python3 -m venv $(PYENV)
+	@$(PYENV)/bin/python -c "import pytest, dns, cryptography" 2>/dev/null || $(PYENV)/bin/pip install -q $(PIP_PACKAGES)
 
 test: deps build unit integration
 

@@ -7,6 +7,10 @@ public protocol Transport: AnyObject {
     var fd: Int32 { get }
     /// True when the bytes on the wire are the payload, so splice(2) may move them.
     var canSplice: Bool { get }
+    /// True when a read that returned fewer bytes than asked proves the socket is drained (a stream
+    /// socket), so the caller may wait for the next readiness without a read that says EAGAIN. TLS reads
+    /// return one record at a time: a short read proves nothing there.
+    var shortReadDrains: Bool { get }
     func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult
     func write(_ bytes: UnsafeRawBufferPointer) -> IOResult
     /// Sends our FIN (half-close): the peer reads EOF, we can still read.
@@ -17,6 +21,7 @@ public protocol Transport: AnyObject {
 public final class PlainTransport: Transport {
     public private(set) var fd: Int32
     public var canSplice: Bool { true }
+    public var shortReadDrains: Bool { true }
 
     public init(fd: Int32) { self.fd = fd }
 

@@ -45,20 +45,27 @@ extension Appliance {
     }
 
     /// Builds the route tables from the file provider's configuration and the Docker provider's latest
-    /// snapshot and swaps them in. Problems new since the last build are logged.
-    func rebuildRoutes() {
-        let setup = proxySetup
+    /// snapshot and swaps them in. Problems new since the last build are logged. TLS is configured again
+    /// on a reload (`reconfigureTLS`, certificate files read then); a Docker change only turns it on
+    /// when a container's router is the first to ask for it (no file is read on the loop otherwise).
+    func rebuildRoutes(reconfigureTLS: Bool = false) {
+        var setup = proxySetup
         guard setup.routing else {
             dynamicProblems = []
+            tlsProblems = []
+            if reconfigureTLS { _ = configureTLS(ProxySetup()) }
             return
         }
-        let configs = dynamicConfigs
+        setup.dynamic = dynamicConfigs
+        if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tlsProblems = configureTLS(setup) }
         let names = setup.entryPoints.map(\.name)
-        let http = RouteTableBuilder.build(configs, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
+        let http = RouteTableBuilder.build(setup.dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names,
+                                           tlsEntryPoints: setup.tlsEntryPoints, redirections: setup.redirections,
+                                           transports: setup.serversTransports)
         proxy.install(http.table)
-        let tcp = TCPRouteTableBuilder.build(configs, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
+        let tcp = TCPRouteTableBuilder.build(setup.dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
         proxy.tcpTable = tcp.table
-        dynamicProblems = setup.issues + (dockerSnapshot?.problems.map(\.description) ?? []) + http.problems + tcp.problems
+        dynamicProblems = setup.issues + tlsProblems + (dockerSnapshot?.problems.map(\.description) ?? []) + http.problems + tcp.problems
         for p in dynamicProblems where !reportedProblems.contains(p) { log.warning(p) }
         reportedProblems = Set(dynamicProblems)
     }

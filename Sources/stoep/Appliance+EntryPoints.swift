@@ -69,6 +69,6 @@ extension Appliance {
         proxy.timeouts.connect = setup.connectTimeout
         proxy.timeouts.responseHeader = setup.responseHeaderTimeout
         proxySetup = setup
-        rebuildRoutes()
+        rebuildRoutes(reconfigureTLS: true)
     }
 }

@@ -27,6 +27,12 @@ extension Appliance {
                     svc.servers.map { (service: svc.name, url: $0.url, up: $0.isUp(now)) }
                 }
             }
+            m.certificates = { [unowned self] in
+                guard let set = self.proxy.tls?.certificates else { return [] }
+                return (set.all + [set.defaultCertificate]).map {
+                    (cn: $0.commonName, serial: $0.serial, sans: $0.names.filter { !$0.isEmpty }.joined(separator: ","), notAfter: Double($0.notAfter))
+                }
+            }
             m.extraLines = { [unowned self] in self.dnsPrometheusLines() }
             m.configurationChanged(entryPoints: Set(setup.entryPoints.map(\.name)),
                                    routers: Set(proxy.table.routes.map(\.name)),

@@ -25,6 +25,7 @@ extension Appliance: StatsProvider {
         w.field("stats_socket", statsPath)
         w.field("open_connections", openConnections)
         w.field("shutting_down", shuttingDown)
+        writeTLSInfo(into: &w)
         w.endObject()
     }
 

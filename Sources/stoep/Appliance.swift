@@ -30,6 +30,11 @@ final class Appliance {
     /// Problems of the dynamic configuration (skipped routers, services…), for `show config-errors`.
     var dynamicProblems: [String] = []
     var metrics: PrometheusMetrics?
+    /// TLS termination (Appliance+TLS.swift): counters, the settings the context was made with, and a
+    /// generated default certificate kept across reloads.
+    let tlsStats = TLSStats()
+    var tlsSettings: TLSSettings?
+    var generatedDefaultCertificate: TLSCertificate?
     let proxyStats = ProxyStatsObserver()
     /// For traefik_config_last_reload_success(_timestamp_seconds).
     var lastReloadSucceeded = true
@@ -55,6 +60,8 @@ final class Appliance {
     var autoDNS = AutoDNSSettings()
     var docker: DockerProvider?
     var dockerSnapshot: DockerProvider.Snapshot?
+    /// Certificate problems of the last TLS configuration (listed with the dynamic ones).
+    var tlsProblems: [String] = []
     /// Dynamic problems already logged (each is logged once while it lasts).
     var reportedProblems: Set<String> = []
     /// What auto-DNS last put in the zone.

@@ -4,6 +4,7 @@
 // skip the entry they concern and are reported (`show config-errors`), as Traefik does.
 import Config
 import Glibc
+import Proxy
 
 struct ProxyEntryPointSetup: Equatable {
     var name: String
@@ -31,6 +32,13 @@ struct ProxySetup {
     /// providers.docker (Traefik static configuration, or stoep's own `[providers.docker]`): watched by
     /// the Docker provider, its routes joined to the file provider's (Appliance+Discovery).
     var docker: TraefikDockerProvider?
+    /// Entry points with `http.tls`: their routers serve HTTPS.
+    var tlsEntryPoints: Set<String> = []
+    /// Entry point name → `http.redirections.entryPoint` (target name and the redirect it makes).
+    var redirections: [String: (to: String, redirect: TraefikRedirectScheme)] = [:]
+    /// The static serversTransport (HTTPS backends' verification) and certificate resolvers' storage.
+    var serversTransport: TraefikServersTransport?
+    var acmeStorages: [String: String] = [:]
 
     /// Reads everything; returns fatal (static) errors separately from dynamic issues and warnings.
     static func load(_ config: StoepConfig, traefikPath: String?) -> (ProxySetup, errors: [ConfigError], warnings: [String]) {
@@ -79,6 +87,9 @@ struct ProxySetup {
                 setup.responseHeaderTimeout = UInt64(max(0, ft.responseHeaderTimeout.nanoseconds))
                 setup.prometheus = stat.prometheus
                 setup.accessLog = stat.accessLog
+                setup.serversTransport = stat.serversTransport
+                for (name, r) in stat.certificatesResolvers { setup.acmeStorages[name] = r.storage }
+                setup.readTLS(stat, warnings: &warnings, path: path)
                 for ep in stat.entryPoints where ep.transport == .tcp {
                     setup.entryPoints.removeAll { $0.name == ep.name }
                     let t = ep.respondingTimeouts
@@ -107,6 +118,57 @@ struct ProxySetup {
             }
         }
         return (setup, errors, warnings)
+    }
+
+    /// Entry points' `http.tls` and `http.redirections.entryPoint` (Traefik 3: permanent by default,
+    /// the target's port in Location unless 443).
+    private mutating func readTLS(_ stat: TraefikStaticConfig, warnings: inout [String], path: String) {
+        for ep in stat.entryPoints {
+            if ep.tls != nil { tlsEntryPoints.insert(ep.name) }
+            guard let r = ep.redirection else { continue }
+            var port: UInt16? = nil
+            if r.to.hasPrefix(":") {
+                port = UInt16(r.to.dropFirst())
+            } else if let target = stat.entryPoint(named: r.to) {
+                port = target.address.port
+            }
+            guard let port else {
+                warnings.append("\(path): entryPoints.\(ep.name).http.redirections.entryPoint.to \(r.to): no such entry point; no redirection")
+                continue
+            }
+            redirections[ep.name] = (r.to, TraefikRedirectScheme(scheme: r.scheme, port: String(port), permanent: r.permanent))
+        }
+    }
+
+    /// What TLS termination needs from every dynamic configuration: certificates, the default store's
+    /// certificate, the default options; plus the resolvers' acme.json files.
+    var tlsSettings: TLSSettings {
+        var t = TLSSettings()
+        for d in dynamic {
+            t.certificates += d.tls.certificates
+            if let c = d.tls.stores["default"]?.defaultCertificate { t.defaultCertificate = c }
+            if let o = d.tls.options["default"] {
+                t.minVersion = o.minVersion
+                t.maxVersion = o.maxVersion
+                t.sniStrict = o.sniStrict
+            }
+        }
+        t.acmeStorages = acmeStorages
+        return t
+    }
+
+    /// TLS is needed when an entry point or a router asks for it (OpenSSL stays untouched otherwise).
+    var needsTLS: Bool {
+        !tlsEntryPoints.isEmpty || dynamic.contains { d in
+            d.httpRouters.values.contains { $0.tls != nil } || d.tcpRouters.values.contains { $0.tls.map { !$0.passthrough } ?? false }
+        }
+    }
+
+    /// Named serversTransports of every dynamic configuration, with the static one as default.
+    var serversTransports: ServersTransports {
+        var named: [String: TraefikServersTransport] = [:]
+        for d in dynamic { named.merge(d.serversTransports) { _, b in b } }
+        return ServersTransports(default: serversTransport, named: named)
     }
 
     private mutating func addDynamic(_ table: TOMLTable) {

@@ -142,11 +142,11 @@ final class TCPRouteTableTests: XCTestCase {
             Router(name: "v2", rule: "HostSNI(`a.lan`, `b.lan`)", passthrough: true),
             Router(name: "good", rule: "HostSNI(`*`) && ClientIP(`10.0.0.1`)"),
         ])
-        XCTAssertEqual(built.table.routes.map { name($0) }, ["good", "v2", "ghost-ep"])
+        XCTAssertEqual(built.table.routes.map { name($0) }, ["good", "v2", "terminate", "ghost-ep"])
+        XCTAssertTrue(built.table.routes.first { name($0) == "terminate" }?.tlsTerminated == true)
         let expected: [(String, String)] = [
             ("dyn.toml:1:1: TCP router bad@file: ", "is not a valid hostname"),
             ("dyn.toml:2:1: TCP router nosni@file: ", "has HostSNI matcher, but no TLS on router"),
-            ("dyn.toml:3:1: TCP router terminate@file: ", "needs TLS termination (TLS item), skipped"),
             ("dyn.toml:4:1: TCP router nosvc@file: ", "service is missing"),
             ("dyn.toml:5:1: TCP router missing@file: ", "service gone@file not found; skipped"),
             ("dyn.toml:6:1: TCP router norule@file: ", "no rule"),
@@ -183,7 +183,7 @@ final class TCPRouteTableTests: XCTestCase {
         let tlsOnly = TCPRouteTableBuilder.build([config], entryPointNames: [])
         XCTAssertTrue(tlsOnly.table.services.isEmpty)
         XCTAssertEqual(tlsOnly.problems, [
-            "d.toml:3:1: TCP service tls@file: server 127.0.0.1:9: TLS to the server comes with the TLS item; skipped",
+            "d.toml:3:1: TCP service tls@file: server 127.0.0.1:9: TLS to a TCP server is not supported yet; skipped",
             "d.toml:3:1: TCP service tls@file: no usable server; skipped",
         ])
         XCTAssertNil(TCPService(name: "empty", servers: []).next())

@@ -106,13 +106,20 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class Backend:
-    def __init__(self):
+    """`tls`: an ssl.SSLContext (server side) to serve HTTPS; the server names clients sent (SNI) are
+    kept in `server_names`."""
+
+    def __init__(self, tls=None):
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.server.requests = 0
         self.server.healthy = True
         self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.server_names = []
+        if tls is not None:
+            tls.sni_callback = lambda sock, name, ctx: self.server_names.append(name)
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property

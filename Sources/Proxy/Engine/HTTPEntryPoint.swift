@@ -27,6 +27,8 @@ public final class HTTPEntryPoint: AcceptHandler {
     var tunnels: [ObjectIdentifier: Relay] = [:]
     /// Connections whose first bytes are being read to route them (TCP routers with SNI).
     var peeking: [ObjectIdentifier: ClientHelloPeekSession] = [:]
+    /// TLS connections whose handshake is running.
+    var handshaking: [ObjectIdentifier: TLSHandshakeSession] = [:]
 
     /// respondingTimeouts: idleTimeout (180 s) between requests, readTimeout (60 s) for a request head.
     let idleTimeout: UInt64
@@ -61,7 +63,7 @@ public final class HTTPEntryPoint: AcceptHandler {
         fd = -1
     }
 
-    public var openSessions: Int { sessions.count + tunnels.count }
+    public var openSessions: Int { sessions.count + tunnels.count + handshaking.count + peeking.count }
 
     /// Closes sessions that are between requests (graceful shutdown).
     public func closeIdle() {
@@ -69,6 +71,8 @@ public final class HTTPEntryPoint: AcceptHandler {
     }
 
     public func closeAll() {
+        for h in Array(handshaking.values) { h.abort() }
+        for p in Array(peeking.values) { p.abort() }
         for s in Array(sessions.values) { s.close() }
         for t in Array(tunnels.values) { t.abort() }
     }
@@ -76,24 +80,31 @@ public final class HTTPEntryPoint: AcceptHandler {
     public func accepted(fd: Int32) {
         counters.connections &+= 1
         Socket.setNoDelay(fd)
+        if acceptsTLS {
+            peek(fd: fd, peer: HTTPSession.peerIP(of: fd))
+            return
+        }
         if acceptTCP(fd: fd) { return }
-        startHTTP(fd: fd, initial: [])
+        startHTTP(PlainTransport(fd: fd), tls: false, readable: false)
     }
 
-    /// Serves `fd` as HTTP; `initial` holds bytes already read from it (after a peek).
-    func startHTTP(fd: Int32, initial: [UInt8]) {
-        let s = HTTPSession(fd: fd, entryPoint: self)
-        if !initial.isEmpty {
-            s.inbuf.append(initial)
-            s.clientReadable = true
-        }
+    /// True when some router serves HTTPS here: each connection's first bytes tell TLS from plain HTTP.
+    var acceptsTLS: Bool {
+        proxy.tls != nil && (proxy.table.hasTLS(entryPoint: name) || proxy.tcpTable.hasTerminatedTLS(entryPoint: name))
+    }
+
+    /// Serves the connection as HTTP. `readable`: bytes may already wait (after a peek, or held by
+    /// OpenSSL after the handshake), so the session reads at once instead of waiting for a report.
+    func startHTTP(_ transport: Transport, tls: Bool, readable: Bool) {
+        let s = HTTPSession(transport: transport, isTLS: tls, entryPoint: self)
+        s.clientReadable = readable
         do {
             try s.start()
             sessions[ObjectIdentifier(s)] = s
             counters.open += 1
-            if !initial.isEmpty { s.drive() }
+            if readable { s.drive() }
         } catch {
-            closeDescriptor(fd)
+            transport.close()
         }
     }
 

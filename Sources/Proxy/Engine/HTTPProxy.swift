@@ -17,6 +17,10 @@ public final class HTTPProxy {
     /// TCP routers (HostSNI, passthrough), tried before the HTTP ones on an entry point.
     public var tcpTable: TCPRouteTable = .empty
     public var timeouts = Timeouts()
+    /// TLS termination for HTTPS routers; nil when no TLS is configured (OpenSSL is then never set up).
+    public var tls: TLSServerContext?
+    /// Failed handshakes with HTTPS backends, by OpenSSL's reason.
+    public var backendTLSFailures: [String: UInt64] = [:]
     /// X-Forwarded-Server: the host name, as Traefik sets it.
     let serverName: String
     public var reloads: UInt64 = 0

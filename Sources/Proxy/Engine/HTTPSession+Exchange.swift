@@ -13,6 +13,21 @@ extension HTTPSession {
                 upstreamFailed(x, timedOut: false)
                 return true
             }
+            // HTTPS backends: the handshake runs within the connect deadline, before the request.
+            if let t = u.tls {
+                switch t.handshake() {
+                case .done: break
+                case .wantRead:
+                    u.readable = false
+                    return false
+                case .wantWrite:
+                    u.writable = false
+                    return false
+                case .failed(let reason):
+                    upstreamTLSFailed(x, reason: reason)
+                    return true
+                }
+            }
             u.connected = true
         }
         // The request head.

@@ -73,7 +73,7 @@ extension HTTPSession {
             respond(bytes, status: 200, close: mustClose)
             return
         }
-        guard let route = proxy.table.match(entryPoint: entryPoint.name, view) else {
+        guard let route = proxy.table.match(entryPoint: entryPoint.name, tls: isTLS, view) else {
             respond(HTTPErrorResponse.notFound(date: nil), status: 404, close: mustClose)
             return
         }
@@ -82,7 +82,7 @@ extension HTTPSession {
         let original = view.rawPathAndQuery
         var forward = ForwardedRequest(path: original.path, query: original.query)
         for m in route.middlewares {
-            if let answer = m.handle(view, &forward, scheme: "http") {
+            if let answer = m.handle(view, &forward, scheme: isTLS ? "https" : "http") {
                 respond(answer, status: HTTPSession.status(of: answer), close: mustClose)
                 return
             }
@@ -99,7 +99,7 @@ extension HTTPSession {
         x.upstreamOut = HeadRewriter.request(
             view, forward: forward, pathChanged: forward.path != original.path || forward.query != original.query,
             hostOverride: route.service.passHostHeader ? nil : server.hostHeader,
-            trustedPeer: entryPoint.isTrusted(peerIP), peerIP: peerText, scheme: "http", serverName: proxy.serverName)
+            trustedPeer: entryPoint.isTrusted(peerIP), peerIP: peerText, scheme: isTLS ? "https" : "http", serverName: proxy.serverName)
         if !head.keepAlive { closeAfterResponse = true }
         x.requestBody.absorb(&inbuf, into: &x.upstreamOut)
         exchange = x
@@ -160,6 +160,22 @@ extension HTTPSession {
         exchange = nil
         respond(timedOut ? HTTPErrorResponse.gatewayTimeout(date: nil) : HTTPErrorResponse.badGateway(date: nil),
                 status: timedOut ? 504 : 502, close: !x.requestDone || closeAfterResponse)
+    }
+
+    /// The TLS handshake with an HTTPS backend failed. A certificate that does not verify answers 500, as
+    /// Traefik does (Go's transport reports it as a TLS error, not a network error); others are 502.
+    func upstreamTLSFailed(_ x: HTTPExchange, reason: String) {
+        proxy.backendTLSFailures[reason, default: 0] &+= 1
+        guard reason.contains("certificate verify failed") else {
+            upstreamFailed(x, timedOut: false)
+            return
+        }
+        x.server?.failures &+= 1
+        x.upstream?.close()
+        x.upstream = nil
+        x.requestBody.release(proxy.pool)
+        exchange = nil
+        respond(HTTPErrorResponse.statusText(500, date: nil), status: 500, close: !x.requestDone || closeAfterResponse)
     }
 
     func abandon(_ x: HTTPExchange) {

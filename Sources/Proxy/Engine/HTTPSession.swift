@@ -6,7 +6,9 @@ import Glibc
 import Reactor
 
 final class HTTPSession: IOHandler, UpstreamOwner {
-    let client: PlainTransport
+    /// The client's connection: the socket itself, or TLS over it (then `isTLS`, scheme https).
+    let client: Transport
+    let isTLS: Bool
     unowned let entryPoint: HTTPEntryPoint
     var proxy: HTTPProxy { entryPoint.proxy }
     private var token: Token?
@@ -32,8 +34,10 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     /// When the first byte of the request head being read arrived (0: none yet).
     var headStartedAt: UInt64 = 0
 
-    init(fd: Int32, entryPoint: HTTPEntryPoint) {
-        client = PlainTransport(fd: fd)
+    init(transport: Transport, isTLS: Bool, entryPoint: HTTPEntryPoint) {
+        client = transport
+        self.isTLS = isTLS
+        let fd = transport.fd
         self.entryPoint = entryPoint
         peerText = HTTPSession.peerText(of: fd)
         peerIP = ClientIP(peerText)

@@ -23,7 +23,9 @@ final class HealthChecker {
     func start(_ services: [LoadBalancer]) {
         for svc in services {
             guard let hc = svc.healthCheck else { continue }
-            for server in svc.servers {
+            // HTTPS servers are not probed yet (the probe speaks plain HTTP): they stay up, passive health
+            // still applies. RouteTableBuilder reports it.
+            for server in svc.servers where server.tls == nil {
                 let index = timers.count
                 let t = Timer { [unowned self, unowned server] _ in
                     self.probe(server, hc)

@@ -10,10 +10,16 @@ public final class HTTPRoute: PrioritizedRoute {
     let entryPoints: Set<String>?
     let middlewares: [HTTPMiddleware]
     let service: LoadBalancer
+    /// The router has `tls`: it serves TLS connections only, on every entry point it attaches to.
+    let tls: Bool
+    /// Entry points with `http.tls`, where this router serves TLS connections even without its own `tls`.
+    let tlsEntryPoints: Set<String>
     public var requests: UInt64 = 0
 
     init(name: String, priority: Int, rule: RuleExpression, entryPoints: Set<String>?, middlewares: [HTTPMiddleware],
-         service: LoadBalancer) {
+         service: LoadBalancer, tls: Bool = false, tlsEntryPoints: Set<String> = []) {
+        self.tls = tls
+        self.tlsEntryPoints = tlsEntryPoints
         self.name = name
         self.priority = priority
         self.rule = rule
@@ -21,6 +27,11 @@ public final class HTTPRoute: PrioritizedRoute {
         self.middlewares = middlewares
         self.service = service
     }
+}
+
+extension HTTPRoute {
+    @inline(__always)
+    func isTLS(on entryPoint: String) -> Bool { tls || tlsEntryPoints.contains(entryPoint) }
 }
 
 public final class RouteTable {
@@ -37,12 +48,24 @@ public final class RouteTable {
 
     public static var empty: RouteTable { RouteTable(routes: [], services: [], problems: []) }
 
-    func match(entryPoint: String, _ request: RequestView) -> HTTPRoute? {
+    /// The first route on `entryPoint` for this kind of connection (Traefik keeps separate HTTP and
+    /// HTTPS router sets per entry point) whose rule accepts the request.
+    func match(entryPoint: String, tls: Bool, _ request: RequestView) -> HTTPRoute? {
         for r in routes where r.entryPoints?.contains(entryPoint) ?? true {
-            if r.rule.matches(request) { return r }
+            if r.isTLS(on: entryPoint) == tls && r.rule.matches(request) { return r }
         }
         return nil
     }
+
+    /// Whether some router serves TLS connections on `entryPoint` (then its connections are peeked).
+    public func hasTLS(entryPoint: String) -> Bool {
+        if let known = tlsByEntryPoint[entryPoint] { return known }
+        let any = routes.contains { ($0.entryPoints?.contains(entryPoint) ?? true) && $0.isTLS(on: entryPoint) }
+        tlsByEntryPoint[entryPoint] = any
+        return any
+    }
+    /// hasTLS answers, filled on first use (asked on every accept).
+    private var tlsByEntryPoint: [String: Bool] = [:]
 
     /// Idle upstream connections of services a newer table no longer has are closed.
     func retire(keeping next: RouteTable) {

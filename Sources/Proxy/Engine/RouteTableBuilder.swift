@@ -13,8 +13,13 @@ public enum RouteTableBuilder {
         public let problems: [String]
     }
 
+    /// `tlsEntryPoints`: entry points with `http.tls` (their routers serve HTTPS); `redirections`: entry
+    /// point name → the redirect its `http.redirections.entryPoint` asks for; `transports`: HTTPS backends'
+    /// TLS client settings (serversTransport).
     public static func build(_ configs: [TraefikDynamicConfig], defaultSyntax: TraefikRuleSyntax = .v3,
-                             entryPointNames: [String]) -> Result {
+                             entryPointNames: [String], tlsEntryPoints: Set<String> = [],
+                             redirections: [String: (to: String, redirect: TraefikRedirectScheme)] = [:],
+                             transports: ServersTransports = ServersTransports()) -> Result {
         var problems: [String] = []
         var services: [String: LoadBalancer] = [:]
         var middlewareConfigs: [String: TraefikMiddleware] = [:]
@@ -25,7 +30,7 @@ public enum RouteTableBuilder {
                 case .loadBalancer(let lb):
                     var servers: [UpstreamServer] = []
                     for server in lb.servers {
-                        switch upstream(server.url, weight: Int(server.weight)) {
+                        switch upstream(server.url, weight: Int(server.weight), transport: lb.serversTransport, transports) {
                         case .success(let u):
                             servers.append(u)
                             if !u.hostHeader.hasPrefix("["), SocketAddress(host: String(u.hostHeader.split(separator: ":").first ?? ""), port: 1) == nil {
@@ -35,6 +40,9 @@ public enum RouteTableBuilder {
                         }
                     }
                     if servers.isEmpty && !lb.servers.isEmpty { continue }
+                    if lb.healthCheck != nil && servers.contains(where: { $0.tls != nil }) {
+                        problems.append("\(s.location): service \(name): active health checks of HTTPS servers are not supported yet; those servers count as up (passive health still applies)")
+                    }
                     let hc = lb.healthCheck.map {
                         HealthCheckSettings(path: $0.path.isEmpty ? "/" : $0.path,
                                             interval: UInt64(max($0.interval.nanoseconds, 100_000_000)),
@@ -89,10 +97,23 @@ public enum RouteTableBuilder {
                 let priority = r.priority != 0 ? Int(r.priority) : RulePriority.defaultPriority(rule: ruleText)
                 routes.append(HTTPRoute(name: name, priority: priority, rule: expression,
                                         entryPoints: r.entryPoints.isEmpty ? nil : Set(r.entryPoints),
-                                        middlewares: chain, service: service))
+                                        middlewares: chain, service: service, tls: r.tls != nil, tlsEntryPoints: tlsEntryPoints))
             }
         }
+        routes += redirectionRoutes(redirections)
+        problems += transports.problems
         return Result(table: RouteTable(routes: routes, services: Array(services.values), problems: problems), problems: problems)
+    }
+
+    /// Traefik's `NAME-to-TARGET@internal` routers: every plain request on the entry point is redirected
+    /// (priority MaxInt-1, above every user router).
+    private static func redirectionRoutes(_ redirections: [String: (to: String, redirect: TraefikRedirectScheme)]) -> [HTTPRoute] {
+        guard let everything = try? RuleParser.parseAuto("PathPrefix(`/`)", default: .v3).expression else { return [] }
+        let noop = LoadBalancer(name: "noop@internal", servers: [], passHostHeader: true)
+        return redirections.sorted { $0.key < $1.key }.map { entryPoint, r in
+            HTTPRoute(name: "\(entryPoint)-to-\(r.to)@internal", priority: Int.max - 1, rule: everything, entryPoints: [entryPoint],
+                      middlewares: [RedirectSchemeMiddleware(name: "redirect-\(entryPoint)-to-\(r.to)@internal", config: r.redirect)], service: noop)
+        }
     }
 
     struct Why: Error, CustomStringConvertible { let description: String }
@@ -141,17 +162,18 @@ public enum RouteTableBuilder {
         }
     }
 
-    /// "http://host:port" to a server. Host names are resolved here, at load time (a warning names them:
-    /// the loop never blocks on getaddrinfo).
-    static func upstream(_ url: String, weight: Int) -> Swift.Result<UpstreamServer, Why> {
+    /// "http://host:port" or "https://host:port" to a server. Host names are resolved here, at load time
+    /// (a warning names them: the loop never blocks on getaddrinfo). HTTPS servers get the TLS client
+    /// context of their serversTransport (`transport`: qualified name; nil = the static one).
+    static func upstream(_ url: String, weight: Int, transport: String? = nil,
+                         _ transports: ServersTransports = ServersTransports()) -> Swift.Result<UpstreamServer, Why> {
         var rest = Substring(url)
-        guard rest.hasPrefix("http://") else {
-            return .failure(Why(description: rest.hasPrefix("https://") ? "https backends come with the TLS item" : "scheme not supported"))
-        }
-        rest = rest.dropFirst(7)
+        let https = rest.hasPrefix("https://")
+        guard https || rest.hasPrefix("http://") else { return .failure(Why(description: "scheme not supported")) }
+        rest = rest.dropFirst(https ? 8 : 7)
         if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
         let authority = String(rest)
-        var host = authority, port: UInt16 = 80
+        var host = authority, port: UInt16 = https ? 443 : 80
         if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
             host = String(authority[authority.index(after: authority.startIndex)..<close])
             let after = authority[authority.index(after: close)...]
@@ -161,13 +183,17 @@ public enum RouteTableBuilder {
             port = UInt16(authority[authority.index(after: colon)...]) ?? 0
         }
         guard port != 0 else { return .failure(Why(description: "bad port")) }
-        if let a = SocketAddress(host: host, port: port) {
-            return .success(UpstreamServer(url: url, hostHeader: authority, address: a, weight: weight))
+        var tls: (context: TLSClientContext, serverName: String)? = nil
+        if https {
+            switch transports.client(named: transport) {
+            case .success(let c): tls = (c.context, c.serverName ?? host)
+            case .failure(let why): return .failure(Why(description: why.description))
+            }
         }
-        guard let ip = resolve(host), let a = SocketAddress(host: ip, port: port) else {
-            return .failure(Why(description: "cannot resolve \(host)"))
-        }
-        return .success(UpstreamServer(url: url, hostHeader: authority, address: a, weight: weight))
+        var address = SocketAddress(host: host, port: port)
+        if address == nil, let ip = resolve(host) { address = SocketAddress(host: ip, port: port) }
+        guard let address else { return .failure(Why(description: "cannot resolve \(host)")) }
+        return .success(UpstreamServer(url: url, hostHeader: authority, address: address, weight: weight, tls: tls))
     }
 
     /// getaddrinfo at load time (never on the loop's hot path).

@@ -13,9 +13,15 @@ extension HTTPEntryPoint {
         let peer = HTTPSession.peerIP(of: fd)
         if !tcp.needsPeek(entryPoint: name) {
             guard let route = tcp.matchBeforeReading(entryPoint: name, clientIP: peer) else { return false }
-            relayTCP(fd: fd, route: route, seed: [])
+            relayTCP(fd: fd, route: route)
             return true
         }
+        peek(fd: fd, peer: peer)
+        return true
+    }
+
+    /// Reads the connection's first bytes (without consuming them) to route it by its ClientHello.
+    func peek(fd: Int32, peer: ClientIP?) {
         let p = ClientHelloPeekSession(fd: fd, entryPoint: self, peer: peer)
         do {
             try p.start()
@@ -23,48 +29,60 @@ extension HTTPEntryPoint {
         } catch {
             closeDescriptor(fd)
         }
-        return true
     }
 
-    /// Relays `fd` to the route's next server; `seed` (peeked bytes) goes first.
-    func relayTCP(fd: Int32, route: TCPRoute, seed: [UInt8]) {
+    /// Relays `fd` to the route's next server (peeked bytes are still in the socket).
+    func relayTCP(fd: Int32, route: TCPRoute) {
+        relayTCP(PlainTransport(fd: fd), route: route)
+    }
+
+    /// Relays a client connection (plain, or TLS terminated here) to the route's next server.
+    func relayTCP(_ client: Transport, route: TCPRoute) {
         guard let upstream = route.service.next(), let up = try? Socket.connectTCP(upstream.address) else {
-            closeDescriptor(fd)
+            client.close()
             return
         }
         route.connections &+= 1
         let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: counters.bytes,
-                          a: PlainTransport(fd: fd), b: PlainTransport(fd: up), connecting: true,
-                          connectTimeout: proxy.timeouts.connect, idleTimeout: idleTimeout, seedUp: seed)
+                          a: client, b: PlainTransport(fd: up), connecting: true,
+                          connectTimeout: proxy.timeouts.connect, idleTimeout: idleTimeout)
         relay.kind = "tcp"
         tunnels[ObjectIdentifier(relay)] = relay
         relay.onEnd = { [unowned self] r, _ in self.tunnels[ObjectIdentifier(r)] = nil }
         relay.start(connectTimeout: proxy.timeouts.connect)
     }
 
-    /// The peek decided: TLS → a passthrough router or close (no TLS termination yet); not TLS → a TCP
-    /// router, else HTTP with the bytes read so far.
-    func peeked(_ p: ClientHelloPeekSession, fd: Int32, bytes: [UInt8], result: ClientHelloPeek) {
+    /// The peek decided. TLS: a passthrough router, else TLS termination for the HTTPS routers, else
+    /// close. Not TLS: a TCP router, else HTTP. The peeked bytes are still in the socket.
+    func peeked(_ p: ClientHelloPeekSession, fd: Int32, result: ClientHelloPeek) {
         peeking[ObjectIdentifier(p)] = nil
         let tcp = proxy.tcpTable
         switch result {
         case .hello(let sni, let alpn):
             if let r = tcp.match(entryPoint: name, serverName: sni, alpn: alpn, clientIP: p.peer, isTLS: true) {
-                relayTCP(fd: fd, route: r, seed: bytes)
+                relayTCP(fd: fd, route: r)
             } else {
-                closeDescriptor(fd)
+                terminateTLS(fd: fd, peer: p.peer)
             }
-        case .malformed, .needMore:
+        case .malformed:
             if let r = tcp.match(entryPoint: name, serverName: nil, alpn: [], clientIP: p.peer, isTLS: true) {
-                relayTCP(fd: fd, route: r, seed: bytes)
+                relayTCP(fd: fd, route: r)
             } else {
+                terminateTLS(fd: fd, peer: p.peer)  // OpenSSL answers with an alert and counts why
+            }
+        case .needMore:
+            // The deadline passed before a whole ClientHello arrived: a stalled client.
+            if let r = tcp.match(entryPoint: name, serverName: nil, alpn: [], clientIP: p.peer, isTLS: true) {
+                relayTCP(fd: fd, route: r)
+            } else {
+                proxy.tls?.stats.failed("handshake timeout")
                 closeDescriptor(fd)
             }
         case .notTLS:
             if let r = tcp.match(entryPoint: name, serverName: nil, alpn: [], clientIP: p.peer, isTLS: false) {
-                relayTCP(fd: fd, route: r, seed: bytes)
+                relayTCP(fd: fd, route: r)
             } else {
-                startHTTP(fd: fd, initial: bytes)
+                startHTTP(PlainTransport(fd: fd), tls: false, readable: true)
             }
         }
     }
@@ -77,7 +95,7 @@ final class ClientHelloPeekSession: IOHandler {
     let peer: ClientIP?
     private var token: Token?
     private var timer: Timer?
-    private var bytes: [UInt8] = []
+    private var peekedAny = false
     private var done = false
     /// A client that sends nothing for this long is closed (Traefik's TCP read deadline for SNI is 1 s...
     /// but an HTTP client may wait longer before its first byte): 10 s.
@@ -93,35 +111,42 @@ final class ClientHelloPeekSession: IOHandler {
         token = try entryPoint.proxy.loop.register(fd: fd, handler: self)
         let t = Timer { [unowned self] _ in self.decide(.needMore) }
         timer = t
-        entryPoint.proxy.loop.schedule(t, after: ClientHelloPeekSession.deadline)
+        entryPoint.proxy.loop.schedule(t, after: min(ClientHelloPeekSession.deadline, entryPoint.readTimeout))
     }
 
+    /// Peeks (MSG_PEEK) at everything received so far: the bytes stay in the socket for whoever takes
+    /// the connection. Each new segment is a new readiness report, so an incomplete ClientHello waits.
     func ready(fd: Int32, _ events: Readiness) {
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while !done {
-            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 {
-                bytes += buf[0..<n]
-                let r = ClientHello.peek(bytes)
-                if r != .needMore || bytes.count >= ClientHello.maximumPeekBytes { return decide(r) }
-                continue
-            }
-            if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
-            // EOF or error before a decision: nothing to route.
-            finish()
-            closeDescriptor(fd)
+        guard !done else { return }
+        var buf = [UInt8](repeating: 0, count: ClientHello.maximumPeekBytes)
+        let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_PEEK)) }
+        if n > 0 {
+            peekedAny = true
+            let r = ClientHello.peek(Array(buf[0..<n]))
+            if r != .needMore || n >= ClientHello.maximumPeekBytes { decide(r) }
             return
         }
+        if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
+        // EOF or error before a decision: nothing to route.
+        finish()
+        closeDescriptor(fd)
+    }
+
+    /// Closes the connection before any decision (shutdown).
+    func abort() {
+        guard !done else { return }
+        finish()
+        closeDescriptor(fd)
     }
 
     private func decide(_ r: ClientHelloPeek) {
         guard !done else { return }
         finish()
-        if bytes.isEmpty {
+        if !peekedAny {
             closeDescriptor(fd)
             return
         }
-        entryPoint.peeked(self, fd: fd, bytes: bytes, result: r)
+        entryPoint.peeked(self, fd: fd, result: r)
     }
 
     private func finish() {

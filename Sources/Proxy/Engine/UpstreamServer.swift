@@ -22,7 +22,12 @@ public final class UpstreamServer {
     /// Idle connections kept per server (Traefik's maxIdleConnsPerHost default is 200).
     static let maxIdle = 200
 
-    init(url: String, hostHeader: String, address: SocketAddress, weight: Int) {
+    /// HTTPS backends: the client context and the name sent as SNI (and verified).
+    let tls: (context: TLSClientContext, serverName: String)?
+
+    init(url: String, hostHeader: String, address: SocketAddress, weight: Int,
+         tls: (context: TLSClientContext, serverName: String)? = nil) {
+        self.tls = tls
         self.url = url
         self.hostHeader = hostHeader
         self.address = address
@@ -66,7 +71,9 @@ protocol UpstreamOwner: AnyObject {
 /// One connection to a backend. Registered with the loop once for its whole life; readiness goes to the
 /// session that owns it, or, while idle in the pool, closes it when the server hangs up.
 final class UpstreamConnection: IOHandler {
-    let transport: PlainTransport
+    let transport: Transport
+    /// Set for HTTPS backends: the handshake runs after the TCP connect, before the request is sent.
+    let tls: TLSTransport?
     unowned let server: UpstreamServer
     weak var owner: UpstreamOwner?
     private let loop: EventLoop
@@ -78,7 +85,17 @@ final class UpstreamConnection: IOHandler {
     var lastUsed: UInt64
 
     init(fd: Int32, server: UpstreamServer, loop: EventLoop) throws {
-        transport = PlainTransport(fd: fd)
+        if let (context, name) = server.tls {
+            guard let t = context.transport(fd: fd, serverName: name) else {
+                closeDescriptor(fd)
+                throw TLSError("cannot start TLS to \(server.url)")
+            }
+            tls = t
+            transport = t
+        } else {
+            tls = nil
+            transport = PlainTransport(fd: fd)
+        }
         self.server = server
         self.loop = loop
         lastUsed = loop.now

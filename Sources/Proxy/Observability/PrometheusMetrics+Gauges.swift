@@ -57,6 +57,14 @@ extension PrometheusMetrics {
                                    "service server is up, described by gauge value of 0 or 1.",
                                    labels: ["service", "url"], rows.map { ($0.key, $0.value) }))
         }
+        if let certificates {
+            let rows = certificates().map { ([$0.cn, $0.serial, $0.sans], $0.notAfter) }
+                .sorted { RequestSeriesGroup.precedes($0.0, $1.0) }
+            if !rows.isEmpty {
+                families.append(family("traefik_tls_certs_not_after", "gauge", "Certificate expiration timestamp",
+                                       labels: ["cn", "serial", "sans"], rows))
+            }
+        }
         return families
     }
 

@@ -33,6 +33,8 @@ public final class PrometheusMetrics: RequestObserver {
     public var configReloads: (() -> ConfigReloads)?
     /// Health of each load-balancer server: `traefik_service_server_up{service,url}` 1/0.
     public var serverUp: (() -> [(service: String, url: String, up: Bool)])?
+    /// Loaded TLS certificates for traefik_tls_certs_not_after.
+    public var certificates: (() -> [(cn: String, serial: String, sans: String, notAfter: Double)])?
     /// Lines appended verbatim after Traefik's families (the appliance's `stoep_dns_*` with their own
     /// HELP/TYPE lines); each without its trailing newline.
     public var extraLines: () -> [String] = { [] }

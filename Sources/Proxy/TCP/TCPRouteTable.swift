@@ -15,13 +15,16 @@ public final class TCPRoute: PrioritizedRoute {
     public let entryPoints: Set<String>?
     /// true: TLS connections only, relayed byte for byte (`tls.passthrough`); false: non-TLS only.
     public let tlsPassthrough: Bool
+    /// TLS connections only, terminated here; the decrypted stream is relayed (`tls` without passthrough).
+    public let tlsTerminated: Bool
     /// The rule is exactly HostSNI(`*`) (Traefik's catchAll: on TLS, a specific HTTPS router beats it).
     public let isCatchAll: Bool
     public let service: TCPService
     public var connections: UInt64 = 0
 
     init(name: String, priority: Int, rule: TCPRuleExpression, entryPoints: Set<String>?, tlsPassthrough: Bool,
-         isCatchAll: Bool, service: TCPService) {
+         tlsTerminated: Bool = false, isCatchAll: Bool, service: TCPService) {
+        self.tlsTerminated = tlsTerminated
         self.name = name
         self.priority = priority
         self.rule = rule
@@ -58,13 +61,13 @@ public final class TCPRouteTable {
     /// True when connections on `entryPoint` must be peeked (`ClientHello.peek`) before routing: some TLS
     /// router there routes by SNI/ALPN, or at least needs to know the connection is TLS.
     public func needsPeek(entryPoint: String) -> Bool {
-        routes.contains { $0.tlsPassthrough && $0.serves(entryPoint) }
+        routes.contains { ($0.tlsPassthrough || $0.tlsTerminated) && $0.serves(entryPoint) }
     }
 
     /// A non-TLS HostSNI(`*`) router on `entryPoint`, if any: every non-TLS connection ends in a TCP router
     /// there, so the entry point's HTTP routers are unreachable (as in Traefik). The engine may warn.
     public func catchAll(entryPoint: String) -> TCPRoute? {
-        routes.first { !$0.tlsPassthrough && $0.isCatchAll && $0.serves(entryPoint) }
+        routes.first { !$0.tlsPassthrough && !$0.tlsTerminated && $0.isCatchAll && $0.serves(entryPoint) }
     }
 
     /// Traefik's early path: the route for a new connection on an entry point without TLS routers, chosen
@@ -84,7 +87,22 @@ public final class TCPRouteTable {
                       isTLS: Bool) -> TCPRoute? {
         let connection = TCPRuleRequest(serverName: isTLS ? serverName ?? "" : "",
                                         alpnProtocols: isTLS ? alpn : [], clientIP: clientIP)
-        for route in routes where route.tlsPassthrough == isTLS && route.serves(entryPoint) {
+        for route in routes where route.tlsPassthrough == isTLS && !route.tlsTerminated && route.serves(entryPoint) {
+            if route.rule.matches(connection) { return route }
+        }
+        return nil
+    }
+
+    /// True when a router terminates TLS on `entryPoint` (the entry point then needs a TLS context).
+    public func hasTerminatedTLS(entryPoint: String) -> Bool {
+        routes.contains { $0.tlsTerminated && $0.serves(entryPoint) }
+    }
+
+    /// After a handshake: the TLS-terminating router for the connection's SNI and ALPN, if any (tried
+    /// before the HTTPS routers, as TCP routers come first in Traefik).
+    public func matchTerminated(entryPoint: String, serverName: String?, alpn: [String], clientIP: ClientIP?) -> TCPRoute? {
+        let connection = TCPRuleRequest(serverName: serverName ?? "", alpnProtocols: alpn, clientIP: clientIP)
+        for route in routes where route.tlsTerminated && route.serves(entryPoint) {
             if route.rule.matches(connection) { return route }
         }
         return nil

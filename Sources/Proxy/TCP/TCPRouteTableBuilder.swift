@@ -34,7 +34,7 @@ public enum TCPRouteTableBuilder {
         for server in s.servers {
             let prefix = "\(s.location): TCP service \(name): server \(server.address)"
             if server.tls {
-                problems.append("\(prefix): TLS to the server comes with the TLS item; skipped")
+                problems.append("\(prefix): TLS to a TCP server is not supported yet; skipped")
                 continue
             }
             switch TCPUpstreamAddress.resolve(server.address) {
@@ -86,10 +86,6 @@ public enum TCPRouteTableBuilder {
                 + "(use HostSNI(`*`), or add tls with passthrough); skipped")
             return nil
         }
-        if let tls = r.tls, !tls.passthrough {
-            problems.append("\(prefix): needs TLS termination (TLS item), skipped")
-            return nil
-        }
         guard r.middlewares.isEmpty else {
             problems.append("\(prefix): TCP middlewares (\(r.middlewares.joined(separator: ", "))) are not supported yet; skipped")
             return nil
@@ -105,7 +101,8 @@ public enum TCPRouteTableBuilder {
         let catchAll = isCatchAll(rule)
         return TCPRoute(name: name, priority: priority(configured: r.priority, rule: r.rule, catchAll: catchAll),
                         rule: rule, entryPoints: r.entryPoints.isEmpty ? nil : Set(r.entryPoints),
-                        tlsPassthrough: r.tls != nil, isCatchAll: catchAll, service: service)
+                        tlsPassthrough: r.tls?.passthrough == true, tlsTerminated: r.tls != nil && r.tls?.passthrough != true,
+                        isCatchAll: catchAll, service: service)
     }
 
     /// Traefik's TCP muxer: an explicit priority wins; else a catchAll gets -1 (so it is tried last),

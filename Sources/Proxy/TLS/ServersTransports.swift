@@ -1,0 +1,51 @@
+// TLS client settings for HTTPS backends, by serversTransport: the static `serversTransport` is the
+// default, dynamic `http.serversTransports.NAME` are chosen per service. One OpenSSL client context is
+// made per distinct verification setting, and only when an HTTPS server needs it (OpenSSL stays
+// uninitialised otherwise).
+import Config
+import Reactor
+
+public final class ServersTransports {
+    public struct Client {
+        public let context: TLSClientContext
+        /// serversTransport.serverName: SNI and verified name instead of the URL's host.
+        public let serverName: String?
+    }
+
+    private let defaultTransport: TraefikServersTransport?
+    private let named: [String: TraefikServersTransport]
+    private var contexts: [String: TLSClientContext] = [:]
+    /// Lines for `show config-errors` (a root CA file that cannot be read…).
+    public private(set) var problems: [String] = []
+
+    public init(default defaultTransport: TraefikServersTransport? = nil, named: [String: TraefikServersTransport] = [:]) {
+        self.defaultTransport = defaultTransport
+        self.named = named
+    }
+
+    /// The client for a service's transport (`name` qualified; nil = the static default).
+    func client(named name: String?) -> Result<Client, TLSError> {
+        let t: TraefikServersTransport?
+        if let name {
+            guard let found = named[name] else { return .failure(TLSError("serversTransport \(name) not found")) }
+            t = found
+        } else {
+            t = defaultTransport
+        }
+        let verify = !(t?.insecureSkipVerify ?? false)
+        // Traefik takes several root CAs; OpenSSL loads one file here: the first, others reported.
+        let roots = t?.rootCAs ?? []
+        if roots.count > 1 {
+            problems.append("serversTransport \(name ?? "(static)"): only the first of \(roots.count) rootCAs is used")
+        }
+        let key = "\(verify)|\(roots.first ?? "")"
+        if let c = contexts[key] { return .success(Client(context: c, serverName: t?.serverName)) }
+        do {
+            let c = try TLSClientContext(verify: verify, rootCAFile: roots.first)
+            contexts[key] = c
+            return .success(Client(context: c, serverName: t?.serverName))
+        } catch {
+            return .failure(error)
+        }
+    }
+}

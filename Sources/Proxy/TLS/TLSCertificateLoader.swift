@@ -1,0 +1,95 @@
+// Turns the TLS configuration into the certificate set a TLS entry point presents: PEM files of
+// `tls.certificates` (or inline PEM, as Traefik allows), every resolver's acme.json, and the default
+// certificate of `tls.stores.default` — else one self-signed at start, as Traefik does. Each unusable
+// certificate (unreadable, key mismatch, expired) is reported with its file and skipped.
+import Config
+import Reactor
+
+public struct TLSSettings: Equatable {
+    public var certificates: [TraefikCertificate] = []
+    public var defaultCertificate: TraefikCertificate?
+    /// certificatesResolvers.NAME.acme.storage, by resolver name.
+    public var acmeStorages: [String: String] = [:]
+    /// tls.options.default.
+    public var minVersion: String?
+    public var maxVersion: String?
+    public var sniStrict = false
+
+    public init() {}
+
+    /// The files whose change means the certificates must be read again.
+    public var files: [String] {
+        var out = certificates.flatMap { [$0.certFile, $0.keyFile] }
+        if let d = defaultCertificate { out += [d.certFile, d.keyFile] }
+        out += acmeStorages.values
+        return Array(Set(out.filter { !$0.hasPrefix("-----") })).sorted()
+    }
+}
+
+public enum TLSCertificateLoader {
+    public struct Loaded {
+        public let set: TLSCertificateSet
+        /// Lines for the log and `show config-errors`.
+        public let problems: [String]
+        /// Whether the default certificate was generated (no usable default configured).
+        public let generatedDefault: Bool
+    }
+
+    /// Reads every certificate; never fails as a whole (the worst case is a generated default alone).
+    /// `previousDefault`: a generated default to keep across reloads, so clients see one certificate.
+    public static func load(_ settings: TLSSettings, previousGenerated: TLSCertificate? = nil) -> Loaded? {
+        var problems: [String] = []
+        var certificates: [TLSCertificate] = []
+        for c in settings.certificates {
+            switch read(c) {
+            case .success(let cert): certificates.append(cert)
+            case .failure(let e): problems.append("\(c.location): tls certificate \(e); skipped")
+            }
+        }
+        for (resolver, path) in settings.acmeStorages.sorted(by: { $0.key < $1.key }) {
+            guard let bytes = readWholeFile(path) else {
+                problems.append("\(path): certificatesResolvers.\(resolver).acme.storage cannot be read; no certificates from it")
+                continue
+            }
+            let (entries, issues) = ACMEStorage.read(bytes, path: path, resolvers: [resolver])
+            problems += issues
+            for e in entries {
+                let source = "\(path) (\(e.resolver)) \(e.main)"
+                switch TLSCertificate.load(certificatePEM: e.certificatePEM, keyPEM: e.keyPEM, source: source) {
+                case .success(let cert): certificates.append(cert)
+                case .failure(let err): problems.append("\(err); skipped")
+                }
+            }
+        }
+        var defaultCertificate: TLSCertificate? = nil
+        if let d = settings.defaultCertificate {
+            switch read(d) {
+            case .success(let cert): defaultCertificate = cert
+            case .failure(let e): problems.append("\(d.location): tls.stores.default.defaultCertificate \(e); a generated one is used")
+            }
+        }
+        var generated = false
+        if defaultCertificate == nil {
+            generated = true
+            defaultCertificate = previousGenerated ?? TLSCertificate.selfSigned()
+            if previousGenerated == nil {
+                problems.append("no default certificate configured: serving a generated self-signed one (CN TRAEFIK DEFAULT CERT) to clients whose server name matches no certificate")
+            }
+        }
+        guard let def = defaultCertificate else { return nil }
+        return Loaded(set: TLSCertificateSet(certificates, defaultCertificate: def, sniStrict: settings.sniStrict),
+                      problems: problems, generatedDefault: generated)
+    }
+
+    private static func read(_ c: TraefikCertificate) -> Result<TLSCertificate, TLSError> {
+        // Traefik accepts the PEM text itself in certFile/keyFile.
+        if c.certFile.hasPrefix("-----") || c.keyFile.hasPrefix("-----") {
+            guard let cert = c.certFile.hasPrefix("-----") ? Array(c.certFile.utf8) : readWholeFile(c.certFile),
+                  let key = c.keyFile.hasPrefix("-----") ? Array(c.keyFile.utf8) : readWholeFile(c.keyFile) else {
+                return .failure(TLSError("\(c.certFile.hasPrefix("-----") ? c.keyFile : c.certFile): cannot read"))
+            }
+            return TLSCertificate.load(certificatePEM: cert, keyPEM: key, source: "inline PEM")
+        }
+        return TLSCertificate.load(certFile: c.certFile, keyFile: c.keyFile)
+    }
+}

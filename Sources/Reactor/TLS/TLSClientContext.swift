@@ -1,0 +1,28 @@
+// The client side for HTTPS backends (`server.scheme=https`, or an https:// URL): one OpenSSL context
+// per verification setting (a serversTransport), shared by every connection that uses it.
+import CStoepTLS
+
+public final class TLSClientContext {
+    let context: OpaquePointer
+    public let verify: Bool
+
+    /// `verify`: check the backend's certificate against the system roots and `rootCAFile` (Traefik's
+    /// serversTransport.rootCAs); false = insecureSkipVerify (self-signed controllers).
+    public init(verify: Bool, rootCAFile: String? = nil) throws(TLSError) {
+        guard let ctx = stoep_tls_client_context(verify ? 1 : 0, rootCAFile) else {
+            throw TLSError("\(rootCAFile ?? "TLS client"): cannot load: \(TLSError.lastOpenSSLError())")
+        }
+        context = ctx
+        self.verify = verify
+    }
+
+    deinit { SSL_CTX_free(context) }
+
+    /// A client transport over a connecting socket; `serverName` is sent as SNI (and verified).
+    public func transport(fd: Int32, serverName: String) -> TLSTransport? {
+        guard let t = TLSTransport(fd: fd, context: context, server: false), let ssl = t.handle else { return nil }
+        guard stoep_tls_set_client_name(ssl, serverName, verify ? 1 : 0) == 0 else { return nil }
+        t.keepAlive = self
+        return t
+    }
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# TLS termination beside HAProxy (1 thread), in one run, with the same ECDSA P-256 certificate:
+#  - full handshakes per second: 3 parallel `openssl s_time -new` clients (no resumption), and the
+#    server's CPU time per handshake (the fair figure on a 2-core box, where the clients share the CPU);
+#  - keep-alive requests per second over TLS: wrk -t1 -c64 on a 612-byte file, and CPU per request;
+#  - idle RSS of stoep with a TLS entry point and 20 certificates loaded (goal <= 12 MB).
+# Both proxies forward to one nginx backend. Usage: bench/tls-bench.sh [--duration S] [--backend io_uring|epoll]
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$ROOT/.build/release/stoep
+DUR=8; BACKEND=io_uring
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) DUR=$2; shift 2;;
+    --backend) BACKEND=$2; shift 2;;
+    *) echo "unknown option $1" >&2; exit 2;;
+  esac
+done
+need() { command -v "$1" >/dev/null || { echo "installing $2"; apt-get install -y -qq "$2" >/dev/null; }; }
+need wrk wrk; need nginx nginx-light; need haproxy haproxy; need openssl openssl
+W=$(mktemp -d); chmod 755 "$W"; PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$W"; }
+trap cleanup EXIT
+BACKEND_PORT=19200; HAPROXY_PORT=19201; STOEP_PORT=19202
+mkdir -p "$W/www" "$W/certs"; head -c 612 /dev/zero | tr '\0' 'x' > "$W/www/index.html"
+cert() { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=$1" \
+  -addext "subjectAltName=DNS:$1" -keyout "$W/certs/$1.key" -out "$W/certs/$1.crt" 2>/dev/null; }
+cert bench.local
+for i in $(seq 1 19); do cert "site$i.local"; done
+cat "$W/certs/bench.local.crt" "$W/certs/bench.local.key" > "$W/certs/haproxy.pem"
+cat > "$W/backend.conf" <<C
+daemon off; worker_processes 1; pid $W/backend.pid; error_log $W/backend.err;
+events { worker_connections 4096; }
+http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$BACKEND_PORT reuseport; root $W/www; } }
+C
+cat > "$W/haproxy.cfg" <<C
+global
+  nbthread 1
+  maxconn 8000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+frontend f
+  bind 127.0.0.1:$HAPROXY_PORT ssl crt $W/certs/haproxy.pem alpn http/1.1
+  default_backend b
+backend b
+  http-reuse always
+  server s1 127.0.0.1:$BACKEND_PORT
+C
+{
+  echo "entryPoints: {websecure: {address: \"127.0.0.1:$STOEP_PORT\", http: {tls: {}}}}"
+  echo "providers: {file: {filename: \"$W/dyn.yml\"}}"
+} > "$W/traefik.yml"
+{
+  echo "http:"
+  echo "  routers: {bench: {rule: \"PathPrefix(\`/\`)\", service: b}}"
+  echo "  services: {b: {loadBalancer: {servers: [{url: \"http://127.0.0.1:$BACKEND_PORT\"}]}}}"
+  echo "tls:"
+  echo "  stores: {default: {defaultCertificate: {certFile: \"$W/certs/bench.local.crt\", keyFile: \"$W/certs/bench.local.key\"}}}"
+  echo "  certificates:"
+  for i in $(seq 1 19); do echo "    - {certFile: \"$W/certs/site$i.local.crt\", keyFile: \"$W/certs/site$i.local.key\"}"; done
+} > "$W/dyn.yml"
+nginx -c "$W/backend.conf" & PIDS+=($!)
+haproxy -f "$W/haproxy.cfg" -q & PIDS+=($!); HAPROXY_PID=$!
+(cd "$W" && exec "$BIN" run --backend "$BACKEND" --traefik-config traefik.yml --stats-socket "$W/s.sock" 2>"$W/stoep.log") &
+STOEP_PID=$!; PIDS+=($STOEP_PID)
+sleep 2
+printf 'stoep idle RSS with a TLS entry point and 20 certificates: %s KiB\n' "$(awk '/VmRSS/ {print $2}' /proc/$STOEP_PID/status)"
+ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+HZ=$(getconf CLK_TCK)
+printf '%-8s %14s %14s %12s %12s\n' target handshakes_s cpu_us_hs tls_rps cpu_us_req
+for t in "haproxy=$HAPROXY_PORT:$HAPROXY_PID" "stoep-$BACKEND=$STOEP_PORT:$STOEP_PID"; do
+  name=${t%%=*}; rest=${t#*=}; port=${rest%%:*}; pid=${rest#*:}
+  c0=$(ticks "$pid")
+  for i in 1 2 3; do openssl s_time -connect "127.0.0.1:$port" -new -time "$DUR" > "$W/st$i.out" 2>&1 & done; wait_pids=$(jobs -p | tail -3)
+  for p in $wait_pids; do wait "$p" 2>/dev/null || true; done
+  c1=$(ticks "$pid")
+  n=$(cat "$W"/st?.out | awk '/connections in [0-9.]+ real/ {s+=$1} END {print s+0}')
+  hs=$(awk -v n="$n" -v d="$DUR" 'BEGIN {printf "%.0f", n / d}')
+  cpu_hs=$(awk -v d=$((c1 - c0)) -v n="$n" -v hz="$HZ" 'BEGIN {if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "-"}')
+  c0=$(ticks "$pid")
+  out=$(wrk -t1 -c64 -d"${DUR}s" -H 'Host: bench.local' "https://127.0.0.1:$port/index.html" 2>&1 || true)
+  c1=$(ticks "$pid")
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out"); reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+  grep -q 'Non-2xx' <<<"$out" && rps="non-2xx!"
+  cpu_req=$(awk -v d=$((c1 - c0)) -v r="${reqs:-0}" -v hz="$HZ" 'BEGIN {if (r > 0) printf "%.1f", d * 1e6 / hz / r; else print "-"}')
+  printf '%-8s %14s %14s %12s %12s\n' "$name" "$hs" "$cpu_hs" "${rps:-fail}" "$cpu_req"
+done
+printf 'stoep RSS after the run: %s KiB\n' "$(awk '/VmRSS/ {print $2}' /proc/$STOEP_PID/status)"
+"$BIN" stats --stats-socket "$W/s.sock" --json show info | python3 -c 'import json,sys; t=json.load(sys.stdin)["tls"]; print("stoep tls:", {k: t[k] for k in ("handshakes", "resumed", "versions", "failures")})'
