@@ -1,10 +1,15 @@
 """Issue 7's "done when": stoep started with a copy of shared/fixtures/inethi/traefik.toml (ports moved to
-free unprivileged ones, the Docker endpoint pointed at podman's API, websecure left plain) against
-containers labelled exactly like docker-compose.yml and ansible-labels.yml routes each host name to its
-container, with the middlewares applied; and ~100 container changes during a wrk run on a stable route
+free unprivileged ones, the Docker endpoint pointed at podman's API, the resolver's acme.json holding a
+test CA's certificate for inethilocal.net and *.inethilocal.net) against containers labelled exactly like
+docker-compose.yml and ansible-labels.yml routes each host name to its container over HTTPS on
+websecure, with the middlewares applied and web redirecting; and ~100 container changes during a wrk run on a stable route
 cost no socket error and no non-2xx answer."""
+import base64
+import http.client
 import re
 import signal
+import socket
+import ssl
 import subprocess
 import shutil
 import threading
@@ -16,6 +21,26 @@ from conftest import Stoep, free_port
 from podman_api import podman_api  # noqa: F401 (fixture)
 from test_deploy import shared_fixtures
 from test_docker import get, labels, wait_for
+from tls_certs import CA, acme_json
+
+
+def https_get(port, host, ca=None, auth=None):
+    """(status, body) of one GET over TLS with SNI `host`; verified against `ca` when given."""
+    ctx = ssl.create_default_context(cadata=ca.pem.decode()) if ca else ssl._create_unverified_context()
+    c = http.client.HTTPSConnection("127.0.0.1", port, timeout=3, context=ctx)
+    headers = {"Host": host}
+    if auth:
+        headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
+    try:
+        # SNI and certificate check use `host`, the connection goes to loopback.
+        c.sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=3), server_hostname=host)
+        c.request("GET", "/", headers=headers)
+        r = c.getresponse()
+        return r.status, r.read().decode(errors="replace")
+    except (OSError, ssl.SSLError) as e:
+        return 0, str(e)
+    finally:
+        c.close()
 
 
 def compose_labels(path):
@@ -69,13 +94,16 @@ def fixture_stoep(tmp_path, podman_api):
     text = text.replace("/var/log/traefik/access.log", str(tmp_path / "access.log"))
     (tmp_path / "dynamic").mkdir()
     text = text.replace("/etc/traefik/dynamic", str(tmp_path / "dynamic"))
-    # websecure stays plain here (certificates are the TLS item's test): drop its tls table and domains.
-    text = re.sub(r"\n\s*\[entryPoints\.websecure\.http\.tls\][^\[]*\[\[entryPoints\.websecure\.http\.tls\.domains\]\][^\[]*", "\n", text)
+    ca = CA()
+    cert, key = ca.issue(["inethilocal.net", "*.inethilocal.net"])
+    (tmp_path / "acme.json").write_text(acme_json("letsencrypt", [("inethilocal.net", ["*.inethilocal.net"], cert, key)]))
+    text = text.replace("/letsencrypt/acme.json", str(tmp_path / "acme.json"))
     text += f'\n[entryPoints.traefik]\n  address = "127.0.0.1:{traefik_ep}"\n'
     (tmp_path / "traefik.toml").write_text(text)
     s = Stoep(tmp_path, "auto")
     s.start("--traefik-config", str(tmp_path / "traefik.toml"))
     s.ports = {"web": web, "websecure": websecure, "traefik": traefik_ep}
+    s.ca = ca
     yield s
     s.stop()
 
@@ -95,15 +123,21 @@ def test_fixture_shapes_route_each_host(fixture_stoep, podman_api):
                     "grafana.inethilocal.net": "grafana", "peertube.inethilocal.net": "peertube",
                     # the database: enable + entry point only → its default-rule router, Host(`<container name>`).
                     "nextcloud-db": "nextcloud-db"}
-        wait_for(lambda: all(get(ws, host)[0] == 200 for host in expected), timeout=10)
+        ca = fixture_stoep.ca
+
+        def fetch(host, auth=None):
+            # Names under inethilocal.net carry the acme.json certificate; others the generated default one.
+            return https_get(ws, host, ca if host.endswith("inethilocal.net") else None, auth)
+        wait_for(lambda: all(fetch(host)[0] == 200 for host in expected), timeout=10)
         for host, container in expected.items():
-            assert get(ws, host) == (200, container + "\n"), host
+            assert fetch(host) == (200, container + "\n"), host
         # basic auth from the proxy container's middleware, on the prometheus router (no entrypoints: every one).
-        assert get(ws, "prometheus.inethilocal.net")[0] == 401
-        assert get(ws, "prometheus.inethilocal.net", auth="inethi:community") == (200, "prometheus\n")
+        assert fetch("prometheus.inethilocal.net")[0] == 401
+        assert fetch("prometheus.inethilocal.net", auth="inethi:community") == (200, "prometheus\n")
         # traefik.enable=false: not routed.
-        assert get(ws, "plain.inethilocal.net")[0] == 404
-        # (web's redirection to websecure is the entry points' business, tested with them.)
+        assert fetch("plain.inethilocal.net")[0] == 404
+        # web redirects to websecure (the fixture's entry point redirection).
+        assert get(fixture_stoep.ports["web"], "nextcloud.inethilocal.net")[0] == 301
         # metrics on the traefik entry point, with the docker routers' services.
         status, body = get(fixture_stoep.ports["traefik"], "localhost", "/metrics")
         assert status == 200 and 'service="nextcloud@docker"' in body, body[:2000]
