@@ -80,8 +80,9 @@ class PodmanAPI:
         tar = subprocess.run(["tar", "-C", str(root), "-c", "."], capture_output=True, check=True).stdout
         subprocess.run(["podman", *self.flags, "import", "-", "localhost/bb:latest"], input=tar, capture_output=True, check=True)
 
-    def run(self, name, port, labels, body=None):
-        """A container `name` serving `body` (default: its name) on 127.0.0.1:`port` (host networking)."""
+    def run(self, name, port, labels, body=None, extra=()):
+        """A container `name` serving `body` (default: its name) on 127.0.0.1:`port` (host networking);
+        `extra`: more `podman run` options."""
         www = self.dir / "www" / name
         www.mkdir(parents=True, exist_ok=True)
         (www / "index.html").write_text((body or name) + "\n")
@@ -89,6 +90,7 @@ class PodmanAPI:
                 "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "-v", f"{www}:/www"]
         for key, value in labels.items():
             args += ["--label", f"{key}={value}"]
+        args += list(extra)
         args += ["localhost/bb", "httpd", "-f", "-p", f"127.0.0.1:{port}", "-h", "/www"]
         self.names.add(name)
         return self.podman(*args).stdout.strip()
@@ -98,6 +100,13 @@ class PodmanAPI:
 
     def start_container(self, name):
         self.podman("--runtime", "runc", "start", name)
+
+    def healthcheck(self, name):
+        """Runs the container's health check once (podman: emits a health_status event)."""
+        return self.podman("--runtime", "runc", "healthcheck", "run", name, check=False).returncode
+
+    def www(self, name):
+        return self.dir / "www" / name
 
     def remove(self, name):
         self.podman("rm", "-f", "-t", "0", name, check=False)

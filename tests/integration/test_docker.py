@@ -86,9 +86,11 @@ def test_route_follows_container(stoep, podman_api):
     port = free_port()
     podman_api.run(name, port, labels("follow", f"{name}.test", port))
     took = wait_for(lambda: get(web, f"{name}.test") == (200, name + "\n"))
+    print(f"route appeared {took * 1000:.0f} ms after `podman run` returned")
     assert took < 0.5, f"route appeared {took:.3f} s after the container started"
     podman_api.stop(name)
     took = wait_for(lambda: get(web, f"{name}.test")[0] == 404)
+    print(f"route withdrawn {took * 1000:.0f} ms after `podman stop` returned")
     assert took < 0.5, f"route went {took:.3f} s after the container stopped"
     podman_api.start_container(name)
     wait_for(lambda: get(web, f"{name}.test")[0] == 200, timeout=2)
@@ -177,3 +179,23 @@ def test_daemon_restart_resynchronises(stoep, podman_api):
     log = stoep.log_text()
     assert "reconnecting" in log and "reachable again" in log, log
     podman_api.remove(after)
+
+
+def test_health_status_events(stoep, podman_api):
+    """A container with a health check is served only while healthy (Traefik's keepContainer); each
+    health_status event re-inspects it."""
+    web = start_docker_stoep(stoep, podman_api)
+    name = f"health-{stoep.backend}"
+    port = free_port()
+    podman_api.run(name, port, labels("health", f"{name}.test", port),
+                   extra=["--health-cmd", "sh -c 'test -e /www/ok'", "--health-interval", "disable", "--health-retries", "1"])
+    time.sleep(0.3)
+    assert get(web, f"{name}.test")[0] == 404  # "starting"
+    (podman_api.www(name) / "ok").write_text("")
+    assert podman_api.healthcheck(name) == 0
+    took = wait_for(lambda: get(web, f"{name}.test")[0] == 200, timeout=2)
+    assert took < 0.5, took
+    (podman_api.www(name) / "ok").unlink()
+    podman_api.healthcheck(name)
+    wait_for(lambda: get(web, f"{name}.test")[0] == 404, timeout=2)
+    podman_api.remove(name)
