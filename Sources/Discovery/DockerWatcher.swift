@@ -94,7 +94,7 @@ public final class DockerWatcher {
         let json: JSONValue
         do { json = try JSONParser.parse(body) } catch { return fail("GET /containers/json: \(error)") }
         body = []
-        let ids = (json.arrayValue ?? []).compactMap { $0["Id"]?.stringValue }
+        let ids = (json.arrayValue ?? []).compactMap { $0["Id"]?.stringValue }.filter(Self.isContainerID)
         let live = Set(ids)
         containers = containers.filter { live.contains($0.key) }
         queue = []
@@ -175,8 +175,14 @@ public final class DockerWatcher {
         let action = json["Action"]?.stringValue ?? json["status"]?.stringValue ?? ""
         let verb = String(action.split(separator: ":").first ?? "")
         guard type == "container", Self.eventActions.contains(verb),
-              let id = json["Actor"]?["ID"]?.stringValue ?? json["id"]?.stringValue else { return }
+              let id = json["Actor"]?["ID"]?.stringValue ?? json["id"]?.stringValue, Self.isContainerID(id) else { return }
         enqueue(id)
+    }
+
+    /// Ids go into a request path: only what Docker and podman make (hex digits), nothing that could
+    /// change the path.
+    static func isContainerID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
     }
 
     // MARK: failure and publishing

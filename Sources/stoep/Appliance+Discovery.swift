@@ -6,6 +6,7 @@ import Config
 import DNS
 import Discovery
 import Proxy
+import Stats
 
 extension Appliance {
     /// Starts, restarts (other endpoint or options) or stops the Docker provider to match `setup`.
@@ -88,5 +89,23 @@ extension Appliance {
             dns.swapZone(dns.zone.replacingPublishedNames(names))
             publishedNames = names
         }
+    }
+}
+
+extension Appliance {
+    /// `show info` → "docker": the endpoint, whether the container set is in step with the daemon, and
+    /// what it gave (absent without providers.docker).
+    func writeDockerInfo(into w: inout JSONWriter) {
+        guard let docker else { return }
+        w.key("docker")
+        w.beginObject()
+        w.field("endpoint", docker.endpoint)
+        w.field("synchronised", docker.isSynchronised)
+        w.field("containers", dockerSnapshot?.containers ?? 0)
+        w.field("http_routers", dockerSnapshot?.config.httpRouters.count ?? 0)
+        w.field("tcp_routers", dockerSnapshot?.config.tcpRouters.count ?? 0)
+        w.field("problems", dockerSnapshot?.problems.count ?? 0)
+        w.field("published_names", publishedNames.count)
+        w.endObject()
     }
 }

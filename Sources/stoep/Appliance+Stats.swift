@@ -26,6 +26,7 @@ extension Appliance: StatsProvider {
         w.field("open_connections", openConnections)
         w.field("shutting_down", shuttingDown)
         writeTLSInfo(into: &w)
+        writeDockerInfo(into: &w)
         w.endObject()
     }
 

@@ -166,10 +166,12 @@ def test_daemon_restart_resynchronises(stoep, podman_api):
     bp, ap = free_port(), free_port()
     podman_api.run(before, bp, labels("before", f"{before}.test", bp))
     wait_for(lambda: get(web, f"{before}.test")[0] == 200)
+    assert stoep.stats("show info")["docker"]["synchronised"] is True
     podman_api.stop_service()
     # The daemon is gone: the last known routes keep serving.
     time.sleep(0.5)
     assert get(web, f"{before}.test")[0] == 200
+    assert stoep.stats("show info")["docker"]["synchronised"] is False
     # Changes while it is away are picked up by the full resynchronisation.
     podman_api.remove(before)
     podman_api.run(after, ap, labels("after", f"{after}.test", ap))
