@@ -16,7 +16,7 @@ extension Appliance {
                 current.stop()
                 docker = nil
                 dockerSnapshot = nil
-                rebuildRoutes()
+                installRoutes(proxySetup, reconfigureTLS: false)
             }
             return
         }
@@ -34,7 +34,7 @@ extension Appliance {
     private func dockerChanged(_ snapshot: DockerProvider.Snapshot) {
         let first = dockerSnapshot == nil
         dockerSnapshot = snapshot
-        rebuildRoutes()
+        installRoutes(proxySetup, reconfigureTLS: false)
         proxyStats.retain(routers: Set(proxy.table.routes.map(\.name)), services: Set(proxy.table.services.map(\.name)),
                           servers: Set(proxy.table.services.flatMap { $0.servers.map(\.url) }))
         metrics?.configurationChanged(entryPoints: Set(proxySetup.entryPoints.map(\.name)), routers: Set(proxy.table.routes.map(\.name)),
@@ -45,41 +45,11 @@ extension Appliance {
         }
     }
 
-    /// Builds the route tables from the file provider's configuration and the Docker provider's latest
-    /// snapshot and swaps them in. Problems new since the last build are logged. TLS is configured again
-    /// on a reload (`reconfigureTLS`, certificate files read then); a Docker change only turns it on
-    /// when a container's router is the first to ask for it (no file is read on the loop otherwise).
-    func rebuildRoutes(reconfigureTLS: Bool = false) {
-        var setup = proxySetup
-        guard setup.routing else {
-            dynamicProblems = []
-            tlsProblems = []
-            if reconfigureTLS { _ = configureTLS(ProxySetup()) }
-            return
-        }
-        setup.dynamic = dynamicConfigs
-        if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tlsProblems = configureTLS(setup) }
-        let names = setup.entryPoints.map(\.name)
-        let http = RouteTableBuilder.build(setup.dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names,
-                                           tlsEntryPoints: setup.tlsEntryPoints, redirections: setup.redirections,
-                                           transports: setup.serversTransports)
-        proxy.install(http.table)
-        let tcp = TCPRouteTableBuilder.build(setup.dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
-        proxy.tcpTable = tcp.table
-        dynamicProblems = setup.issues + tlsProblems + (dockerSnapshot?.problems.map(\.description) ?? []) + http.problems + tcp.problems
-        for p in dynamicProblems where !reportedProblems.contains(p) { log.warning(p) }
-        reportedProblems = Set(dynamicProblems)
-    }
-
-    var dynamicConfigs: [TraefikDynamicConfig] {
-        proxySetup.dynamic + (dockerSnapshot.map { [$0.config] } ?? [])
-    }
-
     /// Replaces the names published in the DNS zone with those of the current routers' Host rules.
     func publishNames() {
         guard let dns else { return }
         var hosts: [String] = []
-        for config in dynamicConfigs {
+        for config in proxySetup.allDynamic {
             for router in config.httpRouters.values.sorted(by: { $0.name < $1.name }) {
                 if let rule = router.rule { hosts += RuleHosts.hosts(in: rule) }
             }

@@ -68,7 +68,6 @@ extension Appliance {
         retiredEntryPoints.removeAll { $0.openSessions == 0 }
         proxy.timeouts.connect = setup.connectTimeout
         proxy.timeouts.responseHeader = setup.responseHeaderTimeout
-        proxySetup = setup
-        rebuildRoutes(reconfigureTLS: true)
+        installRoutes(setup)
     }
 }

@@ -9,6 +9,7 @@ extension Appliance {
     func applyObservability(_ setup: ProxySetup) {
         proxy.observers.removeAll()
         proxy.metricsEndpoint = nil
+        proxy.prometheusRender = nil
         proxyStats.retain(routers: Set(proxy.table.routes.map(\.name)), services: Set(proxy.table.services.map(\.name)),
                           servers: Set(proxy.table.services.flatMap { $0.servers.map(\.url) }))
         proxy.observers.append(proxyStats)
@@ -38,6 +39,7 @@ extension Appliance {
                                    routers: Set(proxy.table.routes.map(\.name)),
                                    services: Set(proxy.table.services.map(\.name)))
             proxy.observers.append(m)
+            proxy.prometheusRender = { [unowned m] in m.render() }
             if !config.manualRouting {
                 proxy.metricsEndpoint = (config.entryPoint, { [unowned m] in m.render() })
             }

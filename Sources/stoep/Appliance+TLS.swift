@@ -13,13 +13,16 @@ extension Appliance {
         guard setup.needsTLS else {
             proxy.tls = nil
             tlsSettings = nil
+            watchCertificates([])
             return []
         }
         let settings = setup.tlsSettings
-        guard let loaded = TLSCertificateLoader.load(settings, previousGenerated: generatedDefaultCertificate) else {
+        guard let loaded = TLSCertificateLoader.load(settings, previousGenerated: generatedDefaultCertificate,
+                                                     lastGood: certificatesBySource) else {
             return ["TLS: cannot create a default certificate: \(TLSError.lastError()); TLS entry points refuse handshakes"]
         }
         if loaded.generatedDefault { generatedDefaultCertificate = loaded.set.defaultCertificate }
+        certificatesBySource = loaded.bySource
         var problems = loaded.problems
         if let current = proxy.tls, tlsSettings?.minVersion == settings.minVersion, tlsSettings?.maxVersion == settings.maxVersion {
             current.certificates = loaded.set
@@ -32,7 +35,40 @@ extension Appliance {
             }
         }
         tlsSettings = settings
+        watchCertificates(settings.files)
         return problems
+    }
+
+    /// Watches the certificate files and acme.json (inotify): a renewal job's new acme.json, or a replaced
+    /// PEM, is read again and swapped in without a restart; connections keep their negotiated keys.
+    private func watchCertificates(_ files: [String]) {
+        guard files != certificateWatch.files else { return }
+        for id in certificateWatch.ids { fileWatcher?.unwatch(id) }
+        certificateWatch = (files, [])
+        guard !files.isEmpty else { return }
+        if fileWatcher == nil {
+            do {
+                fileWatcher = try FileWatcher(loop: loop, log: log)
+            } catch {
+                log.warning("TLS: cannot watch certificate files (\(error)); SIGHUP reads them again")
+                return
+            }
+        }
+        guard let watcher = fileWatcher else { return }
+        certificateWatch.ids = files.map { watcher.watch(path: $0) { [unowned self] in self.certificatesChanged() } }
+    }
+
+    /// A watched certificate file changed: read every certificate again (a bad new file is reported and
+    /// skipped; the others, and the default, keep serving).
+    func certificatesChanged() {
+        guard let settings = tlsSettings, let tls = proxy.tls,
+              let loaded = TLSCertificateLoader.load(settings, previousGenerated: generatedDefaultCertificate,
+                                                     lastGood: certificatesBySource) else { return }
+        tls.certificates = loaded.set
+        certificatesBySource = loaded.bySource
+        certificateReloads &+= 1
+        log.info("TLS: certificates read again (\(loaded.set.all.count) loaded)")
+        for p in loaded.problems where !p.hasPrefix("no default certificate") { log.warning(p) }
     }
 }
 
@@ -48,6 +84,7 @@ extension Appliance {
             w.field("default_certificate", tls.certificates.defaultCertificate.source)
         }
         let s = tlsStats
+        w.field("certificate_reloads", Int(certificateReloads))
         w.field("handshakes", Int(s.handshakes))
         w.field("resumed", Int(s.resumed))
         w.field("resumption_rate", s.handshakes == 0 ? 0 : Double(s.resumed) / Double(s.handshakes))

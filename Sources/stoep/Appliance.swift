@@ -30,11 +30,23 @@ final class Appliance {
     /// Problems of the dynamic configuration (skipped routers, services…), for `show config-errors`.
     var dynamicProblems: [String] = []
     var metrics: PrometheusMetrics?
+    /// The proxy set-up last applied; the file provider's part is replaced when its files change.
+    var proxySetup = ProxySetup()
+    var fileWatcher: FileWatcher?
+    /// The file provider being watched and the watcher's id.
+    var fileProviderWatch: (provider: TraefikFileProvider, id: Int)?
+    lazy var apiHandler = TraefikAPIHandler(loop: loop)
+    let startedAtWall = wallClockSeconds()
     /// TLS termination (Appliance+TLS.swift): counters, the settings the context was made with, and a
     /// generated default certificate kept across reloads.
     let tlsStats = TLSStats()
     var tlsSettings: TLSSettings?
     var generatedDefaultCertificate: TLSCertificate?
+    /// The certificate files watched, and their watch ids; how often they were read again.
+    var certificateWatch: (files: [String], ids: [Int]) = ([], [])
+    var certificateReloads: UInt64 = 0
+    /// What each certificate file gave at the last read (kept when a renewal leaves one broken).
+    var certificatesBySource: [String: [TLSCertificate]] = [:]
     let proxyStats = ProxyStatsObserver()
     /// For traefik_config_last_reload_success(_timestamp_seconds).
     var lastReloadSucceeded = true
@@ -54,9 +66,7 @@ final class Appliance {
     static let drainTimeout: UInt64 = 10_000_000_000  // Traefik's lifeCycle.graceTimeOut default
 
     private var pending: LoadedConfig?
-    /// The proxy part of the running configuration, kept so that a Docker change rebuilds the routes
-    /// without reading any file (Appliance+Discovery).
-    var proxySetup = ProxySetup()
+    /// The Docker provider (Appliance+Discovery) and what it last reported.
     var autoDNS = AutoDNSSettings()
     var docker: DockerProvider?
     var dockerSnapshot: DockerProvider.Snapshot?
@@ -165,6 +175,7 @@ final class Appliance {
         forwarders.merge(started) { a, _ in a }
         commitEntryPoints(endpoints, loaded.proxy)
         applyObservability(loaded.proxy)
+        watchFileProvider(loaded.proxy)
         dns = newDNS
         config = new
         autoDNS = loaded.autoDNS

@@ -17,9 +17,20 @@ struct ProxyEntryPointSetup: Equatable {
 
 struct ProxySetup {
     var entryPoints: [ProxyEntryPointSetup] = []
+    /// Dynamic configuration from stoep's own TOML ([http], [tcp]); the file provider's is in `files`.
     var dynamic: [TraefikDynamicConfig] = []
     /// Dynamic-configuration problems: each skipped one entry (or is a warning).
     var issues: [String] = []
+    /// `providers.file` and what its files held when last read (re-read on change when it watches).
+    var fileProvider: TraefikFileProvider?
+    var files = FileProviderSnapshot()
+    /// Every provider's dynamic configuration, and every problem found reading it.
+    var allDynamic: [TraefikDynamicConfig] { dynamic + files.configs + discovered }
+    /// The Docker provider's latest configuration (set by the appliance before each build).
+    var discovered: [TraefikDynamicConfig] = []
+    var allIssues: [String] { issues + files.issues }
+    /// `[api]` of the Traefik static configuration (api@internal, dashboard, insecure).
+    var api: TraefikAPI?
     var defaultSyntax = TraefikRuleSyntax.v3
     /// True when any HTTP routing source is configured; otherwise entry points serve the status page.
     var routing = false
@@ -86,6 +97,7 @@ struct ProxySetup {
                 setup.connectTimeout = ft.dialTimeout.nanoseconds > 0 ? UInt64(ft.dialTimeout.nanoseconds) : 30_000_000_000
                 setup.responseHeaderTimeout = UInt64(max(0, ft.responseHeaderTimeout.nanoseconds))
                 setup.prometheus = stat.prometheus
+                setup.api = stat.api
                 setup.accessLog = stat.accessLog
                 setup.serversTransport = stat.serversTransport
                 for (name, r) in stat.certificatesResolvers { setup.acmeStorages[name] = r.storage }
@@ -105,10 +117,11 @@ struct ProxySetup {
                     setup.entryPoints.append(ProxyEntryPointSetup(name: "traefik", address: addr, trustedIPs: [], insecure: false))
                 }
                 if let file = stat.providers.file {
-                    if let dir = file.directory, !isDirectory(dir) {
+                    if let dir = file.directory, !FileProviderReader.isDirectory(dir) {
                         warnings.append("\(path): providers.file.directory \(dir): cannot be read; no file-provider routes from it")
                     }
-                    for f in dynamicFiles(file) { setup.addDynamic(fromFile: f) }
+                    setup.fileProvider = file
+                    setup.files = FileProviderReader.read(file)
                     setup.routing = true
                 }
                 if let docker = stat.providers.docker {
@@ -144,7 +157,7 @@ struct ProxySetup {
     /// certificate, the default options; plus the resolvers' acme.json files.
     var tlsSettings: TLSSettings {
         var t = TLSSettings()
-        for d in dynamic {
+        for d in allDynamic {
             t.certificates += d.tls.certificates
             if let c = d.tls.stores["default"]?.defaultCertificate { t.defaultCertificate = c }
             if let o = d.tls.options["default"] {
@@ -159,7 +172,7 @@ struct ProxySetup {
 
     /// TLS is needed when an entry point or a router asks for it (OpenSSL stays untouched otherwise).
     var needsTLS: Bool {
-        !tlsEntryPoints.isEmpty || dynamic.contains { d in
+        !tlsEntryPoints.isEmpty || allDynamic.contains { d in
             d.httpRouters.values.contains { $0.tls != nil } || d.tcpRouters.values.contains { $0.tls.map { !$0.passthrough } ?? false }
         }
     }
@@ -167,7 +180,7 @@ struct ProxySetup {
     /// Named serversTransports of every dynamic configuration, with the static one as default.
     var serversTransports: ServersTransports {
         var named: [String: TraefikServersTransport] = [:]
-        for d in dynamic { named.merge(d.serversTransports) { _, b in b } }
+        for d in allDynamic { named.merge(d.serversTransports) { _, b in b } }
         return ServersTransports(default: serversTransport, named: named)
     }
 
@@ -176,34 +189,5 @@ struct ProxySetup {
         dynamic.append(dyn)
         self.issues += issues.map(\.description)
         routing = true
-    }
-
-    private mutating func addDynamic(fromFile path: String) {
-        let (tree, errors) = ConfigLoader.loadTree(path: path)
-        issues += errors.map { "\($0) (file skipped)" }
-        routing = true
-        if errors.isEmpty { addDynamic(tree) }
-    }
-
-    private static func isDirectory(_ path: String) -> Bool {
-        guard let d = opendir(path) else { return false }
-        closedir(d)
-        return true
-    }
-
-    /// The file provider's files: `filename`, or every .toml/.yml/.yaml in `directory` (sorted).
-    private static func dynamicFiles(_ p: TraefikFileProvider) -> [String] {
-        if let f = p.filename { return [f] }
-        guard let dir = p.directory, let d = opendir(dir) else { return [] }
-        defer { closedir(d) }
-        var out: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name.hasPrefix(".") { continue }
-            if ConfigFormat.detect(path: name) != nil { out.append(dir + "/" + name) }
-        }
-        return out.sorted()
     }
 }

@@ -24,7 +24,7 @@ from test_docker import get, labels, wait_for
 from tls_certs import CA, acme_json
 
 
-def https_get(port, host, ca=None, auth=None):
+def https_get(port, host, ca=None, auth=None, path="/"):
     """(status, body) of one GET over TLS with SNI `host`; verified against `ca` when given."""
     ctx = ssl.create_default_context(cadata=ca.pem.decode()) if ca else ssl._create_unverified_context()
     c = http.client.HTTPSConnection("127.0.0.1", port, timeout=3, context=ctx)
@@ -34,7 +34,7 @@ def https_get(port, host, ca=None, auth=None):
     try:
         # SNI and certificate check use `host`, the connection goes to loopback.
         c.sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=3), server_hostname=host)
-        c.request("GET", "/", headers=headers)
+        c.request("GET", path, headers=headers)
         r = c.getresponse()
         return r.status, r.read().decode(errors="replace")
     except (OSError, ssl.SSLError) as e:
@@ -134,6 +134,9 @@ def test_fixture_shapes_route_each_host(fixture_stoep, podman_api):
         # basic auth from the proxy container's middleware, on the prometheus router (no entrypoints: every one).
         assert fetch("prometheus.inethilocal.net")[0] == 401
         assert fetch("prometheus.inethilocal.net", auth="inethi:community") == (200, "prometheus\n")
+        # The dashboard router (labels on the proxy's own container) serves Traefik's API, docker routers listed.
+        status, body = https_get(ws, "traefik.inethilocal.net", ca, path="/api/http/routers")
+        assert status == 200 and "nextcloud@docker" in body and "Prometheus@docker" in body, body[:500]
         # traefik.enable=false: not routed.
         assert fetch("plain.inethilocal.net")[0] == 404
         # web redirects to websecure (the fixture's entry point redirection).

@@ -465,3 +465,43 @@ providers: {{file: {{filename: "{dyn}"}}}}
     assert r.status == 200
     assert "TCP router" not in json.dumps(stoep.stats("show config-errors"))
     echo.close()
+
+
+def test_renewed_acme_json_is_picked_up_live(stoep, backends, ca):
+    be = backends()
+    acme = stoep.workdir / "acme.json"
+    first, key1 = ca.issue(["*.inethilocal.net"])
+    acme.write_text(acme_json("letsencrypt", [("*.inethilocal.net", [], first, key1)]))
+    _, port = start_tls(stoep, routes(be.url).replace("Host(`app.test`)", "Host(`radio.inethilocal.net`)"),
+                        static_extra=f"""certificatesResolvers:
+  letsencrypt: {{acme: {{storage: "{acme}", dnsChallenge: {{provider: route53}}}}}}
+""")
+    ctx = client_context(ca)
+    kept = handshake(port, "radio.inethilocal.net", ctx)
+    old_der = kept.getpeercert(binary_form=True)
+    pid = stoep.pid
+    # The renewal job writes a new file next to it and renames it over (as lego/traefik-certs-dumper do).
+    second, key2 = ca.issue(["*.inethilocal.net", "inethilocal.net"])
+    tmp = stoep.workdir / "acme.json.tmp"
+    tmp.write_text(acme_json("letsencrypt", [("*.inethilocal.net", ["inethilocal.net"], second, key2)]))
+    tmp.rename(acme)
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        with handshake(port, "radio.inethilocal.net", ctx) as s:
+            if s.getpeercert(binary_form=True) != old_der:
+                break
+        time.sleep(0.05)
+    with handshake(port, "inethilocal.net", ctx) as s:
+        assert "inethilocal.net" in san_names(s.getpeercert(binary_form=True))
+    # The connection made before the renewal still works; no restart happened.
+    kept.sendall(b"GET / HTTP/1.1\r\nHost: radio.inethilocal.net\r\n\r\n")
+    assert kept.recv(100).startswith(b"HTTP/1.1 200")
+    kept.close()
+    assert stoep.pid == pid and stoep.proc.poll() is None
+    assert stoep.stats("show info")["tls"]["certificate_reloads"] >= 1
+    # A broken renewal is reported; the certificates already loaded keep serving.
+    acme.write_text("{ not json")
+    time.sleep(0.6)
+    assert "not valid JSON" in stoep.log_text()
+    r, _ = https_get(port, "radio.inethilocal.net", ctx)
+    assert r.status == 200

@@ -28,6 +28,13 @@ public final class HTTPProxy {
     public var observers: [RequestObserver] = []
     /// `/metrics` on this entry point answers the Prometheus exposition (Traefik's prometheus@internal).
     public var metricsEndpoint: (entryPoint: String, render: () -> [UInt8])?
+    /// prometheus@internal for routers that name it (set whenever metrics.prometheus is configured).
+    public var prometheusRender: (() -> [UInt8])?
+    /// api@internal (the JSON API and the dashboard page).
+    public var apiHandler: ((InternalRequest) -> InternalResponse)?
+    /// `api.insecure`: this entry point answers with api@internal without a router (`/api…`, and with the
+    /// dashboard every other path), after /metrics.
+    public var apiEntryPoint: (name: String, dashboard: Bool)?
 
     public init(loop: EventLoop, pool: PipePool) {
         self.loop = loop

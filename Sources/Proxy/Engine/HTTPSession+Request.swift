@@ -73,6 +73,13 @@ extension HTTPSession {
             respond(bytes, status: 200, close: mustClose)
             return
         }
+        if let api = proxy.apiEntryPoint, api.name == entryPoint.name,
+           api.dashboard || view.rawPathAndQuery.path.hasPrefix("/api") {
+            let (path, query) = view.rawPathAndQuery
+            answerInternal(.api, InternalRequest(method: view.method, path: path, query: query, host: view.hostHeader, direct: true),
+                           headOnly: head.knownMethod == .head, close: mustClose)
+            return
+        }
         guard let route = proxy.table.match(entryPoint: entryPoint.name, tls: isTLS, view) else {
             respond(HTTPErrorResponse.notFound(date: nil), status: 404, close: mustClose)
             return
@@ -86,6 +93,11 @@ extension HTTPSession {
                 respond(answer, status: HTTPSession.status(of: answer), close: mustClose)
                 return
             }
+        }
+        if let target = route.internalService {
+            answerInternal(target, InternalRequest(method: view.method, path: forward.path, query: forward.query, host: view.hostHeader, direct: false),
+                           headOnly: head.knownMethod == .head, close: mustClose)
+            return
         }
         let now = proxy.loop.now
         guard let server = route.service.pick(now: now) else {

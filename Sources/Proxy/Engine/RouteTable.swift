@@ -14,10 +14,13 @@ public final class HTTPRoute: PrioritizedRoute {
     let tls: Bool
     /// Entry points with `http.tls`, where this router serves TLS connections even without its own `tls`.
     let tlsEntryPoints: Set<String>
+    /// Set when the router names `api@internal` & co: stoep answers, `service` is an empty placeholder.
+    public let internalService: InternalService?
     public var requests: UInt64 = 0
 
     init(name: String, priority: Int, rule: RuleExpression, entryPoints: Set<String>?, middlewares: [HTTPMiddleware],
-         service: LoadBalancer, tls: Bool = false, tlsEntryPoints: Set<String> = []) {
+         service: LoadBalancer, tls: Bool = false, tlsEntryPoints: Set<String> = [], internalService: InternalService? = nil) {
+        self.internalService = internalService
         self.tls = tls
         self.tlsEntryPoints = tlsEntryPoints
         self.name = name

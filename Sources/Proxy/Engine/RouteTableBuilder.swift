@@ -15,11 +15,14 @@ public enum RouteTableBuilder {
 
     /// `tlsEntryPoints`: entry points with `http.tls` (their routers serve HTTPS); `redirections`: entry
     /// point name → the redirect its `http.redirections.entryPoint` asks for; `transports`: HTTPS backends'
-    /// TLS client settings (serversTransport).
+    /// TLS client settings (serversTransport). `internalServices`: the `NAME@internal` services the static
+    /// configuration provides (api@internal with `[api]`, prometheus@internal with `metrics.prometheus`); a
+    /// router naming another is skipped.
     public static func build(_ configs: [TraefikDynamicConfig], defaultSyntax: TraefikRuleSyntax = .v3,
                              entryPointNames: [String], tlsEntryPoints: Set<String> = [],
                              redirections: [String: (to: String, redirect: TraefikRedirectScheme)] = [:],
-                             transports: ServersTransports = ServersTransports()) -> Result {
+                             transports: ServersTransports = ServersTransports(),
+                             internalServices: Set<InternalService> = [.noop]) -> Result {
         var problems: [String] = []
         var services: [String: LoadBalancer] = [:]
         var middlewareConfigs: [String: TraefikMiddleware] = [:]
@@ -73,8 +76,10 @@ public enum RouteTableBuilder {
                     problems.append("\(r.location): router \(name): \(error); skipped")
                     continue
                 }
-                guard let serviceName = r.service.map({ TraefikDynamicConfig.qualify($0, provider: c.provider) }),
-                      let service = services[serviceName] else {
+                let serviceName = r.service.map { TraefikDynamicConfig.qualify($0, provider: c.provider) }
+                let internalTarget = serviceName.flatMap { InternalService(rawValue: $0) }.flatMap { internalServices.contains($0) ? $0 : nil }
+                guard let serviceName, let service = internalTarget.map({ LoadBalancer(name: $0.rawValue, servers: [], passHostHeader: true) })
+                        ?? services[serviceName] else {
                     problems.append("\(r.location): router \(name): service \(r.service ?? "(none)") not found; skipped")
                     continue
                 }
@@ -97,7 +102,8 @@ public enum RouteTableBuilder {
                 let priority = r.priority != 0 ? Int(r.priority) : RulePriority.defaultPriority(rule: ruleText)
                 routes.append(HTTPRoute(name: name, priority: priority, rule: expression,
                                         entryPoints: r.entryPoints.isEmpty ? nil : Set(r.entryPoints),
-                                        middlewares: chain, service: service, tls: r.tls != nil, tlsEntryPoints: tlsEntryPoints))
+                                        middlewares: chain, service: service, tls: r.tls != nil, tlsEntryPoints: tlsEntryPoints,
+                                        internalService: internalTarget))
             }
         }
         routes += redirectionRoutes(redirections)

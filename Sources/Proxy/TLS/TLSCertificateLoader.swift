@@ -33,33 +33,57 @@ public enum TLSCertificateLoader {
         public let problems: [String]
         /// Whether the default certificate was generated (no usable default configured).
         public let generatedDefault: Bool
+        /// What each file gave (certFile path or acme.json path): the last good version, kept when a
+        /// renewal leaves a file unreadable or half-written.
+        public let bySource: [String: [TLSCertificate]]
     }
 
     /// Reads every certificate; never fails as a whole (the worst case is a generated default alone).
     /// `previousDefault`: a generated default to keep across reloads, so clients see one certificate.
-    public static func load(_ settings: TLSSettings, previousGenerated: TLSCertificate? = nil) -> Loaded? {
+    /// `lastGood`: `bySource` of the previous load (live reloads); a file that now fails entirely keeps it.
+    public static func load(_ settings: TLSSettings, previousGenerated: TLSCertificate? = nil,
+                            lastGood: [String: [TLSCertificate]] = [:]) -> Loaded? {
         var problems: [String] = []
         var certificates: [TLSCertificate] = []
+        var bySource: [String: [TLSCertificate]] = [:]
+        func keepLastGood(_ path: String) {
+            guard let kept = lastGood[path], !kept.isEmpty else { return }
+            problems.append("\(path): keeping the \(kept.count) certificate(s) read from it before")
+            certificates += kept
+            bySource[path] = kept
+        }
         for c in settings.certificates {
             switch read(c) {
-            case .success(let cert): certificates.append(cert)
-            case .failure(let e): problems.append("\(c.location): tls certificate \(e); skipped")
+            case .success(let cert):
+                certificates.append(cert)
+                bySource[c.certFile] = [cert]
+            case .failure(let e):
+                problems.append("\(c.location): tls certificate \(e); skipped")
+                keepLastGood(c.certFile)
             }
         }
         for (resolver, path) in settings.acmeStorages.sorted(by: { $0.key < $1.key }) {
             guard let bytes = readWholeFile(path) else {
                 problems.append("\(path): certificatesResolvers.\(resolver).acme.storage cannot be read; no certificates from it")
+                keepLastGood(path)
                 continue
             }
             let (entries, issues) = ACMEStorage.read(bytes, path: path, resolvers: [resolver])
             problems += issues
+            if entries.isEmpty && !issues.isEmpty {
+                keepLastGood(path)
+                continue
+            }
+            var fromFile: [TLSCertificate] = []
             for e in entries {
                 let source = "\(path) (\(e.resolver)) \(e.main)"
                 switch TLSCertificate.load(certificatePEM: e.certificatePEM, keyPEM: e.keyPEM, source: source) {
-                case .success(let cert): certificates.append(cert)
+                case .success(let cert): fromFile.append(cert)
                 case .failure(let err): problems.append("\(err); skipped")
                 }
             }
+            certificates += fromFile
+            bySource[path, default: []] += fromFile
         }
         var defaultCertificate: TLSCertificate? = nil
         if let d = settings.defaultCertificate {
@@ -78,7 +102,7 @@ public enum TLSCertificateLoader {
         }
         guard let def = defaultCertificate else { return nil }
         return Loaded(set: TLSCertificateSet(certificates, defaultCertificate: def, sniStrict: settings.sniStrict),
-                      problems: problems, generatedDefault: generated)
+                      problems: problems, generatedDefault: generated, bySource: bySource)
     }
 
     private static func read(_ c: TraefikCertificate) -> Result<TLSCertificate, TLSError> {

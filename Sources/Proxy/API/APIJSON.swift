@@ -1,0 +1,217 @@
+// The API's documents with Traefik's field names and order (pkg/api handler_http.go, handler_tcp.go,
+// handler_entrypoint.go; checked against Traefik 3.7's output for the same file-provider configuration):
+// a router is its dynamic configuration (entryPoints, middlewares, service, rule, priority, tls) followed
+// by the runtime fields (error, status, using, name, provider); a service adds usedBy and serverStatus.
+import Config
+import Stats
+
+enum APIJSON {
+    static func router(_ r: APIRouter, _ w: inout JSONWriter) {
+        w.beginObject()
+        strings("entryPoints", r.entryPoints, &w)
+        if !r.middlewares.isEmpty { strings("middlewares", r.middlewares, &w) }
+        w.field("service", r.service)
+        w.field("rule", r.rule)
+        if let s = r.ruleSyntax { w.field("ruleSyntax", s) }
+        w.field("priority", r.priority)
+        if let tls = r.tls { routerTLS(tls, &w) }
+        if !r.isTCP {
+            w.key("observability")
+            w.raw(#"{"accessLogs":true,"metrics":true,"tracing":true,"traceVerbosity":"minimal"}"#)
+        }
+        if !r.errors.isEmpty { strings("error", r.errors, &w) }
+        w.field("status", r.status)
+        strings("using", r.using, &w)
+        w.field("name", r.name)
+        w.field("provider", r.provider)
+        w.field("priorityStr", String(r.priority))
+        w.endObject()
+    }
+
+    private static func routerTLS(_ tls: TraefikRouterTLS, _ w: inout JSONWriter) {
+        w.key("tls")
+        w.beginObject()
+        if tls.passthrough { w.field("passthrough", true) }
+        if let o = tls.options { w.field("options", o) }
+        if let c = tls.certResolver { w.field("certResolver", c) }
+        if !tls.domains.isEmpty {
+            w.key("domains")
+            w.beginArray()
+            for d in tls.domains {
+                w.beginObject()
+                w.field("main", d.main)
+                if !d.sans.isEmpty { strings("sans", d.sans, &w) }
+                w.endObject()
+            }
+            w.endArray()
+        }
+        w.endObject()
+    }
+
+    /// `health(url)`: "UP" or "DOWN" from the installed balancer; nil when the service is not installed.
+    static func service(_ s: APIService, health: (String) -> String?, _ w: inout JSONWriter) {
+        w.beginObject()
+        var type: String? = nil
+        var servers: [String] = []
+        switch s.kind {
+        case .internalService: break
+        case .loadBalancer(let lb):
+            type = "loadbalancer"
+            servers = lb.servers.map(\.url)
+            w.key("loadBalancer")
+            w.beginObject()
+            w.key("servers")
+            w.beginArray()
+            for server in lb.servers {
+                w.beginObject()
+                w.field("url", server.url)
+                if server.weight != 1 { w.field("weight", server.weight) }
+                w.endObject()
+            }
+            w.endArray()
+            w.field("strategy", "wrr")
+            if let hc = lb.healthCheck {
+                w.key("healthCheck")
+                w.beginObject()
+                w.field("mode", "http")
+                if let scheme = hc.scheme { w.field("scheme", scheme) }
+                w.field("path", hc.path)
+                if let host = hc.hostname { w.field("hostname", host) }
+                if let port = hc.port { w.field("port", port) }
+                w.field("interval", goDuration(hc.interval.nanoseconds))
+                w.field("timeout", goDuration(hc.timeout.nanoseconds))
+                w.field("followRedirects", hc.followRedirects)
+                w.endObject()
+            }
+            w.field("passHostHeader", lb.passHostHeader)
+            w.key("responseForwarding")
+            w.beginObject()
+            w.field("flushInterval", goDuration(lb.flushInterval.nanoseconds))
+            w.endObject()
+            if let t = lb.serversTransport { w.field("serversTransport", t) }
+            w.endObject()
+        case .weighted(let services):
+            type = "weighted"
+            w.key("weighted")
+            w.beginObject()
+            w.key("services")
+            w.beginArray()
+            for ws in services {
+                w.beginObject()
+                w.field("name", ws.name)
+                w.field("weight", ws.weight)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        case .tcp(let t):
+            type = "loadbalancer"
+            servers = t.servers.map(\.address)
+            w.key("loadBalancer")
+            w.beginObject()
+            w.key("servers")
+            w.beginArray()
+            for server in t.servers {
+                w.beginObject()
+                w.field("address", server.address)
+                if server.tls { w.field("tls", true) }
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        }
+        if !s.errors.isEmpty { strings("error", s.errors, &w) }
+        w.field("status", s.status)
+        if !s.usedBy.isEmpty { strings("usedBy", s.usedBy, &w) }
+        w.field("name", s.name)
+        w.field("provider", s.provider)
+        if let type { w.field("type", type) }
+        if !servers.isEmpty && s.status != "disabled" {
+            w.key("serverStatus")
+            w.beginObject()
+            for url in servers { w.field(url, health(url) ?? "UP") }
+            w.endObject()
+        }
+        w.endObject()
+    }
+
+    static func middleware(_ m: APIMiddleware, _ w: inout JSONWriter) {
+        w.beginObject()
+        var type = ""
+        if let (t, json) = m.internalConfig {
+            type = t
+            w.key(t == "redirectregex" ? "redirectRegex" : "stripPrefix")
+            w.raw(json)
+        } else if let kind = m.kind {
+            type = APIMiddlewareJSON.write(kind, provider: m.provider, &w)
+        }
+        if !m.errors.isEmpty { strings("error", m.errors, &w) }
+        w.field("status", m.status)
+        if !m.usedBy.isEmpty { strings("usedBy", m.usedBy, &w) }
+        w.field("name", m.name)
+        w.field("provider", m.provider)
+        w.field("type", type)
+        w.endObject()
+    }
+
+    static func entryPoint(_ e: APIEntryPoint, _ w: inout JSONWriter) {
+        w.beginObject()
+        w.field("address", e.address)
+        w.key("transport")
+        w.beginObject()
+        w.key("lifeCycle")
+        w.raw(#"{"graceTimeOut":"10s"}"#)
+        w.key("respondingTimeouts")
+        w.beginObject()
+        // An unlimited timeout is kept as a huge value by the proxy; Traefik shows 0s for "none".
+        w.field("readTimeout", goDuration(e.readTimeout >= UInt64.max / 8 ? 0 : Int64(e.readTimeout)))
+        w.field("idleTimeout", goDuration(e.idleTimeout >= UInt64.max / 8 ? 0 : Int64(e.idleTimeout)))
+        w.endObject()
+        w.endObject()
+        w.key("forwardedHeaders")
+        w.beginObject()
+        if e.insecure { w.field("insecure", true) }
+        if !e.trustedIPs.isEmpty { strings("trustedIPs", e.trustedIPs, &w) }
+        w.endObject()
+        w.key("http")
+        w.raw(#"{"sanitizePath":true,"maxHeaderBytes":1048576}"#)
+        w.key("http2")
+        w.raw(#"{"maxConcurrentStreams":250,"maxDecoderHeaderTableSize":4096,"maxEncoderHeaderTableSize":4096}"#)
+        w.key("udp")
+        w.raw(#"{"timeout":"3s"}"#)
+        w.field("name", e.name)
+        w.endObject()
+    }
+
+    static func strings(_ key: String, _ values: [String], _ w: inout JSONWriter) {
+        w.key(key)
+        w.beginArray()
+        for v in values { w.string(v) }
+        w.endArray()
+    }
+
+    /// Go's time.Duration String(): "0s", "100ms", "5s", "1m0s", "1h30m0s", "1.5s".
+    static func goDuration(_ nanos: Int64) -> String {
+        if nanos == 0 { return "0s" }
+        let sign = nanos < 0 ? "-" : ""
+        let n = nanos.magnitude
+        if n < 1_000_000_000 {
+            if n % 1_000_000 == 0 { return "\(sign)\(n / 1_000_000)ms" }
+            if n % 1_000 == 0 { return "\(sign)\(n / 1_000)µs" }
+            return "\(sign)\(n)ns"
+        }
+        let totalSeconds = n / 1_000_000_000
+        let fraction = n % 1_000_000_000
+        var secondsText = "\(totalSeconds % 60)"
+        if fraction != 0 {
+            var digits = String(fraction)
+            digits = String(repeating: "0", count: 9 - digits.count) + digits
+            while digits.hasSuffix("0") { digits.removeLast() }
+            secondsText += "." + digits
+        }
+        let minutes = totalSeconds / 60, hours = minutes / 60
+        if hours > 0 { return "\(sign)\(hours)h\(minutes % 60)m\(secondsText)s" }
+        if minutes > 0 { return "\(sign)\(minutes)m\(secondsText)s" }
+        return "\(sign)\(secondsText)s"
+    }
+}

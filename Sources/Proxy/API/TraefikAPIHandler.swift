@@ -1,0 +1,208 @@
+// api@internal: Traefik's read-only JSON API (`/api/...`, pkg/api/handler.go) and, with `api.dashboard`,
+// a small HTML page at /dashboard/ in place of Traefik's web application. Lists are sorted by name and
+// paginated as Traefik does (`page`, `per_page` (100), `X-Next-Page`; `search` and `status` filters).
+import Config
+import Reactor
+import Stats
+
+public final class TraefikAPIHandler {
+    public var state: APIState = .empty
+    private let loop: EventLoop
+
+    public init(loop: EventLoop) {
+        self.loop = loop
+    }
+
+    /// The answer to `request` (a GET; other methods get 405, as Traefik's router answers).
+    public func answer(_ request: InternalRequest) -> InternalResponse {
+        let path = request.path
+        if path.hasPrefix("/api/") || path == "/api" {
+            guard request.method == "GET" else { return InternalResponse(status: 405, body: []) }
+            return api(path, query: QueryString.decode(request.query))
+        }
+        guard state.facts.api?.dashboard ?? false else { return .notFound }
+        if path == "/" {
+            // Traefik: 302 to the relative path behind a router; api.insecure's redirectRegex gives 301.
+            if request.direct {
+                return InternalResponse(status: 301, headers: [("Location", "http://\(request.host)/dashboard/")], body: Array("Moved Permanently".utf8))
+            }
+            return InternalResponse(status: 302, headers: [("Location", "/dashboard/")], body: [])
+        }
+        guard path == "/dashboard/" || path == "/dashboard" else { return .notFound }
+        return InternalResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")],
+                                body: Array(DashboardPage.render(state, health: health).utf8))
+    }
+
+    private func api(_ path: String, query: [(key: String, value: String)]) -> InternalResponse {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map { Self.percentDecoded(String($0)) }
+        guard parts.count >= 2 else { return .notFound }
+        let rest = Array(parts.dropFirst())
+        var w = JSONWriter()
+        switch (rest.first ?? "", rest.count) {
+        case ("overview", 1):
+            overview(&w)
+            return json(w)
+        case ("version", 1):
+            w.beginObject()
+            w.field("Version", state.facts.version)
+            w.field("Codename", "stoep")
+            w.field("startDate", state.facts.startDate)
+            w.endObject()
+            return json(w)
+        case ("entrypoints", 1):
+            return list(state.facts.entryPoints, name: \.name, status: { _ in "enabled" }, query: query) { APIJSON.entryPoint($0, &$1) }
+        case ("entrypoints", 2):
+            guard let e = state.facts.entryPoints.first(where: { $0.name == rest[1] }) else { return notFound("entry point", rest[1]) }
+            APIJSON.entryPoint(e, &w)
+            return json(w)
+        case ("http", 2), ("tcp", 2), ("udp", 2), ("http", 3), ("tcp", 3):
+            return dynamic(rest, query: query)
+        default:
+            return .notFound
+        }
+    }
+
+    private func dynamic(_ rest: [String], query: [(key: String, value: String)]) -> InternalResponse {
+        let tcp = rest[0] == "tcp"
+        let one = rest.count == 3 ? rest[2] : nil
+        var w = JSONWriter()
+        switch (rest[0], rest[1]) {
+        case ("udp", "routers"), ("udp", "services"):
+            w.beginArray()
+            w.endArray()
+            return json(w, nextPage: 1)
+        case (_, "routers"):
+            let routers = tcp ? state.tcpRouters : state.httpRouters
+            if let one {
+                guard let r = routers.first(where: { $0.name == one }) else { return notFound("router", one) }
+                APIJSON.router(r, &w)
+                return json(w)
+            }
+            return list(routers, name: \.name, status: \.status, query: query) { APIJSON.router($0, &$1) }
+        case (_, "services"):
+            let services = tcp ? state.tcpServices : state.httpServices
+            if let one {
+                guard let s = services.first(where: { $0.name == one }) else { return notFound("service", one) }
+                APIJSON.service(s, health: health, &w)
+                return json(w)
+            }
+            return list(services, name: \.name, status: \.status, query: query) { APIJSON.service($0, health: health, &$1) }
+        case (_, "middlewares"):
+            let middlewares = tcp ? state.tcpMiddlewares : state.httpMiddlewares
+            if let one {
+                guard let m = middlewares.first(where: { $0.name == one }) else { return notFound("middleware", one) }
+                APIJSON.middleware(m, &w)
+                return json(w)
+            }
+            return list(middlewares, name: \.name, status: \.status, query: query) { APIJSON.middleware($0, &$1) }
+        default:
+            return .notFound
+        }
+    }
+
+    /// A filtered, paginated JSON array (Traefik: 400 for a page past the end, `X-Next-Page` 1 on the last).
+    private func list<T>(_ items: [T], name: (T) -> String, status: (T) -> String, query: [(key: String, value: String)],
+                         _ write: (T, inout JSONWriter) -> Void) -> InternalResponse {
+        func value(_ key: String) -> String? { query.first { $0.key == key }?.value }
+        var selected = items
+        if let search = value("search"), !search.isEmpty { selected = selected.filter { ProblemLines.after(Array(search.utf8), in: Array(name($0).utf8)) != nil } }
+        if let s = value("status"), !s.isEmpty { selected = selected.filter { status($0) == s } }
+        let perPage = max(1, Int(value("per_page") ?? "") ?? 100)
+        let page = max(1, Int(value("page") ?? "") ?? 1)
+        let start = (page - 1).multipliedReportingOverflow(by: perPage)
+        if start.overflow || (start.partialValue >= selected.count && !(selected.isEmpty && page == 1)) {
+            return message(400, "invalid request: page: \(page), per_page: \(perPage)")
+        }
+        let end = min(selected.count, start.partialValue + perPage)
+        var w = JSONWriter()
+        w.beginArray()
+        for item in selected[start.partialValue..<end] { write(item, &w) }
+        w.endArray()
+        return json(w, nextPage: end < selected.count ? page + 1 : 1)
+    }
+
+    private func overview(_ w: inout JSONWriter) {
+        func counts(_ key: String, _ statuses: [String]) {
+            w.key(key)
+            w.beginObject()
+            w.field("total", statuses.count)
+            w.field("warnings", statuses.filter { $0 == "warning" }.count)
+            w.field("errors", statuses.filter { $0 == "disabled" }.count)
+            w.endObject()
+        }
+        w.beginObject()
+        w.key("http")
+        w.beginObject()
+        counts("routers", state.httpRouters.map(\.status))
+        counts("services", state.httpServices.map(\.status))
+        counts("middlewares", state.httpMiddlewares.map(\.status))
+        w.endObject()
+        w.key("tcp")
+        w.beginObject()
+        counts("routers", state.tcpRouters.map(\.status))
+        counts("services", state.tcpServices.map(\.status))
+        counts("middlewares", state.tcpMiddlewares.map(\.status))
+        w.endObject()
+        w.key("udp")
+        w.beginObject()
+        counts("routers", [])
+        counts("services", [])
+        w.endObject()
+        counts("certificates", [])
+        w.key("features")
+        w.beginObject()
+        w.field("tracing", "")
+        w.field("metrics", state.facts.prometheus != nil ? "Prometheus" : "")
+        w.field("accessLog", state.facts.accessLog)
+        w.endObject()
+        APIJSON.strings("providers", state.facts.providers, &w)
+        w.endObject()
+    }
+
+    /// "UP"/"DOWN" of a server URL of an installed service, now.
+    private func health(_ url: String) -> String? {
+        let now = loop.now
+        for lb in state.balancers.values {
+            if let s = lb.servers.first(where: { $0.url == url }) { return s.isUp(now) ? "UP" : "DOWN" }
+        }
+        return nil
+    }
+
+    private func json(_ w: JSONWriter, nextPage: Int? = nil) -> InternalResponse {
+        var headers = [("Content-Type", "application/json")]
+        if let nextPage { headers.append(("X-Next-Page", String(nextPage))) }
+        return InternalResponse(status: 200, headers: headers, body: w.bytes)
+    }
+
+    private func notFound(_ what: String, _ name: String) -> InternalResponse {
+        message(404, "\(what) not found: \(name)")
+    }
+
+    /// Traefik's error documents: `{"message":"..."}` as text/plain (Go's http.Error).
+    private func message(_ status: Int, _ text: String) -> InternalResponse {
+        var w = JSONWriter()
+        w.beginObject()
+        w.field("message", text)
+        w.endObject()
+        return InternalResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8"), ("X-Content-Type-Options", "nosniff")],
+                                body: w.bytes + [0x0A])
+    }
+
+    /// "%40" → "@" in a path segment (names are sent encoded by some clients); bad escapes stay as they are.
+    static func percentDecoded(_ s: String) -> String {
+        guard s.contains("%") else { return s }
+        var out: [UInt8] = []
+        let b = Array(s.utf8)
+        var i = 0
+        while i < b.count {
+            if b[i] == UInt8(ascii: "%"), i + 2 < b.count, let v = UInt8(String(decoding: b[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) {
+                out.append(v)
+                i += 3
+            } else {
+                out.append(b[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

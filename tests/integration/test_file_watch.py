@@ -1,0 +1,171 @@
+"""The file provider watched with inotify: files added, edited, broken and removed in providers.file's
+directory (or a single file replaced by rename) are applied within 0.5 s while requests flow, without
+closing a connection; a broken file is reported with file:line and its last good version keeps serving."""
+import http.client
+import os
+import threading
+import time
+
+import pytest
+
+from conftest import free_port
+from http_backend import Backend
+from test_proxy import get
+
+
+@pytest.fixture
+def origin():
+    b = Backend()
+    yield b
+    b.close()
+
+
+def router_file(path, name, host, service_url):
+    path.write_text(f"""http:
+  routers:
+    {name}: {{rule: "Host(`{host}`)", service: {name}}}
+  services:
+    {name}: {{loadBalancer: {{servers: [{{url: "{service_url}"}}]}}}}
+""")
+
+
+def start(stoep, provider, watch=True):
+    web = free_port()
+    static = stoep.workdir / "traefik.yml"
+    static.write_text(f"""entryPoints:
+  web: {{address: "127.0.0.1:{web}"}}
+providers:
+  file: {{{provider}, watch: {"true" if watch else "false"}}}
+""")
+    stoep.start("--traefik-config", str(static))
+    return web
+
+
+def status(port, host):
+    try:
+        return get(port, "/", host=host)[0].status
+    except OSError:
+        return None
+
+
+def wait_status(port, host, want, limit=2.0):
+    """Seconds until `host` answers `want` (polling every 10 ms), or None after `limit`."""
+    t0 = time.time()
+    while time.time() - t0 < limit:
+        if status(port, host) == want:
+            return time.time() - t0
+        time.sleep(0.01)
+    return None
+
+
+class KeepAliveClient:
+    """Requests on one keep-alive connection in a loop; counts statuses and whether it ever reconnected."""
+
+    def __init__(self, port, host):
+        self.port, self.host = port, host
+        self.statuses, self.errors, self.connections = {}, [], 0
+        self.running = True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        conn = None
+        while self.running:
+            if conn is None:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                self.connections += 1
+            try:
+                conn.request("GET", "/x", headers={"Host": self.host})
+                r = conn.getresponse()
+                r.read()
+                self.statuses[r.status] = self.statuses.get(r.status, 0) + 1
+            except (OSError, http.client.HTTPException) as e:
+                self.errors.append(repr(e))
+                conn.close()
+                conn = None
+            time.sleep(0.002)
+
+    def stop(self):
+        self.running = False
+        self.thread.join(10)
+
+
+def test_directory_changes_apply_while_requests_flow(stoep, origin):
+    d = stoep.workdir / "dynamic"
+    d.mkdir()
+    router_file(d / "app.yml", "app", "app.test", origin.url)
+    web = start(stoep, f'directory: "{d}"')
+    assert status(web, "app.test") == 200
+    client = KeepAliveClient(web, "app.test")
+    slow = {}
+    in_flight = threading.Thread(target=lambda: slow.update(r=get(web, "/slow/1.0", host="app.test")[0].status))
+    in_flight.start()
+    time.sleep(0.1)
+    try:
+        # A new file: its route appears within 0.5 s.
+        router_file(d / "new.yml", "new", "new.test", origin.url)
+        took = wait_status(web, "new.test", 200)
+        assert took is not None and took < 0.5, took
+        # Edited in place: the old host goes, the new one comes.
+        router_file(d / "new.yml", "new", "renamed.test", origin.url)
+        took = wait_status(web, "renamed.test", 200)
+        assert took is not None and took < 0.5, took
+        assert status(web, "new.test") == 404
+        # A broken file is reported with file:line; everything else keeps serving.
+        (d / "broken.yml").write_text("http:\n  routers:\n    x: {rule: \"Host(`x.test`)\"\n   bad: [\n")
+        deadline = time.time() + 2
+        errors = []
+        while time.time() < deadline:
+            errors = stoep.stats("show config-errors").get("errors", [])
+            if any("broken.yml:" in str(e) for e in errors):
+                break
+            time.sleep(0.02)
+        where = [f"{e.get('source')}:{e.get('line')}" for e in errors] + [e.get("message", "") for e in errors]
+        assert any(f"{d}/broken.yml:{n}" in w for w in where for n in (3, 4)), errors
+        assert status(web, "renamed.test") == 200 and status(web, "app.test") == 200
+        # A good file broken by an edit keeps its last good version.
+        (d / "new.yml").write_text("http: [\n")
+        time.sleep(0.4)
+        assert status(web, "renamed.test") == 200
+        # Removed: its routes go.
+        (d / "new.yml").unlink()
+        took = wait_status(web, "renamed.test", 404)
+        assert took is not None and took < 0.5, took
+    finally:
+        client.stop()
+        in_flight.join(10)
+    assert slow.get("r") == 200, "a request in flight across the changes completed"
+    assert client.errors == [] and client.connections == 1, (client.errors, client.connections)
+    assert set(client.statuses) == {200} and client.statuses[200] > 20, client.statuses
+    assert "changed;" in stoep.log_text()
+
+
+def test_single_file_replaced_by_rename(stoep, origin):
+    f = stoep.workdir / "dynamic.yml"
+    router_file(f, "app", "app.test", origin.url)
+    web = start(stoep, f'filename: "{f}"')
+    assert status(web, "app.test") == 200
+    # Atomic replacement, as deploy tools and editors do it: write a temporary file, rename it over.
+    tmp = stoep.workdir / ".dynamic.yml.tmp"
+    router_file(tmp, "app", "other.test", origin.url)
+    os.replace(tmp, f)
+    took = wait_status(web, "other.test", 200)
+    assert took is not None and took < 0.5, took
+    assert status(web, "app.test") == 404
+    # Another file in the same directory does not trigger anything (nor break anything).
+    (stoep.workdir / "unrelated.yml").write_text("junk: [\n")
+    time.sleep(0.3)
+    assert status(web, "other.test") == 200
+
+
+def test_watch_false_waits_for_sighup(stoep, origin):
+    import signal
+    d = stoep.workdir / "dynamic"
+    d.mkdir()
+    router_file(d / "app.yml", "app", "app.test", origin.url)
+    web = start(stoep, f'directory: "{d}"', watch=False)
+    router_file(d / "new.yml", "new", "new.test", origin.url)
+    time.sleep(0.5)
+    assert status(web, "new.test") == 404
+    stoep.signal(signal.SIGHUP)
+    assert wait_status(web, "new.test", 200) is not None
