@@ -33,9 +33,11 @@ let package = Package(
         .target(name: "DNS", dependencies: ["Reactor", "Stats"], swiftSettings: optimize),
         .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "CPCRE2", "CCrypt"], swiftSettings: optimize,
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a", "-Xlinker", "-l:libcrypt.a"])]),
+        // Docker provider: Engine API client on the loop, Traefik labels -> dynamic configuration.
+        .target(name: "Discovery", dependencies: ["Reactor", "Config", "Stats"], swiftSettings: optimize),
         .executableTarget(
             name: "stoep",
-            dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy"],
+            dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy", "Discovery"],
             swiftSettings: optimize,
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-no-pie"], .when(configuration: .release))]
         ),
@@ -47,6 +49,7 @@ let package = Package(
         .testTarget(name: "DNSTests", dependencies: ["DNS"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
         .testTarget(name: "ProxyTests", dependencies: ["Proxy"]),
+        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "Stats"]),
     ],
     swiftLanguageModes: [.v6]
 )

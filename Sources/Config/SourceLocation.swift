@@ -14,7 +14,8 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
         self.column = column
     }
 
-    public var description: String { "\(file):\(line):\(column)" }
+    /// Line 0 = no line (a Docker container's labels, a whole file): the origin alone.
+    public var description: String { line == 0 ? file : "\(file):\(line):\(column)" }
 }
 
 /// One problem found while reading configuration: a syntax error, a redefinition, or a value that does not

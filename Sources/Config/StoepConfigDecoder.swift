@@ -2,7 +2,7 @@
 // (unknown keys included, as typo protection) instead of stopping at the first.
 
 enum StoepConfigDecoder {
-    static let topLevelKeys = ["backend", "user", "stats", "forward", "dns", "entryPoints", "http", "tcp", "providers"]
+    static let topLevelKeys = ["backend", "user", "stats", "forward", "dns", "entryPoints", "http", "tcp", "providers", "autoDNS"]
     static let statsKeys = ["socket", "prometheus"]
     static let forwardKeys = ["name", "listen", "upstream", "connect-timeout", "idle-timeout"]
     /// sun_path holds 108 bytes including the terminating NUL.

@@ -69,6 +69,9 @@ public final class DNSService {
     /// Flushes a query log kept in its own file (`log-facility=/path`); once per loop turn.
     public func flushQueryLog() { querySink?.flush() }
 
+    /// The local zone answering now.
+    public var zone: LocalZone { responder.zone }
+
     /// Replaces the local zone at once (reload, and later names published by the proxy).
     public func swapZone(_ zone: LocalZone) {
         responder.zone = zone

@@ -7,12 +7,18 @@ import Proxy
 import Reactor
 
 extension Appliance {
-    /// Builds and installs the HTTP and TCP route tables of `setup`, and the API state describing them.
-    func installRoutes(_ setup: ProxySetup) {
+    /// Builds and installs the HTTP and TCP route tables of `setup` joined with the Docker provider's
+    /// latest snapshot, and the API state describing them. Problems new since the last build are logged.
+    /// `reconfigureTLS` false (a Docker change): TLS is only turned on when a container's router is the
+    /// first to need it, so no certificate file is read on the loop for it.
+    func installRoutes(_ setup: ProxySetup, reconfigureTLS: Bool = true) {
+        var setup = setup
+        setup.discovered = dockerSnapshot.map { [$0.config] } ?? []
         proxySetup = setup
         guard setup.routing else {
             dynamicProblems = []
-            _ = configureTLS(ProxySetup())
+            tlsProblems = []
+            if reconfigureTLS { _ = configureTLS(ProxySetup()) }
             proxy.apiHandler = nil
             proxy.apiEntryPoint = nil
             return
@@ -22,15 +28,16 @@ extension Appliance {
         if setup.api != nil { internals.formUnion([.api, .dashboard]) }
         if setup.prometheus != nil { internals.insert(.prometheus) }
         let dynamic = setup.allDynamic
-        let tlsProblems = configureTLS(setup)
+        if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tlsProblems = configureTLS(setup) }
         let result = RouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names,
                                              tlsEntryPoints: setup.tlsEntryPoints, redirections: setup.redirections,
                                              transports: setup.serversTransports, internalServices: internals)
         proxy.install(result.table)
         let tcp = TCPRouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
         proxy.tcpTable = tcp.table
-        dynamicProblems = setup.allIssues + tlsProblems + result.problems + tcp.problems
-        for p in dynamicProblems { log.warning(p) }
+        dynamicProblems = setup.allIssues + tlsProblems + (dockerSnapshot?.problems.map(\.description) ?? []) + result.problems + tcp.problems
+        for p in dynamicProblems where !reportedProblems.contains(p) { log.warning(p) }
+        reportedProblems = Set(dynamicProblems)
         apiHandler.state = APIStateBuilder.build(configs: dynamic, table: result.table, tcpTable: tcp.table,
                                                  problems: dynamicProblems, facts: apiFacts(setup))
         if let api = setup.api {
@@ -49,6 +56,7 @@ extension Appliance {
                           trustedIPs: $0.trustedIPs, insecure: $0.insecure)
         }.sorted { $0.name < $1.name }
         if setup.fileProvider != nil || !setup.dynamic.isEmpty { facts.providers.append("File") }
+        if setup.docker != nil { facts.providers.append("Docker") }
         facts.api = setup.api
         facts.prometheus = setup.prometheus
         facts.accessLog = setup.accessLog != nil

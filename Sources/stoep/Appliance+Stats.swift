@@ -26,6 +26,7 @@ extension Appliance: StatsProvider {
         w.field("open_connections", openConnections)
         w.field("shutting_down", shuttingDown)
         writeTLSInfo(into: &w)
+        writeDockerInfo(into: &w)
         w.endObject()
     }
 
@@ -156,10 +157,13 @@ extension Appliance: StatsProvider {
         // Dynamic-configuration problems ("file:line:col: …"): each skipped one router/service/middleware.
         for p in dynamicProblems {
             let parts = p.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
+            let located = parts.count > 3 && Int(parts[1]) != nil
+            // Docker labels: "docker container NAME: label KEY: …" → source "docker:NAME".
+            let container = p.hasPrefix("docker container ") && parts.count > 1 ? parts[0].dropFirst("docker container ".count) : nil
             w.beginObject()
-            w.field("source", parts.count > 3 ? String(parts[0]) : "dynamic configuration")
-            w.field("line", parts.count > 3 ? Int(parts[1]) ?? 0 : 0)
-            w.field("message", parts.count > 3 ? String(parts[3]).trimmingSpace : p)
+            w.field("source", container.map { "docker:" + $0 } ?? (located ? String(parts[0]) : "dynamic configuration"))
+            w.field("line", located ? Int(parts[1]) ?? 0 : 0)
+            w.field("message", container != nil ? String(parts.dropFirst().joined(separator: ":")).trimmingSpace : located ? String(parts[3]).trimmingSpace : p)
             w.field("dynamic", true)
             w.endObject()
         }

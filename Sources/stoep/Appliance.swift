@@ -2,6 +2,7 @@
 // socket), built from a StoepConfig and rebuilt in place on SIGHUP.
 import Config
 import DNS
+import Discovery
 import Glibc
 import Proxy
 import Reactor
@@ -65,6 +66,16 @@ final class Appliance {
     static let drainTimeout: UInt64 = 10_000_000_000  // Traefik's lifeCycle.graceTimeOut default
 
     private var pending: LoadedConfig?
+    /// The Docker provider (Appliance+Discovery) and what it last reported.
+    var autoDNS = AutoDNSSettings()
+    var docker: DockerProvider?
+    var dockerSnapshot: DockerProvider.Snapshot?
+    /// Certificate problems of the last TLS configuration (listed with the dynamic ones).
+    var tlsProblems: [String] = []
+    /// Dynamic problems already logged (each is logged once while it lasts).
+    var reportedProblems: Set<String> = []
+    /// What auto-DNS last put in the zone.
+    var publishedNames: [DNSName: [IPAddress]] = [:]
 
     init(loaded: LoadedConfig, source: ConfigSource, backend: String, statsPath: String, log: Logger) throws {
         self.config = loaded.config
@@ -97,6 +108,7 @@ final class Appliance {
     func run() throws {
         try loop.run()
         stats?.stop()
+        docker?.stop()
         accessLog?.flush()
         for p in statusPages.values { p.stopAccepting() }
         for e in httpEntryPoints.values { e.stopAccepting() }
@@ -166,6 +178,10 @@ final class Appliance {
         watchFileProvider(loaded.proxy)
         dns = newDNS
         config = new
+        autoDNS = loaded.autoDNS
+        applyDiscovery(loaded.proxy)
+        publishedNames = [:]  // a reloaded zone starts without them
+        publishNames()
         retired.removeAll { $0.relays.isEmpty }
     }
 

@@ -11,6 +11,8 @@ struct LoadedConfig {
     var dns: DNSSetup?
     var profile: HardwareProfile?
     var proxy = ProxySetup()
+    /// `[autoDNS]`: which router hosts are published in the local zone.
+    var autoDNS = AutoDNSSettings()
     /// Lines logged once at start: unsupported options and keys.
     var warnings: [String]
 }
@@ -84,8 +86,12 @@ struct ConfigSource {
                 errors += e.errors.map { ConfigError(location: SourceLocation(file: $0.file, line: $0.line, column: 0), message: "\($0.option): \($0.message)") }
             }
         }
+        var (autoDNS, autoErrors) = AutoDNSSettings.decode(config.raw["autoDNS"])
+        errors += autoErrors
+        // dnsmasq's `domain=` (the DHCP domain, possibly with a range after a comma) is a local domain too.
+        autoDNS.dhcpDomains = lines.filter { $0.name == "domain" }.compactMap { $0.value?.split(separator: ",").first.map(String.init) }
         if !errors.isEmpty { return .failure(ConfigErrors(errors)) }
         config.source = description
-        return .success(LoadedConfig(config: config, dns: dns, profile: profile, proxy: proxy, warnings: warnings))
+        return .success(LoadedConfig(config: config, dns: dns, profile: profile, proxy: proxy, autoDNS: autoDNS, warnings: warnings))
     }
 }

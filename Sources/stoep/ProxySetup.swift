@@ -25,7 +25,9 @@ struct ProxySetup {
     var fileProvider: TraefikFileProvider?
     var files = FileProviderSnapshot()
     /// Every provider's dynamic configuration, and every problem found reading it.
-    var allDynamic: [TraefikDynamicConfig] { dynamic + files.configs }
+    var allDynamic: [TraefikDynamicConfig] { dynamic + files.configs + discovered }
+    /// The Docker provider's latest configuration (set by the appliance before each build).
+    var discovered: [TraefikDynamicConfig] = []
     var allIssues: [String] { issues + files.issues }
     /// `[api]` of the Traefik static configuration (api@internal, dashboard, insecure).
     var api: TraefikAPI?
@@ -38,6 +40,9 @@ struct ProxySetup {
     var connectTimeout: UInt64 = 30_000_000_000
     var responseHeaderTimeout: UInt64 = 0
     var accessLog: TraefikAccessLog?
+    /// providers.docker (Traefik static configuration, or stoep's own `[providers.docker]`): watched by
+    /// the Docker provider, its routes joined to the file provider's (Appliance+Discovery).
+    var docker: TraefikDockerProvider?
     /// Entry points with `http.tls`: their routers serve HTTPS.
     var tlsEntryPoints: Set<String> = []
     /// Entry point name → `http.redirections.entryPoint` (target name and the redirect it makes).
@@ -59,6 +64,21 @@ struct ProxySetup {
             if let http = config.http { root.set("http", TOMLNode(value: .table(http), location: http.location)) }
             if let tcp = config.tcp { root.set("tcp", TOMLNode(value: .table(tcp), location: tcp.location)) }
             setup.addDynamic(root)
+        }
+        if let providers = config.providers, providers["docker"] != nil {
+            // stoep's own [providers.docker] takes Traefik's keys: decoded by the same static decoder.
+            var root = TOMLTable(location: providers.location)
+            root.set("providers", TOMLNode(value: .table(providers), location: providers.location))
+            let (stat, issues) = TraefikStaticConfig.decode(root)
+            for i in issues where i.path.hasPrefix("providers") {
+                if i.severity == .error {
+                    errors.append(ConfigError(location: i.location, message: "\(i.path): \(i.message)"))
+                } else {
+                    warnings.append(i.description)
+                }
+            }
+            setup.docker = stat.providers.docker
+            setup.routing = true
         }
         if let path = traefikPath {
             let (tree, parseErrors) = ConfigLoader.loadTree(path: path)
@@ -104,8 +124,9 @@ struct ProxySetup {
                     setup.files = FileProviderReader.read(file)
                     setup.routing = true
                 }
-                if stat.providers.docker != nil {
-                    warnings.append("\(path): providers.docker: the Docker provider comes with the discovery item; not watched yet")
+                if let docker = stat.providers.docker {
+                    setup.docker = docker
+                    setup.routing = true
                 }
             }
         }

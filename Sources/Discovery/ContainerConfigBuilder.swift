@@ -1,0 +1,206 @@
+// One container's labels → its part of the Docker provider's dynamic configuration, following Traefik's
+// Docker provider step for step (pkg/provider/docker/config.go build, pkg/provider/configuration.go
+// BuildRouterConfiguration): enable/exposedByDefault; an implicit service named after the container
+// when labels define none; each load balancer's server from `server.port` (else the lowest port the
+// container exposes) and `server.scheme` at the container's address; routers without labels → one
+// router named after the container; a router without rule gets the default rule, one without service
+// the container's only service. The result is decoded by the same decoder as the file provider's, with
+// provider "docker". A container whose server cannot be built (no port, no address) is skipped whole and
+// reported, as in Traefik.
+import Config
+
+public struct ContainerConfigBuilder {
+    public let settings: DockerProviderSettings
+
+    public init(settings: DockerProviderSettings) { self.settings = settings }
+
+    /// The container's configuration, nil when it is not served (disabled, stopped, unhealthy, or broken),
+    /// and the problems found (skips and ignored labels).
+    public func build(_ container: DockerContainer) -> (TraefikDynamicConfig?, [ContainerProblem]) {
+        var problems: [ContainerProblem] = []
+        func report(_ label: String?, _ message: String) {
+            problems.append(ContainerProblem(container: container.name, label: label, message: message))
+        }
+        let enableKey = container.labels.keys.first { $0.lowercased() == "traefik.enable" }
+        var enabled = settings.exposedByDefault
+        if let key = enableKey, let text = container.labels[key] {
+            guard let flag = Self.parseBool(text) else {
+                report(key, "expected true or false, found \"\(text)\"; container skipped")
+                return (nil, problems)
+            }
+            enabled = flag
+        }
+        guard enabled, container.running else { return (nil, problems) }
+        let healthy = container.health.isEmpty || container.health == "healthy"
+        if !healthy && !settings.allowEmptyServices { return (nil, problems) }
+
+        let origin = "docker container \(container.name)"
+        var (root, labelProblems) = LabelTree.build(container.labels, origin: origin)
+        for p in labelProblems { report(p.key, p.message + "; label ignored") }
+        let serviceName = DockerNames.serviceName(container)
+        let location = root.location
+        let address = self.address(container)
+
+        var tcp = root.table("tcp") ?? TOMLTable(location: location)
+        let tcpRouters = tcp.table("routers") ?? TOMLTable(location: location)
+        var tcpServices = tcp.table("services") ?? TOMLTable(location: location)
+        let udp = root.table("udp")
+        let tcpOrUDP = !tcpRouters.isEmpty || !tcpServices.isEmpty || !(udp?.table("routers")?.isEmpty ?? true) || !(udp?.table("services")?.isEmpty ?? true)
+        if !tcpRouters.isEmpty || !tcpServices.isEmpty {
+            if tcpServices.isEmpty {
+                tcpServices.setTable(serviceName, Self.emptyBalancer(location))
+            }
+            for (name, node) in tcpServices.entries {
+                let label = "traefik.tcp.services.\(name).loadbalancer"
+                guard case .table(var service) = node.value, var lb = service.table("loadBalancer") else {
+                    report(label, "the service has no load balancer; container skipped")
+                    return (nil, problems)
+                }
+                let server = lb.table("server") ?? TOMLTable(location: location)
+                lb.remove("server")
+                if healthy {
+                    guard let address else {
+                        report(nil, "no address for the container (network \(network(container) ?? "none") not found); container skipped")
+                        return (nil, problems)
+                    }
+                    guard let port = server.text("port") ?? container.ports.min().map(String.init) else {
+                        report(label + ".server.port", "port is missing (no label and no exposed port); container skipped")
+                        return (nil, problems)
+                    }
+                    var entry = TOMLTable(location: location)
+                    entry.set("address", TOMLNode(value: .string(Self.join(address, port)), location: location))
+                    if let tls = server.text("tls") { entry.set("tls", TOMLNode(value: .string(tls), location: location)) }
+                    lb.set("servers", TOMLNode(value: .array([TOMLNode(value: .table(entry), location: location)]), location: location))
+                }
+                service.setTable("loadBalancer", lb)
+                tcpServices.setTable(name, service)
+            }
+            var routers = tcpRouters
+            for (name, node) in tcpRouters.entries {
+                guard case .table(var router) = node.value, router.text("service") == nil else { continue }
+                if tcpServices.count > 1 {
+                    report("traefik.tcp.routers.\(name).service", "router cannot be linked automatically with multiple services; router skipped")
+                    routers.remove(name)
+                    continue
+                }
+                router.set("service", TOMLNode(value: .string(tcpServices.keys[0]), location: location))
+                routers.setTable(name, router)
+            }
+            tcp.setTable("routers", routers)
+            tcp.setTable("services", tcpServices)
+            root.setTable("tcp", tcp)
+        }
+
+        var http = root.table("http") ?? TOMLTable(location: location)
+        let httpRouters = http.table("routers") ?? TOMLTable(location: location)
+        var httpServices = http.table("services") ?? TOMLTable(location: location)
+        let httpMiddlewares = http.table("middlewares") ?? TOMLTable(location: location)
+        if !(tcpOrUDP && httpRouters.isEmpty && httpMiddlewares.isEmpty && httpServices.isEmpty) {
+            if httpServices.isEmpty {
+                httpServices.setTable(serviceName, Self.emptyBalancer(location))
+            }
+            for (name, node) in httpServices.entries {
+                let label = "traefik.http.services.\(name).loadbalancer"
+                guard case .table(var service) = node.value, var lb = service.table("loadBalancer") else {
+                    report(label, "the service has no load balancer (load-balancer is not defined); container skipped")
+                    return (nil, problems)
+                }
+                let server = lb.table("server") ?? TOMLTable(location: location)
+                lb.remove("server")
+                if healthy {
+                    guard let address else {
+                        report(nil, "no address for the container (network \(network(container) ?? "none") not found); container skipped")
+                        return (nil, problems)
+                    }
+                    guard let port = server.text("port") ?? container.ports.min().map(String.init) else {
+                        report(label + ".server.port", "port is missing (no label and the container exposes no port); container skipped")
+                        return (nil, problems)
+                    }
+                    let scheme = server.text("scheme") ?? "http"
+                    var entry = TOMLTable(location: location)
+                    entry.set("url", TOMLNode(value: .string("\(scheme)://\(Self.join(address, port))"), location: location))
+                    if let weight = server.text("weight") { entry.set("weight", TOMLNode(value: .string(weight), location: location)) }
+                    lb.set("servers", TOMLNode(value: .array([TOMLNode(value: .table(entry), location: location)]), location: location))
+                }
+                service.setTable("loadBalancer", lb)
+                httpServices.setTable(name, service)
+            }
+            var routers = httpRouters
+            if routers.isEmpty {
+                if httpServices.count > 1 {
+                    report(nil, "could not create a router for the container: too many services")
+                } else {
+                    routers.setTable(serviceName, TOMLTable(location: location))
+                }
+            }
+            let model = DockerRuleTemplate.Model(name: serviceName, containerName: container.name, labels: container.labels)
+            for (name, node) in routers.entries {
+                guard case .table(var router) = node.value else { continue }
+                if router.text("rule") == nil || router.text("rule") == "" {
+                    do {
+                        let rule = try settings.defaultRule.render(model)
+                        guard !rule.isEmpty else { throw DockerRuleTemplate.Failure(action: "(empty result)") }
+                        router.set("rule", TOMLNode(value: .string(rule), location: location))
+                    } catch {
+                        report("traefik.http.routers.\(name).rule", "no rule and the default rule cannot be used (\(error)); router skipped")
+                        routers.remove(name)
+                        continue
+                    }
+                }
+                if router.text("service") == nil {
+                    if httpServices.count > 1 {
+                        report("traefik.http.routers.\(name).service", "router cannot be linked automatically with multiple services (\(httpServices.keys.joined(separator: ", "))); router skipped")
+                        routers.remove(name)
+                        continue
+                    }
+                    router.set("service", TOMLNode(value: .string(httpServices.keys[0]), location: location))
+                }
+                routers.setTable(name, router)
+            }
+            http.setTable("routers", routers)
+            http.setTable("services", httpServices)
+            root.setTable("http", http)
+        }
+        let (config, issues) = TraefikDynamicConfig.decode(root, provider: "docker")
+        for issue in issues {
+            let verdict = issue.severity == .error ? "; entry skipped" : ""
+            report("traefik." + issue.path, issue.message + verdict)
+        }
+        return (config, problems)
+    }
+
+    /// The container's address: the network named by `traefik.docker.network` or the provider, host
+    /// networking → the host address, else its first network; nil when it has none.
+    func address(_ container: DockerContainer) -> String? {
+        if let wanted = network(container), let match = container.networks.first(where: { $0.name == wanted }), !match.address.isEmpty {
+            return match.address
+        }
+        if container.usesHostNetwork { return settings.hostAddress }
+        return container.networks.first { !$0.address.isEmpty }?.address
+    }
+
+    func network(_ container: DockerContainer) -> String? {
+        if let key = container.labels.keys.first(where: { $0.lowercased() == "traefik.docker.network" }) { return container.labels[key] }
+        return settings.network
+    }
+
+    static func emptyBalancer(_ location: SourceLocation) -> TOMLTable {
+        var service = TOMLTable(location: location)
+        service.set("loadBalancer", TOMLNode(value: .table(TOMLTable(location: location)), location: location))
+        return service
+    }
+
+    /// host:port, with brackets for an IPv6 host.
+    static func join(_ host: String, _ port: String) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    /// Go's strconv.ParseBool, which Traefik uses for `traefik.enable`.
+    static func parseBool(_ text: String) -> Bool? {
+        switch text {
+        case "1", "t", "T", "true", "TRUE", "True": return true
+        case "0", "f", "F", "false", "FALSE", "False": return false
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,231 @@
+// Keeps an up-to-date picture of the running containers from the Docker Engine API, on the loop:
+// 1. open the event stream (`GET /events`, type=container) first, so nothing that happens during the
+//    listing is missed; 2. once it answers, list the running containers and inspect each one; 3. then
+//    inspect a container again on each of its events (start, stop, die, kill, pause, unpause, restart,
+//    rename, destroy, health_status). Any status but 200 on inspect means the container is gone. When the stream ends
+//    or any request fails (the daemon restarted or went away), everything is dropped and the cycle starts
+//    again after a backoff (0.2 s doubling to 5 s); the last known containers keep serving meanwhile and a
+//    full resynchronisation replaces them. `onChange` receives the whole set after the first
+//    synchronisation and after every change, a few milliseconds after the event that caused it.
+import Reactor
+import Stats
+
+public final class DockerWatcher {
+    public typealias ChangeHandler = ([DockerContainer]) -> Void
+
+    static let eventActions: Set<String> = ["start", "stop", "die", "kill", "pause", "unpause", "restart", "rename", "destroy", "health_status"]
+    static let eventsPath = "/events?filters=%7B%22type%22%3A%5B%22container%22%5D%7D"
+    static let requestTimeout: UInt64 = 10_000_000_000
+    static let maxBody = 32 << 20
+    static let firstBackoff: UInt64 = 200_000_000
+    static let maxBackoff: UInt64 = 5_000_000_000
+    /// Changes within this window are published together (a compose up starts many containers at once).
+    static let coalesce: UInt64 = 10_000_000
+
+    public let socketPath: String
+    private let loop: EventLoop
+    private let onChange: ChangeHandler
+    private var containers: [String: DockerContainer] = [:]
+    private var events: DockerAPIRequest?
+    private var eventBuffer: [UInt8] = []
+    private var listing: DockerAPIRequest?
+    private var inspecting: DockerAPIRequest?
+    private var queue: [String] = []
+    private var body: [UInt8] = []
+    private var syncing = true
+    private var stopped = false
+    private var backoff = firstBackoff
+    private var retryTimer: Timer?
+    private var publishTimer: Timer?
+    /// Why the API is unreachable (nil while connected): logged once per outage.
+    public private(set) var outage: String?
+    /// Completed synchronisations (the first and every one after a reconnect).
+    public private(set) var synchronisations = 0
+
+    public init(socketPath: String, loop: EventLoop, onChange: @escaping ChangeHandler) {
+        self.socketPath = socketPath
+        self.loop = loop
+        self.onChange = onChange
+    }
+
+    public func start() {
+        stopped = false
+        connect()
+    }
+
+    public func stop() {
+        stopped = true
+        reset()
+        if let t = retryTimer { loop.cancel(t) }
+        if let t = publishTimer { loop.cancel(t) }
+    }
+
+    public var isSynchronised: Bool { !syncing && outage == nil }
+
+    // MARK: the cycle
+
+    private func connect() {
+        guard !stopped else { return }
+        syncing = true
+        eventBuffer = []
+        let request = DockerAPIRequest(path: Self.eventsPath, socketPath: socketPath, loop: loop, timeout: nil,
+                                       onHead: { [unowned self] status in self.eventsAnswered(status) },
+                                       onBody: { [unowned self] bytes in self.eventBytes(bytes) },
+                                       completion: { [unowned self] _, result in
+                                           self.fail("event stream ended" + Self.reason(result))
+                                       })
+        events = request
+        request.start()
+    }
+
+    private func eventsAnswered(_ status: Int) {
+        guard status == 200 else { return fail("GET /events answered \(status)") }
+        body = []
+        let request = DockerAPIRequest(path: "/containers/json", socketPath: socketPath, loop: loop, timeout: Self.requestTimeout,
+                                       onBody: { [unowned self] bytes in self.collect(bytes) },
+                                       completion: { [unowned self] _, result in self.listed(result) })
+        listing = request
+        request.start()
+    }
+
+    private func listed(_ result: Result<Int, DockerResponseError>) {
+        listing = nil
+        guard case .success(200) = result else { return fail("GET /containers/json failed" + Self.reason(result)) }
+        let json: JSONValue
+        do { json = try JSONParser.parse(body) } catch { return fail("GET /containers/json: \(error)") }
+        body = []
+        let ids = (json.arrayValue ?? []).compactMap { $0["Id"]?.stringValue }.filter(Self.isContainerID)
+        let live = Set(ids)
+        containers = containers.filter { live.contains($0.key) }
+        queue = []
+        for id in ids { enqueue(id) }
+        if queue.isEmpty && inspecting == nil { synchronised() }
+    }
+
+    private func enqueue(_ id: String) {
+        if !queue.contains(id) { queue.append(id) }
+        inspectNext()
+    }
+
+    private func inspectNext() {
+        guard inspecting == nil, !queue.isEmpty else { return }
+        let id = queue.removeFirst()
+        body = []
+        let request = DockerAPIRequest(path: "/containers/\(id)/json", socketPath: socketPath, loop: loop, timeout: Self.requestTimeout,
+                                       onBody: { [unowned self] bytes in self.collect(bytes) },
+                                       completion: { [unowned self] _, result in self.inspected(id, result) })
+        inspecting = request
+        request.start()
+    }
+
+    private func inspected(_ id: String, _ result: Result<Int, DockerResponseError>) {
+        inspecting = nil
+        switch result {
+        case .success(200):
+            guard let json = try? JSONParser.parse(body), let container = DockerContainer(inspect: json) else {
+                return fail("GET /containers/\(id)/json: not a container document")
+            }
+            containers[id] = container
+        case .success:
+            // 404, or podman's 500 for a container being removed: the daemon cannot show it, so it is not
+            // served; its next event brings it back.
+            containers[id] = nil
+        case .failure:
+            return fail("GET /containers/\(id)/json failed" + Self.reason(result))
+        }
+        body = []
+        if queue.isEmpty {
+            if syncing { synchronised() } else { schedulePublish() }
+        } else {
+            inspectNext()
+        }
+    }
+
+    private func synchronised() {
+        syncing = false
+        synchronisations += 1
+        backoff = Self.firstBackoff
+        if let why = outage {
+            loop.log.info("docker: \(socketPath) reachable again after \(why); resynchronised (\(containers.count) containers)")
+        }
+        outage = nil
+        schedulePublish()
+    }
+
+    private func collect(_ bytes: [UInt8]) {
+        if body.count + bytes.count > Self.maxBody { return fail("Docker API answer larger than \(Self.maxBody >> 20) MB") }
+        body += bytes
+    }
+
+    // MARK: events
+
+    private func eventBytes(_ bytes: [UInt8]) {
+        eventBuffer += bytes
+        while let newline = eventBuffer.firstIndex(of: 10) {
+            let line = Array(eventBuffer[..<newline])
+            eventBuffer.removeFirst(newline + 1)
+            if !line.isEmpty { event(line) }
+        }
+        if eventBuffer.count > 1 << 20 { fail("event stream line longer than 1 MB") }
+    }
+
+    private func event(_ line: [UInt8]) {
+        guard let json = try? JSONParser.parse(line) else { return }
+        let type = json["Type"]?.stringValue ?? "container"
+        let action = json["Action"]?.stringValue ?? json["status"]?.stringValue ?? ""
+        let verb = String(action.split(separator: ":").first ?? "")
+        guard type == "container", Self.eventActions.contains(verb),
+              let id = json["Actor"]?["ID"]?.stringValue ?? json["id"]?.stringValue, Self.isContainerID(id) else { return }
+        enqueue(id)
+    }
+
+    /// Ids go into a request path: only what Docker and podman make (hex digits), nothing that could
+    /// change the path.
+    static func isContainerID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+    }
+
+    // MARK: failure and publishing
+
+    private static func reason(_ result: Result<Int, DockerResponseError>) -> String {
+        switch result {
+        case .success(let status): return " (status \(status))"
+        case .failure(let error): return ": \(error)"
+        }
+    }
+
+    private func fail(_ why: String) {
+        reset()
+        guard !stopped else { return }
+        if outage == nil {
+            loop.log.warning("docker: \(socketPath): \(why); keeping the last known containers, reconnecting")
+            outage = why
+        }
+        let t = Timer { [unowned self] _ in self.connect() }
+        retryTimer = t
+        loop.schedule(t, after: backoff)
+        backoff = min(backoff * 2, Self.maxBackoff)
+    }
+
+    private func reset() {
+        events?.cancel()
+        listing?.cancel()
+        inspecting?.cancel()
+        events = nil
+        listing = nil
+        inspecting = nil
+        queue = []
+        body = []
+        syncing = true
+    }
+
+    private func schedulePublish() {
+        guard publishTimer == nil else { return }
+        let t = Timer { [unowned self] _ in
+            self.publishTimer = nil
+            self.onChange(self.containers.values.sorted { $0.name < $1.name })
+        }
+        publishTimer = t
+        loop.schedule(t, after: Self.coalesce)
+    }
+}
