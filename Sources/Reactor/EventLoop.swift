@@ -85,6 +85,17 @@ public final class EventLoop {
         return token
     }
 
+    /// Gives a watched descriptor to another handler without touching the kernel's registration (a
+    /// connection moving from its peek to its TLS handshake to its HTTP session). Readiness already
+    /// reported is not repeated: the new handler acts as if its descriptor were ready. False when the
+    /// token is stale.
+    @discardableResult
+    public func handOver(_ token: Token, to handler: IOHandler) -> Bool {
+        guard let s = live(token), token.kind == .watch else { return false }
+        ioHandlers[s] = handler
+        return true
+    }
+
     /// Stops watching; the caller then closes the descriptor. Safe to call twice.
     public func deregister(_ token: Token) {
         guard let s = live(token), token.kind == .watch else { return }

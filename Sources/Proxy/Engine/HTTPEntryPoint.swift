@@ -95,15 +95,17 @@ public final class HTTPEntryPoint: AcceptHandler {
 
     /// Serves the connection as HTTP. `readable`: bytes may already wait (after a peek, or held by
     /// OpenSSL after the handshake), so the session reads at once instead of waiting for a report.
-    func startHTTP(_ transport: Transport, tls: Bool, readable: Bool) {
+    /// `token`: the socket's registration when a peek or handshake had it (taken over, not made anew).
+    func startHTTP(_ transport: Transport, tls: Bool, readable: Bool, token: Token? = nil) {
         let s = HTTPSession(transport: transport, isTLS: tls, entryPoint: self)
         s.clientReadable = readable
         do {
-            try s.start()
+            try s.start(adopting: token)
             sessions[ObjectIdentifier(s)] = s
             counters.open += 1
             if readable { s.drive() }
         } catch {
+            if let token { proxy.loop.deregister(token) }
             transport.close()
         }
     }

@@ -60,8 +60,12 @@ final class HTTPSession: IOHandler, UpstreamOwner {
 
     var isIdle: Bool { exchange == nil && inbuf.isEmpty && clientOut.isEmpty }
 
-    func start() throws {
-        token = try proxy.loop.register(fd: client.fd, handler: self)
+    func start(adopting existing: Token? = nil) throws {
+        if let existing, proxy.loop.handOver(existing, to: self) {
+            token = existing
+        } else {
+            token = try proxy.loop.register(fd: client.fd, handler: self)
+        }
         let t = Timer { [unowned self] now in self.timerFired(now) }
         timer = t
         proxy.loop.schedule(t, after: entryPoint.idleTimeout)

@@ -53,36 +53,36 @@ extension HTTPEntryPoint {
     }
 
     /// The peek decided. TLS: a passthrough router, else TLS termination for the HTTPS routers, else
-    /// close. Not TLS: a TCP router, else HTTP. The peeked bytes are still in the socket.
-    func peeked(_ p: ClientHelloPeekSession, fd: Int32, result: ClientHelloPeek) {
+    /// close. Not TLS: a TCP router, else HTTP. The peeked bytes are still in the socket, and `token`
+    /// still watches it: HTTP and TLS take it over, relays and closes end it.
+    func peeked(_ p: ClientHelloPeekSession, fd: Int32, result: ClientHelloPeek, token: Token) {
         peeking[ObjectIdentifier(p)] = nil
         let tcp = proxy.tcpTable
+        let tlsRoute: TCPRoute?
         switch result {
-        case .hello(let sni, let alpn):
-            if let r = tcp.match(entryPoint: name, serverName: sni, alpn: alpn, clientIP: p.peer, isTLS: true) {
-                relayTCP(fd: fd, route: r)
-            } else {
-                terminateTLS(fd: fd, peer: p.peer)
-            }
-        case .malformed:
-            if let r = tcp.match(entryPoint: name, serverName: nil, alpn: [], clientIP: p.peer, isTLS: true) {
-                relayTCP(fd: fd, route: r)
-            } else {
-                terminateTLS(fd: fd, peer: p.peer)  // OpenSSL answers with an alert and counts why
-            }
+        case .hello(let sni, let alpn): tlsRoute = tcp.match(entryPoint: name, serverName: sni, alpn: alpn, clientIP: p.peer, isTLS: true)
+        case .malformed, .needMore: tlsRoute = tcp.match(entryPoint: name, serverName: nil, alpn: [], clientIP: p.peer, isTLS: true)
+        case .notTLS: tlsRoute = nil
+        }
+        if let r = tlsRoute {
+            proxy.loop.deregister(token)
+            relayTCP(fd: fd, route: r)
+            return
+        }
+        switch result {
+        case .hello, .malformed:
+            terminateTLS(fd: fd, peer: p.peer, token: token)  // for garbage, OpenSSL answers with an alert
         case .needMore:
             // The deadline passed before a whole ClientHello arrived: a stalled client.
-            if let r = tcp.match(entryPoint: name, serverName: nil, alpn: [], clientIP: p.peer, isTLS: true) {
-                relayTCP(fd: fd, route: r)
-            } else {
-                proxy.tls?.stats.failed("handshake timeout")
-                closeDescriptor(fd)
-            }
+            proxy.tls?.stats.failed("handshake timeout")
+            proxy.loop.deregister(token)
+            closeDescriptor(fd)
         case .notTLS:
             if let r = tcp.match(entryPoint: name, serverName: nil, alpn: [], clientIP: p.peer, isTLS: false) {
+                proxy.loop.deregister(token)
                 relayTCP(fd: fd, route: r)
             } else {
-                startHTTP(PlainTransport(fd: fd), tls: false, readable: true)
+                startHTTP(PlainTransport(fd: fd), tls: false, readable: true, token: token)
             }
         }
     }
@@ -97,11 +97,14 @@ final class ClientHelloPeekSession: IOHandler {
     private var timer: Timer?
     private var peekedAny = false
     private var done = false
+    /// Some TCP router routes TLS by SNI/ALPN before termination: read the whole ClientHello.
+    private let needsClientHello: Bool
     /// A client that sends nothing for this long is closed (Traefik's TCP read deadline for SNI is 1 s...
     /// but an HTTP client may wait longer before its first byte): 10 s.
     private static let deadline: UInt64 = 10_000_000_000
 
     init(fd: Int32, entryPoint: HTTPEntryPoint, peer: ClientIP?) {
+        needsClientHello = entryPoint.proxy.tcpTable.routes.contains { $0.tlsPassthrough && $0.serves(entryPoint.name) }
         self.fd = fd
         self.entryPoint = entryPoint
         self.peer = peer
@@ -118,6 +121,19 @@ final class ClientHelloPeekSession: IOHandler {
     /// the connection. Each new segment is a new readiness report, so an incomplete ClientHello waits.
     func ready(fd: Int32, _ events: Readiness) {
         guard !done else { return }
+        if !needsClientHello {
+            // Only TLS or not matters here (no router reads SNI before termination): one byte says it.
+            var first: UInt8 = 0
+            let n = recv(fd, &first, 1, Int32(MSG_PEEK))
+            if n == 1 {
+                peekedAny = true
+                return decide(first == 0x16 ? .hello(serverName: nil, alpn: []) : .notTLS)
+            }
+            if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
+            finish()
+            closeDescriptor(fd)
+            return
+        }
         var buf = [UInt8](repeating: 0, count: ClientHello.maximumPeekBytes)
         let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_PEEK)) }
         if n > 0 {
@@ -141,12 +157,15 @@ final class ClientHelloPeekSession: IOHandler {
 
     private func decide(_ r: ClientHelloPeek) {
         guard !done else { return }
+        let kept = token
+        token = nil
         finish()
-        if !peekedAny {
+        guard peekedAny, let kept else {
+            if let kept { entryPoint.proxy.loop.deregister(kept) }
             closeDescriptor(fd)
             return
         }
-        entryPoint.peeked(self, fd: fd, result: r)
+        entryPoint.peeked(self, fd: fd, result: r, token: kept)
     }
 
     private func finish() {

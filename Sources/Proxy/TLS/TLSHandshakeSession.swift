@@ -5,33 +5,32 @@ import Glibc
 import Reactor
 
 extension HTTPEntryPoint {
-    /// Starts TLS on `fd` with the proxy's server context (closes it when there is none).
-    func terminateTLS(fd: Int32, peer: ClientIP?) {
+    /// Starts TLS on `fd` with the proxy's server context (closes it when there is none). `token`: the
+    /// peek's registration, taken over.
+    func terminateTLS(fd: Int32, peer: ClientIP?, token: Token) {
         guard let context = proxy.tls, let transport = context.transport(fd: fd) else {
+            proxy.loop.deregister(token)
             closeDescriptor(fd)
             return
         }
         let h = TLSHandshakeSession(transport: transport, entryPoint: self, stats: context.stats, peer: peer)
         // Listed before it starts: the first step may already end it (bytes are waiting after the peek).
         handshaking[ObjectIdentifier(h)] = h
-        do {
-            try h.start()
-        } catch {
-            handshaking[ObjectIdentifier(h)] = nil
-            transport.close()
-        }
+        h.start(adopting: token)
     }
 
     /// A finished handshake goes to a TLS-terminating TCP router that matches its SNI, else to HTTP.
-    func handshakeEnded(_ h: TLSHandshakeSession, transport: TLSTransport?) {
+    /// `token` still watches the socket: the HTTP session takes it over; a relay makes its own.
+    func handshakeEnded(_ h: TLSHandshakeSession, transport: TLSTransport?, token: Token?) {
         handshaking[ObjectIdentifier(h)] = nil
-        guard let transport else { return }
+        guard let transport, let token else { return }
         if let route = proxy.tcpTable.matchTerminated(entryPoint: name, serverName: transport.serverName,
                                                       alpn: transport.alpn.map { [$0] } ?? [], clientIP: h.peer) {
+            proxy.loop.deregister(token)
             relayTCP(transport, route: route)
             return
         }
-        startHTTP(transport, tls: true, readable: true)
+        startHTTP(transport, tls: true, readable: true, token: token)
     }
 }
 
@@ -54,8 +53,9 @@ final class TLSHandshakeSession: IOHandler {
         self.stats = stats
     }
 
-    func start() throws {
-        token = try entryPoint.proxy.loop.register(fd: transport.fd, handler: self)
+    func start(adopting token: Token) {
+        self.token = token
+        entryPoint.proxy.loop.handOver(token, to: self)
         let t = Timer { [unowned self] _ in self.fail("handshake timeout") }
         timer = t
         entryPoint.proxy.loop.schedule(t, after: min(TLSHandshakeSession.deadline, entryPoint.readTimeout))
@@ -71,8 +71,10 @@ final class TLSHandshakeSession: IOHandler {
         case .failed(let reason): fail(reason)
         case .done:
             stats.completed(transport)
+            let kept = token
+            token = nil
             finish()
-            entryPoint.handshakeEnded(self, transport: transport)
+            entryPoint.handshakeEnded(self, transport: transport, token: kept)
         }
     }
 
@@ -81,7 +83,7 @@ final class TLSHandshakeSession: IOHandler {
         stats.failed(reason)
         finish()
         transport.close()
-        entryPoint.handshakeEnded(self, transport: nil)
+        entryPoint.handshakeEnded(self, transport: nil, token: nil)
     }
 
     /// Closes the connection mid-handshake (shutdown).
@@ -89,7 +91,7 @@ final class TLSHandshakeSession: IOHandler {
         guard !done else { return }
         finish()
         transport.close()
-        entryPoint.handshakeEnded(self, transport: nil)
+        entryPoint.handshakeEnded(self, transport: nil, token: nil)
     }
 
     private func finish() {
