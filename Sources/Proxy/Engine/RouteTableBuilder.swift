@@ -114,7 +114,8 @@ public enum RouteTableBuilder {
     /// Traefik's `NAME-to-TARGET@internal` routers: every plain request on the entry point is redirected
     /// (priority MaxInt-1, above every user router).
     private static func redirectionRoutes(_ redirections: [String: (to: String, redirect: TraefikRedirectScheme)]) -> [HTTPRoute] {
-        guard let everything = try? RuleParser.parseAuto("PathPrefix(`/`)", default: .v3).expression else { return [] }
+        // Traefik's rule: any non-empty Host (a request without one is not redirected).
+        guard let everything = try? RuleParser.parseAuto("HostRegexp(`^.+$`)", default: .v3).expression else { return [] }
         let noop = LoadBalancer(name: "noop@internal", servers: [], passHostHeader: true)
         return redirections.sorted { $0.key < $1.key }.map { entryPoint, r in
             HTTPRoute(name: "\(entryPoint)-to-\(r.to)@internal", priority: Int.max - 1, rule: everything, entryPoints: [entryPoint],
