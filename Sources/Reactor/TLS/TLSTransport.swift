@@ -49,6 +49,10 @@ public final class TLSTransport: Transport {
         let r = SSL_do_handshake(s)
         if r == 1 {
             handshakeDone = true
+            // From now on read whatever the socket has in one recv, not a 5-byte header and then the
+            // record: half the syscalls. Off during the handshake so no application byte is held in
+            // OpenSSL unseen when the connection changes hands (readers keep reading until `.wouldBlock`).
+            SSL_set_read_ahead(s, 1)
             canSplice = stoep_tls_ktls_send(s) == 1 && stoep_tls_ktls_recv(s) == 1
             return .done
         }
