@@ -40,6 +40,19 @@ public struct ContainerConfigBuilder {
         let serviceName = DockerNames.serviceName(container)
         let location = root.location
         let address = self.address(container)
+        /// "host:port" for a service's server: the `server.port` label, else the lowest exposed port (as
+        /// Traefik picks it); nil after reporting why the container cannot be served.
+        func hostPort(_ label: String, _ server: TOMLTable) -> String? {
+            guard let address else {
+                report(nil, "no address for the container (network \(network(container) ?? "none") not found); container skipped")
+                return nil
+            }
+            guard let port = server.text("port") ?? container.ports.min().map(String.init) else {
+                report(label + ".server.port", "port is missing (no label and the container exposes no port); container skipped")
+                return nil
+            }
+            return Self.join(address, port)
+        }
 
         var tcp = root.table("tcp") ?? TOMLTable(location: location)
         let tcpRouters = tcp.table("routers") ?? TOMLTable(location: location)
@@ -59,16 +72,9 @@ public struct ContainerConfigBuilder {
                 let server = lb.table("server") ?? TOMLTable(location: location)
                 lb.remove("server")
                 if healthy {
-                    guard let address else {
-                        report(nil, "no address for the container (network \(network(container) ?? "none") not found); container skipped")
-                        return (nil, problems)
-                    }
-                    guard let port = server.text("port") ?? container.ports.min().map(String.init) else {
-                        report(label + ".server.port", "port is missing (no label and no exposed port); container skipped")
-                        return (nil, problems)
-                    }
+                    guard let target = hostPort(label, server) else { return (nil, problems) }
                     var entry = TOMLTable(location: location)
-                    entry.set("address", TOMLNode(value: .string(Self.join(address, port)), location: location))
+                    entry.set("address", TOMLNode(value: .string(target), location: location))
                     if let tls = server.text("tls") { entry.set("tls", TOMLNode(value: .string(tls), location: location)) }
                     lb.set("servers", TOMLNode(value: .array([TOMLNode(value: .table(entry), location: location)]), location: location))
                 }
@@ -108,17 +114,10 @@ public struct ContainerConfigBuilder {
                 let server = lb.table("server") ?? TOMLTable(location: location)
                 lb.remove("server")
                 if healthy {
-                    guard let address else {
-                        report(nil, "no address for the container (network \(network(container) ?? "none") not found); container skipped")
-                        return (nil, problems)
-                    }
-                    guard let port = server.text("port") ?? container.ports.min().map(String.init) else {
-                        report(label + ".server.port", "port is missing (no label and the container exposes no port); container skipped")
-                        return (nil, problems)
-                    }
+                    guard let target = hostPort(label, server) else { return (nil, problems) }
                     let scheme = server.text("scheme") ?? "http"
                     var entry = TOMLTable(location: location)
-                    entry.set("url", TOMLNode(value: .string("\(scheme)://\(Self.join(address, port))"), location: location))
+                    entry.set("url", TOMLNode(value: .string("\(scheme)://\(target)"), location: location))
                     if let weight = server.text("weight") { entry.set("weight", TOMLNode(value: .string(weight), location: location)) }
                     lb.set("servers", TOMLNode(value: .array([TOMLNode(value: .table(entry), location: location)]), location: location))
                 }

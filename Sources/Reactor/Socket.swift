@@ -131,17 +131,8 @@ public enum Socket {
 
     /// A listening unix stream socket at `path` with `mode` (e.g. 0o660).
     public static func listenUnix(path: String, mode: mode_t) throws -> Int32 {
-        var sun = sockaddr_un()
-        sun.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: sun.sun_path) else {
-            throw SystemError("unix socket path too long: \(path)", errno: ENAMETOOLONG)
-        }
-        withUnsafeMutableBytes(of: &sun.sun_path) { p in
-            for (i, b) in bytes.enumerated() { p[i] = b }
-        }
+        var (sun, len) = try unixAddress(path)
         let fd = try check("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0) }
-        let len = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
         do {
             try check("bind \(path)") {
                 withUnsafePointer(to: &sun) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
