@@ -200,3 +200,21 @@ void stoep_tls_certificate_facts(X509 *cert, char *cn, size_t cn_size, char *ser
     BN_free(bn);
     ERR_clear_error();
 }
+
+// BIO_set_callback_ex takes a C function: it sees every read OpenSSL makes on the socket BIO.
+static long on_socket_read(BIO *b, int oper, const char *argp, size_t len, int argi, long argl, int ret,
+                           size_t *processed) {
+    (void)argp; (void)argi; (void)argl;
+    if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
+        int *drained = (int *)BIO_get_callback_arg(b);
+        if (drained) *drained = ret > 0 ? (processed != NULL && *processed < len) : 1;
+    }
+    return ret;
+}
+
+void stoep_tls_track_drain(SSL *ssl, int *drained) {
+    BIO *rbio = SSL_get_rbio(ssl);
+    if (!rbio) return;
+    BIO_set_callback_arg(rbio, (char *)drained);
+    BIO_set_callback_ex(rbio, on_socket_read);
+}

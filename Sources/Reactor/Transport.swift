@@ -7,10 +7,10 @@ public protocol Transport: AnyObject {
     var fd: Int32 { get }
     /// True when the bytes on the wire are the payload, so splice(2) may move them.
     var canSplice: Bool { get }
-    /// True when a read that returned fewer bytes than asked proves the socket is drained (a stream
-    /// socket), so the caller may wait for the next readiness without a read that says EAGAIN. TLS reads
-    /// return one record at a time: a short read proves nothing there.
-    var shortReadDrains: Bool { get }
+    /// Whether the read that just returned `got` of `asked` bytes left the socket drained, so the caller
+    /// may wait for the next readiness without a read that only says EAGAIN. A stream socket: a short
+    /// read. TLS returns a record at a time, so it asks what OpenSSL's own last socket read saw.
+    func readDrained(got: Int, asked: Int) -> Bool
     func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult
     func write(_ bytes: UnsafeRawBufferPointer) -> IOResult
     /// Sends our FIN (half-close): the peer reads EOF, we can still read.
@@ -21,7 +21,8 @@ public protocol Transport: AnyObject {
 public final class PlainTransport: Transport {
     public private(set) var fd: Int32
     public var canSplice: Bool { true }
-    public var shortReadDrains: Bool { true }
+    @inline(__always)
+    public func readDrained(got: Int, asked: Int) -> Bool { got < asked }
 
     public init(fd: Int32) { self.fd = fd }
 

@@ -28,7 +28,7 @@ struct ByteBuffer {
         lastReadDrained = false
         if case .bytes(let got) = r {
             storage.append(contentsOf: UnsafeRawBufferPointer(rebasing: readScratch[0..<got]))
-            lastReadDrained = got < n && transport.shortReadDrains
+            lastReadDrained = transport.readDrained(got: got, asked: n)
         }
         return r
     }

@@ -94,6 +94,12 @@ public final class TLSCertificate {
 
     private static func emptyChain() -> OpaquePointer? { stoep_tls_empty_chain() }
 
+    /// Makes this the context's certificate (what a connection presents unless the selector says otherwise).
+    @discardableResult
+    func install(on context: OpaquePointer) -> Bool {
+        SSL_CTX_use_cert_and_key(context, leaf, key, chain, 1) == 1
+    }
+
     /// Presents this certificate on `ssl` (inside the server-name selector).
     func use(on ssl: OpaquePointer) -> Bool {
         stoep_tls_use_certificate(ssl, leaf, key, chain) == 0

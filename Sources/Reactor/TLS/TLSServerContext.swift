@@ -7,7 +7,11 @@ import Glibc
 
 public final class TLSServerContext {
     let context: OpaquePointer
-    public var certificates: TLSCertificateSet
+    /// Replaced whole on a change; the default certificate also becomes the context's own, so a
+    /// handshake that selects it (no SNI, an unknown name) sets nothing per connection.
+    public var certificates: TLSCertificateSet {
+        didSet { certificates.defaultCertificate.install(on: context) }
+    }
     public let stats: TLSStats
 
     /// `minVersion`/`maxVersion`: "VersionTLS12"… as Traefik's tls.options; nil = TLS 1.2 up to 1.3.
@@ -25,6 +29,7 @@ public final class TLSServerContext {
         }
         context = ctx
         stoep_tls_server_set_selector_arg(ctx, Unmanaged.passUnretained(self).toOpaque())
+        certificates.defaultCertificate.install(on: ctx)
     }
 
     deinit { SSL_CTX_free(context) }
@@ -42,7 +47,7 @@ public final class TLSServerContext {
             stats.failed("no certificate for the server name (sniStrict)")
             return false
         }
-        return c.use(on: ssl)
+        return c === certificates.defaultCertificate || c.use(on: ssl)
     }
 
     static func version(_ name: String?) -> Int32 {

@@ -15,7 +15,13 @@ public final class TLSTransport: Transport {
     public private(set) var handshakeDone = false
     /// kTLS in both directions: plaintext on the socket, so splice(2) works again.
     public private(set) var canSplice = false
-    public var shortReadDrains: Bool { false }
+    /// Set by OpenSSL's socket BIO on every read (cstoep_tls.h stoep_tls_track_drain).
+    private let socketDrained = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+
+    public func readDrained(got: Int, asked: Int) -> Bool {
+        guard let s = ssl else { return true }
+        return socketDrained.pointee == 1 && SSL_has_pending(s) == 0
+    }
     /// The context this SSL came from: OpenSSL calls back into it during the handshake.
     var keepAlive: AnyObject?
 
@@ -34,6 +40,8 @@ public final class TLSTransport: Transport {
             return nil
         }
         if server { SSL_set_accept_state(s) } else { SSL_set_connect_state(s) }
+        socketDrained.pointee = 0
+        stoep_tls_track_drain(s, socketDrained)
         self.fd = fd
         ssl = s
     }
@@ -99,7 +107,7 @@ public final class TLSTransport: Transport {
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
         guard let s = ssl else { return .error(EBADF) }
-        ERR_clear_error()
+        // The error queue is empty here: every failure below clears it (SSL_get_error needs that).
         let n = SSL_read(s, buffer.baseAddress, Int32(clamping: buffer.count))
         if n > 0 { return .bytes(Int(n)) }
         return failure(s, n, zeroIsEOF: true)
@@ -108,7 +116,6 @@ public final class TLSTransport: Transport {
     public func write(_ bytes: UnsafeRawBufferPointer) -> IOResult {
         guard let s = ssl else { return .error(EBADF) }
         guard bytes.count > 0 else { return .bytes(0) }
-        ERR_clear_error()
         let n = SSL_write(s, bytes.baseAddress, Int32(clamping: bytes.count))
         if n > 0 { return .bytes(Int(n)) }
         return failure(s, n, zeroIsEOF: false)
@@ -118,7 +125,9 @@ public final class TLSTransport: Transport {
         let e = errno
         switch SSL_get_error(s, n) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return .wouldBlock
-        case SSL_ERROR_ZERO_RETURN: return .eof  // close_notify
+        case SSL_ERROR_ZERO_RETURN:
+            ERR_clear_error()
+            return .eof  // close_notify
         case SSL_ERROR_SYSCALL:
             ERR_clear_error()
             // EOF without close_notify: many clients end that way; treat it as the end of the stream.
@@ -149,6 +158,7 @@ public final class TLSTransport: Transport {
 
     deinit {
         if let s = ssl { SSL_free(s) }
+        socketDrained.deallocate()
     }
 }
 
