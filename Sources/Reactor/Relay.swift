@@ -65,6 +65,10 @@ public final class Relay: IOHandler {
         self.lastActivity = loop.now
         up.seed(seedUp)
         down.seed(seedDown)
+        // Start as if readable: a TLS transport may already hold decrypted bytes its socket will not
+        // signal again (read ahead before the hand-over). A plain socket just answers EAGAIN once.
+        aReadable = true
+        bReadable = !connecting
         if connecting {
             bWritable = false
         }

@@ -505,3 +505,26 @@ def test_renewed_acme_json_is_picked_up_live(stoep, backends, ca):
     assert "not valid JSON" in stoep.log_text()
     r, _ = https_get(port, "radio.inethilocal.net", ctx)
     assert r.status == 200
+
+
+def test_upgrade_over_tls_relays_bytes_sent_right_behind_the_request(stoep, backends, ca):
+    be = backends()
+    _, port = start_tls(stoep, routes(be.url, [ca.write(stoep.workdir, "app", ["app.test"])]))
+    with handshake(port, "app.test", client_context(ca)) as s:
+        # The upgrade request and the first tunnelled bytes in separate TLS records, sent together:
+        # stoep's read-ahead takes both, and the relay must still deliver the second.
+        s.sendall(b"GET /upgrade HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+        s.sendall(b"ping-after-upgrade")
+        data = b""
+        deadline = time.time() + 5
+        while b"ping-after-upgrade" not in data and time.time() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        assert data.startswith(b"HTTP/1.1 101") and b"ping-after-upgrade" in data, data
+        s.sendall(b"second")
+        got = b""
+        while b"second" not in got and time.time() < deadline:
+            got += s.recv(65536)
+        assert b"second" in got
