@@ -108,6 +108,9 @@ public final class TLSTransport: Transport {
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
         guard let s = ssl else { return .error(EBADF) }
         // The error queue is empty here: every failure below clears it (SSL_get_error needs that).
+        // Only a socket read made by this call may say "drained": one served from OpenSSL's buffer
+        // says nothing about bytes (and readiness reports) that arrived since.
+        socketDrained.pointee = 0
         let n = SSL_read(s, buffer.baseAddress, Int32(clamping: buffer.count))
         if n > 0 { return .bytes(Int(n)) }
         return failure(s, n, zeroIsEOF: true)
