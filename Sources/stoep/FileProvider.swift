@@ -46,20 +46,34 @@ enum FileProviderReader {
         return true
     }
 
-    /// The provider's files: `filename`, or every .toml/.yml/.yaml in `directory` (sorted; dot files skipped,
-    /// as editors' temporary files are).
+    /// The provider's files: `filename`, or every .toml/.yml/.yaml under `directory`, subdirectories
+    /// included as Traefik reads them (sorted; dot files and directories skipped, as editors' temporary
+    /// files are). The watch covers the top directory only, as Traefik's does.
     static func files(_ p: TraefikFileProvider) -> [String] {
         if let f = p.filename { return [f] }
-        guard let dir = p.directory, let d = opendir(dir) else { return [] }
-        defer { closedir(d) }
+        guard let dir = p.directory else { return [] }
         var out: [String] = []
+        collect(dir, depth: 0, into: &out)
+        return out.sorted()
+    }
+
+    /// Deep enough for any real layout, and a bound against a symlink loop.
+    private static let maximumDepth = 8
+
+    private static func collect(_ dir: String, depth: Int, into out: inout [String]) {
+        guard depth <= maximumDepth, let d = opendir(dir) else { return }
+        defer { closedir(d) }
         while let e = readdir(d) {
             let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
             if name.hasPrefix(".") { continue }
-            if ConfigFormat.detect(path: name) != nil { out.append(dir + "/" + name) }
+            let path = dir + "/" + name
+            if ConfigFormat.detect(path: name) != nil {
+                out.append(path)
+            } else if e.pointee.d_type == UInt8(DT_DIR) || (e.pointee.d_type == UInt8(DT_UNKNOWN) && isDirectory(path)) {
+                collect(path, depth: depth + 1, into: &out)
+            }
         }
-        return out.sorted()
     }
 }

@@ -169,3 +169,16 @@ def test_watch_false_waits_for_sighup(stoep, origin):
     assert status(web, "new.test") == 404
     stoep.signal(signal.SIGHUP)
     assert wait_status(web, "new.test", 200) is not None
+
+
+def test_subdirectories_are_read_as_traefik_reads_them(stoep, origin):
+    d = stoep.workdir / "dynamic"
+    (d / "services" / "media").mkdir(parents=True)
+    (d / ".hidden").mkdir()
+    router_file(d / "app.yml", "app", "app.test", origin.url)
+    router_file(d / "services" / "media" / "radio.toml.yml", "radio", "radio.test", origin.url)
+    router_file(d / ".hidden" / "ghost.yml", "ghost", "ghost.test", origin.url)
+    web = start(stoep, f'directory: "{d}"')
+    assert status(web, "app.test") == 200
+    assert status(web, "radio.test") == 200
+    assert status(web, "ghost.test") == 404
