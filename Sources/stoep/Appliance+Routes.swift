@@ -31,7 +31,8 @@ extension Appliance {
         if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tlsProblems = configureTLS(setup) }
         let result = RouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names,
                                              tlsEntryPoints: setup.tlsEntryPoints, redirections: setup.redirections,
-                                             transports: setup.serversTransports, internalServices: internals)
+                                             transports: setup.serversTransports, internalServices: internals,
+                                             previous: proxy.table)
         proxy.install(result.table)
         let tcp = TCPRouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
         proxy.tcpTable = tcp.table

@@ -91,7 +91,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         doc = {"method": self.command, "path": path, "headers": [[k, v] for k, v in self.headers.items()],
-               "port": self.server.server_address[1]}
+               "port": self.server.server_address[1], "peer_port": self.client_address[1]}
         self._send(200, json.dumps(doc).encode())
 
     do_HEAD = do_GET

@@ -182,3 +182,23 @@ def test_subdirectories_are_read_as_traefik_reads_them(stoep, origin):
     assert status(web, "app.test") == 200
     assert status(web, "radio.test") == 200
     assert status(web, "ghost.test") == 404
+
+
+def test_unchanged_servers_keep_their_pooled_connections_across_changes(stoep, origin):
+    import json
+    d = stoep.workdir / "dynamic"
+    d.mkdir()
+    router_file(d / "app.yml", "app", "app.test", origin.url)
+    web = start(stoep, f'directory: "{d}"')
+
+    def upstream_port():
+        r, body = get(web, "/", host="app.test")
+        assert r.status == 200
+        return json.loads(body)["peer_port"]
+
+    first = upstream_port()
+    for i in range(5):
+        router_file(d / f"other{i}.yml", f"other{i}", f"other{i}.test", origin.url)
+        assert wait_status(web, f"other{i}.test", 200) is not None
+        # The same pooled connection to the unchanged server, after every new route table.
+        assert upstream_port() == first

@@ -22,8 +22,15 @@ public enum RouteTableBuilder {
                              entryPointNames: [String], tlsEntryPoints: Set<String> = [],
                              redirections: [String: (to: String, redirect: TraefikRedirectScheme)] = [:],
                              transports: ServersTransports = ServersTransports(),
-                             internalServices: Set<InternalService> = [.noop]) -> Result {
+                             internalServices: Set<InternalService> = [.noop], previous: RouteTable? = nil) -> Result {
         var problems: [String] = []
+        // Plain servers of the previous table, by service and URL: an unchanged server is kept (the
+        // same object), so its pooled connections and its health survive a reconfiguration — with the
+        // Docker provider, every container event builds a new table.
+        var kept: [String: UpstreamServer] = [:]
+        for svc in previous?.services ?? [] {
+            for server in svc.servers where server.tls == nil { kept[svc.name + "\u{0}" + server.url] = server }
+        }
         var services: [String: LoadBalancer] = [:]
         var middlewareConfigs: [String: TraefikMiddleware] = [:]
         for c in configs {
@@ -34,7 +41,12 @@ public enum RouteTableBuilder {
                     var servers: [UpstreamServer] = []
                     for server in lb.servers {
                         switch upstream(server.url, weight: Int(server.weight), transport: lb.serversTransport, transports) {
-                        case .success(let u):
+                        case .success(let fresh):
+                            var u = fresh
+                            if fresh.tls == nil, let old = kept[name + "\u{0}" + fresh.url], old.weight == fresh.weight,
+                               old.hostHeader == fresh.hostHeader, old.address.description == fresh.address.description {
+                                u = old
+                            }
                             servers.append(u)
                             if !u.hostHeader.hasPrefix("["), SocketAddress(host: String(u.hostHeader.split(separator: ":").first ?? ""), port: 1) == nil {
                                 problems.append("\(s.location): service \(name): server \(server.url): host name resolved once at load time to \(u.address) (the loop never waits for DNS); reload to resolve again")

@@ -109,9 +109,18 @@ final class UpstreamConnection: IOHandler {
         if events.contains(.writable) { writable = true }
         if let o = owner {
             o.upstreamReady(events)
-        } else if events.contains(.readable) || events.contains(.error) {
+        } else if events.contains(.error) || (events.contains(.readable) && !quietWhileIdle(fd)) {
             close()  // idle: the server closed it (or sent something unasked): not reusable
         }
+    }
+
+    /// A readiness report for an idle connection can be stale: it was queued for bytes the last exchange
+    /// already read (edge reports are delivered after the handler may have drained the socket). Only an
+    /// EOF or unasked bytes really waiting make the connection unusable.
+    private func quietWhileIdle(_ fd: Int32) -> Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
     }
 
     func close() {
