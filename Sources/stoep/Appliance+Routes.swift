@@ -66,22 +66,26 @@ extension Appliance {
         return facts
     }
 
+    /// The one inotify watcher of the appliance (file provider, certificates), made on first use; nil,
+    /// with a warning naming `what` (which SIGHUP then reloads), when inotify is not available.
+    func sharedFileWatcher(for what: String) -> FileWatcher? {
+        if fileWatcher == nil {
+            do {
+                fileWatcher = try FileWatcher(loop: loop, log: log)
+            } catch {
+                log.warning("\(what): cannot watch for changes (\(error)); SIGHUP reads it again")
+            }
+        }
+        return fileWatcher
+    }
+
     /// Starts, keeps or stops the inotify watch of `providers.file` (when `watch`, Traefik's default).
     func watchFileProvider(_ setup: ProxySetup) {
         let wanted = setup.fileProvider.flatMap { $0.watch ? $0 : nil }
         if let current = fileProviderWatch, current.provider == wanted { return }
         if let current = fileProviderWatch { fileWatcher?.unwatch(current.id) }
         fileProviderWatch = nil
-        guard let provider = wanted else { return }
-        if fileWatcher == nil {
-            do {
-                fileWatcher = try FileWatcher(loop: loop, log: log)
-            } catch {
-                log.warning("providers.file: cannot watch for changes (\(error)); SIGHUP reloads it")
-                return
-            }
-        }
-        guard let watcher = fileWatcher else { return }
+        guard let provider = wanted, let watcher = sharedFileWatcher(for: "providers.file") else { return }
         // A directory is watched as one ("dir/" even before it exists); a file through its directory.
         let path = provider.filename ?? ((provider.directory ?? ".") + "/")
         let id = watcher.watch(path: path) { [unowned self] in self.fileProviderChanged() }

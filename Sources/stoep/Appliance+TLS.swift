@@ -17,12 +17,9 @@ extension Appliance {
             return []
         }
         let settings = setup.tlsSettings
-        guard let loaded = TLSCertificateLoader.load(settings, previousGenerated: generatedDefaultCertificate,
-                                                     lastGood: certificatesBySource) else {
+        guard let loaded = loadCertificates(settings) else {
             return ["TLS: cannot create a default certificate: \(TLSError.lastError()); TLS entry points refuse handshakes"]
         }
-        if loaded.generatedDefault { generatedDefaultCertificate = loaded.set.defaultCertificate }
-        certificatesBySource = loaded.bySource
         var problems = loaded.problems
         if let current = proxy.tls, tlsSettings?.minVersion == settings.minVersion, tlsSettings?.maxVersion == settings.maxVersion {
             current.certificates = loaded.set
@@ -45,30 +42,33 @@ extension Appliance {
         guard files != certificateWatch.files else { return }
         for id in certificateWatch.ids { fileWatcher?.unwatch(id) }
         certificateWatch = (files, [])
-        guard !files.isEmpty else { return }
-        if fileWatcher == nil {
-            do {
-                fileWatcher = try FileWatcher(loop: loop, log: log)
-            } catch {
-                log.warning("TLS: cannot watch certificate files (\(error)); SIGHUP reads them again")
-                return
-            }
-        }
-        guard let watcher = fileWatcher else { return }
+        guard !files.isEmpty, let watcher = sharedFileWatcher(for: "TLS certificate files") else { return }
         certificateWatch.ids = files.map { watcher.watch(path: $0) { [unowned self] in self.certificatesChanged() } }
     }
 
     /// A watched certificate file changed: read every certificate again (a bad new file is reported and
     /// skipped; the others, and the default, keep serving).
     func certificatesChanged() {
-        guard let settings = tlsSettings, let tls = proxy.tls,
-              let loaded = TLSCertificateLoader.load(settings, previousGenerated: generatedDefaultCertificate,
-                                                     lastGood: certificatesBySource) else { return }
+        guard let settings = tlsSettings, let tls = proxy.tls, let loaded = loadCertificates(settings) else { return }
         tls.certificates = loaded.set
-        certificatesBySource = loaded.bySource
         certificateReloads &+= 1
         log.info("TLS: certificates read again (\(loaded.set.all.count) loaded)")
-        for p in loaded.problems where !p.hasPrefix("no default certificate") { log.warning(p) }
+        // The new problems replace the old ones in `show config-errors`; only new lines are logged.
+        let old = Set(tlsProblems)
+        tlsProblems = loaded.problems
+        dynamicProblems = tlsProblems + dynamicProblems.filter { !old.contains($0) }
+        for p in tlsProblems where !reportedProblems.contains(p) { log.warning(p) }
+        reportedProblems.formUnion(tlsProblems)
+    }
+
+    /// Reads every certificate of `settings`, keeping a generated default and each file's last good
+    /// certificates across reads (a renewal that leaves a file broken loses nothing).
+    private func loadCertificates(_ settings: TLSSettings) -> TLSCertificateLoader.Loaded? {
+        guard let loaded = TLSCertificateLoader.load(settings, previousGenerated: generatedDefaultCertificate,
+                                                     lastGood: certificatesBySource) else { return nil }
+        if loaded.generatedDefault { generatedDefaultCertificate = loaded.set.defaultCertificate }
+        certificatesBySource = loaded.bySource
+        return loaded
     }
 }
 

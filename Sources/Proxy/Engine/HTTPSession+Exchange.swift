@@ -24,7 +24,8 @@ extension HTTPSession {
                     u.writable = false
                     return false
                 case .failed(let reason):
-                    upstreamTLSFailed(x, reason: reason)
+                    proxy.backendTLSFailures[reason, default: 0] &+= 1
+                    upstreamFailed(x, timedOut: false, certificateRejected: reason.contains("certificate verify failed"))
                     return true
                 }
             }

@@ -151,10 +151,13 @@ extension HTTPSession {
     /// (possibly stale) connection is sent again on a fresh one; otherwise the client gets 502, or 504
     /// for a timeout, as Traefik answers — or, when part of the response was already sent, the
     /// connection is closed.
-    func upstreamFailed(_ x: HTTPExchange, timedOut: Bool, stale: Bool = false) {
+    /// `certificateRejected`: an HTTPS backend's certificate did not verify. Traefik answers 500 for it
+    /// (Go reports a TLS error, not a network error), and the server is not taken out: it is up, only
+    /// misconfigured, and would fail the same way again.
+    func upstreamFailed(_ x: HTTPExchange, timedOut: Bool, stale: Bool = false, certificateRejected: Bool = false) {
         x.upstream?.close()
         x.upstream = nil
-        if x.responseHead == nil && x.reusedConnection && x.retryable && !timedOut {
+        if x.responseHead == nil && x.reusedConnection && x.retryable && !timedOut && !certificateRejected {
             x.reusedConnection = false
             x.upstreamOutSent = 0
             attachUpstream(x)
@@ -162,7 +165,7 @@ extension HTTPSession {
         }
         if let s = x.server, !stale {
             s.failures &+= 1
-            if !timedOut && x.upstreamOutSent == 0 { s.downUntil = proxy.loop.now &+ UpstreamServer.downFor }
+            if !timedOut && !certificateRejected && x.upstreamOutSent == 0 { s.downUntil = proxy.loop.now &+ UpstreamServer.downFor }
         }
         guard x.responseHead == nil else {
             close()
@@ -170,24 +173,8 @@ extension HTTPSession {
         }
         x.requestBody.release(proxy.pool)
         exchange = nil
-        respond(timedOut ? HTTPErrorResponse.gatewayTimeout(date: nil) : HTTPErrorResponse.badGateway(date: nil),
-                status: timedOut ? 504 : 502, close: !x.requestDone || closeAfterResponse)
-    }
-
-    /// The TLS handshake with an HTTPS backend failed. A certificate that does not verify answers 500, as
-    /// Traefik does (Go's transport reports it as a TLS error, not a network error); others are 502.
-    func upstreamTLSFailed(_ x: HTTPExchange, reason: String) {
-        proxy.backendTLSFailures[reason, default: 0] &+= 1
-        guard reason.contains("certificate verify failed") else {
-            upstreamFailed(x, timedOut: false)
-            return
-        }
-        x.server?.failures &+= 1
-        x.upstream?.close()
-        x.upstream = nil
-        x.requestBody.release(proxy.pool)
-        exchange = nil
-        respond(HTTPErrorResponse.statusText(500, date: nil), status: 500, close: !x.requestDone || closeAfterResponse)
+        let status = certificateRejected ? 500 : timedOut ? 504 : 502
+        respond(HTTPErrorResponse.statusText(status, date: nil), status: status, close: !x.requestDone || closeAfterResponse)
     }
 
     func abandon(_ x: HTTPExchange) {

@@ -104,7 +104,7 @@ final class ClientHelloPeekSession: IOHandler {
     private static let deadline: UInt64 = 10_000_000_000
 
     init(fd: Int32, entryPoint: HTTPEntryPoint, peer: ClientIP?) {
-        needsClientHello = entryPoint.proxy.tcpTable.routes.contains { $0.tlsPassthrough && $0.serves(entryPoint.name) }
+        needsClientHello = entryPoint.proxy.tcpTable.needsClientHello(entryPoint: entryPoint.name)
         self.fd = fd
         self.entryPoint = entryPoint
         self.peer = peer
@@ -121,31 +121,28 @@ final class ClientHelloPeekSession: IOHandler {
     /// the connection. Each new segment is a new readiness report, so an incomplete ClientHello waits.
     func ready(fd: Int32, _ events: Readiness) {
         guard !done else { return }
-        if !needsClientHello {
+        let n: Int
+        if needsClientHello {
+            var buf = [UInt8](repeating: 0, count: ClientHello.maximumPeekBytes)
+            n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_PEEK)) }
+            if n > 0 {
+                peekedAny = true
+                let r = ClientHello.peek(Array(buf[0..<n]))
+                if r != .needMore || n >= ClientHello.maximumPeekBytes { decide(r) }
+                return
+            }
+        } else {
             // Only TLS or not matters here (no router reads SNI before termination): one byte says it.
             var first: UInt8 = 0
-            let n = recv(fd, &first, 1, Int32(MSG_PEEK))
+            n = recv(fd, &first, 1, Int32(MSG_PEEK))
             if n == 1 {
                 peekedAny = true
                 return decide(first == 0x16 ? .hello(serverName: nil, alpn: []) : .notTLS)
             }
-            if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
-            finish()
-            closeDescriptor(fd)
-            return
-        }
-        var buf = [UInt8](repeating: 0, count: ClientHello.maximumPeekBytes)
-        let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_PEEK)) }
-        if n > 0 {
-            peekedAny = true
-            let r = ClientHello.peek(Array(buf[0..<n]))
-            if r != .needMore || n >= ClientHello.maximumPeekBytes { decide(r) }
-            return
         }
         if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
         // EOF or error before a decision: nothing to route.
-        finish()
-        closeDescriptor(fd)
+        abort()
     }
 
     /// Closes the connection before any decision (shutdown).

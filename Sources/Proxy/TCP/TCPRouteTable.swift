@@ -64,6 +64,12 @@ public final class TCPRouteTable {
         routes.contains { ($0.tlsPassthrough || $0.tlsTerminated) && $0.serves(entryPoint) }
     }
 
+    /// True when a router on `entryPoint` routes TLS by SNI/ALPN before termination (passthrough): the
+    /// whole ClientHello must be peeked, not just its first byte.
+    public func needsClientHello(entryPoint: String) -> Bool {
+        routes.contains { $0.tlsPassthrough && $0.serves(entryPoint) }
+    }
+
     /// A non-TLS HostSNI(`*`) router on `entryPoint`, if any: every non-TLS connection ends in a TCP router
     /// there, so the entry point's HTTP routers are unreachable (as in Traefik). The engine may warn.
     public func catchAll(entryPoint: String) -> TCPRoute? {

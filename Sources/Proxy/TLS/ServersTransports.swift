@@ -17,6 +17,7 @@ public final class ServersTransports {
     private var contexts: [String: TLSClientContext] = [:]
     /// Lines for `show config-errors` (a root CA file that cannot be read…).
     public private(set) var problems: [String] = []
+    private var reportedRoots: Set<String> = []
 
     public init(default defaultTransport: TraefikServersTransport? = nil, named: [String: TraefikServersTransport] = [:]) {
         self.defaultTransport = defaultTransport
@@ -35,7 +36,8 @@ public final class ServersTransports {
         let verify = !(t?.insecureSkipVerify ?? false)
         // Traefik takes several root CAs; OpenSSL loads one file here: the first, others reported.
         let roots = t?.rootCAs ?? []
-        if roots.count > 1 {
+        // Once per transport, not once per HTTPS server that uses it.
+        if roots.count > 1, reportedRoots.insert(name ?? "").inserted {
             problems.append("serversTransport \(name ?? "(static)"): only the first of \(roots.count) rootCAs is used")
         }
         let key = "\(verify)|\(roots.first ?? "")"

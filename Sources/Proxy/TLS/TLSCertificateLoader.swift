@@ -96,9 +96,8 @@ public enum TLSCertificateLoader {
         if defaultCertificate == nil {
             generated = true
             defaultCertificate = previousGenerated ?? TLSCertificate.selfSigned()
-            if previousGenerated == nil {
-                problems.append("no default certificate configured: serving a generated self-signed one (CN TRAEFIK DEFAULT CERT) to clients whose server name matches no certificate")
-            }
+            // Stated on every read, so `show config-errors` keeps it; the log repeats no line it already has.
+            problems.append("no default certificate configured: serving a generated self-signed one (CN TRAEFIK DEFAULT CERT) to clients whose server name matches no certificate")
         }
         guard let def = defaultCertificate else { return nil }
         return Loaded(set: TLSCertificateSet(certificates, defaultCertificate: def, sniStrict: settings.sniStrict),
