@@ -128,10 +128,11 @@ public enum RouteTableBuilder {
     private static func redirectionRoutes(_ redirections: [String: (to: String, redirect: TraefikRedirectScheme)]) -> [HTTPRoute] {
         // Traefik's rule: any non-empty Host (a request without one is not redirected).
         guard let everything = try? RuleParser.parseAuto("HostRegexp(`^.+$`)", default: .v3).expression else { return [] }
-        let noop = LoadBalancer(name: "noop@internal", servers: [], passHostHeader: true)
+        let noop = LoadBalancer(name: InternalService.noop.rawValue, servers: [], passHostHeader: true)
         return redirections.sorted { $0.key < $1.key }.map { entryPoint, r in
             HTTPRoute(name: "\(entryPoint)-to-\(r.to)@internal", priority: Int.max - 1, rule: everything, entryPoints: [entryPoint],
-                      middlewares: [RedirectSchemeMiddleware(name: "redirect-\(entryPoint)-to-\(r.to)@internal", config: r.redirect)], service: noop)
+                      middlewares: [RedirectSchemeMiddleware(name: "redirect-\(entryPoint)-to-\(r.to)@internal", config: r.redirect)], service: noop,
+                      internalService: .noop)
         }
     }
 
