@@ -2,17 +2,19 @@
 // zone, or hand the query back for forwarding. Pure: no sockets, no clock, no globals.
 // Local answers: RA=1, RD and CD copied, AD=0, the question echoed in the client's case,
 // TTL = local-ttl (or the record's own), OPT when the query had OPT. The rcode and AA bit are
-// dnsmasq 2.90's for the same data (docs/dns.md, "Local answers"):
-//   records                                       NOERROR   AA=1
-//   local-only domain (local=, address=/d/)       NXDOMAIN  AA=0   (setup_reply, no AA)
-//     … its empty non-terminals, other types      NOERROR   AA=0   (is_local_answer F_NOERR)
-//   domain-needed, dotless A/AAAA                 NXDOMAIN  AA=0   (NOERROR if the name is local)
-//   bogus-priv zone, PTR/ANY                      NXDOMAIN  AA=1   (answer_request)
-//   MAILB, any name                               NXDOMAIN  AA=1   (answer_request)
-//   other types of a name with data, elsewhere    NOERROR   AA=1   (dnsmasq forwards; this is what it
-//                                                                   makes of the upstream's NXDOMAIN)
-// Meta-types (AXFR/IXFR: REFUSED; OPT, TKEY, TSIG, MAILA, 128-248: FORMERR) for names with local
-// data get the error a recursive upstream gives, never NOERROR; dnsmasq forwards them.
+// dnsmasq 2.90's for the same data (docs/dns.md, "Answers"; dnsmasq's function in brackets):
+//   records of the asked type                               NOERROR  AA=1
+//   local-only domain (local=, address=/d/, server=/d/)     NXDOMAIN AA=0  (setup_reply)
+//   … a name with records below it, or other types of a
+//     name with records there                               NOERROR  AA=0  (is_local_answer F_NOERR)
+//   other types of a name with records, elsewhere           NOERROR  AA=1  (dnsmasq forwards and makes
+//                                                                           this of the upstream's NXDOMAIN)
+//   domain-needed, dotless A/AAAA                           NXDOMAIN AA=0  (NOERROR if the name is local)
+//   bogus-priv zone: PTR/ANY                                NXDOMAIN AA=1  (answer_request)
+//   bogus-priv zone: other types                            NXDOMAIN AA=0  (dnsmasq forwards)
+//   MAILB, any name                                         NXDOMAIN AA=1  (answer_request)
+// Meta-type questions (AXFR/IXFR: REFUSED; OPT, TKEY, TSIG, MAILA, 128-248: FORMERR) for names
+// with local records get the error a recursive server gives, never NOERROR; dnsmasq forwards them.
 
 public enum DNSTransport: Sendable {
     case udp
@@ -24,7 +26,7 @@ public enum DNSTransport: Sendable {
 public enum DNSDecision: Sendable {
     /// Send these bytes back to the client.
     case answer([UInt8])
-    /// Not local: resolve upstream (or, while no forwarder exists, send `refused(_:)`).
+    /// Not local: resolve through the cache and the upstreams (DNSForwarder).
     case forward(DNSQuery)
     /// Send nothing (too short to answer, or a response packet).
     case drop(DNSWireError)
@@ -67,13 +69,13 @@ public struct DNSResponder {
         guard question.recordClass == DNSQuestion.classIN || question.recordClass == DNSQuestion.classANY else {
             return .forward(query)
         }
-        var response = LocalResponse(query: query, limit: responseSizeLimit(for: query, transport: transport))
         let match = zone.lookup(question.name)
-        if question.type == .mailb { return .answer(mailboxAnswer(match, into: &response)) }
         if let rcode = question.type.metaQuestionRcode, match.hasLocalNames {
             log?(DNSQueryLog.configError(rcode))
             return .answer(DNSErrorResponse.make(to: query, rcode: rcode, advertisedUDPSize: UInt16(clamping: ednsPacketMax)))
         }
+        var response = LocalResponse(query: query, limit: responseSizeLimit(for: query, transport: transport))
+        if question.type == .mailb { return .answer(mailboxAnswer(match, into: &response)) }
         switch match {
         case .notLocal:
             guard domainNeeded, question.type.isAddress, question.name.labelCount == 1 else { return .forward(query) }

@@ -15,7 +15,7 @@ import dns.flags
 import dns.rcode
 import pytest
 
-pytest.register_assert_rewrite("dns_upstream")
+pytest.register_assert_rewrite("dns_upstream", "dns_fields")
 from dns_fields import TRANSPORTS, compare, run_all
 from dns_upstream import DnsmasqUpstream, ask, free_port, rrsets, wait_until
 
