@@ -127,6 +127,10 @@ def override(case, variant, reference):
         # The upstream says NXDOMAIN for a reverse name that has a local PTR; dnsmasq passes that on (it knows
         # only forward names); stoep answers NODATA as for any other type of a local name.
         return {"rcode": "NOERROR", "aa": True}, "other types of local names: NODATA, never forwarded"
+    if kind == KEPT and name.endswith(".168.192.in-addr.arpa"):
+        # bogus-priv: dnsmasq answers only PTR and ANY itself and forwards the rest; the upstream's NXDOMAIN
+        # is what stoep answers without asking.
+        return {}, "bogus-priv: every type stays local"
     if kind == KEPT:
         # dnsmasq forwards; the upstream says NXDOMAIN; dnsmasq makes that NOERROR with AA for a name it knows.
         # stoep gives the same answer without asking (test_kept_questions_reach_dnsmasqs_upstream_never_stoeps).
@@ -152,6 +156,7 @@ DELIBERATE_RULES = {
     "no OPT unasked on a TCP connection",
     "OPT in every answer to a query with OPT",
     "TC answers without records",
+    "bogus-priv: every type stays local",
 }
 
 
@@ -197,6 +202,7 @@ def stoep_run(module_backend, tmp_path_factory, reference):
         result = run_all(s.port, CASES)
         assert s.alive(), "stoep died: " + s.log_text()[-2000:]
         result["forwarded"] = upstream.queries()
+        result["backend"] = module_backend
     finally:
         s.stop()
         upstream.close()
@@ -270,3 +276,24 @@ def test_ad_from_upstream_is_cleared_as_dnsmasq_does(dns_stoep, ad_upstream, tmp
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+def test_no_query_limit_per_tcp_connection(stoep_run, tmp_path):
+    """dnsmasq answers at most 100 queries on one TCP connection (TCP_MAX_QUERIES) and closes it; stoep
+    answers all of them."""
+    wires = [make_query("wild.lan", "A", "plain", i) for i in range(1, 121)]
+    (tmp_path / "hosts").write_text(HOSTS)
+    upstream = DnsmasqUpstream(tmp_path / "up", UPSTREAM_DATA)
+    s = DnsStoep(tmp_path / "stoep", stoep_run["backend"])
+    proc, dm_port = start_dnsmasq(tmp_path, conf(upstream, tmp_path / "hosts"))
+    try:
+        answered = [r for r in exchange_tcp(dm_port, wires) if r is not None]
+        assert len(answered) == 100, "premise: dnsmasq's 100 queries per connection"
+        s.start(conf(upstream, tmp_path / "hosts"))
+        replies = exchange_tcp(s.port, wires)
+        assert None not in replies and all(fields(r)["answer"] for r in replies)
+    finally:
+        proc.terminate()
+        proc.wait(5)
+        s.stop()
+        upstream.close()
