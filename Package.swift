@@ -27,7 +27,7 @@ let package = Package(
         // libxcrypt for basicAuth's bcrypt hashes ($2y$), linked statically.
         .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
         .target(name: "Reactor", dependencies: ["CStoep", "CStoepTLS"], swiftSettings: optimize),
-        .target(name: "Config", dependencies: ["CYAML"], swiftSettings: optimize,
+        .target(name: "Config", dependencies: ["Reactor", "CYAML"], swiftSettings: optimize,
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libyaml.a"])]),
         .target(name: "Stats", dependencies: ["Reactor"], swiftSettings: optimize),
         .target(name: "DNS", dependencies: ["Reactor", "Stats"], swiftSettings: optimize),

@@ -6,11 +6,9 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/ioctl.h>
 
-ssize_t stoep_splice(int fd_in, int fd_out, size_t len, int more) {
-    unsigned flags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (more ? SPLICE_F_MORE : 0);
-    return splice(fd_in, NULL, fd_out, NULL, len, flags);
+ssize_t stoep_splice(int fd_in, int fd_out, size_t len) {
+    return splice(fd_in, NULL, fd_out, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 }
 
 int stoep_pipe(int fds[2], int size) {
@@ -29,12 +27,6 @@ int stoep_set_nonblocking(int fd) {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -errno;
     return 0;
-}
-
-int stoep_bytes_readable(int fd) {
-    int n = 0;
-    if (ioctl(fd, FIONREAD, &n) < 0) return -errno;
-    return n;
 }
 
 int stoep_sockaddr_from_text(const char *host, uint16_t port, struct sockaddr_storage *out, socklen_t *len) {
@@ -70,59 +62,50 @@ int stoep_sockaddr_to_text(const struct sockaddr *sa, char *buf, size_t size) {
     return snprintf(buf, size, "?");
 }
 
-ssize_t stoep_recv_with_dest(int fd, void *buf, size_t len, struct sockaddr_storage *from, socklen_t *fromlen,
-                             struct sockaddr_storage *dest) {
-    char control[128];
-    struct iovec iov = { .iov_base = buf, .iov_len = len };
-    struct msghdr msg = { .msg_name = from, .msg_namelen = *fromlen, .msg_iov = &iov, .msg_iovlen = 1,
-                          .msg_control = control, .msg_controllen = sizeof control };
-    ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
-    if (n < 0) return n;
-    *fromlen = msg.msg_namelen;
+#define STOEP_BATCH_MAX 64
+// Room for one IP_PKTINFO or IPV6_PKTINFO message (CMSG_SPACE of in6_pktinfo is 40 on 64-bit Linux).
+#define STOEP_CONTROL_SIZE 64
+
+// The local address a received datagram arrived at, from its IP_PKTINFO / IPV6_PKTINFO message; family 0
+// when there is none (the socket was not asked for it).
+static void read_pktinfo(struct msghdr *m, struct sockaddr_storage *dest) {
     memset(dest, 0, sizeof *dest);
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
             struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
-            struct sockaddr_in *d = (struct sockaddr_in *)dest;
-            d->sin_family = AF_INET; d->sin_addr = pi->ipi_spec_dst.s_addr ? pi->ipi_spec_dst : pi->ipi_addr;
+            struct sockaddr_in *a = (struct sockaddr_in *)dest;
+            a->sin_family = AF_INET; a->sin_addr = pi->ipi_spec_dst.s_addr ? pi->ipi_spec_dst : pi->ipi_addr;
         } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
             struct in6_pktinfo *pi = (struct in6_pktinfo *)CMSG_DATA(c);
-            struct sockaddr_in6 *d = (struct sockaddr_in6 *)dest;
-            d->sin6_family = AF_INET6; d->sin6_addr = pi->ipi6_addr; d->sin6_scope_id = pi->ipi6_ifindex;
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)dest;
+            a->sin6_family = AF_INET6; a->sin6_addr = pi->ipi6_addr; a->sin6_scope_id = pi->ipi6_ifindex;
         }
     }
-    return n;
 }
 
-ssize_t stoep_send_from(int fd, const void *buf, size_t len, const struct sockaddr *to, socklen_t tolen,
-                        const struct sockaddr_storage *from) {
-    char control[128];
-    memset(control, 0, sizeof control);
-    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-    struct msghdr msg = { .msg_name = (void *)to, .msg_namelen = tolen, .msg_iov = &iov, .msg_iovlen = 1 };
-    if (from && from->ss_family == AF_INET && to->sa_family == AF_INET) {
-        msg.msg_control = control; msg.msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+// Asks the kernel to send `m` from `dest` (when its family matches the peer's): an IP_PKTINFO /
+// IPV6_PKTINFO message in `control` (STOEP_CONTROL_SIZE bytes, zeroed by the caller).
+static void write_pktinfo(struct msghdr *m, char *control, const struct sockaddr_storage *peer,
+                          const struct sockaddr_storage *dest) {
+    if (dest->ss_family == AF_INET && peer->ss_family == AF_INET) {
+        m->msg_control = control; m->msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
+        struct cmsghdr *c = CMSG_FIRSTHDR(m);
         c->cmsg_level = IPPROTO_IP; c->cmsg_type = IP_PKTINFO; c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-        struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
-        pi->ipi_spec_dst = ((const struct sockaddr_in *)from)->sin_addr;
-    } else if (from && from->ss_family == AF_INET6 && to->sa_family == AF_INET6) {
-        msg.msg_control = control; msg.msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        ((struct in_pktinfo *)CMSG_DATA(c))->ipi_spec_dst = ((const struct sockaddr_in *)dest)->sin_addr;
+    } else if (dest->ss_family == AF_INET6 && peer->ss_family == AF_INET6) {
+        m->msg_control = control; m->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
+        struct cmsghdr *c = CMSG_FIRSTHDR(m);
         c->cmsg_level = IPPROTO_IPV6; c->cmsg_type = IPV6_PKTINFO; c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
         struct in6_pktinfo *pi = (struct in6_pktinfo *)CMSG_DATA(c);
-        pi->ipi6_addr = ((const struct sockaddr_in6 *)from)->sin6_addr;
-        pi->ipi6_ifindex = ((const struct sockaddr_in6 *)from)->sin6_scope_id;
+        pi->ipi6_addr = ((const struct sockaddr_in6 *)dest)->sin6_addr;
+        pi->ipi6_ifindex = ((const struct sockaddr_in6 *)dest)->sin6_scope_id;
     }
-    return sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
-
-#define STOEP_BATCH_MAX 64
 
 int stoep_recv_batch(int fd, struct stoep_dgram *d, unsigned n) {
     struct mmsghdr msgs[STOEP_BATCH_MAX];
     struct iovec iovs[STOEP_BATCH_MAX];
-    char control[STOEP_BATCH_MAX][64];
+    char control[STOEP_BATCH_MAX][STOEP_CONTROL_SIZE];
     if (n > STOEP_BATCH_MAX) n = STOEP_BATCH_MAX;
     memset(msgs, 0, sizeof(struct mmsghdr) * n);
     for (unsigned i = 0; i < n; i++) {
@@ -136,19 +119,8 @@ int stoep_recv_batch(int fd, struct stoep_dgram *d, unsigned n) {
     for (int i = 0; i < got; i++) {
         d[i].len = msgs[i].msg_len;
         d[i].peerlen = msgs[i].msg_hdr.msg_namelen;
-        memset(&d[i].dest, 0, sizeof d[i].dest);
         if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) d[i].len = d[i].cap + 1;  // too big: the caller drops it
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
-            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-                struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
-                struct sockaddr_in *a = (struct sockaddr_in *)&d[i].dest;
-                a->sin_family = AF_INET; a->sin_addr = pi->ipi_spec_dst.s_addr ? pi->ipi_spec_dst : pi->ipi_addr;
-            } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-                struct in6_pktinfo *pi = (struct in6_pktinfo *)CMSG_DATA(c);
-                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&d[i].dest;
-                a->sin6_family = AF_INET6; a->sin6_addr = pi->ipi6_addr; a->sin6_scope_id = pi->ipi6_ifindex;
-            }
-        }
+        read_pktinfo(&msgs[i].msg_hdr, &d[i].dest);
     }
     return got;
 }
@@ -156,29 +128,16 @@ int stoep_recv_batch(int fd, struct stoep_dgram *d, unsigned n) {
 int stoep_send_batch(int fd, struct stoep_dgram *d, unsigned n, int use_dest) {
     struct mmsghdr msgs[STOEP_BATCH_MAX];
     struct iovec iovs[STOEP_BATCH_MAX];
-    char control[STOEP_BATCH_MAX][64];
+    char control[STOEP_BATCH_MAX][STOEP_CONTROL_SIZE];
     if (n > STOEP_BATCH_MAX) n = STOEP_BATCH_MAX;
     memset(msgs, 0, sizeof(struct mmsghdr) * n);
-    memset(control, 0, sizeof(control[0]) * n);
+    if (use_dest) memset(control, 0, sizeof(control[0]) * n);
     for (unsigned i = 0; i < n; i++) {
         iovs[i].iov_base = d[i].buf; iovs[i].iov_len = d[i].len;
         struct msghdr *m = &msgs[i].msg_hdr;
         m->msg_name = &d[i].peer; m->msg_namelen = d[i].peerlen;
         m->msg_iov = &iovs[i]; m->msg_iovlen = 1;
-        if (!use_dest) continue;
-        if (d[i].dest.ss_family == AF_INET && d[i].peer.ss_family == AF_INET) {
-            m->msg_control = control[i]; m->msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
-            struct cmsghdr *c = CMSG_FIRSTHDR(m);
-            c->cmsg_level = IPPROTO_IP; c->cmsg_type = IP_PKTINFO; c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-            ((struct in_pktinfo *)CMSG_DATA(c))->ipi_spec_dst = ((struct sockaddr_in *)&d[i].dest)->sin_addr;
-        } else if (d[i].dest.ss_family == AF_INET6 && d[i].peer.ss_family == AF_INET6) {
-            m->msg_control = control[i]; m->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
-            struct cmsghdr *c = CMSG_FIRSTHDR(m);
-            c->cmsg_level = IPPROTO_IPV6; c->cmsg_type = IPV6_PKTINFO; c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-            struct in6_pktinfo *pi = (struct in6_pktinfo *)CMSG_DATA(c);
-            pi->ipi6_addr = ((struct sockaddr_in6 *)&d[i].dest)->sin6_addr;
-            pi->ipi6_ifindex = ((struct sockaddr_in6 *)&d[i].dest)->sin6_scope_id;
-        }
+        if (use_dest) write_pktinfo(m, control[i], &d[i].peer, &d[i].dest);
     }
     int sent = sendmmsg(fd, msgs, n, MSG_DONTWAIT | MSG_NOSIGNAL);
     return sent < 0 ? -errno : sent;

@@ -1,4 +1,4 @@
-import Glibc
+import Reactor
 
 // Reads stoep's configuration: file → TOML → validated StoepConfig, or the complete list of what is wrong.
 // A static configuration fails as a whole: no half-applied config, and every error is shown at once.
@@ -45,26 +45,13 @@ public enum ConfigLoader {
     /// The whole file as text (invalid UTF-8 is replaced with U+FFFD, which TOML then reports where it
     /// matters). Blocking reads are fine here: this runs before the reactor starts.
     static func readFile(_ path: String) -> Result<String, ConfigError> {
-        func failure(_ code: Int32) -> Result<String, ConfigError> {
-            .failure(ConfigError(location: nil, message: "cannot read config file '\(path)': \(String(cString: strerror(code)))"))
+        switch readWholeFile(path, limit: maximumFileBytes) {
+        case .success(let bytes):
+            return .success(String(decoding: bytes, as: UTF8.self))
+        case .failure(.system(let e)):
+            return .failure(ConfigError(location: nil, message: "cannot read config file '\(path)': \(e)"))
+        case .failure(.tooLarge):
+            return .failure(ConfigError(location: nil, message: "cannot read config file '\(path)': larger than \(maximumFileBytes >> 20) MiB; expected a TOML config file"))
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return failure(errno) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 << 10)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return failure(errno)
-            }
-            bytes.append(contentsOf: chunk[0..<count])
-            if bytes.count > maximumFileBytes {
-                return .failure(ConfigError(location: nil, message: "cannot read config file '\(path)': larger than \(maximumFileBytes >> 20) MiB; expected a TOML config file"))
-            }
-        }
-        return .success(String(decoding: bytes, as: UTF8.self))
     }
 }

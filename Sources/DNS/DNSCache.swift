@@ -35,11 +35,11 @@ public final class DNSCache {
         policy = DNSCachePolicy(minTTL: minTTL, maxTTL: maxTTL, negativeTTL: negativeTTL)
     }
 
-    /// Caches `response`, the upstream's answer to `question` asked with `dnssecOK`, at monotonic
+    /// Caches `answer`, the upstream's answer to `question` asked with `dnssecOK`, at monotonic
     /// second `now` — if DNSCachePolicy says it is cacheable. Replaces an entry with the same key.
     /// When full, the least recently used entry is evicted.
-    public func store(_ response: [UInt8], question: DNSQuestion, dnssecOK: Bool, now: UInt64) {
-        guard capacity > 0, let prepared = policy.prepare(response, question: question) else { return }
+    public func store(_ answer: DNSUpstreamAnswer, question: DNSQuestion, dnssecOK: Bool, now: UInt64) {
+        guard capacity > 0, let prepared = policy.prepare(answer, question: question) else { return }
         let hash = DNSCacheEntry.hash(question, dnssecOK: dnssecOK)
         let entry = DNSCacheEntry(storage: prepared.storage, storedAt: now, expiresAt: now + UInt64(prepared.lifetime),
                                   hash: hash, newer: DNSCacheEntry.none, older: DNSCacheEntry.none,

@@ -6,14 +6,16 @@
 // - lifetimes and every record's TTL clamped: at most `max-cache-ttl`, then at least
 //   `min-cache-ttl` (dnsmasq applies them in that order, so the minimum wins a conflict).
 // The stored form is the message without OPT, its question lowercased, TTLs already clamped,
-// followed by a table of every TTL field's offset, so an answer is one copy plus 4-byte patches.
+// followed by where its authority section ends (2 bytes) and a table of every TTL field's offset, so an
+// answer is one copy plus 4-byte patches, and shaping it needs no walk of the message.
 
 struct DNSCachePolicy: Sendable {
     var minTTL: UInt32
     var maxTTL: UInt32?
     var negativeTTL: UInt32?
 
-    /// A response ready to store: `storage` = message bytes then 2-byte big-endian TTL offsets.
+    /// A response ready to store: `storage` = message bytes, the authority section's end, then the
+    /// TTL offsets (all 2-byte big-endian).
     struct Prepared {
         var storage: [UInt8]
         var messageLength: Int
@@ -21,10 +23,12 @@ struct DNSCachePolicy: Sendable {
         var lifetime: UInt32
     }
 
-    /// Decides whether `response` (the upstream's answer to `question`) is cached and builds
-    /// the stored form. Nil when it must not be cached or cannot be parsed.
-    func prepare(_ response: [UInt8], question: DNSQuestion) -> Prepared? {
-        guard let layout = try? DNSMessageLayout(parsing: response, collectRecords: true) else { return nil }
+    /// Decides whether `answer` (the upstream's answer to `question`) is cached and builds the stored
+    /// form. Nil when it must not be cached or cannot be parsed.
+    func prepare(_ answer: DNSUpstreamAnswer, question: DNSQuestion) -> Prepared? {
+        let response = answer.bytes
+        guard let layout = answer.layout?.recordsCollected == true ? answer.layout
+                : try? DNSMessageLayout(parsing: response, collectRecords: true) else { return nil }
         let header = layout.header
         guard header.isResponse, header.opcode == 0, !header.isTruncated, layout.question == question,
               layout.keptEnd <= Int(UInt16.max) else { return nil }
@@ -56,7 +60,7 @@ struct DNSCachePolicy: Sendable {
         guard !Self.ownerNamesReadTTLs(response, layout.records) else { return nil }
 
         var storage: [UInt8] = []
-        storage.reserveCapacity(layout.keptEnd + 2 * layout.records.count)
+        storage.reserveCapacity(layout.keptEnd + 2 + 2 * layout.records.count)
         storage.append(contentsOf: response[0..<layout.keptEnd])
         storage.setDNSUInt16(UInt16(truncatingIfNeeded: layout.keptAdditionalCount), at: 10)
         // The question name is uncompressed; length bytes are <= 63, never in 'A'...'Z'.
@@ -65,6 +69,8 @@ struct DNSCachePolicy: Sendable {
             let ttl = record.ttlOffset == soaOffset ? lifetime : clamp(Self.ttl(response, record))
             storage.setDNSUInt32(ttl, at: record.ttlOffset)
         }
+        storage.append(UInt8(truncatingIfNeeded: layout.authorityEnd >> 8))
+        storage.append(UInt8(truncatingIfNeeded: layout.authorityEnd))
         for record in layout.records {
             storage.append(UInt8(truncatingIfNeeded: record.ttlOffset >> 8))
             storage.append(UInt8(truncatingIfNeeded: record.ttlOffset))

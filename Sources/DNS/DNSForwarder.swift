@@ -4,7 +4,6 @@
 // Server order (documented default, see docs/dns.md): strict-order walks the configured order;
 // all-servers asks all at once; otherwise the server that answered last is tried first and the others
 // follow in configured order — dnsmasq likewise favours the server that has been answering.
-import Glibc
 import Reactor
 import Stats
 
@@ -30,6 +29,9 @@ public final class DNSForwarder {
     private var inFlight: [ObjectIdentifier: DNSPendingQuery] = [:]
     private var preferred: DNSUpstream?
     private let log: ((String) -> Void)?
+    /// Where every attempt reads its answers: one buffer for all (one thread, each answer copied out
+    /// before the next read), sized for the largest DNS message.
+    let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
 
     init(settings: DNSSettings, resolvServers: [IPAddress], loop: EventLoop, log: ((String) -> Void)?) {
         self.loop = loop
@@ -44,23 +46,38 @@ public final class DNSForwarder {
         self.log = log
     }
 
+    deinit { receiveBuffer.deallocate() }
+
     public var pending: Int { inFlight.count }
 
     /// Seconds on the monotonic clock, for cache TTLs.
     private var nowSeconds: UInt64 { loop.now / 1_000_000_000 }
 
+    /// The answer to `query` from the cache, shaped for it; nil on a miss (then `forward`). Synchronous,
+    /// so the listener sends it with the local answers of the same batch.
+    func cachedAnswer(to query: DNSQuery, limit: Int) -> [UInt8]? {
+        let dnssecOK = query.edns?.dnssecOK ?? false
+        let now = nowSeconds
+        guard let cached = cache.lookup(query.question, dnssecOK: dnssecOK, now: now),
+              let bytes = cached.shaped(now: now, for: query, limit: limit, advertisedUDPSize: advertisedUDPSize)
+        else { return nil }
+        counters.cacheAnswers &+= 1
+        if let log { for line in DNSReplyLog.lines(bytes, name: query.question.name, type: query.question.type, verb: "cached") { log(line) } }
+        return bytes
+    }
+
     /// Answers `query` from the cache or upstream. `reply` is called exactly once, now or later; the
     /// client may be gone by then (the caller checks).
     func resolve(_ query: DNSQuery, limit: Int, reply: @escaping ([UInt8]) -> Void) {
-        let dnssecOK = query.edns?.dnssecOK ?? false
-        if let cached = cache.lookup(query.question, dnssecOK: dnssecOK, now: nowSeconds),
-           let bytes = DNSUpstreamAnswer.shape(cached.bytes(now: nowSeconds), for: query, limit: limit,
-                                               advertisedUDPSize: advertisedUDPSize) {
-            counters.cacheAnswers &+= 1
-            if let log { for line in DNSReplyLog.lines(bytes, name: query.question.name, type: query.question.type, verb: "cached") { log(line) } }
+        if let bytes = cachedAnswer(to: query, limit: limit) {
             reply(bytes)
             return
         }
+        forward(query, limit: limit, reply: reply)
+    }
+
+    /// Asks the upstreams (the cache missed). `reply` is called exactly once, now or later.
+    func forward(_ query: DNSQuery, limit: Int, reply: @escaping ([UInt8]) -> Void) {
         var servers = upstreams.servers(for: query.question.name)
         guard !servers.isEmpty else {
             counters.refusedNoServer &+= 1
@@ -88,10 +105,10 @@ public final class DNSForwarder {
     }
 
     /// A good answer arrived: remember the server, cache the answer, log it.
-    func answered(_ q: DNSPendingQuery, response: [UInt8], by server: DNSUpstream) {
+    func answered(_ q: DNSPendingQuery, answer: DNSUpstreamAnswer, by server: DNSUpstream) {
         preferred = server
-        cache.store(response, question: q.query.question, dnssecOK: q.query.edns?.dnssecOK ?? false, now: nowSeconds)
-        if let log { for line in DNSReplyLog.lines(response, name: q.query.question.name, type: q.query.question.type, verb: "reply") { log(line) } }
+        cache.store(answer, question: q.query.question, dnssecOK: q.query.edns?.dnssecOK ?? false, now: nowSeconds)
+        if let log { for line in DNSReplyLog.lines(answer.bytes, name: q.query.question.name, type: q.query.question.type, verb: "reply") { log(line) } }
     }
 
     func completed(_ q: DNSPendingQuery) {

@@ -33,13 +33,27 @@ struct DNSMessageLayout {
     /// Every kept record in order (answer, authority, additional before OPT); empty unless collected.
     let records: [Record]
 
+    /// Whether `records` was filled (`collectRecords`).
+    let recordsCollected: Bool
+
     /// Walks `message`. Throws on any framing error (short header, QDCOUNT != 1, bad names,
     /// records running past the end, more than one OPT, malformed OPT). Bytes after the
     /// last announced record are ignored (they are never copied). `collectRecords` fills `records`.
     init(parsing message: [UInt8], collectRecords: Bool = false) throws(DNSWireError) {
-        header = try DNSHeader(parsing: message)
+        let header = try DNSHeader(parsing: message)
         guard header.questionCount == 1 else { throw .questionCount(header.questionCount) }
-        (question, questionEnd) = try DNSQuestion.parse(message, at: DNSHeader.size)
+        let (question, questionEnd) = try DNSQuestion.parse(message, at: DNSHeader.size)
+        try self.init(message, header: header, question: question, questionEnd: questionEnd,
+                      collectRecords: collectRecords)
+    }
+
+    /// Walks the records of `message` after its header and its one question, already read (an upstream
+    /// answer reads those first to match it to the query: DNSUpstreamAnswer).
+    init(_ message: [UInt8], header: DNSHeader, question: DNSQuestion, questionEnd: Int,
+         collectRecords: Bool) throws(DNSWireError) {
+        self.header = header
+        self.question = question
+        self.questionEnd = questionEnd
         var collected: [Record] = []
         if collectRecords {
             // Each record takes at least 11 bytes: hostile counts cannot make this reserve large.
@@ -76,6 +90,7 @@ struct DNSMessageLayout {
         keptEnd = opt?.start ?? offset
         keptAdditionalCount = opt?.kept ?? additional
         records = collected
+        recordsCollected = collectRecords
     }
 
     /// Reads the record framing at `offset`: owner name, fixed fields, RDLENGTH within the message.
@@ -93,6 +108,24 @@ struct DNSMessageLayout {
     var rcode: DNSResponseCode {
         DNSResponseCode(rawValue: UInt16(edns?.extendedRCode ?? 0) << 4 | UInt16(header.rcodeLow))
     }
+
+    /// The boundaries an answer is shaped by.
+    var sections: DNSAnswerSections {
+        DNSAnswerSections(header: header, questionEnd: questionEnd, authorityEnd: authorityEnd, keptEnd: keptEnd,
+                          keptAdditionalCount: keptAdditionalCount, rcode: rcode)
+    }
+}
+
+/// Where the parts of an answer sit, as shaping needs them: from a layout just walked (an upstream
+/// answer), or from what a cache entry kept of it (a cached answer is not walked again).
+struct DNSAnswerSections {
+    var header: DNSHeader
+    var questionEnd: Int
+    var authorityEnd: Int
+    /// End of the records kept (the OPT record and anything after it are dropped).
+    var keptEnd: Int
+    var keptAdditionalCount: Int
+    var rcode: DNSResponseCode
 }
 
 extension [UInt8] {

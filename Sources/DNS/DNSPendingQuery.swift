@@ -43,7 +43,8 @@ final class DNSPendingQuery {
     }
 
     private func launch(_ s: DNSUpstream, overTCP: Bool) {
-        let a = DNSUpstreamAttempt(upstream: s, overTCP: overTCP, pending: self, loop: forwarder.loop)
+        let a = DNSUpstreamAttempt(upstream: s, overTCP: overTCP, pending: self, loop: forwarder.loop,
+                                   scratch: forwarder.receiveBuffer)
         attempts.append(a)
         s.queries &+= 1
         forwarder.logForwarded(query.question.name, to: s)
@@ -51,29 +52,34 @@ final class DNSPendingQuery {
     }
 
     /// A message arrived on an attempt's socket. Returns true when the attempt is done with (answered
-    /// or failed over); false when the message was not an answer to our question (ignored).
+    /// or failed over); false when the message was not an answer to our question (ignored). The message
+    /// is read once (DNSUpstreamAnswer); everything below reads that.
     func accept(_ response: [UInt8], from a: DNSUpstreamAttempt) -> Bool {
-        guard !finished, DNSUpstreamAnswer.matches(response: response, queryID: a.id, question: query.question) else {
+        guard !finished else {
             forwarder.counters.mismatched &+= 1
             return false
         }
-        let rcode = DNSUpstreamAnswer.rcode(response)
+        let answer = DNSUpstreamAnswer(response, collectRecords: forwarder.cache.capacity > 0)
+        guard answer.matches(queryID: a.id, question: query.question) else {
+            forwarder.counters.mismatched &+= 1
+            return false
+        }
+        let rcode = answer.rcode
         if rcode == .serverFailure || rcode == .refused {
             a.upstream.failures &+= 1
             drop(a)
             if forwarder.allServers { if attempts.isEmpty { fail() } } else { tryNext() }
             return true
         }
-        if DNSUpstreamAnswer.isTruncated(response) && !a.overTCP {
+        if answer.isTruncated && !a.overTCP {
             drop(a)
             launch(a.upstream, overTCP: true)  // the full answer, over TCP from the same server
             return true
         }
         a.upstream.answers &+= 1
         a.upstream.latency.record(nanoseconds: forwarder.loop.now &- a.startedAt)
-        forwarder.answered(self, response: response, by: a.upstream)
-        guard let shaped = DNSUpstreamAnswer.shape(response, for: query, limit: limit,
-                                                   advertisedUDPSize: forwarder.advertisedUDPSize) else {
+        forwarder.answered(self, answer: answer, by: a.upstream)
+        guard let shaped = answer.shaped(for: query, limit: limit, advertisedUDPSize: forwarder.advertisedUDPSize) else {
             fail()
             return true
         }

@@ -92,9 +92,11 @@ public struct DNSQueryRejection: Error, Sendable {
     public let rcode: DNSResponseCode?
     /// The error reply to send, or nil when the packet must be dropped.
     public let reply: [UInt8]?
+    /// The type of the question `reply` echoes; nil when it echoes none (header only, or no reply).
+    public let questionType: DNSRecordType?
 
     static func drop(_ reason: DNSWireError) -> DNSQueryRejection {
-        DNSQueryRejection(reason: reason, rcode: nil, reply: nil)
+        DNSQueryRejection(reason: reason, rcode: nil, reply: nil, questionType: nil)
     }
 
     /// A reply with only the header: the question could not be trusted.
@@ -102,10 +104,11 @@ public struct DNSQueryRejection: Error, Sendable {
         var writer = DNSMessageWriter(capacity: DNSHeader.size)
         writer.append(DNSHeader(id: header.id,
                                 flags: DNSHeader.responseFlags(to: header, rcode: rcode, authoritative: false)))
-        return DNSQueryRejection(reason: reason, rcode: rcode, reply: writer.bytes)
+        return DNSQueryRejection(reason: reason, rcode: rcode, reply: writer.bytes, questionType: nil)
     }
 
     static func reply(_ reason: DNSWireError, rcode: DNSResponseCode, query: DNSQuery) -> DNSQueryRejection {
-        DNSQueryRejection(reason: reason, rcode: rcode, reply: DNSErrorResponse.make(to: query, rcode: rcode))
+        DNSQueryRejection(reason: reason, rcode: rcode, reply: DNSErrorResponse.make(to: query, rcode: rcode),
+                          questionType: query.question.type)
     }
 }

@@ -2,25 +2,26 @@
 // (dnsmasq's convention: a value starting with "/" is a file, anything else a syslog facility, which
 // stoep maps to stderr — the journal). The file is written through a Logger: a bounded buffer the
 // appliance flushes once per loop turn (DNSService.flushQueryLog), never a blocking write on the loop.
-import Glibc
 import Reactor
 
 final class DNSQueryLogSink {
     let logger: Logger
-    private let fd: Int32
+    private let fd: FileDescriptor
 
     /// nil `facility` or a syslog facility name: the process log. A path: that file, opened for append.
     init(facility: String?, fallback: Logger) {
         guard let path = facility, path.hasPrefix("/") else {
             logger = fallback
-            fd = -1
+            fd = .invalid
             return
         }
-        let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0o640)
-        guard opened >= 0 else {
-            fallback.warning("log-facility=\(path): cannot open (\(SystemError.text(errno))); query log goes to stderr")
+        let opened: FileDescriptor
+        do {
+            opened = try FileDescriptor.openForAppending(path, permissions: 0o640)
+        } catch {
+            fallback.warning("log-facility=\(path): cannot open (\(error)); query log goes to stderr")
             logger = fallback
-            fd = -1
+            fd = .invalid
             return
         }
         fd = opened
@@ -31,12 +32,12 @@ final class DNSQueryLogSink {
     }
 
     /// Writes what is buffered (the appliance calls it once per loop turn).
-    func flush() { if fd >= 0 { logger.flush() } }
+    func flush() { if fd.isValid { logger.flush() } }
 
     func line(_ s: String) { logger.raw(s) }
 
     deinit {
         logger.flush()
-        if fd >= 0 { close(fd) }
+        fd.close()
     }
 }

@@ -1,7 +1,5 @@
 // The DNS server on the reactor: UDP and TCP listeners on the addresses dnsmasq's options name, each
 // packet answered by the DNSResponder from local data, or by the forwarder (cache, then upstreams).
-import CStoep
-import Glibc
 import Reactor
 
 public final class DNSService {
@@ -92,55 +90,54 @@ public final class DNSService {
         case drop
     }
 
-    /// Decides what to do with one message. Local answers come back at once (no closure allocated on
-    /// that hot path); the rest goes through `forward`.
+    /// Decides what to do with one message. Local answers and cache hits come back at once (no closure
+    /// allocated on that hot path); the rest goes through `forward`.
     func handle(_ packet: [UInt8], transport: DNSTransport, client: IPAddress?) -> Handling {
         counters.queries &+= 1
-        switch responder.respond(to: packet, transport: transport, client: client) {
+        let query: DNSQuery
+        switch DNSQuery.parse(packet) {
+        case .failure(let rejection):
+            guard let reply = rejection.reply else {
+                counters.dropped &+= 1
+                return .drop
+            }
+            counters.local &+= 1
+            count(reply, type: rejection.questionType)
+            return .answer(reply)
+        case .success(let parsed):
+            query = parsed
+        }
+        switch responder.answer(query, transport: transport, client: client) {
         case .answer(let bytes):
             counters.local &+= 1
-            count(bytes)
+            count(bytes, type: query.question.type)
             return .answer(bytes)
         case .forward(let query):
-            return .forward(query, limit: responder.responseSizeLimit(for: query, transport: transport))
+            let limit = responder.responseSizeLimit(for: query, transport: transport)
+            if let bytes = forwarder.cachedAnswer(to: query, limit: limit) {
+                count(bytes, type: query.question.type)
+                return .answer(bytes)
+            }
+            return .forward(query, limit: limit)
         case .drop:
             counters.dropped &+= 1
             return .drop
         }
     }
 
-    /// Resolves a non-local query through the cache and the upstreams; `reply` gets the answer later.
+    /// Resolves a non-local query the cache missed through the upstreams; `reply` gets the answer later.
     func forward(_ query: DNSQuery, limit: Int, reply: @escaping ([UInt8]) -> Void) {
-        forwarder.resolve(query, limit: limit) { [unowned self] bytes in
-            self.count(bytes)
+        let type = query.question.type
+        forwarder.forward(query, limit: limit) { [unowned self] bytes in
+            self.count(bytes, type: type)
             reply(bytes)
         }
     }
 
-    /// Counts the reply by rcode and question type (read from the reply's question section).
-    private func count(_ reply: [UInt8]) {
-        guard reply.count >= 12 else { return }
+    /// Counts a reply by rcode and by the type of the question it answers (nil: it echoes none).
+    private func count(_ reply: [UInt8], type: DNSRecordType?) {
+        guard reply.count >= DNSHeader.size else { return }
         counters.byRcode[UInt16(reply[3] & 0x0F), default: 0] &+= 1
-        var i = 12
-        while i < reply.count, reply[i] != 0 {
-            if reply[i] & 0xC0 == 0xC0 { i += 1; break }
-            i += Int(reply[i]) + 1
-        }
-        if i + 2 < reply.count && UInt16(reply[4]) << 8 | UInt16(reply[5]) > 0 {
-            counters.byType[UInt16(reply[i + 1]) << 8 | UInt16(reply[i + 2]), default: 0] &+= 1
-        }
-    }
-}
-
-extension IPAddress {
-    /// The client address of a datagram or connection, from its socket address text ("ip:port", "[ip]:port").
-    static func fromPeer(_ text: String) -> IPAddress? {
-        var host = Substring(text)
-        if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
-            host = host[host.index(after: host.startIndex)..<close]
-        } else if let colon = host.lastIndex(of: ":") {
-            host = host[..<colon]
-        }
-        return IPAddress(String(host))
+        if let type { counters.byType[type.rawValue, default: 0] &+= 1 }
     }
 }

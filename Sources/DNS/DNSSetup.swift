@@ -1,7 +1,6 @@
 // From option lines (a dnsmasq.conf, or the [dns] table of stoep's TOML) to what the service runs:
 // validated settings and the local zone, with every error located at its line and every unsupported
 // option listed once, never silently dropped. Hosts files are read here, at load time, never on the loop.
-import Glibc
 import Reactor
 
 public struct DNSSetupErrors: Error {
@@ -53,21 +52,10 @@ public struct DNSSetup {
         }
     }
 
-    /// Reads a whole (small) configuration file; nil when it cannot be read.
+    /// Reads a whole (small) configuration file; nil when it cannot be read (or is over 64 MiB: not a
+    /// configuration file).
     public static func readTextFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return nil }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > 64 << 20 { return nil }  // not a configuration file
-        }
+        guard case .success(let bytes) = readWholeFile(path) else { return nil }
         return String(decoding: bytes, as: UTF8.self)
     }
 }

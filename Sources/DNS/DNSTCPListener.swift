@@ -1,10 +1,9 @@
 // DNS over TCP (RFC 7766): each message is prefixed by its 16-bit length; a client may send several
 // queries on one connection without waiting (pipelining), answered in order. Idle connections close.
-import Glibc
 import Reactor
 
 final class DNSTCPListener: AcceptHandler {
-    private let fd: Int32
+    private let fd: FileDescriptor
     private var token: Token?
     unowned let service: DNSService
     var sessions: [ObjectIdentifier: DNSTCPSession] = [:]
@@ -19,7 +18,7 @@ final class DNSTCPListener: AcceptHandler {
         do {
             token = try service.loop.addListener(fd: fd, handler: self)
         } catch {
-            closeDescriptor(fd)
+            fd.close()
             throw error
         }
     }
@@ -27,13 +26,13 @@ final class DNSTCPListener: AcceptHandler {
     func close() {
         if let t = token { service.loop.removeListener(t) }
         token = nil
-        closeDescriptor(fd)
+        fd.close()
         for s in Array(sessions.values) { s.close() }
     }
 
-    func accepted(fd: Int32) {
+    func accepted(fd: FileDescriptor) {
         guard sessions.count < maxConnections else {
-            closeDescriptor(fd)
+            fd.close()
             return
         }
         service.counters.tcpConnections &+= 1
@@ -42,7 +41,7 @@ final class DNSTCPListener: AcceptHandler {
             try s.start()
             sessions[ObjectIdentifier(s)] = s
         } catch {
-            closeDescriptor(fd)
+            fd.close()
         }
     }
 }
@@ -60,10 +59,10 @@ final class DNSTCPSession: IOHandler {
     private var lastActivity: UInt64 = 0
     private let client: IPAddress?
 
-    init(fd: Int32, listener: DNSTCPListener) {
+    init(fd: FileDescriptor, listener: DNSTCPListener) {
         transport = PlainTransport(fd: fd)
         self.listener = listener
-        client = listener.service.logsQueries ? IPAddress.fromPeer(Socket.peerAddress(fd)) : nil
+        client = listener.service.logsQueries ? fd.peerAddress.flatMap { IPAddress($0) } : nil
     }
 
     func start() throws {
@@ -80,7 +79,7 @@ final class DNSTCPSession: IOHandler {
         loop.schedule(t, after: listener.idleTimeout)
     }
 
-    func ready(fd: Int32, _ events: Readiness) {
+    func ready(fd: FileDescriptor, _ events: Readiness) {
         if events.contains(.readable) { readable = true }
         if events.contains(.writable) { writable = true }
         lastActivity = listener.service.loop.now
@@ -104,11 +103,9 @@ final class DNSTCPSession: IOHandler {
     /// Answers every complete length-prefixed message in `input`.
     private func answerComplete() {
         var consumed = 0
-        messages: while input.count - consumed >= 2 {
-            let len = Int(input[consumed]) << 8 | Int(input[consumed + 1])
-            guard input.count - consumed - 2 >= len else { break }
-            let message = Array(input[(consumed + 2)..<(consumed + 2 + len)])
-            consumed += 2 + len
+        messages: while let range = DNSTCPFraming.message(in: input, at: consumed) {
+            let message = Array(input[range])
+            consumed = range.upperBound
             listener.service.counters.queriesTCP &+= 1
             switch listener.service.handle(message, transport: .tcp, client: client) {
             case .answer(let reply):
@@ -133,9 +130,7 @@ final class DNSTCPSession: IOHandler {
     }
 
     private func enqueue(_ reply: [UInt8]) {
-        output.append(UInt8(reply.count >> 8))
-        output.append(UInt8(reply.count & 0xFF))
-        output.append(contentsOf: reply)
+        DNSTCPFraming.append(reply, to: &output)
     }
 
     private func flush() {

@@ -1,18 +1,24 @@
 // One try of a forwarded query at one upstream server: over UDP from a fresh socket (a random source
 // port chosen by the kernel, connected so only that server's datagrams arrive) with a random query ID,
 // or over TCP when the UDP answer was truncated. The attempt reports to its DNSPendingQuery.
-import Glibc
 import Reactor
 
 final class DNSUpstreamAttempt: IOHandler {
-    enum Failure { case timeout, socket(Int32), closed }
+    enum Failure { case timeout, socket(Errno), closed }
+
+    /// The socket of the attempt: a connected UDP socket, or a TCP connection.
+    private enum Channel {
+        case none
+        case udp(DatagramSocket)
+        case tcp(PlainTransport)
+    }
 
     let upstream: DNSUpstream
     let overTCP: Bool
     let id: UInt16
     let startedAt: UInt64
     private unowned let pending: DNSPendingQuery
-    private var fd: Int32 = -1
+    private var channel = Channel.none
     private var token: Token?
     private var timer: Timer?
     private var connected = false
@@ -20,12 +26,17 @@ final class DNSUpstreamAttempt: IOHandler {
     private var input: [UInt8] = []
     private var closed = false
     private let loop: EventLoop
+    /// The forwarder's receive buffer, shared by every attempt (one thread; each answer is copied out
+    /// before the next read), so an answer costs no 64 KiB buffer of its own.
+    private let scratch: UnsafeMutableRawBufferPointer
 
-    init(upstream: DNSUpstream, overTCP: Bool, pending: DNSPendingQuery, loop: EventLoop) {
+    init(upstream: DNSUpstream, overTCP: Bool, pending: DNSPendingQuery, loop: EventLoop,
+         scratch: UnsafeMutableRawBufferPointer) {
         self.upstream = upstream
         self.overTCP = overTCP
         self.pending = pending
         self.loop = loop
+        self.scratch = scratch
         id = UInt16.random(in: 0...UInt16.max)
         startedAt = loop.now
     }
@@ -35,19 +46,27 @@ final class DNSUpstreamAttempt: IOHandler {
         var message = packet
         message[0] = UInt8(id >> 8)
         message[1] = UInt8(id & 0xFF)
-        do {
+        do throws(SystemError) {
+            let fd: FileDescriptor
             if overTCP {
-                fd = try Socket.connectTCP(upstream.address)
-                output = [UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message
+                let t = PlainTransport(fd: try Socket.connectTCP(upstream.address))
+                channel = .tcp(t)
+                fd = t.fd
+                DNSTCPFraming.append(message, to: &output)
             } else {
-                fd = try Socket.connectUDP(upstream.address)
+                let s = try DatagramSocket.connect(to: upstream.address)
+                channel = .udp(s)
+                fd = s.fd
                 connected = true
-                let sent = message.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                if sent < 0 { throw SystemError("send to \(upstream.text)", errno: errno) }
+                switch message.withUnsafeBytes({ s.send($0) }) {
+                case .bytes: break
+                case .error(let e): throw SystemError("send to \(upstream.text)", errno: e)
+                case .wouldBlock, .eof: throw SystemError("send to \(upstream.text)", errno: .wouldBlock)
+                }
             }
             token = try loop.register(fd: fd, handler: self)
         } catch {
-            fail(.socket((error as? SystemError)?.errno ?? EIO))
+            fail(.socket(error.errno))
             return
         }
         let t = Timer { [unowned self] _ in self.fail(.timeout) }
@@ -55,57 +74,60 @@ final class DNSUpstreamAttempt: IOHandler {
         loop.schedule(t, after: timeout)
     }
 
-    func ready(fd: Int32, _ events: Readiness) {
-        if overTCP { tcpReady(events) } else { udpReady() }
-    }
-
-    private func udpReady() {
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while !closed {
-            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN { return }
-                fail(.socket(errno))  // ICMP port unreachable arrives as ECONNREFUSED
-                return
-            }
-            let response = Array(buf[0..<n])
-            if pending.accept(response, from: self) { return }
+    func ready(fd: FileDescriptor, _ events: Readiness) {
+        switch channel {
+        case .udp(let s): udpReady(s)
+        case .tcp(let t): tcpReady(t, events)
+        case .none: break
         }
     }
 
-    private func tcpReady(_ events: Readiness) {
+    private func udpReady(_ socket: DatagramSocket) {
+        while !closed {
+            switch socket.receive(into: scratch) {
+            case .bytes(let n):
+                let response = Array(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+                if pending.accept(response, from: self) { return }
+            case .wouldBlock, .eof:
+                return
+            case .error(let e):
+                fail(.socket(e))  // ICMP port unreachable arrives as ECONNREFUSED
+                return
+            }
+        }
+    }
+
+    private func tcpReady(_ t: PlainTransport, _ events: Readiness) {
         if !connected {
             guard events.contains(.writable) || events.contains(.error) else { return }
-            let e = Socket.pendingError(fd)
-            if e != 0 { fail(.socket(e)); return }
+            if let e = Socket.pendingError(t.fd) { fail(.socket(e)); return }
             connected = true
         }
-        while !output.isEmpty {
-            let n = output.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n < 0 {
-                if errno == EAGAIN { break }
-                fail(.socket(errno))
+        sending: while !output.isEmpty {
+            switch output.withUnsafeBytes({ t.write($0) }) {
+            case .bytes(let n): output.removeFirst(n)
+            case .wouldBlock, .eof: break sending
+            case .error(let e):
+                fail(.socket(e))
                 return
             }
-            output.removeFirst(n)
         }
-        var buf = [UInt8](repeating: 0, count: 16384)
         while !closed {
-            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 {
-                if errno == EAGAIN || errno == EINTR { return }
-                fail(.socket(errno))
-                return
-            }
-            if n == 0 { fail(.closed); return }
-            input += buf[0..<n]
-            if input.count >= 2 {
-                let length = Int(input[0]) << 8 | Int(input[1])
-                if input.count >= 2 + length {
-                    if !pending.accept(Array(input[2..<2 + length]), from: self) { fail(.closed) }
+            switch t.read(into: scratch) {
+            case .bytes(let n):
+                input += UnsafeRawBufferPointer(rebasing: scratch[0..<n])
+                if let message = DNSTCPFraming.message(in: input, at: 0) {
+                    if !pending.accept(Array(input[message]), from: self) { fail(.closed) }
                     return
                 }
+            case .wouldBlock:
+                return
+            case .eof:
+                fail(.closed)
+                return
+            case .error(let e):
+                fail(.socket(e))
+                return
             }
         }
     }
@@ -123,7 +145,11 @@ final class DNSUpstreamAttempt: IOHandler {
         timer = nil
         if let t = token { loop.deregister(t) }
         token = nil
-        closeDescriptor(fd)
-        fd = -1
+        switch channel {
+        case .udp(let s): s.close()
+        case .tcp(let t): t.close()
+        case .none: break
+        }
+        channel = .none
     }
 }

@@ -2,6 +2,7 @@
 // parser dnsmasq uses, so the accepted forms match), printed with inet_ntop (the same
 // text dnsmasq logs), and turned into reverse-lookup names (RFC 1035 3.5, RFC 3596 2.5).
 import Glibc
+import Reactor
 
 /// An IPv4 address in network byte order semantics: `value` 0x0A000001 is 10.0.0.1.
 public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
@@ -103,5 +104,19 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         }
         // Every label is 1-7 ASCII characters: this cannot fail.
         return (try? DNSName(text: labels.joined(separator: "."))) ?? .root
+    }
+}
+
+extension IPAddress {
+    /// The IP address of a datagram's sender or a connection's peer, its port dropped; nil for an address
+    /// of another family (a unix socket).
+    public init?(_ address: SocketAddress) {
+        if let v4 = address.ipv4 {
+            self = .v4(IPv4Address(v4))
+        } else if let v6 = address.ipv6 {
+            self = .v6(IPv6Address(high: v6.high, low: v6.low))
+        } else {
+            return nil
+        }
     }
 }

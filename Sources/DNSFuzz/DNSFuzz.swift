@@ -67,7 +67,10 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
             if case .failure = DNSQuery.parse(packet) { precondition(reply.count <= packet.count + 11 + 12) }
         }
     }
-    _ = DNSUpstreamAnswer.shape(packet, for: probeQuery, limit: 512, advertisedUDPSize: 1232)
+    let answer = DNSUpstreamAnswer(packet)
+    _ = answer.matches(queryID: 0x1234, question: probeQuery.question)
+    _ = answer.rcode
+    _ = answer.shaped(for: probeQuery, limit: 512, advertisedUDPSize: 1232)
     return 0
 }
 

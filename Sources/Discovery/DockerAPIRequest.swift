@@ -2,7 +2,6 @@
 // arrives (DockerResponseDecoder) and hand over the body piece by piece. One request per connection
 // (`Connection: close`): simple, and the daemon going away shows as the connection ending. Only GET is
 // ever sent, so stoep works behind a read-only Docker socket proxy.
-import Glibc
 import Reactor
 
 final class DockerAPIRequest: IOHandler {
@@ -16,7 +15,7 @@ final class DockerAPIRequest: IOHandler {
     private let onBody: ([UInt8]) -> Void
     private let onHead: (Int) -> Void
     private let completion: Completion
-    private var fd: Int32 = -1
+    private var transport: PlainTransport?
     private var token: Token?
     private var timer: Timer?
     private var request: [UInt8]
@@ -39,8 +38,9 @@ final class DockerAPIRequest: IOHandler {
 
     func start() {
         do {
-            fd = try Socket.connectUnix(path: socketPath)
-            token = try loop.register(fd: fd, handler: self)
+            let t = PlainTransport(fd: try Socket.connectUnix(path: socketPath))
+            transport = t
+            token = try loop.register(fd: t.fd, handler: self)
         } catch {
             return finish(.failure(DockerResponseError("\(error)")))
         }
@@ -59,27 +59,28 @@ final class DockerAPIRequest: IOHandler {
         release()
     }
 
-    func ready(fd: Int32, _ events: Readiness) {
-        guard !finished else { return }
+    func ready(fd: FileDescriptor, _ events: Readiness) {
+        guard !finished, let transport else { return }
         if !request.isEmpty {
             send()
             if !request.isEmpty || finished { return }
         }
         var buffer = [UInt8](repeating: 0, count: 16 << 10)
         while !finished {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 {
+            switch buffer.withUnsafeMutableBytes({ transport.read(into: $0) }) {
+            case .bytes(let n):
                 deliver(buffer[0..<n])
-            } else if n == 0 {
+            case .eof:
                 do throws(DockerResponseError) {
                     try decoder.finish()
                     finish(.success(decoder.status ?? 0))
                 } catch {
                     finish(.failure(error))
                 }
-            } else {
-                if errno == EINTR { continue }
-                if errno != EAGAIN { finish(.failure(DockerResponseError("recv from \(socketPath): \(SystemError.text(errno))"))) }
+            case .wouldBlock:
+                return
+            case .error(let e):
+                finish(.failure(DockerResponseError("recv from \(socketPath): \(e)")))
                 return
             }
         }
@@ -101,11 +102,14 @@ final class DockerAPIRequest: IOHandler {
     }
 
     private func send() {
-        let n = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        if n > 0 {
+        guard let transport else { return }
+        switch request.withUnsafeBytes({ transport.write($0) }) {
+        case .bytes(let n):
             request.removeFirst(n)
-        } else if n < 0 && errno != EAGAIN && errno != EINTR && errno != ENOTCONN {
-            finish(.failure(DockerResponseError("send to \(socketPath): \(SystemError.text(errno))")))
+        case .error(let e) where e != .notConnected:  // ENOTCONN: the connect is still under way
+            finish(.failure(DockerResponseError("send to \(socketPath): \(e)")))
+        case .error, .wouldBlock, .eof:
+            break
         }
     }
 
@@ -121,7 +125,7 @@ final class DockerAPIRequest: IOHandler {
         timer = nil
         if let t = token { loop.deregister(t) }
         token = nil
-        closeDescriptor(fd)
-        fd = -1
+        transport?.close()
+        transport = nil
     }
 }

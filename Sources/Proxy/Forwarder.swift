@@ -39,7 +39,7 @@ public final class Forwarder: AcceptHandler {
     private let ids: ConnectionIDs
     private var upstreamAddress: SocketAddress
     private let bindAddress: SocketAddress
-    private var listenFD: Int32 = -1
+    private var listenFD = FileDescriptor.invalid
     private var listenToken: Token?
 
     /// Validates the addresses; `start()` binds.
@@ -58,8 +58,8 @@ public final class Forwarder: AcceptHandler {
         do {
             listenToken = try loop.addListener(fd: listenFD, handler: self)
         } catch {
-            closeDescriptor(listenFD)
-            listenFD = -1
+            listenFD.close()
+            listenFD = .invalid
             throw error
         }
     }
@@ -75,24 +75,24 @@ public final class Forwarder: AcceptHandler {
     public func stopAccepting() {
         if let t = listenToken { loop.removeListener(t) }
         listenToken = nil
-        closeDescriptor(listenFD)
-        listenFD = -1
+        listenFD.close()
+        listenFD = .invalid
     }
 
     public func abortAll() {
         for r in Array(relays.values) { r.abort() }
     }
 
-    public func accepted(fd: Int32) {
+    public func accepted(fd: FileDescriptor) {
         counters.accepted &+= 1
         Socket.setNoDelay(fd)
-        let upstreamFD: Int32
+        let upstreamFD: FileDescriptor
         do {
             upstreamFD = try Socket.connectTCP(upstreamAddress)
         } catch {
             counters.connectFailures &+= 1
             loop.log.warning("forward \(settings.name): \(error)")
-            closeDescriptor(fd)
+            fd.close()
             return
         }
         let relay = Relay(id: ids.next(), loop: loop, pool: pool, counters: counters.bytes,
@@ -109,7 +109,7 @@ public final class Forwarder: AcceptHandler {
         case .completed: counters.completed &+= 1
         case .connectFailed(let e):
             counters.connectFailures &+= 1
-            loop.log.warning("forward \(settings.name): connect \(settings.upstream): \(SystemError.text(e))")
+            loop.log.warning("forward \(settings.name): connect \(settings.upstream): \(e)")
         case .connectTimeout:
             counters.connectTimeouts &+= 1
             loop.log.warning("forward \(settings.name): connect \(settings.upstream): timed out")

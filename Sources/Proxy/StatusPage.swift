@@ -20,7 +20,7 @@ public final class StatusPage: AcceptHandler {
     let render: () -> (html: String, json: String)
     let idleTimeout: UInt64
     private let address: SocketAddress
-    private var listenFD: Int32 = -1
+    private var listenFD = FileDescriptor.invalid
     private var token: Token?
     var sessions: [ObjectIdentifier: StatusSession] = [:]
 
@@ -40,7 +40,7 @@ public final class StatusPage: AcceptHandler {
         do {
             token = try loop.addListener(fd: listenFD, handler: self)
         } catch {
-            closeDescriptor(listenFD)
+            listenFD.close()
             throw error
         }
     }
@@ -48,8 +48,8 @@ public final class StatusPage: AcceptHandler {
     public func stopAccepting() {
         if let t = token { loop.removeListener(t) }
         token = nil
-        closeDescriptor(listenFD)
-        listenFD = -1
+        listenFD.close()
+        listenFD = .invalid
     }
 
     public var openSessions: Int { sessions.count }
@@ -58,7 +58,7 @@ public final class StatusPage: AcceptHandler {
         for s in Array(sessions.values) where s.isIdle { s.close() }
     }
 
-    public func accepted(fd: Int32) {
+    public func accepted(fd: FileDescriptor) {
         counters.connections &+= 1
         let s = StatusSession(fd: fd, page: self)
         do {
@@ -66,7 +66,7 @@ public final class StatusPage: AcceptHandler {
             sessions[ObjectIdentifier(s)] = s
             counters.open += 1
         } catch {
-            closeDescriptor(fd)
+            fd.close()
         }
     }
 

@@ -18,7 +18,7 @@ final class StatusSession: IOHandler {
     /// a status page needs.
     private static let maxHead = 16 * 1024
 
-    init(fd: Int32, page: StatusPage) {
+    init(fd: FileDescriptor, page: StatusPage) {
         transport = PlainTransport(fd: fd)
         self.page = page
         lastActivity = page.loop.now
@@ -37,7 +37,7 @@ final class StatusSession: IOHandler {
         page.loop.schedule(t, after: page.idleTimeout)
     }
 
-    func ready(fd: Int32, _ events: Readiness) {
+    func ready(fd: FileDescriptor, _ events: Readiness) {
         if events.contains(.readable) { readable = true }
         if events.contains(.writable) { writable = true }
         lastActivity = page.loop.now

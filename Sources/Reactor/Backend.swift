@@ -10,9 +10,9 @@ public enum BackendEvent {
     /// A watched descriptor changed readiness.
     case ready(Token, Readiness)
     /// A listener accepted a connection; the descriptor is non-blocking and close-on-exec.
-    case accepted(Token, Int32)
-    /// A listener stopped accepting because of `errno` (EMFILE, ENFILE, ENOMEM…); the loop re-arms it later.
-    case acceptStopped(Token, Int32)
+    case accepted(Token, FileDescriptor)
+    /// A listener stopped accepting because of this error (EMFILE, ENFILE, ENOMEM…); the loop re-arms it later.
+    case acceptStopped(Token, Errno)
 }
 
 public enum BackendKind: String, Sendable {
@@ -25,14 +25,14 @@ protocol Backend: AnyObject {
     /// Human-readable features for `show info` (e.g. "defer_taskrun").
     var features: [String] { get }
     /// Starts edge-triggered readiness reports (in, out, rdhup) for `fd` under `token`.
-    func watch(fd: Int32, token: Token) throws(SystemError)
+    func watch(fd: FileDescriptor, token: Token) throws(SystemError)
     /// Stops reports for `fd`. The caller closes `fd` afterwards; late reports for `token` may still come
     /// and are ignored by the loop through the token's generation.
-    func unwatch(fd: Int32, token: Token)
+    func unwatch(fd: FileDescriptor, token: Token)
     /// Starts accepting on the listening socket `fd`; each connection arrives as `.accepted`.
-    func watchListener(fd: Int32, token: Token) throws(SystemError)
+    func watchListener(fd: FileDescriptor, token: Token) throws(SystemError)
     /// Stops accepting on `fd`.
-    func unwatchListener(fd: Int32, token: Token)
+    func unwatchListener(fd: FileDescriptor, token: Token)
     /// Submits pending requests and waits up to `timeoutNanos` (nil: no limit) for events, appending them.
     func poll(timeoutNanos: UInt64?, into events: inout [BackendEvent]) throws(SystemError)
     /// Removals submitted whose completion has not come back yet (io_uring: until then the kernel still

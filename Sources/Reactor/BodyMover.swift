@@ -2,14 +2,13 @@
 // chunk's payload — with splice(2) through a pooled pipe when both ends are plain sockets, else through
 // a small buffer. Resumable: it returns when a side would block and continues on the next readiness.
 import CStoep
-import Glibc
 
 public struct BodyMover {
     public enum Step: Equatable {
         case done            // every byte delivered
         case blocked         // waiting for readiness
         case sourceClosed    // EOF before the end (everything read before it was delivered)
-        case failed(Int32)
+        case failed(Errno)
     }
 
     public private(set) var remaining: UInt64
@@ -40,7 +39,7 @@ public struct BodyMover {
                 let p = pipe!
                 if wanted > 0 && srcReady && !sourceEOF && p.buffered < p.capacity {
                     let n = Int(min(wanted, UInt64(p.capacity - p.buffered)))
-                    let (r, e) = retryingEINTR { stoep_splice(src.fd, p.writeFD, n, 0) }
+                    let (r, e) = retryingEINTR { stoep_splice(src.fd.rawValue, p.writeFD, n) }
                     switch ioResult(r, errno: e, zeroIsEOF: true) {
                     case .bytes(let k): p.buffered += k; progressed = true
                     case .eof: sourceEOF = true; progressed = true
@@ -49,7 +48,7 @@ public struct BodyMover {
                     }
                 }
                 if p.buffered > 0 && dstReady {
-                    let (r, e) = retryingEINTR { stoep_splice(p.readFD, dst.fd, p.buffered, 0) }
+                    let (r, e) = retryingEINTR { stoep_splice(p.readFD, dst.fd.rawValue, p.buffered) }
                     switch ioResult(r, errno: e, zeroIsEOF: false) {
                     case .bytes(let k):
                         p.buffered -= k

@@ -10,7 +10,7 @@ final class EpollBackend: Backend {
     private var buffer: UnsafeMutablePointer<epoll_event>
     private let capacity = 512
     /// Listener tokens by descriptor: readiness on a listener means "accept".
-    private var listeners: [UInt64: Int32] = [:]
+    private var listeners: [UInt64: FileDescriptor] = [:]
     /// Accepts per readiness report, so one busy listener cannot starve the rest of the loop.
     private let acceptBatch = 64
 
@@ -21,30 +21,30 @@ final class EpollBackend: Backend {
 
     deinit {
         buffer.deallocate()
-        closeDescriptor(epfd)
+        FileDescriptor(rawValue: epfd).close()
     }
 
-    func watch(fd: Int32, token: Token) throws(SystemError) {
+    func watch(fd: FileDescriptor, token: Token) throws(SystemError) {
         var ev = epoll_event()
         ev.events = watchPollBits | EPOLLET.rawValue
         ev.data.u64 = token.raw
-        try check("epoll_ctl(ADD)") { epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) }
+        try check("epoll_ctl(ADD)") { epoll_ctl(epfd, EPOLL_CTL_ADD, fd.rawValue, &ev) }
     }
 
-    func unwatch(fd: Int32, token: Token) {
+    func unwatch(fd: FileDescriptor, token: Token) {
         var ev = epoll_event()
-        _ = epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &ev)
+        _ = epoll_ctl(epfd, EPOLL_CTL_DEL, fd.rawValue, &ev)
     }
 
-    func watchListener(fd: Int32, token: Token) throws(SystemError) {
+    func watchListener(fd: FileDescriptor, token: Token) throws(SystemError) {
         var ev = epoll_event()
         ev.events = EPOLLIN.rawValue
         ev.data.u64 = token.raw
-        try check("epoll_ctl(ADD listener)") { epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) }
+        try check("epoll_ctl(ADD listener)") { epoll_ctl(epfd, EPOLL_CTL_ADD, fd.rawValue, &ev) }
         listeners[token.raw] = fd
     }
 
-    func unwatchListener(fd: Int32, token: Token) {
+    func unwatchListener(fd: FileDescriptor, token: Token) {
         listeners[token.raw] = nil
         unwatch(fd: fd, token: token)
     }
@@ -54,8 +54,9 @@ final class EpollBackend: Backend {
         let ms: Int32 = timeoutNanos.map { Int32(min(($0 + 999_999) / 1_000_000, 3_600_000)) } ?? -1
         let n = epoll_wait(epfd, buffer, Int32(capacity), ms)
         if n < 0 {
-            if errno == EINTR { return }
-            throw SystemError("epoll_wait", errno: errno)
+            let e = Errno.current
+            if e == .interrupted { return }
+            throw SystemError("epoll_wait", errno: e)
         }
         for i in 0..<Int(n) {
             let ev = buffer[i]
@@ -68,14 +69,15 @@ final class EpollBackend: Backend {
         }
     }
 
-    private func acceptAll(_ lfd: Int32, _ token: Token, _ events: inout [BackendEvent]) {
+    private func acceptAll(_ lfd: FileDescriptor, _ token: Token, _ events: inout [BackendEvent]) {
         for _ in 0..<acceptBatch {
-            let fd = stoep_accept(lfd)
+            let fd = stoep_accept(lfd.rawValue)
             if fd >= 0 {
-                events.append(.accepted(token, fd))
+                events.append(.accepted(token, FileDescriptor(rawValue: fd)))
                 continue
             }
-            switch errno {
+            let e = Errno.current
+            switch e.rawValue {
             case EAGAIN, EWOULDBLOCK, EINTR:
                 return
             case ECONNABORTED, EPROTO, EPERM:
@@ -83,7 +85,7 @@ final class EpollBackend: Backend {
             default:
                 // EMFILE/ENFILE/ENOMEM: stop watching (level-triggered would spin), the loop re-arms later.
                 unwatchListener(fd: lfd, token: token)
-                events.append(.acceptStopped(token, errno))
+                events.append(.acceptStopped(token, e))
                 return
             }
         }

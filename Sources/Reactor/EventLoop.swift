@@ -1,15 +1,13 @@
 // The single-threaded reactor: one backend, a table of handlers indexed by token slot, timers, and hooks
 // that run once per turn. Everything in stoep runs inside `run()` on the thread that created the loop.
-import Glibc
-
 /// Receives readiness for a descriptor it registered. Work until EAGAIN (edge-triggered), or remember.
 public protocol IOHandler: AnyObject {
-    func ready(fd: Int32, _ events: Readiness)
+    func ready(fd: FileDescriptor, _ events: Readiness)
 }
 
 /// Receives connections accepted on a listener it registered.
 public protocol AcceptHandler: AnyObject {
-    func accepted(fd: Int32)
+    func accepted(fd: FileDescriptor)
 }
 
 public final class EventLoop {
@@ -20,7 +18,7 @@ public final class EventLoop {
 
     private var ioHandlers: [IOHandler?] = []
     private var acceptHandlers: [AcceptHandler?] = []
-    private var fds: [Int32] = []
+    private var fds: [FileDescriptor] = []
     private var generations: [UInt32] = []
     private var freeSlots: [Int] = []
     private var timers = TimerHeap()
@@ -44,7 +42,7 @@ public final class EventLoop {
 
     // MARK: registration
 
-    private func allocateSlot(fd: Int32) -> (Int, UInt32) {
+    private func allocateSlot(fd: FileDescriptor) -> (Int, UInt32) {
         if let s = freeSlots.popLast() {
             fds[s] = fd
             return (s, generations[s])
@@ -59,7 +57,7 @@ public final class EventLoop {
     private func releaseSlot(_ s: Int) {
         ioHandlers[s] = nil
         acceptHandlers[s] = nil
-        fds[s] = -1
+        fds[s] = .invalid
         generations[s] = (generations[s] &+ 1) & 0xFF_FFFF
         if generations[s] == 0 { generations[s] = 1 }
         freeSlots.append(s)
@@ -67,12 +65,12 @@ public final class EventLoop {
 
     private func live(_ token: Token) -> Int? {
         let s = token.slot
-        guard s < generations.count, generations[s] == token.generation, fds[s] >= 0 else { return nil }
+        guard s < generations.count, generations[s] == token.generation, fds[s].isValid else { return nil }
         return s
     }
 
     /// Watches `fd` (non-blocking) and delivers its readiness to `handler` until `deregister`.
-    public func register(fd: Int32, handler: IOHandler) throws -> Token {
+    public func register(fd: FileDescriptor, handler: IOHandler) throws(SystemError) -> Token {
         let (s, g) = allocateSlot(fd: fd)
         let token = Token(kind: .watch, generation: g, slot: UInt32(s))
         ioHandlers[s] = handler
@@ -104,7 +102,7 @@ public final class EventLoop {
     }
 
     /// Accepts connections on the listening socket `fd` and hands each to `handler`.
-    public func addListener(fd: Int32, handler: AcceptHandler) throws -> Token {
+    public func addListener(fd: FileDescriptor, handler: AcceptHandler) throws(SystemError) -> Token {
         let (s, g) = allocateSlot(fd: fd)
         let token = Token(kind: .listener, generation: g, slot: UInt32(s))
         acceptHandlers[s] = handler
@@ -192,13 +190,13 @@ public final class EventLoop {
             h.ready(fd: fds[s], r)
         case .accepted(let token, let fd):
             guard let s = live(token), let h = acceptHandlers[s] else {
-                closeDescriptor(fd)
+                fd.close()
                 return
             }
             h.accepted(fd: fd)
         case .acceptStopped(let token, let e):
             guard let s = live(token) else { return }
-            log.error("accept on fd \(fds[s]) stopped: \(SystemError.text(e)); retrying in 100 ms")
+            log.error("accept on \(fds[s]) stopped: \(e); retrying in 100 ms")
             let fd = fds[s]
             let retry = Timer { [weak self] _ in
                 guard let self, self.live(token) != nil else { return }

@@ -38,7 +38,7 @@ public final class FileWatcher: IOHandler {
     private let loop: EventLoop
     private let log: Logger
     private let debounceNanos: UInt64
-    private var fd: Int32
+    private var fd: FileDescriptor
     private var token: Token?
     private var subscriptions: [Int: Subscription] = [:]
     private var nextID = 1
@@ -60,11 +60,11 @@ public final class FileWatcher: IOHandler {
         self.loop = loop
         self.log = log
         self.debounceNanos = debounceNanos
-        fd = try check("inotify_init1") { inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) }
+        fd = FileDescriptor(rawValue: try check("inotify_init1") { inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) })
         do {
             token = try loop.register(fd: fd, handler: self)
         } catch {
-            closeDescriptor(fd)
+            fd.close()
             throw error
         }
     }
@@ -98,7 +98,7 @@ public final class FileWatcher: IOHandler {
             directoriesByWD[wd]?.remove(s.directory)
             if directoriesByWD[wd]?.isEmpty ?? true {
                 directoriesByWD[wd] = nil
-                _ = inotify_rm_watch(fd, wd)
+                _ = inotify_rm_watch(fd.rawValue, wd)
             }
         }
     }
@@ -110,24 +110,24 @@ public final class FileWatcher: IOHandler {
         if let t = retryTimer { loop.cancel(t) }
         if let token { loop.deregister(token) }
         token = nil
-        closeDescriptor(fd)
-        fd = -1
+        fd.close()
+        fd = .invalid
         wdByDirectory = [:]
         directoriesByWD = [:]
         missing = []
     }
 
     deinit {
-        if fd >= 0 { close() }
+        if fd.isValid { close() }
     }
 
     // MARK: events
 
-    public func ready(fd: Int32, _ events: Readiness) {
+    public func ready(fd: FileDescriptor, _ events: Readiness) {
         while true {
-            let n = readBuffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return }  // EAGAIN: drained (edge-triggered)
+            guard case .bytes(let n) = readBuffer.withUnsafeMutableBytes({ fd.read(into: $0) }), n > 0 else {
+                return  // EAGAIN: drained (edge-triggered)
+            }
             readBuffer.withUnsafeBytes { raw in
                 FileWatcher.parseEvents(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { wd, mask, name in
                     self.handle(wd: wd, mask: mask, name: name)
@@ -193,9 +193,9 @@ public final class FileWatcher: IOHandler {
     // MARK: watches
 
     private func addWatch(_ directory: String) -> Bool {
-        let wd = inotify_add_watch(fd, directory, FileWatcher.mask | UInt32(IN_ONLYDIR))
+        let wd = inotify_add_watch(fd.rawValue, directory, FileWatcher.mask | UInt32(IN_ONLYDIR))
         guard wd >= 0 else {
-            log.warning("cannot watch \(directory): \(SystemError.text(errno)); looking again every second")
+            log.warning("cannot watch \(directory): \(Errno.current); looking again every second")
             return false
         }
         // inotify hands out one wd per inode: a second path naming the same directory shares it.
@@ -212,7 +212,7 @@ public final class FileWatcher: IOHandler {
 
     private func retryMissing() {
         for directory in missing {
-            let wd = inotify_add_watch(fd, directory, FileWatcher.mask | UInt32(IN_ONLYDIR))
+            let wd = inotify_add_watch(fd.rawValue, directory, FileWatcher.mask | UInt32(IN_ONLYDIR))
             guard wd >= 0 else { continue }
             missing.remove(directory)
             wdByDirectory[directory] = wd

@@ -1,7 +1,6 @@
 // One direction of a relay: bytes from a source transport to a destination, through a pooled pipe with
 // splice(2) when both ends are plain sockets, else through a small user-space buffer.
 import CStoep
-import Glibc
 
 /// Counters shared by every relay of one owner (a forwarder, a router): the stats socket reads them live.
 public final class RelayCounters {
@@ -23,7 +22,7 @@ struct Flow {
 
     static let copyBufferSize = 16 * 1024
 
-    enum Step { case idle, progressed, failed(Int32) }
+    enum Step { case idle, progressed, failed(Errno) }
 
     var pendingBytes: Int { (pipe?.buffered ?? 0) + (end - start) }
 
@@ -66,7 +65,7 @@ struct Flow {
                     case .idle: break
                     }
                     if p.buffered > 0 && dstReady {
-                        let (n, e) = retryingEINTR { stoep_splice(p.readFD, dst.fd, p.buffered, 0) }
+                        let (n, e) = retryingEINTR { stoep_splice(p.readFD, dst.fd.rawValue, p.buffered) }
                         switch ioResult(n, errno: e, zeroIsEOF: false) {
                         case .bytes(let n):
                             p.buffered -= n
@@ -109,7 +108,7 @@ struct Flow {
         guard srcReady && !sourceEOF else { return .idle }
         let space = p.capacity - p.buffered
         guard space > 0 else { return .idle }
-        let (n, e) = retryingEINTR { stoep_splice(src.fd, p.writeFD, space, 0) }
+        let (n, e) = retryingEINTR { stoep_splice(src.fd.rawValue, p.writeFD, space) }
         switch ioResult(n, errno: e, zeroIsEOF: true) {
         case .bytes(let n):
             p.buffered += n

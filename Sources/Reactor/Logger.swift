@@ -1,6 +1,5 @@
 // Log lines go into a bounded buffer that the loop flushes once per turn with non-blocking writes:
 // a slow journal or a full pipe costs dropped lines (counted), never a stalled data path.
-import CStoep
 import Glibc
 
 public final class Logger {
@@ -15,7 +14,7 @@ public final class Logger {
     public private(set) var dropped: UInt64 = 0
     private var buffer: [UInt8] = []
     private let limit = 256 * 1024
-    private var fd: Int32 = 2
+    private var fd = FileDescriptor.standardError
     /// When false (before the loop runs, and in `stoep check`), lines are written at once.
     public var buffered = false
 
@@ -24,9 +23,9 @@ public final class Logger {
     }
 
     /// Directs output to `fd`; a non-terminal descriptor is made non-blocking so a flush never waits.
-    public func attach(fd: Int32) {
+    public func attach(fd: FileDescriptor) {
         self.fd = fd
-        if isatty(fd) == 0 { _ = stoep_set_nonblocking(fd) }
+        if !fd.isTerminal { fd.setNonBlocking() }
     }
 
     public func debug(_ s: @autoclosure () -> String) { if level <= .debug { line(.debug, s()) } }
@@ -60,13 +59,9 @@ public final class Logger {
     public func flush() {
         var written = 0
         while written < buffer.count {
-            let n = buffer.withUnsafeBytes { p in
-                Glibc.write(fd, p.baseAddress! + written, p.count - written)
-            }
-            if n <= 0 {
-                if n < 0 && errno == EINTR { continue }
-                break
-            }
+            // EAGAIN (a full pipe) or an error: the rest waits for the next turn, within the buffer's bound.
+            guard case .bytes(let n) = buffer.withUnsafeBytes({ fd.write(UnsafeRawBufferPointer(rebasing: $0[written...])) }),
+                  n > 0 else { break }
             written += n
         }
         if written > 0 { buffer.removeFirst(written) }

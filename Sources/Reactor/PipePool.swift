@@ -2,7 +2,6 @@
 // memory only while data sits in it. The pool is bounded (every pipe is two descriptors and up to
 // `size` bytes of kernel memory); when it is exhausted a relay moves bytes with read/write instead.
 import CStoep
-import Glibc
 
 public final class Pipe {
     let readFD: Int32
@@ -19,8 +18,8 @@ public final class Pipe {
     }
 
     func close() {
-        closeDescriptor(readFD)
-        closeDescriptor(writeFD)
+        FileDescriptor(rawValue: readFD).close()
+        FileDescriptor(rawValue: writeFD).close()
     }
 }
 

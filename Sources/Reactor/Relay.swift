@@ -5,15 +5,13 @@
 //
 // The relay can also own the connect of its b side: it waits for writability, checks SO_ERROR, and
 // enforces the connect deadline, so a refused upstream closes the client at once.
-import Glibc
-
 public final class Relay: IOHandler {
     public enum End: Equatable {
         case completed             // both directions reached EOF and were delivered
-        case connectFailed(Int32)  // the b side's connect was refused / unreachable
+        case connectFailed(Errno)  // the b side's connect was refused / unreachable
         case connectTimeout
         case idleTimeout
-        case failed(Int32)         // a read or write failed (reset, broken pipe)
+        case failed(Errno)         // a read or write failed (reset, broken pipe)
         case aborted               // closed by the owner (shutdown)
     }
 
@@ -80,7 +78,7 @@ public final class Relay: IOHandler {
             aToken = try loop.register(fd: a.fd, handler: self)
             bToken = try loop.register(fd: b.fd, handler: self)
         } catch {
-            finish(.failed((error as? SystemError)?.errno ?? EIO))
+            finish(.failed(error.errno))
             return
         }
         let t = Timer { [unowned self] now in self.timerFired(now) }
@@ -88,15 +86,14 @@ public final class Relay: IOHandler {
         loop.schedule(t, after: connected ? idleTimeout : connectTimeout)
     }
 
-    public func ready(fd: Int32, _ events: Readiness) {
+    public func ready(fd: FileDescriptor, _ events: Readiness) {
         if fd == a.fd {
             if events.contains(.readable) { aReadable = true }
             if events.contains(.writable) { aWritable = true }
         } else {
             if !connected {
                 guard events.contains(.writable) || events.contains(.error) else { return }
-                let e = Socket.pendingError(b.fd)
-                if e != 0 {
+                if let e = Socket.pendingError(b.fd) {
                     finish(.connectFailed(e))
                     return
                 }

@@ -4,7 +4,7 @@ import CStoep
 import Glibc
 
 public final class SignalSource: IOHandler {
-    private let fd: Int32
+    private let fd: FileDescriptor
     private var token: Token?
     private let handler: (Int32) -> Void
 
@@ -16,16 +16,17 @@ public final class SignalSource: IOHandler {
         sigemptyset(&mask)
         for s in signals { sigaddset(&mask, s) }
         pthread_sigmask(SIG_BLOCK, &mask, nil)
-        fd = try check("signalfd") { signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC)) }
+        fd = FileDescriptor(rawValue: try check("signalfd") { signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC)) })
         self.handler = handler
         token = try loop.register(fd: fd, handler: self)
     }
 
-    public func ready(fd: Int32, _ events: Readiness) {
+    public func ready(fd: FileDescriptor, _ events: Readiness) {
         var info = signalfd_siginfo()
         while true {
-            let n = withUnsafeMutableBytes(of: &info) { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n != MemoryLayout<signalfd_siginfo>.size { return }
+            guard case .bytes(MemoryLayout<signalfd_siginfo>.size) = withUnsafeMutableBytes(of: &info, { fd.read(into: $0) }) else {
+                return
+            }
             handler(Int32(info.ssi_signo))
         }
     }

@@ -1,44 +1,12 @@
-// Socket set-up helpers: numeric addresses only (no getaddrinfo: it blocks), non-blocking descriptors.
+// Sockets: made, configured and — when a step fails — closed again in one place (`Socket.make`), for every
+// kind stoep uses: TCP and unix listeners, non-blocking TCP and unix connects, UDP (DatagramSocket.swift),
+// and the CLI's blocking unix connect. The stream calls on a connected descriptor (recv, peek, send,
+// shutdown, SO_ERROR, names) are here too, so no workload calls them raw.
 import CStoep
 import Glibc
 
-/// An IPv4 or IPv6 socket address parsed from numeric text.
-public struct SocketAddress: CustomStringConvertible {
-    var storage = sockaddr_storage()
-    var length: socklen_t = 0
-
-    /// `host` is an IPv4 or IPv6 literal, or "" for every IPv4 interface.
-    public init?(host: String, port: UInt16) {
-        var len: socklen_t = 0
-        let ok = withUnsafeMutablePointer(to: &storage) { stoep_sockaddr_from_text(host, port, $0, &len) }
-        if ok != 0 { return nil }
-        length = len
-    }
-
-    init(storage: sockaddr_storage, length: socklen_t) {
-        self.storage = storage
-        self.length = length
-    }
-
-    public var family: Int32 { Int32(storage.ss_family) }
-
-    public var description: String {
-        var s = storage
-        return withUnsafePointer(to: &s) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { Socket.text($0) }
-        }
-    }
-
-    func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
-        var s = storage
-        return withUnsafePointer(to: &s) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
-        }
-    }
-}
-
 public enum Socket {
-    /// "ip:port" or "[ip]:port" of a socket address.
+    /// "ip:port" or "[ip]:port" of a socket address (getaddrinfo's results, in the proxy's resolver).
     public static func describe(_ sa: UnsafePointer<sockaddr>) -> String { text(sa) }
 
     static func text(_ sa: UnsafePointer<sockaddr>) -> String {
@@ -49,128 +17,172 @@ public enum Socket {
         return String(decoding: buf[0..<max(0, min(Int(n), buf.count - 1))], as: UTF8.self)
     }
 
-    private static func setInt(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
+    static func setInt(_ fd: FileDescriptor, _ level: Int32, _ name: Int32, _ value: Int32) {
         var v = value
-        _ = setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
+        _ = setsockopt(fd.rawValue, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// Makes a close-on-exec socket (non-blocking unless `blocking`), then runs `setUp` on it (options,
+    /// bind, listen, connect). When `setUp` throws, the socket is closed before the error goes on: the one
+    /// place a half-made socket is torn down.
+    static func make(family: Int32, type: __socket_type, blocking: Bool = false,
+                     _ setUp: (FileDescriptor) throws(SystemError) -> Void) throws(SystemError) -> FileDescriptor {
+        let flags = Int32(type.rawValue | SOCK_CLOEXEC.rawValue | (blocking ? 0 : SOCK_NONBLOCK.rawValue))
+        let fd = FileDescriptor(rawValue: try check(family == AF_UNIX ? "socket(AF_UNIX)" : "socket") {
+            Glibc.socket(family, flags, 0)
+        })
+        do {
+            try setUp(fd)
+        } catch {
+            fd.close()
+            throw error
+        }
+        return fd
+    }
+
+    /// connect(2) on a fresh socket. A non-blocking stream connect that is under way is not an error:
+    /// its end shows as writable/error readiness, then `pendingError` tells which. EINTR leaves the connect
+    /// running in the background; EAGAIN from a unix connect means the listener's backlog is full, and the
+    /// connect is retried by the kernel like one in progress.
+    static func connect(_ fd: FileDescriptor, _ addr: SocketAddress, _ what: @autoclosure () -> String,
+                        inProgressIsOK: Bool) throws(SystemError) {
+        let r = addr.withSockaddr { Glibc.connect(fd.rawValue, $0, $1) }
+        guard r < 0 else { return }
+        let e = Errno.current
+        if inProgressIsOK && (e == Errno(rawValue: EINPROGRESS) || e == .interrupted
+                              || (addr.family == AF_UNIX && e == .wouldBlock)) { return }
+        throw SystemError("connect \(what())", errno: e)
     }
 
     /// A listening TCP socket. `reusePort` lets a later reload (or a second process) bind beside it.
-    public static func listenTCP(_ addr: SocketAddress, backlog: Int32 = 4096, reusePort: Bool = false) throws -> Int32 {
-        let fd = try check("socket") { socket(addr.family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0) }
-        setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1)
-        if reusePort { setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
-        if addr.family == AF_INET6 { setInt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
-        do {
-            try check("bind \(addr)") { addr.withSockaddr { bind(fd, $0, $1) } }
-            try check("listen \(addr)") { listen(fd, backlog) }
-        } catch {
-            closeDescriptor(fd)
-            throw error
+    public static func listenTCP(_ addr: SocketAddress, backlog: Int32 = 4096, reusePort: Bool = false) throws(SystemError) -> FileDescriptor {
+        try make(family: addr.family, type: SOCK_STREAM) { fd throws(SystemError) in
+            setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+            if reusePort { setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
+            if addr.family == AF_INET6 { setInt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
+            try check("bind \(addr)") { addr.withSockaddr { bind(fd.rawValue, $0, $1) } }
+            try check("listen \(addr)") { listen(fd.rawValue, backlog) }
         }
-        return fd
-    }
-
-    /// Starts a non-blocking connect. Returns the descriptor; completion (or failure) shows as
-    /// writable/error readiness, then `pendingError(fd)` tells which.
-    public static func connectTCP(_ addr: SocketAddress) throws(SystemError) -> Int32 {
-        let fd = try check("socket") { socket(addr.family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0) }
-        setNoDelay(fd)
-        let r = addr.withSockaddr { connect(fd, $0, $1) }
-        if r < 0 && errno != EINPROGRESS && errno != EINTR {
-            let e = errno
-            closeDescriptor(fd)
-            throw SystemError("connect \(addr)", errno: e)
-        }
-        return fd
-    }
-
-    /// A UDP socket connected to `addr` from a kernel-chosen (random) ephemeral port: the kernel then
-    /// delivers only that peer's datagrams to it.
-    public static func connectUDP(_ addr: SocketAddress) throws(SystemError) -> Int32 {
-        let fd = try check("socket") { socket(addr.family, Int32(SOCK_DGRAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0) }
-        let r = addr.withSockaddr { connect(fd, $0, $1) }
-        if r < 0 {
-            let e = errno
-            closeDescriptor(fd)
-            throw SystemError("connect udp \(addr)", errno: e)
-        }
-        return fd
-    }
-
-    /// SO_ERROR: 0 when a non-blocking connect succeeded, else its errno.
-    public static func pendingError(_ fd: Int32) -> Int32 {
-        var e: Int32 = 0
-        var len = socklen_t(MemoryLayout<Int32>.size)
-        if getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0 { return errno }
-        return e
-    }
-
-    public static func setNoDelay(_ fd: Int32) {
-        setInt(fd, Int32(IPPROTO_TCP), Int32(TCP_NODELAY), 1)
-    }
-
-    /// A UDP socket bound to `addr`; with `packetInfo`, datagrams carry their destination address so a
-    /// wildcard-bound server can answer from the address the query arrived at.
-    public static func bindUDP(_ addr: SocketAddress, packetInfo: Bool) throws -> Int32 {
-        let fd = try check("socket") { socket(addr.family, Int32(SOCK_DGRAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0) }
-        setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1)
-        if addr.family == AF_INET6 {
-            setInt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1)
-            if packetInfo { setInt(fd, Int32(IPPROTO_IPV6), IPV6_RECVPKTINFO, 1) }
-        } else if packetInfo {
-            setInt(fd, Int32(IPPROTO_IP), IP_PKTINFO, 1)
-        }
-        do {
-            try check("bind udp \(addr)") { addr.withSockaddr { bind(fd, $0, $1) } }
-        } catch {
-            closeDescriptor(fd)
-            throw error
-        }
-        return fd
     }
 
     /// A listening unix stream socket at `path` with `mode` (e.g. 0o660).
-    public static func listenUnix(path: String, mode: mode_t) throws -> Int32 {
-        var (sun, len) = try unixAddress(path)
-        let fd = try check("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0) }
-        do {
-            try check("bind \(path)") {
-                withUnsafePointer(to: &sun) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-            }
+    public static func listenUnix(path: String, mode: mode_t) throws(SystemError) -> FileDescriptor {
+        let addr = try unixAddress(path)
+        return try make(family: AF_UNIX, type: SOCK_STREAM) { fd throws(SystemError) in
+            try check("bind \(path)") { addr.withSockaddr { bind(fd.rawValue, $0, $1) } }
             _ = chmod(path, mode)
-            try check("listen \(path)") { listen(fd, 128) }
-        } catch {
-            closeDescriptor(fd)
-            throw error
+            try check("listen \(path)") { listen(fd.rawValue, 128) }
         }
-        return fd
     }
 
-    /// Connects (blocking, for start-up checks only) to a unix socket; returns true when something answers.
+    /// Starts a non-blocking TCP connect (TCP_NODELAY set). Completion (or failure) shows as
+    /// writable/error readiness, then `pendingError(fd)` tells which.
+    public static func connectTCP(_ addr: SocketAddress) throws(SystemError) -> FileDescriptor {
+        try make(family: addr.family, type: SOCK_STREAM) { fd throws(SystemError) in
+            setNoDelay(fd)
+            try connect(fd, addr, "\(addr)", inProgressIsOK: true)
+        }
+    }
+
+    /// Starts a non-blocking connect to the unix socket at `path` (the Docker Engine API). A unix connect
+    /// normally completes at once. Throws when the socket is missing or refuses at once.
+    public static func connectUnix(path: String) throws(SystemError) -> FileDescriptor {
+        let addr = try unixAddress(path)
+        return try make(family: AF_UNIX, type: SOCK_STREAM) { fd throws(SystemError) in
+            try connect(fd, addr, path, inProgressIsOK: true)
+        }
+    }
+
+    /// A blocking unix stream connection for a short-lived command-line process (`stoep stats`): sends and
+    /// reads give up after `timeoutSeconds` (SO_SNDTIMEO/SO_RCVTIMEO) with `.wouldBlock`.
+    public static func connectBlocking(unixPath path: String, timeoutSeconds: Int) throws(SystemError) -> FileDescriptor {
+        let addr = try unixAddress(path)
+        return try make(family: AF_UNIX, type: SOCK_STREAM, blocking: true) { fd throws(SystemError) in
+            var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+            let size = socklen_t(MemoryLayout<timeval>.size)
+            setsockopt(fd.rawValue, SOL_SOCKET, SO_RCVTIMEO, &timeout, size)
+            setsockopt(fd.rawValue, SOL_SOCKET, SO_SNDTIMEO, &timeout, size)
+            try check("connect") { addr.withSockaddr { Glibc.connect(fd.rawValue, $0, $1) } }
+        }
+    }
+
+    /// Connects (blocking, for start-up checks only) to a unix socket; true when something answers.
     public static func unixSocketIsLive(path: String) -> Bool {
-        var sun = sockaddr_un()
-        sun.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: sun.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &sun.sun_path) { p in
-            for (i, b) in bytes.enumerated() { p[i] = b }
+        guard let fd = try? connectBlocking(unixPath: path, timeoutSeconds: 0) else { return false }
+        fd.close()
+        return true
+    }
+
+    static func unixAddress(_ path: String) throws(SystemError) -> SocketAddress {
+        guard let addr = SocketAddress(unixPath: path) else {
+            throw SystemError("unix socket path too long: \(path)", errno: .nameTooLong)
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        if fd < 0 { return false }
-        defer { closeDescriptor(fd) }
-        let len = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
-        let r = withUnsafePointer(to: &sun) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, len) } }
-        return r == 0
+        return addr
     }
 
-    public static func localAddress(_ fd: Int32) -> String { name(fd, getsockname) }
-    public static func peerAddress(_ fd: Int32) -> String { name(fd, getpeername) }
-
-    private static func name(_ fd: Int32, _ call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32) -> String {
-        var ss = sockaddr_storage()
-        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let r = withUnsafeMutablePointer(to: &ss) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(fd, $0, &len) } }
-        if r < 0 { return "?" }
-        return withUnsafePointer(to: &ss) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { text($0) } }
+    /// SO_ERROR: nil when a non-blocking connect succeeded, else why it failed.
+    public static func pendingError(_ fd: FileDescriptor) -> Errno? {
+        var e: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(fd.rawValue, SOL_SOCKET, SO_ERROR, &e, &len) < 0 { return Errno.current }
+        return e == 0 ? nil : Errno(rawValue: e)
     }
+
+    public static func setNoDelay(_ fd: FileDescriptor) {
+        setInt(fd, Int32(IPPROTO_TCP), Int32(TCP_NODELAY), 1)
+    }
+
+    /// The local / peer address as text ("ip:port"), "?" when the kernel cannot say.
+    public static func localAddress(_ fd: FileDescriptor) -> String { fd.localAddress?.description ?? "?" }
+    public static func peerAddress(_ fd: FileDescriptor) -> String { fd.peerAddress?.description ?? "?" }
+}
+
+extension FileDescriptor {
+    /// recv(2) on a connected stream socket.
+    @inline(__always)
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
+        let (n, e) = retryingEINTR { Glibc.recv(rawValue, buffer.baseAddress, buffer.count, 0) }
+        return ioResult(n, errno: e, zeroIsEOF: true)
+    }
+
+    /// recv(2) with MSG_PEEK | MSG_DONTWAIT: the bytes waiting now, left in the socket for the next reader.
+    /// `.eof` when the peer finished and nothing is left, `.wouldBlock` when nothing waits.
+    @inline(__always)
+    public func peek(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
+        let (n, e) = retryingEINTR { Glibc.recv(rawValue, buffer.baseAddress, buffer.count, Int32(MSG_PEEK | MSG_DONTWAIT)) }
+        return ioResult(n, errno: e, zeroIsEOF: true)
+    }
+
+    /// send(2) with MSG_NOSIGNAL: a closed peer gives EPIPE, never SIGPIPE.
+    @inline(__always)
+    public func send(_ bytes: UnsafeRawBufferPointer) -> IOResult {
+        let (n, e) = retryingEINTR { Glibc.send(rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+        return ioResult(n, errno: e, zeroIsEOF: false)
+    }
+
+    /// Sends all of `bytes` on a blocking socket (the CLI's), retrying short sends; the error that stopped
+    /// it, nil when everything went out. `.wouldBlock` means a send timeout (SO_SNDTIMEO) passed.
+    public func sendAll(_ bytes: [UInt8]) -> Errno? {
+        var offset = 0
+        return bytes.withUnsafeBytes { raw -> Errno? in
+            while offset < raw.count {
+                switch send(UnsafeRawBufferPointer(rebasing: raw[offset...])) {
+                case .bytes(let n): offset += n
+                case .error(let e): return e
+                case .wouldBlock: return .wouldBlock
+                case .eof: return .brokenPipe
+                }
+            }
+            return nil
+        }
+    }
+
+    /// Sends our FIN (half-close): the peer reads EOF, we can still read.
+    public func shutdownWrite() {
+        _ = Glibc.shutdown(rawValue, Int32(SHUT_WR))
+    }
+
+    /// getsockname / getpeername.
+    public var localAddress: SocketAddress? { SocketAddress.filled { getsockname(rawValue, $0, $1) } }
+    public var peerAddress: SocketAddress? { SocketAddress.filled { getpeername(rawValue, $0, $1) } }
 }

@@ -1,10 +1,9 @@
 // A transport is how a relay or a protocol handler reads and writes one connection. The plain one is the
-// socket itself and can splice; TLS (a later item) decrypts in user space and cannot, so the relay falls
-// back to its read/write path for it without knowing why.
-import Glibc
+// socket itself and can splice; TLS (TLS/TLSTransport.swift) decrypts in user space and cannot (unless the
+// kernel took the keys, kTLS), so the relay falls back to its read/write path for it without knowing why.
 
 public protocol Transport: AnyObject {
-    var fd: Int32 { get }
+    var fd: FileDescriptor { get }
     /// True when the bytes on the wire are the payload, so splice(2) may move them.
     var canSplice: Bool { get }
     /// Whether the read that just returned `got` of `asked` bytes left the socket drained, so the caller
@@ -18,32 +17,32 @@ public protocol Transport: AnyObject {
     func close()
 }
 
+extension Transport {
+    /// The bytes waiting on the socket now, as they are on the wire (for TLS: records, not payload), left
+    /// there for the next read: a ClientHello to route by, or a pooled connection's "anything unasked?".
+    /// `.eof` when the peer finished and nothing is left; `.wouldBlock` when nothing waits.
+    @inline(__always)
+    public func peek(into buffer: UnsafeMutableRawBufferPointer) -> IOResult { fd.peek(into: buffer) }
+}
+
 public final class PlainTransport: Transport {
-    public private(set) var fd: Int32
+    public private(set) var fd: FileDescriptor
     public var canSplice: Bool { true }
     @inline(__always)
     public func readDrained(got: Int, asked: Int) -> Bool { got < asked }
 
-    public init(fd: Int32) { self.fd = fd }
+    public init(fd: FileDescriptor) { self.fd = fd }
 
     @inline(__always)
-    public func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
-        let (n, e) = retryingEINTR { Glibc.recv(fd, buffer.baseAddress, buffer.count, 0) }
-        return ioResult(n, errno: e, zeroIsEOF: true)
-    }
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult { fd.receive(into: buffer) }
 
     @inline(__always)
-    public func write(_ bytes: UnsafeRawBufferPointer) -> IOResult {
-        let (n, e) = retryingEINTR { Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
-        return ioResult(n, errno: e, zeroIsEOF: false)
-    }
+    public func write(_ bytes: UnsafeRawBufferPointer) -> IOResult { fd.send(bytes) }
 
-    public func shutdownWrite() {
-        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
-    }
+    public func shutdownWrite() { fd.shutdownWrite() }
 
     public func close() {
-        closeDescriptor(fd)
-        fd = -1
+        fd.close()
+        fd = .invalid
     }
 }

@@ -6,7 +6,7 @@
 // Exit status: 0 success; 1 when the socket cannot be reached, the server answers with an error document
 // or with something that is not JSON; 2 for a usage error.
 
-import Glibc
+import Reactor
 
 public enum StatsCLI {
     public static let usage = """
@@ -38,8 +38,9 @@ public enum StatsCLI {
         run(
             arguments: arguments,
             environment: ProcessEnvironment.current(),
-            output: { writeAll(fd: 1, $0) },
-            errorOutput: { writeAll(fd: 2, $0) },
+            // A closed pipe: nothing sensible left to report to.
+            output: { FileDescriptor.standardOutput.writeAll(Array($0.utf8)) },
+            errorOutput: { FileDescriptor.standardError.writeAll(Array($0.utf8)) },
             sleep: sleep(seconds:)
         )
     }
@@ -167,28 +168,7 @@ public enum StatsCLI {
 
     /// Sleeps for `seconds`, resuming after signal interruptions with the time that was left.
     static func sleep(seconds: Double) {
-        let whole = seconds.rounded(.down)
-        var request = timespec(tv_sec: Int(whole), tv_nsec: Int((seconds - whole) * 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR {
-            request = remaining
-        }
+        sleepBlocking(nanoseconds: UInt64(max(0, seconds) * 1_000_000_000))
     }
 
-    /// Writes all of `text` to `fd`, retrying short writes and EINTR; gives up silently on other errors
-    /// (a closed pipe: nothing sensible left to report to).
-    static func writeAll(fd: Int32, _ text: String) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        bytes.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
-    }
 }

@@ -23,7 +23,7 @@ public final class StatsServer: AcceptHandler {
     public let path: String
     let loop: EventLoop
     unowned let provider: StatsProvider
-    private var listenFD: Int32 = -1
+    private var listenFD = FileDescriptor.invalid
     private var token: Token?
     var sessions: [ObjectIdentifier: StatsSession] = [:]
     /// Commands answered (a stats counter of its own).
@@ -66,19 +66,19 @@ public final class StatsServer: AcceptHandler {
     public func stop() {
         if let t = token { loop.removeListener(t) }
         token = nil
-        closeDescriptor(listenFD)
-        listenFD = -1
+        listenFD.close()
+        listenFD = .invalid
         unlink(path)
         for s in Array(sessions.values) { s.close() }
     }
 
-    public func accepted(fd: Int32) {
+    public func accepted(fd: FileDescriptor) {
         let s = StatsSession(fd: fd, server: self)
         do {
             try s.start()
             sessions[ObjectIdentifier(s)] = s
         } catch {
-            closeDescriptor(fd)
+            fd.close()
         }
     }
 

@@ -1,6 +1,5 @@
 // One stats-socket client: read a command line, then write the document chunk by chunk as the socket
 // takes it, then close.
-import Glibc
 import Reactor
 
 final class StatsSession: IOHandler {
@@ -21,7 +20,7 @@ final class StatsSession: IOHandler {
     private static let batch = 256
     private static let maxLine = 1024
 
-    init(fd: Int32, server: StatsServer) {
+    init(fd: FileDescriptor, server: StatsServer) {
         transport = PlainTransport(fd: fd)
         self.server = server
     }
@@ -33,7 +32,7 @@ final class StatsSession: IOHandler {
         server.loop.schedule(t, after: server.deadline)
     }
 
-    func ready(fd: Int32, _ events: Readiness) {
+    func ready(fd: FileDescriptor, _ events: Readiness) {
         if events.contains(.readable) { readable = true }
         if events.contains(.writable) { writable = true }
         if !answering { readCommand() }

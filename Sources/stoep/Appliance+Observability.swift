@@ -49,7 +49,7 @@ extension Appliance {
             if accessLog == nil || accessLogConfig != config {
                 accessLog?.flush()
                 let log = AccessLog(path: config.filePath, format: config.format)
-                if log.openError != 0 { self.log.warning("accessLog \(config.filePath ?? "stdout"): cannot open: \(SystemError.text(log.openError))") }
+                if let e = log.openError { self.log.warning("accessLog \(config.filePath ?? "stdout"): cannot open: \(e)") }
                 accessLog = log
                 accessLogConfig = config
             }

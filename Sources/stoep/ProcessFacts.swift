@@ -1,17 +1,13 @@
 // Facts about this process for `show info`, and the process-level set-up of `stoep run`:
 // file-descriptor limit, privilege drop.
 import Glibc
+import Reactor
 
 enum ProcessFacts {
     /// Resident set size in bytes, from /proc/self/statm (pages), read without Foundation.
     static func residentBytes() -> Int {
-        let fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return 0 }
-        defer { close(fd) }
-        var buf = [UInt8](repeating: 0, count: 128)
-        let n = read(fd, &buf, buf.count)
-        guard n > 0 else { return 0 }
-        let fields = String(decoding: buf[0..<n], as: UTF8.self).split(separator: " ")
+        guard case .success(let statm) = readWholeFile("/proc/self/statm"), !statm.isEmpty else { return 0 }
+        let fields = String(decoding: statm, as: UTF8.self).split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
@@ -55,8 +51,10 @@ enum ProcessFacts {
             throw ArgumentError(description: "user \(user): no such user")
         }
         if getuid() == uid { return }
-        if setgroups(0, nil) != 0 || setgid(gid) != 0 || setuid(uid) != 0 {
-            throw ArgumentError(description: "user \(user): cannot drop privileges: \(String(cString: strerror(errno)))")
+        do {
+            try ProcessIdentity.become(uid: uid, gid: gid)
+        } catch {
+            throw ArgumentError(description: "user \(user): cannot drop privileges: \(error)")
         }
     }
 
@@ -82,16 +80,7 @@ extension ProcessFacts {
     /// the kernel's fault-around maps 16 pages per fault, so 60% of the text was resident after start.
     /// Only r-x mappings are touched: writable or relocated (RELRO) pages are never dropped.
     static func releaseStartupTextPages() -> Int {
-        let fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return 0 }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        close(fd)
+        guard case .success(let bytes) = readWholeFile("/proc/self/maps") else { return 0 }
         var released = 0
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)

@@ -16,7 +16,7 @@ enum RunCommand {
             return 2
         }
         let log = Logger()
-        log.attach(fd: 2)
+        log.attach(fd: .standardError)
         if let level = parsed.options["log-level"] {
             guard let l = ["debug": Logger.Level.debug, "info": .info, "warning": .warning, "error": .error][level] else {
                 printError("stoep run: --log-level must be debug, info, warning or error")

@@ -36,22 +36,9 @@ final class SystemdNotifier {
 
     /// One datagram; errors are ignored (systemd gone, or not started by systemd at all).
     private func send(_ message: String) {
-        guard let path else { return }
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue | SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var sun = sockaddr_un()
-        sun.sun_family = sa_family_t(AF_UNIX)
-        var bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: sun.sun_path) else { return }
-        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }  // abstract namespace
-        withUnsafeMutableBytes(of: &sun.sun_path) { p in for (i, b) in bytes.enumerated() { p[i] = b } }
-        let len = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
-        let payload = Array(message.utf8)
-        _ = payload.withUnsafeBytes { m in
-            withUnsafePointer(to: &sun) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, m.baseAddress, m.count, Int32(MSG_NOSIGNAL), $0, len) }
-            }
-        }
+        guard let path, let address = SocketAddress(unixPath: path, atMeansAbstract: true),
+              let socket = try? DatagramSocket.unbound(family: address.family) else { return }
+        defer { socket.close() }
+        _ = socket.send(Array(message.utf8), to: address)
     }
 }

@@ -1,4 +1,4 @@
-import Glibc
+import Reactor
 
 let usage = """
 usage: stoep run   [--config FILE] [--dnsmasq-conf FILE] [--traefik-config FILE]
@@ -15,5 +15,5 @@ With no configuration at all, `stoep run` uses the embedded default: DNS on 127.
 func printError(_ s: String) {
     var line = Array(s.utf8)
     line.append(10)
-    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    FileDescriptor.standardError.writeAll(line)
 }

@@ -138,7 +138,7 @@ final class DNSAnswerFlagsTests: XCTestCase {
         let rows: [(UInt16, UInt16)] = [(0x8180, 0x8180), (0x85A0, 0x8180), (0x81A0, 0x8180), (0x8590, 0x8180)]
         for (upstreamFlags, expected) in rows {
             let upstream = UpstreamResponses.response("www.example.com", flags: upstreamFlags, answers: [.a("www.example.com")])
-            let out = try XCTUnwrap(DNSUpstreamAnswer.shape(upstream, for: query, limit: 512, advertisedUDPSize: 1232))
+            let out = try XCTUnwrap(DNSUpstreamAnswer(upstream).shaped(for: query, limit: 512, advertisedUDPSize: 1232))
             XCTAssertEqual(try DecodedResponse(out).header.flags, expected, String(upstreamFlags, radix: 16))
         }
     }

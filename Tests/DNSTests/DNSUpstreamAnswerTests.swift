@@ -25,7 +25,7 @@ final class DNSUpstreamAnswerTests: XCTestCase {
             ("garbage", [0x12, 0x34, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 0x0C, 0, 1, 0, 1], false),
         ]
         for (label, bytes, expected) in cases {
-            XCTAssertEqual(DNSUpstreamAnswer.matches(response: bytes, queryID: 0x1234, question: question), expected, label)
+            XCTAssertEqual(DNSUpstreamAnswer(bytes).matches(queryID: 0x1234, question: question), expected, label)
         }
     }
 
@@ -43,8 +43,8 @@ final class DNSUpstreamAnswerTests: XCTestCase {
             ("short", [0, 0, 0x80], nil, false),
         ]
         for (label, bytes, rcode, tc) in cases {
-            XCTAssertEqual(DNSUpstreamAnswer.rcode(bytes), rcode, label)
-            XCTAssertEqual(DNSUpstreamAnswer.isTruncated(bytes), tc, label)
+            XCTAssertEqual(DNSUpstreamAnswer(bytes).rcode, rcode, label)
+            XCTAssertEqual(DNSUpstreamAnswer(bytes).isTruncated, tc, label)
         }
     }
 
@@ -53,7 +53,7 @@ final class DNSUpstreamAnswerTests: XCTestCase {
         let upstream = UpstreamResponses.compressed("www.example.com", count: 2)  // AA clear, RD set by writer flags
         var authoritative = upstream
         authoritative[2] |= 0x04  // AA=1 upstream must not reach the client
-        let out = try XCTUnwrap(DNSUpstreamAnswer.shape(authoritative, for: query, limit: 512, advertisedUDPSize: 1232))
+        let out = try XCTUnwrap(DNSUpstreamAnswer(authoritative).shaped(for: query, limit: 512, advertisedUDPSize: 1232))
         let decoded = try DecodedResponse(out)
         XCTAssertEqual(decoded.header.id, 0xBEEF)
         XCTAssertTrue(decoded.header.isResponse)
@@ -84,7 +84,7 @@ final class DNSUpstreamAnswerTests: XCTestCase {
         ]
         for (label, queryBytes, upstream, expected) in cases {
             let query = try UpstreamResponses.query(queryBytes)
-            let out = try XCTUnwrap(DNSUpstreamAnswer.shape(upstream, for: query, limit: 4096, advertisedUDPSize: 1400), label)
+            let out = try XCTUnwrap(DNSUpstreamAnswer(upstream).shaped(for: query, limit: 4096, advertisedUDPSize: 1400), label)
             let decoded = try DecodedResponse(out)
             XCTAssertEqual(decoded.addresses, ["192.0.2.1"], label)
             XCTAssertEqual(decoded.header.additionalCount, expected == nil ? 0 : 1, label)
@@ -97,7 +97,7 @@ final class DNSUpstreamAnswerTests: XCTestCase {
         let upstream = UpstreamResponses.response("a.test", answers: [.a("a.test")],
                                                   additional: [.a("ns1.a.test"), .a("ns2.a.test")],
                                                   opt: TestMessages.OPT(), optAt: 1)
-        let out = try XCTUnwrap(DNSUpstreamAnswer.shape(upstream, for: try UpstreamResponses.query(TestMessages.query("a.test")),
+        let out = try XCTUnwrap(DNSUpstreamAnswer(upstream).shaped(for: try UpstreamResponses.query(TestMessages.query("a.test")),
                                                         limit: 512, advertisedUDPSize: 1232))
         XCTAssertEqual(try DNSHeader(parsing: out).additionalCount, 1)
         XCTAssertEqual(try UpstreamResponses.ttls(out).count, 2)
@@ -123,7 +123,7 @@ final class DNSUpstreamAnswerTests: XCTestCase {
             ("glue with DO: TC", glue, glueDO, 512, true, 0, 1, 12 + 12 + 11),
         ]
         for (label, upstream, query, limit, tc, answers, additional, size) in cases {
-            let out = try XCTUnwrap(DNSUpstreamAnswer.shape(upstream, for: query, limit: limit, advertisedUDPSize: 1232), label)
+            let out = try XCTUnwrap(DNSUpstreamAnswer(upstream).shaped(for: query, limit: limit, advertisedUDPSize: 1232), label)
             let header = try DNSHeader(parsing: out)
             XCTAssertEqual(header.isTruncated, tc, label)
             XCTAssertEqual(header.answerCount, answers, label)
@@ -143,7 +143,7 @@ final class DNSUpstreamAnswerTests: XCTestCase {
             ("client without EDNS gets SERVFAIL", TestMessages.query("a.test"), .serverFailure),
         ]
         for (label, queryBytes, rcode) in cases {
-            let out = try XCTUnwrap(DNSUpstreamAnswer.shape(upstream, for: try UpstreamResponses.query(queryBytes),
+            let out = try XCTUnwrap(DNSUpstreamAnswer(upstream).shaped(for: try UpstreamResponses.query(queryBytes),
                                                             limit: 512, advertisedUDPSize: 1232), label)
             XCTAssertEqual(try DecodedResponse(out).rcode, rcode, label)
         }
@@ -163,7 +163,7 @@ final class DNSUpstreamAnswerTests: XCTestCase {
                                                    opt: TestMessages.OPT())),
         ]
         for (label, bytes) in cases {
-            XCTAssertNil(DNSUpstreamAnswer.shape(bytes, for: query, limit: 512, advertisedUDPSize: 1232), label)
+            XCTAssertNil(DNSUpstreamAnswer(bytes).shaped(for: query, limit: 512, advertisedUDPSize: 1232), label)
         }
     }
 
@@ -187,17 +187,19 @@ final class DNSUpstreamAnswerTests: XCTestCase {
                 variants.append(v)
             }
             for v in variants {
-                _ = DNSUpstreamAnswer.matches(response: v, queryID: 0x1111, question: question)
-                _ = DNSUpstreamAnswer.rcode(v)
-                if let out = DNSUpstreamAnswer.shape(v, for: query, limit: 512, advertisedUDPSize: 1232) {
+                _ = DNSUpstreamAnswer(v).matches(queryID: 0x1111, question: question)
+                _ = DNSUpstreamAnswer(v).rcode
+                if let out = DNSUpstreamAnswer(v).shaped(for: query, limit: 512, advertisedUDPSize: 1232) {
                     XCTAssertLessThanOrEqual(out.count, 512)
                     XCTAssertNoThrow(try DNSMessageLayout(parsing: out))
                 }
                 cache.store(v, question: question, dnssecOK: false, now: 0)
                 if let hit = cache.lookup(question, dnssecOK: false, now: 1) {
-                    XCTAssertNotNil(DNSUpstreamAnswer.shape(hit.bytes(now: 2), for: query, limit: 512,
-                                                            advertisedUDPSize: 1232),
-                                    "\(TestMessages.hexString(v)) -> \(TestMessages.hexString(hit.bytes(now: 2)))")
+                    // The cached copy is shaped without a walk: byte for byte what walking it gives.
+                    let walked = DNSUpstreamAnswer(hit.bytes(now: 2)).shaped(for: query, limit: 512, advertisedUDPSize: 1232)
+                    XCTAssertNotNil(walked, "\(TestMessages.hexString(v)) -> \(TestMessages.hexString(hit.bytes(now: 2)))")
+                    XCTAssertEqual(hit.shaped(now: 2, for: query, limit: 512, advertisedUDPSize: 1232), walked,
+                                   TestMessages.hexString(v))
                 }
             }
         }

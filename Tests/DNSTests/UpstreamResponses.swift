@@ -84,3 +84,10 @@ enum UpstreamResponses {
         return layout.records.map { message.dnsUInt32(at: $0.ttlOffset) }
     }
 }
+
+extension DNSCache {
+    /// Stores raw upstream bytes, read as the forwarder reads them (DNSUpstreamAnswer).
+    func store(_ response: [UInt8], question: DNSQuestion, dnssecOK: Bool, now: UInt64) {
+        store(DNSUpstreamAnswer(response), question: question, dnssecOK: dnssecOK, now: now)
+    }
+}

@@ -3,6 +3,7 @@
 // otherwise 401 with the realm's challenge.
 import Config
 import Glibc
+import Reactor
 
 /// A basicAuth configuration stoep cannot use, said so the user can find the entry (the caller adds the
 /// middleware's name).
@@ -111,26 +112,15 @@ final class BasicAuthMiddleware: HTTPMiddleware {
     /// An htpasswd file's entries with their line numbers: lines trimmed, blank and "#" lines skipped
     /// (Traefik's getLinesFromFile).
     static func readLines(_ path: String) -> Result<[(text: String, line: Int)], BasicAuthConfigError> {
-        func failure(_ code: Int32) -> Result<[(text: String, line: Int)], BasicAuthConfigError> {
-            .failure(BasicAuthConfigError(description: "cannot read usersFile '\(path)': \(String(cString: strerror(code)))"))
-        }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return failure(errno) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return failure(errno)
-            }
-            bytes += chunk[0..<count]
-            // An htpasswd line is under 100 bytes; a bigger file is the wrong file.
-            if bytes.count > maximumUsersFileBytes {
-                return .failure(BasicAuthConfigError(description: "usersFile '\(path)': larger than 1 MiB; expected an htpasswd file"))
-            }
+        // An htpasswd line is under 100 bytes; a bigger file is the wrong file.
+        let bytes: [UInt8]
+        switch readWholeFile(path, limit: maximumUsersFileBytes) {
+        case .success(let read):
+            bytes = read
+        case .failure(.system(let e)):
+            return .failure(BasicAuthConfigError(description: "cannot read usersFile '\(path)': \(e)"))
+        case .failure(.tooLarge):
+            return .failure(BasicAuthConfigError(description: "usersFile '\(path)': larger than 1 MiB; expected an htpasswd file"))
         }
         var lines: [(text: String, line: Int)] = []
         for (index, raw) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {

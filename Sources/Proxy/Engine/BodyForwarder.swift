@@ -7,7 +7,7 @@ import Glibc
 import Reactor
 
 struct BodyForwarder {
-    enum Step: Equatable { case done, blocked, sourceClosed, failed(Int32), badChunk }
+    enum Step: Equatable { case done, blocked, sourceClosed, failed(Errno), badChunk }
 
     private enum Mode {
         case none
@@ -19,7 +19,7 @@ struct BodyForwarder {
     private var mode: Mode
     private var mover: BodyMover?
     private var decoder = ChunkedDecoder()
-    private var writeFailed: Int32 = 0
+    private var writeFailed: Errno?
     /// Bytes to copy to the destination before any splice (chunk lines, bytes of the source buffer).
     private var pending: [UInt8] = []
     private var pendingSent = 0
@@ -54,7 +54,7 @@ struct BodyForwarder {
     mutating func pump(src: Transport, buffer: inout ByteBuffer, dst: Transport, srcReady: inout Bool,
                        dstReady: inout Bool, pool: PipePool, counters: RelayCounters) -> Step {
         while true {
-            if !flushPending(dst, &dstReady) { return writeFailed != 0 ? .failed(writeFailed) : .blocked }
+            if !flushPending(dst, &dstReady) { return writeFailed.map { .failed($0) } ?? .blocked }
             switch mode {
             case .none:
                 return .done
@@ -159,7 +159,7 @@ struct BodyForwarder {
             case .bytes(let n): pendingSent += n
             case .wouldBlock: dstReady = false; return false
             case .error(let e): writeFailed = e; return false
-            case .eof: writeFailed = EPIPE; return false
+            case .eof: writeFailed = .brokenPipe; return false
             }
         }
         pending.removeAll(keepingCapacity: true)

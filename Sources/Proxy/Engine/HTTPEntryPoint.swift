@@ -22,7 +22,7 @@ public final class HTTPEntryPoint: AcceptHandler {
     /// What the entry point makes of request targets before routing (http.sanitizePath, encodedCharacters…).
     let targetPolicy: RequestTargetPolicy
     private let bindAddress: SocketAddress
-    private var fd: Int32 = -1
+    private var fd = FileDescriptor.invalid
     private var token: Token?
     var sessions: [ObjectIdentifier: HTTPSession] = [:]
     /// Upgraded connections (WebSocket…) relayed raw until they end.
@@ -55,7 +55,7 @@ public final class HTTPEntryPoint: AcceptHandler {
         do {
             token = try proxy.loop.addListener(fd: fd, handler: self)
         } catch {
-            closeDescriptor(fd)
+            fd.close()
             throw error
         }
     }
@@ -63,8 +63,8 @@ public final class HTTPEntryPoint: AcceptHandler {
     public func stopAccepting() {
         if let t = token { proxy.loop.removeListener(t) }
         token = nil
-        closeDescriptor(fd)
-        fd = -1
+        fd.close()
+        fd = .invalid
     }
 
     public var openSessions: Int { sessions.count + tunnels.count + handshaking.count + peeking.count }
@@ -81,7 +81,7 @@ public final class HTTPEntryPoint: AcceptHandler {
         for t in Array(tunnels.values) { t.abort() }
     }
 
-    public func accepted(fd: Int32) {
+    public func accepted(fd: FileDescriptor) {
         counters.connections &+= 1
         Socket.setNoDelay(fd)
         if acceptsTLS {

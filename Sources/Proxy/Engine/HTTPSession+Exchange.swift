@@ -9,7 +9,7 @@ extension HTTPSession {
         guard let u = x.upstream else { return false }
         if !u.connected {
             guard u.writable || u.readable else { return false }
-            if Socket.pendingError(u.transport.fd) != 0 {
+            if Socket.pendingError(u.transport.fd) != nil {
                 upstreamFailed(x, timedOut: false)
                 return true
             }

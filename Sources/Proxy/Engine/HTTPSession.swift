@@ -45,7 +45,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     }
 
     /// The peer's IP address as text (no port, no brackets).
-    static func peerText(of fd: Int32) -> String {
+    static func peerText(of fd: FileDescriptor) -> String {
         let peer = Socket.peerAddress(fd)
         var host = Substring(peer)
         if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
@@ -56,7 +56,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         return String(host)
     }
 
-    static func peerIP(of fd: Int32) -> ClientIP? { ClientIP(peerText(of: fd)) }
+    static func peerIP(of fd: FileDescriptor) -> ClientIP? { ClientIP(peerText(of: fd)) }
 
     var isIdle: Bool { exchange == nil && inbuf.isEmpty && clientOut.isEmpty }
 
@@ -71,7 +71,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         proxy.loop.schedule(t, after: entryPoint.idleTimeout)
     }
 
-    func ready(fd: Int32, _ events: Readiness) {
+    func ready(fd: FileDescriptor, _ events: Readiness) {
         if events.contains(.readable) { clientReadable = true }
         if events.contains(.writable) { clientWritable = true }
         lastActivity = proxy.loop.now

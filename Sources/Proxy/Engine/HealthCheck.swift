@@ -1,7 +1,6 @@
 // Active health checks (Traefik's loadBalancer.healthCheck): every `interval`, each server of the
 // service gets `GET path` on a fresh connection; a 2xx or 3xx answer within `timeout` keeps it up,
 // anything else takes it out of the rotation until a later check passes. Runs on the loop, no thread.
-import Glibc
 import Reactor
 
 public struct HealthCheckSettings {
@@ -64,7 +63,7 @@ final class HealthProbe: IOHandler {
     private let server: UpstreamServer
     private let settings: HealthCheckSettings
     private let loop: EventLoop
-    private var fd: Int32 = -1
+    private var connection: PlainTransport?
     private var token: Token?
     private var timer: Timer?
     private var sent = false
@@ -82,8 +81,9 @@ final class HealthProbe: IOHandler {
 
     func start() {
         do {
-            fd = try Socket.connectTCP(server.address)
-            token = try loop.register(fd: fd, handler: self)
+            let c = PlainTransport(fd: try Socket.connectTCP(server.address))
+            connection = c
+            token = try loop.register(fd: c.fd, handler: self)
         } catch {
             finish(up: false)
             return
@@ -93,29 +93,34 @@ final class HealthProbe: IOHandler {
         loop.schedule(t, after: settings.timeout)
     }
 
-    func ready(fd: Int32, _ events: Readiness) {
+    func ready(fd: FileDescriptor, _ events: Readiness) {
+        guard let connection else { return }
         if !sent {
             guard events.contains(.writable) || events.contains(.error) else { return }
-            guard Socket.pendingError(fd) == 0 else { return finish(up: false) }
+            guard Socket.pendingError(fd) == nil else { return finish(up: false) }
             let host = settings.hostname ?? server.hostHeader
             let req = Array("GET \(settings.path) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: stoep-healthcheck\r\nConnection: close\r\n\r\n".utf8)
-            guard req.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == req.count else {
+            // The request is small enough for a fresh socket's buffer: anything short of all of it fails.
+            guard case .bytes(req.count) = req.withUnsafeBytes({ connection.write($0) }) else {
                 return finish(up: false)
             }
             sent = true
         }
         var buf = [UInt8](repeating: 0, count: 512)
         while true {
-            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 { answer += buf[0..<n] }
+            let r = buf.withUnsafeMutableBytes { connection.read(into: $0) }
+            if case .bytes(let n) = r { answer += buf[0..<n] }
             if let end = answer.firstIndex(of: 10) {
                 // "HTTP/1.1 200 OK": the status code decides.
                 let line = answer[..<end]
                 let code = line.count >= 12 ? line.dropFirst(9).prefix(3).reduce(0) { $0 * 10 + Int($1) - 48 } : 0
                 return finish(up: code >= 200 && code < 400)
             }
-            if n == 0 { return finish(up: false) }
-            if n < 0 { if errno == EAGAIN { return } else { return finish(up: false) } }
+            switch r {
+            case .bytes: continue
+            case .wouldBlock: return
+            case .eof, .error: return finish(up: false)
+            }
         }
     }
 
@@ -124,7 +129,8 @@ final class HealthProbe: IOHandler {
         done = true
         if let t = timer { loop.cancel(t) }
         if let t = token { loop.deregister(t) }
-        closeDescriptor(fd)
+        connection?.close()
+        connection = nil
         if report { completion(self, up) }
     }
 }

@@ -2,12 +2,11 @@
 // HTTP). A connection is relayed raw (splice) to the TCP service's next server: at once for a
 // `HostSNI(`*`)` router when no router on the entry point needs the TLS ClientHello, else after the
 // first bytes were peeked (SNI and ALPN for `tls.passthrough` routers).
-import Glibc
 import Reactor
 
 extension HTTPEntryPoint {
     /// Takes the connection when a TCP router wants it; false leaves it to HTTP.
-    func acceptTCP(fd: Int32) -> Bool {
+    func acceptTCP(fd: FileDescriptor) -> Bool {
         let tcp = proxy.tcpTable
         guard tcp.hasRoutes(entryPoint: name) else { return false }
         let peer = HTTPSession.peerIP(of: fd)
@@ -21,18 +20,18 @@ extension HTTPEntryPoint {
     }
 
     /// Reads the connection's first bytes (without consuming them) to route it by its ClientHello.
-    func peek(fd: Int32, peer: ClientIP?) {
+    func peek(fd: FileDescriptor, peer: ClientIP?) {
         let p = ClientHelloPeekSession(fd: fd, entryPoint: self, peer: peer)
         do {
             try p.start()
             peeking[ObjectIdentifier(p)] = p
         } catch {
-            closeDescriptor(fd)
+            fd.close()
         }
     }
 
     /// Relays `fd` to the route's next server (peeked bytes are still in the socket).
-    func relayTCP(fd: Int32, route: TCPRoute) {
+    func relayTCP(fd: FileDescriptor, route: TCPRoute) {
         relayTCP(PlainTransport(fd: fd), route: route)
     }
 
@@ -55,7 +54,7 @@ extension HTTPEntryPoint {
     /// The peek decided. TLS: a passthrough router, else TLS termination for the HTTPS routers, else
     /// close. Not TLS: a TCP router, else HTTP. The peeked bytes are still in the socket, and `token`
     /// still watches it: HTTP and TLS take it over, relays and closes end it.
-    func peeked(_ p: ClientHelloPeekSession, fd: Int32, result: ClientHelloPeek, token: Token) {
+    func peeked(_ p: ClientHelloPeekSession, fd: FileDescriptor, result: ClientHelloPeek, token: Token) {
         peeking[ObjectIdentifier(p)] = nil
         let tcp = proxy.tcpTable
         let tlsRoute: TCPRoute?
@@ -76,7 +75,7 @@ extension HTTPEntryPoint {
             // The deadline passed before a whole ClientHello arrived: a stalled client.
             proxy.tls?.stats.failed("handshake timeout")
             proxy.loop.deregister(token)
-            closeDescriptor(fd)
+            fd.close()
         case .notTLS:
             if let r = tcp.match(entryPoint: name, serverName: nil, alpn: [], clientIP: p.peer, isTLS: false) {
                 proxy.loop.deregister(token)
@@ -90,7 +89,7 @@ extension HTTPEntryPoint {
 
 /// Reads the first bytes of a connection until the ClientHello (or its absence) is known.
 final class ClientHelloPeekSession: IOHandler {
-    private let fd: Int32
+    private let client: PlainTransport
     private unowned let entryPoint: HTTPEntryPoint
     let peer: ClientIP?
     private var token: Token?
@@ -103,15 +102,15 @@ final class ClientHelloPeekSession: IOHandler {
     /// but an HTTP client may wait longer before its first byte): 10 s.
     private static let deadline: UInt64 = 10_000_000_000
 
-    init(fd: Int32, entryPoint: HTTPEntryPoint, peer: ClientIP?) {
+    init(fd: FileDescriptor, entryPoint: HTTPEntryPoint, peer: ClientIP?) {
         needsClientHello = entryPoint.proxy.tcpTable.needsClientHello(entryPoint: entryPoint.name)
-        self.fd = fd
+        client = PlainTransport(fd: fd)
         self.entryPoint = entryPoint
         self.peer = peer
     }
 
     func start() throws {
-        token = try entryPoint.proxy.loop.register(fd: fd, handler: self)
+        token = try entryPoint.proxy.loop.register(fd: client.fd, handler: self)
         let t = Timer { [unowned self] _ in self.decide(.needMore) }
         timer = t
         entryPoint.proxy.loop.schedule(t, after: min(ClientHelloPeekSession.deadline, entryPoint.readTimeout))
@@ -119,28 +118,28 @@ final class ClientHelloPeekSession: IOHandler {
 
     /// Peeks (MSG_PEEK) at everything received so far: the bytes stay in the socket for whoever takes
     /// the connection. Each new segment is a new readiness report, so an incomplete ClientHello waits.
-    func ready(fd: Int32, _ events: Readiness) {
+    func ready(fd: FileDescriptor, _ events: Readiness) {
         guard !done else { return }
-        let n: Int
+        let r: IOResult
         if needsClientHello {
             var buf = [UInt8](repeating: 0, count: ClientHello.maximumPeekBytes)
-            n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_PEEK)) }
-            if n > 0 {
+            r = buf.withUnsafeMutableBytes { client.peek(into: $0) }
+            if case .bytes(let n) = r {
                 peekedAny = true
-                let r = ClientHello.peek(Array(buf[0..<n]))
-                if r != .needMore || n >= ClientHello.maximumPeekBytes { decide(r) }
+                let hello = ClientHello.peek(Array(buf[0..<n]))
+                if hello != .needMore || n >= ClientHello.maximumPeekBytes { decide(hello) }
                 return
             }
         } else {
             // Only TLS or not matters here (no router reads SNI before termination): one byte says it.
             var first: UInt8 = 0
-            n = recv(fd, &first, 1, Int32(MSG_PEEK))
-            if n == 1 {
+            r = withUnsafeMutableBytes(of: &first) { client.peek(into: $0) }
+            if case .bytes = r {
                 peekedAny = true
                 return decide(first == 0x16 ? .hello(serverName: nil, alpn: []) : .notTLS)
             }
         }
-        if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
+        if r == .wouldBlock { return }
         // EOF or error before a decision: nothing to route.
         abort()
     }
@@ -149,7 +148,7 @@ final class ClientHelloPeekSession: IOHandler {
     func abort() {
         guard !done else { return }
         finish()
-        closeDescriptor(fd)
+        client.close()
     }
 
     private func decide(_ r: ClientHelloPeek) {
@@ -159,10 +158,10 @@ final class ClientHelloPeekSession: IOHandler {
         finish()
         guard peekedAny, let kept else {
             if let kept { entryPoint.proxy.loop.deregister(kept) }
-            closeDescriptor(fd)
+            client.close()
             return
         }
-        entryPoint.peeked(self, fd: fd, result: r, token: kept)
+        entryPoint.peeked(self, fd: client.fd, result: r, token: kept)
     }
 
     private func finish() {

@@ -1,6 +1,5 @@
 // A backend server of a service: its address, its pool of idle keep-alive connections, and passive
 // health (a server that refused a connection is skipped for a while).
-import Glibc
 import Reactor
 
 public final class UpstreamServer {
@@ -84,10 +83,10 @@ final class UpstreamConnection: IOHandler {
     var buffer = ByteBuffer()
     var lastUsed: UInt64
 
-    init(fd: Int32, server: UpstreamServer, loop: EventLoop) throws {
+    init(fd: FileDescriptor, server: UpstreamServer, loop: EventLoop) throws {
         if let (context, name) = server.tls {
             guard let t = context.transport(fd: fd, serverName: name) else {
-                closeDescriptor(fd)
+                fd.close()
                 throw TLSError("cannot start TLS to \(server.url)")
             }
             tls = t
@@ -104,12 +103,12 @@ final class UpstreamConnection: IOHandler {
 
     var isUsable: Bool { !closed && connected && buffer.isEmpty }
 
-    func ready(fd: Int32, _ events: Readiness) {
+    func ready(fd: FileDescriptor, _ events: Readiness) {
         if events.contains(.readable) { readable = true }
         if events.contains(.writable) { writable = true }
         if let o = owner {
             o.upstreamReady(events)
-        } else if events.contains(.error) || (events.contains(.readable) && !quietWhileIdle(fd)) {
+        } else if events.contains(.error) || (events.contains(.readable) && !quietWhileIdle()) {
             close()  // idle: the server closed it (or sent something unasked): not reusable
         }
     }
@@ -117,10 +116,9 @@ final class UpstreamConnection: IOHandler {
     /// A readiness report for an idle connection can be stale: it was queued for bytes the last exchange
     /// already read (edge reports are delivered after the handler may have drained the socket). Only an
     /// EOF or unasked bytes really waiting make the connection unusable.
-    private func quietWhileIdle(_ fd: Int32) -> Bool {
+    private func quietWhileIdle() -> Bool {
         var byte: UInt8 = 0
-        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
-        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+        return withUnsafeMutableBytes(of: &byte) { transport.peek(into: $0) } == .wouldBlock
     }
 
     func close() {

@@ -8,13 +8,14 @@
 // (the default); Traefik's own default (fields.headers.defaultMode=drop) corresponds to false.
 import Config
 import Glibc
+import Reactor
 
 public final class AccessLog: RequestObserver {
     /// Lines dropped because the buffer was full.
     public private(set) var dropped: UInt64 = 0
-    /// errno of the last failed open (0 after a successful one); lines are kept, within the buffer limit,
+    /// Why the last open failed (nil after a successful one); lines are kept, within the buffer limit,
     /// until a `reopen()` succeeds.
-    public private(set) var openError: Int32 = 0
+    public private(set) var openError: Errno?
     /// Whether Referer and User-Agent are written (CLF fields, JSON request_Referer/request_User-Agent).
     public var logsRequestHeaders = true
     /// Bytes waiting for the descriptor.
@@ -24,7 +25,7 @@ public final class AccessLog: RequestObserver {
     public let format: TraefikAccessLog.Format
     private let bufferLimit: Int
     private var buffer: [UInt8] = []
-    private var fd: Int32 = -1
+    private var fd = FileDescriptor.invalid
     /// Traefik's RequestCount: requests logged since start, 1-based.
     private var requestCount: UInt64 = 0
 
@@ -36,18 +37,15 @@ public final class AccessLog: RequestObserver {
         self.bufferLimit = bufferLimit
         buffer.reserveCapacity(min(bufferLimit, 16 * 1024))
         if path == nil {
-            fd = 1
-            if isatty(1) == 0 {
-                let flags = fcntl(1, F_GETFL)
-                if flags >= 0 { _ = fcntl(1, F_SETFL, flags | O_NONBLOCK) }
-            }
+            fd = .standardOutput
+            if !fd.isTerminal { fd.setNonBlocking() }
         } else {
             open()
         }
     }
 
     deinit {
-        if path != nil && fd >= 0 { Glibc.close(fd) }
+        if path != nil { fd.close() }
     }
 
     public func requestCompleted(_ r: CompletedRequest) {
@@ -77,17 +75,12 @@ public final class AccessLog: RequestObserver {
     /// Writes what the descriptor accepts now without waiting; the rest stays for the next turn. Call once
     /// per loop turn (and once more at shutdown).
     public func flush() {
-        guard fd >= 0, !buffer.isEmpty else { return }
+        guard fd.isValid, !buffer.isEmpty else { return }
         var written = 0
         while written < buffer.count {
-            let n = buffer.withUnsafeBytes { p -> Int in
-                guard let base = p.baseAddress else { return 0 }
-                return Glibc.write(fd, base + written, p.count - written)
-            }
-            if n <= 0 {
-                if n < 0 && errno == EINTR { continue }
-                break   // EAGAIN: the pipe is full; other errors: retried next turn, bounded by the buffer
-            }
+            // EAGAIN: the pipe is full; other errors: retried next turn, bounded by the buffer.
+            guard case .bytes(let n) = buffer.withUnsafeBytes({ fd.write(UnsafeRawBufferPointer(rebasing: $0[written...])) }),
+                  n > 0 else { break }
             written += n
         }
         if written == buffer.count {
@@ -101,20 +94,19 @@ public final class AccessLog: RequestObserver {
     /// Buffered lines go to the new file. No-op for standard output.
     public func reopen() {
         guard path != nil else { return }
-        if fd >= 0 { Glibc.close(fd) }
-        fd = -1
+        fd.close()
+        fd = .invalid
         open()
     }
 
     private func open() {
         guard let path else { return }
         AccessLog.createParentDirectories(of: path)
-        let newFD = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0o640)
-        if newFD < 0 {
-            openError = errno
-        } else {
-            fd = newFD
-            openError = 0
+        do {
+            fd = try FileDescriptor.openForAppending(path, permissions: 0o640)
+            openError = nil
+        } catch {
+            openError = error
         }
     }
 

@@ -63,7 +63,7 @@ public enum TLSCertificateLoader {
             }
         }
         for (resolver, path) in settings.acmeStorages.sorted(by: { $0.key < $1.key }) {
-            guard let bytes = readWholeFile(path) else {
+            guard case .success(let bytes) = readWholeFile(path) else {
                 problems.append("\(path): certificatesResolvers.\(resolver).acme.storage cannot be read; no certificates from it")
                 keepLastGood(path)
                 continue
@@ -107,8 +107,8 @@ public enum TLSCertificateLoader {
     private static func read(_ c: TraefikCertificate) -> Result<TLSCertificate, TLSError> {
         // Traefik accepts the PEM text itself in certFile/keyFile.
         if c.certFile.hasPrefix("-----") || c.keyFile.hasPrefix("-----") {
-            guard let cert = c.certFile.hasPrefix("-----") ? Array(c.certFile.utf8) : readWholeFile(c.certFile),
-                  let key = c.keyFile.hasPrefix("-----") ? Array(c.keyFile.utf8) : readWholeFile(c.keyFile) else {
+            guard let cert = c.certFile.hasPrefix("-----") ? Array(c.certFile.utf8) : try? readWholeFile(c.certFile).get(),
+                  let key = c.keyFile.hasPrefix("-----") ? Array(c.keyFile.utf8) : try? readWholeFile(c.keyFile).get() else {
                 return .failure(TLSError("\(c.certFile.hasPrefix("-----") ? c.keyFile : c.certFile): cannot read"))
             }
             return TLSCertificate.load(certificatePEM: cert, keyPEM: key, source: "inline PEM")

@@ -7,10 +7,10 @@ import Reactor
 extension HTTPEntryPoint {
     /// Starts TLS on `fd` with the proxy's server context (closes it when there is none). `token`: the
     /// peek's registration, taken over.
-    func terminateTLS(fd: Int32, peer: ClientIP?, token: Token) {
+    func terminateTLS(fd: FileDescriptor, peer: ClientIP?, token: Token) {
         guard let context = proxy.tls, let transport = context.transport(fd: fd) else {
             proxy.loop.deregister(token)
-            closeDescriptor(fd)
+            fd.close()
             return
         }
         let h = TLSHandshakeSession(transport: transport, entryPoint: self, stats: context.stats, peer: peer)
@@ -62,7 +62,7 @@ final class TLSHandshakeSession: IOHandler {
         step()
     }
 
-    func ready(fd: Int32, _ events: Readiness) { step() }
+    func ready(fd: FileDescriptor, _ events: Readiness) { step() }
 
     private func step() {
         guard !done else { return }

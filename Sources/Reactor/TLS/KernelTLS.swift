@@ -7,7 +7,7 @@ import Glibc
 public enum KernelTLS {
     /// "loaded", "module" (loaded by the kernel on first use), or "absent".
     public static func availability(release: String? = nil) -> String {
-        if let ulps = readWholeFile("/proc/sys/net/ipv4/tcp_available_ulp"),
+        if let ulps = try? readWholeFile("/proc/sys/net/ipv4/tcp_available_ulp").get(),
            String(decoding: ulps, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).contains("tls") {
             return "loaded"
         }

@@ -77,8 +77,19 @@ public final class TLSCertificate {
 
     /// Reads a certificate file and a key file.
     public static func load(certFile: String, keyFile: String) -> Result<TLSCertificate, TLSError> {
-        guard let cert = readWholeFile(certFile) else { return .failure(TLSError("\(certFile): cannot read (\(String(cString: strerror(errno))))")) }
-        guard let key = readWholeFile(keyFile) else { return .failure(TLSError("\(keyFile): cannot read (\(String(cString: strerror(errno))))")) }
+        func unreadable(_ path: String, _ error: FileReadError) -> Result<TLSCertificate, TLSError> {
+            let reason: Errno = if case .system(let e) = error { e } else { .fileTooLarge }
+            return .failure(TLSError("\(path): cannot read (\(reason))"))
+        }
+        let cert: [UInt8], key: [UInt8]
+        switch readWholeFile(certFile) {
+        case .success(let bytes): cert = bytes
+        case .failure(let e): return unreadable(certFile, e)
+        }
+        switch readWholeFile(keyFile) {
+        case .success(let bytes): key = bytes
+        case .failure(let e): return unreadable(keyFile, e)
+        }
         return load(certificatePEM: cert, keyPEM: key, source: certFile)
     }
 
@@ -112,21 +123,5 @@ public final class TLSCertificate {
             if n.hasPrefix("*."), let dot = name.firstIndex(of: "."), name[dot...] == n.dropFirst() { return true }
         }
         return false
-    }
-}
-
-/// Reads a whole (small) file; nil when it cannot be opened or read.
-public func readWholeFile(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { Glibc.close(fd) }
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; return nil }
-        if n == 0 { return out }
-        out += chunk[0..<n]
-        if out.count > 64 << 20 { errno = EFBIG; return nil }
     }
 }

@@ -19,7 +19,7 @@ public final class TLSClientContext {
     deinit { SSL_CTX_free(context) }
 
     /// A client transport over a connecting socket; `serverName` is sent as SNI (and verified).
-    public func transport(fd: Int32, serverName: String) -> TLSTransport? {
+    public func transport(fd: FileDescriptor, serverName: String) -> TLSTransport? {
         guard let t = TLSTransport(fd: fd, context: context, server: false), let ssl = t.handle else { return nil }
         guard stoep_tls_set_client_name(ssl, serverName, verify ? 1 : 0) == 0 else { return nil }
         t.keepAlive = self

@@ -35,7 +35,7 @@ public final class TLSServerContext {
     deinit { SSL_CTX_free(context) }
 
     /// A server-side transport for an accepted socket (the handshake is still to run).
-    public func transport(fd: Int32) -> TLSTransport? {
+    public func transport(fd: FileDescriptor) -> TLSTransport? {
         guard let t = TLSTransport(fd: fd, context: context, server: true) else { return nil }
         t.keepAlive = self  // the callback's argument is this object: it must outlive every handshake
         return t

@@ -10,7 +10,7 @@ import CStoepTLS
 import Glibc
 
 public final class TLSTransport: Transport {
-    public private(set) var fd: Int32
+    public private(set) var fd: FileDescriptor
     private var ssl: OpaquePointer?
     public private(set) var handshakeDone = false
     /// kTLS in both directions: plaintext on the socket, so splice(2) works again.
@@ -33,9 +33,9 @@ public final class TLSTransport: Transport {
     }
 
     /// Wraps `fd` with a new SSL of `context`; nil when OpenSSL cannot allocate one.
-    init?(fd: Int32, context: OpaquePointer, server: Bool) {
+    init?(fd: FileDescriptor, context: OpaquePointer, server: Bool) {
         guard let s = SSL_new(context) else { return nil }
-        guard SSL_set_fd(s, fd) == 1 else {
+        guard SSL_set_fd(s, fd.rawValue) == 1 else {
             SSL_free(s)
             return nil
         }
@@ -68,7 +68,7 @@ public final class TLSTransport: Transport {
         case SSL_ERROR_WANT_READ: return .wantRead
         case SSL_ERROR_WANT_WRITE: return .wantWrite
         case SSL_ERROR_SYSCALL:
-            let e = errno
+            let e = Errno.current.rawValue
             ERR_clear_error()
             return .failed(r == 0 || e == 0 ? "connection closed during handshake" : "socket error \(e)")
         default:
@@ -106,7 +106,7 @@ public final class TLSTransport: Transport {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
-        guard let s = ssl else { return .error(EBADF) }
+        guard let s = ssl else { return .error(.badFileDescriptor) }
         // The error queue is empty here: every failure below clears it (SSL_get_error needs that).
         // Only a socket read made by this call may say "drained": one served from OpenSSL's buffer
         // says nothing about bytes (and readiness reports) that arrived since.
@@ -117,7 +117,7 @@ public final class TLSTransport: Transport {
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) -> IOResult {
-        guard let s = ssl else { return .error(EBADF) }
+        guard let s = ssl else { return .error(.badFileDescriptor) }
         guard bytes.count > 0 else { return .bytes(0) }
         let n = SSL_write(s, bytes.baseAddress, Int32(clamping: bytes.count))
         if n > 0 { return .bytes(Int(n)) }
@@ -125,7 +125,7 @@ public final class TLSTransport: Transport {
     }
 
     private func failure(_ s: OpaquePointer, _ n: Int32, zeroIsEOF: Bool) -> IOResult {
-        let e = errno
+        let e = Errno.current
         switch SSL_get_error(s, n) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return .wouldBlock
         case SSL_ERROR_ZERO_RETURN:
@@ -134,11 +134,11 @@ public final class TLSTransport: Transport {
         case SSL_ERROR_SYSCALL:
             ERR_clear_error()
             // EOF without close_notify: many clients end that way; treat it as the end of the stream.
-            if n == 0 || e == 0 { return zeroIsEOF ? .eof : .error(EPIPE) }
+            if n == 0 || e.rawValue == 0 { return zeroIsEOF ? .eof : .error(.brokenPipe) }
             return .error(e)
         default:
             ERR_clear_error()
-            return .error(EPROTO)
+            return .error(.protocolError)
         }
     }
 
@@ -149,14 +149,14 @@ public final class TLSTransport: Transport {
             _ = SSL_shutdown(s)
             ERR_clear_error()
         }
-        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        fd.shutdownWrite()
     }
 
     public func close() {
         if let s = ssl { SSL_free(s) }
         ssl = nil
-        closeDescriptor(fd)
-        fd = -1
+        fd.close()
+        fd = .invalid
     }
 
     deinit {
