@@ -28,16 +28,16 @@ public final class Relay: IOHandler {
     private let loop: EventLoop
     private let pool: PipePool
     private let counters: RelayCounters
-    private var up = Flow()    // a -> b
-    private var down = Flow()  // b -> a
+    private var up = SpliceChannel(finishOnEOF: true, direction: .up)      // a -> b
+    private var down = SpliceChannel(finishOnEOF: true, direction: .down)  // b -> a
     private var aReadable = false, aWritable = false, bReadable = false, bWritable = false
     private var aToken: Token?, bToken: Token?
     private var timer: Timer?
     private let idleTimeout: UInt64
     private var ended = false
 
-    public var bytesUp: UInt64 { up.bytes }
-    public var bytesDown: UInt64 { down.bytes }
+    public var bytesUp: UInt64 { up.moved }
+    public var bytesDown: UInt64 { down.moved }
     public var state: String {
         if !connected { return "connecting" }
         if up.finished && down.finished { return "closing" }
@@ -109,15 +109,15 @@ public final class Relay: IOHandler {
     private func pump() {
         guard connected, !ended else { return }
         var moved = false
-        switch up.pump(from: a, to: b, srcReady: &aReadable, dstReady: &bWritable, pool: pool, counters: counters, up: true) {
-        case .failed(let e): finish(.failed(e)); return
-        case .progressed: moved = true
-        case .idle: break
+        if case .failed(let e) = up.pump(from: a, to: b, srcReady: &aReadable, dstReady: &bWritable, pool: pool,
+                                         counters: counters, progressed: &moved) {
+            finish(.failed(e))
+            return
         }
-        switch down.pump(from: b, to: a, srcReady: &bReadable, dstReady: &aWritable, pool: pool, counters: counters, up: false) {
-        case .failed(let e): finish(.failed(e)); return
-        case .progressed: moved = true
-        case .idle: break
+        if case .failed(let e) = down.pump(from: b, to: a, srcReady: &bReadable, dstReady: &aWritable, pool: pool,
+                                           counters: counters, progressed: &moved) {
+            finish(.failed(e))
+            return
         }
         if moved { lastActivity = loop.now }
         if up.finished && down.finished { finish(.completed) }

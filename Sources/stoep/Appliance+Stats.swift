@@ -71,6 +71,7 @@ extension Appliance: StatsProvider {
                 c("http_responses", n, l + [("code_class", "\(i)xx")])
             }
             c("http_bytes_spliced", k.bytes.splicedBytes, l)
+            c("http_bytes_copied", k.bytes.copiedBytes, l)
         }
         for r in proxy.table.routes {
             c("router_requests", r.requests, [("router", r.name)])

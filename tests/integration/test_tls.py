@@ -401,6 +401,10 @@ def test_openssl_s_client_and_large_body_over_tls(stoep, backends, ca):
     assert json.loads(r.read())["sha256"] == hashlib.sha256(data).hexdigest()
     s = stoep.stats()
     assert series(s, "counters", "http_requests", entrypoint="websecure") >= 2
+    # Body bytes through TLS records are counted as copied, never as spliced (unless kTLS took the socket).
+    if not stoep.stats("show info")["tls"]["kernel_offloaded"]:
+        assert series(s, "counters", "http_bytes_copied", entrypoint="websecure") >= (20 << 20) + (8 << 20) - (1 << 20)
+        assert series(s, "counters", "http_bytes_spliced", entrypoint="websecure") == 0
 
 
 def test_certificate_expiry_metric(stoep, backends, ca):

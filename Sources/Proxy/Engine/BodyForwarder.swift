@@ -17,7 +17,7 @@ struct BodyForwarder {
     }
 
     private var mode: Mode
-    private var mover: BodyMover?
+    private var mover: SpliceChannel?
     private var decoder = ChunkedDecoder()
     private var writeFailed: Errno?
     /// Bytes to copy to the destination before any splice (chunk lines, bytes of the source buffer).
@@ -68,12 +68,13 @@ struct BodyForwarder {
                     bytes += UInt64(n)
                     continue
                 }
-                if mover == nil { mover = BodyMover(length: lengthLeft) }
+                if mover == nil { mover = SpliceChannel(limit: lengthLeft) }
                 let before = mover!.moved
-                let step = mover!.pump(from: src, to: dst, srcReady: &srcReady, dstReady: &dstReady, pool: pool)
+                var progressed = false
+                let step = mover!.pump(from: src, to: dst, srcReady: &srcReady, dstReady: &dstReady, pool: pool,
+                                       counters: counters, progressed: &progressed)
                 let moved = mover!.moved - before
                 bytes += moved
-                counters.splicedBytes &+= moved
                 lengthLeft -= moved
                 switch step {
                 case .done: mover = nil; return .done
@@ -99,10 +100,11 @@ struct BodyForwarder {
                                       dstReady: inout Bool, pool: PipePool, counters: RelayCounters) -> Step? {
         if var m = mover {
             let before = m.moved
-            let step = m.pump(from: src, to: dst, srcReady: &srcReady, dstReady: &dstReady, pool: pool)
+            var progressed = false
+            let step = m.pump(from: src, to: dst, srcReady: &srcReady, dstReady: &dstReady, pool: pool,
+                              counters: counters, progressed: &progressed)
             let moved = m.moved - before
             bytes += moved
-            counters.splicedBytes &+= moved
             decoder.payloadMoved(moved)
             mover = m
             switch step {
@@ -143,7 +145,7 @@ struct BodyForwarder {
                 bytes += UInt64(n)
                 return nil
             }
-            mover = BodyMover(length: remaining)
+            mover = SpliceChannel(limit: remaining)
             return nil
         case .done:
             return flushPending(dst, &dstReady) ? .done : .blocked
