@@ -72,11 +72,20 @@ public final class Relay: IOHandler {
         }
     }
 
-    /// Registers both descriptors; on failure the relay ends at once.
-    public func start(connectTimeout: UInt64) {
+    /// Watches both descriptors; on failure the relay ends at once. A side whose registration an earlier
+    /// handler had (`adoptingA`/`adoptingB`: a peek, a TLS handshake, an HTTP session before an upgrade) is
+    /// handed over (`EventLoop.handOver`), not removed and made anew. Readiness already reported to that
+    /// handler does not come again, so an adopted side starts as readable and writable, and the relay
+    /// moves what it can at once (a peek leaves the client's first bytes in the socket).
+    public func start(connectTimeout: UInt64, adoptingA: Token? = nil, adoptingB: Token? = nil) {
+        var adopted = false
         do {
-            aToken = try loop.register(fd: a.fd, handler: self)
-            bToken = try loop.register(fd: b.fd, handler: self)
+            let (ta, aAdopted) = try watch(a.fd, adopting: adoptingA)
+            aToken = ta
+            if aAdopted { aReadable = true; aWritable = true; adopted = true }
+            let (tb, bAdopted) = try watch(b.fd, adopting: adoptingB)
+            bToken = tb
+            if bAdopted && connected { bReadable = true; bWritable = true; adopted = true }
         } catch {
             finish(.failed(error.errno))
             return
@@ -84,6 +93,12 @@ public final class Relay: IOHandler {
         let t = Timer { [unowned self] now in self.timerFired(now) }
         timer = t
         loop.schedule(t, after: connected ? idleTimeout : connectTimeout)
+        if adopted { pump() }
+    }
+
+    private func watch(_ fd: FileDescriptor, adopting token: Token?) throws(SystemError) -> (Token, adopted: Bool) {
+        if let token, loop.handOver(token, to: self) { return (token, true) }
+        return (try loop.register(fd: fd, handler: self), false)
     }
 
     public func ready(fd: FileDescriptor, _ events: Readiness) {

@@ -57,3 +57,53 @@ final class RelayTests: XCTestCase {
     func testRelayMovesBytesAndPropagatesHalfCloseOnEpoll() throws { try run(backend: "epoll") }
     func testRelayMovesBytesAndPropagatesHalfCloseOnIOUring() throws { try run(backend: "io_uring") }
 }
+
+/// A relay that adopts registrations an earlier handler had (a peek, an HTTP session before an upgrade):
+/// the bytes that handler was told about and left in the socket still move, with no new report.
+final class RelayAdoptionTests: XCTestCase {
+    private final class Ignoring: IOHandler {
+        var reports = 0
+        func ready(fd: FileDescriptor, _ events: Readiness) { reports += 1 }
+    }
+
+    private func run(backend: String) throws {
+        let loop = try EventLoop(backend: backend, log: Logger())
+        let pool = PipePool(size: 64 * 1024, limit: 4)
+        let (clientOuter, clientInner) = try LoopbackSockets.tcpPair()
+        let (upInner, upOuter) = try LoopbackSockets.tcpPair()
+        defer { clientOuter.close(); upOuter.close() }
+        let earlier = Ignoring()
+        let ta = try loop.register(fd: clientInner, handler: earlier)
+        let tb = try loop.register(fd: upInner, handler: earlier)
+        LoopbackSockets.put(Array("early".utf8), clientOuter)
+        // One turn: the earlier handler gets (and ignores) the reports; the bytes stay in the socket.
+        let tick = Timer { _ in loop.stop() }
+        loop.schedule(tick, after: 50_000_000)
+        try loop.run()
+        XCTAssertGreaterThan(earlier.reports, 0, backend)
+        let relay = Relay(id: 1, loop: loop, pool: pool, counters: RelayCounters(),
+                          a: PlainTransport(fd: clientInner), b: PlainTransport(fd: upInner),
+                          connecting: false, connectTimeout: 0, idleTimeout: 5_000_000_000)
+        var ended: Relay.End?
+        relay.onEnd = { _, e in ended = e; loop.stop() }
+        relay.start(connectTimeout: 0, adoptingA: ta, adoptingB: tb)
+        var received: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        // A little later (the loop would otherwise wait for the deadline: nothing new happens), take what
+        // arrived upstream and end both sides.
+        let later = Timer { _ in
+            while case .bytes(let n) = buf.withUnsafeMutableBytes({ upOuter.receive(into: $0) }) { received += buf[0..<n] }
+            clientOuter.shutdownWrite()
+            upOuter.shutdownWrite()
+        }
+        loop.schedule(later, after: 20_000_000)
+        let deadline = Timer { _ in loop.stop() }
+        loop.schedule(deadline, after: 2_000_000_000)
+        try loop.run()
+        XCTAssertEqual(received, Array("early".utf8), "\(backend): bytes waiting before the hand-over move")
+        XCTAssertEqual(ended, .completed, backend)
+    }
+
+    func testAdoptedRegistrationsOnEpoll() throws { try run(backend: "epoll") }
+    func testAdoptedRegistrationsOnIOUring() throws { try run(backend: "io_uring") }
+}

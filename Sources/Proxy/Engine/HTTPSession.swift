@@ -244,17 +244,17 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     /// Gives both sockets to a raw relay (after `101 Switching Protocols`); the session ends.
     func handOff(to x: HTTPExchange, upstream u: UpstreamConnection, seedDown: [UInt8]) {
         handedOff = true
-        if let t = token { proxy.loop.deregister(t) }
+        let clientToken = token
         token = nil
         u.owner = nil
-        u.detachForRelay()
+        let upstreamToken = u.detachForRelay()
         let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: entryPoint.counters.bytes,
                           a: client, b: u.transport, connecting: false, connectTimeout: 0,
                           idleTimeout: entryPoint.idleTimeout, seedUp: inbuf.take(), seedDown: seedDown)
         relay.kind = "upgrade"
         entryPoint.tunnels[ObjectIdentifier(relay)] = relay
         relay.onEnd = { [unowned entryPoint] r, _ in entryPoint.tunnels[ObjectIdentifier(r)] = nil }
-        relay.start(connectTimeout: 0)
+        relay.start(connectTimeout: 0, adoptingA: clientToken, adoptingB: upstreamToken)
         report(view: x.view, route: x.route, server: x.server, status: 101, requestBytes: 0, responseBytes: 0,
                startedAt: x.startedAt, websocket: true)
         exchange = nil

@@ -30,14 +30,16 @@ extension HTTPEntryPoint {
         }
     }
 
-    /// Relays `fd` to the route's next server (peeked bytes are still in the socket).
-    func relayTCP(fd: FileDescriptor, route: TCPRoute) {
-        relayTCP(PlainTransport(fd: fd), route: route)
+    /// Relays `fd` to the route's next server (peeked bytes are still in the socket). `token`: the
+    /// socket's registration when a peek had it (handed to the relay).
+    func relayTCP(fd: FileDescriptor, route: TCPRoute, adopting token: Token? = nil) {
+        relayTCP(PlainTransport(fd: fd), route: route, adopting: token)
     }
 
     /// Relays a client connection (plain, or TLS terminated here) to the route's next server.
-    func relayTCP(_ client: Transport, route: TCPRoute) {
+    func relayTCP(_ client: Transport, route: TCPRoute, adopting token: Token? = nil) {
         guard let upstream = route.service.next(), let up = try? Socket.connectTCP(upstream.address) else {
+            if let token { proxy.loop.deregister(token) }
             client.close()
             return
         }
@@ -48,12 +50,12 @@ extension HTTPEntryPoint {
         relay.kind = "tcp"
         tunnels[ObjectIdentifier(relay)] = relay
         relay.onEnd = { [unowned self] r, _ in self.tunnels[ObjectIdentifier(r)] = nil }
-        relay.start(connectTimeout: proxy.timeouts.connect)
+        relay.start(connectTimeout: proxy.timeouts.connect, adoptingA: token)
     }
 
     /// The peek decided. TLS: a passthrough router, else TLS termination for the HTTPS routers, else
     /// close. Not TLS: a TCP router, else HTTP. The peeked bytes are still in the socket, and `token`
-    /// still watches it: HTTP and TLS take it over, relays and closes end it.
+    /// still watches it: HTTP, TLS and relays take it over, a close ends it.
     func peeked(_ p: ClientHelloPeekSession, fd: FileDescriptor, result: ClientHelloPeek, token: Token) {
         peeking[ObjectIdentifier(p)] = nil
         let tcp = proxy.tcpTable
@@ -64,8 +66,7 @@ extension HTTPEntryPoint {
         case .notTLS: tlsRoute = nil
         }
         if let r = tlsRoute {
-            proxy.loop.deregister(token)
-            relayTCP(fd: fd, route: r)
+            relayTCP(fd: fd, route: r, adopting: token)
             return
         }
         switch result {
@@ -78,8 +79,7 @@ extension HTTPEntryPoint {
             fd.close()
         case .notTLS:
             if let r = tcp.match(entryPoint: name, serverName: nil, alpn: [], clientIP: p.peer, isTLS: false) {
-                proxy.loop.deregister(token)
-                relayTCP(fd: fd, route: r)
+                relayTCP(fd: fd, route: r, adopting: token)
             } else {
                 startHTTP(PlainTransport(fd: fd), tls: false, readable: true, token: token)
             }

@@ -130,12 +130,14 @@ final class UpstreamConnection: IOHandler {
         owner = nil
     }
 
-    /// Stops watching the socket without closing it: a relay takes it over (after an upgrade).
-    func detachForRelay() {
-        if let t = token { loop.deregister(t) }
+    /// Gives the socket and its registration to a relay (after an upgrade): returns the token for the
+    /// relay to adopt; this connection is done with.
+    func detachForRelay() -> Token? {
+        let t = token
         token = nil
         closed = true
         owner = nil
+        return t
     }
 }
 

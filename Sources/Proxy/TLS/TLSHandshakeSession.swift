@@ -20,14 +20,13 @@ extension HTTPEntryPoint {
     }
 
     /// A finished handshake goes to a TLS-terminating TCP router that matches its SNI, else to HTTP.
-    /// `token` still watches the socket: the HTTP session takes it over; a relay makes its own.
+    /// `token` still watches the socket: the HTTP session or the relay takes it over.
     func handshakeEnded(_ h: TLSHandshakeSession, transport: TLSTransport?, token: Token?) {
         handshaking[ObjectIdentifier(h)] = nil
         guard let transport, let token else { return }
         if let route = proxy.tcpTable.matchTerminated(entryPoint: name, serverName: transport.serverName,
                                                       alpn: transport.alpn.map { [$0] } ?? [], clientIP: h.peer) {
-            proxy.loop.deregister(token)
-            relayTCP(transport, route: route)
+            relayTCP(transport, route: route, adopting: token)
             return
         }
         startHTTP(transport, tls: true, readable: true, token: token)
