@@ -5,6 +5,7 @@
 import Config
 import DNS
 import Discovery
+import JSON
 import Proxy
 import Stats
 

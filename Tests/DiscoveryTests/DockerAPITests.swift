@@ -1,6 +1,7 @@
 // The Engine API pieces that need no daemon: the response decoder (fed byte by byte and whole), the
 // inspect document, and the hosts a rule publishes.
 import Discovery
+import JSON
 import Stats
 import XCTest
 

@@ -4,6 +4,7 @@
 // bytes each) and copied, while the chunk payloads are spliced — so the proxy always knows where the
 // message ends and keep-alive keeps working.
 import Glibc
+import HTTP
 import Reactor
 
 struct BodyForwarder {

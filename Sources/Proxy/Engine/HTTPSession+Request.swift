@@ -1,5 +1,6 @@
 // Reading the next request head, routing it, and attaching an upstream connection.
 import Glibc
+import HTTP
 import Reactor
 
 extension HTTPSession {

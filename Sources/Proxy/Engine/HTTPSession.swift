@@ -4,6 +4,7 @@
 // to a raw Relay. Everything runs from `drive()`, called on any readiness of either socket.
 import Glibc
 import Reactor
+import Rules
 
 final class HTTPSession: IOHandler, UpstreamOwner {
     /// The client's connection: the socket itself, or TLS over it (then `isTLS`, scheme https).

@@ -4,6 +4,7 @@
 // first bytes were peeked (SNI and ALPN for `tls.passthrough` routers).
 import Glibc
 import Reactor
+import Rules
 
 extension HTTPEntryPoint {
     /// Takes the connection when a TCP router wants it; false leaves it to HTTP.

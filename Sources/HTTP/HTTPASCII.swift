@@ -31,6 +31,17 @@ public enum HTTPASCII {
     @inline(__always)
     static func isWhitespace(_ b: UInt8) -> Bool { b == sp || b == htab }
 
+    /// The value of a hex digit (either case), nil for any other byte: chunk sizes, percent-escapes.
+    @inline(__always)
+    static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x30...0x39: return b - 0x30
+        case 0x41...0x46: return b - 0x41 + 10
+        case 0x61...0x66: return b - 0x61 + 10
+        default: return nil
+        }
+    }
+
     @inline(__always)
     public static func lowercased(_ b: UInt8) -> UInt8 {
         (b &- 0x41) < 26 ? b | 0x20 : b
@@ -76,7 +87,7 @@ public enum HTTPASCII {
 
     /// Calls `body` with each element of a comma-separated list (RFC 9110 §5.6.1), trimmed of OWS.
     /// Empty elements are passed too, so that callers decide whether they are acceptable.
-    static func forEachListElement(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ body: (Range<Int>) -> Void) {
+    public static func forEachListElement(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ body: (Range<Int>) -> Void) {
         var start = range.lowerBound
         var i = range.lowerBound
         while i <= range.upperBound {

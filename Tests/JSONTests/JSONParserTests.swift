@@ -1,5 +1,5 @@
+@testable import JSON
 import XCTest
-@testable import Stats
 
 final class JSONParserTests: XCTestCase {
     func testValidDocuments() throws {

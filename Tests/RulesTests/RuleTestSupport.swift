@@ -1,4 +1,4 @@
-import Proxy
+@testable import Rules
 import XCTest
 
 /// A request with everything defaulted; `target` may carry a query ("/p?x=1").

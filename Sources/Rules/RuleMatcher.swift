@@ -1,5 +1,6 @@
 // One HTTP matcher of a parsed rule — `Host(`a`)`, v2 `Headers(`k`, `v`)` — and how it tests a request.
 // Semantics follow Traefik's pkg/muxer/http/matcher.go (v3) and matcher_v2.go (v2); see RuleMatcherBuilder.
+import HTTP
 public struct RuleMatcher: CustomStringConvertible {
     /// Canonical matcher name ("HostRegexp" even if the rule spelt "hostregexp").
     public let name: String
@@ -119,10 +120,10 @@ enum HostExpression {
     }
 
     private static func matchesExactly(_ domain: String, _ expression: String) -> Bool {
-        guard expression.hasPrefix("*") else { return ASCIICase.equal(domain, expression) }
+        guard expression.hasPrefix("*") else { return HTTPASCII.equalsIgnoringCase(domain.utf8, expression.utf8) }
         // Replace the domain's first label with "*" and compare ("a.b.c" -> "*.b.c").
         let utf8 = domain.utf8
         let rest = utf8.firstIndex(of: UInt8(ascii: ".")).map { domain[$0...] } ?? ""
-        return ASCIICase.equal("*" + rest, expression)
+        return HTTPASCII.equalsIgnoringCase(("*" + rest).utf8, expression.utf8)
     }
 }

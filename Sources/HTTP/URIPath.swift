@@ -37,15 +37,6 @@ public enum URIPath {
         }
     }
 
-    static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
-
     static let upperHex: [UInt8] = Array("0123456789ABCDEF".utf8)
 
     /// Every "%" is followed by two hex digits (Go's unescape succeeds; otherwise it answers 400).
@@ -53,7 +44,7 @@ public enum URIPath {
         var i = path.startIndex
         while i < path.endIndex {
             if path[i] == UInt8(ascii: "%") {
-                guard i + 2 < path.endIndex, hexValue(path[i + 1]) != nil, hexValue(path[i + 2]) != nil else { return false }
+                guard i + 2 < path.endIndex, HTTPASCII.hexValue(path[i + 1]) != nil, HTTPASCII.hexValue(path[i + 2]) != nil else { return false }
                 i += 3
             } else {
                 i += 1
@@ -68,7 +59,7 @@ public enum URIPath {
         out.reserveCapacity(path.count)
         var i = path.startIndex
         while i < path.endIndex {
-            if path[i] == UInt8(ascii: "%"), i + 2 < path.endIndex, let h = hexValue(path[i + 1]), let l = hexValue(path[i + 2]) {
+            if path[i] == UInt8(ascii: "%"), i + 2 < path.endIndex, let h = HTTPASCII.hexValue(path[i + 1]), let l = HTTPASCII.hexValue(path[i + 2]) {
                 out.append(h << 4 | l)
                 i += 3
             } else {
@@ -101,7 +92,7 @@ public enum URIPath {
         var i = path.startIndex
         while i < path.endIndex {
             guard path[i] == UInt8(ascii: "%"), i + 2 < path.endIndex,
-                  let h = hexValue(path[i + 1]), let l = hexValue(path[i + 2]) else {
+                  let h = HTTPASCII.hexValue(path[i + 1]), let l = HTTPASCII.hexValue(path[i + 2]) else {
                 out.append(path[i])
                 i += 1
                 continue

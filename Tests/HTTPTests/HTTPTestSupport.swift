@@ -1,4 +1,4 @@
-import Proxy
+@testable import HTTP
 import XCTest
 
 /// Bytes of a string literal; "\r\n" written out so line endings are explicit in tables.

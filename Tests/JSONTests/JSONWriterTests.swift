@@ -1,5 +1,5 @@
+@testable import JSON
 import XCTest
-@testable import Stats
 
 final class JSONWriterTests: XCTestCase {
     private func text(_ build: (inout JSONWriter) -> Void) -> String {

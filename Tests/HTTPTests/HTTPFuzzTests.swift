@@ -1,4 +1,4 @@
-import Proxy
+@testable import HTTP
 import XCTest
 
 /// Random mutations of valid messages: the parsers may accept or refuse, but never crash, never claim a head

@@ -1,6 +1,7 @@
 // What HTTP matchers read from a request. The HTTP layer conforms its own request type (no copies), or
 // builds a `RuleRequestValues`. Every property has the meaning Traefik's matchers see; the contracts below
 // say which normalisation the conformer owes.
+import HTTP
 public protocol RuleRequest {
     /// Request method exactly as sent ("GET"); Method() compares upper-cased rule values against it.
     var method: String { get }
@@ -57,7 +58,7 @@ public struct RuleRequestValues: RuleRequest {
     }
 
     public func headerValues(named name: String) -> [String] {
-        headers.filter { ASCIICase.equal($0.name, name) }.map(\.value)
+        headers.filter { HTTPASCII.equalsIgnoringCase($0.name.utf8, name.utf8) }.map(\.value)
     }
 }
 
@@ -80,19 +81,5 @@ public enum RuleHost {
         while let last = host.last, last == " " || last == "\t" { host = host.dropLast() }
         if host.last == "." { host = host.dropLast() }
         return host.lowercased()
-    }
-}
-
-/// ASCII-only case folding: header names, host names and matcher names are ASCII by protocol.
-enum ASCIICase {
-    static func equal<A: StringProtocol, B: StringProtocol>(_ a: A, _ b: B) -> Bool {
-        let x = a.utf8, y = b.utf8
-        guard x.count == y.count else { return false }
-        for (p, q) in zip(x, y) where p != q && lower(p) != lower(q) { return false }
-        return true
-    }
-
-    static func lower(_ c: UInt8) -> UInt8 {
-        c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") ? c + 32 : c
     }
 }

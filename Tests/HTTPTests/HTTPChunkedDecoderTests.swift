@@ -1,4 +1,4 @@
-import Proxy
+@testable import HTTP
 import XCTest
 
 final class HTTPChunkedDecoderTests: XCTestCase {

@@ -1,4 +1,4 @@
-import Proxy
+@testable import Rules
 import XCTest
 
 final class RuleMatchingTests: XCTestCase {

@@ -125,7 +125,7 @@ public struct ChunkedDecoder: Equatable, Sendable {
         var i = line.lowerBound
         var size: UInt64 = 0
         var digits = 0
-        while i < line.upperBound, let d = hexValue(p[i]) {
+        while i < line.upperBound, let d = HTTPASCII.hexValue(p[i]) {
             digits += 1
             guard digits <= 16 else { throw .chunkSizeTooLarge }
             size = size << 4 | UInt64(d)
@@ -138,15 +138,6 @@ public struct ChunkedDecoder: Equatable, Sendable {
         }
         try ChunkExtensions.validate(p, i..<line.upperBound)
         return size
-    }
-
-    private static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case 0x30...0x39: return b - 0x30
-        case 0x41...0x46: return b - 0x41 + 10
-        case 0x61...0x66: return b - 0x61 + 10
-        default: return nil
-        }
     }
 
     /// Length of the trailer section through its empty line, nil while incomplete (RFC 9112 §7.1.2).
