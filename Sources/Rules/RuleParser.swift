@@ -34,7 +34,9 @@ public enum RuleParser {
 }
 
 extension RuleTree where Leaf == RuleMatcher {
-    /// True when `request` satisfies the rule.
+    /// True when `request` satisfies the rule. Inlinable, so the proxy's call is specialised for its own
+    /// request type (no protocol-witness call per property read); the same holds for what it calls.
+    @inlinable
     public func matches<R: RuleRequest>(_ request: R) -> Bool {
         evaluate { $0.matches(request) }
     }
