@@ -1,5 +1,5 @@
-// The Engine API pieces that need no daemon: the inspect document (the response reader is tested in
-// HTTPTests/HTTPResponseReaderTests), and the hosts a rule publishes.
+// The Engine API pieces that need no daemon: the inspect document. The response reader is tested in
+// HTTPTests/HTTPResponseReaderTests, the host names auto-DNS publishes in RulesTests/RuleHostNamesTests.
 import Discovery
 import JSON
 import XCTest
@@ -27,14 +27,5 @@ final class DockerAPITests: XCTestCase {
         XCTAssertEqual(d.networks.map(\.address), ["172.18.0.3", "fd00::3"])
         XCTAssertEqual(d.health, "healthy")
         XCTAssertNil(DockerContainer(inspect: try JSONParser.parse("{\"message\":\"no such container\"}")))
-    }
-
-    func testHostsOfRules() {
-        XCTAssertEqual(RuleHosts.hosts(in: "Host(`A.inethilocal.net.`)"), ["a.inethilocal.net"])
-        XCTAssertEqual(RuleHosts.hosts(in: "Host(`a.lan`) || (Host(`b.lan`) && PathPrefix(`/x`))"), ["a.lan", "b.lan"])
-        XCTAssertEqual(RuleHosts.hosts(in: "Host(`a.lan`, \"b.lan\")"), ["a.lan", "b.lan"])
-        XCTAssertEqual(RuleHosts.hosts(in: "HostRegexp(`.+\\.lan`) || HostSNI(`x.lan`) || !Host(`no.lan`) || Host(`*.lan`)"), [])
-        XCTAssertEqual(RuleHosts.hosts(in: "HostHeader(`v2.lan`)"), ["v2.lan"])
-        XCTAssertEqual(RuleHosts.hosts(in: "Host(`unterminated"), ["unterminated"])
     }
 }
