@@ -2,6 +2,7 @@
 // swapped in at once (connections in flight finish with the table they started with), the API's view of
 // them, and the file provider's watch, which rebuilds only this half when a file changes.
 import Config
+import Discovery
 import Glibc
 import Proxy
 import Reactor

@@ -9,18 +9,20 @@
 import Config
 import Glibc
 
-struct FileProviderSnapshot: Equatable {
+public struct FileProviderSnapshot: Equatable, Sendable {
     /// In file order.
-    var configs: [TraefikDynamicConfig] = []
+    public var configs: [TraefikDynamicConfig] = []
     /// Parse errors (file skipped or kept at its last good version) and decoding issues (entries skipped).
-    var issues: [String] = []
+    public var issues: [String] = []
     /// The last version of each file that parsed, by path.
-    var lastGood: [String: TraefikDynamicConfig] = [:]
+    public var lastGood: [String: TraefikDynamicConfig] = [:]
+
+    public init() {}
 }
 
-enum FileProviderReader {
+public enum FileProviderReader {
     /// Reads every file of `provider`; `previous` supplies the last good versions of files that now fail.
-    static func read(_ provider: TraefikFileProvider, previous: FileProviderSnapshot = FileProviderSnapshot()) -> FileProviderSnapshot {
+    public static func read(_ provider: TraefikFileProvider, previous: FileProviderSnapshot = FileProviderSnapshot()) -> FileProviderSnapshot {
         var snapshot = FileProviderSnapshot()
         for path in files(provider) {
             let (tree, errors) = ConfigLoader.loadTree(path: path)
@@ -40,7 +42,7 @@ enum FileProviderReader {
         return snapshot
     }
 
-    static func isDirectory(_ path: String) -> Bool {
+    public static func isDirectory(_ path: String) -> Bool {
         guard let d = opendir(path) else { return false }
         closedir(d)
         return true
@@ -49,7 +51,7 @@ enum FileProviderReader {
     /// The provider's files: `filename`, or every .toml/.yml/.yaml under `directory`, subdirectories
     /// included as Traefik reads them (sorted; dot files and directories skipped, as editors' temporary
     /// files are). The watch covers the top directory only, as Traefik's does.
-    static func files(_ p: TraefikFileProvider) -> [String] {
+    public static func files(_ p: TraefikFileProvider) -> [String] {
         if let f = p.filename { return [f] }
         guard let dir = p.directory else { return [] }
         var out: [String] = []
