@@ -60,14 +60,14 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-no-pie"], .when(configuration: .release))]
         ),
         // libFuzzer target for the DNS packet path: `make fuzz` (swift build -Xswiftc -sanitize=fuzzer).
-        .executableTarget(name: "dns-fuzz", dependencies: ["DNS"], path: "Sources/DNSFuzz",
+        .executableTarget(name: "dns-fuzz", dependencies: ["DNS", "Config"], path: "Sources/DNSFuzz",
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "HTTP"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"]),
-        .testTarget(name: "DNSTests", dependencies: ["DNS"]),
+        .testTarget(name: "DNSTests", dependencies: ["DNS", "Config"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
         .testTarget(name: "ProxyTests", dependencies: ["Proxy"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON"]),
