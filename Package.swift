@@ -34,6 +34,9 @@ let package = Package(
         .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
         // libxcrypt for basicAuth's bcrypt hashes ($2y$), linked statically.
         .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
+        // OpenSSL's libcrypto headers for what Swift calls directly (base64 for basicAuth and acme.json);
+        // the library itself is CStoepTLS's static libcrypto (docs/dependencies.md).
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         // The pure parsers: bytes or text in, values out; no socket, no loop, no kernel.
         // HTTP/1.1 heads, the chunked decoder, the header writer, request-target paths (RFC 9112, 3986).
         .target(name: "HTTP", swiftSettings: parser),
@@ -48,7 +51,7 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CStoep", "CStoepTLS"], swiftSettings: optimize),
         .target(name: "Stats", dependencies: ["Reactor", "JSON"], swiftSettings: optimize),
         .target(name: "DNS", dependencies: ["Reactor", "Config", "Stats"], swiftSettings: optimize),
-        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "HTTP", "Rules", "JSON", "CCrypt"],
+        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "HTTP", "Rules", "JSON", "CCrypt", "COpenSSL"],
                 swiftSettings: optimize, linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcrypt.a"])]),
         // Providers of dynamic configuration: the Docker Engine API client on the loop (Traefik labels ->
         // routers) and Traefik's file provider.
