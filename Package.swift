@@ -38,7 +38,8 @@ let package = Package(
         // the library itself is CStoepTLS's static libcrypto (docs/dependencies.md).
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         // The pure parsers: bytes or text in, values out; no socket, no loop, no kernel.
-        // HTTP/1.1 heads, the chunked decoder, the header writer, request-target paths (RFC 9112, 3986).
+        // HTTP/1.1 heads, the chunked decoder, the header writer, request-target paths (RFC 9112, 3986), and
+        // the buffered response reader of stoep's own clients.
         .target(name: "HTTP", swiftSettings: parser),
         // JSON reader and writer (stats socket, Docker Engine API, Traefik's API).
         .target(name: "JSON", swiftSettings: parser),
@@ -69,10 +70,10 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "HTTP"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
-        .testTarget(name: "StatsTests", dependencies: ["Stats"]),
+        .testTarget(name: "StatsTests", dependencies: ["Stats", "JSON"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "Config"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "Rules"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON"]),
     ],
     swiftLanguageModes: [.v6]
