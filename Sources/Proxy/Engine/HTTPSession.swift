@@ -72,6 +72,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     }
 
     func ready(fd: Int32, _ events: Readiness) {
+        if !events.isDisjoint(with: [.readHangup, .error]) { inbuf.noteHangup() }
         if events.contains(.readable) { clientReadable = true }
         if events.contains(.writable) { clientWritable = true }
         lastActivity = proxy.loop.now
