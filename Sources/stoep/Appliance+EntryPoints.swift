@@ -34,7 +34,8 @@ extension Appliance {
                 }
                 if setup.routing {
                     let e = HTTPEntryPoint(name: ep.name, address: addr, proxy: proxy, trustedIPs: ep.trustedIPs,
-                                           insecure: ep.insecure, idleTimeout: ep.idleTimeout, readTimeout: ep.readTimeout)
+                                           insecure: ep.insecure, idleTimeout: ep.idleTimeout, readTimeout: ep.readTimeout,
+                                           targetPolicy: ep.targetPolicy)
                     try e.start()
                     prepared.http.append((ep.address, ep, e))
                 } else {

@@ -13,6 +13,7 @@ struct ProxyEntryPointSetup: Equatable {
     var insecure: Bool
     var idleTimeout: UInt64 = 180_000_000_000
     var readTimeout: UInt64 = 60_000_000_000
+    var targetPolicy = RequestTargetPolicy()
 }
 
 struct ProxySetup {
@@ -109,7 +110,10 @@ struct ProxySetup {
                         name: ep.name, address: ep.address, trustedIPs: ep.forwardedHeaders.trustedIPs,
                         insecure: ep.forwardedHeaders.insecure,
                         idleTimeout: t.idleTimeout.nanoseconds > 0 ? UInt64(t.idleTimeout.nanoseconds) : UInt64.max / 4,
-                        readTimeout: t.readTimeout.nanoseconds > 0 ? UInt64(t.readTimeout.nanoseconds) : UInt64.max / 4))
+                        readTimeout: t.readTimeout.nanoseconds > 0 ? UInt64(t.readTimeout.nanoseconds) : UInt64.max / 4,
+                        targetPolicy: RequestTargetPolicy(
+                            sanitizePath: ep.sanitizePath, encodeQuerySemicolons: ep.encodeQuerySemicolons,
+                            deniedEscapes: RequestTargetPolicy.escapesByOption.filter { ep.deniedEncodedCharacters.contains($0.option) }.map(\.escape))))
                 }
                 // Traefik creates its `traefik` entry point on :8080 when the API or metrics need one.
                 if (stat.api != nil || stat.prometheus != nil) && !setup.entryPoints.contains(where: { $0.name == "traefik" }),

@@ -34,7 +34,7 @@ final class BasicAuthMiddlewareTests: XCTestCase {
             return (nil, ForwardedRequest(path: "/x", query: ""))
         }
         var forward = ForwardedRequest(path: "/x", query: "")
-        let response = m.handle(RequestView(head: head, bytes: bytes, clientIP: nil), &forward, scheme: "http")
+        let response = m.handle(RequestView(head: head, bytes: bytes, clientIP: nil, pathAndQuery: ("/x", "")), &forward, scheme: "http")
         return (response.map { String(decoding: $0, as: UTF8.self) }, forward)
     }
 

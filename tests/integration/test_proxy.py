@@ -209,7 +209,7 @@ def test_errors_bad_gateway_and_timeouts(stoep, backends):
 """)
     r, body = get(port)
     assert r.status == 502 and body == b"Bad Gateway"
-    assert r.getheader("Content-Type") == "text/plain; charset=utf-8"
+    assert r.getheader("Content-Type") is None  # Traefik 3 turns content sniffing off
     r, body = get(port)  # the refusing server is skipped for a while: no available server
     assert r.status == 503 and body == b"no available server\n"
 

@@ -15,6 +15,12 @@ public struct TraefikEntryPoint: Sendable, Hashable {
     /// `http.middlewares`: qualified names (as written; unqualified ones are looked up by the proxy).
     public var middlewares: [String]
     public var forwardedHeaders: TraefikForwardedHeaders
+    /// `http.sanitizePath` (default true): dot segments and duplicate slashes removed before routing.
+    public var sanitizePath = true
+    /// `http.encodeQuerySemicolons` (default false).
+    public var encodeQuerySemicolons = false
+    /// `http.encodedCharacters.allowEncoded*` options set to false (each refuses its escapes with 400).
+    public var deniedEncodedCharacters: [String] = []
     public var respondingTimeouts: TraefikRespondingTimeouts
     /// `transport.lifeCycle.graceTimeOut`: how long connections may finish on shutdown (default 10s).
     public var graceTimeOut: TraefikDuration
@@ -126,8 +132,14 @@ extension TraefikEntryPoint {
         }
     }
 
+    /// Traefik's `http.encodedCharacters` options (all true by default since 3.6.7).
+    public static let encodedCharacterOptions = ["allowEncodedSlash", "allowEncodedBackSlash", "allowEncodedNullCharacter",
+                                                 "allowEncodedSemicolon", "allowEncodedPercent", "allowEncodedQuestionMark",
+                                                 "allowEncodedHash"]
+
     private static func decodeHTTP(_ http: TraefikSection, into entryPoint: inout TraefikEntryPoint, log: inout TraefikIssueLog) {
-        http.warnUnknownKeys(allowed: ["redirections", "tls", "middlewares", "encodeQuerySemicolons", "sanitizePath", "maxHeaderBytes"], log: &log)
+        http.warnUnknownKeys(allowed: ["redirections", "tls", "middlewares", "encodeQuerySemicolons", "sanitizePath", "maxHeaderBytes",
+                                        "encodedCharacters"], log: &log)
         if let redirections = http.section("redirections", &log) {
             redirections.warnUnknownKeys(allowed: ["entryPoint"], log: &log)
             if let target = redirections.section("entryPoint", &log) {
@@ -145,7 +157,13 @@ extension TraefikEntryPoint {
         }
         entryPoint.tls = TraefikRouterTLS.decode(http, key: "tls", scope: nil, allowsPassthrough: false, log: &log)
         entryPoint.middlewares = http.strings("middlewares", &log) ?? []
-        for key in ["encodeQuerySemicolons", "sanitizePath", "maxHeaderBytes"] where http.has(key) {
+        entryPoint.sanitizePath = http.bool("sanitizePath", &log) ?? true
+        entryPoint.encodeQuerySemicolons = http.bool("encodeQuerySemicolons", &log) ?? false
+        if let encoded = http.section("encodedCharacters", &log) {
+            encoded.warnUnknownKeys(allowed: encodedCharacterOptions, log: &log)
+            entryPoint.deniedEncodedCharacters = encodedCharacterOptions.filter { encoded.bool($0, &log) == false }
+        }
+        for key in ["maxHeaderBytes"] where http.has(key) {
             log.warning(http.node(key)?.location ?? http.location, http.path(http.writtenKey(key)), "not supported by stoep; ignored")
         }
     }

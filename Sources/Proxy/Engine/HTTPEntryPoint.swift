@@ -19,6 +19,8 @@ public final class HTTPEntryPoint: AcceptHandler {
     let proxy: HTTPProxy
     let trustedForwarders: [ClientIPRange]
     let insecureForwarded: Bool
+    /// What the entry point makes of request targets before routing (http.sanitizePath, encodedCharacters…).
+    let targetPolicy: RequestTargetPolicy
     private let bindAddress: SocketAddress
     private var fd: Int32 = -1
     private var token: Token?
@@ -35,7 +37,9 @@ public final class HTTPEntryPoint: AcceptHandler {
     let readTimeout: UInt64
 
     public init(name: String, address: SocketAddress, proxy: HTTPProxy, trustedIPs: [String] = [], insecure: Bool = false,
-                idleTimeout: UInt64 = 180_000_000_000, readTimeout: UInt64 = 60_000_000_000) {
+                idleTimeout: UInt64 = 180_000_000_000, readTimeout: UInt64 = 60_000_000_000,
+                targetPolicy: RequestTargetPolicy = RequestTargetPolicy()) {
+        self.targetPolicy = targetPolicy
         self.idleTimeout = idleTimeout
         self.readTimeout = readTimeout
         self.name = name

@@ -23,6 +23,13 @@ final class HTTPExchange {
     var connectDeadline: UInt64 = 0
     /// responseHeaderTimeout: when the response head must have come (0 = no limit).
     var responseDeadline: UInt64 = 0
+    /// `Expect: 100-continue`: the body waits until the backend sends 100 (forwarded to the client) or a
+    /// second has passed (then stoep tells the client `100 Continue` itself), as Go's transport waits
+    /// (Traefik's ExpectContinueTimeout) and Go's server answers the expectation when the body is read.
+    var awaitingContinue = false
+    /// When the wait ends (0: the head is not sent yet).
+    var continueDeadline: UInt64 = 0
+    static let expectContinueTimeout: UInt64 = 1_000_000_000
     /// A body-less request can be sent again on another connection.
     var retryable: Bool { requestBody.isNone }
 

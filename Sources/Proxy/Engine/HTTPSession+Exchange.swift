@@ -48,8 +48,9 @@ extension HTTPSession {
             x.responseDeadline = proxy.loop.now &+ proxy.timeouts.responseHeader
             watchDeadline(x.responseDeadline)
         }
+        if headSent && x.awaitingContinue { waitForContinue(x) }
         // The request body, while the response may already be coming.
-        if headSent && !x.requestDone {
+        if headSent && !x.requestDone && !x.awaitingContinue {
             switch x.requestBody.pump(src: client, buffer: &inbuf, dst: u.transport, srcReady: &clientReadable,
                                       dstReady: &u.writable, pool: proxy.pool, counters: entryPoint.counters.bytes) {
             case .done: x.requestDone = true
@@ -107,6 +108,21 @@ extension HTTPSession {
         return true
     }
 
+    /// The body of an `Expect: 100-continue` request waits for the backend's 100 (readResponseHead ends the
+    /// wait) for a second at most; then stoep answers the expectation itself and the body moves.
+    private func waitForContinue(_ x: HTTPExchange) {
+        let now = proxy.loop.now
+        if x.continueDeadline == 0 {
+            x.continueDeadline = now &+ HTTPExchange.expectContinueTimeout
+            watchDeadline(x.continueDeadline)
+        } else if now >= x.continueDeadline, x.responseHead == nil {
+            x.awaitingContinue = false
+            clientOut += HTTPSession.continueResponse
+        }
+    }
+
+    static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
     /// Reads and handles the response head. True once a final head was processed.
     private func readResponseHead(_ x: HTTPExchange, _ u: UpstreamConnection) -> Bool {
         while true {
@@ -136,8 +152,12 @@ extension HTTPSession {
                 if head.isInformational {
                     // 100 Continue and friends go to the client with their fields; the final head follows.
                     clientOut += HeadRewriter.interim(head, bytes: bytes)
+                    if head.status == 100 { x.awaitingContinue = false }
                     continue
                 }
+                // A final answer before the body was asked for: the body is never sent, and the client may
+                // still send it, so the connection ends with this response (Go's closeAfterReply).
+                if x.awaitingContinue { closeAfterResponse = true }
                 x.responseHead = head
                 x.status = head.status
                 count(status: head.status)

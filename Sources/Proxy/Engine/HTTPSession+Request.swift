@@ -56,13 +56,29 @@ extension HTTPSession {
     }
 
     private func startExchange(_ head: HTTPRequestHead, _ bytes: [UInt8]) {
-        let view = RequestView(head: head, bytes: bytes, clientIP: peerIP)
-        currentView = view
         currentRoute = nil
         currentStart = proxy.loop.now
         // A request answered here without reading its body leaves the connection unusable: close it.
         let mustClose = !head.keepAlive || head.framing != .none
-        if let m = proxy.metricsEndpoint, m.entryPoint == entryPoint.name, view.rawPathAndQuery.path == "/metrics" {
+        let policy = entryPoint.targetPolicy
+        let pathAndQuery: (path: String, query: String), targetRewritten: Bool
+        switch policy.resolve(head, bytes) {
+        case .target(let path, let query, let rewritten):
+            (pathAndQuery, targetRewritten) = ((path, query), rewritten)
+        case .malformed:
+            entryPoint.counters.badRequests &+= 1
+            currentView = nil
+            respond(HTTPErrorResponse.forParseError(.invalidRequestTarget(offset: head.target.lowerBound)), status: 400, close: true)
+            return
+        case .fragment:
+            currentView = nil
+            respond(HTTPErrorResponse.emptyBody(400, date: nil), status: 400, close: mustClose)
+            return
+        }
+        let view = RequestView(head: head, bytes: bytes, clientIP: peerIP, trustedPeer: entryPoint.isTrusted(peerIP),
+                               pathAndQuery: pathAndQuery)
+        currentView = view
+        if let m = proxy.metricsEndpoint, m.entryPoint == entryPoint.name, view.pathAndQuery.path == "/metrics" {
             var w = HTTPHeaderWriter()
             let body = m.render()
             w.statusLine(200)
@@ -74,8 +90,8 @@ extension HTTPSession {
             return
         }
         if let api = proxy.apiEntryPoint, api.name == entryPoint.name,
-           api.dashboard || view.rawPathAndQuery.path.hasPrefix("/api") {
-            let (path, query) = view.rawPathAndQuery
+           api.dashboard || view.pathAndQuery.path.hasPrefix("/api") {
+            let (path, query) = view.pathAndQuery
             answerInternal(.api, InternalRequest(method: view.method, path: path, query: query, host: view.hostHeader, direct: true),
                            headOnly: head.knownMethod == .head, close: mustClose)
             return
@@ -86,7 +102,11 @@ extension HTTPSession {
         }
         route.requests &+= 1
         currentRoute = route
-        let original = view.rawPathAndQuery
+        if policy.deniesEscape(in: view.pathAndQuery.path) {
+            respond(HTTPErrorResponse.emptyBody(400, date: nil), status: 400, close: mustClose)
+            return
+        }
+        let original = view.pathAndQuery
         var forward = ForwardedRequest(path: original.path, query: original.query)
         for m in route.middlewares {
             if let answer = m.handle(view, &forward, scheme: isTLS ? "https" : "http") {
@@ -109,11 +129,15 @@ extension HTTPSession {
         x.responseHeaders = forward.responseHeaders
         x.maxRequestBody = forward.maxRequestBody ?? .max
         x.upstreamOut = HeadRewriter.request(
-            view, forward: forward, pathChanged: forward.path != original.path || forward.query != original.query,
+            view, forward: forward, pathChanged: targetRewritten || forward.path != original.path || forward.query != original.query,
             hostOverride: route.service.passHostHeader ? nil : server.hostHeader,
-            trustedPeer: entryPoint.isTrusted(peerIP), peerIP: peerText, scheme: isTLS ? "https" : "http", serverName: proxy.serverName)
+            trustedPeer: view.trustedPeer, peerIP: peerText, scheme: isTLS ? "https" : "http", serverName: proxy.serverName)
         if !head.keepAlive { closeAfterResponse = true }
-        x.requestBody.absorb(&inbuf, into: &x.upstreamOut)
+        if head.facts.expectsContinue && head.version.isAtLeast11 && head.framing != .none {
+            x.awaitingContinue = true
+        } else {
+            x.requestBody.absorb(&inbuf, into: &x.upstreamOut)
+        }
         exchange = x
         attachUpstream(x)
     }

@@ -191,6 +191,10 @@ final class HTTPSession: IOHandler, UpstreamOwner {
                 proxy.loop.schedule(t, after: entryPoint.idleTimeout)
                 return
             }
+            if x.awaitingContinue && x.continueDeadline > 0 && now >= x.continueDeadline {
+                drive()
+                if closed { return }
+            }
             limit = entryPoint.idleTimeout
         } else if headStartedAt > 0 {
             // readTimeout bounds the whole head from its first byte: a client trickling bytes is dropped.
@@ -210,6 +214,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
             var next = lastActivity &+ limit
             if let x = exchange, x.upstream?.connected == false { next = min(next, x.connectDeadline) }
             if let x = exchange, x.responseHead == nil, x.responseDeadline > 0 { next = min(next, x.responseDeadline) }
+            if let x = exchange, x.awaitingContinue, x.continueDeadline > 0 { next = min(next, x.continueDeadline) }
             proxy.loop.schedule(t, at: next)
         }
     }

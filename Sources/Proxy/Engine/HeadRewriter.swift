@@ -36,15 +36,23 @@ enum HeadRewriter {
         // Names the client's Connection header lists are hop-by-hop too.
         var dropped = hopByHop
         var priorFor: String? = nil
-        for f in head.fields where lower(slice(f.name)) == "connection" {
+        var connectionNamesTE = false
+        for f in head.fields where isNamed(f, "connection", in: b) {
             for token in String(decoding: slice(f.value), as: UTF8.self).split(separator: ",") {
                 let t = token.trimmingCharacters(" \t").lowercased()
+                if t == "te" { connectionNamesTE = true }
                 if !forwardedHeaders.contains(t) { dropped.insert(t) }  // managed headers cannot be removed so
             }
         }
         let set = Set(forward.setHeaders.map { $0.name.lowercased() })
         let anyRemoval = !set.isEmpty || !forward.removeHeaders.isEmpty || dropped.count != hopByHop.count
         var hadRealIP = false
+        // An absolute-form target names the host (RFC 9112 §3.2.2): Go routes on it and sends it as Host.
+        let absolute: Bool
+        if case .absolute = head.targetForm { absolute = true } else { absolute = false }
+        // Repeated identical Content-Length fields leave as one (Go's fixLength): two lines would let a
+        // backend that reads them differently frame the body differently.
+        var contentLengthWritten = false
         for f in head.fields {
             // Only names that can be hop-by-hop, managed or Host need a closer look: skip the lower-casing
             // (an allocation) for the rest, which is most of a browser's headers.
@@ -63,13 +71,20 @@ enum HeadRewriter {
                 if name == "x-forwarded-server" { continue }  // always overwritten
                 if name == "x-real-ip" { hadRealIP = true }
             }
-            if name == "host", let h = hostOverride {
+            if name == "host", let h = hostOverride ?? (absolute ? view.hostHeader : nil) {
                 _ = w.field("Host", h)
                 continue
+            }
+            if name == "content-length" {
+                if contentLengthWritten { continue }
+                contentLengthWritten = true
             }
             w.copyField(f, from: view.bytes)
         }
         if head.host == nil, let h = hostOverride { _ = w.field("Host", h) }
+        // `TE: trailers` survives the hop-by-hop removal (Go's ReverseProxy keeps it: gRPC needs it), unless
+        // the client's Connection header named TE (Traefik's forwarded-headers handler removed it first).
+        if !connectionNamesTE, let te = head.facts.te, listContains(b, te, "trailers") { _ = w.field("Te", "trailers") }
         if view.head.isUpgrade, let u = head.upgrade {
             _ = w.field(name: Array("Connection".utf8), value: Array("Upgrade".utf8))
             _ = w.field(name: Array("Upgrade".utf8), value: slice(u))
@@ -106,7 +121,15 @@ enum HeadRewriter {
         var w = HTTPHeaderWriter(reservingCapacity: bytes.count + 64)
         w.statusLine(head.status, reason: String(decoding: slice(head.reason), as: UTF8.self), version: .http11)
         var dropped = hopByHop
+        // Names the backend's Connection header lists are hop-by-hop too (RFC 9110 §7.6.1).
+        for f in head.fields where isNamed(f, "connection", in: bytes) {
+            for token in String(decoding: slice(f.value), as: UTF8.self).split(separator: ",") {
+                dropped.insert(token.trimmingCharacters(" \t").lowercased())
+            }
+        }
         if head.isSwitchingProtocols { dropped.remove("connection"); dropped.remove("upgrade") }
+        // The trailers a chunked answer announces stay announced (Go's ReverseProxy re-adds `Trailer`).
+        if head.framing == .chunked { dropped.remove("trailer") }
         let replaced = Set(extra.map { $0.name.lowercased() })
         for f in head.fields {
             let name = lower(slice(f.name))
@@ -126,6 +149,23 @@ enum HeadRewriter {
         w.statusLine(head.status, reason: String(decoding: bytes[head.reason], as: UTF8.self), version: .http11)
         for f in head.fields { w.copyField(f, from: bytes) }
         return w.finished()
+    }
+}
+
+/// True when the field's name is `name` (ASCII case-insensitive), without allocating.
+func isNamed(_ field: HTTPHeaderField, _ name: StaticString, in bytes: [UInt8]) -> Bool {
+    field.name.count == name.utf8CodeUnitCount
+        && bytes.withUnsafeBytes { HTTPASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0[field.name]), name) }
+}
+
+/// True when the comma-separated list in `bytes[range]` has `token` as an element (ASCII case-insensitive).
+func listContains(_ bytes: [UInt8], _ range: Range<Int>, _ token: StaticString) -> Bool {
+    bytes.withUnsafeBytes { p in
+        var found = false
+        HTTPASCII.forEachListElement(p, range) { element in
+            if !found, HTTPASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: p[element]), token) { found = true }
+        }
+        return found
     }
 }
 

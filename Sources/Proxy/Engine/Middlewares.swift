@@ -135,7 +135,7 @@ final class RedirectSchemeMiddleware: HTTPMiddleware {
         }
         var port = config.port.map { ":\($0)" } ?? ""
         if (config.scheme == "https" && port == ":443") || (config.scheme == "http" && port == ":80") { port = "" }
-        let target = request.rawPathAndQuery
+        let target = request.pathAndQuery
         let location = "\(config.scheme)://\(host)\(port)\(target.path)\(target.query.isEmpty ? "" : "?" + target.query)"
         let isGet = request.head.knownMethod == .get
         let status = config.forcePermanentRedirect ? 308 : config.permanent ? (isGet ? 301 : 308) : (isGet ? 302 : 307)
@@ -195,7 +195,7 @@ final class RedirectRegexMiddleware: HTTPMiddleware {
     }
 
     func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> [UInt8]? {
-        let t = request.rawPathAndQuery
+        let t = request.pathAndQuery
         let url = "\(scheme)://\(request.hostHeader)\(t.path)\(t.query.isEmpty ? "" : "?" + t.query)"
         guard let location = regex.replacingMatches(in: url, with: replacement), location != url else { return nil }
         let isGet = request.head.knownMethod == .get

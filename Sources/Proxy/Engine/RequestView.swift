@@ -5,6 +5,18 @@ struct RequestView: RuleRequest {
     let head: HTTPRequestHead
     let bytes: [UInt8]   // the head, indexed from 0 by the head's ranges
     let clientIP: ClientIP?
+    /// The peer may supply X-Forwarded-* (forwardedHeaders.trustedIPs or insecure); an untrusted peer's are
+    /// removed before any middleware reads them, as Traefik's forwarded-headers handler removes them.
+    let trustedPeer: Bool
+
+    init(head: HTTPRequestHead, bytes: [UInt8], clientIP: ClientIP?, trustedPeer: Bool = false,
+         pathAndQuery: (path: String, query: String)) {
+        self.head = head
+        self.bytes = bytes
+        self.clientIP = clientIP
+        self.trustedPeer = trustedPeer
+        self.pathAndQuery = pathAndQuery
+    }
 
     func text(_ r: Range<Int>) -> String {
         String(decoding: bytes[r], as: UTF8.self)
@@ -15,27 +27,21 @@ struct RequestView: RuleRequest {
     var hostHeader: String { head.host.map(text) ?? "" }
     var host: String { RuleHost.canonical(hostHeader) }
 
-    /// The raw path and query of the target (absolute-form targets lose their scheme and authority).
-    var rawPathAndQuery: (path: String, query: String) {
-        var t = Substring(target)
-        if !t.hasPrefix("/"), case .absolute = head.targetForm {
-            // absolute-form: scheme "://" authority path — keep the path.
-            if let colon = t.firstIndex(of: ":") { t = t[colon...].dropFirst(3) }
-            t = t.firstIndex(of: "/").map { t[$0...] } ?? "/"
-        }
-        if let q = t.firstIndex(of: "?") { return (String(t[..<q]), String(t[t.index(after: q)...])) }
-        return (String(t), "")
-    }
+    /// The path (escaped, after the entry point's normalisation) and query that rules match and the backend
+    /// receives (RequestTargetPolicy); absolute-form targets lose their scheme and authority.
+    let pathAndQuery: (path: String, query: String)
 
-    var path: String { RoutingPath.make(fromEscaped: rawPathAndQuery.path) ?? rawPathAndQuery.path }
+    /// The path as Traefik's muxer matches it (escapes of reserved characters kept).
+    var path: String { RoutingPath.make(fromEscaped: pathAndQuery.path) ?? pathAndQuery.path }
 
     func queryValues(forKey key: String) -> [String]? {
-        let values = QueryString.decode(rawPathAndQuery.query).filter { $0.key == key }.map(\.value)
+        let values = QueryString.decode(pathAndQuery.query).filter { $0.key == key }.map(\.value)
         return values.isEmpty ? nil : values
     }
 
     func headerValues(named name: String) -> [String] {
-        head.fields.filter { HTTPASCII.equalsIgnoringCase(bytes[$0.name], name.utf8) }.map { text($0.value) }
+        if !trustedPeer && HeadRewriter.forwardedHeaders.contains(name.lowercased()) { return [] }
+        return head.fields.filter { HTTPASCII.equalsIgnoringCase(bytes[$0.name], name.utf8) }.map { text($0.value) }
     }
 
     /// The first value of a header, or nil.

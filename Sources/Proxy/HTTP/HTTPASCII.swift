@@ -36,6 +36,11 @@ public enum HTTPASCII {
         (b &- 0x41) < 26 ? b | 0x20 : b
     }
 
+    @inline(__always)
+    public static func uppercased(_ b: UInt8) -> UInt8 {
+        (b &- 0x61) < 26 ? b & ~0x20 : b
+    }
+
     /// True when `bytes` equals `literal` ignoring ASCII case.
     public static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
         literal.withUTF8Buffer { lit in

@@ -51,18 +51,25 @@ public enum HTTPErrorResponse {
     }
 
     /// A handler that writes only the status text: Traefik's proxy ErrorHandler (502, 504, 499, 500) and the
-    /// ipAllowList reject (403). Go sniffs the Content-Type and writes Date, Content-Length, Content-Type in
-    /// that order; the body has no newline.
+    /// ipAllowList reject (403). Date and Content-Length; no Content-Type, because Traefik 3 turns Go's
+    /// content sniffing off for every entry point (contenttype.DisableAutoDetection); the body has no newline.
     public static func statusText(_ status: Int, date: [UInt8]?) -> [UInt8] {
         let body = Array((HTTPStatus.reasonPhrase(status) ?? "").utf8)
         var w = HTTPHeaderWriter(reservingCapacity: 160 + body.count)
         w.statusLine(status)
         if let date { w.field(name: "Date".utf8, value: date) }
         w.field("Content-Length", UInt64(body.count))
-        w.field("Content-Type", "text/plain; charset=utf-8")
         var head = w.finished()
         head.append(contentsOf: body)
         return head
+    }
+
+    /// A handler that only calls WriteHeader(status) (Traefik's denyFragment and encodedCharacters): Date and
+    /// `Content-Length: 0`, no body.
+    public static func emptyBody(_ status: Int, date: [UInt8]?) -> [UInt8] {
+        var w = HTTPHeaderWriter(reservingCapacity: 96)
+        w.statusLine(status)
+        return finish(&w, date: date, body: [], close: false)
     }
 
     public static func badGateway(date: [UInt8]?) -> [UInt8] { statusText(502, date: date) }
