@@ -144,7 +144,7 @@ extension HTTPSession {
                     return false
                 }
             case .error:
-                upstreamFailed(x, timedOut: false)
+                upstreamFailed(x, timedOut: false, unparseable: true)
                 return false
             case .complete(let head, let length):
                 let bytes = Array(u.buffer.unread.prefix(length))

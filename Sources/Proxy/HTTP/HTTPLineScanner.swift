@@ -7,9 +7,10 @@
 // client — and so Traefik — accepts it anywhere in the head, mixed with CRLF, the empty line included
 // (textproto's ReadLine elides "\n" or "\r\n"). busybox httpd's CGI answers, many embedded devices and
 // shell-script CGIs send "HTTP/1.1 200 OK\r\nContent-Type: text/plain\n\nbody". A bare CR stays an error
-// there too: Go never ends a line at one, and it refuses one in a field line (500); it lets one through only
-// in the status line's reason phrase, which it does not forward — stoep refuses that as well (502), since a
-// CR there can hide a field from one parser and not another.
+// there too: Go never ends a line at one, and it refuses one in a field line or the empty line (Traefik
+// answers 500); it lets one through only in the status line's reason phrase, which it does not forward —
+// stoep refuses that as well (500), since a CR there can hide a field ("200 OK\rContent-Length: 4") from one
+// parser and not another.
 
 struct HTTPLineScanner {
     enum Line {
