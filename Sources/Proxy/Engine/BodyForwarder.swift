@@ -47,8 +47,8 @@ struct BodyForwarder {
     var isNone: Bool { if case .none = mode { return true } else { return false } }
     var closesConnection: Bool { if case .untilClose = mode { return true } else { return false } }
 
-    /// Moves the body bytes already in `buffer` (a known-length body) to `out`, the head about to be
-    /// sent, so a small message leaves in one send instead of two.
+    /// Moves the body bytes already in `buffer` (a known-length body, or one sent on as chunks: then as
+    /// one chunk) to `out`, the head about to be sent, so a small message leaves in one send instead of two.
     mutating func absorb(_ buffer: inout ByteBuffer, into out: inout [UInt8]) {
         if case .untilCloseAsChunks = mode, !buffer.isEmpty {
             bytes += UInt64(buffer.count)
