@@ -25,6 +25,7 @@ import pytest
 from busybox_cgi import BUSYBOX, BusyboxCGI, big_body
 from conftest import free_port
 from traefik_peer import Peers, client_view, traefik_binary
+from test_tls import client_context, handshake, routes, start_tls
 from upstreams import Upstream
 
 pytestmark = pytest.mark.skipif(BUSYBOX is None, reason="busybox is not installed")
@@ -330,3 +331,17 @@ def test_pooled_connection_the_server_half_closed_is_not_reused(stoep):
         c.close()
     finally:
         up.close()
+
+
+def test_cgi_answers_over_https_sent_chunked(stoep, busybox):
+    """A TLS client cannot take spliced bytes: the chunks of a close-delimited body are copied through a
+    buffer there. Three answers without Content-Length, 1 MiB among them, on one keep-alive connection."""
+    _, port = start_tls(stoep, routes(busybox.url).replace("Host(`app.test`)", "Host(`bb.test`)"))
+    c = http.client.HTTPSConnection("127.0.0.1", port, context=client_context(), timeout=5)
+    c.sock = handshake(port, "bb.test", client_context())
+    for path, body in (("/cgi-bin/lf.sh", b"hello from cgi\n"), ("/cgi-bin/big.sh", big_body()),
+                       ("/cgi-bin/slow.sh", b"one\ntwo\n")):
+        c.request("GET", path, headers={"Host": "bb.test"})
+        r = c.getresponse()
+        assert (r.status, r.getheader("Transfer-Encoding"), r.read()) == (200, "chunked", body), path
+    c.close()
