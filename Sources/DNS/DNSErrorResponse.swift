@@ -1,6 +1,7 @@
-// Error replies to a parsed query: REFUSED while no forwarder exists, SERVFAIL when
-// upstreams fail, FORMERR/BADVERS from validation. Header + the client's question bytes
-// + OPT when the client sent OPT: never bigger than the query plus one OPT record.
+// Error replies to a parsed query: REFUSED without an upstream or past dns-forward-max,
+// SERVFAIL when upstreams fail, FORMERR/BADVERS from validation, REFUSED/FORMERR for meta-type
+// questions about local names. Header (AA=0) + the client's question bytes + OPT when the
+// client sent OPT: never bigger than the query plus one OPT record (and an EDE option).
 
 public enum DNSErrorResponse {
     /// Builds the reply. `advertisedUDPSize` goes into our OPT; `extendedError` adds an

@@ -16,7 +16,27 @@ public struct DNSRecordType: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let srv = DNSRecordType(rawValue: 33)
     public static let opt = DNSRecordType(rawValue: 41)
     public static let https = DNSRecordType(rawValue: 65)
+    public static let tkey = DNSRecordType(rawValue: 249)
+    public static let tsig = DNSRecordType(rawValue: 250)
+    public static let ixfr = DNSRecordType(rawValue: 251)
+    public static let axfr = DNSRecordType(rawValue: 252)
+    public static let mailb = DNSRecordType(rawValue: 253)
+    public static let maila = DNSRecordType(rawValue: 254)
     public static let any = DNSRecordType(rawValue: 255)
+
+    /// A or AAAA: the types `domain-needed` holds back.
+    public var isAddress: Bool { self == .a || self == .aaaa }
+
+    /// The error a recursive server answers to a question for this meta-type (RFC 6895 3.1), as
+    /// unbound does (worker.c): REFUSED for zone transfers, FORMERR for OPT, TKEY, TSIG, MAILA and
+    /// the unassigned meta range 128-248. nil for data types, ANY and MAILB (answered NXDOMAIN).
+    public var metaQuestionRcode: DNSResponseCode? {
+        switch rawValue {
+        case 251, 252: return .refused
+        case 41, 128...250, 254: return .formatError
+        default: return nil
+        }
+    }
 
     /// The mnemonic, or nil when the code is not in the table.
     public var mnemonic: String? {

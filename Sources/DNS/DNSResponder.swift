@@ -1,7 +1,20 @@
 // The per-packet entry point the network layer calls: validate, answer from the local
 // zone, or hand the query back for forwarding. Pure: no sockets, no clock, no globals.
-// Local answers: NOERROR/NXDOMAIN, AA=1, RA=1, RD and CD copied, the question echoed in the
-// client's case, TTL = local-ttl (or the record's own), OPT when the query had OPT.
+// Local answers: RA=1, RD and CD copied, AD=0, the question echoed in the client's case,
+// TTL = local-ttl (or the record's own), OPT when the query had OPT. The rcode and AA bit are
+// dnsmasq 2.90's for the same data (docs/dns.md, "Answers"; dnsmasq's function in brackets):
+//   records of the asked type                               NOERROR  AA=1
+//   local-only domain (local=, address=/d/, server=/d/)     NXDOMAIN AA=0  (setup_reply)
+//   … a name with records below it, or other types of a
+//     name with records there                               NOERROR  AA=0  (is_local_answer F_NOERR)
+//   other types of a name with records, elsewhere           NOERROR  AA=1  (dnsmasq forwards and makes
+//                                                                           this of the upstream's NXDOMAIN)
+//   domain-needed, dotless A/AAAA                           NXDOMAIN AA=0  (NOERROR if the name is local)
+//   bogus-priv zone: PTR/ANY                                NXDOMAIN AA=1  (answer_request)
+//   bogus-priv zone: other types                            NXDOMAIN AA=0  (dnsmasq forwards)
+//   MAILB, any name                                         NXDOMAIN AA=1  (answer_request)
+// Meta-type questions (AXFR/IXFR: REFUSED; OPT, TKEY, TSIG, MAILA, 128-248: FORMERR) for names
+// with local records get the error a recursive server gives, never NOERROR; dnsmasq forwards them.
 
 public enum DNSTransport: Sendable {
     case udp
@@ -13,7 +26,7 @@ public enum DNSTransport: Sendable {
 public enum DNSDecision: Sendable {
     /// Send these bytes back to the client.
     case answer([UInt8])
-    /// Not local: resolve upstream (or, while no forwarder exists, send `refused(_:)`).
+    /// Not local: resolve through the cache and the upstreams (DNSForwarder).
     case forward(DNSQuery)
     /// Send nothing (too short to answer, or a response packet).
     case drop(DNSWireError)
@@ -56,30 +69,63 @@ public struct DNSResponder {
         guard question.recordClass == DNSQuestion.classIN || question.recordClass == DNSQuestion.classANY else {
             return .forward(query)
         }
+        let match = zone.lookup(question.name)
+        if let rcode = question.type.metaQuestionRcode, match.hasLocalNames {
+            log?(DNSQueryLog.configError(rcode))
+            return .answer(DNSErrorResponse.make(to: query, rcode: rcode, advertisedUDPSize: UInt16(clamping: ednsPacketMax)))
+        }
         var response = LocalResponse(query: query, limit: responseSizeLimit(for: query, transport: transport))
-        switch zone.lookup(question.name) {
+        if question.type == .mailb { return .answer(mailboxAnswer(match, into: &response)) }
+        switch match {
         case .notLocal:
-            let isAddressQuery = question.type == .a || question.type == .aaaa
-            guard domainNeeded, isAddressQuery, question.name.labelCount == 1 else { return .forward(query) }
-            response.rcode = .nameError
-            log?(DNSQueryLog.nxdomain(.config, question.name))
+            guard domainNeeded, question.type.isAddress, question.name.labelCount == 1 else { return .forward(query) }
+            // dnsmasq's own answer (forward.c, OPT_NODOTS_LOCAL): NOERROR when the name exists locally.
+            response.authoritative = false
+            if zone.isNonTerminal(question.name) {
+                log?(DNSQueryLog.nodata(.config, question.name, type: question.type))
+            } else {
+                response.rcode = .nameError
+                log?(DNSQueryLog.nxdomain(.config, question.name))
+            }
         case .nxdomain:
             response.rcode = .nameError
+            response.authoritative = false
+            log?(DNSQueryLog.nxdomain(.config, question.name))
+        case .emptyNonTerminal:
+            response.authoritative = false
+            log?(DNSQueryLog.nodata(.config, question.name, type: question.type))
+        case .privateReverse:
+            response.rcode = .nameError
+            response.authoritative = question.type == .ptr || question.type == .any
             log?(DNSQueryLog.nxdomain(.config, question.name))
         case .addresses(let set):
-            addAddresses(set, owner: question.name, to: &response)
+            addAddresses(set, owner: question.name, oneFamilyForANY: false, to: &response)
+        case .domainAddresses(let set):
+            addAddresses(set, owner: question.name, oneFamilyForANY: true, to: &response)
         case .pointer(let target, let address, let ttl, let source):
             if question.type == .ptr || question.type == .any {
                 response.writer.appendNameRecord(owner: question.name, type: .ptr, ttl: ttl, target: target)
                 response.answerCount += 1
                 log?(DNSQueryLog.pointer(source, address, is: target))
             } else {
+                response.authoritative = !zone.inLocalOnlyDomain(question.name)
                 log?(DNSQueryLog.nodata(source, question.name, type: question.type))
             }
         case .alias(let target, let ttl):
             addAliasChain(from: question.name, to: target, ttl: ttl, into: &response)
         }
         return .answer(response.finish(advertising: UInt16(clamping: ednsPacketMax)))
+    }
+
+    /// dnsmasq answers MAILB itself for every name (rfc1035.c answer_request): NXDOMAIN with AA,
+    /// after the CNAME chain of an alias.
+    private func mailboxAnswer(_ match: LocalMatch, into response: inout LocalResponse) -> [UInt8] {
+        if case .alias(let target, let ttl) = match {
+            addAliasChain(from: response.query.question.name, to: target, ttl: ttl, into: &response)
+        }
+        response.rcode = .nameError
+        response.authoritative = true
+        return response.finish(advertising: UInt16(clamping: ednsPacketMax))
     }
 
     /// The REFUSED reply stoep sends while it has no upstream for `query` (dnsmasq adds EDE 14 "Not Ready").
@@ -100,19 +146,31 @@ public struct DNSResponder {
         }
     }
 
-    /// A/AAAA records of `set` matching the question type (both for ANY); NODATA when none match.
-    private func addAddresses(_ set: LocalAddressSet, owner: DNSName, to response: inout LocalResponse) {
+    /// A/AAAA records of `set` matching the question type; for ANY both families, or for an
+    /// address= domain (`oneFamilyForANY`) the one dnsmasq answers: IPv6 when there is any, IPv4
+    /// otherwise, both for `#`. No match is NODATA, with the AA bit of the table at the top.
+    private func addAddresses(_ set: LocalAddressSet, owner: DNSName, oneFamilyForANY: Bool,
+                              to response: inout LocalResponse) {
         let type = response.query.question.type
         let before = response.answerCount
-        if type == .a || type == .any {
+        var v4 = type == .a, v6 = type == .aaaa
+        if type == .any {
+            v6 = true
+            v4 = !oneFamilyForANY || set.v6.isEmpty || set.isBlockAddresses
+        }
+        if v4 {
             for a in set.v4 { add(.v4(a), owner: owner, set: set, to: &response) }
         }
-        if type == .aaaa || type == .any {
+        if v6 {
             for a in set.v6 { add(.v6(a), owner: owner, set: set, to: &response) }
         }
-        if response.answerCount == before, type != .cname {
-            log?(DNSQueryLog.nodata(set.source, owner, type: type))
+        guard response.answerCount == before else { return }
+        if before == 0 {
+            // dnsmasq answers itself (no AA) under local= and for domain-needed; elsewhere it forwards.
+            let dotless = domainNeeded && type.isAddress && response.query.question.name.labelCount == 1
+            response.authoritative = !(set.inLocalOnlyDomain || dotless)
         }
+        if type != .cname { log?(DNSQueryLog.nodata(set.source, owner, type: type)) }
     }
 
     private func add(_ address: IPAddress, owner: DNSName, set: LocalAddressSet, to response: inout LocalResponse) {
@@ -133,7 +191,7 @@ public struct DNSResponder {
             owner = next.target
             switch zone.lookupExact(owner) {
             case .addresses(let set):
-                addAddresses(set, owner: owner, to: &response)
+                addAddresses(set, owner: owner, oneFamilyForANY: false, to: &response)
                 return
             case .alias(let t, let ttl):
                 next = (t, ttl)
@@ -151,6 +209,8 @@ struct LocalResponse {
     var writer: DNSMessageWriter
     var answerCount: UInt16 = 0
     var rcode: DNSResponseCode = .noError
+    /// The AA bit (see the table at the top of this file).
+    var authoritative = true
     private let questionEnd: Int
 
     init(query: DNSQuery, limit: Int) {
@@ -164,7 +224,7 @@ struct LocalResponse {
 
     /// Sets the header; drops every answer and sets TC when they do not fit in `limit` with the OPT.
     mutating func finish(advertising size: UInt16) -> [UInt8] {
-        var flags = DNSHeader.responseFlags(to: query.header, rcode: rcode, authoritative: true)
+        var flags = DNSHeader.responseFlags(to: query.header, rcode: rcode, authoritative: authoritative)
         let optSize = query.edns == nil ? 0 : EDNS.fixedSize
         if writer.count + optSize > limit {
             writer.truncate(to: questionEnd)
@@ -175,5 +235,16 @@ struct LocalResponse {
         writer.setUInt16(flags, at: 2)
         writer.setUInt16(answerCount, at: 6)
         return writer.bytes
+    }
+}
+
+extension LocalMatch {
+    /// True when the zone has names here (records, or records below an empty non-terminal): the
+    /// cases where a meta-type question gets an error instead of NOERROR.
+    var hasLocalNames: Bool {
+        switch self {
+        case .addresses, .domainAddresses, .pointer, .alias, .emptyNonTerminal: return true
+        case .nxdomain, .privateReverse, .notLocal: return false
+        }
     }
 }

@@ -31,7 +31,9 @@ public enum DNSUpstreamAnswer {
     /// The bytes to send to the client that asked `query`, built from an upstream (or cached)
     /// `response` to the same question:
     /// - ID = the client's; the question bytes in the client's original case (DNS 0x20);
-    /// - QR=1, RA=1, AA=0, opcode, RD and CD copied from the query, AD and TC kept from upstream;
+    /// - QR=1, RA=1, opcode, RD and CD copied from the query, TC kept from upstream; AA=0 (stoep is
+    ///   not the authority, nor is a cached copy); AD=0: stoep does not validate, and dnsmasq clears an
+    ///   upstream's AD too unless `proxy-dnssec` (forward.c process_reply; RFC 4035 3.2.3);
     /// - the upstream's OPT record removed (with any additional record after it); when the client
     ///   sent OPT, ours appended: UDP size `advertisedUDPSize`, version 0, the client's DO bit and
     ///   the upstream's extended RCODE bits. A client without EDNS that would get an extended
@@ -72,7 +74,6 @@ public enum DNSUpstreamAnswer {
         if query.edns == nil, rcode.rawValue > 0x0F { rcode = .serverFailure }
         var flags = DNSHeader.qrBit | DNSHeader.raBit
             | (query.header.flags & (0x7800 | DNSHeader.rdBit | DNSHeader.cdBit))
-            | (layout.header.flags & DNSHeader.adBit)
             | (rcode.rawValue & 0x000F)
         if truncated { flags |= DNSHeader.tcBit }
 

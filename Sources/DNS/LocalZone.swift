@@ -6,6 +6,10 @@
 //      wins, matched on label boundaries (`/d/` covers `x.y.d`, not `xd`). A server=/d/ip
 //      line under a broader address= domain sends its names upstream, as in dnsmasq; for the
 //      same domain, address= wins.
+// What dnsmasq 2.90 makes of the negative cases (rfc1035.c answer_request, domain-match.c
+// is_local_answer, cache.c make_non_terminals) is kept with the data: the empty non-terminals
+// (names with records below them but none of their own) and, per name, whether a local-only
+// domain covers it.
 
 /// Where a local answer came from, for `log-queries` lines.
 public enum LocalSource: Equatable, Sendable {
@@ -23,13 +27,22 @@ public struct LocalAddressSet: Equatable, Sendable {
     public var v6: [IPv6Address]
     public var ttl: UInt32
     public var source: LocalSource
+    /// The name lies in a local-only domain (see `LocalZone.inLocalOnlyDomain`): dnsmasq answers its
+    /// other types itself, NOERROR without AA. Otherwise dnsmasq forwards them (stoep answers NODATA
+    /// with AA, what dnsmasq makes of the upstream's NXDOMAIN for a name it knows).
+    public var inLocalOnlyDomain: Bool
 
-    public init(v4: [IPv4Address] = [], v6: [IPv6Address] = [], ttl: UInt32, source: LocalSource) {
+    public init(v4: [IPv4Address] = [], v6: [IPv6Address] = [], ttl: UInt32, source: LocalSource,
+                inLocalOnlyDomain: Bool = false) {
         self.v4 = v4
         self.v6 = v6
         self.ttl = ttl
         self.source = source
+        self.inLocalOnlyDomain = inLocalOnlyDomain
     }
+
+    /// `address=/d/#`: 0.0.0.0 and :: and nothing else (dnsmasq answers both families for ANY).
+    var isBlockAddresses: Bool { v4 == [.any] && v6 == [.any] }
 
     mutating func add(_ address: IPAddress) {
         switch address {
@@ -41,14 +54,24 @@ public struct LocalAddressSet: Equatable, Sendable {
 
 /// What the zone knows about one name.
 public enum LocalMatch: Equatable, Sendable {
-    /// The name exists locally with these addresses (any other type is NODATA).
+    /// The name exists locally with these addresses (host-record, hosts file, published name);
+    /// any other type is NODATA.
     case addresses(LocalAddressSet)
+    /// The name lies under an address= domain with these addresses; any other type is NODATA.
+    /// ANY gets one family, as from dnsmasq: IPv6 when the domain has IPv6 addresses (both for `#`).
+    case domainAddresses(LocalAddressSet)
     /// The name is a CNAME to `target`, which is itself local.
     case alias(target: DNSName, ttl: UInt32)
     /// A reverse name (for `address`) with a PTR to `target`.
     case pointer(target: DNSName, address: IPAddress, ttl: UInt32, source: LocalSource)
     /// The name lies in a local-only domain without data: NXDOMAIN, never forwarded.
     case nxdomain
+    /// The name lies in a local-only domain and has local records below it but none of its own
+    /// (`home.test` under `local=/home.test/` with `host-record=nas.home.test,…`): NOERROR without
+    /// records. NXDOMAIN would tell a caching resolver that nothing below it exists (RFC 8020).
+    case emptyNonTerminal
+    /// A `bogus-priv` reverse zone (RFC 6303) without local data: NXDOMAIN, never forwarded.
+    case privateReverse
     /// Nothing local: the query goes to the forwarder.
     case notLocal
 }
@@ -63,12 +86,22 @@ public struct LocalZone: Sendable {
     var published: [DNSName: LocalAddressSet] = [:]
     /// address=, local= and server=/d/ domains.
     var domains: [DNSName: DomainRule] = [:]
+    /// Domains named by local=/d/, server=/d/ or address=/d/ (no address) lines, also where an
+    /// address= line gives the same domain addresses (dnsmasq keeps both: other types get NOERROR).
+    var localOnlyDomains: Set<DNSName> = []
+    /// Proper ancestors of exact names and aliases, as dnsmasq's cache.c make_non_terminals
+    /// records them: such a name exists (RFC 8020) though it has no records of its own.
+    var nonTerminals: Set<DNSName> = []
+    /// The same for proxy-published names (replaced with them).
+    var publishedNonTerminals: Set<DNSName> = []
 
     enum DomainRule: Sendable {
         /// address=/d/ip lines (accumulated).
         case addresses(LocalAddressSet)
-        /// local=/d/, server=/d/, address=/d/ (no address), bogus-priv zones: NXDOMAIN.
+        /// local=/d/, server=/d/, address=/d/ (no address): NXDOMAIN.
         case localOnly
+        /// A bogus-priv reverse zone: NXDOMAIN.
+        case privateReverse
         /// server=/d/ip or server=/d/#: not local, whatever broader rule exists.
         case forward
     }
@@ -92,14 +125,35 @@ public struct LocalZone: Sendable {
         var candidate: DNSName? = name
         while let domain = candidate {
             switch domains[domain] {
-            case .addresses(let set)?: return .addresses(set)
-            case .localOnly?: return .nxdomain
+            case .addresses(let set)?: return .domainAddresses(set)
+            case .localOnly?: return isNonTerminal(name) ? .emptyNonTerminal : .nxdomain
+            case .privateReverse?: return .privateReverse
             case .forward?: return .notLocal
             case nil: break
             }
             candidate = domain.parent
         }
         return .notLocal
+    }
+
+    /// True when `name` has local records below it but none of its own (an empty non-terminal).
+    public func isNonTerminal(_ name: DNSName) -> Bool {
+        nonTerminals.contains(name) || publishedNonTerminals.contains(name)
+    }
+
+    /// True when the nearest local-only domain rule at or above `name` comes before any server=
+    /// rule: dnsmasq's search for a server (domain-match.c lookup_domain) ends at a `local=` line
+    /// there, and is_local_answer answers itself. address= domains without local= are passed
+    /// through, as dnsmasq passes them for a type they have no address of.
+    public func inLocalOnlyDomain(_ name: DNSName) -> Bool {
+        guard !domains.isEmpty else { return false }
+        var candidate: DNSName? = name
+        while let domain = candidate {
+            if localOnlyDomains.contains(domain) { return true }
+            if case .forward? = domains[domain] { return false }
+            candidate = domain.parent
+        }
+        return false
     }
 
     /// Only explicit exact data (host-record, hosts files, cname): what a CNAME target may resolve to.
@@ -114,11 +168,22 @@ public struct LocalZone: Sendable {
     public func replacingPublishedNames(_ names: [DNSName: [IPAddress]]) -> LocalZone {
         var zone = self
         zone.published = [:]
+        zone.publishedNonTerminals = []
         for (name, addresses) in names where !addresses.isEmpty {
-            var set = LocalAddressSet(ttl: localTTL, source: .published)
+            var set = LocalAddressSet(ttl: localTTL, source: .published, inLocalOnlyDomain: inLocalOnlyDomain(name))
             for address in addresses { set.add(address) }
             zone.published[name] = set
+            Self.addAncestors(of: name, to: &zone.publishedNonTerminals)
         }
         return zone
+    }
+
+    /// Inserts every proper ancestor of `name` except the root.
+    static func addAncestors(of name: DNSName, to set: inout Set<DNSName>) {
+        var candidate = name.parent
+        while let ancestor = candidate, !ancestor.isRoot {
+            set.insert(ancestor)
+            candidate = ancestor.parent
+        }
     }
 }

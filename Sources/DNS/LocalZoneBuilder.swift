@@ -58,19 +58,38 @@ extension LocalZone {
                 domains[domain] = .addresses(set)
             }
         }
-        // Rules without addresses only fill domains that address= lines did not claim.
+        // Rules without addresses only fill domains that address= lines did not claim; they are
+        // remembered for those too (other types of an address= domain under local= get NOERROR).
         var localOnly = settings.addressRules.filter(\.addresses.isEmpty).flatMap(\.domains)
         for line in settings.servers {
             if case .localOnly = line.target { localOnly += line.domains }
         }
+        localOnlyDomains = Set(localOnly)
         for domain in localOnly where domains[domain] == nil { domains[domain] = .localOnly }
         for line in settings.servers where line.target != .localOnly {
             for domain in line.domains where domains[domain] == nil { domains[domain] = .forward }
         }
         if settings.bogusPriv {
-            for domain in Self.privateReverseZones where domains[domain] == nil { domains[domain] = .localOnly }
+            for domain in Self.privateReverseZones where domains[domain] == nil { domains[domain] = .privateReverse }
         }
+        markLocalOnlyCoverage()
+        for name in exact.keys { Self.addAncestors(of: name, to: &nonTerminals) }
+        for name in aliases.keys { Self.addAncestors(of: name, to: &nonTerminals) }
         self = replacingPublishedNames(publishedNames)
+    }
+
+    /// Sets `inLocalOnlyDomain` on every exact name and address= domain, once the domain rules are known.
+    private mutating func markLocalOnlyCoverage() {
+        for (name, set) in exact where inLocalOnlyDomain(name) {
+            var covered = set
+            covered.inLocalOnlyDomain = true
+            exact[name] = covered
+        }
+        for (domain, rule) in domains {
+            guard case .addresses(var set) = rule, inLocalOnlyDomain(domain) else { continue }
+            set.inLocalOnlyDomain = true
+            domains[domain] = .addresses(set)
+        }
     }
 
     private mutating func addExact(_ name: DNSName, _ address: IPAddress, ttl: UInt32, source: LocalSource) {

@@ -34,7 +34,8 @@ struct ZoneFixture {
 }
 
 final class LocalZoneTests: XCTestCase {
-    /// (question, type, expected): "fwd" = forwarded, "NXDOMAIN", "NODATA", or the answer data joined by ",".
+    /// (question, type, expected): "fwd" = forwarded, "NXDOMAIN" or "NODATA" without the AA bit,
+    /// "NXDOMAIN+aa" or "NODATA+aa" with it, or the answer data joined by "," (always with AA).
     typealias Row = (name: String, type: DNSRecordType, expected: String)
 
     func check(_ fixture: ZoneFixture, _ rows: [Row], file: StaticString = #filePath, line: UInt = #line) throws {
@@ -44,16 +45,17 @@ final class LocalZoneTests: XCTestCase {
                 XCTAssertEqual("fwd", row.expected, label, file: file, line: line)
                 continue
             }
-            let got: String
+            var got: String
             if response.rcode == .nameError {
                 got = "NXDOMAIN"
             } else if response.answers.isEmpty {
                 got = "NODATA"
             } else {
                 got = response.answers.map(\.data).joined(separator: ",")
+                XCTAssertTrue(response.header.isAuthoritative, label, file: file, line: line)
             }
+            if response.answers.isEmpty && response.header.isAuthoritative { got += "+aa" }
             XCTAssertEqual(got, row.expected, label, file: file, line: line)
-            XCTAssertTrue(response.header.isAuthoritative, label, file: file, line: line)
         }
     }
 
@@ -75,11 +77,11 @@ final class LocalZoneTests: XCTestCase {
             ("inethi.net.evil", .a, "fwd"),
             ("deep.inethi.net", .a, "10.9.9.9"),
             ("a.deep.inethi.net", .a, "10.9.9.9"),
-            ("inethi.net", .aaaa, "NODATA"),
-            ("app.inethi.net", .mx, "NODATA"),
-            ("app.inethi.net", .txt, "NODATA"),
+            ("inethi.net", .aaaa, "NODATA+aa"),  // dnsmasq forwards these (docs/dns.md)
+            ("app.inethi.net", .mx, "NODATA+aa"),
+            ("app.inethi.net", .txt, "NODATA+aa"),
             ("v6.test", .aaaa, "fd00::1"),
-            ("v6.test", .a, "NODATA"),
+            ("v6.test", .a, "NODATA+aa"),
             ("x.a.test", .a, "10.1.1.1"),
             ("b.test", .a, "10.1.1.1"),
             ("blocked.test", .a, "NXDOMAIN"),
@@ -109,7 +111,8 @@ final class LocalZoneTests: XCTestCase {
             ("router.lan", .a, "10.0.0.1"),
             ("gw.lan", .aaaa, "fd00::1"),
             ("x.router.lan", .a, "NXDOMAIN"),     // exact only; local=/lan/ covers the rest
-            ("router.lan", .mx, "NODATA"),
+            ("router.lan", .mx, "NODATA"),        // under local=: no AA, as dnsmasq
+            ("lan", .a, "NODATA"),                // records below it: it exists (RFC 8020)
             ("www.lan", .a, "router.lan,10.0.0.1"),
             ("web.lan", .aaaa, "router.lan,fd00::1"),
             ("www.lan", .cname, "router.lan"),
@@ -143,7 +146,7 @@ final class LocalZoneTests: XCTestCase {
         XCTAssertEqual(try fixture.ask("app.inethi.local")?.answers.first?.ttl, 60)
         let swapped = fixture.responder.zone.replacingPublishedNames([:])
         XCTAssertEqual(swapped.lookup(try DNSName(text: "app.inethi.local")),
-                       .addresses(LocalAddressSet(v4: [IPv4Address(10, 0, 0, 1)], ttl: 60, source: .config)))
+                       .domainAddresses(LocalAddressSet(v4: [IPv4Address(10, 0, 0, 1)], ttl: 60, source: .config)))
     }
 
     func testDomainNeededAndBogusPriv() throws {
@@ -152,10 +155,13 @@ final class LocalZoneTests: XCTestCase {
             ("plainname", .a, "NXDOMAIN"),
             ("plainname", .mx, "fwd"),
             ("printer", .a, "10.0.0.3"),
+            ("printer", .aaaa, "NODATA"),          // domain-needed answers it, without AA
+            ("printer", .mx, "NODATA+aa"),
             ("example.com", .a, "fwd"),
             ("3.0.0.10.in-addr.arpa", .ptr, "printer"),
-            ("9.9.168.192.in-addr.arpa", .ptr, "NXDOMAIN"),
-            ("1.1.20.172.in-addr.arpa", .ptr, "NXDOMAIN"),
+            ("9.9.168.192.in-addr.arpa", .ptr, "NXDOMAIN+aa"),
+            ("1.1.20.172.in-addr.arpa", .ptr, "NXDOMAIN+aa"),
+            ("9.9.168.192.in-addr.arpa", .txt, "NXDOMAIN"),
             ("8.8.8.8.in-addr.arpa", .ptr, "fwd"),
         ])
     }
@@ -174,7 +180,7 @@ final class LocalZoneTests: XCTestCase {
             ("x.corp.lan", .a, "fwd"),                  // more specific server= line
             ("a.quiet.corp.lan", .a, "NXDOMAIN"),
             ("5.1.168.192.in-addr.arpa", .ptr, "fwd"),  // a server for the reverse zone beats bogus-priv
-            ("5.0.0.10.in-addr.arpa", .ptr, "NXDOMAIN"),
+            ("5.0.0.10.in-addr.arpa", .ptr, "NXDOMAIN+aa"),
         ])
     }
 

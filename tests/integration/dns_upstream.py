@@ -204,12 +204,14 @@ class FakeUpstream:
       "confuse"  — over UDP first a reply with another ID, then one with the right ID but another
                    question (both carrying 6.6.6.6), then the right answer.
     `delay`: seconds to wait before answering (UDP only).
+    `ad`: set AD on full answers and copy the query's DO bit (a validating resolver's answer).
     Every query received is appended to `seen` as a dict (transport, id, sport, name, type, do, payload, t).
     """
 
     def __init__(self, behaviour="answer", records=None, ttl=300, neg_ttl=60, delay=0.0, host="127.0.0.1",
-                 port=0, neg_soa=True):
+                 port=0, neg_soa=True, ad=False):
         self.behaviour = behaviour
+        self.ad = ad
         self.records = {dns.name.from_text(k).canonicalize(): v for k, v in (records or {}).items()}
         self.ttl = ttl
         self.neg_ttl = neg_ttl
@@ -254,6 +256,10 @@ class FakeUpstream:
     def _full_answer(self, q):
         r = dns.message.make_response(q)
         r.flags |= dns.flags.AA | dns.flags.RA
+        if self.ad:
+            r.flags |= dns.flags.AD
+            if q.edns >= 0 and q.ednsflags & dns.flags.DO:
+                r.ednsflags |= dns.flags.DO
         name = q.question[0].name
         rdtype = q.question[0].rdtype
         data = self.records.get(name.canonicalize())

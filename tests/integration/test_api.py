@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from traefik_peer import traefik_binary
+
 from conftest import free_port
 from http_backend import Backend
 from test_proxy import get
@@ -203,13 +205,6 @@ def test_api_through_a_router_behind_basic_auth(stoep, origin):
     assert r.status == 302 and r.getheader("Location") == "/dashboard/"
     r, _ = get(web, "/x", host="app.test")
     assert r.status == 200
-
-
-def traefik_binary():
-    for p in (os.environ.get("TRAEFIK"), str(Path.home() / ".cache/stoep-bench-venv/bin/traefik"), shutil.which("traefik")):
-        if p and os.access(p, os.X_OK):
-            return p
-    return None
 
 
 def normalise(doc, ports):

@@ -1,7 +1,11 @@
 """Issue 4's Done-when: the iNethi dnsmasq.conf (/work/shared/fixtures/inethi/dnsmasq.conf) run by real
 dnsmasq and by stoep, its server= lines pointed at two local dnsmasq resolvers, answers the same queries
 with the same rcode and answer RRsets. The deliberate difference (other types under address= get NODATA
-from stoep; dnsmasq >= 2.86 forwards them) is asserted as such."""
+from stoep; dnsmasq >= 2.86 forwards them) is asserted as such.
+
+Issue 12: the same queries in every variant (EDNS or not, RD clear, DO+CD, AD) over UDP, TCP and pipelined
+TCP, every field of every reply compared (dns_fields.py; test_dns_header_compare.py does the same for every
+kind of local data)."""
 import re
 import subprocess
 import time
@@ -11,7 +15,8 @@ import dns.flags
 import dns.rcode
 import pytest
 
-pytest.register_assert_rewrite("dns_upstream")
+pytest.register_assert_rewrite("dns_upstream", "dns_fields")
+from dns_fields import TRANSPORTS, compare, run_all
 from dns_upstream import DnsmasqUpstream, ask, free_port, rrsets, wait_until
 
 pytest_plugins = ["dns_upstream"]
@@ -137,3 +142,49 @@ def test_upstream_nxdomain_for_a_cached_name_is_passed_on(stoep_inethi, dnsmasq_
     assert got.rcode() == dns.rcode.NXDOMAIN and not got.answer
     # The negative answer is for AAAA only: the cached A record still answers.
     assert [r.to_text() for rr in ask(stoep_inethi.port, "www.example.org", "A").answer for r in rr] == ["192.0.2.80"]
+
+
+# Every field: the cases above as (name, type, kind) for dns_fields.run_all.
+FIELD_CASES = [(n, t, "local" if local else "forwarded") for n, t, local in SAME] \
+    + [(n, t, "kept") for n, t in DELIBERATE] + [(*QUIRK, "quirk")]
+
+
+def field_override(case, variant, reference):
+    """The deliberate differences for these cases (docs/dns.md, "Deliberate differences from dnsmasq 2.90")."""
+    _, _, kind = case
+    if kind == "forwarded":
+        return {"aa": False}, "forwarded answers without AA"
+    if kind == "kept":  # dnsmasq forwards and passes on the upstream's records; stoep answers NODATA with AA
+        return {"rcode": "NOERROR", "aa": True, "an": 0, "ns": 0, "answer": [], "authority": [], "additional": [],
+                "ar": 0 if reference["edns"] is None else 1}, "other types of local names: NODATA, never forwarded"
+    if kind == "quirk":
+        return {"rcode": "NXDOMAIN", "aa": False}, "upstream NXDOMAIN passed on for a locally known name"
+    return {}, None
+
+
+@pytest.fixture(scope="module")
+def dnsmasq_fields(resolvers, tmp_path_factory, dnsmasq_answers):
+    """dnsmasq's raw replies to FIELD_CASES in every variant and transport (after dnsmasq_answers' run, so
+    that the resolvers' query logs that fixture counts are complete)."""
+    w = tmp_path_factory.mktemp("inethi-dnsmasq-fields")
+    port = free_port()
+    conf = w / "dnsmasq.conf"
+    conf.write_text(rewrite(FIXTURE.read_text(), resolvers, port) + "bind-interfaces\n")
+    log = w / "dnsmasq.log"
+    proc = subprocess.Popen(["dnsmasq", "--keep-in-foreground", f"--conf-file={conf}", "--user=root",
+                             f"--pid-file={w / 'dm.pid'}", f"--log-facility={log}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert wait_until(lambda: log.exists() and "started, version" in log.read_text(), timeout=5)
+        return run_all(port, FIELD_CASES)
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+def test_every_field_as_dnsmasq(stoep_inethi, dnsmasq_fields):
+    got = run_all(stoep_inethi.port, FIELD_CASES)
+    problems = []
+    for transport in TRANSPORTS:
+        problems += compare(dnsmasq_fields, got, transport, field_override, lambda case: case[2] == "local")[0]
+    assert not problems, f"{len(problems)} differences:\n" + "\n".join(problems[:80])

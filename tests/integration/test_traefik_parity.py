@@ -125,11 +125,21 @@ def test_absolute_form_routes_and_forwards_by_its_authority(peers, raw):
     b"POST /cl HTTP/1.1\r\nHost: app.test\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
     b"POST /cl HTTP/1.1\r\nHost: app.test\r\nContent-Length: 5\r\nX-A: b\r\nContent-Length: 5\r\n\r\nhello",
     b"POST /cl HTTP/1.1\r\nHost: app.test\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+    b"POST /cl HTTP/1.1\r\nHost: app.test\r\nContent-Length: 5, 5\r\n\r\nhello",
+    b"POST /cl HTTP/1.1\r\nHost: app.test\r\nContent-Length: 05\r\nContent-Length: 5\r\n\r\nhello",
+    b"POST /cl HTTP/1.1\r\nHost: app.test\r\nContent-Length: 005\r\n\r\nhello",
+    b"GET /cl HTTP/1.1\r\nHost: app.test\r\nContent-Length: 0\r\n\r\n",
+    b"POST /cl HTTP/1.1\r\nHost: app.test\r\nContent-Length: 0\r\n\r\n",
+    b"POST /cl HTTP/1.1\r\nHost: app.test\r\n\r\n",
+    b"DELETE /cl HTTP/1.1\r\nHost: app.test\r\n\r\n",
+    b"OPTIONS /cl HTTP/1.1\r\nHost: app.test\r\n\r\n",
+    b"HEAD /cl HTTP/1.1\r\nHost: app.test\r\nContent-Length: 0\r\n\r\n",
+    b"PUT /cl HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
 ])
 def test_duplicate_content_length_is_never_forwarded_twice(peers, raw):
     resp, reqs = same(peers, raw)
     for r in reqs:
-        assert len(r.headers("Content-Length")) == 1
+        assert len(r.headers("Content-Length")) <= 1
 
 
 @pytest.mark.parametrize("xff", [None, "10.1.2.3", "192.0.2.1, 10.1.2.3"])

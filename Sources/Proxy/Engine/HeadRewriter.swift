@@ -50,9 +50,6 @@ enum HeadRewriter {
         // An absolute-form target names the host (RFC 9112 §3.2.2): Go routes on it and sends it as Host.
         let absolute: Bool
         if case .absolute = head.targetForm { absolute = true } else { absolute = false }
-        // Repeated identical Content-Length fields leave as one (Go's fixLength): two lines would let a
-        // backend that reads them differently frame the body differently.
-        var contentLengthWritten = false
         for f in head.fields {
             // Only names that can be hop-by-hop, managed or Host need a closer look: skip the lower-casing
             // (an allocation) for the rest, which is most of a browser's headers.
@@ -75,13 +72,11 @@ enum HeadRewriter {
                 _ = w.field("Host", h)
                 continue
             }
-            if name == "content-length" {
-                if contentLengthWritten { continue }
-                contentLengthWritten = true
-            }
+            if name == "content-length" { continue }  // written below, once
             w.copyField(f, from: view.bytes)
         }
         if head.host == nil, let h = hostOverride { _ = w.field("Host", h) }
+        writeContentLength(head, into: &w)
         // `TE: trailers` survives the hop-by-hop removal (Go's ReverseProxy keeps it: gRPC needs it), unless
         // the client's Connection header named TE (Traefik's forwarded-headers handler removed it first).
         if !connectionNamesTE, let te = head.facts.te, listContains(b, te, "trailers") { _ = w.field("Te", "trailers") }
@@ -110,6 +105,16 @@ enum HeadRewriter {
         if !set.contains("x-forwarded-server") { _ = w.field("X-Forwarded-Server", serverName) }
         if !hadRealIP && !set.contains("x-real-ip") { _ = w.field("X-Real-Ip", peerIP) }
         return w.finished()
+    }
+
+    /// Content-Length as Go's transport writes it (transfer.go, shouldSendContentLength): once, as the number
+    /// it means ("005" → "5"; repeated identical fields → one line, so a backend cannot frame the body
+    /// differently); `Content-Length: 0` for a body-less POST, PUT or PATCH only; none for chunked.
+    static func writeContentLength(_ head: HTTPRequestHead, into w: inout HTTPHeaderWriter) {
+        guard !head.isChunked, !head.isUpgrade else { return }
+        let n = head.contentLength ?? 0
+        let expectsLength = head.knownMethod == .post || head.knownMethod == .put || head.knownMethod == .patch
+        if n > 0 || expectsLength { _ = w.field("Content-Length", n) }
     }
 
     /// The response head for the client. `close` adds Connection: close (we close after this response);

@@ -16,8 +16,9 @@ public struct HTTPMessageFacts: Equatable, Sendable {
     /// Value of the first Host field, and how many there were.
     public private(set) var host: Range<Int>?
     public private(set) var hostCount = 0
-    /// Content-Length after duplicate values were reconciled.
+    /// Content-Length after duplicate values were reconciled, and the first field's value.
     public private(set) var contentLength: UInt64?
+    var contentLengthField: Range<Int>?
     /// Value of the first Transfer-Encoding field (all of them are validated together).
     public private(set) var transferEncoding: Range<Int>?
     public private(set) var connection: HTTPConnectionOptions = []
@@ -67,22 +68,19 @@ public struct HTTPMessageFacts: Equatable, Sendable {
         return nil
     }
 
-    /// Content-Length = 1*DIGIT. A comma list of identical values, or repeated identical fields, count as one
-    /// (RFC 9110 §8.6); differing values, signs, spaces inside, empty values and overflow are errors.
+    /// Content-Length = 1*DIGIT, as Go reads it (net/http transfer.go, fixLength): repeated fields must be
+    /// byte-identical and count as one; a comma list, a sign, spaces inside, an empty value or overflow is
+    /// an error (RFC 9110 §8.6 lets a recipient refuse what it cannot trust). Go answers 400 to a client and
+    /// 502 for a backend's response; either way no ambiguous framing is passed on.
     private mutating func recordContentLength(_ value: Range<Int>, _ p: UnsafeRawBufferPointer) -> HTTPParseError? {
-        var error: HTTPParseError?
-        HTTPASCII.forEachListElement(p, value) { element in
-            guard error == nil else { return }
-            guard let n = Self.decimal(p, element) else {
-                error = .invalidContentLength(offset: element.lowerBound)
-                return
-            }
-            if let known = contentLength, known != n {
-                error = .conflictingContentLength(offset: element.lowerBound)
-            }
-            contentLength = n
+        if let first = contentLengthField {
+            let same = first.count == value.count && zip(first, value).allSatisfy { p[$0] == p[$1] }
+            return same ? nil : .conflictingContentLength(offset: value.lowerBound)
         }
-        return error
+        guard let n = Self.decimal(p, value) else { return .invalidContentLength(offset: value.lowerBound) }
+        contentLengthField = value
+        contentLength = n
+        return nil
     }
 
     /// 1*DIGIT not above Int64.max (Go's limit), or nil. Leading zeros are allowed, as strconv allows them.
