@@ -3,13 +3,13 @@
 
 /// ASCII rules the HTTP parsers and writers share. Everything here is allocation-free.
 public enum HTTPASCII {
-    static let cr = UInt8(ascii: "\r")
-    static let lf = UInt8(ascii: "\n")
-    static let sp = UInt8(ascii: " ")
-    static let htab = UInt8(ascii: "\t")
-    static let colon = UInt8(ascii: ":")
-    static let comma = UInt8(ascii: ",")
-    static let semicolon = UInt8(ascii: ";")
+    public static let cr = UInt8(ascii: "\r")
+    public static let lf = UInt8(ascii: "\n")
+    public static let sp = UInt8(ascii: " ")
+    public static let htab = UInt8(ascii: "\t")
+    public static let colon = UInt8(ascii: ":")
+    public static let comma = UInt8(ascii: ",")
+    public static let semicolon = UInt8(ascii: ";")
 
     /// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
     @inline(__always)

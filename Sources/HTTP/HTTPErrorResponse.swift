@@ -72,9 +72,6 @@ public enum HTTPErrorResponse {
         return finish(&w, date: date, body: [], close: false)
     }
 
-    public static func badGateway(date: [UInt8]?) -> [UInt8] { statusText(502, date: date) }
-    public static func gatewayTimeout(date: [UInt8]?) -> [UInt8] { statusText(504, date: date) }
-    public static func forbidden(date: [UInt8]?) -> [UInt8] { statusText(403, date: date) }
 
     /// basicAuth refusal (go-http-auth RequireAuth as Traefik configures it): "Content-Type: text/plain",
     /// the challenge (Go canonicalises the name to "Www-Authenticate"), body "401 Unauthorized\n".

@@ -102,6 +102,7 @@ extension Appliance {
         setup.files = snapshot
         let started = monotonicNanos()
         installRoutes(setup)
+        publishNames()  // a router added or removed by the file changes the auto-DNS names too
         reloads &+= 1
         lastSuccessfulLoad = wallClockSeconds()
         proxyStats.retain(routers: Set(proxy.table.routes.map(\.name)), services: Set(proxy.table.services.map(\.name)),

@@ -73,6 +73,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     }
 
     func ready(fd: Int32, _ events: Readiness) {
+        if !events.isDisjoint(with: [.readHangup, .error]) { inbuf.noteHangup() }
         if events.contains(.readable) { clientReadable = true }
         if events.contains(.writable) { clientWritable = true }
         lastActivity = proxy.loop.now
@@ -250,7 +251,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         u.owner = nil
         u.detachForRelay()
         let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: entryPoint.counters.bytes,
-                          a: client, b: u.transport, connecting: false, connectTimeout: 0,
+                          a: client, b: u.transport, connecting: false,
                           idleTimeout: entryPoint.idleTimeout, seedUp: inbuf.take(), seedDown: seedDown)
         relay.kind = "upgrade"
         entryPoint.tunnels[ObjectIdentifier(relay)] = relay

@@ -46,7 +46,7 @@ extension HTTPEntryPoint {
         route.connections &+= 1
         let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: counters.bytes,
                           a: client, b: PlainTransport(fd: up), connecting: true,
-                          connectTimeout: proxy.timeouts.connect, idleTimeout: idleTimeout)
+                          idleTimeout: idleTimeout)
         relay.kind = "tcp"
         tunnels[ObjectIdentifier(relay)] = relay
         relay.onEnd = { [unowned self] r, _ in self.tunnels[ObjectIdentifier(r)] = nil }
