@@ -4,7 +4,6 @@
 // Scalar options given twice: the last one wins, as in dnsmasq.
 import Config
 
-
 /// A value stoep cannot use, located at its source line.
 public struct DNSOptionError: Error, Equatable, Sendable, CustomStringConvertible {
     public var file: String

@@ -5,7 +5,6 @@
 // `\t`, `\n` inside them are unescaped.
 import Config
 
-
 public enum DnsmasqConfReader {
     /// Returns the options of `text` in order. `file` is recorded in each line for error messages.
     public static func parse(text: String, file: String) -> [DNSOption] {
