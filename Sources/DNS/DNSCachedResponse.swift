@@ -50,8 +50,5 @@ extension DNSCache {
                                            advertisedUDPSize: advertisedUDPSize,
                                            countdown: .init(offsets: ttlOffsets, elapsed: elapsed(now)))
         }
-
-        /// Seconds this answer may still be served at `now`.
-        public func remainingLifetime(now: UInt64) -> UInt64 { expiresAt > now ? expiresAt - now : 0 }
     }
 }

@@ -171,6 +171,49 @@ public struct SpliceChannel {
         }
     }
 
+    public enum FillStep: Equatable {
+        case filled(Int)     // this many bytes are held now, and are all `pump` will deliver
+        case blocked         // the source has nothing now (srcReady is cleared)
+        case sourceClosed    // EOF: nothing is held
+        case failed(Errno)
+    }
+
+    /// For a body of unknown length sent on as chunks, where each chunk's size must go out before its
+    /// bytes: reads what `src` has now — up to one pipe (or buffer) full, in one splice or read — and makes
+    /// exactly that the bytes to move, so `pump` then delivers them without reading more. The caller's
+    /// duty: call it only while nothing is held (a new channel, or one whose `pump` said `.done`), and
+    /// after `.blocked`, `.sourceClosed` or `.failed`, `release` the channel (it may hold a pipe).
+    public mutating func fill(from src: Transport, to dst: Transport, srcReady: inout Bool, pool: PipePool) -> FillStep {
+        precondition(held == 0, "fill while bytes are held")
+        guard srcReady else { return .blocked }
+        let result: IOResult
+        if src.canSplice && dst.canSplice && buffer == nil, let p = pipe ?? pool.acquire() {
+            pipe = p
+            let (r, e) = retryingEINTR { stoep_splice(src.fd.rawValue, p.writeFD, p.capacity) }
+            result = ioResult(r, errno: e, zeroIsEOF: true)
+            if case .bytes(let k) = result { p.buffered = k }
+        } else {
+            if buffer == nil { allocateBuffer() }
+            start = 0
+            end = 0
+            result = src.read(into: buffer!)
+            if case .bytes(let k) = result { end = k }
+        }
+        switch result {
+        case .bytes(let k):
+            remaining = UInt64(k)
+            return .filled(k)
+        case .eof:
+            sourceEOF = true
+            return .sourceClosed
+        case .wouldBlock:
+            srcReady = false
+            return .blocked
+        case .error(let e):
+            return .failed(e)
+        }
+    }
+
     @inline(__always)
     private mutating func deliver(_ n: Int, spliced viaPipe: Bool, _ c: RelayCounters) {
         let k = UInt64(n)

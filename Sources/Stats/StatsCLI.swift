@@ -6,6 +6,7 @@
 // Exit status: 0 success; 1 when the socket cannot be reached, the server answers with an error document
 // or with something that is not JSON; 2 for a usage error.
 
+import JSON
 import Reactor
 
 public enum StatsCLI {

@@ -1,5 +1,6 @@
 // One stats-socket client: read a command line, then write the document chunk by chunk as the socket
 // takes it, then close.
+import JSON
 import Reactor
 
 final class StatsSession: IOHandler {

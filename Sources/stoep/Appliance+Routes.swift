@@ -2,6 +2,7 @@
 // swapped in at once (connections in flight finish with the table they started with), the API's view of
 // them, and the file provider's watch, which rebuilds only this half when a file changes.
 import Config
+import Discovery
 import Glibc
 import Proxy
 import Reactor
@@ -101,6 +102,7 @@ extension Appliance {
         setup.files = snapshot
         let started = monotonicNanos()
         installRoutes(setup)
+        publishNames()  // a router added or removed by the file changes the auto-DNS names too
         reloads &+= 1
         lastSuccessfulLoad = wallClockSeconds()
         proxyStats.retain(routers: Set(proxy.table.routes.map(\.name)), services: Set(proxy.table.services.map(\.name)),

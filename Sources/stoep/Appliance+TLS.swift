@@ -3,6 +3,7 @@
 // the context made anew only when its protocol versions change. A generated default certificate is
 // kept across reloads so clients do not see it change.
 import Config
+import JSON
 import Proxy
 import Reactor
 import Stats

@@ -2,6 +2,7 @@
 // routed with the current RouteTable.
 import Glibc
 import Reactor
+import Rules
 
 public final class HTTPEntryPoint: AcceptHandler {
     public final class Counters {

@@ -1,4 +1,5 @@
 // How HTTP client connections and upgraded tunnels appear in `show conns`.
+import JSON
 import Reactor
 import Stats
 

@@ -4,6 +4,7 @@
 // to a raw Relay. Everything runs from `drive()`, called on any readiness of either socket.
 import Glibc
 import Reactor
+import Rules
 
 final class HTTPSession: IOHandler, UpstreamOwner {
     /// The client's connection: the socket itself, or TLS over it (then `isTLS`, scheme https).
@@ -72,6 +73,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     }
 
     func ready(fd: FileDescriptor, _ events: Readiness) {
+        if !events.isDisjoint(with: [.readHangup, .error]) { inbuf.noteHangup() }
         if events.contains(.readable) { clientReadable = true }
         if events.contains(.writable) { clientWritable = true }
         lastActivity = proxy.loop.now
@@ -249,7 +251,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         u.owner = nil
         let upstreamToken = u.detachForRelay()
         let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: entryPoint.counters.bytes,
-                          a: client, b: u.transport, connecting: false, connectTimeout: 0,
+                          a: client, b: u.transport, connecting: false,
                           idleTimeout: entryPoint.idleTimeout, seedUp: inbuf.take(), seedDown: seedDown)
         relay.kind = "upgrade"
         entryPoint.tunnels[ObjectIdentifier(relay)] = relay

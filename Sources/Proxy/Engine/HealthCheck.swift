@@ -1,6 +1,7 @@
 // Active health checks (Traefik's loadBalancer.healthCheck): every `interval`, each server of the
 // service gets `GET path` on a fresh connection; a 2xx or 3xx answer within `timeout` keeps it up,
 // anything else takes it out of the rotation until a later check passes. Runs on the loop, no thread.
+import HTTP
 import Reactor
 
 public struct HealthCheckSettings {
@@ -110,11 +111,11 @@ final class HealthProbe: IOHandler {
         while true {
             let r = buf.withUnsafeMutableBytes { connection.read(into: $0) }
             if case .bytes(let n) = r { answer += buf[0..<n] }
-            if let end = answer.firstIndex(of: 10) {
-                // "HTTP/1.1 200 OK": the status code decides.
-                let line = answer[..<end]
-                let code = line.count >= 12 ? line.dropFirst(9).prefix(3).reduce(0) { $0 * 10 + Int($1) - 48 } : 0
-                return finish(up: code >= 200 && code < 400)
+            // The status of the answer's head decides; a head the proxy could not read counts as down.
+            switch HTTPResponseHead.parse(answer, requestMethod: .get) {
+            case .complete(let head, _): return finish(up: head.status >= 200 && head.status < 400)
+            case .error: return finish(up: false)
+            case .incomplete: break
             }
             switch r {
             case .bytes: continue

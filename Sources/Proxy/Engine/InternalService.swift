@@ -1,6 +1,7 @@
 // Traefik's internal services (`NAME@internal`): answered by stoep itself instead of a backend. A router may
 // name one (`service: api@internal` behind basicAuth, as the fixtures do), and `api.insecure` /
 // `metrics.prometheus` attach them to the `traefik` entry point without a router.
+import HTTP
 import Reactor
 
 public enum InternalService: String, Sendable, CaseIterable {

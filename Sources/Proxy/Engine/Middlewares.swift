@@ -1,5 +1,7 @@
 // The middlewares community deployments use, compiled from Traefik's configuration model.
 import Config
+import HTTP
+import Rules
 
 /// `headers`: custom request/response headers ("" deletes), CORS for simple requests, security headers.
 final class HeadersMiddleware: HTTPMiddleware {

@@ -1,6 +1,7 @@
 // The immutable routing table: every HTTP router with its compiled rule, middlewares and service, in
 // match order (priority descending). A configuration change builds a new table and swaps it in at once;
 // sessions keep the table their request was routed with.
+import Rules
 
 public final class HTTPRoute: PrioritizedRoute {
     public let name: String

@@ -3,6 +3,7 @@
 // `HostSNI(`*`)` router when no router on the entry point needs the TLS ClientHello, else after the
 // first bytes were peeked (SNI and ALPN for `tls.passthrough` routers).
 import Reactor
+import Rules
 
 extension HTTPEntryPoint {
     /// Takes the connection when a TCP router wants it; false leaves it to HTTP.
@@ -46,7 +47,7 @@ extension HTTPEntryPoint {
         route.connections &+= 1
         let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: counters.bytes,
                           a: client, b: PlainTransport(fd: up), connecting: true,
-                          connectTimeout: proxy.timeouts.connect, idleTimeout: idleTimeout)
+                          idleTimeout: idleTimeout)
         relay.kind = "tcp"
         tunnels[ObjectIdentifier(relay)] = relay
         relay.onEnd = { [unowned self] r, _ in self.tunnels[ObjectIdentifier(r)] = nil }

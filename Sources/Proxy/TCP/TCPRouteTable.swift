@@ -6,6 +6,7 @@
 //   ClientIP) rules make sense there. A `tls.passthrough` router sees only TLS connections, by SNI/ALPN.
 // - When an entry point has no TLS router, a non-TLS connection is matched at once, before a byte is read:
 //   server-speaks-first protocols (SMTP, MySQL) would otherwise wait for a peek that never comes.
+import Rules
 
 public final class TCPRoute: PrioritizedRoute {
     public let name: String

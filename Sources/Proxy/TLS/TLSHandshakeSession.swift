@@ -3,6 +3,7 @@
 // never the thread. A finished handshake hands the connection to an HTTPSession over the TLS transport.
 import Glibc
 import Reactor
+import Rules
 
 extension HTTPEntryPoint {
     /// Starts TLS on `fd` with the proxy's server context (closes it when there is none). `token`: the

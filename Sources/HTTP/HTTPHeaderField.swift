@@ -1,0 +1,64 @@
+// One header field as byte ranges into the parsed buffer, and the parser of a field section (RFC 9112 §5).
+// Names keep their original case and order; the proxy forwards them as they came.
+
+/// A header field line. Both ranges index the buffer the head was parsed from (offset 0 = head start).
+public struct HTTPHeaderField: Equatable, Sendable {
+    public let name: Range<Int>
+    /// The value without leading and trailing whitespace; empty for "Name:".
+    public let value: Range<Int>
+    /// The whole line without CRLF, for copying a field verbatim.
+    public let line: Range<Int>
+}
+
+/// Parses field lines up to and including the empty line, validating each and collecting `HTTPMessageFacts`.
+struct HTTPFieldSectionParser {
+    enum End {
+        /// Offset just past the empty line that ends the head.
+        case end(Int)
+        case incomplete
+        case error(HTTPParseError)
+    }
+
+    var fields: [HTTPHeaderField] = []
+    var facts = HTTPMessageFacts()
+
+    init() {
+        fields.reserveCapacity(16)
+    }
+
+    mutating func parse(_ scanner: HTTPLineScanner, from start: Int) -> End {
+        let p = scanner.p
+        var position = start
+        while true {
+            let range: Range<Int>
+            switch scanner.line(from: position) {
+            case .incomplete: return .incomplete
+            case .error(let e): return .error(e)
+            case .line(let r, let next):
+                range = r
+                position = next
+            }
+            if range.isEmpty { return .end(position) }
+            if let error = parseField(p, range, limits: scanner.limits) { return .error(error) }
+        }
+    }
+
+    /// field-line = field-name ":" OWS field-value OWS, with nothing between name and colon.
+    private mutating func parseField(_ p: UnsafeRawBufferPointer, _ line: Range<Int>,
+                                     limits: HTTPParseLimits) -> HTTPParseError? {
+        if HTTPASCII.isWhitespace(p[line.lowerBound]) { return .obsoleteLineFolding(offset: line.lowerBound) }
+        var colon = line.lowerBound
+        while colon < line.upperBound, HTTPASCII.isTokenByte(p[colon]) { colon += 1 }
+        guard colon < line.upperBound, colon > line.lowerBound, p[colon] == HTTPASCII.colon else {
+            return .invalidFieldName(offset: colon)
+        }
+        for i in (colon + 1)..<line.upperBound where !HTTPASCII.isFieldValueByte(p[i]) {
+            return .invalidFieldValue(offset: i)
+        }
+        guard fields.count < limits.maxFieldCount else { return .tooManyFields }
+        let field = HTTPHeaderField(name: line.lowerBound..<colon,
+                                    value: HTTPASCII.trimmed(p, (colon + 1)..<line.upperBound), line: line)
+        fields.append(field)
+        return facts.record(field, in: p)
+    }
+}
