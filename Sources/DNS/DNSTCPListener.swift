@@ -3,8 +3,7 @@
 import Reactor
 
 final class DNSTCPListener: AcceptHandler {
-    private let fd: FileDescriptor
-    private var token: Token?
+    private var listener: Listener?
     unowned let service: DNSService
     var sessions: [ObjectIdentifier: DNSTCPSession] = [:]
     /// Idle limit per connection (RFC 7766 suggests seconds; dnsmasq keeps a child for up to 150 s).
@@ -13,20 +12,13 @@ final class DNSTCPListener: AcceptHandler {
     let maxConnections = 256
 
     init(address: SocketAddress, service: DNSService) throws {
-        fd = try Socket.listenTCP(address, backlog: 128)
         self.service = service
-        do {
-            token = try service.loop.addListener(fd: fd, handler: self)
-        } catch {
-            fd.close()
-            throw error
-        }
+        listener = try Listener.tcp(address, backlog: 128, loop: service.loop, handler: self)
     }
 
     func close() {
-        if let t = token { service.loop.removeListener(t) }
-        token = nil
-        fd.close()
+        listener?.close()
+        listener = nil
         for s in Array(sessions.values) { s.close() }
     }
 

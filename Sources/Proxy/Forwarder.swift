@@ -39,8 +39,7 @@ public final class Forwarder: AcceptHandler {
     private let ids: ConnectionIDs
     private var upstreamAddress: SocketAddress
     private let bindAddress: SocketAddress
-    private var listenFD = FileDescriptor.invalid
-    private var listenToken: Token?
+    private var listener: Listener?
 
     /// Validates the addresses; `start()` binds.
     public init(_ settings: Settings, loop: EventLoop, pool: PipePool, ids: ConnectionIDs,
@@ -54,14 +53,7 @@ public final class Forwarder: AcceptHandler {
     }
 
     public func start() throws {
-        listenFD = try Socket.listenTCP(bindAddress)
-        do {
-            listenToken = try loop.addListener(fd: listenFD, handler: self)
-        } catch {
-            listenFD.close()
-            listenFD = .invalid
-            throw error
-        }
+        listener = try Listener.tcp(bindAddress, loop: loop, handler: self)
     }
 
     /// A reload with the same listen address keeps the listener and takes the new upstream and timeouts;
@@ -73,10 +65,8 @@ public final class Forwarder: AcceptHandler {
 
     /// Stops accepting; established relays go on until they end.
     public func stopAccepting() {
-        if let t = listenToken { loop.removeListener(t) }
-        listenToken = nil
-        listenFD.close()
-        listenFD = .invalid
+        listener?.close()
+        listener = nil
     }
 
     public func abortAll() {

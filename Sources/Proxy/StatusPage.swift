@@ -20,8 +20,7 @@ public final class StatusPage: AcceptHandler {
     let render: () -> (html: String, json: String)
     let idleTimeout: UInt64
     private let address: SocketAddress
-    private var listenFD = FileDescriptor.invalid
-    private var token: Token?
+    private var listener: Listener?
     var sessions: [ObjectIdentifier: StatusSession] = [:]
 
     public init(name: String, address: SocketAddress, loop: EventLoop, idleTimeout: UInt64 = 180_000_000_000,
@@ -36,20 +35,12 @@ public final class StatusPage: AcceptHandler {
     public var listenAddress: String { address.description }
 
     public func start() throws {
-        listenFD = try Socket.listenTCP(address)
-        do {
-            token = try loop.addListener(fd: listenFD, handler: self)
-        } catch {
-            listenFD.close()
-            throw error
-        }
+        listener = try Listener.tcp(address, loop: loop, handler: self)
     }
 
     public func stopAccepting() {
-        if let t = token { loop.removeListener(t) }
-        token = nil
-        listenFD.close()
-        listenFD = .invalid
+        listener?.close()
+        listener = nil
     }
 
     public var openSessions: Int { sessions.count }

@@ -24,8 +24,7 @@ public final class StatsServer: AcceptHandler {
     public let path: String
     let loop: EventLoop
     unowned let provider: StatsProvider
-    private var listenFD = FileDescriptor.invalid
-    private var token: Token?
+    private var listener: Listener?
     var sessions: [ObjectIdentifier: StatsSession] = [:]
     /// Commands answered (a stats counter of its own).
     public internal(set) var commands: UInt64 = 0
@@ -60,15 +59,12 @@ public final class StatsServer: AcceptHandler {
             }
             unlink(path)
         }
-        listenFD = try Socket.listenUnix(path: path, mode: 0o660)
-        token = try loop.addListener(fd: listenFD, handler: self)
+        listener = try Listener.unix(path: path, mode: 0o660, loop: loop, handler: self)
     }
 
     public func stop() {
-        if let t = token { loop.removeListener(t) }
-        token = nil
-        listenFD.close()
-        listenFD = .invalid
+        listener?.close()
+        listener = nil
         unlink(path)
         for s in Array(sessions.values) { s.close() }
     }

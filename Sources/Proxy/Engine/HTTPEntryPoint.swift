@@ -23,8 +23,7 @@ public final class HTTPEntryPoint: AcceptHandler {
     /// What the entry point makes of request targets before routing (http.sanitizePath, encodedCharacters…).
     let targetPolicy: RequestTargetPolicy
     private let bindAddress: SocketAddress
-    private var fd = FileDescriptor.invalid
-    private var token: Token?
+    private var listener: Listener?
     var sessions: [ObjectIdentifier: HTTPSession] = [:]
     /// Upgraded connections (WebSocket…) relayed raw until they end.
     var tunnels: [ObjectIdentifier: Relay] = [:]
@@ -52,20 +51,12 @@ public final class HTTPEntryPoint: AcceptHandler {
     }
 
     public func start() throws {
-        fd = try Socket.listenTCP(bindAddress)
-        do {
-            token = try proxy.loop.addListener(fd: fd, handler: self)
-        } catch {
-            fd.close()
-            throw error
-        }
+        listener = try Listener.tcp(bindAddress, loop: proxy.loop, handler: self)
     }
 
     public func stopAccepting() {
-        if let t = token { proxy.loop.removeListener(t) }
-        token = nil
-        fd.close()
-        fd = .invalid
+        listener?.close()
+        listener = nil
     }
 
     public var openSessions: Int { sessions.count + tunnels.count + handshaking.count + peeking.count }
