@@ -105,15 +105,18 @@ public func readWholeFile(_ path: String, limit: Int = 64 << 20) -> Result<[UInt
     do { fd = try FileDescriptor.openForReading(path) } catch { return .failure(.system(error)) }
     defer { fd.close() }
     var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 64 << 10)
-    while true {
-        switch chunk.withUnsafeMutableBytes({ fd.read(into: $0) }) {
-        case .bytes(let n):
-            out += chunk[0..<n]
-            if out.count > limit { return .failure(.tooLarge(limit: limit)) }
-        case .eof: return .success(out)
-        case .error(let e): return .failure(.system(e))
-        case .wouldBlock: return .failure(.system(.wouldBlock))
+    // The read buffer is temporary (on the stack when it fits): a heap chunk would stay resident in the
+    // allocator's free lists after start-up, and these reads happen once.
+    return withUnsafeTemporaryAllocation(byteCount: 16 << 10, alignment: 16) { chunk in
+        while true {
+            switch fd.read(into: chunk) {
+            case .bytes(let n):
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+                if out.count > limit { return .failure(.tooLarge(limit: limit)) }
+            case .eof: return .success(out)
+            case .error(let e): return .failure(.system(e))
+            case .wouldBlock: return .failure(.system(.wouldBlock))
+            }
         }
     }
 }
