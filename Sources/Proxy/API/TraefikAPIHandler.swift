@@ -162,8 +162,8 @@ public final class TraefikAPIHandler {
     /// "UP"/"DOWN" of a server URL of an installed service, now.
     private func health(_ url: String) -> String? {
         let now = loop.now
-        for lb in state.balancers.values {
-            if let s = lb.servers.first(where: { $0.url == url }) { return s.isUp(now) ? "UP" : "DOWN" }
+        for service in state.servedServices.values {
+            if let s = service.servers.first(where: { $0.url == url }) { return s.isUp(now) ? "UP" : "DOWN" }
         }
         return nil
     }

@@ -96,7 +96,7 @@ extension HTTPSession {
             u.close()
         } else if let head = x.responseHead, head.keepAlive, head.framing != .untilClose {
             u.lastUsed = proxy.loop.now
-            x.server?.giveBack(u)
+            x.server?.pool.giveBack(u)
         } else {
             u.close()
         }

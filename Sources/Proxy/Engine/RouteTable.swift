@@ -9,7 +9,7 @@ public final class HTTPRoute: PrioritizedRoute {
     /// nil: the router attaches to every entry point.
     let entryPoints: Set<String>?
     let middlewares: [HTTPMiddleware]
-    let service: LoadBalancer
+    let service: HTTPService
     /// The router has `tls`: it serves TLS connections only, on every entry point it attaches to.
     let tls: Bool
     /// Entry points with `http.tls`, where this router serves TLS connections even without its own `tls`.
@@ -19,7 +19,7 @@ public final class HTTPRoute: PrioritizedRoute {
     public var requests: UInt64 = 0
 
     init(name: String, priority: Int, rule: RuleExpression, entryPoints: Set<String>?, middlewares: [HTTPMiddleware],
-         service: LoadBalancer, tls: Bool = false, tlsEntryPoints: Set<String> = [], internalService: InternalService? = nil) {
+         service: HTTPService, tls: Bool = false, tlsEntryPoints: Set<String> = [], internalService: InternalService? = nil) {
         self.internalService = internalService
         self.tls = tls
         self.tlsEntryPoints = tlsEntryPoints
@@ -39,11 +39,11 @@ extension HTTPRoute {
 
 public final class RouteTable {
     public let routes: [HTTPRoute]
-    public let services: [LoadBalancer]
+    public let services: [HTTPService]
     /// Problems found while building (router name and what was wrong); those routers were skipped.
     public let problems: [String]
 
-    init(routes: [HTTPRoute], services: [LoadBalancer], problems: [String]) {
+    init(routes: [HTTPRoute], services: [HTTPService], problems: [String]) {
         self.routes = RouteOrder.sorted(routes)
         self.services = services
         self.problems = problems
@@ -73,6 +73,6 @@ public final class RouteTable {
     /// Idle upstream connections of services a newer table no longer has are closed.
     func retire(keeping next: RouteTable) {
         let kept = Set(next.services.flatMap { $0.servers.map { ObjectIdentifier($0) } })
-        for s in services.flatMap(\.servers) where !kept.contains(ObjectIdentifier(s)) { s.closeIdle() }
+        for s in services.flatMap(\.servers) where !kept.contains(ObjectIdentifier(s)) { s.pool.closeAll() }
     }
 }

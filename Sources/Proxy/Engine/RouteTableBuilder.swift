@@ -1,5 +1,5 @@
 // From Traefik's dynamic configuration (every provider's, merged) to a RouteTable: rules compiled,
-// middleware chains resolved by their qualified names, services turned into load balancers. A router
+// middleware chains resolved by their qualified names, services turned into HTTPServices. A router
 // whose rule does not parse, or that names a missing or unsupported service or middleware, is reported
 // (router name and why) and skipped — the others serve, as in Traefik, where such a router gives 404.
 import Config
@@ -31,7 +31,7 @@ public enum RouteTableBuilder {
         for svc in previous?.services ?? [] {
             for server in svc.servers where server.tls == nil { kept[svc.name + "\u{0}" + server.url] = server }
         }
-        var services: [String: LoadBalancer] = [:]
+        var services: [String: HTTPService] = [:]
         var middlewareConfigs: [String: TraefikMiddleware] = [:]
         for c in configs {
             for (name, m) in c.httpMiddlewares { middlewareConfigs[name] = m }
@@ -63,7 +63,7 @@ public enum RouteTableBuilder {
                                             interval: UInt64(max($0.interval.nanoseconds, 100_000_000)),
                                             timeout: UInt64(max($0.timeout.nanoseconds, 10_000_000)), hostname: $0.hostname)
                     }
-                    services[name] = LoadBalancer(name: name, servers: servers, passHostHeader: lb.passHostHeader, healthCheck: hc)
+                    services[name] = HTTPService(name: name, servers: servers, passHostHeader: lb.passHostHeader, healthCheck: hc)
                 case .weighted:
                     problems.append("\(s.location): service \(name): weighted services are not supported yet; skipped")
                 }
@@ -90,7 +90,7 @@ public enum RouteTableBuilder {
                 }
                 let serviceName = r.service.map { TraefikDynamicConfig.qualify($0, provider: c.provider) }
                 let internalTarget = serviceName.flatMap { InternalService(rawValue: $0) }.flatMap { internalServices.contains($0) ? $0 : nil }
-                guard let serviceName, let service = internalTarget.map({ LoadBalancer(name: $0.rawValue, servers: [], passHostHeader: true) })
+                guard let serviceName, let service = internalTarget.map({ HTTPService(name: $0.rawValue, servers: [], passHostHeader: true) })
                         ?? services[serviceName] else {
                     problems.append("\(r.location): router \(name): service \(r.service ?? "(none)") not found; skipped")
                     continue
@@ -128,7 +128,7 @@ public enum RouteTableBuilder {
     private static func redirectionRoutes(_ redirections: [String: (to: String, redirect: TraefikRedirectScheme)]) -> [HTTPRoute] {
         // Traefik's rule: any non-empty Host (a request without one is not redirected).
         guard let everything = try? RuleParser.parseAuto("HostRegexp(`^.+$`)", default: .v3).expression else { return [] }
-        let noop = LoadBalancer(name: InternalService.noop.rawValue, servers: [], passHostHeader: true)
+        let noop = HTTPService(name: InternalService.noop.rawValue, servers: [], passHostHeader: true)
         return redirections.sorted { $0.key < $1.key }.map { entryPoint, r in
             HTTPRoute(name: "\(entryPoint)-to-\(r.to)@internal", priority: Int.max - 1, rule: everything, entryPoints: [entryPoint],
                       middlewares: [RedirectSchemeMiddleware(name: "redirect-\(entryPoint)-to-\(r.to)@internal", config: r.redirect)], service: noop,

@@ -20,7 +20,7 @@ final class HealthChecker {
 
     init(loop: EventLoop) { self.loop = loop }
 
-    func start(_ services: [LoadBalancer]) {
+    func start(_ services: [HTTPService]) {
         for svc in services {
             guard let hc = svc.healthCheck else { continue }
             // HTTPS servers are not probed yet (the probe speaks plain HTTP): they stay up, passive health
