@@ -1,5 +1,6 @@
-// The HTTP proxy's shared state on the loop: the current route table (swapped whole on reconfiguration),
-// the pipe pool, timeouts, and what every session needs to rewrite heads.
+// The HTTP proxy's shared state on the loop: the current route tables (swapped whole on reconfiguration),
+// the pipe pool, timeouts, TLS termination, the internal services' handlers, the observers, and what every
+// session needs to rewrite heads.
 import Glibc
 import Reactor
 
@@ -26,15 +27,8 @@ public final class HTTPProxy {
     public var reloads: UInt64 = 0
     /// Told about every finished request (metrics, access log).
     public var observers: [RequestObserver] = []
-    /// `/metrics` on this entry point answers the Prometheus exposition (Traefik's prometheus@internal).
-    public var metricsEndpoint: (entryPoint: String, render: () -> [UInt8])?
-    /// prometheus@internal for routers that name it (set whenever metrics.prometheus is configured).
-    public var prometheusRender: (() -> [UInt8])?
-    /// api@internal (the JSON API and the dashboard page).
-    public var apiHandler: ((InternalRequest) -> InternalResponse)?
-    /// `api.insecure`: this entry point answers with api@internal without a router (`/api…`, and with the
-    /// dashboard every other path), after /metrics.
-    public var apiEntryPoint: (name: String, dashboard: Bool)?
+    /// What answers api@internal, prometheus@internal & co (the routes to them are in `table`).
+    public var internalHandlers = InternalHandlers()
 
     public init(loop: EventLoop, pool: PipePool) {
         self.loop = loop

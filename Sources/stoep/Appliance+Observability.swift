@@ -8,8 +8,7 @@ import Reactor
 extension Appliance {
     func applyObservability(_ setup: ProxySetup) {
         proxy.observers.removeAll()
-        proxy.metricsEndpoint = nil
-        proxy.prometheusRender = nil
+        proxy.internalHandlers.prometheus = nil
         proxyStats.retain(routers: Set(proxy.table.routes.map(\.name)), services: Set(proxy.table.services.map(\.name)),
                           servers: Set(proxy.table.services.flatMap { $0.servers.map(\.url) }))
         proxy.observers.append(proxyStats)
@@ -39,10 +38,7 @@ extension Appliance {
                                    routers: Set(proxy.table.routes.map(\.name)),
                                    services: Set(proxy.table.services.map(\.name)))
             proxy.observers.append(m)
-            proxy.prometheusRender = { [unowned m] in m.render() }
-            if !config.manualRouting {
-                proxy.metricsEndpoint = (config.entryPoint, { [unowned m] in m.render() })
-            }
+            proxy.internalHandlers.prometheus = { [unowned m] in m.render() }
             metrics = m
         }
         if let config = setup.accessLog {

@@ -19,20 +19,23 @@ extension Appliance {
             dynamicProblems = []
             tlsProblems = []
             if reconfigureTLS { _ = configureTLS(ProxySetup()) }
-            proxy.apiHandler = nil
-            proxy.apiEntryPoint = nil
+            proxy.internalHandlers.api = nil
             return
         }
         let names = setup.entryPoints.map(\.name)
         var internals: Set<InternalService> = [.noop]
         if setup.api != nil { internals.formUnion([.api, .dashboard]) }
         if setup.prometheus != nil { internals.insert(.prometheus) }
+        // Traefik's own routers: /metrics (unless manualRouting), and api.insecure's on `traefik`.
+        let ownRouters = InternalRouters(metricsEntryPoint: setup.prometheus.flatMap { $0.manualRouting ? nil : $0.entryPoint },
+                                         apiEntryPoint: setup.api?.insecure == true ? "traefik" : nil,
+                                         dashboard: setup.api?.dashboard ?? false)
         let dynamic = setup.allDynamic
         if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tlsProblems = configureTLS(setup) }
         let result = RouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names,
                                              tlsEntryPoints: setup.tlsEntryPoints, redirections: setup.redirections,
                                              transports: setup.serversTransports, internalServices: internals,
-                                             previous: proxy.table)
+                                             internalRouters: ownRouters, previous: proxy.table)
         proxy.install(result.table)
         let tcp = TCPRouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
         proxy.tcpTable = tcp.table
@@ -41,13 +44,7 @@ extension Appliance {
         reportedProblems = Set(dynamicProblems)
         apiHandler.state = APIStateBuilder.build(configs: dynamic, table: result.table, tcpTable: tcp.table,
                                                  problems: dynamicProblems, facts: apiFacts(setup))
-        if let api = setup.api {
-            proxy.apiHandler = { [unowned self] in self.apiHandler.answer($0) }
-            proxy.apiEntryPoint = api.insecure ? ("traefik", api.dashboard) : nil
-        } else {
-            proxy.apiHandler = nil
-            proxy.apiEntryPoint = nil
-        }
+        proxy.internalHandlers.api = setup.api == nil ? nil : { [unowned self] in self.apiHandler.answer($0) }
     }
 
     private func apiFacts(_ setup: ProxySetup) -> APIStaticFacts {

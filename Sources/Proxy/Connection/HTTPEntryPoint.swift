@@ -1,11 +1,16 @@
-// An HTTP entry point (Traefik's `entryPoints.NAME`): a listener whose connections become HTTPSessions
-// routed with the current RouteTable.
+// An HTTP entry point (Traefik's `entryPoints.NAME`): a listener, its open connections in one table, and
+// where each new connection goes — a TCP router's relay, TLS termination, or an HTTP session — decided from
+// this entry point's share of the route tables (EntryPointRoutes, EntryPointTCPRoutes), taken once per
+// table, not per connection or request. A connection whose first bytes decide goes through a
+// ConnectionOpening first, which hands it back with its destination (`serve`); every connection that ends
+// leaves the table through `ended`.
 import Glibc
 import Reactor
 
 public final class HTTPEntryPoint: AcceptHandler {
     public final class Counters {
         public var connections: UInt64 = 0
+        /// HTTP sessions open now.
         public var open: Int64 = 0
         public var requests: UInt64 = 0
         public var responsesByClass: [UInt64] = [0, 0, 0, 0, 0, 0]  // index = status / 100
@@ -24,13 +29,11 @@ public final class HTTPEntryPoint: AcceptHandler {
     private let bindAddress: SocketAddress
     private var fd: Int32 = -1
     private var token: Token?
-    var sessions: [ObjectIdentifier: HTTPSession] = [:]
-    /// Upgraded connections (WebSocket…) relayed raw until they end.
-    var tunnels: [ObjectIdentifier: Relay] = [:]
-    /// Connections whose first bytes are being read to route them (TCP routers with SNI).
-    var peeking: [ObjectIdentifier: ClientHelloPeekSession] = [:]
-    /// TLS connections whose handshake is running.
-    var handshaking: [ObjectIdentifier: TLSHandshakeSession] = [:]
+    /// Every open connection: opening, HTTP, relayed.
+    var clients = ClientConnectionTable()
+    /// This entry point's share of the proxy's current tables (made anew when a table is swapped).
+    private var httpRoutes: EntryPointRoutes?
+    private var tcpRouteShare: EntryPointTCPRoutes?
 
     /// respondingTimeouts: idleTimeout (180 s) between requests, readTimeout (60 s) for a request head.
     let idleTimeout: UInt64
@@ -67,45 +70,88 @@ public final class HTTPEntryPoint: AcceptHandler {
         fd = -1
     }
 
-    public var openSessions: Int { sessions.count + tunnels.count + handshaking.count + peeking.count }
+    public var openSessions: Int { clients.count }
 
     /// Closes sessions that are between requests (graceful shutdown).
     public func closeIdle() {
-        for s in Array(sessions.values) where s.isIdle { s.close() }
+        for s in clients.sessions where s.isIdle { s.close() }
     }
 
     public func closeAll() {
-        for h in Array(handshaking.values) { h.abort() }
-        for p in Array(peeking.values) { p.abort() }
-        for s in Array(sessions.values) { s.close() }
-        for t in Array(tunnels.values) { t.abort() }
+        for c in clients.all { c.abort() }
+    }
+
+    /// The HTTP routers of this entry point in the proxy's current table.
+    var routes: EntryPointRoutes {
+        if let r = httpRoutes, r.table === proxy.table { return r }
+        let r = proxy.table.routes(on: name)
+        httpRoutes = r
+        return r
+    }
+
+    /// The TCP routers of this entry point in the proxy's current TCP table.
+    var tcpRoutes: EntryPointTCPRoutes {
+        if let r = tcpRouteShare, r.table === proxy.tcpTable { return r }
+        let r = proxy.tcpTable.on(name)
+        tcpRouteShare = r
+        return r
     }
 
     public func accepted(fd: Int32) {
         counters.connections &+= 1
         Socket.setNoDelay(fd)
-        if acceptsTLS {
-            peek(fd: fd, peer: HTTPSession.peerIP(of: fd))
+        let tcp = tcpRoutes
+        // Some router serves HTTPS here, or a TCP router needs the first bytes: they decide.
+        if (proxy.tls != nil && (routes.servesTLS || tcp.terminatesTLS)) || tcp.needsPeek {
+            beginOpening(fd: fd, peer: PeerAddress(of: fd), tcp)
             return
         }
-        if acceptTCP(fd: fd) { return }
-        startHTTP(PlainTransport(fd: fd), tls: false, readable: false)
+        var peer: PeerAddress? = nil
+        if !tcp.isEmpty {
+            // Only non-TLS TCP routers: chosen from the peer address alone, before a byte is read.
+            let address = PeerAddress(of: fd)
+            if let route = tcp.matchBeforeReading(clientIP: address.ip) {
+                relay(PlainTransport(fd: fd), to: route)
+                return
+            }
+            peer = address
+        }
+        startHTTP(PlainTransport(fd: fd), isTLS: false, peer: peer ?? PeerAddress(of: fd), readable: false, token: nil)
     }
 
-    /// True when some router serves HTTPS here: each connection's first bytes tell TLS from plain HTTP.
-    var acceptsTLS: Bool {
-        proxy.tls != nil && (proxy.table.hasTLS(entryPoint: name) || proxy.tcpTable.hasTerminatedTLS(entryPoint: name))
+    /// Reads the connection's first bytes (and terminates TLS when they say so) before deciding.
+    private func beginOpening(fd: Int32, peer: PeerAddress, _ tcp: EntryPointTCPRoutes) {
+        let o = ConnectionOpening(fd: fd, peer: peer, tcpRoutes: tcp, entryPoint: self)
+        do {
+            try o.start()
+            clients.insert(.opening(o))
+        } catch {
+            closeDescriptor(fd)
+        }
     }
 
-    /// Serves the connection as HTTP. `readable`: bytes may already wait (after a peek, or held by
-    /// OpenSSL after the handshake), so the session reads at once instead of waiting for a report.
-    /// `token`: the socket's registration when a peek or handshake had it (taken over, not made anew).
-    func startHTTP(_ transport: Transport, tls: Bool, readable: Bool, token: Token? = nil) {
-        let s = HTTPSession(transport: transport, isTLS: tls, entryPoint: self)
+    /// An opening connection's destination is known. `token` still watches the socket: the HTTP session
+    /// takes it over; a relay registers both sockets itself.
+    func serve(_ o: ConnectionOpening, at destination: ConnectionDestination, token: Token?) {
+        clients.remove(o)
+        switch destination {
+        case .http(let transport, let isTLS):
+            // Bytes may already wait (after the peek, or held by OpenSSL after the handshake): read at once.
+            startHTTP(transport, isTLS: isTLS, peer: o.peer, readable: true, token: token)
+        case .tcp(let transport, let route):
+            if let token { proxy.loop.deregister(token) }
+            relay(transport, to: route)
+        }
+    }
+
+    /// Serves the connection as HTTP. `readable`: bytes may already wait, so the session reads at once
+    /// instead of waiting for a report. `token`: the socket's registration when an opening had it.
+    private func startHTTP(_ transport: Transport, isTLS: Bool, peer: PeerAddress, readable: Bool, token: Token?) {
+        let s = HTTPSession(transport: transport, isTLS: isTLS, peer: peer, entryPoint: self)
         s.clientReadable = readable
         do {
             try s.start(adopting: token)
-            sessions[ObjectIdentifier(s)] = s
+            clients.insert(.http(s))
             counters.open += 1
             if readable { s.drive() }
         } catch {
@@ -114,8 +160,35 @@ public final class HTTPEntryPoint: AcceptHandler {
         }
     }
 
-    func ended(_ s: HTTPSession) {
-        if sessions.removeValue(forKey: ObjectIdentifier(s)) != nil { counters.open -= 1 }
+    /// Relays a client connection (plain, or TLS terminated here) to the route's next server; closes it when
+    /// the service has no server or the connect fails at once.
+    private func relay(_ client: Transport, to route: TCPRoute) {
+        guard let upstream = route.service.next(), let up = try? Socket.connectTCP(upstream.address) else {
+            client.close()
+            return
+        }
+        route.connections &+= 1
+        startRelay(client: client, upstream: PlainTransport(fd: up), connecting: true, kind: "tcp")
+    }
+
+    /// Relays `client` and `upstream` raw until both directions end: a TCP router's server (`connecting`:
+    /// its connect is under way), or the backend of an upgraded HTTP connection (`seedUp`/`seedDown`: bytes
+    /// already read from either side).
+    func startRelay(client: Transport, upstream: Transport, connecting: Bool, kind: String,
+                    seedUp: [UInt8] = [], seedDown: [UInt8] = []) {
+        let connectTimeout = connecting ? proxy.timeouts.connect : 0
+        let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: counters.bytes, a: client, b: upstream,
+                          connecting: connecting, connectTimeout: connectTimeout, idleTimeout: idleTimeout,
+                          seedUp: seedUp, seedDown: seedDown)
+        relay.kind = kind
+        clients.insert(.relayed(relay))
+        relay.onEnd = { [unowned self] r, _ in self.ended(r) }
+        relay.start(connectTimeout: connectTimeout)
+    }
+
+    /// A connection ended (its session, relay or opening closed it): it leaves the table.
+    func ended(_ state: AnyObject) {
+        if case .http = clients.remove(state) { counters.open -= 1 }
     }
 
     func isTrusted(_ ip: ClientIP?) -> Bool {

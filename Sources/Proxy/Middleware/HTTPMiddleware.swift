@@ -1,5 +1,7 @@
-// Middlewares as Traefik chains them: each may answer the request itself (auth, redirects, allow-lists)
-// or change what is forwarded (headers, path); response-phase changes apply to the backend's head.
+// Middlewares as Traefik chains them: each may answer the request itself (auth, redirects, allow-lists,
+// CORS preflights) or change what is forwarded (headers, path, body limit); response-phase changes are
+// collected here and applied to the backend's head. One middleware per file in this directory;
+// MiddlewareBuilder turns Traefik's configuration into them.
 
 /// What the request phase of a middleware may change before the request goes upstream.
 struct ForwardedRequest {
@@ -17,6 +19,7 @@ struct ForwardedRequest {
 
 protocol HTTPMiddleware: AnyObject {
     var name: String { get }
-    /// Returns a complete response to send instead of forwarding, or nil to go on.
-    func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> [UInt8]?
+    /// The response to send instead of forwarding, or nil to go on with `forward` as changed.
+    /// `scheme`: "https" on a TLS connection, else "http".
+    func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> LocalResponse?
 }

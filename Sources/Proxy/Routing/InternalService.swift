@@ -1,7 +1,8 @@
-// Traefik's internal services (`NAME@internal`): answered by stoep itself instead of a backend. A router may
-// name one (`service: api@internal` behind basicAuth, as the fixtures do), and `api.insecure` /
-// `metrics.prometheus` attach them to the `traefik` entry point without a router.
-import Reactor
+// Traefik's internal services (`NAME@internal`): answered by stoep itself instead of a backend. Routers
+// reach them like any service, through the route table: a configured router may name one
+// (`service: api@internal` behind basicAuth, as the fixtures do), and the static configuration adds
+// Traefik's own routers for them (InternalRouters: `/metrics` with metrics.prometheus, the API and the
+// dashboard on the `traefik` entry point with api.insecure).
 
 public enum InternalService: String, Sendable, CaseIterable {
     /// The read-only JSON API and (with `api.dashboard`) the dashboard page.
@@ -19,48 +20,68 @@ public struct InternalRequest: Sendable {
     public let path: String
     public let query: String
     public let host: String
-    /// True when answered on the `api.insecure` entry point without a router (Traefik's own routers).
+    /// True when answered by one of Traefik's own routers (InternalRouters), not a configured one.
     public let direct: Bool
 }
 
-public struct InternalResponse: Sendable {
-    public var status: Int
-    public var headers: [(String, String)]
-    public var body: [UInt8]
+/// What answers the internal services; set by the appliance from the static configuration. A service
+/// without its handler answers 404, as an unconfigured one would.
+public struct InternalHandlers {
+    /// api@internal and dashboard@internal.
+    public var api: ((InternalRequest) -> LocalResponse)?
+    /// prometheus@internal: the exposition text.
+    public var prometheus: (() -> [UInt8])?
 
-    public init(status: Int, headers: [(String, String)] = [], body: [UInt8]) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
+    public init() {}
 
-    /// Go's http.NotFound, as Traefik's internal handlers answer.
-    public static var notFound: InternalResponse {
-        InternalResponse(status: 404, headers: [("Content-Type", "text/plain; charset=utf-8"), ("X-Content-Type-Options", "nosniff")],
-                         body: Array("404 page not found\n".utf8))
+    func answer(_ service: InternalService, _ request: InternalRequest) -> LocalResponse {
+        switch service {
+        case .prometheus:
+            guard let render = prometheus else { return .notFound }
+            return LocalResponse(status: 200, fields: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: render())
+        case .noop:
+            return .empty(418)
+        case .api, .dashboard:
+            return api?(request) ?? .notFound
+        }
     }
 }
 
-extension HTTPSession {
-    /// Answers `request` with the internal `service` (404 when it is not configured).
-    func answerInternal(_ service: InternalService, _ request: InternalRequest, headOnly: Bool, close: Bool) {
-        var answer = InternalResponse.notFound
-        switch service {
-        case .prometheus:
-            if let render = proxy.prometheusRender {
-                answer = InternalResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: render())
-            }
-        case .noop:
-            answer = InternalResponse(status: 418, body: [])
-        case .api, .dashboard:
-            if let handler = proxy.apiHandler { answer = handler(request) }
+/// Traefik's own routers, made from the static configuration and served before every configured router of
+/// their entry point, on plain and TLS connections alike. They are not configured routers: they are not
+/// counted, reported to the observers or listed with the table's routes (the API lists them itself, as
+/// Traefik shows them), and the entry point's encodedCharacters policy does not apply to them.
+public struct InternalRouters: Equatable {
+    /// `metrics.prometheus` without `manualRouting`: `/metrics` on this entry point (Traefik's
+    /// prometheus@internal router, priority MaxInt).
+    public var metricsEntryPoint: String?
+    /// `api.insecure`: `/api…` on the `traefik` entry point (api@internal, MaxInt-1) and, with
+    /// `api.dashboard`, every other path there too (dashboard@internal, MaxInt-2).
+    public var apiEntryPoint: String?
+    public var dashboard = false
+
+    public init(metricsEntryPoint: String? = nil, apiEntryPoint: String? = nil, dashboard: Bool = false) {
+        self.metricsEntryPoint = metricsEntryPoint
+        self.apiEntryPoint = apiEntryPoint
+        self.dashboard = dashboard
+    }
+
+    /// The routes, in the order they are tried. `Path`/`PathPrefix` match the path as today's exact
+    /// `/metrics` and `/api` prefix checks did; the dashboard takes every request (`PathRegexp(`^`)`,
+    /// where Traefik writes PathPrefix(`/`): asterisk- and authority-form targets too).
+    func routes() -> [HTTPRoute] {
+        var out: [HTTPRoute] = []
+        func add(_ service: InternalService, rule: String, priority: Int, on entryPoint: String) {
+            guard let expression = try? RuleParser.parseAuto(rule, default: .v3).expression else { return }
+            out.append(HTTPRoute(name: service.rawValue, priority: priority, rule: expression, entryPoints: [entryPoint],
+                                 middlewares: [], service: HTTPService(name: service.rawValue, servers: [], passHostHeader: true),
+                                 internalService: service, isInternalRouter: true))
         }
-        var w = HTTPHeaderWriter()
-        w.statusLine(answer.status)
-        for (name, value) in answer.headers { _ = w.field(name, value) }
-        _ = w.field("Content-Length", UInt64(answer.body.count))
-        var bytes = w.finished()
-        if !headOnly { bytes += answer.body }
-        respond(bytes, status: answer.status, close: close)
+        if let ep = metricsEntryPoint { add(.prometheus, rule: "Path(`/metrics`)", priority: .max, on: ep) }
+        if let ep = apiEntryPoint {
+            add(.api, rule: "PathPrefix(`/api`)", priority: .max - 1, on: ep)
+            if dashboard { add(.dashboard, rule: "PathRegexp(`^`)", priority: .max - 2, on: ep) }
+        }
+        return out
     }
 }

@@ -17,12 +17,14 @@ public enum RouteTableBuilder {
     /// point name → the redirect its `http.redirections.entryPoint` asks for; `transports`: HTTPS backends'
     /// TLS client settings (serversTransport). `internalServices`: the `NAME@internal` services the static
     /// configuration provides (api@internal with `[api]`, prometheus@internal with `metrics.prometheus`); a
-    /// router naming another is skipped.
+    /// router naming another is skipped. `internalRouters`: Traefik's own routers the static configuration
+    /// adds (`/metrics`, and the API on the `traefik` entry point).
     public static func build(_ configs: [TraefikDynamicConfig], defaultSyntax: TraefikRuleSyntax = .v3,
                              entryPointNames: [String], tlsEntryPoints: Set<String> = [],
                              redirections: [String: (to: String, redirect: TraefikRedirectScheme)] = [:],
                              transports: ServersTransports = ServersTransports(),
-                             internalServices: Set<InternalService> = [.noop], previous: RouteTable? = nil) -> Result {
+                             internalServices: Set<InternalService> = [.noop], internalRouters: InternalRouters = InternalRouters(),
+                             previous: RouteTable? = nil) -> Result {
         var problems: [String] = []
         // Plain servers of the previous table, by service and URL: an unchanged server is kept (the
         // same object), so its pooled connections and its health survive a reconfiguration — with the
@@ -99,7 +101,7 @@ public enum RouteTableBuilder {
                 var ok = true
                 for ref in r.middlewares {
                     let qualified = TraefikDynamicConfig.qualify(ref, provider: c.provider)
-                    switch middlewares(qualified, middlewareConfigs, depth: 0) {
+                    switch MiddlewareBuilder.chain(qualified, middlewareConfigs) {
                     case .success(let list): chain += list
                     case .failure(let why):
                         problems.append("\(r.location): router \(name): middleware \(qualified): \(why); skipped")
@@ -120,7 +122,8 @@ public enum RouteTableBuilder {
         }
         routes += redirectionRoutes(redirections)
         problems += transports.problems
-        return Result(table: RouteTable(routes: routes, services: Array(services.values), problems: problems), problems: problems)
+        let table = RouteTable(routes: routes, internalRoutes: internalRouters.routes(), services: Array(services.values), problems: problems)
+        return Result(table: table, problems: problems)
     }
 
     /// Traefik's `NAME-to-TARGET@internal` routers: every plain request on the entry point is redirected
@@ -137,50 +140,6 @@ public enum RouteTableBuilder {
     }
 
     struct Why: Error, CustomStringConvertible { let description: String }
-
-    /// A middleware (or a chain) by qualified name, compiled.
-    private static func middlewares(_ name: String, _ all: [String: TraefikMiddleware], depth: Int) -> Swift.Result<[HTTPMiddleware], Why> {
-        guard depth < 10 else { return .failure(Why(description: "chain nested too deep")) }
-        guard let m = all[name] else { return .failure(Why(description: "not found")) }
-        switch m.kind {
-        case .headers(let h): return .success([HeadersMiddleware(name: name, config: h)])
-        case .stripPrefix(let prefixes, let forceSlash): return .success([StripPrefixMiddleware(name: name, prefixes: prefixes, forceSlash: forceSlash)])
-        case .addPrefix(let p): return .success([AddPrefixMiddleware(name: name, prefix: p)])
-        case .redirectScheme(let r): return .success([RedirectSchemeMiddleware(name: name, config: r)])
-        case .ipAllowList(let a): return .success([IPAllowListMiddleware(name: name, config: a)])
-        case .basicAuth(let config):
-            switch BasicAuthMiddleware.make(name: name, config: config) {
-            case .success(let m): return .success([m])
-            case .failure(let e): return .failure(Why(description: e.description))
-            }
-        case .chain(let names):
-            var out: [HTTPMiddleware] = []
-            for n in names {
-                switch middlewares(n, all, depth: depth + 1) {
-                case .success(let list): out += list
-                case .failure(let e): return .failure(Why(description: "in chain: \(n): \(e)"))
-                }
-            }
-            return .success(out)
-        case .ignored: return .success([])
-        case .buffering(let max): return .success(max > 0 ? [BodyLimitMiddleware(name: name, limit: UInt64(max))] : [])
-        case .stripPrefixRegex(let patterns):
-            do {
-                let compiled = try patterns.map { (p: String) throws(RegexCompileError) -> CompiledRegex in try CompiledRegex(p) }
-                return .success([StripPrefixRegexMiddleware(name: name, regexes: compiled)])
-            } catch {
-                return .failure(Why(description: "regex: \(error)"))
-            }
-        case .redirectRegex(let r):
-            do {
-                let compiled = try CompiledRegex(r.regex)
-                return .success([RedirectRegexMiddleware(name: name, regex: compiled, replacement: r.replacement,
-                                                         permanent: r.permanent)])
-            } catch {
-                return .failure(Why(description: "regex: \(error)"))
-            }
-        }
-    }
 
     /// "http://host:port" or "https://host:port" to a server. Host names are resolved here, at load time
     /// (a warning names them: the loop never blocks on getaddrinfo). HTTPS servers get the TLS client

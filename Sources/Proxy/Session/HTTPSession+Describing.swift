@@ -24,14 +24,14 @@ extension HTTPSession: ConnectionDescribing {
 extension HTTPEntryPoint {
     /// Every open client connection and tunnel, for `show conns`.
     public var connections: [ConnectionDescribing] {
-        sessions.values.map { $0 as ConnectionDescribing } + tunnels.values.map { $0 as ConnectionDescribing }
+        clients.sessions.map { $0 as ConnectionDescribing } + clients.relays.map { $0 as ConnectionDescribing }
     }
 }
 
 extension HTTPEntryPoint {
     /// The router and service of every request in flight now (open connections per router/service).
     public var requestsInFlight: [(router: String, service: String)] {
-        sessions.values.compactMap { s in
+        clients.sessions.compactMap { s in
             guard let x = s.exchange, let r = x.route else { return nil }
             return (r.name, r.service.name)
         }

@@ -59,8 +59,7 @@ extension HTTPSession {
                 entryPoint.counters.badRequests &+= 1
                 abandon(x)
                 exchange = nil
-                respond(HTTPErrorResponse.goError(status: 400, message: "400 Bad Request", date: nil, close: true),
-                        status: 400, close: true)
+                respond(.goError(400, "400 Bad Request", closesConnection: true), close: true)
                 return true
             case .sourceClosed, .failed:
                 close()
@@ -69,13 +68,13 @@ extension HTTPSession {
             if x.requestBody.bytes > x.maxRequestBody && x.responseHead == nil {
                 abandon(x)
                 exchange = nil
-                respond(HTTPErrorResponse.requestEntityTooLarge(date: nil), status: 413, close: true)
+                respond(.requestEntityTooLarge, close: true)
                 return true
             }
         }
         if x.responseHead == nil {
             guard readResponseHead(x, u) else { return exchange !== x || closed }
-            if handedOff { return false }
+            if relayed { return false }
         }
         if !x.responseDone {
             guard flushClient() else { return false }
@@ -172,7 +171,7 @@ extension HTTPSession {
                         // by keeping the session until it is out (the relay takes over afterwards).
                         return true
                     }
-                    handOff(to: x, upstream: u, seedDown: u.buffer.take())
+                    handSocketsToRelay(after: x, upstream: u, seedDown: u.buffer.take())
                 }
                 return true
             }

@@ -1,4 +1,5 @@
-// Reading the next request head, routing it, and attaching an upstream connection.
+// Reading the next request head, routing it through the entry point's routes and the route's middlewares,
+// and attaching an upstream connection from the server's pool (or answering here).
 import Glibc
 import Reactor
 
@@ -21,7 +22,7 @@ extension HTTPSession {
                 entryPoint.counters.badRequests &+= 1
                 currentView = nil
                 currentStart = proxy.loop.now
-                respond(HTTPErrorResponse.forParseError(e), status: e.status, close: true)
+                respond(parseError: e)
                 return true
             case .incomplete:
                 if clientEOF {
@@ -55,6 +56,8 @@ extension HTTPSession {
         }
     }
 
+    /// Routes one request head and answers it here (internal services, middlewares' answers, errors) or
+    /// starts its exchange with a server of the route's service.
     private func startExchange(_ head: HTTPRequestHead, _ bytes: [UInt8]) {
         currentRoute = nil
         currentStart = proxy.loop.now
@@ -68,49 +71,38 @@ extension HTTPSession {
         case .malformed:
             entryPoint.counters.badRequests &+= 1
             currentView = nil
-            respond(HTTPErrorResponse.forParseError(.invalidRequestTarget(offset: head.target.lowerBound)), status: 400, close: true)
+            respond(parseError: .invalidRequestTarget(offset: head.target.lowerBound))
             return
         case .fragment:
             currentView = nil
-            respond(HTTPErrorResponse.emptyBody(400, date: nil), status: 400, close: mustClose)
+            respond(.empty(400), close: mustClose)
             return
         }
         let view = RequestView(head: head, bytes: bytes, clientIP: peerIP, trustedPeer: entryPoint.isTrusted(peerIP),
                                pathAndQuery: pathAndQuery)
         currentView = view
-        if let m = proxy.metricsEndpoint, m.entryPoint == entryPoint.name, view.pathAndQuery.path == "/metrics" {
-            var w = HTTPHeaderWriter()
-            let body = m.render()
-            w.statusLine(200)
-            _ = w.field("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-            _ = w.field("Content-Length", UInt64(body.count))
-            var bytes = w.finished()
-            if head.knownMethod != .head { bytes += body }
-            respond(bytes, status: 200, close: mustClose)
+        guard let route = entryPoint.routes.match(tls: isTLS, view) else {
+            respond(.notFound, close: mustClose)
             return
         }
-        if let api = proxy.apiEntryPoint, api.name == entryPoint.name,
-           api.dashboard || view.pathAndQuery.path.hasPrefix("/api") {
+        if route.isInternalRouter, let service = route.internalService {
+            // Traefik's own routers (`/metrics`, api.insecure): the request as it came, no middlewares.
             let (path, query) = view.pathAndQuery
-            answerInternal(.api, InternalRequest(method: view.method, path: path, query: query, host: view.hostHeader, direct: true),
+            answerInternal(service, InternalRequest(method: view.method, path: path, query: query, host: view.hostHeader, direct: true),
                            headOnly: head.knownMethod == .head, close: mustClose)
-            return
-        }
-        guard let route = proxy.table.match(entryPoint: entryPoint.name, tls: isTLS, view) else {
-            respond(HTTPErrorResponse.notFound(date: nil), status: 404, close: mustClose)
             return
         }
         route.requests &+= 1
         currentRoute = route
         if policy.deniesEscape(in: view.pathAndQuery.path) {
-            respond(HTTPErrorResponse.emptyBody(400, date: nil), status: 400, close: mustClose)
+            respond(.empty(400), close: mustClose)
             return
         }
         let original = view.pathAndQuery
         var forward = ForwardedRequest(path: original.path, query: original.query)
         for m in route.middlewares {
             if let answer = m.handle(view, &forward, scheme: isTLS ? "https" : "http") {
-                respond(answer, status: HTTPSession.status(of: answer), close: mustClose)
+                respond(answer, close: mustClose)
                 return
             }
         }
@@ -121,7 +113,7 @@ extension HTTPSession {
         }
         let now = proxy.loop.now
         guard let server = route.service.pick(now: now) else {
-            respond(HTTPErrorResponse.noAvailableServer(date: nil), status: 503, close: mustClose)
+            respond(.noAvailableServer, close: mustClose)
             return
         }
         server.requests &+= 1
@@ -142,10 +134,9 @@ extension HTTPSession {
         attachUpstream(x)
     }
 
-    /// The status code of a response stoep made itself ("HTTP/1.1 301 ...").
-    static func status(of response: [UInt8]) -> Int {
-        guard response.count >= 12 else { return 0 }
-        return response[9..<12].reduce(0) { $0 * 10 + Int($1) - 48 }
+    /// Answers `request` with the internal `service` (404 when the static configuration does not provide it).
+    private func answerInternal(_ service: InternalService, _ request: InternalRequest, headOnly: Bool, close: Bool) {
+        respond(proxy.internalHandlers.answer(service, request), headOnly: headOnly, close: close)
     }
 
     /// Takes an idle pooled connection to the exchange's server, or starts a new one.
@@ -198,7 +189,7 @@ extension HTTPSession {
         x.requestBody.release(proxy.pool)
         exchange = nil
         let status = certificateRejected ? 500 : timedOut ? 504 : 502
-        respond(HTTPErrorResponse.statusText(status, date: nil), status: status, close: !x.requestDone || closeAfterResponse)
+        respond(.statusText(status), close: !x.requestDone || closeAfterResponse)
     }
 
     func abandon(_ x: HTTPExchange) {

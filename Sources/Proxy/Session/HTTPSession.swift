@@ -24,7 +24,8 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     let peerText: String
     private var timer: Timer?
     var lastActivity: UInt64
-    var handedOff = false
+    /// The sockets went to a relay (an upgrade): the session no longer touches them.
+    var relayed = false
     var lingering = false
     private var resumeTimer: Timer?
     /// The request being answered, for reports of responses stoep makes itself.
@@ -34,29 +35,14 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     /// When the first byte of the request head being read arrived (0: none yet).
     var headStartedAt: UInt64 = 0
 
-    init(transport: Transport, isTLS: Bool, entryPoint: HTTPEntryPoint) {
+    init(transport: Transport, isTLS: Bool, peer: PeerAddress, entryPoint: HTTPEntryPoint) {
         client = transport
         self.isTLS = isTLS
-        let fd = transport.fd
         self.entryPoint = entryPoint
-        peerText = HTTPSession.peerText(of: fd)
-        peerIP = ClientIP(peerText)
+        peerText = peer.text
+        peerIP = peer.ip
         lastActivity = entryPoint.proxy.loop.now
     }
-
-    /// The peer's IP address as text (no port, no brackets).
-    static func peerText(of fd: Int32) -> String {
-        let peer = Socket.peerAddress(fd)
-        var host = Substring(peer)
-        if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
-            host = host[host.index(after: host.startIndex)..<close]
-        } else if let colon = host.lastIndex(of: ":") {
-            host = host[..<colon]
-        }
-        return String(host)
-    }
-
-    static func peerIP(of fd: Int32) -> ClientIP? { ClientIP(peerText(of: fd)) }
 
     var isIdle: Bool { exchange == nil && inbuf.isEmpty && clientOut.isEmpty }
 
@@ -118,7 +104,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     /// are already read, so no readiness report would come to wake it.
     func drive() {
         var rounds = 0
-        while !closed && !handedOff {
+        while !closed && !relayed {
             if rounds == 64 {
                 let t = resumeTimer ?? Timer { [unowned self] _ in self.drive() }
                 resumeTimer = t
@@ -157,13 +143,26 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         return true
     }
 
-    /// Queues a complete response made by stoep itself (errors, redirects, auth challenges).
-    func respond(_ bytes: [UInt8], status: Int, close: Bool) {
+    /// Queues a response stoep makes itself (errors, redirects, auth challenges, internal services) and
+    /// reports it. `headOnly`: the answer to a HEAD request, without its body; `close`: the connection ends
+    /// after it.
+    func respond(_ response: LocalResponse, headOnly: Bool = false, close: Bool) {
+        let written = response.write(into: &clientOut, headOnly: headOnly)
+        answered(status: response.status, bytes: written, close: close)
+    }
+
+    /// Queues Go's answer to a request head it cannot read; the connection ends after it.
+    func respond(parseError e: HTTPParseError) {
+        let bytes = HTTPErrorResponse.forParseError(e)
         clientOut += bytes
+        answered(status: e.status, bytes: bytes.count, close: true)
+    }
+
+    private func answered(status: Int, bytes: Int, close: Bool) {
         count(status: status)
         if close { closeAfterResponse = true }
         report(view: currentView, route: currentRoute, server: nil, status: status, requestBytes: 0,
-               responseBytes: UInt64(bytes.count), startedAt: currentStart)
+               responseBytes: UInt64(bytes), startedAt: currentStart)
         currentView = nil
         currentRoute = nil
     }
@@ -233,7 +232,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         resumeTimer = nil
         if let x = exchange { abandon(x) }
         exchange = nil
-        if !handedOff {
+        if !relayed {
             if let t = token { proxy.loop.deregister(t) }
             client.close()
         }
@@ -241,20 +240,17 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         entryPoint.ended(self)
     }
 
-    /// Gives both sockets to a raw relay (after `101 Switching Protocols`); the session ends.
-    func handOff(to x: HTTPExchange, upstream u: UpstreamConnection, seedDown: [UInt8]) {
-        handedOff = true
+    /// Hands both sockets to a raw relay (after `101 Switching Protocols`): the client's, with the bytes it
+    /// sent past the request, and the upstream's, with `seedDown` read past the response head. The session
+    /// ends; the relay is the connection's new state in the entry point's table.
+    func handSocketsToRelay(after x: HTTPExchange, upstream u: UpstreamConnection, seedDown: [UInt8]) {
+        relayed = true
         if let t = token { proxy.loop.deregister(t) }
         token = nil
         u.owner = nil
         u.detachForRelay()
-        let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: entryPoint.counters.bytes,
-                          a: client, b: u.transport, connecting: false, connectTimeout: 0,
-                          idleTimeout: entryPoint.idleTimeout, seedUp: inbuf.take(), seedDown: seedDown)
-        relay.kind = "upgrade"
-        entryPoint.tunnels[ObjectIdentifier(relay)] = relay
-        relay.onEnd = { [unowned entryPoint] r, _ in entryPoint.tunnels[ObjectIdentifier(r)] = nil }
-        relay.start(connectTimeout: 0)
+        entryPoint.startRelay(client: client, upstream: u.transport, connecting: false, kind: "upgrade",
+                              seedUp: inbuf.take(), seedDown: seedDown)
         report(view: x.view, route: x.route, server: x.server, status: 101, requestBytes: 0, responseBytes: 0,
                startedAt: x.startedAt, websocket: true)
         exchange = nil
