@@ -77,7 +77,7 @@ final class Appliance {
     /// What auto-DNS last put in the zone.
     var publishedNames: [DNSName: [IPAddress]] = [:]
 
-    init(loaded: LoadedConfig, source: ConfigSource, backend: String, statsPath: String, log: Logger) throws {
+    init(loaded: LoadedConfig, source: ConfigSource, backend: BackendKind?, statsPath: String, log: Logger) throws {
         self.config = loaded.config
         self.pending = loaded
         pool = PipePool(size: loaded.profile?.pipeSize ?? 1 << 20, limit: loaded.profile?.pipeLimit ?? 1024)

@@ -22,7 +22,7 @@ final class RelayTests: XCTestCase {
         return (c, s)
     }
 
-    private func run(backend: String) throws {
+    private func run(backend: BackendKind) throws {
         let log = Logger()
         let loop = try EventLoop(backend: backend, log: log)
         let pool = PipePool(size: 64 * 1024, limit: 4)
@@ -63,15 +63,15 @@ final class RelayTests: XCTestCase {
         }
         loop.schedule(pump, after: 1_000_000)
         try loop.run()
-        XCTAssertEqual(received, Array("seed:".utf8) + payload, backend)
-        XCTAssertTrue(upDone && downDone, backend)
-        XCTAssertEqual(ended, .completed, backend)
+        XCTAssertEqual(received, Array("seed:".utf8) + payload, backend.rawValue)
+        XCTAssertTrue(upDone && downDone, backend.rawValue)
+        XCTAssertEqual(ended, .completed, backend.rawValue)
         XCTAssertEqual(counters.bytesUp, UInt64(payload.count + 5))
         XCTAssertGreaterThan(counters.splicedBytes, 0)
         closeDescriptor(clientOuter)
         closeDescriptor(upOuter)
     }
 
-    func testRelayMovesBytesAndPropagatesHalfCloseOnEpoll() throws { try run(backend: "epoll") }
-    func testRelayMovesBytesAndPropagatesHalfCloseOnIOUring() throws { try run(backend: "io_uring") }
+    func testRelayMovesBytesAndPropagatesHalfCloseOnEpoll() throws { try run(backend: .epoll) }
+    func testRelayMovesBytesAndPropagatesHalfCloseOnIOUring() throws { try run(backend: .ioUring) }
 }
