@@ -1,6 +1,6 @@
-// The Docker provider in the running appliance: its routes join the file provider's, and each change it
-// reports rebuilds only the dynamic part — a new route table swapped in at once (requests in flight finish
-// on the table they started with, no connection is closed), the problems listed once in the log and in
+// The Docker provider in the running appliance: its routes join the other providers', and each change it
+// reports rebuilds only the dynamic half — a new route table swapped in at once (requests in flight finish on
+// the table they started with, no connection is closed), the problems listed once in the log and in
 // `show config-errors`, and the auto-DNS names republished.
 import Config
 import DNS
@@ -8,7 +8,7 @@ import Discovery
 import Proxy
 import Stats
 
-extension Appliance {
+extension DynamicConfiguration {
     /// Starts, restarts (other endpoint or options) or stops the Docker provider to match `setup`.
     func applyDiscovery(_ setup: ProxySetup) {
         guard let wanted = setup.docker else {
@@ -16,7 +16,7 @@ extension Appliance {
                 current.stop()
                 docker = nil
                 dockerSnapshot = nil
-                installRoutes(proxySetup, reconfigureTLS: false)
+                install(self.setup, reconfigureTLS: false)
             }
             return
         }
@@ -34,11 +34,8 @@ extension Appliance {
     private func dockerChanged(_ snapshot: DockerProvider.Snapshot) {
         let first = dockerSnapshot == nil
         dockerSnapshot = snapshot
-        installRoutes(proxySetup, reconfigureTLS: false)
-        proxyStats.retain(routers: Set(proxy.table.routes.map(\.name)), services: Set(proxy.table.services.map(\.name)),
-                          servers: Set(proxy.table.services.flatMap { $0.servers.map(\.url) }))
-        metrics?.configurationChanged(entryPoints: Set(proxySetup.entryPoints.map(\.name)), routers: Set(proxy.table.routes.map(\.name)),
-                                      services: Set(proxy.table.services.map(\.name)))
+        install(setup, reconfigureTLS: false)
+        providerChanged(.docker)
         publishNames()
         if first {
             log.info("docker: \(snapshot.containers) running containers, \(snapshot.config.httpRouters.count) HTTP routers")
@@ -47,9 +44,9 @@ extension Appliance {
 
     /// Replaces the names published in the DNS zone with those of the current routers' Host rules.
     func publishNames() {
-        guard let dns else { return }
+        guard let dns = dns() else { return }
         var hosts: [String] = []
-        for config in proxySetup.allDynamic {
+        for config in setup.allDynamic {
             for router in config.httpRouters.values.sorted(by: { $0.name < $1.name }) {
                 if let rule = router.rule { hosts += RuleHosts.hosts(in: rule) }
             }
@@ -60,9 +57,7 @@ extension Appliance {
             publishedNames = names
         }
     }
-}
 
-extension Appliance {
     /// `show info` → "docker": the endpoint, whether the container set is in step with the daemon, and
     /// what it gave (absent without providers.docker).
     func writeDockerInfo(into w: inout JSONWriter) {
