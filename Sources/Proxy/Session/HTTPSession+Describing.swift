@@ -1,4 +1,4 @@
-// How HTTP client connections and upgraded tunnels appear in `show conns`.
+// How an HTTP client connection appears in `show conns`.
 import Reactor
 import Stats
 
@@ -18,22 +18,5 @@ extension HTTPSession: ConnectionDescribing {
         }
         w.field("idle_s", Double(now &- lastActivity) / 1e9)
         w.endObject()
-    }
-}
-
-extension HTTPEntryPoint {
-    /// Every open client connection and tunnel, for `show conns`.
-    public var connections: [ConnectionDescribing] {
-        clients.sessions.map { $0 as ConnectionDescribing } + clients.relays.map { $0 as ConnectionDescribing }
-    }
-}
-
-extension HTTPEntryPoint {
-    /// The router and service of every request in flight now (open connections per router/service).
-    public var requestsInFlight: [(router: String, service: String)] {
-        clients.sessions.compactMap { s in
-            guard let x = s.exchange, let r = x.route else { return nil }
-            return (r.name, r.service.name)
-        }
     }
 }
