@@ -22,9 +22,10 @@ struct SectionReader {
     let table: TOMLTable
     let context: String
 
-    /// Reports every key not in `allowed`, suggesting the closest allowed key.
-    func rejectUnknownKeys(allowed: [String], diagnostics: inout ConfigDiagnostics) {
-        for (key, node) in table.entries where !allowed.contains(key) {
+    /// Reports every key not in `allowed` (nor in `reportedElsewhere`, refused with its own reason),
+    /// suggesting the closest allowed key.
+    func rejectUnknownKeys(allowed: [String], reportedElsewhere: [String] = [], diagnostics: inout ConfigDiagnostics) {
+        for (key, node) in table.entries where !allowed.contains(key) && !reportedElsewhere.contains(key) {
             var message = "unknown key '\(key)' in \(context); expected one of: \(allowed.joined(separator: ", "))"
             if let guess = KeySuggestion.closest(to: key, among: allowed) { message += " (did you mean '\(guess)'?)" }
             diagnostics.add(node.location, message)

@@ -40,17 +40,15 @@ public struct StoepConfig: Sendable {
     }
 }
 
-/// `[stats]`: the stats unix socket and whether Prometheus exposition is on.
+/// `[stats]`: the stats unix socket.
 public struct StatsConfig: Sendable, Equatable {
     /// Path of the stats unix socket; nil means no socket.
     public var socket: String?
-    public var prometheus: Bool
     /// Where `[stats]` was written; nil when absent.
     public var location: SourceLocation?
 
-    public init(socket: String? = nil, prometheus: Bool = false, location: SourceLocation? = nil) {
+    public init(socket: String? = nil, location: SourceLocation? = nil) {
         self.socket = socket
-        self.prometheus = prometheus
         self.location = location
     }
 }

@@ -3,7 +3,7 @@
 
 enum StoepConfigDecoder {
     static let topLevelKeys = ["backend", "user", "stats", "forward", "dns", "entryPoints", "http", "tcp", "providers", "autoDNS"]
-    static let statsKeys = ["socket", "prometheus"]
+    static let statsKeys = ["socket"]
     static let forwardKeys = ["name", "listen", "upstream", "connect-timeout", "idle-timeout"]
     /// sun_path holds 108 bytes including the terminating NUL.
     static let maximumSocketPathBytes = 107
@@ -57,7 +57,13 @@ enum StoepConfigDecoder {
 
     private static func decodeStats(_ table: TOMLTable, diagnostics: inout ConfigDiagnostics) -> StatsConfig {
         let reader = SectionReader(table: table, context: "[stats]")
-        reader.rejectUnknownKeys(allowed: statsKeys, diagnostics: &diagnostics)
+        // `prometheus` was decoded and never read by earlier versions: refused with the reason rather
+        // than kept as a switch that does nothing.
+        if let node = table["prometheus"] {
+            diagnostics.add(node.location, "[stats] prometheus: not an option (it never did anything); Prometheus metrics are "
+                            + "served by Traefik's metrics.prometheus on an HTTP entry point (docs/proxy.md, Observability)")
+        }
+        reader.rejectUnknownKeys(allowed: statsKeys, reportedElsewhere: ["prometheus"], diagnostics: &diagnostics)
         var stats = StatsConfig(location: table.location)
         if let (path, location) = reader.string("socket", diagnostics: &diagnostics) {
             if path.isEmpty || path.utf8.count > maximumSocketPathBytes || path.utf8.contains(0) {
@@ -66,7 +72,6 @@ enum StoepConfigDecoder {
                 stats.socket = path
             }
         }
-        stats.prometheus = reader.bool("prometheus", diagnostics: &diagnostics) ?? false
         return stats
     }
 

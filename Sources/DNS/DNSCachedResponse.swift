@@ -27,8 +27,5 @@ extension DNSCache {
             }
             return out
         }
-
-        /// Seconds this answer may still be served at `now`.
-        public func remainingLifetime(now: UInt64) -> UInt64 { expiresAt > now ? expiresAt - now : 0 }
     }
 }

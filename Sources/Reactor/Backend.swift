@@ -2,6 +2,9 @@
 //
 // Semantics are edge-triggered on both backends: a watched descriptor is reported when it becomes
 // readable/writable; the handler must then work until EAGAIN (or remember that it stopped early).
+// A handler that skips the read after a short one (the socket's queue looked empty) must not do so once a
+// report carried `.readHangup`: a FIN that arrived with the last data is reported in that same report only,
+// and the EOF behind the data is announced by no later one.
 // Listeners are the exception: the backend accepts connections itself (multishot accept on io_uring,
 // accept4 on level-triggered readiness on epoll) and reports each new descriptor.
 

@@ -36,8 +36,7 @@ public struct BodyMover {
             if sourceEOF && held == 0 { return .sourceClosed }
             var progressed = false
             let wanted = remaining - UInt64(held)
-            if src.canSplice && dst.canSplice && buffer == nil && (pipe != nil || (pipe = pool.acquire()) != nil) {
-                let p = pipe!
+            if let p = splicePipe(src, dst, pool) {
                 if wanted > 0 && srcReady && !sourceEOF && p.buffered < p.capacity {
                     let n = Int(min(wanted, UInt64(p.capacity - p.buffered)))
                     let (r, e) = retryingEINTR { stoep_splice(src.fd, p.writeFD, n, 0) }
@@ -89,6 +88,55 @@ public struct BodyMover {
             }
             if !progressed { return .blocked }
         }
+    }
+
+    public enum FillStep: Equatable {
+        case filled(Int)     // this many bytes are held now, and are all `pump` will deliver
+        case blocked         // the source has nothing now (srcReady is cleared)
+        case sourceClosed    // EOF: nothing is held
+        case failed(Int32)
+    }
+
+    /// For a body of unknown length sent on as chunks, where each chunk's size must go out before its
+    /// bytes: reads what `src` has now — up to one pipe (or buffer) full, in one splice or read — and makes
+    /// exactly that the bytes to move, so `pump` then delivers them without reading more. The caller's
+    /// duty: call it only while nothing is held (a new mover, or one whose `pump` said `.done`), and after
+    /// `.blocked`, `.sourceClosed` or `.failed`, `release` the mover (it may hold a pipe).
+    public mutating func fill(from src: Transport, to dst: Transport, srcReady: inout Bool, pool: PipePool) -> FillStep {
+        precondition(held == 0, "fill while bytes are held")
+        guard srcReady else { return .blocked }
+        let result: IOResult
+        if let p = splicePipe(src, dst, pool) {
+            let (r, e) = retryingEINTR { stoep_splice(src.fd, p.writeFD, p.capacity, 0) }
+            result = ioResult(r, errno: e, zeroIsEOF: true)
+            if case .bytes(let k) = result { p.buffered = k }
+        } else {
+            if buffer == nil { buffer = .allocate(byteCount: 16 * 1024, alignment: 16) }
+            start = 0
+            result = src.read(into: buffer!)
+            if case .bytes(let k) = result { end = k }
+        }
+        switch result {
+        case .bytes(let k):
+            remaining = UInt64(k)
+            return .filled(k)
+        case .eof:
+            sourceEOF = true
+            return .sourceClosed
+        case .wouldBlock:
+            srcReady = false
+            return .blocked
+        case .error(let e):
+            return .failed(e)
+        }
+    }
+
+    /// The pipe to splice through: both ends plain sockets and no copy under way (a mover that started
+    /// copying keeps copying). Nil when the pool has no pipe to give: then the bytes are copied.
+    private mutating func splicePipe(_ src: Transport, _ dst: Transport, _ pool: PipePool) -> Pipe? {
+        guard src.canSplice && dst.canSplice && buffer == nil else { return nil }
+        if pipe == nil { pipe = pool.acquire() }
+        return pipe
     }
 
     /// Returns the pipe and frees the buffer (after `.done`, or when the message is abandoned).

@@ -48,10 +48,10 @@ public final class Relay: IOHandler {
     }
 
     /// Starts relaying between `a` and `b`. With `connecting`, `b` is a socket whose non-blocking connect is
-    /// in progress and must finish within `connectTimeout` nanoseconds. `seedUp`/`seedDown` are bytes
+    /// in progress; `start(connectTimeout:)` bounds it. `seedUp`/`seedDown` are bytes
     /// already read that go first.
     public init(id: UInt64, loop: EventLoop, pool: PipePool, counters: RelayCounters, a: Transport, b: Transport,
-                connecting: Bool, connectTimeout: UInt64, idleTimeout: UInt64,
+                connecting: Bool, idleTimeout: UInt64,
                 seedUp: [UInt8] = [], seedDown: [UInt8] = []) {
         self.id = id
         self.loop = loop

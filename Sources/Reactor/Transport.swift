@@ -1,6 +1,6 @@
 // A transport is how a relay or a protocol handler reads and writes one connection. The plain one is the
-// socket itself and can splice; TLS (a later item) decrypts in user space and cannot, so the relay falls
-// back to its read/write path for it without knowing why.
+// socket itself and can splice; TLS (TLSTransport) decrypts in user space and cannot (unless kTLS took both
+// directions), so the relay falls back to its read/write path for it without knowing why.
 import Glibc
 
 public protocol Transport: AnyObject {

@@ -143,6 +143,7 @@ final class DynamicConfiguration {
         changed.files = snapshot
         let started = monotonicNanos()
         install(changed)
+        publishNames()  // a router added or removed by the file changes the auto-DNS names too
         providerChanged(.fileProvider)
         log.info("providers.file: \(provider.filename ?? provider.directory ?? "") changed; \(proxy.table.routes.count) HTTP and "
                  + "\(proxy.tcpTable.routes.count) TCP routers installed in \((monotonicNanos() - started) / 1000) µs")

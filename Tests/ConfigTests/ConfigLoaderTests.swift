@@ -25,7 +25,7 @@ final class ConfigLoaderTests: XCTestCase {
 
             [stats]
             socket = "/run/stoep/stats.sock"
-            prometheus = true
+            # (line numbers below are asserted)
 
             [[forward]]
             listen = "127.0.0.1:7000"
@@ -61,7 +61,6 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(config.backend, .ioUring)
         XCTAssertEqual(config.user, "stoep")
         XCTAssertEqual(config.stats.socket, "/run/stoep/stats.sock")
-        XCTAssertTrue(config.stats.prometheus)
         XCTAssertEqual(config.forwards.count, 2)
         XCTAssertEqual(config.forwards[0].name, "forward-1")
         XCTAssertEqual(config.forwards[0].listen, HostPort(host: "127.0.0.1", port: 7000, isIPv6: false))
@@ -118,9 +117,9 @@ final class ConfigLoaderTests: XCTestCase {
             ("bakend = \"epoll\"", "stoep.toml:1:10: unknown key 'bakend' in top level; expected one of: backend, user, stats, forward, dns, entryPoints, http, tcp, providers, autoDNS (did you mean 'backend'?)", #line),
             ("[udp]", "stoep.toml:1:1: unknown key 'udp' in top level; expected one of: backend, user, stats, forward, dns, entryPoints, http, tcp, providers, autoDNS", #line),
             ("stats = 1", "stoep.toml:1:9: stats: expected a table ([stats]), found an integer", #line),
-            ("[stats]\nprometheus = \"yes\"", "stoep.toml:2:14: [stats] prometheus: expected true or false, found a string", #line),
+            ("[stats]\nprometheus = true", "stoep.toml:2:14: [stats] prometheus: not an option (it never did anything); Prometheus metrics are served by Traefik's metrics.prometheus on an HTTP entry point (docs/proxy.md, Observability)", #line),
             ("[stats]\nsocket = \"\"", "stoep.toml:2:10: [stats] socket: expected a unix socket path of 1-107 bytes", #line),
-            ("[stats]\nsockets = \"/x\"", "stoep.toml:2:11: unknown key 'sockets' in [stats]; expected one of: socket, prometheus (did you mean 'socket'?)", #line),
+            ("[stats]\nsockets = \"/x\"", "stoep.toml:2:11: unknown key 'sockets' in [stats]; expected one of: socket (did you mean 'socket'?)", #line),
             ("[forward]\nlisten = \":1\"", "stoep.toml:1:1: forward: expected [[forward]] tables (an array of tables), found a table", #line),
             ("[[forward]]\nupstream = \"127.0.0.1:1\"", "stoep.toml:1:1: [[forward]] #1 is missing 'listen'; expected an address like \"127.0.0.1:7000\", \"[::1]:7000\" or \":7000\"", #line),
             ("[[forward]]\nlisten = \"localhost:1\"\nupstream = \":2\"", "stoep.toml:2:10: [[forward]] #1 listen: expected IPv4:port, [IPv6]:port or :port with port 1-65535 (host names are not resolved), found \"localhost:1\"", #line),

@@ -76,17 +76,3 @@ final class HTTPHeaderWriterTests: XCTestCase {
         }
     }
 }
-
-final class HTTPHopByHopTests: XCTestCase {
-    func testHopByHopFields() throws {
-        let buffer = httpBytes("GET / HTTP/1.1\r\nHost: a\r\nConnection: X-Secret, keep-alive\r\nX-Secret: 1\r\n" +
-            "Keep-Alive: 5\r\nTE: trailers\r\nX-Kept: 2\r\nUpgrade: h2c\r\n\r\n")
-        let head = try XCTUnwrap(HTTPRequestHead.parse(buffer).head)
-        let dropped = buffer.withUnsafeBytes { p in
-            head.fields.filter { HTTPHopByHop.isHopByHop($0, among: head.fields, in: p) }.map { httpString(buffer, $0.name)! }
-        }
-        XCTAssertEqual(dropped, ["Connection", "X-Secret", "Keep-Alive", "TE", "Upgrade"])
-        XCTAssertEqual(httpString(buffer, head.fields.first(named: "x-kept", in: buffer)?.value), "2")
-        XCTAssertNil(head.fields.first(named: "x-none", in: buffer))
-    }
-}

@@ -62,7 +62,7 @@ final class HTTPResponseHeadTests: XCTestCase {
             ("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", #line),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked,\r\n\r\n", #line),
             ("HTTP/1.1 200 OK\r\nX: a\r\n  folded\r\n\r\n", #line),
-            ("HTTP/1.1 200 OK\nContent-Length: 2\n\n", #line),
+            ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\r\n", #line),  // bare LF: HTTPResponseLineEndTests
             ("HTTP/1.1 200 OK\r\nX : a\r\n\r\n", #line),
             ("HTTP/1.1 20 OK\r\n\r\n", #line),
             ("HTTP/1.1 099 Low\r\n\r\n", #line),

@@ -32,7 +32,7 @@ final class RelayTests: XCTestCase {
         var ended: Relay.End?
         let relay = Relay(id: 1, loop: loop, pool: pool, counters: counters,
                           a: PlainTransport(fd: clientInner), b: PlainTransport(fd: upInner),
-                          connecting: false, connectTimeout: 1_000_000_000, idleTimeout: 5_000_000_000,
+                          connecting: false, idleTimeout: 5_000_000_000,
                           seedUp: Array("seed:".utf8))
         relay.onEnd = { _, e in ended = e; loop.stop() }
         relay.start(connectTimeout: 1_000_000_000)

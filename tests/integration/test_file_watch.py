@@ -202,3 +202,45 @@ def test_unchanged_servers_keep_their_pooled_connections_across_changes(stoep, o
         assert wait_status(web, f"other{i}.test", 200) is not None
         # The same pooled connection to the unchanged server, after every new route table.
         assert upstream_port() == first
+
+
+def test_file_change_republishes_auto_dns_names(stoep, origin, tmp_path):
+    """A router added or removed by a watched file publishes or withdraws its local name in DNS, as a
+    Docker change does (docs/discovery.md, Auto-DNS)."""
+    import dns.message
+    import dns.query
+    import dns.rcode
+    dns_port, web = free_port(), free_port()
+    d = tmp_path / "dyn"
+    d.mkdir()
+    router_file(d / "a.yml", "a", "a.test.lan", origin.url)
+    static = stoep.workdir / "traefik.yml"
+    static.write_text(f"""entryPoints:
+  web: {{address: "127.0.0.1:{web}"}}
+providers:
+  file: {{directory: "{d}", watch: true}}
+""")
+    config = stoep.write_config(f"""[dns]
+port = {dns_port}
+listen-address = ["127.0.0.1"]
+no-resolv = true
+local = ["/test.lan/"]
+
+[autoDNS]
+address = "10.9.8.7"
+""")
+    stoep.start("--traefik-config", str(static), config=config)
+
+    def answer(name):
+        r = dns.query.udp(dns.message.make_query(name, "A"), "127.0.0.1", port=dns_port, timeout=2)
+        return r.rcode(), [str(x) for rr in r.answer for x in rr]
+
+    assert answer("a.test.lan") == (dns.rcode.NOERROR, ["10.9.8.7"])
+    assert answer("b.test.lan")[0] == dns.rcode.NXDOMAIN
+    router_file(d / "b.yml", "b", "b.test.lan", origin.url)
+    (d / "a.yml").unlink()
+    deadline = time.time() + 5
+    while time.time() < deadline and answer("b.test.lan")[1] != ["10.9.8.7"]:
+        time.sleep(0.05)
+    assert answer("b.test.lan") == (dns.rcode.NOERROR, ["10.9.8.7"])
+    assert answer("a.test.lan")[0] == dns.rcode.NXDOMAIN

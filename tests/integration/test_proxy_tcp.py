@@ -1,6 +1,7 @@
 """TCP routers: HostSNI(`*`) relays raw TCP at once; `tls.passthrough` routers pick a TLS backend by the
 SNI of the ClientHello without terminating TLS; plain HTTP on the same entry point still reaches the
 HTTP routers."""
+import http.client
 import socket
 import ssl
 import subprocess
@@ -74,8 +75,13 @@ http:
             tls_ask(port, "c.test")  # no router, and no TLS termination yet: closed
         r, _ = get(port, "/")  # plain HTTP on the same entry point
         assert r.status == 200
+        keep = http.client.HTTPConnection("127.0.0.1", port, timeout=5)  # a keep-alive client, left open
+        keep.request("GET", "/", headers={"Host": "app.test"})
+        keep.getresponse().read()
         conns = stoep.stats("show conns")
-        assert conns["count"] >= 0
+        assert conns["count"] == len(conns["conns"]) == 1, conns
+        assert conns["conns"][0]["kind"] == "http" and conns["conns"][0]["state"] == "idle"
+        keep.close()
     finally:
         be.close()
 

@@ -1,7 +1,8 @@
-// `http.services.NAME`: where routers send requests. Supported: `loadBalancer` (weighted round robin
-// over URLs) and `weighted` (split between other services). `mirroring` and `failover` are reported
-// as unsupported errors, which drops the service (routers using it then answer 404, as in Traefik for a
-// missing service) rather than serving traffic differently from what was configured.
+// `http.services.NAME`: where routers send requests. `loadBalancer` (weighted round robin over URLs) is
+// served. `weighted` (split between other services) is decoded and shown by the API, but the route table
+// reports it and skips it; `mirroring` and `failover` are reported as unsupported errors. A skipped or
+// refused service drops its routers (they answer 404, as in Traefik for a missing service) rather than
+// serving traffic differently from what was configured.
 
 public struct TraefikHTTPService: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {

@@ -176,14 +176,12 @@ public final class HTTPEntryPoint: AcceptHandler {
     /// already read from either side).
     func startRelay(client: Transport, upstream: Transport, connecting: Bool, kind: String,
                     seedUp: [UInt8] = [], seedDown: [UInt8] = []) {
-        let connectTimeout = connecting ? proxy.timeouts.connect : 0
         let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: counters.bytes, a: client, b: upstream,
-                          connecting: connecting, connectTimeout: connectTimeout, idleTimeout: idleTimeout,
-                          seedUp: seedUp, seedDown: seedDown)
+                          connecting: connecting, idleTimeout: idleTimeout, seedUp: seedUp, seedDown: seedDown)
         relay.kind = kind
         clients.insert(.relayed(relay))
         relay.onEnd = { [unowned self] r, _ in self.ended(r) }
-        relay.start(connectTimeout: connectTimeout)
+        relay.start(connectTimeout: connecting ? proxy.timeouts.connect : 0)
     }
 
     /// A connection ended (its session, relay or opening closed it): it leaves the table.

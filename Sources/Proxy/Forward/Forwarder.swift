@@ -97,7 +97,7 @@ public final class Forwarder: AcceptHandler {
         }
         let relay = Relay(id: ids.next(), loop: loop, pool: pool, counters: counters.bytes,
                           a: PlainTransport(fd: fd), b: PlainTransport(fd: upstreamFD), connecting: true,
-                          connectTimeout: settings.connectTimeout, idleTimeout: settings.idleTimeout)
+                          idleTimeout: settings.idleTimeout)
         relays[relay.id] = relay
         relay.onEnd = { [unowned self] r, end in self.ended(r, end) }
         relay.start(connectTimeout: settings.connectTimeout)

@@ -34,9 +34,10 @@ struct HTTPFieldSectionParser {
             switch scanner.line(from: position) {
             case .incomplete: return .incomplete
             case .error(let e): return .error(e)
-            case .line(let r): range = r
+            case .line(let r, let next):
+                range = r
+                position = next
             }
-            position = range.upperBound + 2
             if range.isEmpty { return .end(position) }
             if let error = parseField(p, range, limits: scanner.limits) { return .error(error) }
         }

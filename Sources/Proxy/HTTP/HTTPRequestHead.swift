@@ -44,9 +44,10 @@ public struct HTTPRequestHead: Equatable, Sendable {
             switch scanner.line(from: start) {
             case .incomplete: return .incomplete
             case .error(let e): return .error(e)
-            case .line(let r): requestLine = r
+            case .line(let r, let next):
+                requestLine = r
+                start = next
             }
-            start = requestLine.upperBound + 2
         } while requestLine.isEmpty
 
         let line: RequestLine

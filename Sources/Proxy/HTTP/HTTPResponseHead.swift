@@ -1,6 +1,9 @@
 // The head of an HTTP/1.x response from a backend, parsed in place, and where its body ends (RFC 9112 §6.3),
-// which depends on the request it answers (HEAD, CONNECT). The same strictness as for requests applies: a
-// response the proxy cannot frame without guessing is an error, and the proxy answers its client 502.
+// which depends on the request it answers (HEAD, CONNECT). The same strictness as for requests applies — a
+// response the proxy cannot frame without guessing is an error, and the proxy answers its client 500, as
+// Traefik does (Go's parse error is no network error to it) — with one leniency Traefik has too: a line may
+// end in a bare LF (HTTPLineScanner). The proxy rebuilds every head it forwards from the parsed ranges, so
+// its client always gets CRLF.
 
 public struct HTTPResponseHead: Equatable, Sendable {
     public let version: HTTPVersion
@@ -24,15 +27,15 @@ public struct HTTPResponseHead: Equatable, Sendable {
     }
 
     /// Parses one response head at the start of `bytes`, for a request with method `requestMethod`.
-    /// Same contract as `HTTPRequestHead.parse`; errors' `status` is meaningless here (answer 502).
+    /// Same contract as `HTTPRequestHead.parse`; errors' `status` is meaningless here (answer 500).
     public static func parse(_ bytes: UnsafeRawBufferPointer, requestMethod: HTTPMethod,
                              limits: HTTPParseLimits = HTTPParseLimits()) -> HTTPParseResult<HTTPResponseHead> {
-        let scanner = HTTPLineScanner(p: bytes, limits: limits)
-        let statusLine: Range<Int>
+        let scanner = HTTPLineScanner(p: bytes, limits: limits, lineEnds: .crlfOrLF)
+        let statusLine: Range<Int>, fieldsStart: Int
         switch scanner.line(from: 0) {
         case .incomplete: return .incomplete
         case .error(let e): return .error(e)
-        case .line(let r): statusLine = r
+        case .line(let r, let next): (statusLine, fieldsStart) = (r, next)
         }
         let version: HTTPVersion, status: Int, reason: Range<Int>
         switch parseStatusLine(bytes, statusLine) {
@@ -40,7 +43,7 @@ public struct HTTPResponseHead: Equatable, Sendable {
         case .success(let parsed): (version, status, reason) = parsed
         }
         var section = HTTPFieldSectionParser()
-        switch section.parse(scanner, from: statusLine.upperBound + 2) {
+        switch section.parse(scanner, from: fieldsStart) {
         case .incomplete: return .incomplete
         case .error(let e): return .error(e)
         case .end(let headLength):

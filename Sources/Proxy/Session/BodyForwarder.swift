@@ -3,6 +3,10 @@
 // rest is spliced. For chunked bodies the chunk-size lines and trailers are read into user space (a few
 // bytes each) and copied, while the chunk payloads are spliced — so the proxy always knows where the
 // message ends and keep-alive keeps working.
+//
+// A body framed by the source's close goes to an HTTP/1.1 client as chunks instead, as Traefik (Go's
+// server) sends it: each read of the source becomes one chunk, its size line copied and its bytes spliced,
+// and the source's EOF becomes the last chunk — so the client connection stays open for its next request.
 import Glibc
 import Reactor
 
@@ -14,6 +18,8 @@ struct BodyForwarder {
         case length
         case chunked
         case untilClose
+        /// Until the source closes, sent on as chunks.
+        case untilCloseAsChunks
     }
 
     private var mode: Mode
@@ -24,23 +30,32 @@ struct BodyForwarder {
     private var pending: [UInt8] = []
     private var pendingSent = 0
     private var lengthLeft: UInt64 = 0
+    /// untilCloseAsChunks: the source's EOF was seen and the last chunk queued.
+    private var sourceEnded = false
     private(set) var bytes: UInt64 = 0
 
-    init(_ framing: HTTPBodyFraming) {
+    /// `asChunks`: send an `.untilClose` body on chunked (the head says `Transfer-Encoding: chunked`).
+    init(_ framing: HTTPBodyFraming, asChunks: Bool = false) {
         switch framing {
         case .none, .tunnel: mode = .none
         case .contentLength(let n): mode = .length; lengthLeft = n
         case .chunked: mode = .chunked
-        case .untilClose: mode = .untilClose; lengthLeft = .max
+        case .untilClose: mode = asChunks ? .untilCloseAsChunks : .untilClose; lengthLeft = .max
         }
     }
 
     var isNone: Bool { if case .none = mode { return true } else { return false } }
     var closesConnection: Bool { if case .untilClose = mode { return true } else { return false } }
 
-    /// Moves the body bytes already in `buffer` (a known-length body) to `out`, the head about to be
-    /// sent, so a small message leaves in one send instead of two.
+    /// Moves the body bytes already in `buffer` (a known-length body, or one sent on as chunks: then as
+    /// one chunk) to `out`, the head about to be sent, so a small message leaves in one send instead of two.
     mutating func absorb(_ buffer: inout ByteBuffer, into out: inout [UInt8]) {
+        if case .untilCloseAsChunks = mode, !buffer.isEmpty {
+            bytes += UInt64(buffer.count)
+            BodyForwarder.appendChunk(buffer.unread, to: &out)
+            buffer.consume(buffer.count)
+            return
+        }
         guard case .length = mode, lengthLeft > 0, !buffer.isEmpty else { return }
         let n = Int(min(UInt64(buffer.count), lengthLeft))
         out += buffer.unread.prefix(n)
@@ -84,6 +99,11 @@ struct BodyForwarder {
                     // A body framed by the connection's end is complete at EOF; any other is cut short.
                     return closesConnection ? .done : .sourceClosed
                 case .failed(let e): mover!.release(pool); return .failed(e)
+                }
+            case .untilCloseAsChunks:
+                if let step = pumpAsChunks(src: src, buffer: &buffer, dst: dst, srcReady: &srcReady,
+                                           dstReady: &dstReady, pool: pool, counters: counters) {
+                    return step
                 }
             case .chunked:
                 if let step = pumpChunked(src: src, buffer: &buffer, dst: dst, srcReady: &srcReady,
@@ -148,6 +168,82 @@ struct BodyForwarder {
         case .done:
             return flushPending(dst, &dstReady) ? .done : .blocked
         }
+    }
+
+    /// One step of sending a close-delimited body on as chunks; nil means "continue the loop" (which first
+    /// writes what this queued in `pending`: a chunk's size line, or the CRLF after its bytes, or the end).
+    private mutating func pumpAsChunks(src: Transport, buffer: inout ByteBuffer, dst: Transport, srcReady: inout Bool,
+                                       dstReady: inout Bool, pool: PipePool, counters: RelayCounters) -> Step? {
+        if sourceEnded { return .done }  // the loop wrote the last chunk before coming here
+        if var m = mover {
+            let before = m.moved
+            let step = m.pump(from: src, to: dst, srcReady: &srcReady, dstReady: &dstReady, pool: pool)
+            let moved = m.moved - before
+            bytes += moved
+            counters.splicedBytes &+= moved
+            mover = m
+            switch step {
+            case .done:
+                mover = nil
+                // The CRLF that ends this chunk waits for the next size line: one send carries both.
+                pending += BodyForwarder.crlf
+            case .blocked: return .blocked
+            case .sourceClosed, .failed:  // .sourceClosed cannot come: the mover reads nothing more
+                m.release(pool)
+                mover = nil
+                if case .failed(let e) = step { return .failed(e) }
+                return .sourceClosed
+            }
+        }
+        if !buffer.isEmpty {
+            bytes += UInt64(buffer.count)
+            BodyForwarder.appendChunk(buffer.unread, to: &pending)
+            buffer.consume(buffer.count)
+            return nil
+        }
+        var m = BodyMover(length: 0)
+        switch m.fill(from: src, to: dst, srcReady: &srcReady, pool: pool) {
+        case .filled(let n):
+            BodyForwarder.appendChunkSize(n, to: &pending)
+            mover = m
+            return nil
+        case .blocked:
+            m.release(pool)
+            return pending.isEmpty ? .blocked : nil
+        case .sourceClosed:
+            m.release(pool)
+            pending += BodyForwarder.lastChunk
+            sourceEnded = true
+            return nil
+        case .failed(let e):
+            m.release(pool)
+            return .failed(e)
+        }
+    }
+
+    static let crlf: [UInt8] = [HTTPASCII.cr, HTTPASCII.lf]
+    /// The zero-size chunk and the empty trailer section.
+    static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)
+
+    /// "<size in lower-case hex, as Go writes it>\r\n"
+    static func appendChunkSize(_ size: Int, to out: inout [UInt8]) {
+        let digits: StaticString = "0123456789abcdef"
+        var shift = 60
+        while shift > 0 && (UInt64(size) >> UInt64(shift)) & 0xF == 0 { shift -= 4 }
+        digits.withUTF8Buffer { d in
+            while shift >= 0 {
+                out.append(d[Int((UInt64(size) >> UInt64(shift)) & 0xF)])
+                shift -= 4
+            }
+        }
+        out += crlf
+    }
+
+    /// One whole chunk: size line, `data`, CRLF.
+    static func appendChunk(_ data: ArraySlice<UInt8>, to out: inout [UInt8]) {
+        appendChunkSize(data.count, to: &out)
+        out += data
+        out += crlf
     }
 
     /// Writes the copied bytes first; true when nothing is left to copy.

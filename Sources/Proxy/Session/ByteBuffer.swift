@@ -28,7 +28,7 @@ struct ByteBuffer {
         lastReadDrained = false
         if case .bytes(let got) = r {
             storage.append(contentsOf: UnsafeRawBufferPointer(rebasing: readScratch[0..<got]))
-            lastReadDrained = transport.readDrained(got: got, asked: n)
+            lastReadDrained = !peerHungUp && transport.readDrained(got: got, asked: n)
         }
         return r
     }
@@ -37,6 +37,16 @@ struct ByteBuffer {
     /// readiness a later arrival is reported anyway, so the caller can skip the read that would only
     /// say EAGAIN.
     private(set) var lastReadDrained = false
+
+    /// The connection's readiness report said the peer shut down its sending side (or failed). The EOF is
+    /// then already queued behind the data, and an edge-triggered backend reported it in that same report:
+    /// no later report will announce it. So from here on a short read no longer counts as drained, and the
+    /// caller reads on until it sees the EOF (a response framed by the connection's end, whose last bytes
+    /// and FIN arrive together, would otherwise wait forever for a report that never comes).
+    private(set) var peerHungUp = false
+
+    /// Records a readiness report with `.readHangup` or `.error`; see `peerHungUp`.
+    mutating func noteHangup() { peerHungUp = true }
 
     mutating func consume(_ n: Int) {
         readIndex += min(n, count)

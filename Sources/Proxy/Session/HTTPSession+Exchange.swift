@@ -143,14 +143,14 @@ extension HTTPSession {
                     return false
                 }
             case .error:
-                upstreamFailed(x, timedOut: false)
+                upstreamFailed(x, timedOut: false, unparseable: true)
                 return false
             case .complete(let head, let length):
                 let bytes = Array(u.buffer.unread.prefix(length))
                 u.buffer.consume(length)
                 if head.isInformational {
-                    // 100 Continue and friends go to the client as they are; the final head follows.
-                    clientOut += bytes
+                    // 100 Continue and friends go to the client with their fields; the final head follows.
+                    clientOut += HeadRewriter.interim(head, bytes: bytes)
                     if head.status == 100 { x.awaitingContinue = false }
                     continue
                 }
@@ -160,9 +160,16 @@ extension HTTPSession {
                 x.responseHead = head
                 x.status = head.status
                 count(status: head.status)
-                if head.framing == .untilClose { closeAfterResponse = true }
-                clientOut += HeadRewriter.response(head, bytes: bytes, close: closeAfterResponse, extra: x.responseHeaders)
-                x.responseBody = BodyForwarder(head.framing)
+                // A body that ends with the backend's connection (a CGI answer without Content-Length) goes
+                // to an HTTP/1.1 client chunked, and the client connection stays open, as Traefik sends it;
+                // an HTTP/1.0 client gets it close-delimited. A body whose Transfer-Encoding does not end in
+                // chunked is passed on as it is, close-delimited.
+                let asChunks = head.framing == .untilClose && head.facts.transferEncoding == nil
+                    && x.view.head.version.isAtLeast11
+                if head.framing == .untilClose && !asChunks { closeAfterResponse = true }
+                clientOut += HeadRewriter.response(head, bytes: bytes, close: closeAfterResponse, chunked: asChunks,
+                                                   extra: x.responseHeaders)
+                x.responseBody = BodyForwarder(head.framing, asChunks: asChunks)
                 // Body bytes that came with the head leave in the same send as the head.
                 x.responseBody.absorb(&u.buffer, into: &clientOut)
                 if head.framing == .tunnel && x.view.head.isUpgrade {

@@ -169,10 +169,15 @@ extension HTTPSession {
     /// `certificateRejected`: an HTTPS backend's certificate did not verify. Traefik answers 500 for it
     /// (Go reports a TLS error, not a network error), and the server is not taken out: it is up, only
     /// misconfigured, and would fail the same way again.
-    func upstreamFailed(_ x: HTTPExchange, timedOut: Bool, stale: Bool = false, certificateRejected: Bool = false) {
+    /// `unparseable`: the backend answered, but with a head that does not parse (a bare CR, a malformed
+    /// status line or field, conflicting lengths). Go's transport returns a parse error, not a network error,
+    /// so Traefik answers 500 for it too, and does not send the request again.
+    func upstreamFailed(_ x: HTTPExchange, timedOut: Bool, stale: Bool = false, certificateRejected: Bool = false,
+                        unparseable: Bool = false) {
         x.upstream?.close()
         x.upstream = nil
-        if x.responseHead == nil && x.reusedConnection && x.retryable && !timedOut && !certificateRejected {
+        let answered = certificateRejected || unparseable  // the server is up; it answered wrongly
+        if x.responseHead == nil && x.reusedConnection && x.retryable && !timedOut && !answered {
             x.reusedConnection = false
             x.upstreamOutSent = 0
             attachUpstream(x)
@@ -180,7 +185,7 @@ extension HTTPSession {
         }
         if let s = x.server, !stale {
             s.failures &+= 1
-            if !timedOut && !certificateRejected && x.upstreamOutSent == 0 { s.downUntil = proxy.loop.now &+ UpstreamServer.downFor }
+            if !timedOut && !answered && x.upstreamOutSent == 0 { s.downUntil = proxy.loop.now &+ UpstreamServer.downFor }
         }
         guard x.responseHead == nil else {
             close()
@@ -188,7 +193,7 @@ extension HTTPSession {
         }
         x.requestBody.release(proxy.pool)
         exchange = nil
-        let status = certificateRejected ? 500 : timedOut ? 504 : 502
+        let status = answered ? 500 : timedOut ? 504 : 502
         respond(.statusText(status), close: !x.requestDone || closeAfterResponse)
     }
 

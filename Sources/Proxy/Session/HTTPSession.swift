@@ -58,6 +58,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     }
 
     func ready(fd: Int32, _ events: Readiness) {
+        if !events.isDisjoint(with: [.readHangup, .error]) { inbuf.noteHangup() }
         if events.contains(.readable) { clientReadable = true }
         if events.contains(.writable) { clientWritable = true }
         lastActivity = proxy.loop.now
@@ -148,17 +149,17 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     /// after it.
     func respond(_ response: LocalResponse, headOnly: Bool = false, close: Bool) {
         let written = response.write(into: &clientOut, headOnly: headOnly)
-        answered(status: response.status, bytes: written, close: close)
+        recordAnswer(status: response.status, bytes: written, close: close)
     }
 
     /// Queues Go's answer to a request head it cannot read; the connection ends after it.
     func respond(parseError e: HTTPParseError) {
         let bytes = HTTPErrorResponse.forParseError(e)
         clientOut += bytes
-        answered(status: e.status, bytes: bytes.count, close: true)
+        recordAnswer(status: e.status, bytes: bytes.count, close: true)
     }
 
-    private func answered(status: Int, bytes: Int, close: Bool) {
+    private func recordAnswer(status: Int, bytes: Int, close: Bool) {
         count(status: status)
         if close { closeAfterResponse = true }
         report(view: currentView, route: currentRoute, server: nil, status: status, requestBytes: 0,

@@ -117,8 +117,10 @@ enum HeadRewriter {
         if n > 0 || expectsLength { _ = w.field("Content-Length", n) }
     }
 
-    /// The response head for the client. `close` adds Connection: close (we close after this response).
-    static func response(_ head: HTTPResponseHead, bytes: [UInt8], close: Bool,
+    /// The response head for the client. `close` adds Connection: close (we close after this response);
+    /// `chunked` adds Transfer-Encoding: chunked (a close-delimited body sent on as chunks). Line ends are
+    /// CRLF whatever the backend used.
+    static func response(_ head: HTTPResponseHead, bytes: [UInt8], close: Bool, chunked: Bool = false,
                          extra: [(name: String, value: String)]) -> [UInt8] {
         func slice(_ r: Range<Int>) -> ArraySlice<UInt8> { bytes[r] }
         var w = HTTPHeaderWriter(reservingCapacity: bytes.count + 64)
@@ -141,6 +143,16 @@ enum HeadRewriter {
         }
         for (n, v) in extra where !v.isEmpty { _ = w.field(n, v) }
         if close && !head.isSwitchingProtocols { _ = w.field("Connection", "close") }
+        if chunked { _ = w.field("Transfer-Encoding", "chunked") }
+        return w.finished()
+    }
+
+    /// A 1xx interim head for the client: every field as it came (Go's reverse proxy copies them all into
+    /// the 1xx it writes), with CRLF line ends whatever the backend used.
+    static func interim(_ head: HTTPResponseHead, bytes: [UInt8]) -> [UInt8] {
+        var w = HTTPHeaderWriter(reservingCapacity: bytes.count + 8)
+        w.statusLine(head.status, reason: String(decoding: bytes[head.reason], as: UTF8.self), version: .http11)
+        for f in head.fields { w.copyField(f, from: bytes) }
         return w.finished()
     }
 }

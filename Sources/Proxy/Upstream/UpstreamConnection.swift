@@ -41,9 +41,12 @@ final class UpstreamConnection: IOHandler {
         token = try loop.register(fd: fd, handler: self)
     }
 
-    var isUsable: Bool { !closed && connected && buffer.isEmpty }
+    /// Whether the connection can carry another request: not one whose server already sent its FIN (it
+    /// answers nothing more, and its EOF, reported once, would not be reported again while pooled).
+    var isUsable: Bool { !closed && connected && buffer.isEmpty && !buffer.peerHungUp }
 
     func ready(fd: Int32, _ events: Readiness) {
+        if !events.isDisjoint(with: [.readHangup, .error]) { buffer.noteHangup() }
         if events.contains(.readable) { readable = true }
         if events.contains(.writable) { writable = true }
         if let o = owner {
