@@ -83,10 +83,14 @@ public final class HTTPEntryPoint: AcceptHandler {
 
     /// The HTTP routers of this entry point in the proxy's current table.
     var routes: EntryPointRoutes {
-        if let r = httpRoutes, r.table === proxy.table { return r }
-        let r = proxy.table.routes(on: name)
-        httpRoutes = r
-        return r
+        if httpRoutes?.table !== proxy.table { httpRoutes = proxy.table.routes(on: name) }
+        return httpRoutes!
+    }
+
+    /// The route for a request on this entry point (per request: no copy of the route lists).
+    func route(for request: RequestView, tls: Bool) -> HTTPRoute? {
+        if httpRoutes?.table !== proxy.table { httpRoutes = proxy.table.routes(on: name) }
+        return httpRoutes!.match(tls: tls, request)
     }
 
     /// The TCP routers of this entry point in the proxy's current TCP table.

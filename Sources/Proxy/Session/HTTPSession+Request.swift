@@ -81,7 +81,7 @@ extension HTTPSession {
         let view = RequestView(head: head, bytes: bytes, clientIP: peerIP, trustedPeer: entryPoint.isTrusted(peerIP),
                                pathAndQuery: pathAndQuery)
         currentView = view
-        guard let route = entryPoint.routes.match(tls: isTLS, view) else {
+        guard let route = entryPoint.route(for: view, tls: isTLS) else {
             respond(.notFound, close: mustClose)
             return
         }
