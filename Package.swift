@@ -1,10 +1,18 @@
 // swift-tools-version:6.0
 // stoep: one static binary for local DNS, a Traefik-compatible reverse proxy and live stats.
-// Layers, one direction: CStoep -> Reactor -> Config/Stats/DNS/Proxy -> stoep (see docs/architecture.md).
+// Layers, one direction (docs/architecture.md draws the graph):
+//   pure parsers, importing nothing but what they parse with: HTTP, JSON, Rules (HTTP + PCRE2), Config (libyaml)
+//   CStoep, CStoepTLS (C shims) -> Reactor (the only importer of the shims)
+//   Reactor + parsers -> Stats, DNS, Proxy, Discovery -> stoep (CLI and wiring).
 // No Foundation, no Dispatch, no Swift concurrency in Sources: they cost idle memory and start threads.
 import PackageDescription
 
 let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// The parser modules also publish their function bodies (cross-module optimisation), so the proxy's
+// per-request calls into them (a rule matched against its request view, header scans) are specialised
+// and inlined as they were when the parsers lived inside Proxy: no witness-table call per request.
+let parser: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-cross-module-optimization"],
+                                           .when(configuration: .release))]
 
 let package = Package(
     name: "stoep",
@@ -26,30 +34,47 @@ let package = Package(
         .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
         // libxcrypt for basicAuth's bcrypt hashes ($2y$), linked statically.
         .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
-        .target(name: "Reactor", dependencies: ["CStoep", "CStoepTLS"], swiftSettings: optimize),
+        // OpenSSL's libcrypto headers for what Swift calls directly (base64 for basicAuth and acme.json);
+        // the library itself is CStoepTLS's static libcrypto (docs/dependencies.md).
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        // The pure parsers: bytes or text in, values out; no socket, no loop, no kernel.
+        // HTTP/1.1 heads, the chunked decoder, the header writer, request-target paths (RFC 9112, 3986), and
+        // the buffered response reader of stoep's own clients.
+        .target(name: "HTTP", swiftSettings: parser),
+        // JSON reader and writer (stats socket, Docker Engine API, Traefik's API).
+        .target(name: "JSON", swiftSettings: parser),
+        // Traefik's rule language (Host, PathPrefix, HostRegexp, ...) on PCRE2; matches what HTTP parsed.
+        .target(name: "Rules", dependencies: ["HTTP", "CPCRE2"], swiftSettings: parser,
+                linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a"])]),
+        // stoep's TOML, Traefik's TOML/YAML static and dynamic configuration, dnsmasq option lines.
         .target(name: "Config", dependencies: ["CYAML"], swiftSettings: optimize,
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libyaml.a"])]),
-        .target(name: "Stats", dependencies: ["Reactor"], swiftSettings: optimize),
-        .target(name: "DNS", dependencies: ["Reactor", "Stats"], swiftSettings: optimize),
-        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "CPCRE2", "CCrypt"], swiftSettings: optimize,
-                linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a", "-Xlinker", "-l:libcrypt.a"])]),
-        // Docker provider: Engine API client on the loop, Traefik labels -> dynamic configuration.
-        .target(name: "Discovery", dependencies: ["Reactor", "Config", "Stats"], swiftSettings: optimize),
+        .target(name: "Reactor", dependencies: ["CStoep", "CStoepTLS"], swiftSettings: optimize),
+        .target(name: "Stats", dependencies: ["Reactor", "JSON"], swiftSettings: optimize),
+        .target(name: "DNS", dependencies: ["Reactor", "Config", "Stats"], swiftSettings: optimize),
+        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "HTTP", "Rules", "JSON", "CCrypt", "COpenSSL"],
+                swiftSettings: optimize, linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcrypt.a"])]),
+        // Providers of dynamic configuration: the Docker Engine API client on the loop (Traefik labels ->
+        // routers) and Traefik's file provider.
+        .target(name: "Discovery", dependencies: ["Reactor", "Config", "HTTP", "JSON"], swiftSettings: optimize),
         .executableTarget(
             name: "stoep",
-            dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy", "Discovery"],
+            dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy", "Discovery", "Rules", "JSON"],
             swiftSettings: optimize,
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-no-pie"], .when(configuration: .release))]
         ),
         // libFuzzer target for the DNS packet path: `make fuzz` (swift build -Xswiftc -sanitize=fuzzer).
-        .executableTarget(name: "dns-fuzz", dependencies: ["DNS"], path: "Sources/DNSFuzz",
+        .executableTarget(name: "dns-fuzz", dependencies: ["DNS", "Config"], path: "Sources/DNSFuzz",
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "RulesTests", dependencies: ["Rules", "HTTP"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
-        .testTarget(name: "StatsTests", dependencies: ["Stats"]),
-        .testTarget(name: "DNSTests", dependencies: ["DNS"]),
+        .testTarget(name: "StatsTests", dependencies: ["Stats", "JSON"]),
+        .testTarget(name: "DNSTests", dependencies: ["DNS", "Config"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy"]),
-        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "Stats"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "Rules"]),
+        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON"]),
     ],
     swiftLanguageModes: [.v6]
 )

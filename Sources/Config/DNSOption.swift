@@ -1,8 +1,11 @@
-// `[dns]` carries dnsmasq options by their dnsmasq names, so a dnsmasq.conf line `address=/lan/10.0.0.1`
-// becomes `address = "/lan/10.0.0.1"`. This file only turns TOML values into option lines; which names
-// and values are valid is the DNS module's business.
+// One dnsmasq option as it was written, wherever it came from: a dnsmasq.conf line (`key=value` or a
+// bare `key`, read by the DNS module's DnsmasqConfReader), an entry of stoep's TOML `[dns]` table, or a
+// hardware profile's default. `[dns]` carries dnsmasq options by their dnsmasq names, so a dnsmasq.conf
+// line `address=/lan/10.0.0.1` becomes `address = "/lan/10.0.0.1"`. This file only turns TOML values into
+// options; which names and values are valid is the DNS module's business. Keeping file and line lets
+// every error and every unsupported option point at its source.
 
-/// One dnsmasq option: `name=value`, or a bare flag such as `no-resolv` (value nil).
+/// One dnsmasq option: `name=value`, or a bare flag such as `no-resolv` (value nil; "" for `key=`).
 public struct DNSOption: Sendable, Equatable, CustomStringConvertible {
     public var name: String
     public var value: String?
@@ -13,6 +16,14 @@ public struct DNSOption: Sendable, Equatable, CustomStringConvertible {
         self.value = value
         self.location = location
     }
+
+    /// A line of a dnsmasq-style file: the option starts its line.
+    public init(name: String, value: String?, file: String, line: Int) {
+        self.init(name: name, value: value, location: SourceLocation(file: file, line: line, column: 1))
+    }
+
+    /// "file:line", the form the DNS module's messages give (dnsmasq has one option per line).
+    public var fileAndLine: String { "\(location.file):\(location.line)" }
 
     /// The dnsmasq.conf line: `name=value` or `name`.
     public var description: String { value.map { "\(name)=\($0)" } ?? name }

@@ -42,40 +42,29 @@ extension TOMLDocumentParser {
     /// `"""…"""`: a newline right after the opening quotes is dropped; a backslash at the end of a line
     /// removes it and all whitespace and newlines that follow; up to two quotes may touch the closing ones.
     mutating func parseMultilineBasicString() throws(TOMLSyntaxError) -> String {
-        let opening = cursor.location
-        cursor.advance(by: 3)
-        _ = cursor.consumeNewline()
-        var buffer: [UInt8] = []
-        while true {
-            guard let byte = cursor.peek() else {
-                throw TOMLSyntaxError(location: opening, message: "expected '\"\"\"' to close the multi-line string opened here")
-            }
-            if byte == UInt8(ascii: "\"") && cursor.looksAt("\"\"\"") {
-                if try closeMultiline(quote: byte, into: &buffer) { return String(decoding: buffer, as: UTF8.self) }
-            } else if byte == UInt8(ascii: "\\") {
-                if !skipLineEndingBackslash() { parseEscape(into: &buffer) }
-            } else if cursor.atNewline {
-                if byte == UInt8(ascii: "\r") { cursor.advance() }
-                cursor.advance()
-                buffer.append(UInt8(ascii: "\n"))
-            } else {
-                appendVerbatim(byte, into: &buffer)
-            }
-        }
+        try parseMultiline(quote: UInt8(ascii: "\""), escapes: true,
+                           unclosed: "expected '\"\"\"' to close the multi-line string opened here")
     }
 
     /// `'''…'''`: verbatim, including newlines; a newline right after the opening quotes is dropped.
     mutating func parseMultilineLiteralString() throws(TOMLSyntaxError) -> String {
+        try parseMultiline(quote: UInt8(ascii: "'"), escapes: false,
+                           unclosed: "expected \"'''\" to close the multi-line literal string opened here")
+    }
+
+    /// The two multi-line forms differ only in their quote and whether backslashes escape; newlines are
+    /// kept as "\n" (CRLF included).
+    private mutating func parseMultiline(quote: UInt8, escapes: Bool, unclosed: String) throws(TOMLSyntaxError) -> String {
         let opening = cursor.location
         cursor.advance(by: 3)
         _ = cursor.consumeNewline()
         var buffer: [UInt8] = []
         while true {
-            guard let byte = cursor.peek() else {
-                throw TOMLSyntaxError(location: opening, message: "expected \"'''\" to close the multi-line literal string opened here")
-            }
-            if byte == UInt8(ascii: "'") && cursor.looksAt("'''") {
+            guard let byte = cursor.peek() else { throw TOMLSyntaxError(location: opening, message: unclosed) }
+            if byte == quote && cursor.peek(1) == quote && cursor.peek(2) == quote {
                 if try closeMultiline(quote: byte, into: &buffer) { return String(decoding: buffer, as: UTF8.self) }
+            } else if escapes && byte == UInt8(ascii: "\\") {
+                if !skipLineEndingBackslash() { parseEscape(into: &buffer) }
             } else if cursor.atNewline {
                 if byte == UInt8(ascii: "\r") { cursor.advance() }
                 cursor.advance()

@@ -2,6 +2,7 @@
 // the settings, `errors` (a bad value, with file:line), or `unsupported` (an option stoep
 // does not implement — DHCP, TFTP, …), so that nothing is silently dropped.
 // Scalar options given twice: the last one wins, as in dnsmasq.
+import Config
 
 /// A value stoep cannot use, located at its source line.
 public struct DNSOptionError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -22,10 +23,10 @@ public struct DNSOptions: Sendable {
     public var settings: DNSSettings
     public var errors: [DNSOptionError]
     /// Options recognised as dnsmasq's but not implemented by stoep, each with its line.
-    public var unsupported: [DNSOptionLine]
+    public var unsupported: [DNSOption]
 
     /// Parses `lines` in order on top of the defaults.
-    public static func parse(_ lines: [DNSOptionLine]) -> DNSOptions {
+    public static func parse(_ lines: [DNSOption]) -> DNSOptions {
         var result = DNSOptions(settings: DNSSettings(), errors: [], unsupported: [])
         for line in lines {
             do {
@@ -38,7 +39,7 @@ public struct DNSOptions: Sendable {
     }
 
     /// Applies one line; false when the option is not one stoep implements.
-    private mutating func apply(_ line: DNSOptionLine) throws(DNSOptionError) -> Bool {
+    private mutating func apply(_ line: DNSOption) throws(DNSOptionError) -> Bool {
         let v = DNSOptionValue(line: line)
         switch line.name {
         case "port": settings.port = try v.integer(UInt16.self)
@@ -99,10 +100,10 @@ public struct DNSOptions: Sendable {
 
 /// One option's value with the checks every option shares.
 struct DNSOptionValue {
-    let line: DNSOptionLine
+    let line: DNSOption
 
     func error(_ message: String) -> DNSOptionError {
-        DNSOptionError(file: line.file, line: line.line, option: line.name, message: message)
+        DNSOptionError(file: line.location.file, line: line.location.line, option: line.name, message: message)
     }
 
     /// A bare flag. TOML booleans arrive as "true"/"false"; anything else is an error.

@@ -13,7 +13,7 @@ enum DNSRecordLineParser {
             guard let address = IPAddress(String(tail)) else { throw v.error("'\(tail)' is not an IP address") }
             addresses = [address]
         }
-        return DNSAddressRule(domains: domains, addresses: addresses, location: v.line.location)
+        return DNSAddressRule(domains: domains, addresses: addresses, location: v.line.fileAndLine)
     }
 
     /// `name[,name..],[v4],[v6][,TTL]`: names first, then addresses, then an optional TTL.
@@ -36,7 +36,7 @@ enum DNSRecordLineParser {
         }
         guard !names.isEmpty else { throw v.error("needs at least one name") }
         guard !addresses.isEmpty else { throw v.error("needs at least one address") }
-        return DNSHostRecord(names: names, addresses: addresses, ttl: ttl, location: v.line.location)
+        return DNSHostRecord(names: names, addresses: addresses, ttl: ttl, location: v.line.fileAndLine)
     }
 
     /// `alias[,alias..],target[,TTL]`.
@@ -51,7 +51,7 @@ enum DNSRecordLineParser {
         var aliases: [DNSName] = []
         for alias in items.dropLast() { aliases.append(try v.name(Substring(alias))) }
         let target = try v.name(Substring(targetText))
-        return DNSCNAMERecord(aliases: aliases, target: target, ttl: ttl, location: v.line.location)
+        return DNSCNAMERecord(aliases: aliases, target: target, ttl: ttl, location: v.line.fileAndLine)
     }
 
     /// `ip[#port]`, `/d1/d2/ip[#port]`, `/d/` (local only), `/d/#` (use the default servers).
@@ -84,7 +84,7 @@ enum DNSRecordLineParser {
             }
             target = .upstream(address, port: port)
         }
-        return DNSServerLine(domains: domains, target: target, location: v.line.location)
+        return DNSServerLine(domains: domains, target: target, location: v.line.fileAndLine)
     }
 
     /// Splits `/d1/d2/tail` into domain names and the text after the last slash.

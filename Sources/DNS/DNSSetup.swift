@@ -1,6 +1,7 @@
 // From option lines (a dnsmasq.conf, or the [dns] table of stoep's TOML) to what the service runs:
 // validated settings and the local zone, with every error located at its line and every unsupported
 // option listed once, never silently dropped. Hosts files are read here, at load time, never on the loop.
+import Config
 import Glibc
 import Reactor
 
@@ -17,10 +18,10 @@ public struct DNSSetup {
     public let warnings: [String]
 
     /// Builds the setup, or returns every error found.
-    public static func make(_ lines: [DNSOptionLine]) -> Result<DNSSetup, DNSSetupErrors> {
+    public static func make(_ lines: [DNSOption]) -> Result<DNSSetup, DNSSetupErrors> {
         let options = DNSOptions.parse(lines)
         var errors = options.errors
-        var warnings = options.unsupported.map { "\($0.location): \($0.name): not supported by stoep, ignored" }
+        var warnings = options.unsupported.map { "\($0.fileAndLine): \($0.name): not supported by stoep, ignored" }
         var hosts: [HostsFile] = []
         let files = (options.settings.noHosts ? [] : ["/etc/hosts"]) + options.settings.additionalHostsFiles
         for file in files {

@@ -3,11 +3,12 @@
 // value is dropped; `#` starts a comment at the start of a line or after whitespace, outside
 // double quotes (so `address=/d/#` keeps its `#`); double quotes are removed and `\"`, `\\`,
 // `\t`, `\n` inside them are unescaped.
+import Config
 
 public enum DnsmasqConfReader {
     /// Returns the options of `text` in order. `file` is recorded in each line for error messages.
-    public static func parse(text: String, file: String) -> [DNSOptionLine] {
-        var lines: [DNSOptionLine] = []
+    public static func parse(text: String, file: String) -> [DNSOption] {
+        var lines: [DNSOption] = []
         var number = 0
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             number += 1
@@ -17,9 +18,9 @@ public enum DnsmasqConfReader {
             if let equals = trimmed.firstIndex(of: "=") {
                 let name = trim(trimmed[..<equals])
                 let value = trim(trimmed[trimmed.index(after: equals)...])
-                lines.append(DNSOptionLine(name: String(name), value: String(value), file: file, line: number))
+                lines.append(DNSOption(name: String(name), value: String(value), file: file, line: number))
             } else {
-                lines.append(DNSOptionLine(name: String(trimmed), value: nil, file: file, line: number))
+                lines.append(DNSOption(name: String(trimmed), value: nil, file: file, line: number))
             }
         }
         return lines

@@ -2,6 +2,7 @@
 // the UDP listener runs, against a zone with wildcard, host-record, CNAME and local-only data.
 // `make fuzz` builds it with -sanitize=fuzzer and -D FUZZING (libFuzzer provides main); a plain build
 // gets a small main that replays the files given as arguments (a regression run of a corpus).
+import Config
 import DNS
 import Glibc
 
@@ -44,11 +45,11 @@ struct ReplayCorpus {
 
 private func makeResponder() -> DNSResponder {
     let lines = [
-        DNSOptionLine(name: "address", value: "/fuzz.lan/10.0.0.1", file: "fuzz", line: 1),
-        DNSOptionLine(name: "address", value: "/v6.fuzz.lan/fd00::1", file: "fuzz", line: 2),
-        DNSOptionLine(name: "host-record", value: "host.lan,10.0.0.2,fd00::2", file: "fuzz", line: 3),
-        DNSOptionLine(name: "cname", value: "alias.lan,host.lan", file: "fuzz", line: 4),
-        DNSOptionLine(name: "local", value: "/local.lan/", file: "fuzz", line: 5),
+        DNSOption(name: "address", value: "/fuzz.lan/10.0.0.1", file: "fuzz", line: 1),
+        DNSOption(name: "address", value: "/v6.fuzz.lan/fd00::1", file: "fuzz", line: 2),
+        DNSOption(name: "host-record", value: "host.lan,10.0.0.2,fd00::2", file: "fuzz", line: 3),
+        DNSOption(name: "cname", value: "alias.lan,host.lan", file: "fuzz", line: 4),
+        DNSOption(name: "local", value: "/local.lan/", file: "fuzz", line: 5),
     ]
     let settings = DNSOptions.parse(lines).settings
     let zone = (try? LocalZone(settings: settings)) ?? LocalZone.empty

@@ -1,8 +1,9 @@
-// One GET on the Docker Engine API's unix socket, on the loop: connect, send, decode the response as it
-// arrives (DockerResponseDecoder) and hand over the body piece by piece. One request per connection
-// (`Connection: close`): simple, and the daemon going away shows as the connection ending. Only GET is
-// ever sent, so stoep works behind a read-only Docker socket proxy.
+// One GET on the Docker Engine API's unix socket, on the loop: connect, send, read the response as it
+// arrives (the HTTP module's HTTPResponseReader) and hand over the body piece by piece. One request per
+// connection (`Connection: close`): simple, and the daemon going away shows as the connection ending.
+// Only GET is ever sent, so stoep works behind a read-only Docker socket proxy.
 import Glibc
+import HTTP
 import Reactor
 
 final class DockerAPIRequest: IOHandler {
@@ -20,7 +21,7 @@ final class DockerAPIRequest: IOHandler {
     private var token: Token?
     private var timer: Timer?
     private var request: [UInt8]
-    private var decoder = DockerResponseDecoder()
+    private var reader = HTTPResponseReader()
     private var headSeen = false
     private var finished = false
 
@@ -71,11 +72,11 @@ final class DockerAPIRequest: IOHandler {
             if n > 0 {
                 deliver(buffer[0..<n])
             } else if n == 0 {
-                do throws(DockerResponseError) {
-                    try decoder.finish()
-                    finish(.success(decoder.status ?? 0))
+                do throws(HTTPResponseReadError) {
+                    try reader.finish()
+                    finish(.success(reader.status ?? 0))
                 } catch {
-                    finish(.failure(error))
+                    finish(.failure(DockerResponseError("\(error)")))
                 }
             } else {
                 if errno == EINTR { continue }
@@ -86,17 +87,17 @@ final class DockerAPIRequest: IOHandler {
     }
 
     private func deliver(_ bytes: ArraySlice<UInt8>) {
-        do throws(DockerResponseError) {
-            let body = try decoder.feed(bytes)
-            if !headSeen, let status = decoder.status {
+        do throws(HTTPResponseReadError) {
+            let body = try reader.feed(bytes)
+            if !headSeen, let status = reader.status {
                 headSeen = true
                 onHead(status)
                 if finished { return }
             }
             if !body.isEmpty { onBody(body) }
-            if decoder.complete && !finished { finish(.success(decoder.status ?? 0)) }
+            if reader.isComplete && !finished { finish(.success(reader.status ?? 0)) }
         } catch {
-            finish(.failure(error))
+            finish(.failure(DockerResponseError("\(error)")))
         }
     }
 

@@ -1,7 +1,7 @@
 // What the Docker provider needs to know about one container, read from `GET /containers/{id}/json`
 // (Docker Engine API ≥ 1.24; podman's compatible API gives the same fields). Traefik reads the same
 // fields (pkg/provider/docker/shared.go parseContainer).
-import Stats
+import JSON
 
 public struct DockerContainer: Sendable, Equatable {
     public var id: String

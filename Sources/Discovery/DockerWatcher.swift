@@ -7,8 +7,8 @@
 //    again after a backoff (0.2 s doubling to 5 s); the last known containers keep serving meanwhile and a
 //    full resynchronisation replaces them. `onChange` receives the whole set after the first
 //    synchronisation and after every change, a few milliseconds after the event that caused it.
+import JSON
 import Reactor
-import Stats
 
 public final class DockerWatcher {
     public typealias ChangeHandler = ([DockerContainer]) -> Void

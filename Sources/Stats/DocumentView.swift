@@ -1,6 +1,7 @@
 // DocumentView: text renderings of the stats socket documents other than `show stats` (see StatsView):
 // `help`, `show info`, `show conns`, `show config-errors`, and the error document. Unknown shapes fall back
 // to the compact JSON text, so a newer server never leaves an older CLI printing nothing.
+import JSON
 
 public enum DocumentView {
     /// Renders `document`, the answer to `command`, as text ending in "\n".

@@ -7,6 +7,7 @@
 // or with something that is not JSON; 2 for a usage error.
 
 import Glibc
+import JSON
 
 public enum StatsCLI {
     public static let usage = """

@@ -3,6 +3,7 @@
 // A line is split into words on spaces and tabs; leading/trailing whitespace and a trailing "\n" or "\r\n"
 // are ignored, and runs of blanks count as one. Words are case-sensitive ("show info", not "SHOW INFO"),
 // matching HAProxy's stats socket. Anything else is `.unknown` carrying the trimmed line for the error.
+import JSON
 
 public enum StatsCommand: Equatable, Sendable {
     case help

@@ -6,6 +6,7 @@
 // A series is a metric name ("forward.bytes_in") plus an ordered label list ([("forward", "fw1")]).
 // Registering the same name and labels again returns the existing handle, so a config reload can simply
 // re-register what it needs. JSON schema: see `writeJSON(into:)` and docs/stats.md.
+import JSON
 
 /// What the registry needs from a handle to group it into families.
 protocol StatsSeries: AnyObject {

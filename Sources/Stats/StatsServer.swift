@@ -3,6 +3,7 @@
 // drains them, so `show conns` with 10,000 connections stays small in memory, and a client that never
 // reads holds one chunk and its descriptor until the deadline, never the loop.
 import Glibc
+import JSON
 import Reactor
 
 /// A connection as `show conns` lists it.

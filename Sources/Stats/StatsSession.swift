@@ -1,6 +1,7 @@
 // One stats-socket client: read a command line, then write the document chunk by chunk as the socket
 // takes it, then close.
 import Glibc
+import JSON
 import Reactor
 
 final class StatsSession: IOHandler {

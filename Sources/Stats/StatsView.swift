@@ -1,6 +1,7 @@
 // StatsView: renders `show stats` (+ `show info`) documents as readable text tables for `stoep stats`, and
 // the `--watch` frame with per-second counter rates between two snapshots. Pure functions of parsed JSON,
 // so they are tested without a socket. Missing or mistyped fields render as "-", never crash.
+import JSON
 
 public enum StatsView {
     /// One metric series flattened for display: "forward.bytes_in{forward=fw1}" and its JSON object.

@@ -2,6 +2,7 @@
 import Config
 import DNS
 import Glibc
+import JSON
 import Proxy
 import Reactor
 import Stats

@@ -1,5 +1,5 @@
-// Auto-DNS (beyond Traefik): every exact host of a router's Host(...) rule that lies under one of the
-// box's local domains is published in the local DNS zone, so a new container is reachable by name without
+// Auto-DNS (beyond Traefik): every exact host name a router's rule routes (the Rules module's reading:
+// Host(...) not under a negation, no wildcard) that lies under one of the box's local domains is published in the local DNS zone, so a new container is reachable by name without
 // editing any DNS configuration. The local domains are those of the dnsmasq `address=`, `local=` and
 // `domain=` lines, or `[autoDNS] domains`; a name outside them is never published (a label must not be
 // able to take over a public name). The address is `[autoDNS] address`, else the one the domain's
@@ -7,8 +7,8 @@
 // are withdrawn with the next rebuild (the published set is replaced whole).
 import Config
 import DNS
-import Discovery
 import Glibc
+import Rules
 
 struct AutoDNSSettings: Equatable {
     var enabled = true
@@ -47,6 +47,14 @@ struct AutoDNSSettings: Equatable {
             }
         }
         return (settings, errors)
+    }
+
+    /// The exact host names `rule` routes, read from the Rules module's tree in the router's syntax (with
+    /// the route table's v2 fallback): names under a negation are not published. None when the rule does
+    /// not parse: such a router serves nothing.
+    static func hostNames(rule: String, syntax: TraefikRuleSyntax) -> [String] {
+        guard let parsed = try? RuleParser.parseAuto(rule, default: syntax == .v2 ? .v2 : .v3) else { return [] }
+        return parsed.expression.exactHostNames
     }
 
     /// What to publish for `hosts` (from the current routers), given the DNS service's settings.

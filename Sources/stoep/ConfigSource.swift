@@ -51,9 +51,7 @@ struct ConfigSource {
         } else {
             config = StoepConfig(source: description, raw: TOMLTable(location: SourceLocation(file: description, line: 1, column: 1)))
         }
-        var lines = (config.dns ?? []).map {
-            DNSOptionLine(name: $0.name, value: $0.value, file: $0.location.file, line: $0.location.line)
-        }
+        var lines = config.dns ?? []
         if let path = dnsmasqPath {
             if let text = DNSSetup.readTextFile(path) {
                 lines += DnsmasqConfReader.parse(text: text, file: path)
@@ -70,7 +68,7 @@ struct ConfigSource {
                 profile = p
                 // The profile's cache size is a default: a cache-size line in the configuration wins.
                 if let n = p.dnsCacheSize, !lines.contains(where: { $0.name == "cache-size" }) {
-                    lines.append(DNSOptionLine(name: "cache-size", value: String(n), file: p.path, line: p.dnsCacheSizeLine))
+                    lines.append(DNSOption(name: "cache-size", value: String(n), file: p.path, line: p.dnsCacheSizeLine))
                 }
             case .failure(let e): errors += e.errors
             }

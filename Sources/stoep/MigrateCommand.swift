@@ -51,22 +51,22 @@ enum MigrateCommand {
     }
 
     /// The [dns] table: every supported option by its dnsmasq name, repeated options as arrays.
-    static func dnsTable(_ lines: [DNSOptionLine], report: inout [String]) -> [String] {
+    static func dnsTable(_ lines: [DNSOption], report: inout [String]) -> [String] {
         let options = DNSOptions.parse(lines)
-        let unsupported = Set(options.unsupported.map { "\($0.file):\($0.line)" })
+        let unsupported = Set(options.unsupported.map(\.fileAndLine))
         for u in options.unsupported {
             if u.name.hasPrefix("dhcp") || u.name == "enable-tftp" || u.name.hasPrefix("tftp") {
-                report.append("\(u.location): \(u): DHCP/TFTP is not stoep's job: keep dnsmasq for it with `port=0` "
+                report.append("\(u.fileAndLine): \(u): DHCP/TFTP is not stoep's job: keep dnsmasq for it with `port=0` "
                               + "(DNS off in dnsmasq) next to stoep")
             } else {
-                report.append("\(u.location): \(u): not supported by stoep, left out")
+                report.append("\(u.fileAndLine): \(u): not supported by stoep, left out")
             }
         }
         for e in options.errors { report.append("\(e): left out") }
         let bad = Set(options.errors.map { "\($0.file):\($0.line)" })
         var order: [String] = []
         var values: [String: [String?]] = [:]
-        for l in lines where !unsupported.contains(l.location) && !bad.contains(l.location) {
+        for l in lines where !unsupported.contains(l.fileAndLine) && !bad.contains(l.fileAndLine) {
             if values[l.name] == nil { order.append(l.name) }
             values[l.name, default: []].append(l.value)
         }

@@ -3,6 +3,7 @@
 // files. Static problems are errors (stoep refuses to start, or a reload is refused); dynamic problems
 // skip the entry they concern and are reported (`show config-errors`), as Traefik does.
 import Config
+import Discovery
 import Glibc
 import Proxy
 

@@ -4,6 +4,7 @@
 // kept across reloads so clients do not see it change. The certificate files and acme.json are watched:
 // a renewal is read again and swapped in without a restart; connections keep their negotiated keys.
 import Config
+import JSON
 import Proxy
 import Reactor
 import Stats

@@ -1,5 +1,6 @@
-import XCTest
+import Config
 @testable import DNS
+import XCTest
 
 final class DNSOptionsTests: XCTestCase {
     /// /work/shared/fixtures/inethi/dnsmasq.conf, as deployed on iNethi community servers.
@@ -56,12 +57,12 @@ final class DNSOptionsTests: XCTestCase {
             """
         let lines = DnsmasqConfReader.parse(text: text, file: "f")
         XCTAssertEqual(lines, [
-            DNSOptionLine(name: "port", value: "5353", file: "f", line: 2),
-            DNSOptionLine(name: "address", value: "/sink.test/#", file: "f", line: 3),
-            DNSOptionLine(name: "addn-hosts", value: "/etc/my hosts", file: "f", line: 4),
-            DNSOptionLine(name: "log-facility", value: "/var/log/dns#1.log", file: "f", line: 5),
-            DNSOptionLine(name: "bogus-priv", value: nil, file: "f", line: 6),
-            DNSOptionLine(name: "server", value: "/lan/10.0.0.1#5300", file: "f", line: 7),
+            DNSOption(name: "port", value: "5353", file: "f", line: 2),
+            DNSOption(name: "address", value: "/sink.test/#", file: "f", line: 3),
+            DNSOption(name: "addn-hosts", value: "/etc/my hosts", file: "f", line: 4),
+            DNSOption(name: "log-facility", value: "/var/log/dns#1.log", file: "f", line: 5),
+            DNSOption(name: "bogus-priv", value: nil, file: "f", line: 6),
+            DNSOption(name: "server", value: "/lan/10.0.0.1#5300", file: "f", line: 7),
         ])
     }
 
@@ -168,7 +169,7 @@ final class DNSOptionsTests: XCTestCase {
             """
         let options = DNSOptions.parse(DnsmasqConfReader.parse(text: text, file: "x.conf"))
         XCTAssertEqual(options.errors, [])
-        XCTAssertEqual(options.unsupported.map { "\($0.location) \($0.name)" }, [
+        XCTAssertEqual(options.unsupported.map { "\($0.fileAndLine) \($0.name)" }, [
             "x.conf:1 dhcp-range", "x.conf:2 enable-tftp", "x.conf:4 dhcp-option", "x.conf:5 conf-dir",
             "x.conf:6 expand-hosts",
         ])
@@ -178,10 +179,10 @@ final class DNSOptionsTests: XCTestCase {
     func testTOMLStyleLines() {
         // What the TOML [dns] table loader hands over: booleans as "true"/"false".
         let lines = [
-            DNSOptionLine(name: "no-resolv", value: "true", file: "stoep.toml", line: 10),
-            DNSOptionLine(name: "strict-order", value: "false", file: "stoep.toml", line: 11),
-            DNSOptionLine(name: "server", value: "9.9.9.9", file: "stoep.toml", line: 12),
-            DNSOptionLine(name: "local-ttl", value: "x", file: "stoep.toml", line: 13),
+            DNSOption(name: "no-resolv", value: "true", file: "stoep.toml", line: 10),
+            DNSOption(name: "strict-order", value: "false", file: "stoep.toml", line: 11),
+            DNSOption(name: "server", value: "9.9.9.9", file: "stoep.toml", line: 12),
+            DNSOption(name: "local-ttl", value: "x", file: "stoep.toml", line: 13),
         ]
         let options = DNSOptions.parse(lines)
         XCTAssertTrue(options.settings.noResolv)

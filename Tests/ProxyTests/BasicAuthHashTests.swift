@@ -44,7 +44,11 @@ final class BasicAuthHashTests: XCTestCase {
         }
         XCTAssertEqual(Base64.decode(Array("+/+/".utf8)), [0xFB, 0xFF, 0xBF])
         XCTAssertEqual(Base64.decode(Array("Zm9v\r\nYg==".utf8)), Array("foob".utf8), "Go skips CR and LF")
-        for bad in ["Zg", "Zg=", "Z===", "Zm9vY", "Zg==Zg==", "Zg=a", "Zm9v!", "Zm 9v", "Zg==="] {
+        XCTAssertEqual(Base64.decode(Array("Zg=\n=\r\n".utf8)), Array("f".utf8), "also inside and after the padding")
+        XCTAssertEqual(Base64.decode(Array("Zm9=".utf8)), Array("fo".utf8), "Go's StdEncoding ignores the unused bits")
+        // OpenSSL's EVP_DecodeBlock alone would accept some of these (white space trimmed, "=" as zero bits).
+        for bad in ["Zg", "Zg=", "Z===", "Zm9vY", "Zg==Zg==", "Zg=a", "Zm9v!", "Zm 9v", "Zg===", " Zm9v", "Zm9v    ",
+                    "Zm9v\t", "Zm=v", "=Zm9", "====", "Zm9v===="] {
             XCTAssertNil(Base64.decode(Array(bad.utf8)), bad)
         }
     }

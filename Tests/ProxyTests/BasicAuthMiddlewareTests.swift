@@ -2,6 +2,7 @@
 // removeHeader/headerField, usersFile merging and the cache of verified credentials.
 import Config
 import Foundation
+import HTTP
 @testable import Proxy
 import XCTest
 

@@ -1,8 +1,12 @@
 // An entry point's share of the route table: configured routers by connection kind, and Traefik's own
 // routers (/metrics, api.insecure) first on their entry point, for plain and TLS connections alike.
 import Config
+import HTTP
 @testable import Proxy
+import Rules
 import XCTest
+
+private struct ParseFailed: Error {}
 
 final class EntryPointRoutesTests: XCTestCase {
     private func table(_ own: InternalRouters) -> RouteTable {
@@ -21,7 +25,7 @@ final class EntryPointRoutesTests: XCTestCase {
 
     private func request(_ target: String, _ method: String = "GET") throws -> RequestView {
         let bytes = Array("\(method) \(target) HTTP/1.1\r\nHost: a.test\r\n\r\n".utf8)
-        let head = try XCTUnwrap(HTTPRequestHead.parse(bytes).head)
+        guard case .complete(let head, _) = HTTPRequestHead.parse(bytes) else { throw ParseFailed() }
         let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
         return RequestView(head: head, bytes: bytes, clientIP: nil, pathAndQuery: (path, ""))
     }

@@ -1,5 +1,6 @@
 import Config
 @testable import Proxy
+import Rules
 import XCTest
 
 final class TCPRouteTableTests: XCTestCase {

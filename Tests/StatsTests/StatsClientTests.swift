@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
+import JSON
 @testable import Stats
+import XCTest
 
 final class StatsClientTests: XCTestCase {
     static let info = #"{"version":"0.1.0","uptime_s":3725,"backend":"io_uring","pid":4242,"rss_bytes":5452595,"config_source":"/etc/stoep/stoep.yml"}"# + "\n"

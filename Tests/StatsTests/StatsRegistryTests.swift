@@ -1,5 +1,6 @@
-import XCTest
+import JSON
 @testable import Stats
+import XCTest
 
 final class StatsRegistryTests: XCTestCase {
     private func document(_ registry: StatsRegistry) throws -> JSONValue {

@@ -1,5 +1,6 @@
-import XCTest
+import JSON
 @testable import Stats
+import XCTest
 
 final class StatsViewTests: XCTestCase {
     func testTextFormat() {

@@ -3,7 +3,7 @@
 // a router is its dynamic configuration (entryPoints, middlewares, service, rule, priority, tls) followed
 // by the runtime fields (error, status, using, name, provider); a service adds usedBy and serverStatus.
 import Config
-import Stats
+import JSON
 
 enum APIJSON {
     static func router(_ r: APIRouter, _ w: inout JSONWriter) {

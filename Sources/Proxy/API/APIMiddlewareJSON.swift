@@ -2,7 +2,7 @@
 // type key in camelCase and `type` lower-cased (Traefik 3.7: "basicauth", "stripprefix", "ipallowlist").
 // Only fields that differ from their zero value are written, as Go's `omitempty` does.
 import Config
-import Stats
+import JSON
 
 enum APIMiddlewareJSON {
     /// Writes the `"<type>": {...}` member into the open object; returns the lower-cased type.

@@ -2,8 +2,9 @@
 // a small HTML page at /dashboard/ in place of Traefik's web application. Lists are sorted by name and
 // paginated as Traefik does (`page`, `per_page` (100), `X-Next-Page`; `search` and `status` filters).
 import Config
+import HTTP
+import JSON
 import Reactor
-import Stats
 
 public final class TraefikAPIHandler {
     public var state: APIState = .empty

@@ -6,6 +6,7 @@
 // leaves the table through `ended`.
 import Glibc
 import Reactor
+import Rules
 
 public final class HTTPEntryPoint: AcceptHandler {
     public final class Counters {

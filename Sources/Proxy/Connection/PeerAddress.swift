@@ -1,6 +1,7 @@
 // The client end of an accepted connection, read once (getpeername) and carried from the accept to the
 // session or relay that serves it.
 import Reactor
+import Rules
 
 struct PeerAddress {
     /// The peer's IP address as text (no port, no brackets).

@@ -1,4 +1,5 @@
 // How a relay appears in `show conns`.
+import JSON
 import Reactor
 import Stats
 

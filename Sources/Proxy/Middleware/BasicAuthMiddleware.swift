@@ -3,6 +3,7 @@
 // otherwise 401 with the realm's challenge.
 import Config
 import Glibc
+import HTTP
 
 /// A basicAuth configuration stoep cannot use, said so the user can find the entry (the caller adds the
 /// middleware's name).

@@ -1,5 +1,6 @@
 // Traefik's `ipAllowList` middleware (v2 `ipWhiteList`, pkg/middlewares/ipallowlist).
 import Config
+import Rules
 
 /// `ipAllowList` (v2 `ipWhiteList`): the peer address (or the depth-th X-Forwarded-For entry from the
 /// right) must lie in a source range; otherwise 403 `Forbidden`.

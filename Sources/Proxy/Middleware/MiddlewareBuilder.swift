@@ -1,6 +1,7 @@
 // From Traefik's middleware configuration to the middlewares a router runs. Adding a middleware type is
 // one file in this directory and one case here.
 import Config
+import Rules
 
 enum MiddlewareBuilder {
     struct Why: Error, CustomStringConvertible { let description: String }

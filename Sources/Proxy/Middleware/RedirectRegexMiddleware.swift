@@ -1,5 +1,6 @@
 // Traefik's `redirectRegex` middleware (pkg/middlewares/redirect/redirect_regex.go), Go's `$1` replacement
 // syntax through PCRE2's substitute.
+import Rules
 
 /// `redirectRegex`: the request URL (scheme://host/path?query) rewritten by regex → Location.
 final class RedirectRegexMiddleware: HTTPMiddleware {

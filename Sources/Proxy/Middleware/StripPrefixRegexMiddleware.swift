@@ -1,4 +1,5 @@
 // Traefik's `stripPrefixRegex` middleware (pkg/middlewares/stripprefixregex).
+import Rules
 
 /// `stripPrefixRegex`: strips the part of the path a regex matches at its start.
 final class StripPrefixRegexMiddleware: HTTPMiddleware {

@@ -1,5 +1,6 @@
 // One HTTP router as the proxy serves it: its compiled rule, where it attaches, its middlewares and its
 // service (or the internal service that answers in its place).
+import Rules
 
 public final class HTTPRoute: PrioritizedRoute {
     public let name: String

@@ -3,6 +3,7 @@
 // (`service: api@internal` behind basicAuth, as the fixtures do), and the static configuration adds
 // Traefik's own routers for them (InternalRouters: `/metrics` with metrics.prometheus, the API and the
 // dashboard on the `traefik` entry point with api.insecure).
+import Rules
 
 public enum InternalService: String, Sendable, CaseIterable {
     /// The read-only JSON API and (with `api.dashboard`) the dashboard page.

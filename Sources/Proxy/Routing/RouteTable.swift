@@ -2,6 +2,7 @@
 // match order (priority descending), and Traefik's own routers of the static configuration. A
 // configuration change builds a new table and swaps it in at once; sessions keep the table their request
 // was routed with.
+import Rules
 
 public final class RouteTable {
     /// The configured routers (and the entry points' redirection routers), in match order.

@@ -5,6 +5,7 @@
 import Config
 import Glibc
 import Reactor
+import Rules
 
 public enum RouteTableBuilder {
     public struct Result {

@@ -8,6 +8,7 @@
 // server) sends it: each read of the source becomes one chunk, its size line copied and its bytes spliced,
 // and the source's EOF becomes the last chunk — so the client connection stays open for its next request.
 import Glibc
+import HTTP
 import Reactor
 
 struct BodyForwarder {

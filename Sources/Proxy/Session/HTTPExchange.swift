@@ -1,5 +1,6 @@
 // One request/response exchange of a session: the routed request, its upstream connection, and where
 // each of the two bodies stands.
+import HTTP
 import Reactor
 
 final class HTTPExchange {

@@ -1,4 +1,5 @@
 // How an HTTP client connection appears in `show conns`.
+import JSON
 import Reactor
 import Stats
 

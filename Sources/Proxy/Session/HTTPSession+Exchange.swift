@@ -1,5 +1,6 @@
 // Driving one exchange: the request head and body upstream, the response head and body back.
 import Glibc
+import HTTP
 import Reactor
 
 extension HTTPSession {

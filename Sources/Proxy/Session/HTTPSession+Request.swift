@@ -1,6 +1,7 @@
 // Reading the next request head, routing it through the entry point's routes and the route's middlewares,
 // and attaching an upstream connection from the server's pool (or answering here).
 import Glibc
+import HTTP
 import Reactor
 
 extension HTTPSession {

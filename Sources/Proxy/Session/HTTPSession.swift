@@ -3,7 +3,9 @@
 // connection reuse on the upstream side, bodies spliced. An `Upgrade` (WebSocket) switches both sockets
 // to a raw Relay. Everything runs from `drive()`, called on any readiness of either socket.
 import Glibc
+import HTTP
 import Reactor
+import Rules
 
 final class HTTPSession: IOHandler, UpstreamOwner {
     /// The client's connection: the socket itself, or TLS over it (then `isTLS`, scheme https).

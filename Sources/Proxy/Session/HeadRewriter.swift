@@ -1,5 +1,6 @@
 // Builds the heads stoep sends: the upstream request (hop-by-hop headers removed, X-Forwarded-* set as
 // Traefik sets them, spoofed ones from untrusted peers dropped) and the client response.
+import HTTP
 
 enum HeadRewriter {
     /// Headers Traefik manages: removed from requests whose peer is not trusted (forwarded_header.go).

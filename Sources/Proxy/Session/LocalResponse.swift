@@ -4,6 +4,7 @@
 // the fields in order, then Content-Length, then `Connection: close` when asked, then the body. Which
 // Traefik code path each constructor copies is named on it (reference: traefik-dnsmasq.md §4).
 // Go's connection-level answers to heads it cannot read stay in HTTPErrorResponse.forParseError.
+import HTTP
 
 public struct LocalResponse: Sendable {
     public var status: Int

@@ -7,6 +7,7 @@
 // would bypass a router's authentication. Absolute-form targets are forwarded in origin form.
 // The router-level `encodedCharacters` check (`http.encodedCharacters.allowEncoded*: false`) is
 // `deniesEscape`, applied once a router matched (Traefik attaches it to every router of the entry point).
+import HTTP
 
 public struct RequestTargetPolicy: Equatable, Sendable {
     /// `http.sanitizePath` (Traefik's default: true).

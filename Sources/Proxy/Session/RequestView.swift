@@ -1,5 +1,7 @@
 // A parsed request head as the rule matchers and middlewares see it, read straight from the head's bytes;
 // each property is computed only when a rule asks for it.
+import HTTP
+import Rules
 
 struct RequestView: RuleRequest {
     let head: HTTPRequestHead

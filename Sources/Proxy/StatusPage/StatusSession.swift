@@ -1,6 +1,7 @@
 // One client connection of the StatusPage: reads request heads, answers each in order (pipelining),
 // keeps the connection until the client closes, says `Connection: close`, or stays idle too long.
 import Glibc
+import HTTP
 import Reactor
 
 final class StatusSession: IOHandler {

@@ -6,6 +6,7 @@
 // - A `tls` router without passthrough sees the connection after stoep terminated TLS.
 // - When an entry point has no TLS router, a non-TLS connection is matched at once, before a byte is read:
 //   server-speaks-first protocols (SMTP, MySQL) would otherwise wait for a peek that never comes.
+import Rules
 
 public struct EntryPointTCPRoutes {
     /// The table these were taken from (the entry point takes them anew when the proxy's table changes).

@@ -1,6 +1,7 @@
 // The immutable TCP routing table: every usable TCP router, in match order (priority descending). A new
 // connection's questions (peek or not, which router) are asked of one entry point's share of it,
 // EntryPointTCPRoutes, which also states Traefik's rules for TCP routers beside HTTP ones.
+import Rules
 
 public final class TCPRoute: PrioritizedRoute {
     public let name: String

@@ -3,6 +3,7 @@
 // that does not parse, HostSNI of a name without `tls`), or that needs what stoep does not do yet (TLS
 // termination, TCP middlewares), is reported — file:line, router name, why — and skipped; the rest serve.
 import Config
+import Rules
 
 public enum TCPRouteTableBuilder {
     public static func build(_ configs: [TraefikDynamicConfig], defaultSyntax: TraefikRuleSyntax = .v3,

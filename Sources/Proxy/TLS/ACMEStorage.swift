@@ -1,8 +1,8 @@
 // Traefik's acme.json (v2 and v3 layout): per resolver, `Certificates[]` with base64 PEM `certificate`
 // and `key` and `domain.main`/`domain.sans`. Community boxes get it from a renewal job elsewhere (their
 // DNS challenge cannot run on the box); stoep only reads it — issuing is a later item.
+import JSON
 import Reactor
-import Stats
 
 enum ACMEStorage {
     struct Entry {

@@ -2,6 +2,7 @@
 // service gets `GET path` on a fresh connection; a 2xx or 3xx answer within `timeout` keeps it up,
 // anything else takes it out of the rotation until a later check passes. Runs on the loop, no thread.
 import Glibc
+import HTTP
 import Reactor
 
 public struct HealthCheckSettings {
@@ -108,11 +109,11 @@ final class HealthProbe: IOHandler {
         while true {
             let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n > 0 { answer += buf[0..<n] }
-            if let end = answer.firstIndex(of: 10) {
-                // "HTTP/1.1 200 OK": the status code decides.
-                let line = answer[..<end]
-                let code = line.count >= 12 ? line.dropFirst(9).prefix(3).reduce(0) { $0 * 10 + Int($1) - 48 } : 0
-                return finish(up: code >= 200 && code < 400)
+            // The status of the answer's head decides; a head the proxy could not read counts as down.
+            switch HTTPResponseHead.parse(answer, requestMethod: .get) {
+            case .complete(let head, _): return finish(up: head.status >= 200 && head.status < 400)
+            case .error: return finish(up: false)
+            case .incomplete: break
             }
             if n == 0 { return finish(up: false) }
             if n < 0 { if errno == EAGAIN { return } else { return finish(up: false) } }

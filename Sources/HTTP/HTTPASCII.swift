@@ -1,0 +1,101 @@
+// Byte classes of HTTP/1.1 (RFC 9110 §5.6.2 tokens, §5.5 field values) and ASCII case folding that
+// compares header names in place, without building Strings.
+
+/// ASCII rules the HTTP parsers and writers share. Everything here is allocation-free.
+public enum HTTPASCII {
+    public static let cr = UInt8(ascii: "\r")
+    public static let lf = UInt8(ascii: "\n")
+    public static let sp = UInt8(ascii: " ")
+    public static let htab = UInt8(ascii: "\t")
+    public static let colon = UInt8(ascii: ":")
+    public static let comma = UInt8(ascii: ",")
+    public static let semicolon = UInt8(ascii: ";")
+
+    /// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+    @inline(__always)
+    public static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
+        case 0x21, 0x23, 0x24, 0x25, 0x26, 0x27, 0x2A, 0x2B, 0x2D, 0x2E, 0x5E, 0x5F, 0x60, 0x7C, 0x7E: return true
+        default: return false
+        }
+    }
+
+    /// A field-value byte: VCHAR, obs-text, SP or HTAB. Everything else (NUL, CR, LF, other CTLs, DEL) is refused,
+    /// as Go's httpguts.ValidHeaderFieldValue does.
+    @inline(__always)
+    public static func isFieldValueByte(_ b: UInt8) -> Bool {
+        b == htab || (b >= 0x20 && b != 0x7F)
+    }
+
+    @inline(__always)
+    static func isWhitespace(_ b: UInt8) -> Bool { b == sp || b == htab }
+
+    /// The value of a hex digit (either case), nil for any other byte: chunk sizes, percent-escapes.
+    @inline(__always)
+    static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x30...0x39: return b - 0x30
+        case 0x41...0x46: return b - 0x41 + 10
+        case 0x61...0x66: return b - 0x61 + 10
+        default: return nil
+        }
+    }
+
+    @inline(__always)
+    public static func lowercased(_ b: UInt8) -> UInt8 {
+        (b &- 0x41) < 26 ? b | 0x20 : b
+    }
+
+    @inline(__always)
+    public static func uppercased(_ b: UInt8) -> UInt8 {
+        (b &- 0x61) < 26 ? b & ~0x20 : b
+    }
+
+    /// True when `bytes` equals `literal` ignoring ASCII case.
+    public static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+        literal.withUTF8Buffer { lit in
+            guard lit.count == bytes.count else { return false }
+            for i in 0..<lit.count where lowercased(bytes[i]) != lowercased(lit[i]) { return false }
+            return true
+        }
+    }
+
+    /// True when two byte collections are equal ignoring ASCII case (header names, tokens).
+    public static func equalsIgnoringCase<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
+        guard a.count == b.count else { return false }
+        var j = b.startIndex
+        for x in a {
+            if lowercased(x) != lowercased(b[j]) { return false }
+            j = b.index(after: j)
+        }
+        return true
+    }
+
+    /// True when `bytes` (a header name, say) equals `literal` ignoring ASCII case.
+    public static func equalsIgnoringCase<A: Collection<UInt8>>(_ bytes: A, _ literal: StaticString) -> Bool {
+        literal.withUTF8Buffer { equalsIgnoringCase(bytes, $0) }
+    }
+
+    /// Range of `range` without leading and trailing SP/HTAB (OWS, RFC 9110 §5.6.3).
+    static func trimmed(_ p: UnsafeRawBufferPointer, _ range: Range<Int>) -> Range<Int> {
+        var lo = range.lowerBound, hi = range.upperBound
+        while lo < hi, isWhitespace(p[lo]) { lo += 1 }
+        while hi > lo, isWhitespace(p[hi - 1]) { hi -= 1 }
+        return lo..<hi
+    }
+
+    /// Calls `body` with each element of a comma-separated list (RFC 9110 §5.6.1), trimmed of OWS.
+    /// Empty elements are passed too, so that callers decide whether they are acceptable.
+    public static func forEachListElement(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ body: (Range<Int>) -> Void) {
+        var start = range.lowerBound
+        var i = range.lowerBound
+        while i <= range.upperBound {
+            if i == range.upperBound || p[i] == comma {
+                body(trimmed(p, start..<i))
+                start = i + 1
+            }
+            i += 1
+        }
+    }
+}
