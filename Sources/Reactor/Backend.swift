@@ -43,16 +43,16 @@ protocol Backend: AnyObject {
     var pendingRemovals: Int { get }
 }
 
-/// Chooses the backend for `--backend auto|io_uring|epoll`. `auto` tries io_uring and falls back to
-/// epoll with one log line saying why (seccomp EPERM in containers, ENOSYS on old kernels,
-/// kernel.io_uring_disabled).
-func makeBackend(_ choice: String, log: Logger) throws -> Backend {
+/// Makes the backend `choice` names (`--backend io_uring|epoll`). nil (`--backend auto`) tries io_uring
+/// and falls back to epoll with one log line saying why (seccomp EPERM in containers, ENOSYS on old
+/// kernels, kernel.io_uring_disabled).
+func makeBackend(_ choice: BackendKind?, log: Logger) throws -> Backend {
     switch choice {
-    case "epoll":
+    case .epoll:
         return try EpollBackend()
-    case "io_uring":
+    case .ioUring:
         return try IOUringBackend()
-    default:
+    case nil:
         do {
             return try IOUringBackend()
         } catch {

@@ -33,8 +33,8 @@ public final class EventLoop {
     /// Descriptors currently registered (a stats gauge).
     public var registered: Int { fds.count - freeSlots.count }
 
-    /// `backend`: "auto", "io_uring" or "epoll".
-    public init(backend choice: String, log: Logger) throws {
+    /// `backend`: the backend to run; nil probes io_uring and falls back to epoll with a logged reason.
+    public init(backend choice: BackendKind?, log: Logger) throws {
         self.log = log
         self.backend = try makeBackend(choice, log: log)
         events.reserveCapacity(512)

@@ -26,8 +26,8 @@ extension Appliance: StatsProvider {
         w.field("stats_socket", statsPath)
         w.field("open_connections", openConnections)
         w.field("shutting_down", shuttingDown)
-        writeTLSInfo(into: &w)
-        writeDockerInfo(into: &w)
+        tls.writeInfo(into: &w)
+        dynamic.writeDockerInfo(into: &w)
         w.endObject()
     }
 
@@ -46,7 +46,7 @@ extension Appliance: StatsProvider {
         g("pipes_live", pool.live)
         g("pipes_in_use", pool.inUse)
         c("pipes_exhausted", pool.exhausted)
-        for fw in Array(forwarders.values) + retired {
+        for fw in forwarders.all {
             let l = [("forward", fw.settings.name)]
             let k = fw.counters
             c("forward_accepted", k.accepted, l)
@@ -61,7 +61,7 @@ extension Appliance: StatsProvider {
             c("forward_bytes_spliced", k.bytes.splicedBytes, l)
             c("forward_bytes_copied", k.bytes.copiedBytes, l)
         }
-        for e in httpEntryPoints.values {
+        for e in entryPoints.http.values {
             let l = [("entrypoint", e.name)]
             let k = e.counters
             c("http_connections", k.connections, l)
@@ -87,16 +87,16 @@ extension Appliance: StatsProvider {
                 g("server_idle_connections", s.idleCount, l)
             }
         }
-        for p in statusPages.values {
+        for p in entryPoints.statusPages.values {
             let l = [("entrypoint", p.name)]
             c("http_connections", p.counters.connections, l)
             g("http_open_connections", Int(p.counters.open), l)
             c("http_requests", p.counters.requests, l)
             c("http_bad_requests", p.counters.badRequests, l)
         }
-        proxyStats.collect(into: r)
+        observability.figures.collect(into: r)
         var inFlightByRouter: [String: Int] = [:], inFlightByService: [String: Int] = [:]
-        for e in httpEntryPoints.values {
+        for e in entryPoints.http.values {
             for (router, service) in e.requestsInFlight {
                 inFlightByRouter[router, default: 0] += 1
                 inFlightByService[service, default: 0] += 1
@@ -106,8 +106,8 @@ extension Appliance: StatsProvider {
         for svc in proxy.table.services { g("service_open_requests", inFlightByService[svc.name] ?? 0, [("service", svc.name)]) }
         if let dns { collectDNS(dns, into: r) }
         c("stats_commands", stats?.commands ?? 0)
-        c("config_reloads", reloads)
-        c("config_reload_failures", reloadFailures)
+        c("config_reloads", reloadRecord.reloads)
+        c("config_reload_failures", reloadRecord.failures)
         r.writeJSON(into: &w)
     }
 
@@ -149,7 +149,7 @@ extension Appliance: StatsProvider {
         w.beginObject()
         w.key("errors")
         w.beginArray()
-        for e in configErrors {
+        for e in reloadRecord.errors {
             w.beginObject()
             w.field("source", e.location?.file ?? source.description)
             w.field("line", e.location?.line ?? 0)
@@ -157,7 +157,7 @@ extension Appliance: StatsProvider {
             w.endObject()
         }
         // Dynamic-configuration problems ("file:line:col: …"): each skipped one router/service/middleware.
-        for p in dynamicProblems {
+        for p in dynamic.problems {
             let parts = p.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
             let located = parts.count > 3 && Int(parts[1]) != nil
             // Docker labels: "docker container NAME: label KEY: …" → source "docker:NAME".
@@ -174,11 +174,7 @@ extension Appliance: StatsProvider {
     }
 
     func connectionSnapshot() -> [ConnectionDescribing] {
-        var rows: [ConnectionDescribing] = []
-        for fw in forwarders.values { rows.append(contentsOf: fw.relays.values.map { $0 as ConnectionDescribing }) }
-        for fw in retired { rows.append(contentsOf: fw.relays.values.map { $0 as ConnectionDescribing }) }
-        for e in Array(httpEntryPoints.values) + retiredEntryPoints { rows.append(contentsOf: e.connections) }
-        return rows
+        forwarders.connections + entryPoints.connections
     }
 
     /// The status page of entry points without routes: HTML and JSON of the same facts.
@@ -186,7 +182,7 @@ extension Appliance: StatsProvider {
         var w = JSONWriter()
         writeStats(into: &w)
         let json = String(decoding: w.bytes, as: UTF8.self)
-        let rows = forwarders.values.map { "<tr><td>\($0.settings.name)</td><td>\($0.settings.listen)</td><td>\($0.settings.upstream)</td><td>\($0.relays.count)</td></tr>" }.joined()
+        let rows = forwarders.running.values.map { "<tr><td>\($0.settings.name)</td><td>\($0.settings.listen)</td><td>\($0.settings.upstream)</td><td>\($0.relays.count)</td></tr>" }.joined()
         let html = """
         <!doctype html><html><head><meta charset="utf-8"><title>stoep</title></head><body>
         <h1>stoep \(Version.text)</h1>

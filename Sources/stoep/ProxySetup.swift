@@ -43,7 +43,7 @@ struct ProxySetup {
     var responseHeaderTimeout: UInt64 = 0
     var accessLog: TraefikAccessLog?
     /// providers.docker (Traefik static configuration, or stoep's own `[providers.docker]`): watched by
-    /// the Docker provider, its routes joined to the file provider's (Appliance+Discovery).
+    /// the Docker provider, its routes joined to the file provider's (DynamicConfiguration+Docker).
     var docker: TraefikDockerProvider?
     /// Entry points with `http.tls`: their routers serve HTTPS.
     var tlsEntryPoints: Set<String> = []

@@ -35,11 +35,12 @@ enum RunCommand {
             return 2
         }
         let config = loaded.config
-        let backend = parsed.options["backend"] ?? config.backend.rawValue
-        guard ["auto", "io_uring", "epoll"].contains(backend) else {
+        let backendName = parsed.options["backend"] ?? config.backend.rawValue
+        guard backendName == "auto" || BackendKind(rawValue: backendName) != nil else {
             printError("stoep run: --backend must be auto, io_uring or epoll")
             return 2
         }
+        let backend = BackendKind(rawValue: backendName)  // nil: auto
         let statsPath = StatsSocketPath.resolve(flag: parsed.options["stats-socket"] ?? config.stats.socket,
                                                 environment: ProcessFacts.environment())
         ProcessFacts.raiseFileLimit()

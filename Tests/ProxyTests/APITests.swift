@@ -36,14 +36,14 @@ final class APITests: XCTestCase {
                                            trustedIPs: ["10.0.0.0/8"], insecure: false)]
         facts.api = api
         facts.providers = ["File"]
-        let h = TraefikAPIHandler(loop: try EventLoop(backend: "epoll", log: Logger()))
+        let h = TraefikAPIHandler(loop: try EventLoop(backend: .epoll, log: Logger()))
         h.state = APIStateBuilder.build(configs: configs, table: result.table, tcpTable: .empty, problems: result.problems, facts: facts)
         return (h, result.table)
     }
 
     private func get(_ h: TraefikAPIHandler, _ path: String, query: String = "") -> (Int, Any?, [(String, String)]) {
         let r = h.answer(InternalRequest(method: "GET", path: path, query: query, host: "h", direct: false))
-        return (r.status, try? JSONSerialization.jsonObject(with: Data(r.body)), r.headers)
+        return (r.status, try? JSONSerialization.jsonObject(with: Data(r.body)), r.fields.map { ($0.name, $0.value) })
     }
 
     func testInternalServicesResolveOnlyWhenConfigured() throws {

@@ -36,11 +36,11 @@ final class BasicAuthMiddlewareTests: XCTestCase {
         }
         var forward = ForwardedRequest(path: "/x", query: "")
         let response = m.handle(RequestView(head: head, bytes: bytes, clientIP: nil, pathAndQuery: ("/x", "")), &forward, scheme: "http")
-        return (response.map { String(decoding: $0, as: UTF8.self) }, forward)
+        return (response.map { String(decoding: $0.bytes(), as: UTF8.self) }, forward)
     }
 
     func testUnauthorizedBytes() {
-        XCTAssertEqual(String(decoding: HTTPErrorResponse.unauthorized(realm: "traefik", date: nil), as: UTF8.self), unauthorized)
+        XCTAssertEqual(String(decoding: LocalResponse.unauthorized(realm: "traefik").bytes(), as: UTF8.self), unauthorized)
     }
 
     func testCredentialsTable() {

@@ -45,7 +45,7 @@ final class TCPRouteTableTests: XCTestCase {
         XCTAssertEqual(built.table.routes.map(\.priority), [1000, 30, 17, -1])
         XCTAssertEqual(built.table.routes.map(\.isCatchAll), [true, false, false, true])
         let match = { (sni: String) in
-            self.name(built.table.match(entryPoint: "tcp", serverName: sni, alpn: [], clientIP: nil, isTLS: true))
+            self.name(built.table.on("tcp").match(serverName: sni, alpn: [], clientIP: nil, isTLS: true))
         }
         XCTAssertEqual(match("db.lan"), "explicit")
 
@@ -56,7 +56,7 @@ final class TCPRouteTableTests: XCTestCase {
         ]).table
         let cases: [(String?, String?)] = [("db.lan", "regexp"), ("db1.lan", "catchall"), (nil, "catchall")]
         for (sni, expected) in cases {
-            XCTAssertEqual(name(withoutExplicit.match(entryPoint: "tcp", serverName: sni, alpn: [], clientIP: nil,
+            XCTAssertEqual(name(withoutExplicit.on("tcp").match(serverName: sni, alpn: [], clientIP: nil,
                                                        isTLS: true)), expected, "\(sni ?? "no SNI")")
         }
     }
@@ -68,27 +68,27 @@ final class TCPRouteTableTests: XCTestCase {
         ])
         XCTAssertEqual(built.problems, [])
         let t = built.table
-        XCTAssertEqual(name(t.catchAll(entryPoint: "tcp")), "all")
-        XCTAssertNil(t.catchAll(entryPoint: "web"))
-        XCTAssertFalse(t.needsPeek(entryPoint: "tcp"))
-        XCTAssertTrue(t.hasRoutes(entryPoint: "tcp"))
-        XCTAssertFalse(t.hasRoutes(entryPoint: "web"))
-        XCTAssertEqual(name(t.matchBeforeReading(entryPoint: "tcp", clientIP: ClientIP("10.1.2.3"))), "lan")
-        XCTAssertEqual(name(t.matchBeforeReading(entryPoint: "tcp", clientIP: ClientIP("192.168.1.1"))), "all")
-        XCTAssertNil(t.matchBeforeReading(entryPoint: "web", clientIP: ClientIP("10.1.2.3")))
+        XCTAssertEqual(name(t.on("tcp").catchAll), "all")
+        XCTAssertNil(t.on("web").catchAll)
+        XCTAssertFalse(t.on("tcp").needsPeek)
+        XCTAssertFalse(t.on("tcp").isEmpty)
+        XCTAssertTrue(t.on("web").isEmpty)
+        XCTAssertEqual(name(t.on("tcp").matchBeforeReading(clientIP: ClientIP("10.1.2.3"))), "lan")
+        XCTAssertEqual(name(t.on("tcp").matchBeforeReading(clientIP: ClientIP("192.168.1.1"))), "all")
+        XCTAssertNil(t.on("web").matchBeforeReading(clientIP: ClientIP("10.1.2.3")))
         // A non-TLS router never takes a TLS connection.
-        XCTAssertNil(t.match(entryPoint: "tcp", serverName: "a.b", alpn: [], clientIP: nil, isTLS: true))
+        XCTAssertNil(t.on("tcp").match(serverName: "a.b", alpn: [], clientIP: nil, isTLS: true))
 
         // With a passthrough router beside it the entry point must peek; non-TLS still lands in the catch-all.
         let mixed = table([
             Router(name: "all", rule: "HostSNI(`*`)"),
             Router(name: "db", rule: "HostSNI(`db.lan`)", passthrough: true),
         ]).table
-        XCTAssertTrue(mixed.needsPeek(entryPoint: "web"))
-        XCTAssertNil(mixed.matchBeforeReading(entryPoint: "web", clientIP: nil))
-        XCTAssertEqual(name(mixed.match(entryPoint: "web", serverName: nil, alpn: [], clientIP: nil, isTLS: false)), "all")
-        XCTAssertEqual(name(mixed.match(entryPoint: "web", serverName: "db.lan", alpn: [], clientIP: nil, isTLS: true)), "db")
-        XCTAssertNil(mixed.match(entryPoint: "web", serverName: "x.lan", alpn: [], clientIP: nil, isTLS: true))
+        XCTAssertTrue(mixed.on("web").needsPeek)
+        XCTAssertNil(mixed.on("web").matchBeforeReading(clientIP: nil))
+        XCTAssertEqual(name(mixed.on("web").match(serverName: nil, alpn: [], clientIP: nil, isTLS: false)), "all")
+        XCTAssertEqual(name(mixed.on("web").match(serverName: "db.lan", alpn: [], clientIP: nil, isTLS: true)), "db")
+        XCTAssertNil(mixed.on("web").match(serverName: "x.lan", alpn: [], clientIP: nil, isTLS: true))
     }
 
     func testSNIALPNAndClientIP() {
@@ -114,7 +114,7 @@ final class TCPRouteTableTests: XCTestCase {
             (nil, [], nil, true, nil),
         ]
         for c in cases {
-            let route = t.match(entryPoint: "web", serverName: c.sni, alpn: c.alpn,
+            let route = t.on("web").match(serverName: c.sni, alpn: c.alpn,
                                 clientIP: c.ip.flatMap(ClientIP.init), isTLS: c.tls)
             XCTAssertEqual(name(route), c.expected, "\(c)")
         }
@@ -125,9 +125,9 @@ final class TCPRouteTableTests: XCTestCase {
             Router(name: "only-tcp", rule: "HostSNI(`*`)", passthrough: true, entryPoints: ["tcp"]),
             Router(name: "everywhere", rule: "HostSNI(`db.lan`)", passthrough: true),
         ]).table
-        XCTAssertEqual(name(t.match(entryPoint: "tcp", serverName: "x", alpn: [], clientIP: nil, isTLS: true)), "only-tcp")
-        XCTAssertNil(t.match(entryPoint: "web", serverName: "x", alpn: [], clientIP: nil, isTLS: true))
-        XCTAssertEqual(name(t.match(entryPoint: "web", serverName: "db.lan", alpn: [], clientIP: nil, isTLS: true)), "everywhere")
+        XCTAssertEqual(name(t.on("tcp").match(serverName: "x", alpn: [], clientIP: nil, isTLS: true)), "only-tcp")
+        XCTAssertNil(t.on("web").match(serverName: "x", alpn: [], clientIP: nil, isTLS: true))
+        XCTAssertEqual(name(t.on("web").match(serverName: "db.lan", alpn: [], clientIP: nil, isTLS: true)), "everywhere")
     }
 
     func testProblemsAreReportedAndRoutersSkipped() {
@@ -213,8 +213,8 @@ final class TCPRouteTableTests: XCTestCase {
         guard case .hello(let sni, let alpn) = ClientHello.peek(ClientHelloSamples.openSSLTLS13) else {
             return XCTFail("captured hello did not parse")
         }
-        XCTAssertEqual(name(t.match(entryPoint: "web", serverName: sni, alpn: alpn, clientIP: nil, isTLS: true)), "h2")
+        XCTAssertEqual(name(t.on("web").match(serverName: sni, alpn: alpn, clientIP: nil, isTLS: true)), "h2")
         XCTAssertEqual(ClientHello.peek(Array("GET / HTTP/1.1\r\n".utf8)), .notTLS)
-        XCTAssertEqual(name(t.match(entryPoint: "web", serverName: nil, alpn: [], clientIP: nil, isTLS: false)), "plain")
+        XCTAssertEqual(name(t.on("web").match(serverName: nil, alpn: [], clientIP: nil, isTLS: false)), "plain")
     }
 }

@@ -8,7 +8,7 @@ import XCTest
 @testable import Reactor
 
 final class BackendContractTests: XCTestCase {
-    private static let backends = ["epoll", "io_uring"]
+    private static let backends: [BackendKind] = [.epoll, .ioUring]
 
     /// Counts what a registration receives; `onReady` may act on the loop from inside the dispatch.
     private final class Recorder: IOHandler {
@@ -54,7 +54,7 @@ final class BackendContractTests: XCTestCase {
             defer { r.close(); w.close() }
             let first = Recorder(), second = Recorder()
             let token = try loop.register(fd: r, handler: first)
-            XCTAssertTrue(loop.handOver(token, to: second), backend)
+            XCTAssertTrue(loop.handOver(token, to: second), "\(backend)")
             LoopbackSockets.put([1], w)
             XCTAssertTrue(try run(loop) { second.readable > 0 }, "\(backend): the new handler is told")
             XCTAssertEqual(first.calls, 0, "\(backend): the old handler is not")
@@ -89,10 +89,10 @@ final class BackendContractTests: XCTestCase {
             h2.onReady = { _, _ in replace(t1, p1.0) }
             LoopbackSockets.put([1], p1.1)
             LoopbackSockets.put([2], p2.1)
-            XCTAssertTrue(try run(loop) { replaced != nil }, backend)
+            XCTAssertTrue(try run(loop) { replaced != nil }, "\(backend)")
             try run(loop, seconds: 0.1) { false }  // a few more turns for anything late
-            let reused = try XCTUnwrap(t3, backend)
-            let stale = try XCTUnwrap(replaced, backend)
+            let reused = try XCTUnwrap(t3, "\(backend)")
+            let stale = try XCTUnwrap(replaced, "\(backend)")
             XCTAssertEqual(reused.slot, stale.slot, "\(backend): the freed slot is reused")
             XCTAssertNotEqual(reused, stale, "\(backend): under a new generation")
             XCTAssertEqual(h1.calls + h2.calls, 1, "\(backend): the replaced handler got nothing")
@@ -146,7 +146,7 @@ final class BackendContractTests: XCTestCase {
                 if sawFIN { finsSeen += 1 }
             }
             loop.settle()
-            XCTAssertEqual(finsSeen, rounds, backend)
+            XCTAssertEqual(finsSeen, rounds, "\(backend)")
             XCTAssertEqual(loop.backend.pendingRemovals, 0, "\(backend): no removal left in flight")
             if let uring = loop.backend as? IOUringBackend {
                 // On this kernel (6.x, DEFER_TASKRUN) every round produces the race: the test covers the retry.
@@ -189,7 +189,7 @@ final class BackendContractTests: XCTestCase {
                 if fd < 0 { break }
                 filler.append(fd)
             }
-            XCTAssertEqual(Errno.current, .tooManyOpenFiles, backend)
+            XCTAssertEqual(Errno.current, .tooManyOpenFiles, "\(backend)")
 
             let turnsBefore = loop.turns
             try run(loop, seconds: 0.08) { false }
@@ -198,7 +198,7 @@ final class BackendContractTests: XCTestCase {
 
             release()
             XCTAssertTrue(try run(loop) { !acceptor.accepted.isEmpty }, "\(backend): re-armed, the connection is accepted")
-            XCTAssertEqual(acceptor.accepted.count, 1, backend)
+            XCTAssertEqual(acceptor.accepted.count, 1, "\(backend)")
             for fd in acceptor.accepted { fd.close() }
         }
     }

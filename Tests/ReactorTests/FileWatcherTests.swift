@@ -23,7 +23,7 @@ final class FileWatcherTests: XCTestCase {
     }
 
     /// Runs `steps` (at their offsets in ms) on a loop with a watcher, for `total` ms.
-    private func run(backend: String, total: UInt64 = 700, debounce: UInt64 = 50_000_000,
+    private func run(backend: BackendKind, total: UInt64 = 700, debounce: UInt64 = 50_000_000,
                      setUp: (FileWatcher) -> Void, steps: [(UInt64, () -> Void)]) throws -> FileWatcher {
         let log = Logger()
         let loop = try EventLoop(backend: backend, log: log)
@@ -41,7 +41,7 @@ final class FileWatcherTests: XCTestCase {
         return watcher
     }
 
-    private func fileChanges(backend: String) throws {
+    private func fileChanges(backend: BackendKind) throws {
         var fileCalls = 0, otherCalls = 0, dirCalls = 0
         write("acme.json", "{}")
         let w = try run(backend: backend, setUp: { w in
@@ -57,17 +57,17 @@ final class FileWatcherTests: XCTestCase {
             // A burst of writes to another file in the same directory.
             (400, { for i in 0..<20 { self.write("unrelated.txt", "\(i)") } }),
         ])
-        XCTAssertEqual(fileCalls, 2, "\(backend): one call per burst (rename-over, delete+create)")
-        XCTAssertEqual(otherCalls, 0, backend)
-        XCTAssertEqual(dirCalls, 3, "\(backend): the directory watcher sees all three bursts")
-        XCTAssertEqual(w.watchedDirectoryCount, 1, "\(backend): one inotify watch shared by three watchers")
+        XCTAssertEqual(fileCalls, 2, "\(backend.rawValue): one call per burst (rename-over, delete+create)")
+        XCTAssertEqual(otherCalls, 0, backend.rawValue)
+        XCTAssertEqual(dirCalls, 3, "\(backend.rawValue): the directory watcher sees all three bursts")
+        XCTAssertEqual(w.watchedDirectoryCount, 1, "\(backend.rawValue): one inotify watch shared by three watchers")
         w.close()
     }
 
-    func testFileChangesOnEpoll() throws { try fileChanges(backend: "epoll") }
-    func testFileChangesOnIOUring() throws { try fileChanges(backend: "io_uring") }
+    func testFileChangesOnEpoll() throws { try fileChanges(backend: .epoll) }
+    func testFileChangesOnIOUring() throws { try fileChanges(backend: .ioUring) }
 
-    private func unwatchAndMissingDirectory(backend: String) throws {
+    private func unwatchAndMissingDirectory(backend: BackendKind) throws {
         var calls = 0, lateCalls = 0
         var id = 0
         let later = directory + "/later"
@@ -81,21 +81,21 @@ final class FileWatcherTests: XCTestCase {
             (1_300, { self.write("later/x.yml", "y") }),
         ])
         _ = id
-        XCTAssertEqual(calls, 1, backend)
-        XCTAssertEqual(lateCalls, 2, "\(backend): once when the directory appears, once for the new file")
+        XCTAssertEqual(calls, 1, backend.rawValue)
+        XCTAssertEqual(lateCalls, 2, "\(backend.rawValue): once when the directory appears, once for the new file")
         w.unwatch(id)
-        XCTAssertEqual(w.watchedDirectoryCount, 1, "\(backend): the root's watch went with its last watcher")
+        XCTAssertEqual(w.watchedDirectoryCount, 1, "\(backend.rawValue): the root's watch went with its last watcher")
         w.close()
     }
 
-    func testUnwatchAndMissingDirectoryOnEpoll() throws { try unwatchAndMissingDirectory(backend: "epoll") }
-    func testUnwatchAndMissingDirectoryOnIOUring() throws { try unwatchAndMissingDirectory(backend: "io_uring") }
+    func testUnwatchAndMissingDirectoryOnEpoll() throws { try unwatchAndMissingDirectory(backend: .epoll) }
+    func testUnwatchAndMissingDirectoryOnIOUring() throws { try unwatchAndMissingDirectory(backend: .ioUring) }
 
     func testUnwatchedWatcherIsNotCalled() throws {
         var calls = 0
         var watcher: FileWatcher?
         var id = 0
-        _ = try run(backend: "epoll", total: 300, setUp: { w in
+        _ = try run(backend: .epoll, total: 300, setUp: { w in
             watcher = w
             id = w.watch(path: directory + "/a.yml") { calls += 1 }
         }, steps: [

@@ -4,7 +4,7 @@ import XCTest
 @testable import Reactor
 
 final class RelayTests: XCTestCase {
-    private func run(backend: String) throws {
+    private func run(backend: BackendKind) throws {
         let log = Logger()
         let loop = try EventLoop(backend: backend, log: log)
         let pool = PipePool(size: 64 * 1024, limit: 4)
@@ -45,17 +45,17 @@ final class RelayTests: XCTestCase {
         }
         loop.schedule(pump, after: 1_000_000)
         try loop.run()
-        XCTAssertEqual(received, Array("seed:".utf8) + payload, backend)
-        XCTAssertTrue(upDone && downDone, backend)
-        XCTAssertEqual(ended, .completed, backend)
+        XCTAssertEqual(received, Array("seed:".utf8) + payload, backend.rawValue)
+        XCTAssertTrue(upDone && downDone, backend.rawValue)
+        XCTAssertEqual(ended, .completed, backend.rawValue)
         XCTAssertEqual(counters.bytesUp, UInt64(payload.count + 5))
         XCTAssertGreaterThan(counters.splicedBytes, 0)
         clientOuter.close()
         upOuter.close()
     }
 
-    func testRelayMovesBytesAndPropagatesHalfCloseOnEpoll() throws { try run(backend: "epoll") }
-    func testRelayMovesBytesAndPropagatesHalfCloseOnIOUring() throws { try run(backend: "io_uring") }
+    func testRelayMovesBytesAndPropagatesHalfCloseOnEpoll() throws { try run(backend: .epoll) }
+    func testRelayMovesBytesAndPropagatesHalfCloseOnIOUring() throws { try run(backend: .ioUring) }
 }
 
 /// A relay that adopts registrations an earlier handler had (a peek, an HTTP session before an upgrade):
@@ -66,7 +66,7 @@ final class RelayAdoptionTests: XCTestCase {
         func ready(fd: FileDescriptor, _ events: Readiness) { reports += 1 }
     }
 
-    private func run(backend: String) throws {
+    private func run(backend: BackendKind) throws {
         let loop = try EventLoop(backend: backend, log: Logger())
         let pool = PipePool(size: 64 * 1024, limit: 4)
         let (clientOuter, clientInner) = try LoopbackSockets.tcpPair()
@@ -80,7 +80,7 @@ final class RelayAdoptionTests: XCTestCase {
         let tick = Timer { _ in loop.stop() }
         loop.schedule(tick, after: 50_000_000)
         try loop.run()
-        XCTAssertGreaterThan(earlier.reports, 0, backend)
+        XCTAssertGreaterThan(earlier.reports, 0, "\(backend)")
         let relay = Relay(id: 1, loop: loop, pool: pool, counters: RelayCounters(),
                           a: PlainTransport(fd: clientInner), b: PlainTransport(fd: upInner),
                           connecting: false, idleTimeout: 5_000_000_000)
@@ -101,9 +101,9 @@ final class RelayAdoptionTests: XCTestCase {
         loop.schedule(deadline, after: 2_000_000_000)
         try loop.run()
         XCTAssertEqual(received, Array("early".utf8), "\(backend): bytes waiting before the hand-over move")
-        XCTAssertEqual(ended, .completed, backend)
+        XCTAssertEqual(ended, .completed, "\(backend)")
     }
 
-    func testAdoptedRegistrationsOnEpoll() throws { try run(backend: "epoll") }
-    func testAdoptedRegistrationsOnIOUring() throws { try run(backend: "io_uring") }
+    func testAdoptedRegistrationsOnEpoll() throws { try run(backend: .epoll) }
+    func testAdoptedRegistrationsOnIOUring() throws { try run(backend: .ioUring) }
 }

@@ -89,14 +89,14 @@ public struct APIState {
     var httpMiddlewares: [APIMiddleware] = []
     var tcpMiddlewares: [APIMiddleware] = []
     public internal(set) var facts: APIStaticFacts
-    /// Installed balancers by qualified service name (server health, read live).
-    let balancers: [String: LoadBalancer]
+    /// Installed services by qualified service name (server health, read live).
+    let servedServices: [String: HTTPService]
 
-    public static var empty: APIState { APIState(facts: APIStaticFacts(), balancers: [:]) }
+    public static var empty: APIState { APIState(facts: APIStaticFacts(), servedServices: [:]) }
 
-    init(facts: APIStaticFacts, balancers: [String: LoadBalancer]) {
+    init(facts: APIStaticFacts, servedServices: [String: HTTPService]) {
         self.facts = facts
-        self.balancers = balancers
+        self.servedServices = servedServices
     }
 }
 

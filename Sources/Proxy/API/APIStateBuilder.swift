@@ -7,7 +7,7 @@ public enum APIStateBuilder {
     /// `problems`: every line the table builders and decoders reported (they name the entry they concern).
     public static func build(configs: [TraefikDynamicConfig], table: RouteTable, tcpTable: TCPRouteTable,
                              problems: [String], facts: APIStaticFacts) -> APIState {
-        var state = APIState(facts: facts, balancers: Dictionary(table.services.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }))
+        var state = APIState(facts: facts, servedServices: Dictionary(table.services.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }))
         let epNames = facts.entryPoints.map(\.name)
         // Traefik attaches a router without entry points to every entry point but its own `traefik` one.
         let defaults = epNames.count > 1 ? epNames.filter { $0 != "traefik" } : epNames

@@ -15,26 +15,26 @@ public final class TraefikAPIHandler {
     }
 
     /// The answer to `request` (a GET; other methods get 405, as Traefik's router answers).
-    public func answer(_ request: InternalRequest) -> InternalResponse {
+    public func answer(_ request: InternalRequest) -> LocalResponse {
         let path = request.path
         if path.hasPrefix("/api/") || path == "/api" {
-            guard request.method == "GET" else { return InternalResponse(status: 405, body: []) }
+            guard request.method == "GET" else { return .empty(405) }
             return api(path, query: QueryString.decode(request.query))
         }
         guard state.facts.api?.dashboard ?? false else { return .notFound }
         if path == "/" {
             // Traefik: 302 to the relative path behind a router; api.insecure's redirectRegex gives 301.
             if request.direct {
-                return InternalResponse(status: 301, headers: [("Location", "http://\(request.host)/dashboard/")], body: Array("Moved Permanently".utf8))
+                return LocalResponse(status: 301, fields: [("Location", "http://\(request.host)/dashboard/")], body: Array("Moved Permanently".utf8))
             }
-            return InternalResponse(status: 302, headers: [("Location", "/dashboard/")], body: [])
+            return LocalResponse(status: 302, fields: [("Location", "/dashboard/")], body: [])
         }
         guard path == "/dashboard/" || path == "/dashboard" else { return .notFound }
-        return InternalResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")],
+        return LocalResponse(status: 200, fields: [("Content-Type", "text/html; charset=utf-8")],
                                 body: Array(DashboardPage.render(state, health: health).utf8))
     }
 
-    private func api(_ path: String, query: [(key: String, value: String)]) -> InternalResponse {
+    private func api(_ path: String, query: [(key: String, value: String)]) -> LocalResponse {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map { Self.percentDecoded(String($0)) }
         guard parts.count >= 2 else { return .notFound }
         let rest = Array(parts.dropFirst())
@@ -63,7 +63,7 @@ public final class TraefikAPIHandler {
         }
     }
 
-    private func dynamic(_ rest: [String], query: [(key: String, value: String)]) -> InternalResponse {
+    private func dynamic(_ rest: [String], query: [(key: String, value: String)]) -> LocalResponse {
         let tcp = rest[0] == "tcp"
         let one = rest.count == 3 ? rest[2] : nil
         var w = JSONWriter()
@@ -103,7 +103,7 @@ public final class TraefikAPIHandler {
 
     /// A filtered, paginated JSON array (Traefik: 400 for a page past the end, `X-Next-Page` 1 on the last).
     private func list<T>(_ items: [T], name: (T) -> String, status: (T) -> String, query: [(key: String, value: String)],
-                         _ write: (T, inout JSONWriter) -> Void) -> InternalResponse {
+                         _ write: (T, inout JSONWriter) -> Void) -> LocalResponse {
         func value(_ key: String) -> String? { query.first { $0.key == key }?.value }
         var selected = items
         if let search = value("search"), !search.isEmpty { selected = selected.filter { ProblemLines.after(Array(search.utf8), in: Array(name($0).utf8)) != nil } }
@@ -163,29 +163,29 @@ public final class TraefikAPIHandler {
     /// "UP"/"DOWN" of a server URL of an installed service, now.
     private func health(_ url: String) -> String? {
         let now = loop.now
-        for lb in state.balancers.values {
-            if let s = lb.servers.first(where: { $0.url == url }) { return s.isUp(now) ? "UP" : "DOWN" }
+        for service in state.servedServices.values {
+            if let s = service.servers.first(where: { $0.url == url }) { return s.isUp(now) ? "UP" : "DOWN" }
         }
         return nil
     }
 
-    private func json(_ w: JSONWriter, nextPage: Int? = nil) -> InternalResponse {
-        var headers = [("Content-Type", "application/json")]
-        if let nextPage { headers.append(("X-Next-Page", String(nextPage))) }
-        return InternalResponse(status: 200, headers: headers, body: w.bytes)
+    private func json(_ w: JSONWriter, nextPage: Int? = nil) -> LocalResponse {
+        var fields: [(name: String, value: String)] = [("Content-Type", "application/json")]
+        if let nextPage { fields.append(("X-Next-Page", String(nextPage))) }
+        return LocalResponse(status: 200, fields: fields, body: w.bytes)
     }
 
-    private func notFound(_ what: String, _ name: String) -> InternalResponse {
+    private func notFound(_ what: String, _ name: String) -> LocalResponse {
         message(404, "\(what) not found: \(name)")
     }
 
     /// Traefik's error documents: `{"message":"..."}` as text/plain (Go's http.Error).
-    private func message(_ status: Int, _ text: String) -> InternalResponse {
+    private func message(_ status: Int, _ text: String) -> LocalResponse {
         var w = JSONWriter()
         w.beginObject()
         w.field("message", text)
         w.endObject()
-        return InternalResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8"), ("X-Content-Type-Options", "nosniff")],
+        return LocalResponse(status: status, fields: [("Content-Type", "text/plain; charset=utf-8"), ("X-Content-Type-Options", "nosniff")],
                                 body: w.bytes + [0x0A])
     }
 

@@ -1,0 +1,198 @@
+// An HTTP entry point (Traefik's `entryPoints.NAME`): a listener, its open connections in one table, and
+// where each new connection goes — a TCP router's relay, TLS termination, or an HTTP session — decided from
+// this entry point's share of the route tables (EntryPointRoutes, EntryPointTCPRoutes), taken once per
+// table, not per connection or request. A connection whose first bytes decide goes through a
+// ConnectionOpening first, which hands it back with its destination (`serve`); every connection that ends
+// leaves the table through `ended`.
+import Glibc
+import Reactor
+import Rules
+
+public final class HTTPEntryPoint: AcceptHandler {
+    public final class Counters {
+        public var connections: UInt64 = 0
+        /// HTTP sessions open now.
+        public var open: Int64 = 0
+        public var requests: UInt64 = 0
+        public var responsesByClass: [UInt64] = [0, 0, 0, 0, 0, 0]  // index = status / 100
+        public var badRequests: UInt64 = 0
+        public let bytes = RelayCounters()
+    }
+
+    public let name: String
+    public let address: String
+    public let counters = Counters()
+    let proxy: HTTPProxy
+    let trustedForwarders: [ClientIPRange]
+    let insecureForwarded: Bool
+    /// What the entry point makes of request targets before routing (http.sanitizePath, encodedCharacters…).
+    let targetPolicy: RequestTargetPolicy
+    private let bindAddress: SocketAddress
+    private var listener: Listener?
+    /// Every open connection: opening, HTTP, relayed.
+    var clients = ClientConnectionTable()
+    /// This entry point's share of the proxy's current tables (made anew when a table is swapped).
+    private var httpRoutes: EntryPointRoutes?
+    private var tcpRouteShare: EntryPointTCPRoutes?
+
+    /// respondingTimeouts: idleTimeout (180 s) between requests, readTimeout (60 s) for a request head.
+    let idleTimeout: UInt64
+    let readTimeout: UInt64
+
+    public init(name: String, address: SocketAddress, proxy: HTTPProxy, trustedIPs: [String] = [], insecure: Bool = false,
+                idleTimeout: UInt64 = 180_000_000_000, readTimeout: UInt64 = 60_000_000_000,
+                targetPolicy: RequestTargetPolicy = RequestTargetPolicy()) {
+        self.targetPolicy = targetPolicy
+        self.idleTimeout = idleTimeout
+        self.readTimeout = readTimeout
+        self.name = name
+        self.address = address.description
+        self.bindAddress = address
+        self.proxy = proxy
+        trustedForwarders = trustedIPs.compactMap { ClientIPRange($0) ?? ClientIP($0).flatMap { ClientIPRange($0.description) } }
+        insecureForwarded = insecure
+    }
+
+    public func start() throws {
+        listener = try Listener.tcp(bindAddress, loop: proxy.loop, handler: self)
+    }
+
+    public func stopAccepting() {
+        listener?.close()
+        listener = nil
+    }
+
+    public var openSessions: Int { clients.count }
+
+    /// Closes sessions that are between requests (graceful shutdown).
+    public func closeIdle() {
+        for s in clients.sessions where s.isIdle { s.close() }
+    }
+
+    public func closeAll() {
+        for c in clients.all { c.abort() }
+    }
+
+    /// The HTTP routers of this entry point in the proxy's current table.
+    var routes: EntryPointRoutes {
+        if httpRoutes?.table !== proxy.table { httpRoutes = proxy.table.routes(on: name) }
+        return httpRoutes!
+    }
+
+    /// The route for a request on this entry point (per request: no copy of the route lists).
+    func route(for request: RequestView, tls: Bool) -> HTTPRoute? {
+        if httpRoutes?.table !== proxy.table { httpRoutes = proxy.table.routes(on: name) }
+        return httpRoutes!.match(tls: tls, request)
+    }
+
+    /// The TCP routers of this entry point in the proxy's current TCP table.
+    var tcpRoutes: EntryPointTCPRoutes {
+        if let r = tcpRouteShare, r.table === proxy.tcpTable { return r }
+        let r = proxy.tcpTable.on(name)
+        tcpRouteShare = r
+        return r
+    }
+
+    public func accepted(fd: FileDescriptor) {
+        counters.connections &+= 1
+        Socket.setNoDelay(fd)
+        let tcp = tcpRoutes
+        // Some router serves HTTPS here, or a TCP router needs the first bytes: they decide.
+        if (proxy.tls != nil && (routes.servesTLS || tcp.terminatesTLS)) || tcp.needsPeek {
+            beginOpening(fd: fd, peer: PeerAddress(of: fd), tcp)
+            return
+        }
+        var peer: PeerAddress? = nil
+        if !tcp.isEmpty {
+            // Only non-TLS TCP routers: chosen from the peer address alone, before a byte is read.
+            let address = PeerAddress(of: fd)
+            if let route = tcp.matchBeforeReading(clientIP: address.ip) {
+                relay(PlainTransport(fd: fd), to: route)
+                return
+            }
+            peer = address
+        }
+        startHTTP(PlainTransport(fd: fd), isTLS: false, peer: peer ?? PeerAddress(of: fd), readable: false, token: nil)
+    }
+
+    /// Reads the connection's first bytes (and terminates TLS when they say so) before deciding.
+    private func beginOpening(fd: FileDescriptor, peer: PeerAddress, _ tcp: EntryPointTCPRoutes) {
+        let o = ConnectionOpening(fd: fd, peer: peer, tcpRoutes: tcp, entryPoint: self)
+        do {
+            try o.start()
+            clients.insert(.opening(o))
+        } catch {
+            fd.close()
+        }
+    }
+
+    /// An opening connection's destination is known. `token` still watches the socket: the HTTP session or
+    /// the relay takes it over (EventLoop.handOver), nothing is registered anew.
+    func serve(_ o: ConnectionOpening, at destination: ConnectionDestination, token: Token?) {
+        clients.remove(o)
+        switch destination {
+        case .http(let transport, let isTLS):
+            // Bytes may already wait (after the peek, or held by OpenSSL after the handshake): read at once.
+            startHTTP(transport, isTLS: isTLS, peer: o.peer, readable: true, token: token)
+        case .tcp(let transport, let route):
+            relay(transport, to: route, adopting: token)
+        }
+    }
+
+    /// Serves the connection as HTTP. `readable`: bytes may already wait, so the session reads at once
+    /// instead of waiting for a report. `token`: the socket's registration when an opening had it.
+    private func startHTTP(_ transport: Transport, isTLS: Bool, peer: PeerAddress, readable: Bool, token: Token?) {
+        let s = HTTPSession(transport: transport, isTLS: isTLS, peer: peer, entryPoint: self)
+        s.clientReadable = readable
+        do {
+            try s.start(adopting: token)
+            clients.insert(.http(s))
+            counters.open += 1
+            if readable { s.drive() }
+        } catch {
+            if let token { proxy.loop.deregister(token) }
+            transport.close()
+        }
+    }
+
+    /// Relays a client connection (plain, or TLS terminated here) to the route's next server; closes it when
+    /// the service has no server or the connect fails at once. `token`: the client socket's registration
+    /// when an opening had it.
+    private func relay(_ client: Transport, to route: TCPRoute, adopting token: Token? = nil) {
+        guard let upstream = route.service.next(), let up = try? Socket.connectTCP(upstream.address) else {
+            if let token { proxy.loop.deregister(token) }
+            client.close()
+            return
+        }
+        route.connections &+= 1
+        startRelay(client: client, upstream: PlainTransport(fd: up), connecting: true, kind: "tcp",
+                   adoptingClient: token)
+    }
+
+    /// Relays `client` and `upstream` raw until both directions end: a TCP router's server (`connecting`:
+    /// its connect is under way), or the backend of an upgraded HTTP connection (`seedUp`/`seedDown`: bytes
+    /// already read from either side). `adoptingClient`/`adoptingUpstream`: registrations an opening or a
+    /// session had, handed to the relay as they are.
+    func startRelay(client: Transport, upstream: Transport, connecting: Bool, kind: String,
+                    seedUp: [UInt8] = [], seedDown: [UInt8] = [],
+                    adoptingClient: Token? = nil, adoptingUpstream: Token? = nil) {
+        let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: counters.bytes, a: client, b: upstream,
+                          connecting: connecting, idleTimeout: idleTimeout, seedUp: seedUp, seedDown: seedDown)
+        relay.kind = kind
+        clients.insert(.relayed(relay))
+        relay.onEnd = { [unowned self] r, _ in self.ended(r) }
+        relay.start(connectTimeout: connecting ? proxy.timeouts.connect : 0, adoptingA: adoptingClient,
+                    adoptingB: adoptingUpstream)
+    }
+
+    /// A connection ended (its session, relay or opening closed it): it leaves the table.
+    func ended(_ state: AnyObject) {
+        if case .http = clients.remove(state) { counters.open -= 1 }
+    }
+
+    func isTrusted(_ ip: ClientIP?) -> Bool {
+        if insecureForwarded { return true }
+        guard let ip else { return false }
+        return trustedForwarders.contains { $0.contains(ip) }
+    }
+}

@@ -1,0 +1,54 @@
+// The HTTP proxy's shared state on the loop: the current route tables (swapped whole on reconfiguration),
+// the pipe pool, timeouts, TLS termination, the internal services' handlers, the observers, and what every
+// session needs to rewrite heads.
+import Glibc
+import Reactor
+
+public final class HTTPProxy {
+    public struct Timeouts {
+        /// serversTransport forwardingTimeouts: dialTimeout 30 s, responseHeaderTimeout 0 (none).
+        public var connect: UInt64 = 30_000_000_000
+        public var responseHeader: UInt64 = 0
+        public init() {}
+    }
+
+    let loop: EventLoop
+    let pool: PipePool
+    public private(set) var table: RouteTable = .empty
+    /// TCP routers (HostSNI, passthrough), tried before the HTTP ones on an entry point.
+    public var tcpTable: TCPRouteTable = .empty
+    public var timeouts = Timeouts()
+    /// TLS termination for HTTPS routers; nil when no TLS is configured (OpenSSL is then never set up).
+    public var tls: TLSServerContext?
+    /// Failed handshakes with HTTPS backends, by OpenSSL's reason.
+    public var backendTLSFailures: [String: UInt64] = [:]
+    /// X-Forwarded-Server: the host name, as Traefik sets it.
+    let serverName: String
+    public var reloads: UInt64 = 0
+    /// Told about every finished request (metrics, access log).
+    public var observers: [RequestObserver] = []
+    /// What answers api@internal, prometheus@internal & co (the routes to them are in `table`).
+    public var internalHandlers = InternalHandlers()
+
+    public init(loop: EventLoop, pool: PipePool) {
+        self.loop = loop
+        self.pool = pool
+        var buf = [CChar](repeating: 0, count: 256)
+        gethostname(&buf, buf.count)
+        serverName = String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Swaps in a new table; requests in flight finish with the table they started with.
+    public func install(_ next: RouteTable) {
+        let old = table
+        table = next
+        old.retire(keeping: next)
+        reloads &+= 1
+        healthChecker?.stop()
+        let checker = HealthChecker(loop: loop)
+        checker.start(next.services)
+        healthChecker = checker
+    }
+
+    private var healthChecker: HealthChecker?
+}

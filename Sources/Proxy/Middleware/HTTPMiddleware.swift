@@ -1,0 +1,25 @@
+// Middlewares as Traefik chains them: each may answer the request itself (auth, redirects, allow-lists,
+// CORS preflights) or change what is forwarded (headers, path, body limit); response-phase changes are
+// collected here and applied to the backend's head. One middleware per file in this directory;
+// MiddlewareBuilder turns Traefik's configuration into them.
+
+/// What the request phase of a middleware may change before the request goes upstream.
+struct ForwardedRequest {
+    var path: String
+    var query: String
+    /// Header lines to set (replacing any of the same name) on the upstream request.
+    var setHeaders: [(name: String, value: String)] = []
+    /// Lower-cased names of incoming headers to drop.
+    var removeHeaders: Set<String> = []
+    /// Response headers to set ("" removes), applied when the backend answers.
+    var responseHeaders: [(name: String, value: String)] = []
+    /// buffering.maxRequestBodyBytes for a body whose length is not declared (chunked).
+    var maxRequestBody: UInt64?
+}
+
+protocol HTTPMiddleware: AnyObject {
+    var name: String { get }
+    /// The response to send instead of forwarding, or nil to go on with `forward` as changed.
+    /// `scheme`: "https" on a TLS connection, else "http".
+    func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> LocalResponse?
+}

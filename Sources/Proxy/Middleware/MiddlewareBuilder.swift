@@ -1,0 +1,54 @@
+// From Traefik's middleware configuration to the middlewares a router runs. Adding a middleware type is
+// one file in this directory and one case here.
+import Config
+import Rules
+
+enum MiddlewareBuilder {
+    struct Why: Error, CustomStringConvertible { let description: String }
+
+    /// The middlewares `name` (qualified) stands for, in order: one, none (a type stoep ignores), or a
+    /// chain's members flattened. Fails with the reason for a missing name, a configuration stoep cannot
+    /// use, or a chain nested more than ten deep.
+    static func chain(_ name: String, _ all: [String: TraefikMiddleware], depth: Int = 0) -> Result<[HTTPMiddleware], Why> {
+        guard depth < 10 else { return .failure(Why(description: "chain nested too deep")) }
+        guard let m = all[name] else { return .failure(Why(description: "not found")) }
+        switch m.kind {
+        case .headers(let h): return .success([HeadersMiddleware(name: name, config: h)])
+        case .stripPrefix(let prefixes, let forceSlash): return .success([StripPrefixMiddleware(name: name, prefixes: prefixes, forceSlash: forceSlash)])
+        case .addPrefix(let p): return .success([AddPrefixMiddleware(name: name, prefix: p)])
+        case .redirectScheme(let r): return .success([RedirectSchemeMiddleware(name: name, config: r)])
+        case .ipAllowList(let a): return .success([IPAllowListMiddleware(name: name, config: a)])
+        case .basicAuth(let config):
+            switch BasicAuthMiddleware.make(name: name, config: config) {
+            case .success(let m): return .success([m])
+            case .failure(let e): return .failure(Why(description: e.description))
+            }
+        case .chain(let names):
+            var out: [HTTPMiddleware] = []
+            for n in names {
+                switch chain(n, all, depth: depth + 1) {
+                case .success(let list): out += list
+                case .failure(let e): return .failure(Why(description: "in chain: \(n): \(e)"))
+                }
+            }
+            return .success(out)
+        case .ignored: return .success([])
+        case .buffering(let max): return .success(max > 0 ? [BodyLimitMiddleware(name: name, limit: UInt64(max))] : [])
+        case .stripPrefixRegex(let patterns):
+            do {
+                let compiled = try patterns.map { (p: String) throws(RegexCompileError) -> CompiledRegex in try CompiledRegex(p) }
+                return .success([StripPrefixRegexMiddleware(name: name, regexes: compiled)])
+            } catch {
+                return .failure(Why(description: "regex: \(error)"))
+            }
+        case .redirectRegex(let r):
+            do {
+                let compiled = try CompiledRegex(r.regex)
+                return .success([RedirectRegexMiddleware(name: name, regex: compiled, replacement: r.replacement,
+                                                         permanent: r.permanent)])
+            } catch {
+                return .failure(Why(description: "regex: \(error)"))
+            }
+        }
+    }
+}

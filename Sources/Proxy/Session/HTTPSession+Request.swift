@@ -1,0 +1,207 @@
+// Reading the next request head, routing it through the entry point's routes and the route's middlewares,
+// and attaching an upstream connection from the server's pool (or answering here).
+import Glibc
+import HTTP
+import Reactor
+
+extension HTTPSession {
+    static let limits = HTTPParseLimits()
+
+    /// Parses the next request in `inbuf`, reading from the client as needed. True when something
+    /// changed (an exchange started, or a response was queued); false to wait for readiness.
+    func readNextRequest() -> Bool {
+        while true {
+            let result = inbuf.withUnreadBytes { HTTPRequestHead.parse($0, limits: HTTPSession.limits) }
+            switch result {
+            case .complete(let head, let length):
+                let bytes = Array(inbuf.unread.prefix(length))
+                inbuf.consume(length)
+                headStartedAt = inbuf.isEmpty ? 0 : proxy.loop.now  // a pipelined head already started
+                startExchange(head, bytes)
+                return true
+            case .error(let e):
+                entryPoint.counters.badRequests &+= 1
+                currentView = nil
+                currentStart = proxy.loop.now
+                respond(parseError: e)
+                return true
+            case .incomplete:
+                if clientEOF {
+                    close()
+                    return false
+                }
+                guard clientReadable else { return false }
+                let wasEmpty = inbuf.isEmpty
+                switch inbuf.read(from: client) {
+                case .bytes:
+                    if inbuf.lastReadDrained { clientReadable = false }
+                    if wasEmpty && headStartedAt == 0 {
+                        headStartedAt = proxy.loop.now
+                        watchDeadline(headStartedAt &+ entryPoint.readTimeout)
+                    }
+                    continue
+                case .wouldBlock:
+                    clientReadable = false
+                    return false
+                case .eof:
+                    clientEOF = true
+                    if inbuf.isEmpty {
+                        close()
+                        return false
+                    }
+                case .error:
+                    close()
+                    return false
+                }
+            }
+        }
+    }
+
+    /// Routes one request head and answers it here (internal services, middlewares' answers, errors) or
+    /// starts its exchange with a server of the route's service.
+    private func startExchange(_ head: HTTPRequestHead, _ bytes: [UInt8]) {
+        currentRoute = nil
+        currentStart = proxy.loop.now
+        // A request answered here without reading its body leaves the connection unusable: close it.
+        let mustClose = !head.keepAlive || head.framing != .none
+        let policy = entryPoint.targetPolicy
+        let pathAndQuery: (path: String, query: String), targetRewritten: Bool
+        switch policy.resolve(head, bytes) {
+        case .target(let path, let query, let rewritten):
+            (pathAndQuery, targetRewritten) = ((path, query), rewritten)
+        case .malformed:
+            entryPoint.counters.badRequests &+= 1
+            currentView = nil
+            respond(parseError: .invalidRequestTarget(offset: head.target.lowerBound))
+            return
+        case .fragment:
+            currentView = nil
+            respond(.empty(400), close: mustClose)
+            return
+        }
+        let view = RequestView(head: head, bytes: bytes, clientIP: peerIP, trustedPeer: entryPoint.isTrusted(peerIP),
+                               pathAndQuery: pathAndQuery)
+        currentView = view
+        guard let route = entryPoint.route(for: view, tls: isTLS) else {
+            respond(.notFound, close: mustClose)
+            return
+        }
+        if route.isInternalRouter, let service = route.internalService {
+            // Traefik's own routers (`/metrics`, api.insecure): the request as it came, no middlewares.
+            let (path, query) = view.pathAndQuery
+            answerInternal(service, InternalRequest(method: view.method, path: path, query: query, host: view.hostHeader, direct: true),
+                           headOnly: head.knownMethod == .head, close: mustClose)
+            return
+        }
+        route.requests &+= 1
+        currentRoute = route
+        if policy.deniesEscape(in: view.pathAndQuery.path) {
+            respond(.empty(400), close: mustClose)
+            return
+        }
+        let original = view.pathAndQuery
+        var forward = ForwardedRequest(path: original.path, query: original.query)
+        for m in route.middlewares {
+            if let answer = m.handle(view, &forward, scheme: isTLS ? "https" : "http") {
+                respond(answer, close: mustClose)
+                return
+            }
+        }
+        if let target = route.internalService {
+            answerInternal(target, InternalRequest(method: view.method, path: forward.path, query: forward.query, host: view.hostHeader, direct: false),
+                           headOnly: head.knownMethod == .head, close: mustClose)
+            return
+        }
+        let now = proxy.loop.now
+        guard let server = route.service.pick(now: now) else {
+            respond(.noAvailableServer, close: mustClose)
+            return
+        }
+        server.requests &+= 1
+        let x = HTTPExchange(view: view, route: route, server: server, startedAt: now)
+        x.responseHeaders = forward.responseHeaders
+        x.maxRequestBody = forward.maxRequestBody ?? .max
+        x.upstreamOut = HeadRewriter.request(
+            view, forward: forward, pathChanged: targetRewritten || forward.path != original.path || forward.query != original.query,
+            hostOverride: route.service.passHostHeader ? nil : server.hostHeader,
+            trustedPeer: view.trustedPeer, peerIP: peerText, scheme: isTLS ? "https" : "http", serverName: proxy.serverName)
+        if !head.keepAlive { closeAfterResponse = true }
+        if head.facts.expectsContinue && head.version.isAtLeast11 && head.framing != .none {
+            x.awaitingContinue = true
+        } else {
+            x.requestBody.absorb(&inbuf, into: &x.upstreamOut)
+        }
+        exchange = x
+        attachUpstream(x)
+    }
+
+    /// Answers `request` with the internal `service` (404 when the static configuration does not provide it).
+    private func answerInternal(_ service: InternalService, _ request: InternalRequest, headOnly: Bool, close: Bool) {
+        respond(proxy.internalHandlers.answer(service, request), headOnly: headOnly, close: close)
+    }
+
+    /// Takes an idle pooled connection to the exchange's server, or starts a new one.
+    func attachUpstream(_ x: HTTPExchange) {
+        guard let server = x.server else { return }
+        if let c = server.takeIdle() {
+            c.owner = self
+            c.writable = true
+            x.upstream = c
+            x.reusedConnection = true
+            return
+        }
+        do {
+            let fd = try Socket.connectTCP(server.address)
+            let c = try UpstreamConnection(fd: fd, server: server, loop: proxy.loop)
+            server.opened &+= 1
+            c.owner = self
+            x.upstream = c
+            x.connectDeadline = proxy.loop.now &+ proxy.timeouts.connect
+            watchDeadline(x.connectDeadline)
+        } catch {
+            upstreamFailed(x, timedOut: false)
+        }
+    }
+
+    /// The upstream connection failed before the response was complete. A body-less request on a reused
+    /// (possibly stale) connection is sent again on a fresh one; otherwise the client gets 502, or 504
+    /// for a timeout, as Traefik answers — or, when part of the response was already sent, the
+    /// connection is closed.
+    /// `certificateRejected`: an HTTPS backend's certificate did not verify. Traefik answers 500 for it
+    /// (Go reports a TLS error, not a network error), and the server is not taken out: it is up, only
+    /// misconfigured, and would fail the same way again.
+    /// `unparseable`: the backend answered, but with a head that does not parse (a bare CR, a malformed
+    /// status line or field, conflicting lengths). Go's transport returns a parse error, not a network error,
+    /// so Traefik answers 500 for it too, and does not send the request again.
+    func upstreamFailed(_ x: HTTPExchange, timedOut: Bool, stale: Bool = false, certificateRejected: Bool = false,
+                        unparseable: Bool = false) {
+        x.upstream?.close()
+        x.upstream = nil
+        let answered = certificateRejected || unparseable  // the server is up; it answered wrongly
+        if x.responseHead == nil && x.reusedConnection && x.retryable && !timedOut && !answered {
+            x.reusedConnection = false
+            x.upstreamOutSent = 0
+            attachUpstream(x)
+            return
+        }
+        if let s = x.server, !stale {
+            s.failures &+= 1
+            if !timedOut && !answered && x.upstreamOutSent == 0 { s.downUntil = proxy.loop.now &+ UpstreamServer.downFor }
+        }
+        guard x.responseHead == nil else {
+            close()
+            return
+        }
+        x.requestBody.release(proxy.pool)
+        exchange = nil
+        let status = answered ? 500 : timedOut ? 504 : 502
+        respond(.statusText(status), close: !x.requestDone || closeAfterResponse)
+    }
+
+    func abandon(_ x: HTTPExchange) {
+        x.requestBody.release(proxy.pool)
+        x.responseBody.release(proxy.pool)
+        x.upstream?.close()
+        x.upstream = nil
+    }
+}

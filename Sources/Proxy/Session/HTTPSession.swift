@@ -1,0 +1,264 @@
+// One client connection of an HTTP entry point: reads request heads, routes them, forwards each to a
+// pooled upstream connection, and relays the response — keep-alive and pipelining on the client side,
+// connection reuse on the upstream side, bodies spliced. An `Upgrade` (WebSocket) switches both sockets
+// to a raw Relay. Everything runs from `drive()`, called on any readiness of either socket.
+import Glibc
+import HTTP
+import Reactor
+import Rules
+
+final class HTTPSession: IOHandler, UpstreamOwner {
+    /// The client's connection: the socket itself, or TLS over it (then `isTLS`, scheme https).
+    let client: Transport
+    let isTLS: Bool
+    unowned let entryPoint: HTTPEntryPoint
+    var proxy: HTTPProxy { entryPoint.proxy }
+    private var token: Token?
+    var inbuf = ByteBuffer()
+    var clientReadable = false, clientWritable = true
+    var clientEOF = false
+    var clientOut: [UInt8] = []
+    var clientOutSent = 0
+    var exchange: HTTPExchange?
+    var closeAfterResponse = false
+    private(set) var closed = false
+    let peerIP: ClientIP?
+    let peerText: String
+    private var timer: Timer?
+    var lastActivity: UInt64
+    /// The sockets went to a relay (an upgrade): the session no longer touches them.
+    var relayed = false
+    var lingering = false
+    private var resumeTimer: Timer?
+    /// The request being answered, for reports of responses stoep makes itself.
+    var currentView: RequestView?
+    var currentRoute: HTTPRoute?
+    var currentStart: UInt64 = 0
+    /// When the first byte of the request head being read arrived (0: none yet).
+    var headStartedAt: UInt64 = 0
+
+    init(transport: Transport, isTLS: Bool, peer: PeerAddress, entryPoint: HTTPEntryPoint) {
+        client = transport
+        self.isTLS = isTLS
+        self.entryPoint = entryPoint
+        peerText = peer.text
+        peerIP = peer.ip
+        lastActivity = entryPoint.proxy.loop.now
+    }
+
+    var isIdle: Bool { exchange == nil && inbuf.isEmpty && clientOut.isEmpty }
+
+    func start(adopting existing: Token? = nil) throws {
+        if let existing, proxy.loop.handOver(existing, to: self) {
+            token = existing
+        } else {
+            token = try proxy.loop.register(fd: client.fd, handler: self)
+        }
+        let t = Timer { [unowned self] now in self.timerFired(now) }
+        timer = t
+        proxy.loop.schedule(t, after: entryPoint.idleTimeout)
+    }
+
+    func ready(fd: FileDescriptor, _ events: Readiness) {
+        if !events.isDisjoint(with: [.readHangup, .error]) { inbuf.noteHangup() }
+        if events.contains(.readable) { clientReadable = true }
+        if events.contains(.writable) { clientWritable = true }
+        lastActivity = proxy.loop.now
+        if lingering {
+            discardInput()
+            return
+        }
+        drive()
+    }
+
+    /// After a response that ends the connection: send our FIN, then read and drop what the client still
+    /// sends (bounded in time), so its unread request bytes do not turn our close into a reset that
+    /// destroys the response before the client reads it (nginx's lingering close).
+    func lingerClose() {
+        guard !lingering else { return }
+        lingering = true
+        client.shutdownWrite()
+        if let t = timer { proxy.loop.schedule(t, after: HTTPSession.lingerTime) }
+        discardInput()
+    }
+
+    private func discardInput() {
+        var scratch = [UInt8](repeating: 0, count: 65536)
+        while clientReadable {
+            switch scratch.withUnsafeMutableBytes({ client.read(into: $0) }) {
+            case .bytes: continue
+            case .wouldBlock: clientReadable = false
+            case .eof, .error:
+                close()
+                return
+            }
+        }
+    }
+
+    static let lingerTime: UInt64 = 2_000_000_000
+
+    func upstreamReady(_ events: Readiness) {
+        lastActivity = proxy.loop.now
+        drive()
+    }
+
+    /// Makes all the progress possible now, then returns to the loop. After 64 steps (a long pipeline of
+    /// small requests) it yields to the other connections and resumes on the next loop turn: the bytes
+    /// are already read, so no readiness report would come to wake it.
+    func drive() {
+        var rounds = 0
+        while !closed && !relayed {
+            if rounds == 64 {
+                let t = resumeTimer ?? Timer { [unowned self] _ in self.drive() }
+                resumeTimer = t
+                proxy.loop.schedule(t, after: 0)
+                return
+            }
+            rounds += 1
+            if !flushClient() { return }
+            if let x = exchange {
+                if !driveExchange(x) { return }
+                continue
+            }
+            if closeAfterResponse {
+                lingerClose()
+                return
+            }
+            if !readNextRequest() { return }
+        }
+    }
+
+    /// Writes queued bytes to the client; false when some remain (or the client is gone).
+    func flushClient() -> Bool {
+        while clientOutSent < clientOut.count {
+            guard clientWritable else { return false }
+            let r = clientOut.withUnsafeBytes { client.write(UnsafeRawBufferPointer(rebasing: $0[clientOutSent...])) }
+            switch r {
+            case .bytes(let n): clientOutSent += n
+            case .wouldBlock: clientWritable = false; return false
+            case .eof, .error:
+                close()
+                return false
+            }
+        }
+        clientOut.removeAll(keepingCapacity: clientOut.capacity <= 64 * 1024)
+        clientOutSent = 0
+        return true
+    }
+
+    /// Queues a response stoep makes itself (errors, redirects, auth challenges, internal services) and
+    /// reports it. `headOnly`: the answer to a HEAD request, without its body; `close`: the connection ends
+    /// after it.
+    func respond(_ response: LocalResponse, headOnly: Bool = false, close: Bool) {
+        let written = response.write(into: &clientOut, headOnly: headOnly)
+        recordAnswer(status: response.status, bytes: written, close: close)
+    }
+
+    /// Queues Go's answer to a request head it cannot read; the connection ends after it.
+    func respond(parseError e: HTTPParseError) {
+        let bytes = HTTPErrorResponse.forParseError(e)
+        clientOut += bytes
+        recordAnswer(status: e.status, bytes: bytes.count, close: true)
+    }
+
+    private func recordAnswer(status: Int, bytes: Int, close: Bool) {
+        count(status: status)
+        if close { closeAfterResponse = true }
+        report(view: currentView, route: currentRoute, server: nil, status: status, requestBytes: 0,
+               responseBytes: UInt64(bytes), startedAt: currentStart)
+        currentView = nil
+        currentRoute = nil
+    }
+
+    func count(status: Int) {
+        let c = entryPoint.counters
+        c.requests &+= 1
+        c.responsesByClass[min(max(status / 100, 0), 5)] &+= 1
+    }
+
+    private func timerFired(_ now: UInt64) {
+        guard !closed, let t = timer else { return }
+        if lingering {
+            close()
+            return
+        }
+        let limit: UInt64
+        if let x = exchange {
+            let waitingForHead = x.responseHead == nil && x.upstreamOutSent == x.upstreamOut.count && x.upstream?.connected == true
+            if (x.upstream?.connected == false && now >= x.connectDeadline)
+                || (waitingForHead && x.responseDeadline > 0 && now >= x.responseDeadline) {
+                upstreamFailed(x, timedOut: true)
+                drive()
+                proxy.loop.schedule(t, after: entryPoint.idleTimeout)
+                return
+            }
+            if x.awaitingContinue && x.continueDeadline > 0 && now >= x.continueDeadline {
+                drive()
+                if closed { return }
+            }
+            limit = entryPoint.idleTimeout
+        } else if headStartedAt > 0 {
+            // readTimeout bounds the whole head from its first byte: a client trickling bytes is dropped.
+            let deadline = headStartedAt &+ entryPoint.readTimeout
+            if now >= deadline {
+                close()
+            } else {
+                proxy.loop.schedule(t, at: min(deadline, lastActivity &+ entryPoint.idleTimeout))
+            }
+            return
+        } else {
+            limit = entryPoint.idleTimeout
+        }
+        if now &- lastActivity >= limit {
+            close()
+        } else {
+            var next = lastActivity &+ limit
+            if let x = exchange, x.upstream?.connected == false { next = min(next, x.connectDeadline) }
+            if let x = exchange, x.responseHead == nil, x.responseDeadline > 0 { next = min(next, x.responseDeadline) }
+            if let x = exchange, x.awaitingContinue, x.continueDeadline > 0 { next = min(next, x.continueDeadline) }
+            proxy.loop.schedule(t, at: next)
+        }
+    }
+
+    /// Re-arms the timer to cover a connect deadline sooner than the idle one.
+    func watchDeadline(_ deadline: UInt64) {
+        guard let t = timer else { return }
+        if !t.isScheduled || t.deadline > deadline { proxy.loop.schedule(t, at: deadline) }
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        if let t = timer { proxy.loop.cancel(t) }
+        timer = nil
+        if let t = resumeTimer { proxy.loop.cancel(t) }
+        resumeTimer = nil
+        if let x = exchange { abandon(x) }
+        exchange = nil
+        if !relayed {
+            if let t = token { proxy.loop.deregister(t) }
+            client.close()
+        }
+        token = nil
+        entryPoint.ended(self)
+    }
+
+    /// Hands both sockets to a raw relay (after `101 Switching Protocols`): the client's, with the bytes it
+    /// sent past the request, and the upstream's, with `seedDown` read past the response head. The session
+    /// ends; the relay is the connection's new state in the entry point's table. Both registrations go to
+    /// the relay as they are (EventLoop.handOver), not removed and made anew.
+    func handSocketsToRelay(after x: HTTPExchange, upstream u: UpstreamConnection, seedDown: [UInt8]) {
+        relayed = true
+        let clientToken = token
+        token = nil
+        u.owner = nil
+        let upstreamToken = u.detachForRelay()
+        entryPoint.startRelay(client: client, upstream: u.transport, connecting: false, kind: "upgrade",
+                              seedUp: inbuf.take(), seedDown: seedDown,
+                              adoptingClient: clientToken, adoptingUpstream: upstreamToken)
+        report(view: x.view, route: x.route, server: x.server, status: 101, requestBytes: 0, responseBytes: 0,
+               startedAt: x.startedAt, websocket: true)
+        exchange = nil
+        close()
+    }
+}

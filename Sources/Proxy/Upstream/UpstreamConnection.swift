@@ -1,0 +1,84 @@
+// One keep-alive connection to a backend server. Registered with the loop once for its whole life;
+// readiness goes to the session that owns it, or, while idle in the server's pool, closes it when the
+// server hangs up.
+import Reactor
+
+/// Receives readiness for an upstream connection while a session owns it.
+protocol UpstreamOwner: AnyObject {
+    func upstreamReady(_ events: Readiness)
+}
+
+final class UpstreamConnection: IOHandler {
+    let transport: Transport
+    /// Set for HTTPS backends: the handshake runs after the TCP connect, before the request is sent.
+    let tls: TLSTransport?
+    unowned let server: UpstreamServer
+    weak var owner: UpstreamOwner?
+    private let loop: EventLoop
+    private var token: Token?
+    private(set) var closed = false
+    var connected = false
+    var readable = false, writable = false
+    var buffer = ByteBuffer()
+    var lastUsed: UInt64
+
+    init(fd: FileDescriptor, server: UpstreamServer, loop: EventLoop) throws {
+        if let (context, name) = server.tls {
+            guard let t = context.transport(fd: fd, serverName: name) else {
+                fd.close()
+                throw TLSError("cannot start TLS to \(server.url)")
+            }
+            tls = t
+            transport = t
+        } else {
+            tls = nil
+            transport = PlainTransport(fd: fd)
+        }
+        self.server = server
+        self.loop = loop
+        lastUsed = loop.now
+        token = try loop.register(fd: fd, handler: self)
+    }
+
+    /// Whether the connection can carry another request: not one whose server already sent its FIN (it
+    /// answers nothing more, and its EOF, reported once, would not be reported again while pooled).
+    var isUsable: Bool { !closed && connected && buffer.isEmpty && !buffer.peerHungUp }
+
+    func ready(fd: FileDescriptor, _ events: Readiness) {
+        if !events.isDisjoint(with: [.readHangup, .error]) { buffer.noteHangup() }
+        if events.contains(.readable) { readable = true }
+        if events.contains(.writable) { writable = true }
+        if let o = owner {
+            o.upstreamReady(events)
+        } else if events.contains(.error) || (events.contains(.readable) && !quietWhileIdle()) {
+            close()  // idle: the server closed it (or sent something unasked): not reusable
+        }
+    }
+
+    /// A readiness report for an idle connection can be stale: it was queued for bytes the last exchange
+    /// already read (edge reports are delivered after the handler may have drained the socket). Only an
+    /// EOF or unasked bytes really waiting make the connection unusable.
+    private func quietWhileIdle() -> Bool {
+        var byte: UInt8 = 0
+        return withUnsafeMutableBytes(of: &byte) { transport.peek(into: $0) } == .wouldBlock
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        if let t = token { loop.deregister(t) }
+        token = nil
+        transport.close()
+        owner = nil
+    }
+
+    /// Gives the socket and its registration to a relay (after an upgrade): returns the token for the
+    /// relay to adopt; this connection is done with.
+    func detachForRelay() -> Token? {
+        let t = token
+        token = nil
+        closed = true
+        owner = nil
+        return t
+    }
+}

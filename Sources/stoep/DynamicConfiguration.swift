@@ -1,0 +1,160 @@
+// The dynamic half of the running configuration: what each provider last gave (stoep's own [http]/[tcp],
+// the file provider's files, the Docker provider's snapshot), the HTTP and TCP route tables built from all of
+// it and swapped in at once (connections in flight finish with the table they started with), the problems
+// found (logged once while they last, listed by `show config-errors`), the API's view, and the names
+// auto-DNS published from the routers' Host rules. The file provider's watch and the Docker provider
+// rebuild only this half (DynamicConfiguration+Docker).
+import Config
+import DNS
+import Discovery
+import Glibc
+import Proxy
+import Reactor
+
+final class DynamicConfiguration {
+    /// A rebuild that came from a provider, not from a reload of every file.
+    enum ProviderChange { case fileProvider, docker }
+
+    let loop: EventLoop
+    let log: Logger
+    let proxy: HTTPProxy
+    let tls: TLSTermination
+    private let files: SharedFileWatcher
+    /// The DNS service auto-DNS publishes into (nil: DNS off).
+    var dns: () -> DNSService? = { nil }
+    private let startedAtWall: Int
+    /// The proxy set-up last applied; each provider's part is replaced when it changes.
+    private(set) var setup = ProxySetup()
+    /// The Docker provider and what it last reported.
+    var docker: DockerProvider?
+    var dockerSnapshot: DockerProvider.Snapshot?
+    /// The file provider being watched and the watcher's id.
+    private var fileProviderWatch: (provider: TraefikFileProvider, id: Int)?
+    /// Problems of the dynamic configuration (skipped routers, services…, certificate problems included).
+    private(set) var problems: [String] = []
+    /// Problems already logged (each is logged once while it lasts).
+    private var reportedProblems: Set<String> = []
+    /// Which router hosts auto-DNS publishes, and what it last put in the zone.
+    var autoDNS = AutoDNSSettings()
+    var publishedNames: [DNSName: [IPAddress]] = [:]
+    /// api@internal's handler and the state it serves.
+    let api: TraefikAPIHandler
+    /// Told after a provider's change was installed (before its log line).
+    var providerChanged: (ProviderChange) -> Void = { _ in }
+    /// Whether the appliance is shutting down (a file change is then ignored).
+    var shuttingDown: () -> Bool = { false }
+
+    init(loop: EventLoop, log: Logger, proxy: HTTPProxy, tls: TLSTermination, files: SharedFileWatcher,
+         startedAtWall: Int) {
+        self.loop = loop
+        self.log = log
+        self.proxy = proxy
+        self.tls = tls
+        self.files = files
+        self.startedAtWall = startedAtWall
+        api = TraefikAPIHandler(loop: loop)
+        tls.problemsChanged = { [unowned self] old, new in self.certificateProblemsChanged(old, new) }
+    }
+
+    /// Builds and installs the HTTP and TCP route tables of `setup` joined with the Docker provider's
+    /// latest snapshot, and the API state describing them. Problems new since the last build are logged.
+    /// `reconfigureTLS` false (a Docker change): TLS is only turned on when a container's router is the
+    /// first to need it, so no certificate file is read on the loop for it.
+    func install(_ setup: ProxySetup, reconfigureTLS: Bool = true) {
+        var setup = setup
+        setup.discovered = dockerSnapshot.map { [$0.config] } ?? []
+        self.setup = setup
+        guard setup.routing else {
+            problems = []
+            tls.problems = []
+            if reconfigureTLS { tls.configure(ProxySetup()) }
+            proxy.internalHandlers.api = nil
+            return
+        }
+        let names = setup.entryPoints.map(\.name)
+        var internals: Set<InternalService> = [.noop]
+        if setup.api != nil { internals.formUnion([.api, .dashboard]) }
+        if setup.prometheus != nil { internals.insert(.prometheus) }
+        // Traefik's own routers: /metrics (unless manualRouting), and api.insecure's on `traefik`.
+        let ownRouters = InternalRouters(metricsEntryPoint: setup.prometheus.flatMap { $0.manualRouting ? nil : $0.entryPoint },
+                                         apiEntryPoint: setup.api?.insecure == true ? "traefik" : nil,
+                                         dashboard: setup.api?.dashboard ?? false)
+        let dynamic = setup.allDynamic
+        if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tls.configure(setup) }
+        let result = RouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names,
+                                             tlsEntryPoints: setup.tlsEntryPoints, redirections: setup.redirections,
+                                             transports: setup.serversTransports, internalServices: internals,
+                                             internalRouters: ownRouters, previous: proxy.table)
+        proxy.install(result.table)
+        let tcp = TCPRouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
+        proxy.tcpTable = tcp.table
+        problems = setup.allIssues + tls.problems + (dockerSnapshot?.problems.map(\.description) ?? []) + result.problems + tcp.problems
+        for p in problems where !reportedProblems.contains(p) { log.warning(p) }
+        reportedProblems = Set(problems)
+        api.state = APIStateBuilder.build(configs: dynamic, table: result.table, tcpTable: tcp.table,
+                                          problems: problems, facts: apiFacts(setup))
+        proxy.internalHandlers.api = setup.api == nil ? nil : { [unowned self] in self.api.answer($0) }
+    }
+
+    /// A watched certificate file was read again: its problems replace the old ones in the list; only new
+    /// lines are logged.
+    private func certificateProblemsChanged(_ old: [String], _ new: [String]) {
+        let gone = Set(old)
+        problems = new + problems.filter { !gone.contains($0) }
+        for p in new where !reportedProblems.contains(p) { log.warning(p) }
+        reportedProblems.formUnion(new)
+    }
+
+    private func apiFacts(_ setup: ProxySetup) -> APIStaticFacts {
+        var facts = APIStaticFacts()
+        facts.entryPoints = setup.entryPoints.map {
+            APIEntryPoint(name: $0.name, address: $0.address.description, readTimeout: $0.readTimeout, idleTimeout: $0.idleTimeout,
+                          trustedIPs: $0.trustedIPs, insecure: $0.insecure)
+        }.sorted { $0.name < $1.name }
+        if setup.fileProvider != nil || !setup.dynamic.isEmpty { facts.providers.append("File") }
+        if setup.docker != nil { facts.providers.append("Docker") }
+        facts.api = setup.api
+        facts.prometheus = setup.prometheus
+        facts.accessLog = setup.accessLog != nil
+        facts.startDate = DynamicConfiguration.rfc3339(startedAtWall)
+        facts.version = Version.text
+        return facts
+    }
+
+    /// Starts, keeps or stops the inotify watch of `providers.file` (when `watch`, Traefik's default).
+    func watchFileProvider(_ setup: ProxySetup) {
+        let wanted = setup.fileProvider.flatMap { $0.watch ? $0 : nil }
+        if let current = fileProviderWatch, current.provider == wanted { return }
+        if let current = fileProviderWatch { files.watcher?.unwatch(current.id) }
+        fileProviderWatch = nil
+        guard let provider = wanted, let watcher = files.watcher(for: "providers.file") else { return }
+        // A directory is watched as one ("dir/" even before it exists); a file through its directory.
+        let path = provider.filename ?? ((provider.directory ?? ".") + "/")
+        let id = watcher.watch(path: path) { [unowned self] in self.fileProviderChanged() }
+        fileProviderWatch = (provider, id)
+    }
+
+    /// A file of the provider changed: re-read the provider's files and rebuild only the route tables.
+    func fileProviderChanged() {
+        guard !shuttingDown(), let provider = setup.fileProvider else { return }
+        let snapshot = FileProviderReader.read(provider, previous: setup.files)
+        guard snapshot != setup.files else { return }
+        var changed = setup
+        changed.files = snapshot
+        let started = monotonicNanos()
+        install(changed)
+        publishNames()  // a router added or removed by the file changes the auto-DNS names too
+        providerChanged(.fileProvider)
+        log.info("providers.file: \(provider.filename ?? provider.directory ?? "") changed; \(proxy.table.routes.count) HTTP and "
+                 + "\(proxy.tcpTable.routes.count) TCP routers installed in \((monotonicNanos() - started) / 1000) µs")
+    }
+
+    /// "2026-11-27T02:23:05Z".
+    static func rfc3339(_ seconds: Int) -> String {
+        var t = time_t(seconds)
+        var tm = Glibc.tm()
+        gmtime_r(&t, &tm)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))Z"
+    }
+}

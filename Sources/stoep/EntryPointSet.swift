@@ -1,0 +1,116 @@
+// The entry points of the running appliance. With HTTP routing configured an entry point runs the proxy;
+// without, the status page. On reload a listener whose address and settings are unchanged is kept (its
+// connections too); new ones are bound before anything is closed, so a failed bind leaves the running set
+// as it was; removed ones stop accepting and are kept until their last connection ends.
+import Config
+import Proxy
+import Reactor
+import Stats
+
+final class EntryPointSet {
+    private let loop: EventLoop
+    private let proxy: HTTPProxy
+    /// The status page's bodies (the appliance's facts).
+    var statusBodies: () -> (html: String, json: String) = { ("", "{}") }
+    private(set) var http: [HostPort: HTTPEntryPoint] = [:]
+    private(set) var statusPages: [HostPort: StatusPage] = [:]
+    /// Entry points' setups, to tell an unchanged listener (kept on reload) from a changed one.
+    private var setups: [HostPort: ProxyEntryPointSetup] = [:]
+    /// Entry points removed by a reload whose connections are still open.
+    private var retired: [HTTPEntryPoint] = []
+
+    /// Listeners bound by `prepare`, not yet visible.
+    struct Prepared {
+        fileprivate var http: [(HostPort, ProxyEntryPointSetup, HTTPEntryPoint)] = []
+        fileprivate var pages: [(HostPort, ProxyEntryPointSetup, StatusPage)] = []
+
+        func rollback() {
+            for (_, _, e) in http { e.stopAccepting() }
+            for (_, _, p) in pages { p.stopAccepting() }
+        }
+    }
+
+    init(loop: EventLoop, proxy: HTTPProxy) {
+        self.loop = loop
+        self.proxy = proxy
+    }
+
+    /// Binds the entry points that are new or changed (not yet visible); throws on the first failure.
+    func prepare(_ setup: ProxySetup) throws -> Prepared {
+        var prepared = Prepared()
+        do {
+            for ep in setup.entryPoints {
+                let kept = setups[ep.address] == ep && (setup.routing ? http[ep.address] != nil : statusPages[ep.address] != nil)
+                if kept { continue }
+                guard let addr = SocketAddress(host: ep.address.host, port: ep.address.port) else { continue }
+                // The same address held by a listener of the other kind, or with other settings: release it
+                // first (its established connections go on).
+                statusPages.removeValue(forKey: ep.address)?.stopAccepting()
+                if let old = http.removeValue(forKey: ep.address) {
+                    old.stopAccepting()
+                    retired.append(old)
+                }
+                if setup.routing {
+                    let e = HTTPEntryPoint(name: ep.name, address: addr, proxy: proxy, trustedIPs: ep.trustedIPs,
+                                           insecure: ep.insecure, idleTimeout: ep.idleTimeout, readTimeout: ep.readTimeout,
+                                           targetPolicy: ep.targetPolicy)
+                    try e.start()
+                    prepared.http.append((ep.address, ep, e))
+                } else {
+                    let page = StatusPage(name: ep.name, address: addr, loop: loop) { [unowned self] in self.statusBodies() }
+                    try page.start()
+                    prepared.pages.append((ep.address, ep, page))
+                }
+            }
+        } catch {
+            prepared.rollback()
+            throw error
+        }
+        return prepared
+    }
+
+    /// Makes the prepared set current: entry points `setup` no longer names stop accepting.
+    func commit(_ prepared: Prepared, _ setup: ProxySetup) {
+        let wanted = Set(setup.entryPoints.map(\.address))
+        for (addr, p) in statusPages where !wanted.contains(addr) || setup.routing {
+            p.stopAccepting()
+            statusPages[addr] = nil
+        }
+        for (addr, e) in http where !wanted.contains(addr) || !setup.routing {
+            e.stopAccepting()
+            http[addr] = nil
+            retired.append(e)
+        }
+        for (addr, ep, e) in prepared.http { http[addr] = e; setups[addr] = ep }
+        for (addr, ep, p) in prepared.pages { statusPages[addr] = p; setups[addr] = ep }
+        for addr in Array(setups.keys) where !wanted.contains(addr) { setups[addr] = nil }
+        retired.removeAll { $0.openSessions == 0 }
+    }
+
+    /// Shutdown: no new connections; connections between requests close now.
+    func stopAccepting(closingIdle: Bool) {
+        for p in statusPages.values {
+            p.stopAccepting()
+            if closingIdle { p.closeIdle() }
+        }
+        for e in http.values {
+            e.stopAccepting()
+            if closingIdle { e.closeIdle() }
+        }
+    }
+
+    /// The drain deadline passed: every connection closes.
+    func closeAll() {
+        for p in statusPages.values { p.closeIdle() }
+        for e in http.values { e.closeAll() }
+    }
+
+    var openConnections: Int {
+        statusPages.values.reduce(0) { $0 + $1.openSessions } + http.values.reduce(0) { $0 + $1.openSessions }
+    }
+
+    /// Every HTTP connection and tunnel, retired entry points' included, for `show conns`.
+    var connections: [ConnectionDescribing] {
+        (Array(http.values) + retired).flatMap(\.connections)
+    }
+}
