@@ -58,6 +58,9 @@ let package = Package(
         // Providers of dynamic configuration: the Docker Engine API client on the loop (Traefik labels ->
         // routers) and Traefik's file provider.
         .target(name: "Discovery", dependencies: ["Reactor", "Config", "HTTP", "JSON"], swiftSettings: optimize),
+        // The ACME client (RFC 8555) on the loop: directory, nonces, account, orders, challenges handed to
+        // solvers, finalize and download; one non-blocking HTTPS exchange at a time (docs/tls.md).
+        .target(name: "ACME", dependencies: ["Reactor", "HTTP", "JSON"], swiftSettings: optimize),
         .executableTarget(
             name: "stoep",
             dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy", "Discovery", "Rules", "JSON"],
