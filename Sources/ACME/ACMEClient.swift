@@ -76,7 +76,7 @@ public final class ACMEClient {
                     nonces.append(nonce)
                     if nonces.count > 8 { nonces.removeFirst() }
                 }
-                if case .failure = result { address = nil }  // resolve again next time (the CA may have moved)
+                if case .failure = result { self.address = nil }  // resolve again next time (the CA may have moved)
                 done(result)
             }
         }

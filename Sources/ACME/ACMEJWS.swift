@@ -44,7 +44,7 @@ enum ACMEJWS {
         header.endObject()
         let protected = Base64URL.encode(header.takeBytes())
         let payload = Base64URL.encode(Array(accountKey.jwk.utf8))
-        guard let signature = HMAC.sha256(key: mac, message: Array("\(protected).\(payload)".utf8)) else { return nil }
+        let signature = Digest.hmacSHA256(key: mac, message: Array("\(protected).\(payload)".utf8))
         return flattened(protected: protected, payload: payload, signature: Base64URL.encode(signature))
     }
 

@@ -71,7 +71,7 @@ public struct ACMEStorageDocument: Sendable {
         for member in members {
             var resolver = Resolver()
             let a = member.value["Account"]
-            if let a, !a.isNull {
+            if let a, !a.isNull, a["PrivateKey"] != nil {
                 let key = a["PrivateKey"]?.stringValue.flatMap { Base64.decode(Array($0.utf8)) }
                 if let key {
                     resolver.account = Account(email: a["Email"]?.stringValue ?? "", privateKeyDER: key,

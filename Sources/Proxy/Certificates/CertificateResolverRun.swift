@@ -55,8 +55,9 @@ public final class CertificateResolverRun {
     public let policy: RenewalPolicy
     private let loop: EventLoop
     private let log: Logger
-    /// Whether certificates from other sources cover every one of `names` for longer than the renewal window.
-    public var coveredElsewhere: ([String]) -> Bool = { _ in false }
+    /// Whether loaded certificates cover every one of `names` for longer than the given seconds (the
+    /// renewal window).
+    public var coveredElsewhere: ([String], Int64) -> Bool = { _, _ in false }
     /// Keeps and installs an issued certificate (writes acme.json, swaps the TLS set).
     public var keep: (IssuedCertificate) -> Void = { _ in }
     /// Wall-clock seconds (a test may move it).
@@ -94,7 +95,7 @@ public final class CertificateResolverRun {
     public func check() {
         let now = clock()
         var wanted: [[String]] = []
-        for d in demands where !isHeldFresh(d.names, now: now) && !coveredElsewhere(d.names) { wanted.append(d.names) }
+        for d in demands where !isHeldFresh(d.names, now: now) && !coveredElsewhere(d.names, policy.renewBefore) { wanted.append(d.names) }
         // Every held certificate is renewed when due, wanted by a router today or not (as Traefik does).
         for h in held where policy.due(notAfter: h.notAfter, now: now) && !wanted.contains(h.names) { wanted.append(h.names) }
         for names in wanted where !queue.contains(names) && ordering != names && (status[names]?.nextAttempt ?? 0) <= now {
