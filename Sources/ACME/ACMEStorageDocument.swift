@@ -104,27 +104,27 @@ public struct ACMEStorageDocument: Sendable {
     /// The file's bytes, as Traefik writes them.
     public func serialized() -> [UInt8] {
         var w = GoIndentedJSON()
-        w.open("{")
+        w.begin("{")
         for (name, r) in resolvers.sorted(by: { $0.key < $1.key }) {
             w.key(name)
-            w.open("{")
+            w.begin("{")
             w.key("Account")
             if let a = r.account {
-                w.open("{")
+                w.begin("{")
                 w.key("Email"); w.string(a.email)
                 w.key("Registration")
                 if a.registrationBody == nil && a.registrationURI == nil {
                     w.literal("null")
                 } else {
-                    w.open("{")
+                    w.begin("{")
                     w.key("body"); w.value(a.registrationBody ?? .object([]))
                     if let uri = a.registrationURI, !uri.isEmpty { w.key("uri"); w.string(uri) }
-                    w.close("}")
+                    w.end("}")
                 }
                 w.key("PrivateKey"); w.string(Base64.encode(a.privateKeyDER))
                 // Traefik 2 read the account key's type from here; Traefik 3 ignores it. Kept for both.
                 w.key("KeyType"); w.string("4096")
-                w.close("}")
+                w.end("}")
             } else {
                 w.literal("null")
             }
@@ -132,29 +132,29 @@ public struct ACMEStorageDocument: Sendable {
             if r.certificates.isEmpty {
                 w.literal("null")
             } else {
-                w.open("[")
+                w.begin("[")
                 for c in r.certificates {
-                    w.open("{")
+                    w.begin("{")
                     w.key("domain")
-                    w.open("{")
+                    w.begin("{")
                     w.key("main"); w.string(c.main)
                     if !c.sans.isEmpty {
                         w.key("sans")
-                        w.open("[")
+                        w.begin("[")
                         for s in c.sans { w.string(s) }
-                        w.close("]")
+                        w.end("]")
                     }
-                    w.close("}")
+                    w.end("}")
                     w.key("certificate"); w.string(Base64.encode(c.certificatePEM))
                     w.key("key"); w.string(Base64.encode(c.keyPEM))
                     w.key("Store"); w.string(c.store)
-                    w.close("}")
+                    w.end("}")
                 }
-                w.close("]")
+                w.end("]")
             }
-            w.close("}")
+            w.end("}")
         }
-        w.close("}")
+        w.end("}")
         return w.bytes
     }
 }
@@ -182,14 +182,14 @@ struct GoIndentedJSON {
         bytes += [UInt8](repeating: 0x20, count: depth * 2)
     }
 
-    mutating func open(_ bracket: Character) {
+    mutating func begin(_ bracket: Character) {
         element()
         bytes.append(UInt8(ascii: bracket == "{" ? "{" : "["))
         depth += 1
         written.append(false)
     }
 
-    mutating func close(_ bracket: Character) {
+    mutating func end(_ bracket: Character) {
         depth -= 1
         if written.removeLast() { newline() }
         bytes.append(UInt8(ascii: bracket == "}" ? "}" : "]"))
@@ -216,13 +216,13 @@ struct GoIndentedJSON {
     mutating func value(_ v: JSONValue) {
         switch v {
         case .object(let members):
-            open("{")
+            begin("{")
             for m in members { key(m.key); value(m.value) }
-            close("}")
+            end("}")
         case .array(let items):
-            open("[")
+            begin("[")
             for i in items { value(i) }
-            close("]")
+            end("]")
         case .string(let s): string(s)
         default: literal(v.jsonText)
         }
