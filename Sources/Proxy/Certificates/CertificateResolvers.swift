@@ -70,7 +70,10 @@ public final class CertificateResolvers {
 
     /// acme.json changed on disk (stoep's own write, or Traefik's elsewhere): what each resolver holds now.
     public func storageChanged() {
-        for (name, issuer) in acme { runs[name]?.update(held: issuer.held()) }
+        for (name, issuer) in acme {
+            runs[name]?.update(held: issuer.held())
+            runs[name]?.check()  // a certificate written from outside may be due already
+        }
     }
 
     /// `show info` → "acme": per resolver, the account, each name set with expiry, next renewal and last error.
