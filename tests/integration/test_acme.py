@@ -127,6 +127,8 @@ def test_http01_issues_for_every_router_and_writes_traefiks_layout(stoep, backen
         assert base64.b64decode(c["certificate"]).startswith(b"-----BEGIN CERTIFICATE-----")
         assert base64.b64decode(c["key"]).startswith(b"-----BEGIN EC PRIVATE KEY-----")
     assert "ordering a certificate for app.test" in stoep.log_text()
+    time.sleep(0.5)
+    assert stoep.stats("show info")["tls"]["certificate_reloads"] == 0, "stoep's own writes are not outside renewals"
 
 
 def test_redirect_leaves_the_challenge_path_alone(stoep, backends, pebble_factory, ports):
@@ -245,6 +247,7 @@ def test_renews_a_certificate_that_expires_soon_without_a_restart(stoep, backend
         time.sleep(0.2)
     else:
         raise AssertionError(stoep.log_text()[-3000:])
+    assert stoep.stats("show info")["tls"]["certificate_reloads"] == 1, "the outside write only"
     renewed = acme_info(stoep)["le"]["certificates"][0]["not_after"]
     assert renewed >= first
     assert "app.test" in served_names(pebble.tls_port, "app.test", cafile=pebble_roots(pebble, stoep.workdir))
