@@ -36,6 +36,9 @@ let package = Package(
         .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
         // libxcrypt for basicAuth's bcrypt hashes ($2y$), linked statically.
         .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
+        // nghttp2 for HTTP/2 to clients (framing, HPACK, flow control; no I/O of its own), linked statically;
+        // a session exists only per HTTP/2 connection (docs/dependencies.md).
+        .systemLibrary(name: "CNGHTTP2", path: "Sources/CNGHTTP2"),
         // OpenSSL's libcrypto headers for what Swift calls directly (base64 for basicAuth and acme.json);
         // the library itself is CStoepTLS's static libcrypto (docs/dependencies.md).
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
@@ -59,8 +62,8 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CStoep", "CStoepTLS"], swiftSettings: optimize),
         .target(name: "Stats", dependencies: ["Reactor", "JSON"], swiftSettings: optimize),
         .target(name: "DNS", dependencies: ["Reactor", "Config", "Stats"], swiftSettings: optimize),
-        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "HTTP", "Rules", "JSON", "CCrypt", "COpenSSL", "PKI", "ACME"],
-                swiftSettings: optimize, linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcrypt.a"])]),
+        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "HTTP", "Rules", "JSON", "CCrypt", "COpenSSL", "PKI", "ACME", "CNGHTTP2"],
+                swiftSettings: optimize, linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcrypt.a", "-Xlinker", "-l:libnghttp2.a"])]),
         // Providers of dynamic configuration: the Docker Engine API client on the loop (Traefik labels ->
         // routers) and Traefik's file provider.
         .target(name: "Discovery", dependencies: ["Reactor", "Config", "HTTP", "JSON"], swiftSettings: optimize),

@@ -20,8 +20,9 @@ static int on_server_name(SSL *ssl, int *alert, void *arg) {
     return SSL_TLSEXT_ERR_OK;
 }
 
-// ALPN: http/1.1 (HTTP/2 is a later item). A client offering only h2 gets no ALPN and speaks HTTP/1.1
-// anyway, as Go's server would answer it with http/1.1 selected. A client offering "acme-tls/1" is an ACME
+// ALPN: h2, then http/1.1, in the server's order (h2 preferred, as Traefik 3.7 offers them): a client
+// offering both gets h2 and the connection goes to Proxy/HTTP2; a client offering neither gets no ALPN and
+// speaks HTTP/1.1 (a client that then sends the HTTP/2 preface anyway is served as h2 too). A client offering "acme-tls/1" is an ACME
 // CA validating TLS-ALPN-01 (RFC 8737): the selector is asked again with `acme_tls` set and, when it
 // presents the challenge certificate, acme-tls/1 is selected; otherwise the handshake fails
 // (no_application_protocol), as RFC 8737 §3 asks. Runs after the server-name callback and before the
@@ -35,7 +36,7 @@ static int offers(const unsigned char *in, unsigned int inlen, const char *proto
 
 static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
                    unsigned int inlen, void *arg) {
-    static const unsigned char offered[] = "\x08http/1.1";
+    static const unsigned char offered[] = "\x02h2\x08http/1.1";
     static const unsigned char acme[] = "acme-tls/1";
     struct selector_box *box = arg;
     if (box && offers(in, inlen, (const char *)acme)) {

@@ -15,6 +15,7 @@ struct ProxyEntryPointSetup: Equatable {
     var idleTimeout: UInt64 = 180_000_000_000
     var readTimeout: UInt64 = 60_000_000_000
     var targetPolicy = RequestTargetPolicy()
+    var http2 = HTTP2Settings()
 }
 
 struct ProxySetup {
@@ -123,7 +124,8 @@ struct ProxySetup {
                         readTimeout: t.readTimeout.nanoseconds > 0 ? UInt64(t.readTimeout.nanoseconds) : UInt64.max / 4,
                         targetPolicy: RequestTargetPolicy(
                             sanitizePath: ep.sanitizePath, encodeQuerySemicolons: ep.encodeQuerySemicolons,
-                            deniedEscapes: RequestTargetPolicy.escapesByOption.filter { ep.deniedEncodedCharacters.contains($0.option) }.map(\.escape))))
+                            deniedEscapes: RequestTargetPolicy.escapesByOption.filter { ep.deniedEncodedCharacters.contains($0.option) }.map(\.escape)),
+                        http2: HTTP2Settings(maxConcurrentStreams: ep.maxConcurrentStreams)))
                 }
                 // Traefik creates its `traefik` entry point on :8080 when the API or metrics need one.
                 if (stat.api != nil || stat.prometheus != nil) && !setup.entryPoints.contains(where: { $0.name == "traefik" }),

@@ -20,7 +20,7 @@
 typedef int (*stoep_tls_sni_selector)(SSL *ssl, const char *server_name, int acme_tls, void *arg);
 
 // A server context with stoep's defaults: TLS 1.2–1.3 (narrowed by min/max, 0 = default), ALPN
-// offering http/1.1 (and acme-tls/1 through the selector), a server-side session cache and tickets (resumption), partial writes with a
+// offering h2 and http/1.1 (and acme-tls/1 through the selector), a server-side session cache and tickets (resumption), partial writes with a
 // moving buffer (the proxy retries from wherever its buffer has moved), kernel TLS requested when the
 // library and kernel allow it, and `selector` called for every ClientHello. NULL on failure.
 SSL_CTX *stoep_tls_server_context(int min_version, int max_version, stoep_tls_sni_selector selector, void *arg);

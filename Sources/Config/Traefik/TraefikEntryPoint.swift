@@ -24,6 +24,8 @@ public struct TraefikEntryPoint: Sendable, Hashable {
     public var respondingTimeouts: TraefikRespondingTimeouts
     /// `transport.lifeCycle.graceTimeOut`: how long connections may finish on shutdown (default 10s).
     public var graceTimeOut: TraefikDuration
+    /// `http2.maxConcurrentStreams` (Traefik's default 250): streams one HTTP/2 connection may have open.
+    public var maxConcurrentStreams: UInt32 = 250
     public var location: SourceLocation
 
     public init(name: String, address: HostPort, transport: EntryPointConfig.Transport = .tcp, asDefault: Bool = false,
@@ -125,7 +127,17 @@ extension TraefikEntryPoint {
             if let transportSection = section.section("transport", &log) {
                 decodeTransport(transportSection, into: &entryPoint, log: &log)
             }
-            for key in ["http2", "http3", "udp", "allowACMEByPass", "reusePort", "observability"] where section.has(key) {
+            if let http2 = section.section("http2", &log) {
+                http2.warnUnknownKeys(allowed: ["maxConcurrentStreams", "maxDecoderHeaderTableSize", "maxEncoderHeaderTableSize"], log: &log)
+                // Traefik refuses a negative value; 0 would refuse every stream, so stoep asks for at least 1.
+                if let n = http2.integer("maxConcurrentStreams", in: 1...Int64(Int32.max), &log) {
+                    entryPoint.maxConcurrentStreams = UInt32(n)
+                }
+                for key in ["maxDecoderHeaderTableSize", "maxEncoderHeaderTableSize"] where http2.has(key) {
+                    log.warning(http2.node(key)?.location ?? http2.location, http2.path(http2.writtenKey(key)), "not supported by stoep; ignored (4096, HPACK's default)")
+                }
+            }
+            for key in ["http3", "udp", "allowACMEByPass", "reusePort", "observability"] where section.has(key) {
                 log.warning(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)), "not supported by stoep; ignored")
             }
             return entryPoint

@@ -6,8 +6,10 @@ import Reactor
 enum ClientConnection {
     /// Accepted; where it goes is not known yet (ConnectionOpening).
     case opening(ConnectionOpening)
-    /// Served as HTTP.
+    /// Served as HTTP/1.x.
     case http(HTTPSession)
+    /// Served as HTTP/2 (its streams' sessions are not listed: they belong to it).
+    case http2(HTTP2Connection)
     /// Relayed raw: to a TCP router's server, or after an upgrade (WebSocket) to the backend.
     case relayed(Relay)
 
@@ -15,6 +17,7 @@ enum ClientConnection {
         switch self {
         case .opening(let o): return ObjectIdentifier(o)
         case .http(let s): return ObjectIdentifier(s)
+        case .http2(let c): return ObjectIdentifier(c)
         case .relayed(let r): return ObjectIdentifier(r)
         }
     }
@@ -24,6 +27,7 @@ enum ClientConnection {
         switch self {
         case .opening(let o): o.abort()
         case .http(let s): s.close()
+        case .http2(let c): c.close()
         case .relayed(let r): r.abort()
         }
     }
@@ -39,6 +43,10 @@ struct ClientConnectionTable {
 
     var sessions: [HTTPSession] {
         entries.values.compactMap { if case .http(let s) = $0 { return s } else { return nil } }
+    }
+
+    var http2: [HTTP2Connection] {
+        entries.values.compactMap { if case .http2(let c) = $0 { return c } else { return nil } }
     }
 
     var relays: [Relay] {

@@ -29,6 +29,8 @@ extension ConnectionOpening {
             if let route = tcpRoutes.matchTerminated(serverName: transport.serverName, alpn: transport.alpn.map { [$0] } ?? [],
                                                      clientIP: peer.ip) {
                 hand(to: .tcp(transport, route))
+            } else if transport.alpn == "h2" {
+                hand(to: .http2(transport))
             } else {
                 hand(to: .http(transport, isTLS: true))
             }

@@ -93,6 +93,8 @@ final class ConnectionOpening: IOHandler {
 enum ConnectionDestination {
     /// Served as HTTP over `transport` (plain, or TLS terminated here).
     case http(Transport, isTLS: Bool)
+    /// Served as HTTP/2 over TLS terminated here (ALPN h2).
+    case http2(TLSTransport)
     /// Relayed raw to a server of the route's service (the peeked bytes are still in the socket).
     case tcp(Transport, TCPRoute)
 }

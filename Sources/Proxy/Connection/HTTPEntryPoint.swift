@@ -17,6 +17,17 @@ public final class HTTPEntryPoint: AcceptHandler {
         public var responsesByClass: [UInt64] = [0, 0, 0, 0, 0, 0]  // index = status / 100
         public var badRequests: UInt64 = 0
         public let bytes = RelayCounters()
+        /// HTTP/2: connections served (ALPN h2 or h2c), streams (requests) in total and open now, RST_STREAMs
+        /// and GOAWAYs each way, connections ended for rapid reset, connections nghttp2 gave up on.
+        public var h2Connections: UInt64 = 0
+        public var h2Streams: UInt64 = 0
+        public var h2StreamsOpen: Int64 = 0
+        public var h2ResetsSent: UInt64 = 0
+        public var h2ResetsReceived: UInt64 = 0
+        public var h2GoawaysSent: UInt64 = 0
+        public var h2GoawaysReceived: UInt64 = 0
+        public var h2RapidResets: UInt64 = 0
+        public var h2ProtocolErrors: UInt64 = 0
     }
 
     public let name: String
@@ -27,6 +38,8 @@ public final class HTTPEntryPoint: AcceptHandler {
     let insecureForwarded: Bool
     /// What the entry point makes of request targets before routing (http.sanitizePath, encodedCharacters…).
     let targetPolicy: RequestTargetPolicy
+    /// `http2.*` of the entry point.
+    let http2: HTTP2Settings
     private let bindAddress: SocketAddress
     private var listener: Listener?
     /// Every open connection: opening, HTTP, relayed.
@@ -41,8 +54,9 @@ public final class HTTPEntryPoint: AcceptHandler {
 
     public init(name: String, address: SocketAddress, proxy: HTTPProxy, trustedIPs: [String] = [], insecure: Bool = false,
                 idleTimeout: UInt64 = 180_000_000_000, readTimeout: UInt64 = 60_000_000_000,
-                targetPolicy: RequestTargetPolicy = RequestTargetPolicy()) {
+                targetPolicy: RequestTargetPolicy = RequestTargetPolicy(), http2: HTTP2Settings = HTTP2Settings()) {
         self.targetPolicy = targetPolicy
+        self.http2 = http2
         self.idleTimeout = idleTimeout
         self.readTimeout = readTimeout
         self.name = name
@@ -64,9 +78,11 @@ public final class HTTPEntryPoint: AcceptHandler {
 
     public var openSessions: Int { clients.count }
 
-    /// Closes sessions that are between requests (graceful shutdown).
+    /// Closes sessions that are between requests (graceful shutdown); HTTP/2 connections get GOAWAY with
+    /// the last stream id and close once their streams finished.
     public func closeIdle() {
         for s in clients.sessions where s.isIdle { s.close() }
+        for c in clients.http2 { c.goAway() }
     }
 
     public func closeAll() {
@@ -131,6 +147,8 @@ public final class HTTPEntryPoint: AcceptHandler {
     func serve(_ o: ConnectionOpening, at destination: ConnectionDestination, token: Token?) {
         clients.remove(o)
         switch destination {
+        case .http2(let transport):
+            startHTTP2(transport, isTLS: true, peer: o.peer, seed: [], token: token)
         case .http(let transport, let isTLS):
             // Bytes may already wait (after the peek, or held by OpenSSL after the handshake): read at once.
             startHTTP(transport, isTLS: isTLS, peer: o.peer, readable: true, token: token)
@@ -150,6 +168,22 @@ public final class HTTPEntryPoint: AcceptHandler {
             counters.open += 1
             if readable { s.drive() }
         } catch {
+            if let token { proxy.loop.deregister(token) }
+            transport.close()
+        }
+    }
+
+    /// Serves the connection as HTTP/2: after ALPN h2, or from an HTTP/1.1 session that read the preface
+    /// (`seed`: the bytes it read). `token`: the socket's registration, taken over.
+    func startHTTP2(_ transport: Transport, isTLS: Bool, peer: PeerAddress, seed: [UInt8], token: Token?) {
+        let c = HTTP2Connection(transport: transport, isTLS: isTLS, peer: peer, entryPoint: self)
+        clients.insert(.http2(c))
+        counters.open += 1
+        do {
+            try c.start(adopting: token, seed: seed)
+        } catch {
+            clients.remove(c)
+            counters.open -= 1
             if let token { proxy.loop.deregister(token) }
             transport.close()
         }
@@ -187,7 +221,10 @@ public final class HTTPEntryPoint: AcceptHandler {
 
     /// A connection ended (its session, relay or opening closed it): it leaves the table.
     func ended(_ state: AnyObject) {
-        if case .http = clients.remove(state) { counters.open -= 1 }
+        switch clients.remove(state) {
+        case .http, .http2: counters.open -= 1
+        default: break
+        }
     }
 
     func isTrusted(_ ip: ClientIP?) -> Bool {

@@ -12,6 +12,15 @@ extension HTTPSession {
     func readNextRequest() -> Bool {
         while true {
             let result = inbuf.withUnreadBytes { HTTPRequestHead.parse($0, limits: HTTPSession.limits) }
+            if firstRequest, client.fd != .invalid {
+                if case .incomplete = result {} else {
+                    firstRequest = false
+                    if inbuf.withUnreadBytes({ HTTP2Preface.starts($0) }) {
+                        handOverToHTTP2()
+                        return false
+                    }
+                }
+            }
             switch result {
             case .complete(let head, let length):
                 let bytes = Array(inbuf.unread.prefix(length))

@@ -24,6 +24,9 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     private(set) var closed = false
     let peerIP: ClientIP?
     let peerText: String
+    let peer: PeerAddress
+    /// No request was read yet: the first bytes may be the HTTP/2 preface.
+    var firstRequest = true
     private var timer: Timer?
     var lastActivity: UInt64
     /// The sockets went to a relay (an upgrade): the session no longer touches them.
@@ -43,6 +46,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         self.entryPoint = entryPoint
         peerText = peer.text
         peerIP = peer.ip
+        self.peer = peer
         lastActivity = entryPoint.proxy.loop.now
     }
 
@@ -54,6 +58,14 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         } else {
             token = try proxy.loop.register(fd: client.fd, handler: self)
         }
+        let t = Timer { [unowned self] now in self.timerFired(now) }
+        timer = t
+        proxy.loop.schedule(t, after: entryPoint.idleTimeout)
+    }
+
+    /// Starts the session of one HTTP/2 stream: its transport is the stream (HTTP2Stream), which has no
+    /// socket to register; the stream's connection reports readiness instead.
+    func startOnStream() {
         let t = Timer { [unowned self] now in self.timerFired(now) }
         timer = t
         proxy.loop.schedule(t, after: entryPoint.idleTimeout)
@@ -241,6 +253,16 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         }
         token = nil
         entryPoint.ended(self)
+    }
+
+    /// The client sent the HTTP/2 preface (h2c with prior knowledge, or h2 over TLS without ALPN) as its
+    /// first bytes: the connection, its registration and the bytes read so far go to an HTTP2Connection.
+    func handOverToHTTP2() {
+        relayed = true
+        let kept = token
+        token = nil
+        entryPoint.startHTTP2(client, isTLS: isTLS, peer: peer, seed: inbuf.take(), token: kept)
+        close()
     }
 
     /// Hands both sockets to a raw relay (after `101 Switching Protocols`): the client's, with the bytes it
