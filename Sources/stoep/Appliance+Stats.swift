@@ -74,6 +74,15 @@ extension Appliance: StatsProvider {
             }
             c("http_bytes_spliced", k.bytes.splicedBytes, l)
             c("http_bytes_copied", k.bytes.copiedBytes, l)
+            c("http_h2_connections", k.h2Connections, l)
+            c("http_h2_streams", k.h2Streams, l)
+            g("http_h2_streams_open", Int(k.h2StreamsOpen), l)
+            c("http_h2_resets", k.h2ResetsSent, l + [("direction", "sent")])
+            c("http_h2_resets", k.h2ResetsReceived, l + [("direction", "received")])
+            c("http_h2_goaways", k.h2GoawaysSent, l + [("direction", "sent")])
+            c("http_h2_goaways", k.h2GoawaysReceived, l + [("direction", "received")])
+            c("http_h2_rapid_resets", k.h2RapidResets, l)
+            c("http_h2_protocol_errors", k.h2ProtocolErrors, l)
         }
         for r in proxy.table.routes {
             c("router_requests", r.requests, [("router", r.name)])

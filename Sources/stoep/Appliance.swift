@@ -71,7 +71,7 @@ final class Appliance {
                 PrometheusMetrics.ConfigReloads(total: self.reloadRecord.reloads, lastSucceeded: self.reloadRecord.lastSucceeded,
                                                 lastSuccessTime: Double(self.reloadRecord.lastSuccess))
             },
-            extraLines: { [unowned self] in self.dns?.prometheusLines ?? [] },
+            extraLines: { [unowned self] in (self.dns?.prometheusLines ?? []) + self.entryPoints.http2PrometheusLines },
             certificates: { [unowned self] in self.tls.certificates })
     }
 

@@ -120,3 +120,29 @@ extension DNSService {
         return out
     }
 }
+
+extension EntryPointSet {
+    /// `stoep_http2_*` series for /metrics: HTTP/2 connections, streams, resets and GOAWAYs per entry point
+    /// (Traefik has no such families; its request series count h2 requests like the others, and so do stoep's).
+    var http2PrometheusLines: [String] {
+        let eps = http.values.sorted { $0.name < $1.name }
+        var out: [String] = []
+        func family(_ name: String, _ type: String, _ help: String, _ value: (HTTPEntryPoint.Counters) -> [(String, String)]) {
+            out.append("# HELP \(name) \(help)")
+            out.append("# TYPE \(name) \(type)")
+            for e in eps {
+                for (labels, v) in value(e.counters) { out.append("\(name){entrypoint=\"\(e.name)\"\(labels)} \(v)") }
+            }
+        }
+        family("stoep_http2_connections_total", "counter", "HTTP/2 client connections.") { [("", "\($0.h2Connections)")] }
+        family("stoep_http2_streams_total", "counter", "HTTP/2 streams (requests).") { [("", "\($0.h2Streams)")] }
+        family("stoep_http2_streams_open", "gauge", "HTTP/2 streams open now.") { [("", "\($0.h2StreamsOpen)")] }
+        family("stoep_http2_resets_total", "counter", "RST_STREAM frames by direction.") {
+            [(",direction=\"sent\"", "\($0.h2ResetsSent)"), (",direction=\"received\"", "\($0.h2ResetsReceived)")]
+        }
+        family("stoep_http2_goaways_total", "counter", "GOAWAY frames by direction.") {
+            [(",direction=\"sent\"", "\($0.h2GoawaysSent)"), (",direction=\"received\"", "\($0.h2GoawaysReceived)")]
+        }
+        return out
+    }
+}

@@ -105,12 +105,18 @@ class Handler(BaseHTTPRequestHandler):
     do_PUT = do_POST
 
 
+class Server(ThreadingHTTPServer):
+    # socketserver's default backlog is 5: the streams of one HTTP/2 connection (or many clients) connect at
+    # once, and connections past the accept queue were reset mid-request.
+    request_queue_size = 128
+
+
 class Backend:
     """`tls`: an ssl.SSLContext (server side) to serve HTTPS; the server names clients sent (SNI) are
     kept in `server_names`."""
 
     def __init__(self, tls=None):
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.server.requests = 0
         self.server.healthy = True

@@ -93,18 +93,19 @@ final class HTTP2Connection: IOHandler {
     func service() {
         guard !closed, !inService else { return }
         inService = true
-        defer { inService = false }
-        var rounds = 0
-        while !closed && rounds < 64 {
+        var rounds = 0, busy = true
+        while !closed && busy && rounds < 64 {
             rounds += 1
             let fed = readAndFeed()
             let woke = runWakes()
             let wrote = flush()
-            if closed { return }
-            if !fed && !woke && !wrote { break }
+            busy = fed || woke || wrote
         }
+        inService = false
         if closed { return }
-        if rounds == 64 { needsService() }
+        // 64 rounds of progress (a long download to a fast client): yield to the other connections and go on
+        // next turn; no readiness report would come for bytes nghttp2 still has to send.
+        if busy { return needsService() }
         finishIfDone()
     }
 
