@@ -162,6 +162,8 @@ final class TraefikStaticConfigTests: XCTestCase {
             idleTimeout = "100ms"
             [entrypoints.Web.transport.lifeCycle]
             graceTimeOut = "2s"
+            [entrypoints.Web.http2]
+            maxConcurrentStreams = 42
             [entrypoints.dns]
             address = ":53/udp"
             [metrics.prometheus]
@@ -180,7 +182,9 @@ final class TraefikStaticConfigTests: XCTestCase {
         XCTAssertEqual(web.forwardedHeaders.trustedIPs, ["10.0.0.0/8", "::1"])
         XCTAssertEqual(web.respondingTimeouts, TraefikRespondingTimeouts(readTimeout: .seconds(90), writeTimeout: .seconds(5), idleTimeout: .milliseconds(100)))
         XCTAssertEqual(web.graceTimeOut, .seconds(2))
+        XCTAssertEqual(web.maxConcurrentStreams, 42)
         XCTAssertEqual(config.entryPoint(named: "dns")?.transport, .udp)
+        XCTAssertEqual(config.entryPoint(named: "dns")?.maxConcurrentStreams, 250)  // Traefik's default
         var prometheus = TraefikPrometheus()
         prometheus.buckets = [0.5, 1.0]
         prometheus.addRoutersLabels = true
@@ -194,6 +198,8 @@ final class TraefikStaticConfigTests: XCTestCase {
         let cases: [(String, String, ConfigIssue.Severity, UInt)] = [
             ("[entryPoints.web]\naddress = \"localhost:80\"", "entryPoints.web.address", .error, #line),
             ("[entryPoints.web]\naddress = 80", "entryPoints.web.address", .error, #line),
+            ("[entryPoints.web]\naddress = \":80\"\n[entryPoints.web.http2]\nmaxConcurrentStreams = -1", "entryPoints.web.http2.maxConcurrentStreams", .error, #line),
+            ("[entryPoints.web]\naddress = \":80\"\n[entryPoints.web.http2]\nmaxDecoderHeaderTableSize = 8192", "entryPoints.web.http2.maxDecoderHeaderTableSize", .warning, #line),
             ("[entryPoints.web]\naddress = \":80\"\n[entryPoints.web.proxyProtocol]\ninsecure = true", "entryPoints.web.proxyProtocol", .error, #line),
             ("[entryPoints.web]\naddress = \":80\"\n[entryPoints.web.transport.respondingTimeouts]\nreadTimeout = \"soon\"", "entryPoints.web.transport.respondingTimeouts.readTimeout", .error, #line),
             ("[entryPoints.web]\naddress = \":80\"\n[entryPoints.web.forwardedHeaders]\ntrustedIPs = [\"10.0.0.0/33\"]", "entryPoints.web.forwardedHeaders.trustedIPs[0]", .error, #line),
