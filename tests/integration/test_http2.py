@@ -25,7 +25,7 @@ from conftest import free_port, series
 from test_proxy import backends  # noqa: F401 (fixture)
 
 
-def start_h2(stoep, backend_url, routers_extra="", mw_defs="", web_extra=""):
+def start_h2(stoep, backend_url, routers_extra="", mw_defs="", web_extra="", static_extra=""):
     """stoep with a plain entry point `web` and a TLS one `websecure`, one catch-all router on each."""
     web, secure = free_port(), free_port()
     dyn = stoep.workdir / "dynamic.yml"
@@ -43,7 +43,7 @@ entryPoints:
   websecure: {{address: "127.0.0.1:{secure}"}}
 providers:
   file: {{filename: "{dyn}"}}
-""")
+{static_extra}""")
     stoep.start("--traefik-config", str(static))
     return web, secure
 
@@ -336,20 +336,36 @@ def test_redirect_and_not_found_over_h2(stoep, backends):
 
 def test_internal_services_and_stats_over_h2(stoep, backends):
     be = backends()
-    web, secure = start_h2(stoep, be.url)
+    log = stoep.workdir / "access.json"
+    web, secure = start_h2(stoep, be.url, static_extra=f"""api: {{insecure: true}}
+metrics: {{prometheus: {{entryPoint: web}}}}
+accessLog: {{filePath: "{log}", format: json}}
+""")
     c = RawH2(web)
     sids = [c.get(f"/bytes/{i}") for i in (1, 10, 100)]
     for sid, n in zip(sids, (1, 10, 100)):
         status, headers, body = c.response(sid)
         assert status == 200 and len(body) == n and headers["content-length"] == str(n)
         assert "connection" not in headers and "keep-alive" not in headers
+    # Internal services answer streams too: /metrics on the entry point, api@internal (insecure: :8080 is
+    # not free here, so only /metrics is asked on `web`).
+    status, _, body = c.response(c.get("/metrics"))
+    assert status == 200 and b"stoep_http2_streams_total" in body and b'traefik_entrypoint_requests_total' in body
+    conns = [x for x in stoep.stats("show conns")["conns"] if x["kind"] == "http2"]
+    assert len(conns) == 1 and conns[0]["entrypoint"] == "web", conns
     c.close()
+    lines = [json.loads(x) for x in log.read_text().splitlines() if x.strip()] if log.exists() else []
+    deadline = time.time() + 3
+    while len(lines) < 4 and time.time() < deadline:
+        time.sleep(0.1)
+        lines = [json.loads(x) for x in log.read_text().splitlines() if x.strip()] if log.exists() else []
+    assert lines and all(x["RequestProtocol"] == "HTTP/2.0" for x in lines), lines
     time.sleep(0.3)
     s = stoep.stats()
     assert series(s, "counters", "http_h2_connections", entrypoint="web") == 1
-    assert series(s, "counters", "http_h2_streams", entrypoint="web") == 3
+    assert series(s, "counters", "http_h2_streams", entrypoint="web") == 4
     assert series(s, "gauges", "http_h2_streams_open", entrypoint="web") == 0
-    assert series(s, "counters", "http_requests", entrypoint="web") >= 3
+    assert series(s, "counters", "http_requests", entrypoint="web") >= 4
     assert series(s, "counters", "http_responses", entrypoint="web", code_class="2xx") >= 3
 
 

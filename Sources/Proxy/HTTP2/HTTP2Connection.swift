@@ -15,8 +15,10 @@
 // writes while the connection is not being serviced (its backend's bytes arrived) asks for one service
 // on the next loop turn (`needsService`).
 import CNGHTTP2
+import JSON
 import Reactor
 import Rules
+import Stats
 
 final class HTTP2Connection: IOHandler {
     let transport: Transport
@@ -298,5 +300,21 @@ final class HTTP2Connection: IOHandler {
         token = nil
         transport.close()
         entryPoint.ended(self)
+    }
+}
+
+extension HTTP2Connection: ConnectionDescribing {
+    /// A `show conns` row: the connection and how many streams it has open (the streams themselves are not
+    /// listed yet).
+    func describe(into w: inout JSONWriter, now: UInt64) {
+        w.beginObject()
+        w.field("kind", "http2")
+        w.field("entrypoint", entryPoint.name)
+        w.field("local", closed ? "closed" : Socket.localAddress(transport.fd))
+        w.field("peer", peer.text)
+        w.field("state", goingAway ? "closing" : streams.isEmpty ? "idle" : "active")
+        w.field("streams", streams.count)
+        w.field("idle_s", Double(now &- lastActivity) / 1e9)
+        w.endObject()
     }
 }

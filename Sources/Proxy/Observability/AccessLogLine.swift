@@ -2,7 +2,8 @@
 // fields, logger_formatters.go prints CLF, logrus' JSONFormatter prints JSON).
 //
 // What stoep cannot know the way Traefik does, and what it writes instead:
-// - RequestProtocol: CompletedRequest has no HTTP version; stoep speaks HTTP/1.1 to clients, so "HTTP/1.1".
+// - RequestProtocol: the client's framing ("HTTP/1.1", or "HTTP/2.0" for an h2 stream), not the request line's
+//   version (an HTTP/1.0 client is logged as HTTP/1.1).
 // - Origin* fields: stoep does not time the upstream separately; when a server was picked, OriginStatus and
 //   OriginContentSize are the downstream values, OriginDuration the whole duration and Overhead 0; without a
 //   server they are left out and Overhead is the whole duration (as Traefik does).
@@ -16,7 +17,7 @@ enum AccessLogLine {
                        generic: Bool) -> String {
         let client = splitHostPort(r.clientAddress).host
         var s = "\(orDash(client)) - \(orDash(r.user)) [\(start.commonLogUTC)] "
-        s += "\"\(orDash(r.method)) \(orDash(r.path)) \(requestProtocol)\" \(r.status) \(r.responseBytes) "
+        s += "\"\(orDash(r.method)) \(orDash(r.path)) \(r.requestProtocol)\" \(r.status) \(r.responseBytes) "
         s += quotedOrDash(headers ? r.referer : nil) + " " + quotedOrDash(headers ? r.userAgent : nil)
         if !generic {
             s += " \(count) \(quotedOrDash(r.router)) \(quotedOrDash(r.serverURL)) \(r.duration / 1_000_000)ms"
@@ -58,7 +59,7 @@ enum AccessLogLine {
         add("RequestCount", .number(count))
         add("RequestMethod", .string(r.method))
         add("RequestPath", .string(r.path))
-        add("RequestProtocol", .string(requestProtocol))
+        add("RequestProtocol", .string(r.requestProtocol))
         add("RequestScheme", .string("http"))
         add("RetryAttempts", .number(0))
         if let router = r.router { add("RouterName", .string(router)) }
@@ -89,8 +90,6 @@ enum AccessLogLine {
         case string(String)
         case number(UInt64)
     }
-
-    static let requestProtocol = "HTTP/1.1"
 
     /// Go's net.SplitHostPort as Traefik's silentSplitHostPort uses it: "[v6]:port" or "host:port" split;
     /// anything else (no port, a bare IPv6 address) is the host with port "-".

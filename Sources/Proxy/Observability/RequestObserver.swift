@@ -21,6 +21,8 @@ public struct CompletedRequest {
     public let userAgent: String?
     public let referer: String?
     public let user: String?
+    /// The client's framing as the access log's RequestProtocol names it: "HTTP/1.1", or "HTTP/2.0" for a stream.
+    public var requestProtocol: String = "HTTP/1.1"
 }
 
 public protocol RequestObserver: AnyObject {

@@ -13,7 +13,7 @@ extension HTTPSession {
             protocolName: websocket ? "websocket" : "http", status: status, clientAddress: peerText,
             requestBytes: requestBytes, responseBytes: responseBytes, startedAt: startedAt,
             duration: now &- startedAt, userAgent: view?.header("User-Agent"), referer: view?.header("Referer"),
-            user: nil)
+            user: nil, requestProtocol: client is HTTP2Stream ? "HTTP/2.0" : "HTTP/1.1")
         for o in proxy.observers { o.requestCompleted(r) }
     }
 }
