@@ -570,3 +570,29 @@ def test_idle_h2_connections_close_on_shutdown_at_once(stoep, backends):
     assert time.time() - t < 2
     c.pump(lambda evs: c.goaway() is not None, timeout=1)
     assert c.goaway() is not None
+
+
+def test_idle_timeout_goaway_and_stalled_headers(stoep, backends):
+    be = backends()
+    web, _ = start_h2(stoep, be.url, web_extra=", transport: {respondingTimeouts: {idleTimeout: 1s}}")
+    r = RawFrames(web)
+    r.request(1, "/bytes/5")
+    r.read_until(lambda fs: any(f[0] == 0x0 and f[2] == 1 and f[1] & 1 for f in fs))
+    # Idle for idleTimeout: GOAWAY NO_ERROR (last stream 1), then the close.
+    t = time.time()
+    r.read_until(lambda fs: any(f[0] == 0x7 for f in fs), timeout=4)
+    goaway = r.of(0x7)
+    assert goaway and goaway[0][3][:8] == struct.pack(">II", 1, 0) and 0.8 < time.time() - t < 3
+    assert r.sock.recv(100) == b""
+    # A client that stalls inside a HEADERS (no END_HEADERS) is closed after idleTimeout too.
+    r = RawFrames(web)
+    r.sock.sendall(frame(0x1, 0x0, 1, bytes([0x82, 0x86, 0x84])))
+    t = time.time()
+    r.read_until(lambda fs: False, timeout=4)
+    r.sock.settimeout(3)
+    try:
+        rest = r.sock.recv(100)
+    except ConnectionResetError:
+        rest = b""
+    assert rest == b"" and time.time() - t < 4
+    assert served(web)

@@ -102,6 +102,7 @@ final class HTTP2Connection: IOHandler {
             let woke = runWakes()
             let wrote = flush()
             busy = fed || woke || wrote
+            if busy { lastActivity = proxy.loop.now }
         }
         inService = false
         if closed { return }
@@ -245,9 +246,11 @@ final class HTTP2Connection: IOHandler {
 
     private func timerFired(_ now: UInt64) {
         guard !closed, let t = timer else { return }
-        // idleTimeout counts from the last stream's end (streams have their sessions' own timers).
-        if streams.isEmpty && now &- lastActivity >= entryPoint.idleTimeout {
-            if goingAway { return close() }
+        // idleTimeout without a byte either way (as an HTTP/1.1 connection): GOAWAY when no stream is open, then
+        // the close; with streams open (a client that stalled inside a HEADERS, a backend silent that long)
+        // the connection closes at once, as an HTTP/1.1 connection in the middle of an exchange would.
+        if now &- lastActivity >= entryPoint.idleTimeout {
+            if goingAway || !streams.isEmpty { return close() }
             goAway()
             if !closed { proxy.loop.schedule(t, after: 1_000_000_000) }
             return

@@ -220,6 +220,8 @@ final class HTTP2Stream: Transport {
         }
         let n = acceptResponse(bytes, room: room)
         if n < 0 { return .error(.protocolError) }
+        // Nothing may follow a stream's response; a writer that tries would otherwise spin on zero-byte writes.
+        if n == 0, !bytes.isEmpty { return .error(.brokenPipe) }
         connection.needsService()
         return .bytes(n)
     }
