@@ -661,3 +661,61 @@ def test_h2c_requests_reach_the_backend_as_through_traefik(tmp_path, backend):
         assert seen["stoep"][1] == seen["traefik"][1]
     finally:
         peers.close()
+
+
+class SlowReader:
+    """A backend that reads a request body slowly (64 KiB every 15 ms, a small receive buffer), then answers
+    with the number of bytes it read."""
+
+    def __init__(self):
+        import threading
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        import threading
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._one, args=(c,), daemon=True).start()
+
+    def _one(self, c):
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += c.recv(65536)
+        head, rest = buf.split(b"\r\n\r\n", 1)
+        length = next((int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")), 0)
+        n = len(rest)
+        while n < length:
+            b = c.recv(65536)
+            if not b:
+                break
+            n += len(b)
+            time.sleep(0.015)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%d" % (len(str(n)), n))
+        c.close()
+
+
+def test_large_upload_to_a_slow_backend_stays_bounded(stoep):
+    """Flow control: a 20 MB upload to a backend that reads at ~4 MB/s waits in the client, not in stoep."""
+    be = SlowReader()
+    web, _ = start_h2(stoep, be.url)
+    big = stoep.workdir / "big"
+    big.write_bytes(b"\0" * 20_000_000)
+    assert served(web)  # nghttp2's pages and a first session are in before the baseline
+    base = stoep.rss_kib()
+    cl = subprocess.Popen(["curl", "-s", "--http2-prior-knowledge", "--data-binary", f"@{big}", f"http://127.0.0.1:{web}/up"],
+                          stdout=subprocess.PIPE)
+    peak = base
+    while cl.poll() is None:
+        peak = max(peak, stoep.rss_kib())
+        time.sleep(0.05)
+    assert cl.stdout.read() == b"20000000"
+    assert peak - base < 6 * 1024, (base, peak)  # windows: 256 KiB per stream, 1 MiB per connection
