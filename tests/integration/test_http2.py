@@ -115,6 +115,10 @@ class RawH2:
                 self.closed = True
         return self.events
 
+    def trailers(self, stream_id):
+        return next((dict(e.headers) for e in self.events if isinstance(e, h2.events.TrailersReceived)
+                     and e.stream_id == stream_id), None)
+
     def goaway(self):
         return next((e for e in self.events if isinstance(e, h2.events.ConnectionTerminated)), None)
 
@@ -616,6 +620,9 @@ def h2_respond(request):
     path = request.start.split(b" ")[1]
     if path.startswith(b"/chunked"):
         return b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+    if path.startswith(b"/trailers"):
+        return (b"HTTP/1.1 200 OK\r\nContent-Type: application/grpc\r\nTrailer: Grpc-Status\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nGrpc-Status: 0\r\nGrpc-Message: fine\r\n\r\n")
     if path.startswith(b"/hop"):
         return (b"HTTP/1.1 200 OK\r\nConnection: x-hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\nX-Kept: yes\r\n"
                 b"Content-Length: 2\r\n\r\nok")
@@ -634,6 +641,7 @@ def test_h2c_requests_reach_the_backend_as_through_traefik(tmp_path, backend):
             ("POST", "/unsized", [("content-type", "text/plain")], b"x" * 3000),
             ("GET", "/chunked", [], None),
             ("GET", "/hop", [], None),
+            ("GET", "/trailers", [("te", "trailers")], None),
             ("HEAD", "/", [], None),
         ]
         seen = {}
@@ -649,7 +657,8 @@ def test_h2c_requests_reach_the_backend_as_through_traefik(tmp_path, backend):
                     c.conn.send_data(sid, body, end_stream=True)
                 c.flush()
                 status, headers, got = c.response(sid)
-                results.append((status, sorted((k, v) for k, v in headers.items() if k not in ("date",)), got))
+                results.append((status, sorted((k, v) for k, v in headers.items() if k not in ("date",)), got,
+                                c.trailers(sid)))
             c.close()
             time.sleep(0.1)
             requests = peers.backends[name].take()
@@ -658,6 +667,7 @@ def test_h2c_requests_reach_the_backend_as_through_traefik(tmp_path, backend):
             seen[name] = (results, [(r.start, r.fields(drop=("x-forwarded-server", "accept-encoding")), r.body)
                                     for r in requests])
         assert seen["stoep"][0] == seen["traefik"][0]
+        assert seen["stoep"][0][5][3] == {"grpc-status": "0", "grpc-message": "fine"}  # trailers carried
         assert seen["stoep"][1] == seen["traefik"][1]
     finally:
         peers.close()

@@ -83,7 +83,11 @@ extension HTTP2Stream {
             }
             switch step {
             case .needMore: return true
-            case .chunkHeader(let consumed, _), .chunkEnd(let consumed), .trailers(let consumed):
+            case .chunkHeader(let consumed, _), .chunkEnd(let consumed):
+                at += consumed
+            case .trailers(let consumed):
+                // Field lines and the empty line that ends them ("\r\n" alone: no trailers).
+                if consumed > 2 { trailers = Array(chunkIn[at..<at + consumed - 2]) }
                 at += consumed
             case .payload(let remaining):
                 let n = Int(min(UInt64(chunkIn.count - at), remaining))
@@ -96,6 +100,45 @@ extension HTTP2Stream {
                 bodyEnded = true
                 return true
             }
+        }
+    }
+
+    /// Submits the trailer section as HEADERS with END_STREAM (gRPC's `grpc-status` lives there). False when
+    /// it holds no field stoep can send (then the DATA carries END_STREAM).
+    func submitTrailers() -> Bool {
+        guard let s = nghttp2 else { return false }
+        var fields: [(ArraySlice<UInt8>, ArraySlice<UInt8>)] = []
+        var lineStart = 0
+        while lineStart < trailers.count {
+            var end = lineStart
+            while end < trailers.count && trailers[end] != 0x0A { end += 1 }
+            var line = trailers[lineStart..<end]
+            if line.last == 0x0D { line = line.dropLast() }
+            lineStart = end + 1
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let name = line[..<colon]
+            var value = line[(colon + 1)...]
+            while let f = value.first, f == 0x20 || f == 0x09 { value = value.dropFirst() }
+            while let l = value.last, l == 0x20 || l == 0x09 { value = value.dropLast() }
+            if name.isEmpty || HTTP2Stream.isConnectionSpecific(name) { continue }
+            fields.append((name, value))
+        }
+        guard !fields.isEmpty else { return false }
+        var storage: [UInt8] = []
+        var spans: [(Int, Int, Int, Int)] = []
+        for (name, value) in fields {
+            let at = storage.count
+            for b in name { storage.append(b >= 0x41 && b <= 0x5A ? b | 0x20 : b) }
+            storage.append(contentsOf: value)
+            spans.append((at, name.count, at + name.count, value.count))
+        }
+        return storage.withUnsafeMutableBufferPointer { buf in
+            let base = buf.baseAddress!
+            var nva = spans.map { span in
+                nghttp2_nv(name: base + span.0, value: base + span.2, namelen: span.1, valuelen: span.3,
+                           flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+            }
+            return nghttp2_submit_trailer(s, id, &nva, nva.count) == 0
         }
     }
 

@@ -41,6 +41,8 @@ final class HTTP2Stream: Transport {
     var chunkIn: [UInt8] = []
     var chunkDecoder = ChunkedDecoder()
     var requestMethod = HTTPMethod.get
+    /// A chunked response's trailer section (its field lines), sent as a trailing HEADERS with END_STREAM.
+    var trailers: [UInt8] = []
     var body: [UInt8] = []
     var bodySent = 0
     var bodyEnded = false
@@ -255,7 +257,7 @@ final class HTTP2Stream: Transport {
         let left = body.count - bodySent
         if left == 0 {
             if bodyEnded {
-                flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+                endBody(flags)
                 return 0
             }
             deferred = true
@@ -267,7 +269,7 @@ final class HTTP2Stream: Transport {
         if bodySent == body.count {
             body.removeAll(keepingCapacity: body.capacity <= 64 * 1024)
             bodySent = 0
-            if bodyEnded { flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue }
+            if bodyEnded { endBody(flags) }
         } else if bodySent > 32 * 1024 {
             body.removeFirst(bodySent)
             bodySent = 0
@@ -278,6 +280,12 @@ final class HTTP2Stream: Transport {
             connection.wake(self)
         }
         return n
+    }
+
+    /// The last DATA: END_STREAM on it, or on the trailers that follow (submitted here, as nghttp2 allows).
+    private func endBody(_ flags: UnsafeMutablePointer<UInt32>) {
+        flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+        if !trailers.isEmpty, submitTrailers() { flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue }
     }
 
     /// New body bytes (or the end) for nghttp2 after it was told to wait.
