@@ -118,6 +118,17 @@ public final class CommunityCA {
         return leaf.pem + intermediate.pem
     }
 
+    /// True when `chainPEM` (leaf, then its intermediate) chains to this CA's root by signature: a
+    /// certificate kept from before is still this CA's (and not one of a root made anew since).
+    /// Validity dates are the caller's business.
+    public func issued(chainPEM: [UInt8]) -> Bool {
+        defer { clearOpenSSLErrors() }
+        let chain = X509Certificate.all(pem: chainPEM)
+        guard chain.count >= 2, let intermediateKey = X509_get0_pubkey(chain[1].x509),
+              let rootKey = X509_get0_pubkey(root.x509) else { return false }
+        return X509_verify(chain[0].x509, intermediateKey) == 1 && X509_verify(chain[1].x509, rootKey) == 1
+    }
+
     public var rootCertificatePEM: [UInt8] { root.pem }
     /// The root as DER: the `.crt` phones and Windows install with a tap.
     public var rootCertificateDER: [UInt8] { root.der }

@@ -141,6 +141,28 @@ final class CommunityCAStoreTests: XCTestCase {
         if case .success = CommunityCAStore.openOrCreate(directory: caDir, boxName: "b", now: now) { XCTFail("a foreign root key") }
     }
 
+    func testKeepsIssuedCertificatesForTheSameRootOnly() throws {
+        let store = try open()
+        let issued = try store.issue(names: ["*.inethilocal.net", "inethilocal.net"], lifetime: 7 * 86400, now: now).get()
+        XCTAssertNil(store.kept(main: "*.inethilocal.net"))
+        try store.keep(issued).get()
+        XCTAssertEqual(try mode("issued/_.inethilocal.net.key"), 0o600)
+        let again = try open()
+        let kept = try XCTUnwrap(again.kept(main: "*.inethilocal.net"))
+        XCTAssertEqual(kept.certificatePEM, issued.certificatePEM)
+        XCTAssertEqual(kept.keyPEM, issued.keyPEM)
+        XCTAssertEqual(kept.names, issued.names)
+        XCTAssertEqual(kept.notAfter, issued.notAfter)
+        XCTAssertEqual(kept.renewAt, issued.renewAt)
+        XCTAssertNil(again.kept(main: "inethilocal.net"), "kept by its main name only")
+
+        // A new CA (the directory's root files removed): what the old root issued is not served again.
+        for file in ["root.pem", "root.key", "intermediate.pem", "intermediate.key"] {
+            try FileManager.default.removeItem(atPath: caDir + "/" + file)
+        }
+        XCTAssertNil(try open().kept(main: "*.inethilocal.net"))
+    }
+
     func testStatusPageOffersTheRoot() throws {
         let root = try open().rootDownload
         let pem = try XCTUnwrap(root.response(for: "/stoep-ca.pem"))

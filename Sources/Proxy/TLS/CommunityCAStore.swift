@@ -5,6 +5,8 @@
 //   root.key          its EC P-256 key (0600)
 //   intermediate.pem  the intermediate that signs, renewed by the store before it ends (0644)
 //   intermediate.key  its key (0600)
+//   issued/NAME.pem   a certificate issued and kept (leaf + intermediate), NAME its main name with "*"
+//   issued/NAME.key   written "_" (0644 / 0600): served again after a restart instead of issued anew
 // The directory is made 0700. Every file is written through the Reactor's writeFileAtomically, keys
 // before certificates, so a power cut leaves a state `openOrCreate` can go on from: a root key without
 // its certificate is a root never handed out (made again); a root certificate without its key is an
@@ -192,6 +194,46 @@ public final class CommunityCAStore {
         return .success(CommunityCertificate(certificatePEM: chain, keyPEM: key.pem, names: facts.names,
                                              notBefore: facts.notBefore, notAfter: facts.notAfter,
                                              renewAt: now + (facts.notAfter - now) * 2 / 3))
+    }
+
+    /// Keeps `certificate` as `issued/<main name>.pem` and `.key` (key first, 0600), replacing the one
+    /// kept for that name before.
+    public func keep(_ certificate: CommunityCertificate) -> Result<Void, Failure> {
+        guard let main = certificate.names.first else { return .failure(.refused("a certificate without names")) }
+        let issued = CommunityCAStore.path(directory, CommunityCAStore.issuedDirectory)
+        do {
+            try createDirectories(path: issued, mode: 0o700)
+        } catch {
+            return .failure(.cannotWrite(path: issued, error))
+        }
+        let stem = CommunityCAStore.issuedDirectory + "/" + CommunityCAStore.fileStem(main)
+        do throws(Failure) {
+            try write(stem + ".key", certificate.keyPEM, mode: 0o600)
+            try write(stem + ".pem", certificate.certificatePEM, mode: 0o644)
+        } catch {
+            return .failure(error)
+        }
+        return .success(())
+    }
+
+    /// The certificate kept for `main`, nil when there is none, it does not read, or this CA's root did
+    /// not issue it (the CA was made anew). Expired ones are returned too: the caller's renewal decides.
+    public func kept(main: String) -> CommunityCertificate? {
+        let stem = CommunityCAStore.path(directory, CommunityCAStore.issuedDirectory + "/" + CommunityCAStore.fileStem(main))
+        guard case .success(let chain) = readWholeFile(stem + ".pem", limit: 1 << 20),
+              case .success(let key) = readWholeFile(stem + ".key", limit: 1 << 20),
+              let facts = CertificateFacts(pem: chain), facts.names.first == main, ca.issued(chainPEM: chain) else { return nil }
+        let issuedAt = facts.notBefore + CommunityCA.backdating
+        return CommunityCertificate(certificatePEM: chain, keyPEM: key, names: facts.names, notBefore: facts.notBefore,
+                                    notAfter: facts.notAfter, renewAt: issuedAt + (facts.notAfter - issuedAt) * 2 / 3)
+    }
+
+    public static let issuedDirectory = "issued"
+
+    /// A name as a file name: "*" (a wildcard) becomes "_"; a "/" cannot occur in a name `issue` accepts,
+    /// but is replaced too.
+    static func fileStem(_ name: String) -> String {
+        String(name.map { $0 == "*" || $0 == "/" ? "_" : $0 })
     }
 
     /// The root as PEM and DER, its name and fingerprint: what the status page offers for download.
