@@ -54,6 +54,19 @@ final class CommunityCATests: XCTestCase {
         }
     }
 
+    func testALongFirstNameLeavesTheSubjectEmptyAndTheSANCritical() throws {
+        let cli = try OpenSSLCommand()
+        let ca = try XCTUnwrap(CommunityCA.create(boxName: "box", now: now))
+        let long = String(repeating: "x", count: 70) + ".lan"
+        let chain = try XCTUnwrap(ca.issue(names: [long], key: try XCTUnwrap(PrivateKey.generate(.ec256)), lifetimeSeconds: 3600, now: now))
+        let leaf = try cli.write("leaf.pem", chain)
+        let text = try cli.check(["x509", "-in", leaf, "-noout", "-text"])
+        XCTAssertTrue(text.contains("X509v3 Subject Alternative Name: critical"), text)
+        XCTAssertTrue(text.contains("Subject: \n") || text.contains("Subject:\n") || !text.contains("Subject: CN"), text)
+        _ = try cli.check(["verify", "-x509_strict", "-CAfile", try cli.write("root.pem", ca.rootCertificatePEM),
+                           "-untrusted", try cli.write("i.pem", ca.intermediateCertificatePEM), "-verify_hostname", long, leaf])
+    }
+
     func testRootAndIntermediateProfiles() throws {
         let cli = try OpenSSLCommand()
         let ca = try XCTUnwrap(CommunityCA.create(boxName: "box", now: now))
