@@ -155,12 +155,17 @@ final class CommunityCAStoreTests: XCTestCase {
         XCTAssertEqual(kept.notAfter, issued.notAfter)
         XCTAssertEqual(kept.renewAt, issued.renewAt)
         XCTAssertNil(again.kept(main: "inethilocal.net"), "kept by its main name only")
+        let second = try again.issue(names: ["wiki.lan"], lifetime: 3600, now: now).get()
+        try again.keep(second).get()
+        XCTAssertEqual(again.keptCertificates().map(\.names), [["*.inethilocal.net", "inethilocal.net"], ["wiki.lan"]])
 
         // A new CA (the directory's root files removed): what the old root issued is not served again.
         for file in ["root.pem", "root.key", "intermediate.pem", "intermediate.key"] {
             try FileManager.default.removeItem(atPath: caDir + "/" + file)
         }
-        XCTAssertNil(try open().kept(main: "*.inethilocal.net"))
+        let fresh = try open()
+        XCTAssertNil(fresh.kept(main: "*.inethilocal.net"))
+        XCTAssertEqual(fresh.keptCertificates().count, 0)
     }
 
     func testStatusPageOffersTheRoot() throws {

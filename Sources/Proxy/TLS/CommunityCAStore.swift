@@ -219,13 +219,30 @@ public final class CommunityCAStore {
     /// The certificate kept for `main`, nil when there is none, it does not read, or this CA's root did
     /// not issue it (the CA was made anew). Expired ones are returned too: the caller's renewal decides.
     public func kept(main: String) -> CommunityCertificate? {
-        let stem = CommunityCAStore.path(directory, CommunityCAStore.issuedDirectory + "/" + CommunityCAStore.fileStem(main))
-        guard case .success(let chain) = readWholeFile(stem + ".pem", limit: 1 << 20),
-              case .success(let key) = readWholeFile(stem + ".key", limit: 1 << 20),
-              let facts = CertificateFacts(pem: chain), facts.names.first == main, ca.issued(chainPEM: chain) else { return nil }
+        guard let kept = kept(stem: CommunityCAStore.fileStem(main)), kept.names.first == main else { return nil }
+        return kept
+    }
+
+    private func kept(stem: String) -> CommunityCertificate? {
+        let base = CommunityCAStore.path(directory, CommunityCAStore.issuedDirectory + "/" + stem)
+        guard case .success(let chain) = readWholeFile(base + ".pem", limit: 1 << 20),
+              case .success(let key) = readWholeFile(base + ".key", limit: 1 << 20),
+              let facts = CertificateFacts(pem: chain), !facts.names.isEmpty, ca.issued(chainPEM: chain) else { return nil }
         let issuedAt = facts.notBefore + CommunityCA.backdating
         return CommunityCertificate(certificatePEM: chain, keyPEM: key, names: facts.names, notBefore: facts.notBefore,
                                     notAfter: facts.notAfter, renewAt: issuedAt + (facts.notAfter - issuedAt) * 2 / 3)
+    }
+
+    /// Every certificate kept in `issued/` that this CA's root issued (what the resolver holds after a
+    /// restart), in file name order.
+    public func keptCertificates() -> [CommunityCertificate] {
+        let issued = CommunityCAStore.path(directory, CommunityCAStore.issuedDirectory)
+        guard case .success(let files) = directoryEntries(path: issued) else { return [] }
+        return files.filter { $0.hasSuffix(".pem") }.compactMap { file in
+            let stem = String(file.dropLast(4))
+            guard let kept = kept(stem: stem), CommunityCAStore.fileStem(kept.names[0]) == stem else { return nil }
+            return kept
+        }
     }
 
     public static let issuedDirectory = "issued"
