@@ -10,6 +10,8 @@ trusting only the exported root, completes a handshake to stoep; `openssl verify
 stoep presents) needs the resolver's wiring in `stoep run`: until that lands it is an expected failure
 (xfail, not strict), so it turns into a pass by itself.
 """
+import hashlib
+import http.client
 import socket
 import ssl
 import subprocess
@@ -85,6 +87,47 @@ def test_export_prints_the_root_of_the_configured_storage(tmp_path):
     (tmp_path / "ca" / "root.pem").write_text("garbage")
     r = export("--storage", tmp_path / "ca")
     assert r.returncode == 1 and b"root.pem: not a PEM certificate" in r.stderr, r.stderr
+
+
+def test_status_page_offers_the_root_once_it_exists(stoep, tmp_path):
+    port = free_port()
+    storage = tmp_path / "ca"
+    config = stoep.write_config(f"""
+[entryPoints.web]
+address = "127.0.0.1:{port}"
+
+[certificatesResolvers.community.localCA]
+storage = "{storage}"
+""")
+    stoep.start(config=config)
+
+    def get(path, method="GET"):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c.request(method, path)
+        r = c.getresponse()
+        return r, r.read()
+
+    r, body = get("/stoep-ca.crt")
+    assert r.status == 404, "no CA yet"
+    assert b"Secure connections" not in get("/")[1]
+
+    root = make_root(storage)   # as the resolver's first issue would leave it
+    der = subprocess.run(["openssl", "x509", "-in", storage / "root.pem", "-outform", "DER"], capture_output=True, check=True).stdout
+    r, body = get("/stoep-ca.crt")
+    assert r.status == 200
+    assert r.getheader("Content-Type") == "application/x-x509-ca-cert"
+    assert r.getheader("Content-Disposition") == 'attachment; filename="stoep-ca.crt"'
+    assert body == der
+    r, body = get("/stoep-ca.pem")
+    assert r.status == 200 and r.getheader("Content-Type") == "application/x-pem-file" and body == root
+    r, body = get("/stoep-ca.pem", "HEAD")
+    assert r.status == 200 and body == b"" and r.getheader("Content-Length") == str(len(root))
+    page = get("/")[1].decode()
+    assert "Secure connections on this network" in page
+    assert 'href="/stoep-ca.crt"' in page and 'href="/stoep-ca.pem"' in page
+    fingerprint = ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+    assert fingerprint in page
+    assert "stoep community CA (test)" in page
 
 
 @pytest.mark.xfail(reason="the localCA resolver's wiring into `stoep run` is the lead's (issue 14)", strict=False)
