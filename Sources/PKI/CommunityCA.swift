@@ -124,9 +124,12 @@ public final class CommunityCA {
     public func issued(chainPEM: [UInt8]) -> Bool {
         defer { clearOpenSSLErrors() }
         let chain = X509Certificate.all(pem: chainPEM)
-        guard chain.count >= 2, let intermediateKey = X509_get0_pubkey(chain[1].x509),
-              let rootKey = X509_get0_pubkey(root.x509) else { return false }
-        return X509_verify(chain[0].x509, intermediateKey) == 1 && X509_verify(chain[1].x509, rootKey) == 1
+        // The keys are borrowed from the certificates (get0): the certificates must outlive every use.
+        return withExtendedLifetime(chain) {
+            guard chain.count >= 2, let intermediateKey = X509_get0_pubkey(chain[1].x509),
+                  let rootKey = X509_get0_pubkey(root.x509) else { return false }
+            return X509_verify(chain[0].x509, intermediateKey) == 1 && X509_verify(chain[1].x509, rootKey) == 1
+        }
     }
 
     public var rootCertificatePEM: [UInt8] { root.pem }

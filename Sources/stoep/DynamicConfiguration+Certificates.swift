@@ -15,12 +15,13 @@ extension DynamicConfiguration {
         }
         if let current = certificates, current.settings == setup.certificatesResolvers { return current.resolvers }
         let made = CertificateResolvers(setup.certificatesResolvers, entryPoints: setup.entryPoints.map(\.name),
-                                        environment: ProcessFacts.environment(), loop: loop, log: log,
+                                        environment: ProcessFacts.environment(), boxName: ProcessFacts.hostName(), loop: loop, log: log,
                                         resolve: { host, port, done in done(Self.literalOrHostsFile(host, port)) })
         made.coveredElsewhere = { [unowned self] names, seconds in tls.covers(names, forMoreThan: seconds) }
         made.certificatesChanged = { [unowned self] in tls.certificatesChanged(outside: false) }
         tls.isOwnWrite = { [unowned made] path in made.wroteLast(path) }
         tls.acmeTLSChallenges = made.tlsALPN
+        tls.issuedCertificates = { [unowned made] in made.servedCertificates }
         tls.sourcesReread = { [unowned made] in made.storageChanged() }
         proxy.internalHandlers.acmeHTTP = { [unowned made] token, host in made.http01.answer(token: token, host: host) }
         certificates = (setup.certificatesResolvers, made)

@@ -5,10 +5,9 @@ or from /var/lib/stoep/ca, and says plainly when there is no CA yet. The CA's ce
 are checked by the unit tests (Tests/PKITests/CommunityCATests, Tests/ProxyTests/CommunityCAStoreTests:
 `openssl verify -x509_strict` and a Python ssl handshake on the PEMs they write).
 
-The end-to-end test (stoep run issues a certificate for a router naming the resolver; Python's ssl,
+The end-to-end test: stoep run issues a certificate for a router naming the resolver; Python's ssl,
 trusting only the exported root, completes a handshake to stoep; `openssl verify` accepts the chain
-stoep presents) needs the resolver's wiring in `stoep run`: until that lands it is an expected failure
-(xfail, not strict), so it turns into a pass by itself.
+stoep presents.
 """
 import hashlib
 import http.client
@@ -130,7 +129,6 @@ storage = "{storage}"
     assert "stoep community CA (test)" in page
 
 
-@pytest.mark.xfail(reason="the localCA resolver's wiring into `stoep run` is the lead's (issue 14)", strict=False)
 def test_issued_certificate_verifies_against_the_exported_root(stoep, backends, tmp_path):
     be = backends()
     port = free_port()
@@ -191,3 +189,17 @@ servers = [{{url = "{be.url}"}}]
     v = subprocess.run(["openssl", "verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", root,
                         "-untrusted", tmp_path / "intermediate.pem", tmp_path / "leaf.pem"], capture_output=True, text=True)
     assert v.returncode == 0, v.stdout + v.stderr
+
+    # show info: the resolver, its certificate, renewal at two thirds of the 7-day lifetime.
+    info = stoep.stats("show info")["acme"]["community"]
+    assert info["kind"] == "community CA"
+    cert = info["certificates"][0]
+    assert cert["names"] == ["wiki.inethilocal.net"]
+    life = 7 * 24 * 3600
+    assert abs((cert["not_after"] - cert["renew_at"]) - life // 3) <= 1
+    # A restart serves the kept certificate: no new one is cut.
+    stoep.stop()
+    stoep.start(config=config)
+    again = stoep.stats("show info")["acme"]["community"]["certificates"][0]
+    assert again["not_after"] == cert["not_after"]
+    assert stoep.log_text().count("community CA community: ordering a certificate") == 1

@@ -42,8 +42,9 @@ public enum TLSCertificateLoader {
     /// Reads every certificate; never fails as a whole (the worst case is a generated default alone).
     /// `previousDefault`: a generated default to keep across reloads, so clients see one certificate.
     /// `lastGood`: `bySource` of the previous load (live reloads); a file that now fails entirely keeps it.
+    /// `issued`: what stoep's own resolvers serve from memory (the community CA), after every file's.
     public static func load(_ settings: TLSSettings, previousGenerated: TLSCertificate? = nil,
-                            lastGood: [String: [TLSCertificate]] = [:]) -> Loaded? {
+                            lastGood: [String: [TLSCertificate]] = [:], issued: [TLSCertificate] = []) -> Loaded? {
         var problems: [String] = []
         var certificates: [TLSCertificate] = []
         var bySource: [String: [TLSCertificate]] = [:]
@@ -105,6 +106,7 @@ public enum TLSCertificateLoader {
             problems.append("no default certificate configured: serving a generated self-signed one (CN \(TraefikDefaultCertificate.commonName)) to clients whose server name matches no certificate")
         }
         guard let def = defaultCertificate else { return nil }
+        certificates += issued
         return Loaded(set: TLSCertificateSet(certificates, defaultCertificate: def, sniStrict: settings.sniStrict),
                       problems: problems, generatedDefault: generated, bySource: bySource)
     }
