@@ -32,6 +32,9 @@ final class DNS01PropagationCheck {
     private var round: [String?] = []
     private var seen: [Bool] = []
     private(set) var rounds = 0
+    /// When the round under way was due: rounds keep their cadence (first + n × interval) however late a
+    /// timer fires or long the lookups take, and the last one may start at the deadline itself.
+    private var due: UInt64 = 0
 
     init(_ plan: Plan, loop: EventLoop) {
         self.plan = plan
@@ -43,8 +46,9 @@ final class DNS01PropagationCheck {
     /// passes first, the reason naming what each resolver returned last.
     func start(after delay: UInt64, completion: @escaping (String?) -> Void) {
         self.completion = completion
-        deadline = loop.now &+ delay &+ plan.interval &+ plan.timeout
-        schedule(after: delay &+ plan.interval)
+        due = loop.now &+ delay &+ plan.interval
+        deadline = due &+ plan.timeout
+        schedule(at: due)
     }
 
     func cancel() {
@@ -55,10 +59,10 @@ final class DNS01PropagationCheck {
         lookups = []
     }
 
-    private func schedule(after nanos: UInt64) {
+    private func schedule(at time: UInt64) {
         let t = Timer { [weak self] _ in self?.check() }
         timer = t
-        loop.schedule(t, after: nanos)
+        loop.schedule(t, at: time)
     }
 
     /// One round: every resolver asked at once, each alone (a lookup given several servers would stop at
@@ -97,12 +101,14 @@ final class DNS01PropagationCheck {
         if visible { return finish(nil) }
         guard round.allSatisfy({ $0 != nil }) else { return }  // wait for the others
         lookups = []
-        if loop.now &+ plan.interval > deadline {
+        let next = due &+ plan.interval
+        if next > deadline {
             let said = zip(plan.resolvers, round).map { "\($0): \($1 ?? "?")" }.joined(separator: "; ")
             let need = plan.requireAll ? "every resolver" : "any resolver"
             return finish("the TXT record \(plan.fqdn) did not reach \(need) within \(plan.timeout / 1_000_000_000) s (\(said))")
         }
-        schedule(after: plan.interval)
+        due = next
+        schedule(at: next)
     }
 
     private func finish(_ failure: String?) {
