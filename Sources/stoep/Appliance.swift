@@ -71,7 +71,8 @@ final class Appliance {
                 PrometheusMetrics.ConfigReloads(total: self.reloadRecord.reloads, lastSucceeded: self.reloadRecord.lastSucceeded,
                                                 lastSuccessTime: Double(self.reloadRecord.lastSuccess))
             },
-            extraLines: { [unowned self] in self.dns?.prometheusLines ?? [] })
+            extraLines: { [unowned self] in self.dns?.prometheusLines ?? [] },
+            certificates: { [unowned self] in self.tls.certificates })
     }
 
     /// Binds everything the configuration names. Any failure stops start-up with the reason.

@@ -13,6 +13,8 @@ final class ProxyObservability {
         var configReloads: () -> PrometheusMetrics.ConfigReloads
         /// Extra exposition lines (`stoep_dns_*`).
         var extraLines: () -> [String]
+        /// The certificates TLS entry points present (nil: TLS off), for traefik_tls_certs_not_after.
+        var certificates: () -> TLSCertificateSet?
     }
 
     private let loop: EventLoop
@@ -20,7 +22,7 @@ final class ProxyObservability {
     private let proxy: HTTPProxy
     /// Set by the appliance before the first `apply`.
     var sources = Sources(openConnections: { [] }, configReloads: { PrometheusMetrics.ConfigReloads(total: 0, lastSucceeded: true, lastSuccessTime: 0) },
-                          extraLines: { [] })
+                          extraLines: { [] }, certificates: { nil })
     private(set) var metrics: PrometheusMetrics?
     private var accessLog: AccessLog?
     private var accessLogConfig: TraefikAccessLog?
@@ -52,7 +54,7 @@ final class ProxyObservability {
                 }
             }
             m.certificates = { [unowned self] in
-                guard let set = self.proxy.tls?.certificates else { return [] }
+                guard let set = self.sources.certificates() else { return [] }
                 return (set.all + [set.defaultCertificate]).map {
                     (cn: $0.commonName, serial: $0.serial, sans: $0.names.filter { !$0.isEmpty }.joined(separator: ","), notAfter: Double($0.notAfter))
                 }

@@ -17,6 +17,8 @@ final class TLSTermination {
     let stats = TLSStats()
     /// The settings the current context was made with (nil: TLS off).
     private var settings: TLSSettings?
+    /// The certificates the server context chooses from (nil: TLS off).
+    private(set) var certificates: TLSCertificateSet?
     private var generatedDefaultCertificate: TLSCertificate?
     /// What each certificate file gave at the last read (kept when a renewal leaves one broken).
     private var certificatesBySource: [String: [TLSCertificate]] = [:]
@@ -38,6 +40,7 @@ final class TLSTermination {
     func configure(_ setup: ProxySetup) {
         guard setup.needsTLS else {
             proxy.tls = nil
+            certificates = nil
             settings = nil
             watchCertificates([])
             problems = []
@@ -50,11 +53,12 @@ final class TLSTermination {
         }
         var found = loaded.problems
         if let current = proxy.tls, settings?.minVersion == wanted.minVersion, settings?.maxVersion == wanted.maxVersion {
-            current.certificates = loaded.set
+            current.selection = loaded.set
+            certificates = loaded.set
         } else {
             do {
-                proxy.tls = try TLSServerContext(certificates: loaded.set, minVersion: wanted.minVersion,
-                                                 maxVersion: wanted.maxVersion, stats: stats)
+                proxy.tls = try wanted.serverContext(certificates: loaded.set, stats: stats)
+                certificates = loaded.set
             } catch {
                 found.append("TLS: \(error)")
             }
@@ -76,7 +80,8 @@ final class TLSTermination {
     /// skipped; the others, and the default, keep serving).
     func certificatesChanged() {
         guard let settings, let tls = proxy.tls, let loaded = loadCertificates(settings) else { return }
-        tls.certificates = loaded.set
+        tls.selection = loaded.set
+        certificates = loaded.set
         certificateReloads &+= 1
         log.info("TLS: certificates read again (\(loaded.set.all.count) loaded)")
         let old = problems
@@ -100,9 +105,9 @@ final class TLSTermination {
         w.beginObject()
         w.field("enabled", proxy.tls != nil)
         w.field("kernel_tls", KernelTLS.availability())
-        if let tls = proxy.tls {
-            w.field("certificates", tls.certificates.all.count)
-            w.field("default_certificate", tls.certificates.defaultCertificate.source)
+        if proxy.tls != nil, let set = certificates {
+            w.field("certificates", set.all.count)
+            w.field("default_certificate", set.defaultCertificate.source)
         }
         let s = stats
         w.field("certificate_reloads", Int(certificateReloads))

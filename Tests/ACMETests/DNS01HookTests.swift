@@ -38,7 +38,9 @@ final class DNS01HookTests: XCTestCase {
         XCTAssertEqual(Self.challenge.dnsRecordName, "_acme-challenge.x.test.")
         XCTAssertEqual(Self.challenge.dnsRecordValue, Self.value)
         XCTAssertEqual(DNS01Record.base64(Array("user:pa:ss".utf8)), "dXNlcjpwYTpzcw==")
-        XCTAssertEqual(DNS01Record.base64URL([0xFB, 0xFF]), "-_8")
+        XCTAssertEqual(DNS01Record.base64([0xFB, 0xFF]), "+/8=")
+        XCTAssertEqual(DNS01Record.base64([0xFB]), "+w==")
+        XCTAssertEqual(DNS01Record.base64([]), "")
     }
 
     func testExecCommandLines() throws {

@@ -67,7 +67,7 @@ final class TLSCertificateTests: XCTestCase {
         let exact = try load(make("exact", ["app.test"]))
         let wild = try load(make("wild", ["*.app.test"]))
         let late = try load(make("late", ["app.test"]))
-        let fallback = try XCTUnwrap(TLSCertificate.selfSigned())
+        let fallback = try XCTUnwrap(TraefikDefaultCertificate.generate())
         let set = TLSCertificateSet([exact, wild, late], defaultCertificate: fallback)
         XCTAssertTrue(set.select("app.test") === exact, "the first certificate naming it wins")
         XCTAssertTrue(set.select("radio.app.test") === wild)
@@ -78,6 +78,15 @@ final class TLSCertificateTests: XCTestCase {
         let strict = TLSCertificateSet([exact], defaultCertificate: fallback, sniStrict: true)
         XCTAssertNil(strict.select("other.test"))
         XCTAssertNil(strict.select(nil))
+        // What the Reactor's server context is told per ClientHello.
+        if case .defaultCertificate = set.choose(for: TLSClientHello(serverName: "other.test")) {} else { XCTFail("the default is the context's own") }
+        if case .certificate(let c) = set.choose(for: TLSClientHello(serverName: "app.test")) { XCTAssertTrue(c === exact) } else { XCTFail() }
+        if case .refuse(let reason) = strict.choose(for: TLSClientHello(serverName: nil)) {
+            XCTAssertEqual(reason, "no certificate for the server name (sniStrict)")
+        } else { XCTFail("sniStrict refuses a hello without a known name") }
+        XCTAssertEqual(TLSSettings.protocolVersion("VersionTLS13"), .tls1_3)
+        XCTAssertEqual(TLSSettings.protocolVersion("VersionTLS10"), .tls1_0)
+        XCTAssertNil(TLSSettings.protocolVersion("TLS1.0"))
     }
 
     func testACMEStorageLayout() throws {

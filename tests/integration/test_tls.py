@@ -155,6 +155,28 @@ def test_tls_versions_and_session_resumption(stoep, backends, ca):
     assert info["kernel_tls"] in ("loaded", "module", "absent")
 
 
+def test_default_options_min_version_and_sni_strict(stoep, backends, ca):
+    """tls.options.default as Traefik reads it: minVersion names a protocol version, sniStrict refuses a
+    hello whose name matches no certificate (and one without SNI) instead of presenting the default."""
+    be = backends()
+    dyn = routes(be.url, [ca.write(stoep.workdir, "app", ["app.test"])]) + """  options:
+    default:
+      minVersion: VersionTLS13
+      sniStrict: true
+"""
+    _, port = start_tls(stoep, dyn)
+    with handshake(port, "app.test", client_context(ca)) as s:
+        assert s.version() == "TLSv1.3"
+        assert san_names(s.getpeercert(binary_form=True)) == ["app.test"]
+    with pytest.raises((ssl.SSLError, ConnectionResetError)):
+        handshake(port, "app.test", client_context(ca, ssl.TLSVersion.TLSv1_2))
+    for name in ("other.test", None):
+        with pytest.raises((ssl.SSLError, ConnectionResetError)):
+            handshake(port, name, client_context())
+    failures = stoep.stats("show info")["tls"]["failures"]
+    assert failures.get("no certificate for the server name (sniStrict)", 0) >= 2, failures
+
+
 def test_entry_point_redirection_like_traefik3(stoep, backends, ca):
     be = backends()
     web, port = start_tls(stoep, routes(be.url, [ca.write(stoep.workdir, "app", ["app.test"])]))

@@ -95,9 +95,9 @@ public enum TLSCertificateLoader {
         var generated = false
         if defaultCertificate == nil {
             generated = true
-            defaultCertificate = previousGenerated ?? TLSCertificate.selfSigned()
+            defaultCertificate = previousGenerated ?? TraefikDefaultCertificate.generate()
             // Stated on every read, so `show config-errors` keeps it; the log repeats no line it already has.
-            problems.append("no default certificate configured: serving a generated self-signed one (CN TRAEFIK DEFAULT CERT) to clients whose server name matches no certificate")
+            problems.append("no default certificate configured: serving a generated self-signed one (CN \(TraefikDefaultCertificate.commonName)) to clients whose server name matches no certificate")
         }
         guard let def = defaultCertificate else { return nil }
         return Loaded(set: TLSCertificateSet(certificates, defaultCertificate: def, sniStrict: settings.sniStrict),

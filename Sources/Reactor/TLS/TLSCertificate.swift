@@ -93,9 +93,9 @@ public final class TLSCertificate {
         return load(certificatePEM: cert, keyPEM: key, source: certFile)
     }
 
-    /// A self-signed ECDSA P-256 certificate, as Traefik generates for its default
-    /// ("TRAEFIK DEFAULT CERT") when no default certificate is configured.
-    public static func selfSigned(commonName: String = "TRAEFIK DEFAULT CERT") -> TLSCertificate? {
+    /// A self-signed ECDSA P-256 certificate for `commonName` (also its one name), made in memory;
+    /// nil when OpenSSL cannot make one.
+    public static func selfSigned(commonName: String) -> TLSCertificate? {
         var cert: OpaquePointer? = nil
         var key: OpaquePointer? = nil
         guard stoep_tls_self_signed(commonName, &cert, &key) == 0, let cert, let key else { return nil }

@@ -1,35 +1,77 @@
-// One TLS entry point's server side: an OpenSSL context with stoep's defaults (cstoep_tls.h) whose
-// ClientHello callback picks the certificate from the current TLSCertificateSet by SNI. The set is
-// replaced whole when certificates change (a renewed acme.json): handshakes after the swap see the
-// new set, established connections keep the keys they negotiated.
+// One TLS entry point's server side: an OpenSSL context with stoep's defaults (cstoep_tls.h), a range
+// of protocol versions, and a certificate selection asked once per ClientHello. Which certificate a
+// hello gets (by server name today; by offered ALPN too, later) is the selection's policy, decided
+// above the Reactor (the Proxy's Traefik certificate set); this file only makes OpenSSL ask.
+// The selection is replaced whole when certificates change (a renewed acme.json): handshakes after the
+// swap see the new one, established connections keep the keys they negotiated.
 import CStoepTLS
 import Glibc
 
+/// A TLS protocol version, as OpenSSL numbers it.
+public enum TLSProtocolVersion: Int32, Sendable {
+    case tls1_0 = 0x0301  // TLS1_VERSION
+    case tls1_1 = 0x0302  // TLS1_1_VERSION
+    case tls1_2 = 0x0303  // TLS1_2_VERSION
+    case tls1_3 = 0x0304  // TLS1_3_VERSION
+}
+
+/// What a ClientHello asks for, as a certificate selection sees it: one value per handshake, so what
+/// the selection may read (the offered ALPN protocols, for ACME's TLS-ALPN-01) can grow here without
+/// reshaping the selection.
+public struct TLSClientHello {
+    /// The SNI host name, lower-cased; nil when the client sent none.
+    public let serverName: String?
+
+    public init(serverName: String?) {
+        self.serverName = serverName
+    }
+}
+
+/// A selection's answer to one ClientHello.
+public enum TLSCertificateChoice {
+    /// The selection's default certificate, which is the context's own: nothing is set per connection.
+    case defaultCertificate
+    /// This certificate, key and chain, set on the connection.
+    case certificate(TLSCertificate)
+    /// Refuse the handshake (alert unrecognized_name); `reason` is counted in `TLSStats.failures`.
+    case refuse(reason: String)
+}
+
+/// How a server context picks the certificate for a handshake. Implemented above the Reactor (the
+/// Proxy's `TLSCertificateSet`: Traefik's policy). Called on the loop's thread from inside
+/// `SSL_do_handshake`, once per ClientHello: keep it to a lookup.
+public protocol TLSCertificateSelection: AnyObject {
+    /// Installed as the context's own certificate, presented when `choose` answers `.defaultCertificate`.
+    var defaultCertificate: TLSCertificate { get }
+    func choose(for hello: TLSClientHello) -> TLSCertificateChoice
+}
+
 public final class TLSServerContext {
     let context: OpaquePointer
-    /// Replaced whole on a change; the default certificate also becomes the context's own, so a
-    /// handshake that selects it (no SNI, an unknown name) sets nothing per connection.
-    public var certificates: TLSCertificateSet {
-        didSet { certificates.defaultCertificate.install(on: context) }
+    /// Replaced whole on a change; its default certificate becomes the context's own, so a handshake
+    /// that selects it (no SNI, an unknown name) sets nothing per connection.
+    public var selection: any TLSCertificateSelection {
+        didSet { selection.defaultCertificate.install(on: context) }
     }
     public let stats: TLSStats
 
-    /// `minVersion`/`maxVersion`: "VersionTLS12"… as Traefik's tls.options; nil = TLS 1.2 up to 1.3.
-    public init(certificates: TLSCertificateSet, minVersion: String? = nil, maxVersion: String? = nil, stats: TLSStats) throws(TLSError) {
-        self.certificates = certificates
+    /// `minimum`/`maximum`: the protocol versions accepted; nil = TLS 1.2 up to 1.3.
+    public init(selection: any TLSCertificateSelection, minimum: TLSProtocolVersion? = nil,
+                maximum: TLSProtocolVersion? = nil, stats: TLSStats) throws(TLSError) {
+        self.selection = selection
         self.stats = stats
         let selector: stoep_tls_sni_selector = { ssl, name, arg in
             guard let ssl, let arg else { return 1 }
             let me = Unmanaged<TLSServerContext>.fromOpaque(arg).takeUnretainedValue()
-            return me.select(ssl, name: name.map { String(cString: $0).lowercased() }) ? 0 : 1
+            return me.select(ssl, TLSClientHello(serverName: name.map { String(cString: $0).lowercased() })) ? 0 : 1
         }
         // `self` is not available before every stored property is set: create, then attach.
-        guard let ctx = stoep_tls_server_context(TLSServerContext.version(minVersion), TLSServerContext.version(maxVersion), selector, nil) else {
+        guard let ctx = stoep_tls_server_context(minimum?.rawValue ?? 0, maximum?.rawValue ?? 0, selector, nil) else {
             throw TLSError("cannot create a TLS context: \(TLSError.lastOpenSSLError())")
         }
         context = ctx
         stoep_tls_server_set_selector_arg(ctx, Unmanaged.passUnretained(self).toOpaque())
-        certificates.defaultCertificate.install(on: ctx)
+        selection.defaultCertificate.install(on: ctx)
     }
 
     deinit { SSL_CTX_free(context) }
@@ -41,57 +83,14 @@ public final class TLSServerContext {
         return t
     }
 
-    /// Called by OpenSSL for every ClientHello: the certificate for `name`, or the default one.
-    private func select(_ ssl: OpaquePointer, name: String?) -> Bool {
-        guard let c = certificates.select(name) else {
-            stats.failed("no certificate for the server name (sniStrict)")
+    /// Called by OpenSSL for every ClientHello: false refuses the handshake.
+    private func select(_ ssl: OpaquePointer, _ hello: TLSClientHello) -> Bool {
+        switch selection.choose(for: hello) {
+        case .defaultCertificate: return true
+        case .certificate(let c): return c.use(on: ssl)
+        case .refuse(let reason):
+            stats.failed(reason)
             return false
         }
-        return c === certificates.defaultCertificate || c.use(on: ssl)
-    }
-
-    static func version(_ name: String?) -> Int32 {
-        switch name {
-        case "VersionTLS10": return TLS1_VERSION
-        case "VersionTLS11": return TLS1_1_VERSION
-        case "VersionTLS12": return TLS1_2_VERSION
-        case "VersionTLS13": return TLS1_3_VERSION
-        default: return 0
-        }
-    }
-}
-
-/// The certificates of one TLS store, indexed for selection by server name as Traefik does: an exact
-/// name first, then a wildcard one label up, then the default certificate (unless sniStrict).
-public final class TLSCertificateSet {
-    public let all: [TLSCertificate]
-    public let defaultCertificate: TLSCertificate
-    public let sniStrict: Bool
-    private var exact: [String: TLSCertificate] = [:]
-    private var wildcard: [String: TLSCertificate] = [:]
-
-    /// Earlier certificates win a name both carry (the configuration's order).
-    public init(_ certificates: [TLSCertificate], defaultCertificate: TLSCertificate, sniStrict: Bool = false) {
-        all = certificates
-        self.defaultCertificate = defaultCertificate
-        self.sniStrict = sniStrict
-        for c in certificates {
-            for n in c.names {
-                if n.hasPrefix("*.") {
-                    if wildcard[String(n.dropFirst(2))] == nil { wildcard[String(n.dropFirst(2))] = c }
-                } else if exact[n] == nil {
-                    exact[n] = c
-                }
-            }
-        }
-    }
-
-    /// The certificate to present for `name` (lower-cased SNI; nil when the client sent none).
-    public func select(_ name: String?) -> TLSCertificate? {
-        if let name {
-            if let c = exact[name] { return c }
-            if let dot = name.firstIndex(of: "."), let c = wildcard[String(name[name.index(after: dot)...])] { return c }
-        }
-        return sniStrict ? nil : defaultCertificate
     }
 }
