@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CStoep", "CStoepTLS"], swiftSettings: optimize),
         .target(name: "Stats", dependencies: ["Reactor", "JSON"], swiftSettings: optimize),
         .target(name: "DNS", dependencies: ["Reactor", "Config", "Stats"], swiftSettings: optimize),
-        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "HTTP", "Rules", "JSON", "CCrypt", "COpenSSL"],
+        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "HTTP", "Rules", "JSON", "CCrypt", "COpenSSL", "PKI", "ACME"],
                 swiftSettings: optimize, linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcrypt.a"])]),
         // Providers of dynamic configuration: the Docker Engine API client on the loop (Traefik labels ->
         // routers) and Traefik's file provider.
@@ -84,9 +84,9 @@ let package = Package(
         .testTarget(name: "StatsTests", dependencies: ["Stats", "JSON"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "Config"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "Rules"]),
-        .testTarget(name: "ACMETests", dependencies: ["ACME", "Config", "DNS", "Reactor"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "Rules", "PKI"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
+        .testTarget(name: "ACMETests", dependencies: ["ACME", "JSON", "PKI", "Config", "DNS", "Reactor"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON"]),
     ],
     swiftLanguageModes: [.v6]
