@@ -43,16 +43,16 @@ final class DNS01ExecHook: DNS01Hook {
     }
 
     /// The arguments after the program (argv[1...]).
-    func arguments(_ action: DNS01Action, _ challenge: ACMEChallenge) -> [String] {
+    func arguments(_ action: DNS01Action, _ challenge: ACMEChallenge, fqdn: String? = nil) -> [String] {
         if raw { return [action.rawValue, "--", challenge.domain, challenge.token, challenge.keyAuthorization] }
-        return [action.rawValue, challenge.dnsRecordName, challenge.dnsRecordValue]
+        return [action.rawValue, fqdn ?? challenge.dnsRecordName, challenge.dnsRecordValue]
     }
 
     /// How long one call may run.
     var hookTimeout: UInt64 { max(propagationTimeout, DNS01Defaults.propagationTimeout) }
 
-    func run(_ action: DNS01Action, _ challenge: ACMEChallenge, done: @escaping (String?) -> Void) {
-        let arguments = arguments(action, challenge)
+    func run(_ action: DNS01Action, _ challenge: ACMEChallenge, fqdn: String, done: @escaping (String?) -> Void) {
+        let arguments = arguments(action, challenge, fqdn: fqdn)
         let program = self.program, log = self.log
         do {
             _ = try ChildProcess(path: program, arguments: arguments, timeoutNanos: hookTimeout, loop: loop) { outcome in

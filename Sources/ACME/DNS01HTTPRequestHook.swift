@@ -69,7 +69,7 @@ final class DNS01HTTPRequestHook: DNS01Hook {
     }
 
     /// The JSON body of a call (with Go's json.Encoder's final newline).
-    func body(_ challenge: ACMEChallenge) -> [UInt8] {
+    func body(_ challenge: ACMEChallenge, fqdn: String? = nil) -> [UInt8] {
         var json = JSONWriter(reservingCapacity: 256)
         json.beginObject()
         if raw {
@@ -77,7 +77,7 @@ final class DNS01HTTPRequestHook: DNS01Hook {
             json.key("token"); json.string(challenge.token)
             json.key("keyAuth"); json.string(challenge.keyAuthorization)
         } else {
-            json.key("fqdn"); json.string(challenge.dnsRecordName)
+            json.key("fqdn"); json.string(fqdn ?? challenge.dnsRecordName)
             json.key("value"); json.string(challenge.dnsRecordValue)
         }
         json.endObject()
@@ -90,9 +90,9 @@ final class DNS01HTTPRequestHook: DNS01Hook {
         return h
     }
 
-    func run(_ action: DNS01Action, _ challenge: ACMEChallenge, done: @escaping (String?) -> Void) {
+    func run(_ action: DNS01Action, _ challenge: ACMEChallenge, fqdn: String, done: @escaping (String?) -> Void) {
         var request: HTTPPostRequest?
-        request = HTTPPostRequest(endpoint: endpoint, path: "/" + action.rawValue, headers: headers, body: body(challenge),
+        request = HTTPPostRequest(endpoint: endpoint, path: "/" + action.rawValue, headers: headers, body: body(challenge, fqdn: fqdn),
                                   tlsContext: tlsContext, loop: loop) { [weak self] result in
             if let r = request { self?.inFlight[ObjectIdentifier(r)] = nil }
             request = nil

@@ -13,9 +13,10 @@ protocol DNS01Hook: AnyObject {
     /// 60 s and 2 s).
     var propagationTimeout: UInt64 { get }
     var pollingInterval: UInt64 { get }
-    /// Runs `action` for `challenge`; `done(nil)` when it worked, `done(reason)` when not. Called on the
-    /// loop, once per call, never from inside `run`.
-    func run(_ action: DNS01Action, _ challenge: ACMEChallenge, done: @escaping (String?) -> Void)
+    /// Runs `action` for `challenge`, whose record lives at `fqdn` (its `dnsRecordName`, or the end of
+    /// that name's CNAME chain); `done(nil)` when it worked, `done(reason)` when not. Called on the loop,
+    /// once per call, never from inside `run`.
+    func run(_ action: DNS01Action, _ challenge: ACMEChallenge, fqdn: String, done: @escaping (String?) -> Void)
 }
 
 enum DNS01Defaults {

@@ -19,8 +19,13 @@ public final class DNS01Solver: ACMEChallengeSolver {
     let delayBeforeCheck: UInt64
     let checks: Bool
     let requireAll: Bool
+    /// Whether `_acme-challenge.DOMAIN.`'s CNAME chain is followed (lego's default; LEGO_DISABLE_CNAME_SUPPORT).
+    let followCNAMEs: Bool
     /// Hook calls waiting for the one running.
-    private var queue: [(DNS01Action, ACMEChallenge, (String?) -> Void)] = []
+    private var queue: [(DNS01Action, ACMEChallenge, String, (String?) -> Void)] = []
+    /// Where each presented challenge's record went (the end of its CNAME chain), by token: cleanup
+    /// removes it there.
+    private var placed: [String: String] = [:]
     private var hookRunning = false
     /// Propagation checks under way, by challenge token.
     private var checking: [String: DNS01PropagationCheck] = [:]
@@ -55,6 +60,11 @@ public final class DNS01Solver: ACMEChallengeSolver {
         if checks && resolvers.isEmpty {
             throw DNS01Error("dnsChallenge: no resolver for the propagation check (none in resolvers, none in /etc/resolv.conf)")
         }
+        let noCNAMEs = DNS01CNAMEChain.disabled(environment)
+        followCNAMEs = noCNAMEs != true
+        if noCNAMEs == nil, let text = environment["LEGO_DISABLE_CNAME_SUPPORT"] {
+            log.warning("dns-01: LEGO_DISABLE_CNAME_SUPPORT=\(text) is not a boolean; CNAMEs are followed")
+        }
         if settings.disableANSChecks {
             log.info("dns-01: disableANSChecks: stoep never asks the authoritative nameservers; it checks only the recursive resolvers")
         }
@@ -64,61 +74,60 @@ public final class DNS01Solver: ACMEChallengeSolver {
               + " for up to \(hook.propagationTimeout / 1_000_000_000) s"
             : "propagation not checked (disableChecks)"
         let delay = delayBeforeCheck > 0 ? ", after a delay of \(settings.delayBeforeCheck)" : ""
-        log.info("dns-01: provider \(hook.name), \(how)\(delay)")
-    }
-
-    /// Test seam: a solver around a given hook.
-    init(hook: DNS01Hook, loop: EventLoop, log: Logger, resolvers: [DNSServerAddress], delayBeforeCheck: UInt64 = 0,
-         checks: Bool = true, requireAll: Bool = false) {
-        self.hook = hook
-        self.loop = loop
-        self.log = log
-        self.resolvers = resolvers
-        self.delayBeforeCheck = delayBeforeCheck
-        self.checks = checks
-        self.requireAll = requireAll
+        log.info("dns-01: provider \(hook.name), \(how)\(delay)\(followCNAMEs ? "" : ", CNAMEs not followed (LEGO_DISABLE_CNAME_SUPPORT)")")
     }
 
     public func present(_ challenge: ACMEChallenge, ready: @escaping (String?) -> Void) {
         log.info("dns-01 \(hook.name): presenting \(challenge.dnsRecordName) for \(challenge.domain)")
-        enqueue(.present, challenge) { [weak self] failure in
+        guard followCNAMEs else { return present(challenge, at: challenge.dnsRecordName, ready: ready) }
+        DNS01CNAMEChain.follow(challenge.dnsRecordName, resolvers: resolvers, loop: loop, log: log) { [weak self] fqdn in
+            self?.present(challenge, at: fqdn, ready: ready)
+        }
+    }
+
+    /// Runs the present hook for the record at `fqdn`, then the propagation check there.
+    private func present(_ challenge: ACMEChallenge, at fqdn: String, ready: @escaping (String?) -> Void) {
+        placed[challenge.token] = fqdn
+        enqueue(.present, challenge, fqdn) { [weak self] failure in
             guard let self else { return }
             if let failure { return ready(failure) }
             guard self.checks else {
                 return self.after(self.delayBeforeCheck) { ready(nil) }
             }
-            let plan = DNS01PropagationCheck.Plan(fqdn: challenge.dnsRecordName, value: challenge.dnsRecordValue,
+            let plan = DNS01PropagationCheck.Plan(fqdn: fqdn, value: challenge.dnsRecordValue,
                                                   resolvers: self.resolvers, requireAll: self.requireAll,
                                                   timeout: self.hook.propagationTimeout, interval: self.hook.pollingInterval)
             let check = DNS01PropagationCheck(plan, loop: self.loop)
             self.checking[challenge.token] = check
             check.start(after: self.delayBeforeCheck) { [weak self] failure in
                 self?.checking[challenge.token] = nil
-                if failure == nil { self?.log.info("dns-01: \(challenge.dnsRecordName) is visible (\(check.rounds) checks)") }
+                if failure == nil { self?.log.info("dns-01: \(fqdn) is visible (\(check.rounds) checks)") }
                 ready(failure)
             }
         }
     }
 
+    /// Ends a check still under way (`ready` is then not called) and runs the cleanup hook.
     public func cleanUp(_ challenge: ACMEChallenge) {
         checking.removeValue(forKey: challenge.token)?.cancel()
-        enqueue(.cleanup, challenge) { [weak self] failure in
+        let fqdn = placed.removeValue(forKey: challenge.token) ?? challenge.dnsRecordName
+        enqueue(.cleanup, challenge, fqdn) { [weak self] failure in
             if let failure { self?.log.warning("dns-01 \(self?.hook.name ?? "") cleanup: \(failure)") }
         }
     }
 
     // MARK: one hook at a time
 
-    private func enqueue(_ action: DNS01Action, _ challenge: ACMEChallenge, _ done: @escaping (String?) -> Void) {
-        queue.append((action, challenge, done))
+    private func enqueue(_ action: DNS01Action, _ challenge: ACMEChallenge, _ fqdn: String, _ done: @escaping (String?) -> Void) {
+        queue.append((action, challenge, fqdn, done))
         runNext()
     }
 
     private func runNext() {
         guard !hookRunning, !queue.isEmpty else { return }
-        let (action, challenge, done) = queue.removeFirst()
+        let (action, challenge, fqdn, done) = queue.removeFirst()
         hookRunning = true
-        hook.run(action, challenge) { [weak self] failure in
+        hook.run(action, challenge, fqdn: fqdn) { [weak self] failure in
             self?.hookRunning = false
             done(failure)
             self?.runNext()

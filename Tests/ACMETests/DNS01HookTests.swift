@@ -48,6 +48,8 @@ final class DNS01HookTests: XCTestCase {
         let plain = try DNS01ExecHook(environment: ["EXEC_PATH": "/hook.sh"], loop: loop, log: Logger())
         XCTAssertEqual(plain.arguments(.present, Self.challenge), ["present", "_acme-challenge.x.test.", Self.value])
         XCTAssertEqual(plain.arguments(.cleanup, Self.challenge), ["cleanup", "_acme-challenge.x.test.", Self.value])
+        XCTAssertEqual(plain.arguments(.present, Self.challenge, fqdn: "x.test.acme.example."),
+                       ["present", "x.test.acme.example.", Self.value], "the end of the CNAME chain")
         XCTAssertEqual(plain.propagationTimeout, 60_000_000_000)
         XCTAssertEqual(plain.pollingInterval, 2_000_000_000)
         let raw = try DNS01ExecHook(environment: ["EXEC_PATH": "/hook.sh", "EXEC_MODE": "RAW", "EXEC_PROPAGATION_TIMEOUT": "120",

@@ -154,6 +154,31 @@ final class DNS01SolverTests: XCTestCase {
         XCTAssertEqual(try txt("_acme-challenge.x.test"), [])
     }
 
+    /// `_acme-challenge.alias.test.` delegated by CNAME: the hook is given the target (lego's EffectiveFQDN),
+    /// the check looks there; with LEGO_DISABLE_CNAME_SUPPORT=true, the name itself.
+    func testExecFollowsTheChallengeNamesCNAME() throws {
+        try shell("curl -sf -d '{\"host\":\"_acme-challenge.alias.test.\",\"target\":\"alias.test.acme.example.\"}' "
+                  + "http://127.0.0.1:\(managementPort)/set-cname")
+        let hook = try execHook()
+        let env = ["EXEC_PATH": hook, "EXEC_POLLING_INTERVAL": "1"]
+        let solver = try DNS01Solver(loop: loop, settings: settings("exec"), environment: env, log: loop.log)
+        let c = challenge("alias.test")
+        XCTAssertNil(try present(solver, c))
+        XCTAssertEqual(try txt("alias.test.acme.example"), [c.dnsRecordValue])
+        inLoop { solver.cleanUp(c) }
+        try run { self.read(self.directory + "/calls.log").contains("end cleanup") }
+        XCTAssertTrue(read(directory + "/calls.log").contains("start cleanup alias.test.acme.example. \(c.dnsRecordValue)"))
+
+        var off = env
+        off["LEGO_DISABLE_CNAME_SUPPORT"] = "true"
+        var unchecked = settings("exec")
+        unchecked.disableChecks = true
+        let literal = try DNS01Solver(loop: loop, settings: unchecked, environment: off, log: loop.log)
+        XCTAssertFalse(literal.followCNAMEs)
+        XCTAssertNil(try present(literal, c))
+        XCTAssertTrue(read(directory + "/calls.log").contains("start present _acme-challenge.alias.test. \(c.dnsRecordValue)"))
+    }
+
     func testExecRawModeAndAFailingHook() throws {
         let hook = try execHook(extra: "[ \"$3\" = fail.test ] && { echo 'no such zone' >&2; exit 3; }")
         let solver = try DNS01Solver(loop: loop, settings: settings("exec"),
