@@ -18,7 +18,8 @@ extension DynamicConfiguration {
                                         environment: ProcessFacts.environment(), loop: loop, log: log,
                                         resolve: { [loop] host, port, done in Self.address(of: host, port: port, loop: loop, done) })
         made.coveredElsewhere = { [unowned self] names, seconds in tls.covers(names, forMoreThan: seconds) }
-        made.certificatesChanged = { [unowned self] in tls.certificatesChanged() }
+        made.certificatesChanged = { [unowned self] in tls.certificatesChanged(outside: false) }
+        tls.isOwnWrite = { [unowned made] path in made.wroteLast(path) }
         tls.acmeTLSChallenges = made.tlsALPN
         tls.sourcesReread = { [unowned made] in made.storageChanged() }
         proxy.internalHandlers.acmeHTTP = { [unowned made] token, host in made.http01.answer(token: token, host: host) }

@@ -21,6 +21,8 @@ final class TLSTermination {
     private(set) var certificates: TLSCertificateSet?
     /// The certificate resolvers' TLS-ALPN-01 answers, shared by every set made here.
     var acmeTLSChallenges: TLSALPNChallengeCertificates?
+    /// Whether the file at a watched path holds exactly what stoep itself wrote last (a resolver's acme.json).
+    var isOwnWrite: (String) -> Bool = { _ in false }
     /// Told after the certificate sources were read again (acme.json may hold new certificates).
     var sourcesReread: () -> Void = {}
     private var generatedDefaultCertificate: TLSCertificate?
@@ -77,17 +79,25 @@ final class TLSTermination {
         for id in watched.ids { files.watcher?.unwatch(id) }
         watched = (paths, [])
         guard !paths.isEmpty, let watcher = files.watcher(for: "TLS certificate files") else { return }
-        watched.ids = paths.map { watcher.watch(path: $0) { [unowned self] in self.certificatesChanged() } }
+        watched.ids = paths.map { path in
+            watcher.watch(path: path) { [unowned self] in
+                // stoep's own acme.json write was read already (certificatesChanged(outside: false)).
+                if isOwnWrite(path) { return }
+                certificatesChanged()
+            }
+        }
     }
 
     /// A watched certificate file changed: read every certificate again (a bad new file is reported and
     /// skipped; the others, and the default, keep serving).
-    func certificatesChanged() {
+    func certificatesChanged(outside: Bool = true) {
         guard let settings, let tls = proxy.tls, let loaded = loadCertificates(settings) else { return }
         tls.selection = loaded.set
         certificates = loaded.set
-        certificateReloads &+= 1
-        log.info("TLS: certificates read again (\(loaded.set.all.count) loaded)")
+        if outside {
+            certificateReloads &+= 1
+            log.info("TLS: certificates read again (\(loaded.set.all.count) loaded)")
+        }
         sourcesReread()
         let old = problems
         problems = loaded.problems

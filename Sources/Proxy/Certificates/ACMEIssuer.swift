@@ -16,6 +16,8 @@ public final class ACMEIssuer: CertificateIssuer {
     private let client: ACMEClient
     private let solvers: [ACMEChallengeSolver]
     private let log: Logger
+    /// The bytes of the last write (told apart from an outside change when the watch reports it).
+    public private(set) var lastWritten: [UInt8]?
     /// Told after each write with what the resolver now holds.
     var stored: ([CertificateResolverRun.Held]) -> Void = { _ in }
 
@@ -89,6 +91,10 @@ public final class ACMEIssuer: CertificateIssuer {
     }
 
     public func issue(_ names: [String], done: @escaping (Result<IssuedCertificate, IssueFailure>) -> Void) {
+        if names.contains(where: { $0.hasPrefix("*.") }) && !solvers.contains(where: { $0.kind == .dns01 }) {
+            // Not even an order: the CA would only refuse its authorization (Traefik refuses it the same way).
+            return done(.failure(IssueFailure("a wildcard name needs the DNS-01 challenge (dnsChallenge with the exec or httpreq provider)", caAnswered: true)))
+        }
         let keyType = PKI.KeyType(rawValue: settings.keyType.rawValue) ?? .rsa4096
         guard let key = PrivateKey.generate(keyType) else { return done(.failure(IssueFailure("cannot generate a \(keyType.rawValue) key", caAnswered: false))) }
         client.obtain(names: names, certificateKey: key, solvers: solvers) { [self] result in
@@ -144,8 +150,10 @@ public final class ACMEIssuer: CertificateIssuer {
                                                 registrationURI: client.accountURL)
         change(&r)
         document.resolvers[resolver] = r
+        let bytes = document.serialized()
         do {
-            try writeFileAtomically(path: storage, bytes: document.serialized(), mode: 0o600)
+            try writeFileAtomically(path: storage, bytes: bytes, mode: 0o600)
+            lastWritten = bytes
         } catch {
             return "\(storage): cannot write (\(error))"
         }

@@ -77,9 +77,19 @@ public final class CertificateResolvers {
         for (name, run) in runs { run.update(demands: demands[name] ?? []) }
     }
 
+    /// Whether `path` holds what a resolver wrote there last (its inotify event is not an outside change).
+    public func wroteLast(_ path: String) -> Bool {
+        guard let issuer = acme.values.first(where: { $0.storage == path }), let written = issuer.lastWritten else { return false }
+        guard case .success(let bytes) = readWholeFile(path) else { return false }
+        return bytes == written
+    }
+
     /// acme.json changed on disk (stoep's own write, or Traefik's elsewhere): what each resolver holds now.
     public func storageChanged() {
-        for (name, issuer) in acme { runs[name]?.update(held: issuer.held()) }
+        for (name, issuer) in acme {
+            runs[name]?.update(held: issuer.held())
+            runs[name]?.check()  // a certificate written from outside may be due already
+        }
     }
 
     /// `show info` → "acme": per resolver, the account, each name set with expiry, next renewal and last error.
