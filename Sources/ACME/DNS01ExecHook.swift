@@ -57,7 +57,10 @@ final class DNS01ExecHook: DNS01Hook {
         do {
             _ = try ChildProcess(path: program, arguments: arguments, timeoutNanos: hookTimeout, loop: loop) { outcome in
                 let output = outcome.outputText
-                if !output.isEmpty { log.info("dns-01 exec \(program) \(action.rawValue) \(challenge.domain): \(output)") }
+                if !output.isEmpty {  // one log line: the output's lines joined
+                    let oneLine = output.split(separator: "\n").joined(separator: " | ")
+                    log.info("dns-01 exec \(program) \(action.rawValue) \(challenge.domain): \(oneLine)")
+                }
                 guard outcome.termination == .exited(0) else {
                     return done("\(program) \(action.rawValue) \(challenge.domain): \(outcome.termination)"
                                 + (output.isEmpty ? "" : ": \(Self.lastLine(output))"))
