@@ -36,6 +36,8 @@ public final class DNSLookup: DNSAttemptOwner {
     public let question: DNSQuestion
     private let loop: EventLoop
     private let servers: [DNSUpstream]
+    /// How each server is named in results and errors ("1.1.1.1:53", as it was given), by upstream.
+    private let names: [ObjectIdentifier: String]
     private let timeout: UInt64
     private let packet: [UInt8]
     private var next = 0
@@ -49,9 +51,11 @@ public final class DNSLookup: DNSAttemptOwner {
     /// The lookup keeps itself alive until it completes or is cancelled: a caller need not hold it.
     private var running: DNSLookup?
 
-    private init(question: DNSQuestion, servers: [DNSUpstream], timeout: UInt64, loop: EventLoop, completion: @escaping Completion) {
+    private init(question: DNSQuestion, servers: [(DNSUpstream, String)], timeout: UInt64, loop: EventLoop,
+                 completion: @escaping Completion) {
         self.question = question
-        self.servers = servers
+        self.servers = servers.map(\.0)
+        names = Dictionary(servers.map { (ObjectIdentifier($0.0), $0.1) }, uniquingKeysWith: { a, _ in a })
         self.timeout = timeout
         self.loop = loop
         self.completion = completion
@@ -67,7 +71,7 @@ public final class DNSLookup: DNSAttemptOwner {
                              timeoutPerServer: UInt64 = defaultTimeoutPerServer,
                              completion: @escaping Completion) -> DNSLookup? {
         let list = servers.isEmpty ? DNSServerAddress.system() : servers
-        let upstreams = list.compactMap { DNSUpstream(ip: $0.ip, port: $0.port) }
+        let upstreams = list.compactMap { s in DNSUpstream(ip: s.ip, port: s.port).map { ($0, s.description) } }
         guard let dnsName = try? DNSName(text: name) else {
             later(loop) { completion(.failure(.invalidName(name))) }
             return nil
@@ -141,7 +145,7 @@ public final class DNSLookup: DNSAttemptOwner {
         guard completion != nil, a === attempt else { return false }
         let answer = DNSUpstreamAnswer(response, collectRecords: true)
         guard answer.matches(queryID: a.id, question: question) else { return false }  // stale or spoofed
-        let server = a.upstream.text
+        let server = name(a.upstream)
         a.close()
         attempt = nil
         if answer.isTruncated && !a.overTCP {
@@ -166,9 +170,11 @@ public final class DNSLookup: DNSAttemptOwner {
     func attemptFailed(_ a: DNSUpstreamAttempt<DNSLookup>, _ failure: DNSAttemptFailure) {
         guard completion != nil, a === attempt else { return }
         attempt = nil
-        why.append("\(a.upstream.text)\(a.overTCP ? " (TCP)" : ""): \(failure)")
+        why.append("\(name(a.upstream))\(a.overTCP ? " (TCP)" : ""): \(failure)")
         tryNext()
     }
+
+    private func name(_ upstream: DNSUpstream) -> String { names[ObjectIdentifier(upstream)] ?? upstream.text }
 
     private func finish(_ result: Result<DNSLookupResult, DNSLookupError>) {
         guard let done = completion else { return }

@@ -68,7 +68,7 @@ final class DNSLookupServerTests: XCTestCase {
             let txt = try first.get()
             XCTAssertEqual(txt.rcode, .noError, "\(backend)")
             XCTAssertEqual(txt.texts, ["abc"], "\(backend)")
-            XCTAssertEqual(txt.server, "127.0.0.1#\(port)", "\(backend)")
+            XCTAssertEqual(txt.server, "127.0.0.1:\(port)", "\(backend)")
 
             // A server that never answers (a bound socket nobody reads) costs its timeout, then the next answers.
             let silent = try DatagramSocket.bind(SocketAddress(host: "127.0.0.1", port: 0)!, packetInfo: false)
@@ -88,7 +88,7 @@ final class DNSLookupServerTests: XCTestCase {
             XCTAssertEqual(nx.texts, [], "\(backend)")
 
             if case .failure(let e) = try lookup(loop, "x.test", .txt, [silentServer], timeout: 100_000_000) {
-                XCTAssertEqual(e, .unanswered(["\(silentServer.ip)#\(silentServer.port): no answer in time"]), "\(backend)")
+                XCTAssertEqual(e, .unanswered(["\(silentServer): no answer in time"]), "\(backend)")
             } else {
                 XCTFail("\(backend): a silent server answered")
             }
