@@ -48,8 +48,17 @@ public final class CertificateResolvers {
                 }
             }
             if settings.tlsChallenge { solvers.append(TLSALPN01Solver(certificates: tlsALPN)) }
-            if let dns = settings.dnsChallenge, !TraefikCertificatesResolver.supportedDNSProviders.contains(dns.provider) {
-                problems.append("certificatesResolvers.\(name).acme.dnsChallenge: provider \"\(dns.provider)\" is not supported by stoep; wildcard names get no certificate")
+            if let dns = settings.dnsChallenge {
+                if !TraefikCertificatesResolver.supportedDNSProviders.contains(dns.provider) {
+                    problems.append("certificatesResolvers.\(name).acme.dnsChallenge: provider \"\(dns.provider)\" is not supported by stoep; wildcard names get no certificate")
+                } else {
+                    // lego's exec or httpreq provider, set up from the environment as lego reads it (ACME's DNS01Solver).
+                    do {
+                        solvers.append(try DNS01Solver(loop: loop, settings: dns, environment: environment, log: log))
+                    } catch {
+                        problems.append("certificatesResolvers.\(name).acme.dnsChallenge: \(error); DNS-01 is off")
+                    }
+                }
             }
             switch ACMEIssuer.make(resolver: name, settings: settings, solvers: solvers, environment: environment, loop: loop, log: log, resolve: resolve) {
             case .failure(let f):
