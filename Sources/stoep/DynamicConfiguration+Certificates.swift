@@ -15,13 +15,8 @@ extension DynamicConfiguration {
         }
         if let current = certificates, current.settings == setup.certificatesResolvers { return current.resolvers }
         let made = CertificateResolvers(setup.certificatesResolvers, entryPoints: setup.entryPoints.map(\.name),
-<<<<<<< HEAD
                                         environment: ProcessFacts.environment(), boxName: ProcessFacts.hostName(), loop: loop, log: log,
-                                        resolve: { host, port, done in done(Self.literalOrHostsFile(host, port)) })
-=======
-                                        environment: ProcessFacts.environment(), loop: loop, log: log,
                                         resolve: { [loop] host, port, done in Self.address(of: host, port: port, loop: loop, done) })
->>>>>>> dns01
         made.coveredElsewhere = { [unowned self] names, seconds in tls.covers(names, forMoreThan: seconds) }
         made.certificatesChanged = { [unowned self] in tls.certificatesChanged(outside: false) }
         tls.isOwnWrite = { [unowned made] path in made.wroteLast(path) }
