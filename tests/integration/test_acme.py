@@ -309,7 +309,7 @@ def wait_until(check, timeout, what):
         try:
             if check():
                 return
-        except (OSError, ValueError, KeyError):  # not there yet, or Traefik's empty file
+        except (OSError, ValueError, KeyError, TypeError):  # not there yet, or Traefik's empty file or null list
             pass
         time.sleep(0.3)
     raise AssertionError(what)

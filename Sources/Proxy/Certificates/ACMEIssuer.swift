@@ -103,7 +103,8 @@ public final class ACMEIssuer: CertificateIssuer {
                 let answered: Bool
                 switch e {
                 case .transport, .timeout: answered = false
-                case .problem, .protocolViolation, .challenge: answered = true
+                case .problem: answered = e.problemType != "badNonce"  // a nonce race is not a refusal
+                case .protocolViolation, .challenge: answered = true
                 }
                 done(.failure(IssueFailure("\(e)", caAnswered: answered)))
             case .success(let c):
