@@ -70,7 +70,7 @@ let package = Package(
         .target(name: "ACME", dependencies: ["Reactor", "HTTP", "JSON", "DNS", "Config", "PKI"], swiftSettings: optimize),
         .executableTarget(
             name: "stoep",
-            dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy", "Discovery", "Rules", "JSON"],
+            dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy", "Discovery", "Rules", "JSON", "PKI"],
             swiftSettings: optimize,
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-no-pie"], .when(configuration: .release))]
         ),

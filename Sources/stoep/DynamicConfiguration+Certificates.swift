@@ -16,6 +16,7 @@ extension DynamicConfiguration {
         if let current = certificates, current.settings == setup.certificatesResolvers { return current.resolvers }
         let made = CertificateResolvers(setup.certificatesResolvers, entryPoints: setup.entryPoints.map(\.name),
                                         environment: ProcessFacts.environment(), boxName: ProcessFacts.hostName(), loop: loop, log: log,
+                                        makeKey: KeyGeneration.make(loop: loop, log: log),
                                         resolve: { [loop] host, port, done in Self.address(of: host, port: port, loop: loop, done) })
         made.coveredElsewhere = { [unowned self] names, seconds in tls.covers(names, forMoreThan: seconds) }
         made.certificatesChanged = { [unowned self] in tls.certificatesChanged(outside: false) }

@@ -17,6 +17,7 @@ case "run": status = RunCommand.main(rest)
 case "check": status = CheckCommand.main(rest)
 case "migrate": status = MigrateCommand.main(rest)
 case "stats": status = statsCommand(Array(rest))
+case "keygen": status = KeygenCommand.main(rest)
 case "ca": status = CACommand.main(rest)
 case "version", "--version": print("stoep \(Version.text)"); status = 0
 case "help", "--help", "-h": print(usage); status = 0

@@ -29,7 +29,8 @@ public final class CertificateResolvers {
     public var certificatesChanged: () -> Void = {}
 
     public init(_ resolvers: [String: TraefikCertificatesResolver], entryPoints: [String], environment: [String: String],
-                boxName: String, loop: EventLoop, log: Logger, resolve: @escaping ACMEClient.AddressResolver) {
+                boxName: String, loop: EventLoop, log: Logger, makeKey: @escaping KeyMaker,
+                resolve: @escaping ACMEClient.AddressResolver) {
         self.loop = loop
         self.log = log
         for (name, r) in resolvers.sorted(by: { $0.key < $1.key }) {
@@ -60,7 +61,8 @@ public final class CertificateResolvers {
                     }
                 }
             }
-            switch ACMEIssuer.make(resolver: name, settings: settings, solvers: solvers, environment: environment, loop: loop, log: log, resolve: resolve) {
+            switch ACMEIssuer.make(resolver: name, settings: settings, solvers: solvers, environment: environment, loop: loop, log: log,
+                                   makeKey: makeKey, resolve: resolve) {
             case .failure(let f):
                 problems.append(f.reason)
             case .success(let issuer):
