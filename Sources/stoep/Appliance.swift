@@ -140,6 +140,7 @@ final class Appliance {
         forwarders.commit(forwards, new.forwards)
         entryPoints.commit(endpoints, loaded.proxy)
         entryPoints.communityCARoot = Self.communityCARoot(loaded.proxy.certificatesResolvers)
+        dynamic.communityCARoot = entryPoints.communityCARoot
         proxy.timeouts.connect = loaded.proxy.connectTimeout
         proxy.timeouts.responseHeader = loaded.proxy.responseHeaderTimeout
         dynamic.install(loaded.proxy)

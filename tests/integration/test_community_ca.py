@@ -203,3 +203,52 @@ servers = [{{url = "{be.url}"}}]
     again = stoep.stats("show info")["acme"]["community"]["certificates"][0]
     assert again["not_after"] == cert["not_after"]
     assert stoep.log_text().count("community CA community: ordering a certificate") == 1
+
+
+def test_root_download_beside_routers_and_on_the_dashboard(stoep, backends, tmp_path):
+    """With routers (no status page), every entry point still offers the root, over plain HTTP too (a phone
+    fetches it before it trusts anything over TLS); the dashboard has the install section."""
+    be = backends()
+    web, secure, dash = free_port(), free_port(), free_port()
+    storage = tmp_path / "ca"
+    config = stoep.write_config(f"""
+[certificatesResolvers.community.localCA]
+storage = "{storage}"
+""")
+    (stoep.workdir / "dynamic.yml").write_text(f"""http:
+  routers:
+    all: {{rule: "PathPrefix(`/`)", service: app, entryPoints: [websecure], tls: {{certResolver: community}}}}
+  services:
+    app: {{loadBalancer: {{servers: [{{url: "{be.url}"}}]}}}}
+""")
+    static = stoep.workdir / "traefik.yml"
+    static.write_text(f"""global: {{checkNewVersion: false, sendAnonymousUsage: false}}
+entryPoints:
+  web: {{address: "127.0.0.1:{web}"}}
+  websecure: {{address: "127.0.0.1:{secure}"}}
+  traefik: {{address: "127.0.0.1:{dash}"}}
+api: {{dashboard: true, insecure: true}}
+providers:
+  file: {{filename: "{stoep.workdir / 'dynamic.yml'}"}}
+""")
+    stoep.start("--traefik-config", str(static), config=config)
+    exported = export("--config", config).stdout
+    for port in (web, dash):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c.request("GET", "/stoep-ca.pem")
+        r = c.getresponse()
+        assert r.status == 200 and r.getheader("Content-Type") == "application/x-pem-file"
+        assert r.read() == exported
+    c = http.client.HTTPConnection("127.0.0.1", web, timeout=5)
+    c.request("GET", "/other")
+    assert c.getresponse().status == 404, "everything else is routed as before"
+    ctx = ssl._create_unverified_context()
+    c = http.client.HTTPSConnection("127.0.0.1", secure, timeout=5, context=ctx)
+    c.request("GET", "/stoep-ca.crt")
+    r = c.getresponse()
+    assert r.status == 200 and r.getheader("Content-Type") == "application/x-x509-ca-cert"
+    assert r.read() == ssl.PEM_cert_to_DER_cert(exported.decode())
+    c = http.client.HTTPConnection("127.0.0.1", dash, timeout=5)
+    c.request("GET", "/dashboard/")
+    page = c.getresponse().read().decode()
+    assert "Secure connections on this network" in page and 'href="/stoep-ca.crt"' in page
