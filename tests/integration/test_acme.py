@@ -22,7 +22,7 @@ from tls_certs import san_names
 
 
 def start(stoep, pebble, backend_url, hosts, challenge="httpChallenge: {entryPoint: web}", extra_resolver="",
-          duration=None, web=None, secure=None, start_pebble=True, router_tls=None, key_type="EC256"):
+          duration=None, web=None, secure=None, start_pebble=True, router_tls=None, key_type="EC256", extra_dynamic=""):
     """stoep with web (redirecting to websecure) and websecure, one resolver `le` at pebble, a router per host."""
     if start_pebble:
         pebble.start()
@@ -36,7 +36,7 @@ def start(stoep, pebble, backend_url, hosts, challenge="httpChallenge: {entryPoi
   routers:
 {routers}  services:
     app: {{loadBalancer: {{servers: [{{url: "{backend_url}"}}]}}}}
-""")
+{extra_dynamic}""")
     static = stoep.workdir / "traefik.yml"
     static.write_text(f"""global: {{checkNewVersion: false, sendAnonymousUsage: false}}
 entryPoints:
@@ -387,3 +387,33 @@ def test_rsa_keys_are_made_off_the_loop(stoep, backends, pebble_factory, ports):
     assert "generating in place" not in stoep.log_text()
     doc = json.loads((stoep.workdir / "acme.json").read_text())
     assert base64.b64decode(doc["le"]["Certificates"][0]["key"]).startswith(b"-----BEGIN RSA PRIVATE KEY-----")
+
+
+def test_tcp_router_names_and_the_generated_default_certificate(stoep, backends, pebble_factory, ports):
+    be = backends()
+    pebble = pebble_factory(*ports)
+    host, port = be.url.split("//")[1].split(":")
+    start(stoep, pebble, be.url, ["app.test"], extra_dynamic=f"""tcp:
+  routers:
+    db:
+      rule: "HostSNI(`db.test`)"
+      entryPoints: [websecure]
+      service: db
+      tls: {{certResolver: le}}
+  services:
+    db: {{loadBalancer: {{servers: [{{address: "{host}:{port}"}}]}}}}
+tls:
+  stores:
+    default:
+      defaultGeneratedCert:
+        resolver: le
+        domain: {{main: default.test, sans: [other.test]}}
+""")
+    le = wait_for_certificates(stoep, 3)
+    assert sorted(tuple(c["names"]) for c in le["certificates"]) == [("app.test",), ("db.test",), ("default.test", "other.test")]
+    roots = pebble_roots(pebble, stoep.workdir)
+    assert "db.test" in served_names(pebble.tls_port, "db.test", cafile=roots)
+    deadline = time.time() + 5
+    while "default.test" not in served_names(pebble.tls_port, "unknown.test") and time.time() < deadline:
+        time.sleep(0.2)
+    assert served_names(pebble.tls_port, "unknown.test") == ["default.test", "other.test"], "the ordered default certificate"

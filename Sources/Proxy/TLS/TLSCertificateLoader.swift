@@ -15,6 +15,8 @@ public struct TLSSettings: Equatable {
     public var minVersion: String?
     public var maxVersion: String?
     public var sniStrict = false
+    /// `tls.stores.default.defaultGeneratedCert`'s names: the resolver's certificate for them is the default.
+    public var defaultGeneratedNames: [String]?
 
     public init() {}
 
@@ -98,6 +100,12 @@ public enum TLSCertificateLoader {
             case .failure(let e): problems.append("\(d.location): tls.stores.default.defaultCertificate \(e); a generated one is used")
             }
         }
+        certificates += issued
+        // defaultGeneratedCert: the resolver's certificate for those names, once it exists (until then, the
+        // generated one below, as Traefik serves its own default meanwhile).
+        if defaultCertificate == nil, let wanted = settings.defaultGeneratedNames {
+            defaultCertificate = certificates.first { c in wanted.allSatisfy { c.names.contains($0.lowercased()) } }
+        }
         var generated = false
         if defaultCertificate == nil {
             generated = true
@@ -106,7 +114,6 @@ public enum TLSCertificateLoader {
             problems.append("no default certificate configured: serving a generated self-signed one (CN \(TraefikDefaultCertificate.commonName)) to clients whose server name matches no certificate")
         }
         guard let def = defaultCertificate else { return nil }
-        certificates += issued
         return Loaded(set: TLSCertificateSet(certificates, defaultCertificate: def, sniStrict: settings.sniStrict),
                       problems: problems, generatedDefault: generated, bySource: bySource)
     }
