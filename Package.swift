@@ -91,6 +91,7 @@ let package = Package(
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
         .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "Rules", "PKI", "Reactor"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "Reactor"]),
         .testTarget(name: "ACMETests", dependencies: ["ACME", "HTTPClient", "JSON", "PKI", "Config", "DNS", "Reactor"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON"]),
     ],
