@@ -16,10 +16,7 @@ final class DockerAPIRequest: IOHandler {
     private let onBody: ([UInt8]) -> Void
     private let onHead: (Int) -> Void
     private let completion: Completion
-    private var transport: PlainTransport?
-    private var token: Token?
-    private var timer: Timer?
-    private var request: [UInt8]
+    private var connection: StreamConnection<PlainTransport>?
     private var reader = HTTPResponseReader()
     private var headSeen = false
     private var finished = false
@@ -34,22 +31,23 @@ final class DockerAPIRequest: IOHandler {
         self.onHead = onHead
         self.onBody = onBody
         self.completion = completion
-        request = Array("GET \(path) HTTP/1.1\r\nHost: docker\r\nUser-Agent: stoep\r\nAccept: application/json\r\nConnection: close\r\n\r\n".utf8)
     }
 
     func start() {
+        let c: StreamConnection<PlainTransport>
         do {
-            let t = PlainTransport(fd: try Socket.connectUnix(path: socketPath))
-            transport = t
-            token = try loop.register(fd: t.fd, handler: self)
+            c = StreamConnection(transport: PlainTransport(fd: try Socket.connectUnix(path: socketPath)), loop: loop)
+            connection = c
+            try c.register(self)
         } catch {
             return finish(.failure(DockerResponseError("\(error)")))
         }
         if let timeout {
-            let t = Timer { [unowned self] _ in self.finish(.failure(DockerResponseError("no complete answer to GET \(self.path) within \(timeout / 1_000_000_000) s"))) }
-            timer = t
-            loop.schedule(t, after: timeout)
+            c.deadline(after: timeout) { [unowned self] in
+                self.finish(.failure(DockerResponseError("no complete answer to GET \(self.path) within \(timeout / 1_000_000_000) s")))
+            }
         }
+        c.enqueue(Array("GET \(path) HTTP/1.1\r\nHost: docker\r\nUser-Agent: stoep\r\nAccept: application/json\r\nConnection: close\r\n\r\n".utf8))
         send()
     }
 
@@ -61,11 +59,13 @@ final class DockerAPIRequest: IOHandler {
     }
 
     func ready(fd: FileDescriptor, _ events: Readiness) {
-        guard !finished, let transport else { return }
-        if !request.isEmpty {
+        guard !finished, let connection else { return }
+        connection.note(events)
+        if connection.pendingOutput > 0 {
             send()
-            if !request.isEmpty || finished { return }
+            if connection.pendingOutput > 0 || finished { return }
         }
+        let transport = connection.transport
         var buffer = [UInt8](repeating: 0, count: 16 << 10)
         while !finished {
             switch buffer.withUnsafeMutableBytes({ transport.read(into: $0) }) {
@@ -103,13 +103,10 @@ final class DockerAPIRequest: IOHandler {
     }
 
     private func send() {
-        guard let transport else { return }
-        switch request.withUnsafeBytes({ transport.write($0) }) {
-        case .bytes(let n):
-            request.removeFirst(n)
-        case .error(let e) where e != .notConnected:  // ENOTCONN: the connect is still under way
+        switch connection?.flush() {
+        case .failed(let e?) where e != .notConnected:  // ENOTCONN: the connect is still under way
             finish(.failure(DockerResponseError("send to \(socketPath): \(e)")))
-        case .error, .wouldBlock, .eof:
+        default:
             break
         }
     }
@@ -122,11 +119,7 @@ final class DockerAPIRequest: IOHandler {
     }
 
     private func release() {
-        if let t = timer { loop.cancel(t) }
-        timer = nil
-        if let t = token { loop.deregister(t) }
-        token = nil
-        transport?.close()
-        transport = nil
+        connection?.close()
+        connection = nil
     }
 }
