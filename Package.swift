@@ -67,14 +67,16 @@ let package = Package(
         // libFuzzer target for the DNS packet path: `make fuzz` (swift build -Xswiftc -sanitize=fuzzer).
         .executableTarget(name: "dns-fuzz", dependencies: ["DNS", "Config"], path: "Sources/DNSFuzz",
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        // What several test targets share (SplitMix64); a library, since test targets cannot import each other.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "HTTP"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats", "JSON"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "Config"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "Rules"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "Rules", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON"]),
     ],
     swiftLanguageModes: [.v6]
