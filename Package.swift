@@ -2,6 +2,7 @@
 // stoep: one static binary for local DNS, a Traefik-compatible reverse proxy and live stats.
 // Layers, one direction (docs/architecture.md draws the graph):
 //   pure parsers, importing nothing but what they parse with: HTTP, JSON, Rules (HTTP + PCRE2)
+//   PKI (keys, signatures, certificates on libcrypto): pure computation beside the parsers
 //   CStoep, CStoepTLS (C shims) -> Reactor (the only importer of the shims, the only caller of the kernel)
 //   Config (libyaml; reads its files through the Reactor's readWholeFile)
 //   Reactor + parsers -> Stats, DNS, Proxy, Discovery -> stoep (CLI and wiring).
@@ -38,6 +39,11 @@ let package = Package(
         // OpenSSL's libcrypto headers for what Swift calls directly (base64 for basicAuth and acme.json);
         // the library itself is CStoepTLS's static libcrypto (docs/dependencies.md).
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        // Keys, signatures, certificates and requests on OpenSSL's libcrypto (ACME, the community CA): pure
+        // computation, no file, socket or loop. libcrypto is named here as well as by CStoepTLS so that
+        // PKITests, which links nothing else, gets it; the linker takes each archive member once.
+        .target(name: "PKI", dependencies: ["COpenSSL"], swiftSettings: optimize,
+                linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcrypto.a"])]),
         // The pure parsers: bytes or text in, values out; no socket, no loop, no kernel.
         // HTTP/1.1 heads, the chunked decoder, the header writer, request-target paths (RFC 9112, 3986), and
         // the buffered response reader of stoep's own clients.
@@ -58,6 +64,9 @@ let package = Package(
         // Providers of dynamic configuration: the Docker Engine API client on the loop (Traefik labels ->
         // routers) and Traefik's file provider.
         .target(name: "Discovery", dependencies: ["Reactor", "Config", "HTTP", "JSON"], swiftSettings: optimize),
+        // The ACME client (RFC 8555) on the loop: directory, nonces, account, orders, challenges handed to
+        // solvers, finalize and download; one non-blocking HTTPS exchange at a time (docs/tls.md).
+        .target(name: "ACME", dependencies: ["Reactor", "HTTP", "JSON"], swiftSettings: optimize),
         .executableTarget(
             name: "stoep",
             dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy", "Discovery", "Rules", "JSON"],
@@ -77,6 +86,7 @@ let package = Package(
         .testTarget(name: "DNSTests", dependencies: ["DNS", "Config"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
         .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "Rules", "TestSupport"]),
+        .testTarget(name: "PKITests", dependencies: ["PKI"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON"]),
     ],
     swiftLanguageModes: [.v6]

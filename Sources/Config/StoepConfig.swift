@@ -25,6 +25,8 @@ public struct StoepConfig: Sendable {
     public var http: TOMLTable?
     public var tcp: TOMLTable?
     public var providers: TOMLTable?
+    /// `[certificatesResolvers.NAME]`: Traefik's `acme` keys or stoep's `localCA`, decoded by the static decoder.
+    public var certificatesResolvers: TOMLTable?
     /// The whole parsed document.
     public var raw: TOMLTable
 

@@ -49,9 +49,10 @@ struct ProxySetup {
     var tlsEntryPoints: Set<String> = []
     /// Entry point name → `http.redirections.entryPoint` (target name and the redirect it makes).
     var redirections: [String: (to: String, redirect: TraefikRedirectScheme)] = [:]
-    /// The static serversTransport (HTTPS backends' verification) and certificate resolvers' storage.
+    /// The static serversTransport (HTTPS backends' verification).
     var serversTransport: TraefikServersTransport?
-    var acmeStorages: [String: String] = [:]
+    /// certificatesResolvers by name, from Traefik's static file and stoep's own TOML (stoep's wins a name).
+    var certificatesResolvers: [String: TraefikCertificatesResolver] = [:]
 
     /// Reads everything; returns fatal (static) errors separately from dynamic issues and warnings.
     static func load(_ config: StoepConfig, traefikPath: String?) -> (ProxySetup, errors: [ConfigError], warnings: [String]) {
@@ -67,20 +68,26 @@ struct ProxySetup {
             if let tcp = config.tcp { root.set("tcp", TOMLNode(value: .table(tcp), location: tcp.location)) }
             setup.addDynamic(root)
         }
-        if let providers = config.providers, providers["docker"] != nil {
-            // stoep's own [providers.docker] takes Traefik's keys: decoded by the same static decoder.
-            var root = TOMLTable(location: providers.location)
-            root.set("providers", TOMLNode(value: .table(providers), location: providers.location))
+        // stoep's own [providers.docker] and [certificatesResolvers] take Traefik's keys: decoded by the
+        // same static decoder.
+        let ownStatic = [("providers", config.providers.flatMap { $0["docker"] != nil ? $0 : nil }),
+                         ("certificatesResolvers", config.certificatesResolvers)].filter { $0.1 != nil }
+        if !ownStatic.isEmpty {
+            var root = TOMLTable(location: config.raw.location)
+            for (key, table) in ownStatic { root.set(key, TOMLNode(value: .table(table!), location: table!.location)) }
             let (stat, issues) = TraefikStaticConfig.decode(root)
-            for i in issues where i.path.hasPrefix("providers") {
+            for i in issues where i.path.hasPrefix("providers") || i.path.hasPrefix("certificatesResolvers") {
                 if i.severity == .error {
                     errors.append(ConfigError(location: i.location, message: "\(i.path): \(i.message)"))
                 } else {
                     warnings.append(i.description)
                 }
             }
-            setup.docker = stat.providers.docker
-            setup.routing = true
+            if let docker = stat.providers.docker {
+                setup.docker = docker
+                setup.routing = true
+            }
+            setup.certificatesResolvers.merge(stat.certificatesResolvers) { _, new in new }
         }
         if let path = traefikPath {
             let (tree, parseErrors) = ConfigLoader.loadTree(path: path)
@@ -102,7 +109,7 @@ struct ProxySetup {
                 setup.api = stat.api
                 setup.accessLog = stat.accessLog
                 setup.serversTransport = stat.serversTransport
-                for (name, r) in stat.certificatesResolvers { setup.acmeStorages[name] = r.storage }
+                setup.certificatesResolvers.merge(stat.certificatesResolvers) { own, _ in own }
                 setup.readTLS(stat, warnings: &warnings, path: path)
                 for ep in stat.entryPoints where ep.transport == .tcp {
                     setup.entryPoints.removeAll { $0.name == ep.name }
@@ -171,7 +178,7 @@ struct ProxySetup {
                 t.sniStrict = o.sniStrict
             }
         }
-        t.acmeStorages = acmeStorages
+        t.acmeStorages = certificatesResolvers.compactMapValues { $0.acme?.storage }
         return t
     }
 

@@ -115,10 +115,13 @@ final class TraefikStaticConfigTests: XCTestCase {
         XCTAssertEqual(config.serversTransport.forwardingTimeouts, TraefikForwardingTimeouts(dialTimeout: .seconds(30), responseHeaderTimeout: .zero, idleConnTimeout: .seconds(90)))
 
         let resolver = try XCTUnwrap(config.certificatesResolvers["letsencrypt"])
-        XCTAssertEqual(resolver.email, "admin@inethilocal.net")
-        XCTAssertEqual(resolver.storage, "/letsencrypt/acme.json")
-        XCTAssertEqual(resolver.caServer, TraefikCertificatesResolver.defaultCAServer)
-        XCTAssertEqual(resolver.challenge, .dns(provider: "route53"))
+        let acme = try XCTUnwrap(resolver.acme)
+        XCTAssertEqual(acme.email, "admin@inethilocal.net")
+        XCTAssertEqual(acme.storage, "/letsencrypt/acme.json")
+        XCTAssertEqual(acme.caServer, TraefikCertificatesResolver.defaultCAServer)
+        XCTAssertEqual(acme.keyType, .rsa4096)
+        XCTAssertEqual(acme.certificatesDurationHours, 2160)
+        XCTAssertEqual(acme.dnsChallenge?.provider, "route53")
         XCTAssertEqual(config.defaultRuleSyntax, .v3)
     }
 

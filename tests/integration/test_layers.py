@@ -26,6 +26,16 @@ RAW_CALLS = {
     "getaddrinfo": 4, "freeaddrinfo": 1, "getifaddrs": 1, "freeifaddrs": 1,
 }
 
+# The pure modules beside the stack: bytes or values in, values out; no socket, no loop, no file. Each may
+# import only what it computes with (Glibc for the C types; the raw-call check above still applies).
+PURE = {
+    "HTTP": set(),
+    "JSON": set(),
+    "Rules": {"HTTP", "CPCRE2"},
+    "PKI": {"COpenSSL"},   # keys, signatures, certificates on libcrypto; files go through the Reactor above it
+}
+IMPORT = re.compile(r"^\s*(?:@testable\s+)?import\s+(\w+)", re.M)
+
 IMPORT_SHIM = re.compile(r"^\s*(?:@testable\s+)?import\s+(%s)\b" % "|".join(SHIMS), re.M)
 CALL = re.compile(r"(?<![\w.])(?:Glibc\s*\.\s*)?(%s)\s*\(" % "|".join(RAW_CALLS))
 # errno read directly: not `error.errno` (SystemError's field) nor an `errno:` argument label.
@@ -133,6 +143,17 @@ def findings():
 def test_no_module_above_the_reactor_touches_the_kernel_or_the_shims():
     found = findings()
     assert not found, "raw syscalls above the Reactor (use its FileDescriptor/Transport/DatagramSocket API):\n" + "\n".join(found)
+
+
+def test_pure_modules_import_only_what_they_compute_with():
+    found = []
+    for module, allowed in sorted(PURE.items()):
+        for path in sorted((SOURCES / module).rglob("*.swift")):
+            text = path.read_text()
+            for m in IMPORT.finditer(code_only(text)):
+                if m.group(1) not in allowed | {"Glibc"}:
+                    found.append(f"{path.relative_to(SOURCES)}:{text.count(chr(10), 0, m.start()) + 1}: imports {m.group(1)}")
+    assert not found, "a pure module imports a layer (it must stay bytes in, values out):\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize("snippet, caught", [

@@ -118,35 +118,3 @@ public struct TraefikLog: Sendable, Hashable {
 
     public init() {}
 }
-
-/// `certificatesResolvers.NAME.acme`: kept so routers' `certResolver` references resolve; stoep does not
-/// issue certificates itself.
-public struct TraefikCertificatesResolver: Sendable, Hashable {
-    public enum Challenge: Sendable, Hashable {
-        /// DNS-01 through a lego provider name ("route53").
-        case dns(provider: String)
-        /// HTTP-01 answered on that entry point.
-        case http(entryPoint: String)
-        case tlsALPN
-    }
-
-    public static let defaultCAServer = "https://acme-v02.api.letsencrypt.org/directory"
-
-    public var name: String
-    public var email: String?
-    /// Path of the acme.json holding issued certificates (Traefik default "acme.json").
-    public var storage: String
-    public var caServer: String
-    public var challenge: Challenge?
-    public var location: SourceLocation
-
-    public init(name: String, email: String? = nil, storage: String = "acme.json", caServer: String = defaultCAServer, challenge: Challenge? = nil,
-                location: SourceLocation) {
-        self.name = name
-        self.email = email
-        self.storage = storage
-        self.caServer = caServer
-        self.challenge = challenge
-        self.location = location
-    }
-}

@@ -44,7 +44,7 @@ extension TraefikStaticConfig {
             config.serversTransport = TraefikServersTransport.decode(name: "", transport, log: &log)
         }
         for (name, section) in root.section("certificatesResolvers", &log)?.namedSections(&log) ?? [] {
-            if let resolver = decodeResolver(name: name, section, log: &log) { config.certificatesResolvers[name] = resolver }
+            if let resolver = TraefikCertificatesResolver.decode(name: name, section, log: &log) { config.certificatesResolvers[name] = resolver }
         }
         if let core = root.section("core", &log) {
             core.warnUnknownKeys(allowed: ["defaultRuleSyntax"], log: &log)
@@ -189,31 +189,5 @@ extension TraefikStaticConfig {
             log.warning(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)), "not supported by stoep; ignored")
         }
         return result
-    }
-
-    private static func decodeResolver(name: String, _ section: TraefikSection, log: inout TraefikIssueLog) -> TraefikCertificatesResolver? {
-        log.decodeEntry { log in
-            section.warnUnknownKeys(allowed: ["acme", "tailscale"], log: &log)
-            guard let acme = section.section("acme", &log) else {
-                log.error(section.location, section.path, "only ACME certificate resolvers are supported; expected [\(section.path).acme]")
-                return nil
-            }
-            acme.warnUnknownKeys(allowed: ["email", "storage", "caServer", "keyType", "certificatesDuration", "preferredChain", "eab", "caCertificates",
-                                           "caSystemCertPool", "caServerName", "clientTimeout", "clientResponseHeaderTimeout", "profile", "emailAddresses",
-                                           "disableCommonName", "dnsChallenge", "httpChallenge", "tlsChallenge"], log: &log)
-            var resolver = TraefikCertificatesResolver(name: name, location: section.location)
-            resolver.email = acme.string("email", &log)
-            resolver.storage = acme.string("storage", &log) ?? resolver.storage
-            resolver.caServer = acme.string("caServer", &log) ?? resolver.caServer
-            if let dns = acme.section("dnsChallenge", &log) {
-                resolver.challenge = .dns(provider: dns.string("provider", &log) ?? "")
-            } else if let http = acme.section("httpChallenge", &log) {
-                resolver.challenge = .http(entryPoint: http.string("entryPoint", &log) ?? "")
-            } else if acme.has("tlsChallenge") {
-                resolver.challenge = .tlsALPN
-            }
-            log.warning(acme.location, acme.path, "stoep does not issue ACME certificates; routers using resolver '\(name)' are served with certificates from storage or the default store")
-            return resolver
-        }
     }
 }
