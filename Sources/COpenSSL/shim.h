@@ -7,6 +7,7 @@
 // (+2.5 MB resident on a box without TLS; docs/dependencies.md). PKI runs only for ACME and the community
 // CA, where TLS has initialised the provider anyway.
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>

@@ -13,19 +13,37 @@ static int selector_box_index = -1;
 static int on_server_name(SSL *ssl, int *alert, void *arg) {
     struct selector_box *box = arg;
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-    if (box->fn(ssl, name, box->arg) != 0) {
+    if (box->fn(ssl, name, 0, box->arg) != 0) {
         *alert = SSL_AD_UNRECOGNIZED_NAME;
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
     return SSL_TLSEXT_ERR_OK;
 }
 
-// ALPN: http/1.1 only for now (HTTP/2 is a later item). A client offering only h2 gets no ALPN and
-// speaks HTTP/1.1 anyway, as Go's server would answer it with http/1.1 selected.
+// ALPN: http/1.1 (HTTP/2 is a later item). A client offering only h2 gets no ALPN and speaks HTTP/1.1
+// anyway, as Go's server would answer it with http/1.1 selected. A client offering "acme-tls/1" is an ACME
+// CA validating TLS-ALPN-01 (RFC 8737): the selector is asked again with `acme_tls` set and, when it
+// presents the challenge certificate, acme-tls/1 is selected; otherwise the handshake fails
+// (no_application_protocol), as RFC 8737 §3 asks. Runs after the server-name callback and before the
+// certificate is used, so the certificate set here is the one the handshake presents.
+static int offers(const unsigned char *in, unsigned int inlen, const char *proto) {
+    size_t n = strlen(proto);
+    for (unsigned int i = 0; i < inlen; i += 1u + in[i])
+        if (in[i] == n && i + 1u + n <= inlen && memcmp(in + i + 1, proto, n) == 0) return 1;
+    return 0;
+}
+
 static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
                    unsigned int inlen, void *arg) {
     static const unsigned char offered[] = "\x08http/1.1";
-    (void)ssl; (void)arg;
+    static const unsigned char acme[] = "acme-tls/1";
+    struct selector_box *box = arg;
+    if (box && offers(in, inlen, (const char *)acme)) {
+        if (box->fn(ssl, SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name), 1, box->arg) != 0) return SSL_TLSEXT_ERR_ALERT_FATAL;
+        *out = acme;
+        *outlen = sizeof(acme) - 1;
+        return SSL_TLSEXT_ERR_OK;
+    }
     if (SSL_select_next_proto((unsigned char **)out, outlen, offered, sizeof(offered) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_OK;
     return SSL_TLSEXT_ERR_NOACK;
@@ -48,9 +66,9 @@ SSL_CTX *stoep_tls_server_context(int min_version, int max_version, stoep_tls_sn
     SSL_CTX_sess_set_cache_size(ctx, 1024);
     static const unsigned char sid_ctx[] = "stoep";
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
-    SSL_CTX_set_alpn_select_cb(ctx, on_alpn, NULL);
     struct selector_box *box = OPENSSL_malloc(sizeof *box);
     if (!box) { SSL_CTX_free(ctx); return NULL; }
+    SSL_CTX_set_alpn_select_cb(ctx, on_alpn, box);
     box->fn = selector;
     box->arg = arg;
     SSL_CTX_set_ex_data(ctx, selector_box_index, box);

@@ -30,6 +30,34 @@ public enum HTTPDate {
         return out
     }
 
+    /// Seconds since the epoch of an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"); nil for anything else
+    /// (the obsolete RFC 850 and asctime forms are not sent by the servers stoep's clients talk to).
+    public static func parse(_ text: String) -> Int64? {
+        let b = Array(text.utf8)
+        guard b.count == 29, b[3] == 0x2C, b[4] == 0x20, b[7] == 0x20, b[11] == 0x20, b[16] == 0x20, b[19] == 0x3A, b[22] == 0x3A,
+              text.hasSuffix(" GMT") else { return nil }
+        func number(_ r: Range<Int>) -> Int64? {
+            var v: Int64 = 0
+            for c in b[r] { guard c >= 0x30 && c <= 0x39 else { return nil }; v = v * 10 + Int64(c - 0x30) }
+            return v
+        }
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard let day = number(5..<7), let year = number(12..<16), let hour = number(17..<19), let minute = number(20..<22),
+              let second = number(23..<25), let m = months.firstIndex(of: String(decoding: b[8..<11], as: UTF8.self)),
+              day >= 1, day <= 31, hour < 24, minute < 60, second < 61 else { return nil }
+        return daysSinceEpoch(year: year, month: Int64(m + 1), day: day) * 86_400 + hour * 3600 + minute * 60 + second
+    }
+
+    /// Day count of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+    static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
     private static func appendTwoDigits(_ n: Int, to out: inout [UInt8]) {
         let v = abs(n) % 100
         out.append(0x30 + UInt8(v / 10))

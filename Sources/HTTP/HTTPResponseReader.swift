@@ -28,6 +28,10 @@ public enum HTTPResponseReadError: Error, Equatable, Sendable, CustomStringConve
 public struct HTTPResponseReader {
     /// The final response's status code, once its head arrived (interim 1xx heads are skipped).
     public private(set) var status: Int?
+    /// The final head's fields as text (names lower-cased), for clients that read headers (ACME's
+    /// Replay-Nonce, Location, Retry-After, Link).
+    public func field(_ name: String) -> String? { fields.first { $0.name == name }?.value }
+    public private(set) var fields: [(name: String, value: String)] = []
     /// True once the whole body arrived (chunked end, Content-Length reached, or no body).
     public private(set) var isComplete = false
     private let requestMethod: HTTPMethod
@@ -84,6 +88,10 @@ public struct HTTPResponseReader {
                 if head.isInformational { continue }  // 100 Continue, 103 Early Hints: the real head follows
                 status = head.status
                 framing = head.framing
+                fields = head.fields.map { f in
+                    (String(decoding: pending[(start - headLength + f.name.lowerBound)..<(start - headLength + f.name.upperBound)], as: UTF8.self).lowercased(),
+                     String(decoding: pending[(start - headLength + f.value.lowerBound)..<(start - headLength + f.value.upperBound)], as: UTF8.self))
+                }
                 switch framing {
                 case .none: isComplete = true
                 case .contentLength(let length): remaining = length

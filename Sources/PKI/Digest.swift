@@ -14,6 +14,19 @@ public enum Digest {
         digest(bytes, EVP_sha384(), size: 48)
     }
 
+    /// HMAC-SHA-256 of `message` under `key` (ACME's External Account Binding, RFC 8555 §7.3.4).
+    public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let ok = out.withUnsafeMutableBufferPointer { o in
+            key.withUnsafeBufferPointer { k in
+                message.withUnsafeBufferPointer { HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), $0.baseAddress, $0.count, o.baseAddress, &length) }
+            }
+        }
+        precondition(ok != nil && length == 32, "OpenSSL HMAC failed")
+        return out
+    }
+
     private static func digest(_ bytes: [UInt8], _ md: OpaquePointer?, size: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: size)
         var length: UInt32 = 0

@@ -27,6 +27,7 @@ extension Appliance: StatsProvider {
         w.field("open_connections", openConnections)
         w.field("shutting_down", shuttingDown)
         tls.writeInfo(into: &w)
+        dynamic.certificates?.resolvers.writeInfo(into: &w)
         dynamic.writeDockerInfo(into: &w)
         w.endObject()
     }

@@ -37,6 +37,8 @@ final class DynamicConfiguration {
     /// Which router hosts auto-DNS publishes, and what it last put in the zone.
     var autoDNS = AutoDNSSettings()
     var publishedNames: [DNSName: [IPAddress]] = [:]
+    /// The certificate resolvers and the settings they were made from (DynamicConfiguration+Certificates).
+    var certificates: (settings: [String: TraefikCertificatesResolver], resolvers: CertificateResolvers)?
     /// api@internal's handler and the state it serves.
     let api: TraefikAPIHandler
     /// Told after a provider's change was installed (before its log line).
@@ -76,9 +78,12 @@ final class DynamicConfiguration {
         if setup.api != nil { internals.formUnion([.api, .dashboard]) }
         if setup.prometheus != nil { internals.insert(.prometheus) }
         // Traefik's own routers: /metrics (unless manualRouting), and api.insecure's on `traefik`.
+        let resolvers = certificateResolvers(for: setup)
+        if let resolvers, !resolvers.httpChallengeEntryPoints.isEmpty { internals.insert(.acmeHTTP) }
         let ownRouters = InternalRouters(metricsEntryPoint: setup.prometheus.flatMap { $0.manualRouting ? nil : $0.entryPoint },
                                          apiEntryPoint: setup.api?.insecure == true ? "traefik" : nil,
-                                         dashboard: setup.api?.dashboard ?? false)
+                                         dashboard: setup.api?.dashboard ?? false,
+                                         acmeHTTPEntryPoints: resolvers?.httpChallengeEntryPoints ?? [])
         let dynamic = setup.allDynamic
         if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tls.configure(setup) }
         let result = RouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names,
@@ -89,6 +94,9 @@ final class DynamicConfiguration {
         let tcp = TCPRouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
         proxy.tcpTable = tcp.table
         problems = setup.allIssues + tls.problems + (dockerSnapshot?.problems.map(\.description) ?? []) + result.problems + tcp.problems
+            + (resolvers?.problems ?? [])
+        resolvers?.update(demands: CertificateDemand.collect(dynamic, entryPointTLS: setup.entryPointTLS, entryPoints: names,
+                                                             defaultSyntax: setup.defaultSyntax))
         for p in problems where !reportedProblems.contains(p) { log.warning(p) }
         reportedProblems = Set(problems)
         api.state = APIStateBuilder.build(configs: dynamic, table: result.table, tcpTable: tcp.table,

@@ -47,6 +47,8 @@ struct ProxySetup {
     var docker: TraefikDockerProvider?
     /// Entry points with `http.tls`: their routers serve HTTPS.
     var tlsEntryPoints: Set<String> = []
+    /// Their `http.tls` (certResolver, domains): routers there without their own tls take it, as in Traefik.
+    var entryPointTLS: [String: TraefikRouterTLS] = [:]
     /// Entry point name → `http.redirections.entryPoint` (target name and the redirect it makes).
     var redirections: [String: (to: String, redirect: TraefikRedirectScheme)] = [:]
     /// The static serversTransport (HTTPS backends' verification).
@@ -149,7 +151,10 @@ struct ProxySetup {
     /// the target's port in Location unless 443).
     private mutating func readTLS(_ stat: TraefikStaticConfig, warnings: inout [String], path: String) {
         for ep in stat.entryPoints {
-            if ep.tls != nil { tlsEntryPoints.insert(ep.name) }
+            if let tls = ep.tls {
+                tlsEntryPoints.insert(ep.name)
+                entryPointTLS[ep.name] = tls
+            }
             guard let r = ep.redirection else { continue }
             var port: UInt16? = nil
             if r.to.hasPrefix(":") {

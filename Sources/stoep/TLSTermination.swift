@@ -19,6 +19,12 @@ final class TLSTermination {
     private var settings: TLSSettings?
     /// The certificates the server context chooses from (nil: TLS off).
     private(set) var certificates: TLSCertificateSet?
+    /// The certificate resolvers' TLS-ALPN-01 answers, shared by every set made here.
+    var acmeTLSChallenges: TLSALPNChallengeCertificates?
+    /// Whether the file at a watched path holds exactly what stoep itself wrote last (a resolver's acme.json).
+    var isOwnWrite: (String) -> Bool = { _ in false }
+    /// Told after the certificate sources were read again (acme.json may hold new certificates).
+    var sourcesReread: () -> Void = {}
     private var generatedDefaultCertificate: TLSCertificate?
     /// What each certificate file gave at the last read (kept when a renewal leaves one broken).
     private var certificatesBySource: [String: [TLSCertificate]] = [:]
@@ -73,17 +79,26 @@ final class TLSTermination {
         for id in watched.ids { files.watcher?.unwatch(id) }
         watched = (paths, [])
         guard !paths.isEmpty, let watcher = files.watcher(for: "TLS certificate files") else { return }
-        watched.ids = paths.map { watcher.watch(path: $0) { [unowned self] in self.certificatesChanged() } }
+        watched.ids = paths.map { path in
+            watcher.watch(path: path) { [unowned self] in
+                // stoep's own acme.json write was read already (certificatesChanged(outside: false)).
+                if isOwnWrite(path) { return }
+                certificatesChanged()
+            }
+        }
     }
 
     /// A watched certificate file changed: read every certificate again (a bad new file is reported and
     /// skipped; the others, and the default, keep serving).
-    func certificatesChanged() {
+    func certificatesChanged(outside: Bool = true) {
         guard let settings, let tls = proxy.tls, let loaded = loadCertificates(settings) else { return }
         tls.selection = loaded.set
         certificates = loaded.set
-        certificateReloads &+= 1
-        log.info("TLS: certificates read again (\(loaded.set.all.count) loaded)")
+        if outside {
+            certificateReloads &+= 1
+            log.info("TLS: certificates read again (\(loaded.set.all.count) loaded)")
+        }
+        sourcesReread()
         let old = problems
         problems = loaded.problems
         problemsChanged(old, problems)
@@ -95,8 +110,18 @@ final class TLSTermination {
         guard let loaded = TLSCertificateLoader.load(settings, previousGenerated: generatedDefaultCertificate,
                                                      lastGood: certificatesBySource) else { return nil }
         if loaded.generatedDefault { generatedDefaultCertificate = loaded.set.defaultCertificate }
+        loaded.set.acmeTLSChallenges = acmeTLSChallenges
         certificatesBySource = loaded.bySource
         return loaded
+    }
+
+    /// Whether loaded certificates (not the generated default) cover every one of `names` for more than
+    /// `seconds` yet: a certificate resolver then orders nothing for them.
+    func covers(_ names: [String], forMoreThan seconds: Int64) -> Bool {
+        guard let set = certificates else { return false }
+        let horizon = Int64(wallClockSeconds()) + seconds
+        let usable = set.all.filter { $0 !== generatedDefaultCertificate && ($0.notAfter == 0 || $0.notAfter > horizon) }
+        return names.allSatisfy { n in usable.contains { $0.covers(n) } }
     }
 
     /// `show info` → "tls": whether TLS is on, kTLS on this kernel, certificates, handshake counters.

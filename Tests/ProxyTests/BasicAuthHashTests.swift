@@ -1,6 +1,7 @@
 // Digests and password hashes behind basicAuth, against published vectors and hashes from other tools:
 // python's hashlib/crypt (glibc/libxcrypt), openssl passwd -apr1, and the inethi fixture.
 @testable import Proxy
+import PKI
 import XCTest
 
 final class BasicAuthHashTests: XCTestCase {

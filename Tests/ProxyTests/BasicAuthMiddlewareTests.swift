@@ -1,5 +1,6 @@
 // The basicAuth middleware end to end on parsed request heads: configuration errors, the 401 Traefik sends,
 // removeHeader/headerField, usersFile merging and the cache of verified credentials.
+import PKI
 import Config
 import Foundation
 import HTTP

@@ -89,26 +89,6 @@ final class TLSCertificateTests: XCTestCase {
         XCTAssertNil(TLSSettings.protocolVersion("TLS1.0"))
     }
 
-    func testACMEStorageLayout() throws {
-        let pem = Array("-----BEGIN CERTIFICATE-----\n".utf8)
-        let b64 = Base64.encode(pem)
-        let json = """
-        {"letsencrypt": {"Account": {"Email": "a@b"}, "Certificates": [
-          {"domain": {"main": "inethilocal.net", "sans": ["*.inethilocal.net"]}, "certificate": "\(b64)", "key": "\(b64)", "Store": "default"},
-          {"domain": {"main": "bad.net"}, "certificate": "%%%", "key": "\(b64)"},
-          {"domain": {"main": "nokey.net"}, "certificate": "\(b64)"}]},
-         "other": {"Certificates": [{"domain": {"main": "o.net"}, "certificate": "\(b64)", "key": "\(b64)"}]}}
-        """
-        let (entries, problems) = ACMEStorage.read(Array(json.utf8), path: "acme.json", resolvers: ["letsencrypt"])
-        XCTAssertEqual(entries.map(\.main), ["inethilocal.net"])
-        XCTAssertEqual(entries.first?.certificatePEM, pem)
-        XCTAssertEqual(problems, ["acme.json (letsencrypt) bad.net: certificate or key is not base64; skipped",
-                                  "acme.json (letsencrypt) nokey.net: no certificate or key; skipped"])
-        XCTAssertEqual(ACMEStorage.read(Array(json.utf8), path: "acme.json").entries.count, 2)
-        let broken = ACMEStorage.read(Array("{".utf8), path: "acme.json")
-        XCTAssertTrue(broken.entries.isEmpty)
-        XCTAssertTrue(broken.problems[0].hasPrefix("acme.json: not valid JSON"), broken.problems[0])
-    }
 }
 
 enum TLSCertificateLoaderTestSupport {

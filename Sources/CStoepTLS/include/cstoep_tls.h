@@ -14,11 +14,13 @@
 #include <openssl/pem.h>
 
 // Chooses the certificate for a ClientHello's server name (NULL when the client sent none). Called
-// from inside SSL_do_handshake; returns 0 to go on, or 1 to refuse the handshake (sniStrict).
-typedef int (*stoep_tls_sni_selector)(SSL *ssl, const char *server_name, void *arg);
+// from inside SSL_do_handshake; returns 0 to go on, or 1 to refuse the handshake (sniStrict). Called a
+// second time with `acme_tls` = 1 when the client offers ALPN "acme-tls/1" (an ACME TLS-ALPN-01
+// validation): 0 then means the challenge certificate was set and acme-tls/1 is selected.
+typedef int (*stoep_tls_sni_selector)(SSL *ssl, const char *server_name, int acme_tls, void *arg);
 
 // A server context with stoep's defaults: TLS 1.2–1.3 (narrowed by min/max, 0 = default), ALPN
-// offering only http/1.1, a server-side session cache and tickets (resumption), partial writes with a
+// offering http/1.1 (and acme-tls/1 through the selector), a server-side session cache and tickets (resumption), partial writes with a
 // moving buffer (the proxy retries from wherever its buffer has moved), kernel TLS requested when the
 // library and kernel allow it, and `selector` called for every ClientHello. NULL on failure.
 SSL_CTX *stoep_tls_server_context(int min_version, int max_version, stoep_tls_sni_selector selector, void *arg);

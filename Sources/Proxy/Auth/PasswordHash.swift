@@ -2,6 +2,7 @@
 // reference §4): the hash's prefix picks the scheme — "{SHA}" base64(SHA-1), "$2a$"/"$2b$"/"$2x$"/"$2y$"
 // bcrypt, anything else MD5-crypt with the magic taken from the hash ("$apr1$" Apache, "$1$" glibc).
 // Plain-text passwords are not accepted, as in Traefik: they fall to MD5-crypt and never match.
+import PKI
 import CCrypt
 import Glibc
 

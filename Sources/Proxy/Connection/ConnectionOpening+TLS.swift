@@ -24,6 +24,8 @@ extension ConnectionOpening {
         case .failed(let reason): handshakeFailed(reason)
         case .done:
             stats.completed(transport)
+            // An ACME TLS-ALPN-01 validation: the handshake itself was the answer (RFC 8737 §3); nothing follows.
+            if transport.alpn == "acme-tls/1" { return abort() }
             if let route = tcpRoutes.matchTerminated(serverName: transport.serverName, alpn: transport.alpn.map { [$0] } ?? [],
                                                      clientIP: peer.ip) {
                 hand(to: .tcp(transport, route))

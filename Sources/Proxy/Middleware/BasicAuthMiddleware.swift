@@ -1,6 +1,7 @@
 // Traefik's `basicAuth` middleware (pkg/middlewares/auth/basic_auth.go; reference §4): the request must carry
 // `Authorization: Basic base64(user:password)` for a configured user whose htpasswd hash the password matches;
 // otherwise 401 with the realm's challenge.
+import PKI
 import Config
 import Glibc
 import HTTP

@@ -13,6 +13,8 @@ public enum InternalService: String, Sendable, CaseIterable {
     case prometheus = "prometheus@internal"
     /// Answers 418 to everything (Traefik's noop handler; used by redirect-only routers).
     case noop = "noop@internal"
+    /// ACME HTTP-01 answers (`/.well-known/acme-challenge/TOKEN`) on a resolver's httpChallenge entry point.
+    case acmeHTTP = "acme-http@internal"
 }
 
 /// What an internal service is asked: the request after the router's middlewares (stripPrefix…).
@@ -32,8 +34,18 @@ public struct InternalHandlers {
     public var api: ((InternalRequest) -> LocalResponse)?
     /// prometheus@internal: the exposition text.
     public var prometheus: (() -> [UInt8])?
+    /// acme-http@internal: the key authorization for (token, host), nil when none is live.
+    public var acmeHTTP: ((_ token: String, _ host: String) -> [UInt8]?)?
 
     public init() {}
+
+    /// "host:port" → "host" (Go's net.SplitHostPort, falling back to the whole value), lower-cased.
+    static func withoutPort(_ host: String) -> String {
+        if host.hasPrefix("["), let close = host.firstIndex(of: "]") { return host[host.index(after: host.startIndex)..<close].lowercased() }
+        let colons = host.filter { $0 == ":" }.count
+        if colons == 1, let c = host.firstIndex(of: ":") { return host[..<c].lowercased() }
+        return host.lowercased()
+    }
 
     func answer(_ service: InternalService, _ request: InternalRequest) -> LocalResponse {
         switch service {
@@ -42,6 +54,17 @@ public struct InternalHandlers {
             return LocalResponse(status: 200, fields: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: render())
         case .noop:
             return .empty(418)
+        case .acmeHTTP:
+            // Traefik: the token is the one path segment after the prefix (a trailing "/" allowed); the
+            // host's port is dropped; anything unknown is an empty 404. The 200's type is Go's sniff of the
+            // key authorization (ASCII text).
+            let prefix = "/.well-known/acme-challenge/"
+            var token = request.path.hasPrefix(prefix) ? Substring(request.path.dropFirst(prefix.count)) : ""
+            if token.hasSuffix("/") { token = token.dropLast() }
+            guard !token.isEmpty, !token.contains("/"), let value = acmeHTTP?(String(token), Self.withoutPort(request.host)) else {
+                return .empty(404)
+            }
+            return LocalResponse(status: 200, fields: [("Content-Type", "text/plain; charset=utf-8")], body: value)
         case .api, .dashboard:
             return api?(request) ?? .notFound
         }
@@ -60,11 +83,16 @@ public struct InternalRouters: Equatable {
     /// `api.dashboard`, every other path there too (dashboard@internal, MaxInt-2).
     public var apiEntryPoint: String?
     public var dashboard = false
+    /// The certificate resolvers' `httpChallenge.entryPoint`s: `/.well-known/acme-challenge/` there goes to
+    /// acme-http@internal (Traefik's acme-http router, priority MaxInt: before the entry point's
+    /// redirection to HTTPS and every configured router).
+    public var acmeHTTPEntryPoints: [String] = []
 
-    public init(metricsEntryPoint: String? = nil, apiEntryPoint: String? = nil, dashboard: Bool = false) {
+    public init(metricsEntryPoint: String? = nil, apiEntryPoint: String? = nil, dashboard: Bool = false, acmeHTTPEntryPoints: [String] = []) {
         self.metricsEntryPoint = metricsEntryPoint
         self.apiEntryPoint = apiEntryPoint
         self.dashboard = dashboard
+        self.acmeHTTPEntryPoints = acmeHTTPEntryPoints
     }
 
     /// The routes, in the order they are tried. `Path`/`PathPrefix` match the path as today's exact
@@ -78,6 +106,7 @@ public struct InternalRouters: Equatable {
                                  middlewares: [], service: HTTPService(name: service.rawValue, servers: [], passHostHeader: true),
                                  internalService: service, isInternalRouter: true))
         }
+        for ep in acmeHTTPEntryPoints { add(.acmeHTTP, rule: "PathPrefix(`/.well-known/acme-challenge/`)", priority: .max, on: ep) }
         if let ep = metricsEntryPoint { add(.prometheus, rule: "Path(`/metrics`)", priority: .max, on: ep) }
         if let ep = apiEntryPoint {
             add(.api, rule: "PathPrefix(`/api`)", priority: .max - 1, on: ep)

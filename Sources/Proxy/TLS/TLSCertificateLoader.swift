@@ -3,6 +3,7 @@
 // certificate of `tls.stores.default` — else one self-signed at start, as Traefik does. Each unusable
 // certificate (unreadable, key mismatch, expired) is reported with its file and skipped.
 import Config
+import ACME
 import Reactor
 
 public struct TLSSettings: Equatable {
@@ -63,12 +64,16 @@ public enum TLSCertificateLoader {
             }
         }
         for (resolver, path) in settings.acmeStorages.sorted(by: { $0.key < $1.key }) {
-            guard case .success(let bytes) = readWholeFile(path) else {
+            let read = readWholeFile(path)
+            // A resolver's storage that does not exist yet is normal: the resolver creates it (Traefik too).
+            if case .failure(.system(.noSuchFileOrDirectory)) = read { continue }
+            guard case .success(let bytes) = read else {
                 problems.append("\(path): certificatesResolvers.\(resolver).acme.storage cannot be read; no certificates from it")
                 keepLastGood(path)
                 continue
             }
-            let (entries, issues) = ACMEStorage.read(bytes, path: path, resolvers: [resolver])
+            let (document, issues) = ACMEStorageDocument.parse(bytes, path: path)
+            let entries = document.resolvers[resolver]?.certificates ?? []
             problems += issues
             if entries.isEmpty && !issues.isEmpty {
                 keepLastGood(path)
@@ -76,7 +81,7 @@ public enum TLSCertificateLoader {
             }
             var fromFile: [TLSCertificate] = []
             for e in entries {
-                let source = "\(path) (\(e.resolver)) \(e.main)"
+                let source = "\(path) (\(resolver)) \(e.main)"
                 switch TLSCertificate.load(certificatePEM: e.certificatePEM, keyPEM: e.keyPEM, source: source) {
                 case .success(let cert): fromFile.append(cert)
                 case .failure(let err): problems.append("\(err); skipped")

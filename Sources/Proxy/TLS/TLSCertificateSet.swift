@@ -10,6 +10,8 @@ public final class TLSCertificateSet: TLSCertificateSelection {
     public let all: [TLSCertificate]
     public let defaultCertificate: TLSCertificate
     public let sniStrict: Bool
+    /// TLS-ALPN-01 challenge certificates live now (shared by every set the termination makes).
+    public var acmeTLSChallenges: TLSALPNChallengeCertificates?
     private var exact: [String: TLSCertificate] = [:]
     private var wildcard: [String: TLSCertificate] = [:]
 
@@ -40,6 +42,12 @@ public final class TLSCertificateSet: TLSCertificateSelection {
     }
 
     public func choose(for hello: TLSClientHello) -> TLSCertificateChoice {
+        if hello.acmeTLSALPN {
+            guard let name = hello.serverName, let c = acmeTLSChallenges?.certificate(for: name) else {
+                return .refuse(reason: "acme-tls/1 for a name with no live TLS-ALPN-01 challenge")
+            }
+            return .certificate(c)
+        }
         guard let c = select(hello.serverName) else { return .refuse(reason: "no certificate for the server name (sniStrict)") }
         return c === defaultCertificate ? .defaultCertificate : .certificate(c)
     }

@@ -16,6 +16,24 @@ public final class TLSClientContext {
         self.verify = verify
     }
 
+    /// A verifying context that trusts exactly `rootCAFiles` (PEM bundles), plus the system roots when
+    /// `systemRoots` — or only the system roots when the list is empty. (The ACME client's trust: Traefik's
+    /// caCertificates / LEGO_CA_CERTIFICATES replace the system pool, caSystemCertPool adds it back.)
+    public init(rootCAFiles: [String], systemRoots: Bool) throws(TLSError) {
+        guard let ctx = stoep_tls_client_context(1, nil) else {
+            throw TLSError("TLS client: cannot create a context: \(TLSError.lastOpenSSLError())")
+        }
+        if !rootCAFiles.isEmpty && !systemRoots, let empty = X509_STORE_new() {
+            SSL_CTX_set_cert_store(ctx, empty)  // the context owns it from here
+        }
+        for file in rootCAFiles where SSL_CTX_load_verify_locations(ctx, file, nil) != 1 {
+            SSL_CTX_free(ctx)
+            throw TLSError("\(file): cannot load CA certificates: \(TLSError.lastOpenSSLError())")
+        }
+        context = ctx
+        verify = true
+    }
+
     deinit { SSL_CTX_free(context) }
 
     /// A client transport over a connecting socket; `serverName` is sent as SNI (and verified).

@@ -21,9 +21,14 @@ public enum TLSProtocolVersion: Int32, Sendable {
 public struct TLSClientHello {
     /// The SNI host name, lower-cased; nil when the client sent none.
     public let serverName: String?
+    /// The client offered ALPN "acme-tls/1": an ACME CA validating TLS-ALPN-01 (RFC 8737). The selection
+    /// presents the challenge certificate for `serverName` or refuses; stoep selects acme-tls/1 and the
+    /// connection ends after the handshake.
+    public let acmeTLSALPN: Bool
 
-    public init(serverName: String?) {
+    public init(serverName: String?, acmeTLSALPN: Bool = false) {
         self.serverName = serverName
+        self.acmeTLSALPN = acmeTLSALPN
     }
 }
 
@@ -60,10 +65,10 @@ public final class TLSServerContext {
                 maximum: TLSProtocolVersion? = nil, stats: TLSStats) throws(TLSError) {
         self.selection = selection
         self.stats = stats
-        let selector: stoep_tls_sni_selector = { ssl, name, arg in
+        let selector: stoep_tls_sni_selector = { ssl, name, acmeTLS, arg in
             guard let ssl, let arg else { return 1 }
             let me = Unmanaged<TLSServerContext>.fromOpaque(arg).takeUnretainedValue()
-            return me.select(ssl, TLSClientHello(serverName: name.map { String(cString: $0).lowercased() })) ? 0 : 1
+            return me.select(ssl, TLSClientHello(serverName: name.map { String(cString: $0).lowercased() }, acmeTLSALPN: acmeTLS != 0)) ? 0 : 1
         }
         // `self` is not available before every stored property is set: create, then attach.
         guard let ctx = stoep_tls_server_context(minimum?.rawValue ?? 0, maximum?.rawValue ?? 0, selector, nil) else {

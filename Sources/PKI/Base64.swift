@@ -6,9 +6,9 @@
 // as zero bits, and refuses the line breaks Go skips.
 import COpenSSL
 
-enum Base64 {
+public enum Base64 {
     /// Padded encoding of `bytes`.
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         guard !bytes.isEmpty else { return "" }
         // EVP_EncodeBlock writes 4 characters per 3 bytes (the last group padded) and a NUL.
         var out = [UInt8](repeating: 0, count: (bytes.count + 2) / 3 * 4 + 1)
@@ -21,7 +21,7 @@ enum Base64 {
     /// The bytes `text` encodes, or nil when it is not padded standard base64. Like Go's StdEncoding (not
     /// Strict): CR and LF are skipped anywhere, unused low bits of the last symbol are ignored, "=" only
     /// pads the last one or two places, and nothing may follow it.
-    static func decode<S: Sequence<UInt8>>(_ text: S) -> [UInt8]? {
+    public static func decode<S: Sequence<UInt8>>(_ text: S) -> [UInt8]? {
         var symbols: [UInt8] = []
         for c in text where c != UInt8(ascii: "\r") && c != UInt8(ascii: "\n") { symbols.append(c) }
         guard symbols.count % 4 == 0 else { return nil }

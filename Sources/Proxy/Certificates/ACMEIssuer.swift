@@ -1,0 +1,171 @@
+// An ACME resolver's issuer: its account and certificates live in acme.json under the resolver's name, in
+// Traefik's layout (ACMEStorageDocument). The account key is RSA 4096, as Traefik makes it (Traefik reads
+// nothing else there); generating it takes about a second, once per resolver's life. Every write re-reads
+// the file first and replaces only this resolver's key, so resolvers sharing a file (and entries stoep
+// does not run) keep theirs.
+import ACME
+import Config
+import JSON
+import PKI
+import Reactor
+
+public final class ACMEIssuer: CertificateIssuer {
+    public let resolver: String
+    public let storage: String
+    private let settings: TraefikCertificatesResolver.ACME
+    private let client: ACMEClient
+    private let solvers: [ACMEChallengeSolver]
+    private let log: Logger
+    /// The bytes of the last write (told apart from an outside change when the watch reports it).
+    public private(set) var lastWritten: [UInt8]?
+    /// Told after each write with what the resolver now holds.
+    var stored: ([CertificateResolverRun.Held]) -> Void = { _ in }
+
+    /// nil (with the reason) when the CA URL or the trust settings are unusable.
+    public static func make(resolver: String, settings: TraefikCertificatesResolver.ACME, solvers: [ACMEChallengeSolver],
+                            environment: [String: String], loop: EventLoop, log: Logger,
+                            resolve: @escaping ACMEClient.AddressResolver) -> Result<ACMEIssuer, IssueFailure> {
+        guard let url = ACMEURL(settings.caServer) else {
+            return .failure(IssueFailure("caServer \(settings.caServer) is not an https URL", caAnswered: false))
+        }
+        // caCertificates, else LEGO_CA_CERTIFICATES (paths separated by commas or the path-list separator),
+        // replace the system roots; caSystemCertPool adds them back.
+        var files = settings.caCertificates
+        if files.isEmpty, let env = environment["LEGO_CA_CERTIFICATES"] {
+            files = env.split(whereSeparator: { $0 == "," || $0 == ":" }).map(String.init)
+        }
+        let trust: TLSClientContext
+        do {
+            trust = try TLSClientContext(rootCAFiles: files, systemRoots: files.isEmpty || settings.caSystemCertPool)
+        } catch {
+            return .failure(IssueFailure("certificatesResolvers.\(resolver).acme: \(error)", caAnswered: false))
+        }
+        var clientSettings = ACMEClient.Settings(directory: url, trust: trust)
+        clientSettings.serverName = settings.caServerName ?? environment["LEGO_CA_SERVER_NAME"]
+        clientSettings.email = settings.email
+        clientSettings.profile = settings.profile
+        clientSettings.externalAccountBinding = settings.eab.map { ($0.keyID, $0.hmacEncoded) }
+        clientSettings.requestTimeout = UInt64(max(1_000_000_000, settings.clientTimeout.nanoseconds))
+        let (document, problems) = read(settings.storage)
+        for p in problems { log.warning("ACME \(resolver): \(p)") }
+        let stored = document.resolvers[resolver]?.account
+        let key: PrivateKey
+        if let stored, let k = PrivateKey(der: stored.privateKeyDER) {
+            key = k
+        } else {
+            guard let k = PrivateKey.generate(.rsa4096) else {
+                return .failure(IssueFailure("cannot generate an account key", caAnswered: false))
+            }
+            key = k
+        }
+        // An account registered at another CA (the file moved from staging to production) is not reused.
+        let sameCA = stored?.registrationURI.flatMap(ACMEURL.init).map { $0.host == url.host && $0.port == url.port } ?? false
+        let client = ACMEClient(loop: loop, settings: clientSettings, accountKey: key,
+                                accountURL: sameCA ? stored?.registrationURI : nil,
+                                registrationBody: sameCA ? stored?.registrationBody?.jsonText : nil, resolve: resolve, log: log)
+        let issuer = ACMEIssuer(resolver: resolver, settings: settings, client: client, solvers: solvers, log: log)
+        client.accountChanged = { [unowned issuer] in issuer.saveAccount() }
+        return .success(issuer)
+    }
+
+    private init(resolver: String, settings: TraefikCertificatesResolver.ACME, client: ACMEClient, solvers: [ACMEChallengeSolver], log: Logger) {
+        self.resolver = resolver
+        self.storage = settings.storage
+        self.settings = settings
+        self.client = client
+        self.solvers = solvers
+        self.log = log
+    }
+
+    public var accountURL: String? { client.accountURL }
+
+    /// What the storage holds for this resolver now.
+    public func held() -> [CertificateResolverRun.Held] {
+        Self.held(Self.read(storage).0.resolvers[resolver])
+    }
+
+    static func held(_ r: ACMEStorageDocument.Resolver?) -> [CertificateResolverRun.Held] {
+        (r?.certificates ?? []).compactMap { c in
+            CertificateFacts(pem: c.certificatePEM).map { CertificateResolverRun.Held(names: c.names.map { $0.lowercased() }, notAfter: $0.notAfter) }
+        }
+    }
+
+    public func issue(_ names: [String], done: @escaping (Result<IssuedCertificate, IssueFailure>) -> Void) {
+        if names.contains(where: { $0.hasPrefix("*.") }) && !solvers.contains(where: { $0.kind == .dns01 }) {
+            // Not even an order: the CA would only refuse its authorization (Traefik refuses it the same way).
+            return done(.failure(IssueFailure("a wildcard name needs the DNS-01 challenge (dnsChallenge with the exec or httpreq provider)", caAnswered: true)))
+        }
+        let keyType = PKI.KeyType(rawValue: settings.keyType.rawValue) ?? .rsa4096
+        guard let key = PrivateKey.generate(keyType) else { return done(.failure(IssueFailure("cannot generate a \(keyType.rawValue) key", caAnswered: false))) }
+        client.obtain(names: names, certificateKey: key, solvers: solvers) { [self] result in
+            switch result {
+            case .failure(let e):
+                let answered: Bool
+                switch e {
+                case .transport, .timeout: answered = false
+                case .problem, .protocolViolation, .challenge: answered = true
+                }
+                done(.failure(IssueFailure("\(e)", caAnswered: answered)))
+            case .success(let c):
+                let issued = IssuedCertificate(names: names, certificatePEM: c.certificatePEM, keyPEM: c.keyPEM)
+                if let problem = save(issued) { return done(.failure(IssueFailure(problem, caAnswered: false))) }
+                done(.success(issued))
+            }
+        }
+    }
+
+    // MARK: - Storage
+
+    static func read(_ path: String) -> (ACMEStorageDocument, [String]) {
+        switch readWholeFile(path) {
+        case .success(let bytes): return ACMEStorageDocument.parse(bytes, path: path)
+        case .failure(.system(.noSuchFileOrDirectory)): return (ACMEStorageDocument(), [])
+        case .failure(let e): return (ACMEStorageDocument(), ["\(path): cannot read (\(e))"])
+        }
+    }
+
+    /// Replaces this resolver's entry for the same names (or adds one), keeping everything else.
+    private func save(_ issued: IssuedCertificate) -> String? {
+        update { r in
+            let entry = ACMEStorageDocument.Certificate(main: issued.names[0], sans: Array(issued.names.dropFirst()),
+                                                        certificatePEM: issued.certificatePEM, keyPEM: issued.keyPEM)
+            if let i = r.certificates.firstIndex(where: { $0.names.map { $0.lowercased() } == issued.names }) {
+                r.certificates[i] = entry
+            } else {
+                r.certificates.append(entry)
+            }
+        }
+    }
+
+    private func saveAccount() {
+        if let problem = update({ _ in }) { log.warning("ACME \(resolver): the account could not be stored: \(problem)") }
+    }
+
+    private func update(_ change: (inout ACMEStorageDocument.Resolver) -> Void) -> String? {
+        var (document, problems) = Self.read(storage)
+        if !problems.isEmpty && !document.resolvers.isEmpty { log.warning("ACME \(resolver): \(problems.joined(separator: "; "))") }
+        var r = document.resolvers[resolver] ?? ACMEStorageDocument.Resolver()
+        r.account = ACMEStorageDocument.Account(email: settings.email ?? "", privateKeyDER: client.accountKey.der,
+                                                registrationBody: client.registrationBody.flatMap(Self.registration),
+                                                registrationURI: client.accountURL)
+        change(&r)
+        document.resolvers[resolver] = r
+        let bytes = document.serialized()
+        do {
+            try writeFileAtomically(path: storage, bytes: bytes, mode: 0o600)
+            lastWritten = bytes
+        } catch {
+            return "\(storage): cannot write (\(error))"
+        }
+        stored(Self.held(r))
+        return nil
+    }
+
+    /// The CA's account object reduced to the members lego keeps (status, contact, termsOfServiceAgreed,
+    /// orders), so the file matches what Traefik writes.
+    private static func registration(_ text: String) -> JSONValue? {
+        guard let v = try? JSONParser.parse(text), let members = v.objectValue else { return nil }
+        let kept = ["status", "contact", "termsOfServiceAgreed", "orders", "onlyReturnExisting", "externalAccountBinding"]
+        return .object(kept.compactMap { k in members.last { $0.key == k } })
+    }
+}

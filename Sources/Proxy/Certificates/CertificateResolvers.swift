@@ -1,0 +1,102 @@
+// Every certificate resolver of the static configuration at work: one CertificateResolverRun each, with
+// its issuer (ACME, or the community CA), the challenge answers they share (HTTP-01 tokens served by
+// acme-http@internal, TLS-ALPN-01 certificates presented by the TLS termination), and `show info`'s
+// `acme` object. Made once from the static configuration; the routers' wants are handed over after
+// every configuration rebuild.
+import ACME
+import Config
+import JSON
+import Reactor
+
+public final class CertificateResolvers {
+    public let http01 = HTTP01Solver()
+    public let tlsALPN = TLSALPNChallengeCertificates()
+    public private(set) var runs: [String: CertificateResolverRun] = [:]
+    private var acme: [String: ACMEIssuer] = [:]
+    /// Resolvers that could not start, and why (listed by `show info` and the configuration's problems).
+    public private(set) var problems: [String] = []
+    /// The httpChallenge entry points (acme-http@internal is routed there).
+    public private(set) var httpChallengeEntryPoints: [String] = []
+    private let loop: EventLoop
+    private let log: Logger
+
+    /// Whether certificates of other sources cover names (asked before ordering).
+    public var coveredElsewhere: ([String], Int64) -> Bool = { _, _ in false } {
+        didSet { for r in runs.values { r.coveredElsewhere = coveredElsewhere } }
+    }
+    /// Told when a resolver stored a certificate: the TLS termination reads its sources again.
+    public var certificatesChanged: () -> Void = {}
+
+    public init(_ resolvers: [String: TraefikCertificatesResolver], entryPoints: [String], environment: [String: String],
+                loop: EventLoop, log: Logger, resolve: @escaping ACMEClient.AddressResolver) {
+        self.loop = loop
+        self.log = log
+        for (name, r) in resolvers.sorted(by: { $0.key < $1.key }) {
+            guard let settings = r.acme else { continue }  // localCA: wired by the community CA
+            var solvers: [ACMEChallengeSolver] = []
+            if let ep = settings.httpChallengeEntryPoint {
+                if entryPoints.contains(ep) {
+                    solvers.append(http01)
+                    if !httpChallengeEntryPoints.contains(ep) { httpChallengeEntryPoints.append(ep) }
+                } else {
+                    problems.append("certificatesResolvers.\(name).acme.httpChallenge.entryPoint: no entry point named \"\(ep)\"; HTTP-01 is off")
+                }
+            }
+            if settings.tlsChallenge { solvers.append(TLSALPN01Solver(certificates: tlsALPN)) }
+            if let dns = settings.dnsChallenge, !TraefikCertificatesResolver.supportedDNSProviders.contains(dns.provider) {
+                problems.append("certificatesResolvers.\(name).acme.dnsChallenge: provider \"\(dns.provider)\" is not supported by stoep; wildcard names get no certificate")
+            }
+            switch ACMEIssuer.make(resolver: name, settings: settings, solvers: solvers, environment: environment, loop: loop, log: log, resolve: resolve) {
+            case .failure(let f):
+                problems.append(f.reason)
+            case .success(let issuer):
+                let run = CertificateResolverRun(name: name, kind: "ACME", issuer: issuer,
+                                                 policy: RenewalPolicy(certificatesDurationHours: settings.certificatesDurationHours), loop: loop, log: log)
+                issuer.stored = { [unowned run, unowned self] held in
+                    run.update(held: held)
+                    certificatesChanged()
+                }
+                run.update(held: issuer.held())
+                runs[name] = run
+                acme[name] = issuer
+            }
+        }
+    }
+
+    /// The routers' wants after a rebuild (by resolver name); a resolver no router names keeps renewing what it holds.
+    public func update(demands: [String: [CertificateDemand]]) {
+        for (name, run) in runs { run.update(demands: demands[name] ?? []) }
+    }
+
+    /// Whether `path` holds what a resolver wrote there last (its inotify event is not an outside change).
+    public func wroteLast(_ path: String) -> Bool {
+        guard let issuer = acme.values.first(where: { $0.storage == path }), let written = issuer.lastWritten else { return false }
+        guard case .success(let bytes) = readWholeFile(path) else { return false }
+        return bytes == written
+    }
+
+    /// acme.json changed on disk (stoep's own write, or Traefik's elsewhere): what each resolver holds now.
+    public func storageChanged() {
+        for (name, issuer) in acme {
+            runs[name]?.update(held: issuer.held())
+            runs[name]?.check()  // a certificate written from outside may be due already
+        }
+    }
+
+    /// `show info` → "acme": per resolver, the account, each name set with expiry, next renewal and last error.
+    public func writeInfo(into w: inout JSONWriter) {
+        w.key("acme")
+        w.beginObject()
+        for (name, run) in runs.sorted(by: { $0.key < $1.key }) {
+            w.key(name)
+            run.writeInfo(into: &w, account: acme[name]?.accountURL)
+        }
+        if !problems.isEmpty {
+            w.key("problems")
+            w.beginArray()
+            for p in problems { w.string(p) }
+            w.endArray()
+        }
+        w.endObject()
+    }
+}

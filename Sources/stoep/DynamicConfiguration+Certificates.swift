@@ -1,0 +1,43 @@
+// The certificate resolvers of the static configuration, made when it names any and made again only when
+// their settings change (a reload with the same resolvers keeps the accounts, orders in flight and
+// back-off). Wired to the proxy: acme-http@internal answers their HTTP-01 tokens, the TLS termination
+// presents their TLS-ALPN-01 certificates and reads acme.json again after each stored certificate.
+import Config
+import DNS
+import Proxy
+import Reactor
+
+extension DynamicConfiguration {
+    func certificateResolvers(for setup: ProxySetup) -> CertificateResolvers? {
+        if setup.certificatesResolvers.isEmpty {
+            certificates = nil
+            return nil
+        }
+        if let current = certificates, current.settings == setup.certificatesResolvers { return current.resolvers }
+        let made = CertificateResolvers(setup.certificatesResolvers, entryPoints: setup.entryPoints.map(\.name),
+                                        environment: ProcessFacts.environment(), loop: loop, log: log,
+                                        resolve: { host, port, done in done(Self.literalOrHostsFile(host, port)) })
+        made.coveredElsewhere = { [unowned self] names, seconds in tls.covers(names, forMoreThan: seconds) }
+        made.certificatesChanged = { [unowned self] in tls.certificatesChanged(outside: false) }
+        tls.isOwnWrite = { [unowned made] path in made.wroteLast(path) }
+        tls.acmeTLSChallenges = made.tlsALPN
+        tls.sourcesReread = { [unowned made] in made.storageChanged() }
+        proxy.internalHandlers.acmeHTTP = { [unowned made] token, host in made.http01.answer(token: token, host: host) }
+        certificates = (setup.certificatesResolvers, made)
+        return made
+    }
+
+    /// The CA server's address without blocking the loop: an IP literal, or the first address /etc/hosts
+    /// gives the name ("localhost" included). Other names are not resolved yet (docs/tls.md).
+    static func literalOrHostsFile(_ host: String, _ port: UInt16) -> SocketAddress? {
+        if let literal = SocketAddress(host: host, port: port) { return literal }
+        guard case .success(let bytes) = readWholeFile("/etc/hosts", limit: 1 << 20) else { return nil }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
+                .split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 2, fields.dropFirst().contains(where: { $0.lowercased() == host }) else { continue }
+            if let a = SocketAddress(host: String(fields[0]), port: port) { return a }
+        }
+        return nil
+    }
+}

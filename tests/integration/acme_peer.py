@@ -1,0 +1,111 @@
+"""A real ACME server for the tests: Debian's pebble (RFC 8555) with pebble-challtestsrv as the DNS
+server pebble asks, both on loopback. Every name resolves to 127.0.0.1, so pebble's HTTP-01 and
+TLS-ALPN-01 validations reach stoep's entry points on the ports given (pebble's httpPort/tlsPort).
+pebble's own HTTPS certificate comes from a CA the test makes; stoep trusts it through caCertificates."""
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from conftest import free_port
+from tls_certs import CA
+
+
+def have_pebble():
+    return shutil.which("pebble") and shutil.which("pebble-challtestsrv")
+
+
+class Pebble:
+    def __init__(self, workdir, http_port, tls_port, nonce_reject=0, env=None):
+        self.dir = workdir / "pebble"
+        self.dir.mkdir(exist_ok=True)
+        self.http_port, self.tls_port = http_port, tls_port
+        self.port, self.mgmt_port = free_port(), free_port()
+        self.dns_port, self.chall_mgmt = free_port(socket.SOCK_DGRAM), free_port()
+        self.ca = CA("pebble test server CA")
+        cert, key = self.ca.issue(["localhost"], ips=["127.0.0.1"])
+        (self.dir / "cert.pem").write_bytes(cert)
+        (self.dir / "key.pem").write_bytes(key)
+        self.ca_file = self.dir / "server-ca.pem"
+        self.ca_file.write_bytes(self.ca.pem)
+        (self.dir / "config.json").write_text(json.dumps({"pebble": {
+            "listenAddress": f"127.0.0.1:{self.port}", "managementListenAddress": f"127.0.0.1:{self.mgmt_port}",
+            "certificate": str(self.dir / "cert.pem"), "privateKey": str(self.dir / "key.pem"),
+            "httpPort": http_port, "tlsPort": tls_port, "ocspResponderURL": "",
+            "externalAccountBindingRequired": False}}))
+        self.nonce_reject = nonce_reject
+        self.env = env or {}
+        self.procs = []
+
+    @property
+    def directory(self):
+        return f"https://127.0.0.1:{self.port}/dir"
+
+    def start(self):
+        log = open(self.dir / "challtestsrv.log", "ab")
+        self.procs.append(subprocess.Popen(
+            ["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
+             "-dns01", f"127.0.0.1:{self.dns_port}", "-http01", "", "-https01", "", "-tlsalpn01", "",
+             "-management", f"127.0.0.1:{self.chall_mgmt}"], stdout=log, stderr=subprocess.STDOUT))
+        env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT=str(self.nonce_reject),
+                   PEBBLE_AUTHZREUSE="0", **self.env)
+        self.log = open(self.dir / "pebble.log", "ab")
+        self.procs.append(subprocess.Popen(
+            ["pebble", "-config", str(self.dir / "config.json"), "-dnsserver", f"127.0.0.1:{self.dns_port}"],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env))
+        ctx = ssl.create_default_context(cafile=str(self.ca_file))
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.directory, context=ctx, timeout=1).read()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("pebble did not come up: " + self.log_text())
+
+    def log_text(self):
+        return (self.dir / "pebble.log").read_text(errors="replace")
+
+    def challtest(self, path, body):
+        req = urllib.request.Request(f"http://127.0.0.1:{self.chall_mgmt}{path}", data=json.dumps(body).encode())
+        urllib.request.urlopen(req, timeout=5).read()
+
+    def roots_pem(self):
+        """The root of the certificates pebble issues (a new one each run)."""
+        ctx = ssl.create_default_context(cafile=str(self.ca_file))
+        return urllib.request.urlopen(f"https://127.0.0.1:{self.mgmt_port}/roots/0", context=ctx, timeout=5).read()
+
+    def intermediate_pem(self):
+        ctx = ssl.create_default_context(cafile=str(self.ca_file))
+        return urllib.request.urlopen(f"https://127.0.0.1:{self.mgmt_port}/intermediates/0", context=ctx, timeout=5).read()
+
+    def stop(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        self.procs = []
+
+
+@pytest.fixture
+def pebble_factory(tmp_path):
+    if not have_pebble():
+        pytest.skip("pebble is not installed (make deps installs it)")
+    made = []
+
+    def make(http_port, tls_port, **kw):
+        p = Pebble(tmp_path, http_port, tls_port, **kw)
+        made.append(p)
+        return p
+    yield make
+    for p in made:
+        p.stop()
