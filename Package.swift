@@ -65,11 +65,12 @@ let package = Package(
         // routers) and Traefik's file provider.
         .target(name: "Discovery", dependencies: ["Reactor", "Config", "HTTP", "JSON"], swiftSettings: optimize),
         // The ACME client (RFC 8555) on the loop: directory, nonces, account, orders, challenges handed to
-        // solvers, finalize and download; one non-blocking HTTPS exchange at a time (docs/tls.md).
-        .target(name: "ACME", dependencies: ["Reactor", "HTTP", "JSON", "PKI"], swiftSettings: optimize),
+        // solvers, finalize and download; one non-blocking HTTPS exchange at a time (docs/tls.md). DNS-01's
+        // solvers use the DNS module's lookups (the propagation check) and Config's dnsChallenge.
+        .target(name: "ACME", dependencies: ["Reactor", "HTTP", "JSON", "DNS", "Config", "PKI"], swiftSettings: optimize),
         .executableTarget(
             name: "stoep",
-            dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy", "Discovery", "Rules", "JSON"],
+            dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy", "Discovery", "Rules", "JSON", "PKI"],
             swiftSettings: optimize,
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-no-pie"], .when(configuration: .release))]
         ),
@@ -85,9 +86,9 @@ let package = Package(
         .testTarget(name: "StatsTests", dependencies: ["Stats", "JSON"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "Config"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "Rules", "PKI", "TestSupport"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "Rules", "PKI", "Reactor", "TestSupport"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
-        .testTarget(name: "ACMETests", dependencies: ["ACME", "JSON", "PKI"]),
+        .testTarget(name: "ACMETests", dependencies: ["ACME", "JSON", "PKI", "Config", "DNS", "Reactor"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON"]),
     ],
     swiftLanguageModes: [.v6]

@@ -130,8 +130,8 @@ public final class ACMEClient {
         }
     }
 
-    /// A signed POST (`payload` nil = POST-as-GET). `badNonce` is retried with a fresh nonce (up to five
-    /// times, RFC 8555 §6.5); any other error answer becomes the problem document's error.
+    /// A signed POST (`payload` nil = POST-as-GET). `badNonce` is retried with the fresh nonce its answer
+    /// carries (RFC 8555 §6.5), up to ten times; any other error answer becomes the problem document's error.
     func post(_ url: String, payload: [UInt8]?, signer: ACMEJWS.Signer? = nil, attempt: Int = 1,
               _ done: @escaping (Result<ACMEHTTPResponse, ACMEError>) -> Void) {
         let who: ACMEJWS.Signer
@@ -150,7 +150,7 @@ public final class ACMEClient {
                     case .failure(let e): done(.failure(e))
                     case .success(let r) where r.status >= 400:
                         let problem = ACMEError.problem(r)
-                        if problem.problemType == "badNonce" && attempt < 5 {
+                        if problem.problemType == "badNonce" && attempt < 10 {
                             log.info("ACME: \(url): badNonce, retrying with the fresh nonce (attempt \(attempt + 1))")
                             return post(url, payload: payload, signer: signer, attempt: attempt + 1, done)
                         }

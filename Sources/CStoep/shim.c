@@ -5,6 +5,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <arpa/inet.h>
 
 ssize_t stoep_splice(int fd_in, int fd_out, size_t len) {
@@ -27,6 +28,18 @@ int stoep_set_nonblocking(int fd) {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -errno;
     return 0;
+}
+
+int stoep_pidfd_open(pid_t pid) {
+    long fd = syscall(SYS_pidfd_open, pid, 0);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+int stoep_child_pipe(int fds[2]) {
+    if (pipe2(fds, O_CLOEXEC) < 0) return -errno;
+    int r = stoep_set_nonblocking(fds[0]);
+    if (r < 0) { close(fds[0]); close(fds[1]); }
+    return r;
 }
 
 int stoep_sockaddr_from_text(const char *host, uint16_t port, struct sockaddr_storage *out, socklen_t *len) {

@@ -4,12 +4,12 @@
 // server at once and takes the first good answer. When every server failed, the client gets SERVFAIL.
 import Reactor
 
-final class DNSPendingQuery {
+final class DNSPendingQuery: DNSAttemptOwner {
     let query: DNSQuery
     let limit: Int
     private let servers: [DNSUpstream]
     private var next = 0
-    private var attempts: [DNSUpstreamAttempt] = []
+    private var attempts: [DNSUpstreamAttempt<DNSPendingQuery>] = []
     private var reply: (([UInt8]) -> Void)?
     private unowned let forwarder: DNSForwarder
     private var finished = false
@@ -54,7 +54,7 @@ final class DNSPendingQuery {
     /// A message arrived on an attempt's socket. Returns true when the attempt is done with (answered
     /// or failed over); false when the message was not an answer to our question (ignored). The message
     /// is read once (DNSUpstreamAnswer); everything below reads that.
-    func accept(_ response: [UInt8], from a: DNSUpstreamAttempt) -> Bool {
+    func accept(_ response: [UInt8], from a: DNSUpstreamAttempt<DNSPendingQuery>) -> Bool {
         guard !finished else {
             forwarder.counters.mismatched &+= 1
             return false
@@ -87,7 +87,7 @@ final class DNSPendingQuery {
         return true
     }
 
-    func attemptFailed(_ a: DNSUpstreamAttempt, _ why: DNSUpstreamAttempt.Failure) {
+    func attemptFailed(_ a: DNSUpstreamAttempt<DNSPendingQuery>, _ why: DNSAttemptFailure) {
         guard !finished else { return }
         switch why {
         case .timeout: a.upstream.timeouts &+= 1
@@ -101,7 +101,7 @@ final class DNSPendingQuery {
         }
     }
 
-    private func drop(_ a: DNSUpstreamAttempt) {
+    private func drop(_ a: DNSUpstreamAttempt<DNSPendingQuery>) {
         a.close()
         attempts.removeAll { $0 === a }
     }

@@ -1,10 +1,33 @@
 // One try of a forwarded query at one upstream server: over UDP from a fresh socket (a random source
 // port chosen by the kernel, connected so only that server's datagrams arrive) with a random query ID,
-// or over TCP when the UDP answer was truncated. The attempt reports to its DNSPendingQuery.
+// or over TCP when the UDP answer was truncated. The attempt reports to its owner: a client's forwarded
+// query (DNSPendingQuery), or one of stoep's own lookups (DNSLookup: the ACME server's address, the
+// DNS-01 propagation check). Generic over the owner, so the forwarder's path has no dynamic call.
 import Reactor
 
-final class DNSUpstreamAttempt: IOHandler {
-    enum Failure { case timeout, socket(Errno), closed }
+/// Who an attempt reports to; every call happens on the loop.
+protocol DNSAttemptOwner: AnyObject {
+    /// A message arrived on the attempt's socket. True when the attempt is done with (answered or
+    /// failed over); false when the message was not an answer to the question (ignored, keep waiting).
+    func accept(_ response: [UInt8], from a: DNSUpstreamAttempt<Self>) -> Bool
+    /// The attempt ended without an answer (its socket is closed already).
+    func attemptFailed(_ a: DNSUpstreamAttempt<Self>, _ why: DNSAttemptFailure)
+}
+
+enum DNSAttemptFailure: CustomStringConvertible {
+    case timeout, socket(Errno), closed
+
+    var description: String {
+        switch self {
+        case .timeout: return "no answer in time"
+        case .socket(let e): return "\(e)"
+        case .closed: return "connection closed without an answer"
+        }
+    }
+}
+
+final class DNSUpstreamAttempt<Owner: DNSAttemptOwner>: IOHandler {
+    typealias Failure = DNSAttemptFailure
 
     /// The socket of the attempt: a connected UDP socket, or a TCP connection.
     private enum Channel {
@@ -17,7 +40,7 @@ final class DNSUpstreamAttempt: IOHandler {
     let overTCP: Bool
     let id: UInt16
     let startedAt: UInt64
-    private unowned let pending: DNSPendingQuery
+    private unowned let pending: Owner
     private var channel = Channel.none
     private var token: Token?
     private var timer: Timer?
@@ -30,7 +53,7 @@ final class DNSUpstreamAttempt: IOHandler {
     /// before the next read), so an answer costs no 64 KiB buffer of its own.
     private let scratch: UnsafeMutableRawBufferPointer
 
-    init(upstream: DNSUpstream, overTCP: Bool, pending: DNSPendingQuery, loop: EventLoop,
+    init(upstream: DNSUpstream, overTCP: Bool, pending: Owner, loop: EventLoop,
          scratch: UnsafeMutableRawBufferPointer) {
         self.upstream = upstream
         self.overTCP = overTCP

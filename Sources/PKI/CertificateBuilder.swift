@@ -49,12 +49,13 @@ final class CertificateBuilder {
         return X509_add_ext(x509, ext, -1) == 1
     }
 
-    /// Adds the subjectAltName for `names` (host names and IP literals), not critical: the subject
-    /// keeps a CN.
+    /// Adds the subjectAltName for `names` (host names and IP literals). Critical exactly when the
+    /// subject is empty (a first name too long for a CN), as RFC 5280 section 4.2.1.6 requires.
     func addSubjectAltName(_ names: [String]) -> Bool {
         guard let general = SubjectAltName.generalNames(names) else { return false }
         defer { GENERAL_NAMES_free(general) }
-        return X509_add1_ext_i2d(x509, NID_subject_alt_name, UnsafeMutableRawPointer(general), 0, UInt(X509V3_ADD_DEFAULT)) == 1
+        let critical: Int32 = X509_NAME_entry_count(X509_get_subject_name(x509)) == 0 ? 1 : 0
+        return X509_add1_ext_i2d(x509, NID_subject_alt_name, UnsafeMutableRawPointer(general), critical, UInt(X509V3_ADD_DEFAULT)) == 1
     }
 
     /// Adds an extension OpenSSL has no name for: `oid` in dotted form, `value` the DER of its extnValue

@@ -8,7 +8,7 @@ import COpenSSL
 public enum KeyType: String, CaseIterable, Sendable {
     case ec256 = "EC256", ec384 = "EC384", rsa2048 = "RSA2048", rsa4096 = "RSA4096", rsa8192 = "RSA8192"
 
-    var isRSA: Bool { self == .rsa2048 || self == .rsa4096 || self == .rsa8192 }
+    public var isRSA: Bool { self == .rsa2048 || self == .rsa4096 || self == .rsa8192 }
 
     /// RSA modulus bits or the curve's field size in bits.
     var bits: Int32 {

@@ -103,6 +103,11 @@ public struct CertificateFacts: Sendable, Equatable {
     public let names: [String]
     public let notBefore: Int64
     public let notAfter: Int64
+    /// The subject's CN (a CA's name as devices list it), nil without one.
+    public let subjectCommonName: String?
+    /// The certificate's DER (a `.crt` download) and its SHA-256 fingerprint as "AB:CD:…".
+    public let der: [UInt8]
+    public var fingerprint: String { CertificateFacts.fingerprint(der) }
 
     /// nil when the text holds no certificate.
     public init?(pem: [UInt8]) {
@@ -114,6 +119,14 @@ public struct CertificateFacts: Sendable, Equatable {
         names = certificate.names
         notBefore = certificate.notBefore
         notAfter = certificate.notAfter
+        subjectCommonName = certificate.commonName
+        der = certificate.der
+    }
+
+    static func fingerprint(_ der: [UInt8]) -> String {
+        let digits = Array("0123456789ABCDEF".utf8)
+        return Digest.sha256(der).map { String(decoding: [digits[Int($0 >> 4)], digits[Int($0 & 15)]], as: UTF8.self) }
+            .joined(separator: ":")
     }
 }
 

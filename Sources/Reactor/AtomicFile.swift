@@ -49,6 +49,21 @@ public func createDirectories(path: String, mode: mode_t = 0o700) throws(SystemE
     }
 }
 
+/// The names in directory `path` (not "." and ".."), sorted: the files a store wrote there (the community
+/// CA's issued certificates). Blocking, like the rest of this file.
+public func directoryEntries(path: String) -> Result<[String], Errno> {
+    guard let dir = opendir(path) else { return .failure(Errno.current) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafePointer(to: &entry.pointee.d_name) {
+            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return .success(names.sorted())
+}
+
 /// The directory part of `path` ("." for a bare file name).
 private func parentDirectory(of path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -35,3 +35,36 @@ extension RuleTree where Leaf == RuleMatcher {
         }
     }
 }
+
+extension RuleTree where Leaf == TCPRuleMatcher {
+    /// The HostSNI names a TCP rule routes (what Traefik's ACME provider orders for a TCP router with a
+    /// certResolver and no domains): each HostSNI argument but `*`, lower-cased, in rule order, each once,
+    /// none under a negation. `*.example.org` stays (only DNS-01 can order it).
+    public var serverNames: [String] {
+        var names: [String] = []
+        collectServerNames(negated: false, into: &names)
+        return names
+    }
+
+    private func collectServerNames(negated: Bool, into names: inout [String]) {
+        switch self {
+        case .matcher(let matcher):
+            guard !negated else { return }
+            let found: [String]
+            switch matcher.test {
+            case .serverName(let name): found = [name]
+            case .serverNames(let list): found = list
+            default: return
+            }
+            for var name in found.map({ $0.lowercased() }) where name != "*" && !name.isEmpty {
+                if name.hasSuffix(".") { name.removeLast() }
+                if !names.contains(name) { names.append(name) }
+            }
+        case .and(let left, let right), .or(let left, let right):
+            left.collectServerNames(negated: negated, into: &names)
+            right.collectServerNames(negated: negated, into: &names)
+        case .not(let inner):
+            inner.collectServerNames(negated: !negated, into: &names)
+        }
+    }
+}

@@ -191,6 +191,7 @@ extension Appliance: StatsProvider {
         \(openConnections) open connections. Configuration: \(source.description).</p>
         <p>DNS: \(dns?.summary ?? "off"). Stats socket: <code>\(statsPath)</code> (<code>stoep stats</code>).</p>
         <table><tr><th>forward</th><th>listen</th><th>upstream</th><th>active</th></tr>\(rows)</table>
+        \(entryPoints.communityCARoot()?.htmlSection ?? "")
         <p><a href="/status.json">status.json</a></p></body></html>
 
         """

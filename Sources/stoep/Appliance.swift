@@ -139,6 +139,8 @@ final class Appliance {
         // Commit: nothing below can fail.
         forwarders.commit(forwards, new.forwards)
         entryPoints.commit(endpoints, loaded.proxy)
+        entryPoints.communityCARoot = Self.communityCARoot(loaded.proxy.certificatesResolvers)
+        dynamic.communityCARoot = entryPoints.communityCARoot
         proxy.timeouts.connect = loaded.proxy.connectTimeout
         proxy.timeouts.responseHeader = loaded.proxy.responseHeaderTimeout
         dynamic.install(loaded.proxy)
@@ -150,6 +152,16 @@ final class Appliance {
         dynamic.applyDiscovery(loaded.proxy)
         dynamic.publishedNames = [:]  // a reloaded zone starts without them
         dynamic.publishNames()
+    }
+
+    /// The status pages' root download: the first localCA resolver's (by name) root, read from its
+    /// storage at each request, so the page offers it as soon as the resolver has created the CA. The
+    /// file is small and the status page an administrator's page, not a client path.
+    static func communityCARoot(_ resolvers: [String: TraefikCertificatesResolver]) -> () -> CommunityCARoot? {
+        guard let storage = resolvers.sorted(by: { $0.key < $1.key }).lazy.compactMap({ $0.value.localCA?.storage }).first else {
+            return { nil }
+        }
+        return { try? CommunityCAStore.rootCertificate(directory: storage).get() }
     }
 
     /// SIGHUP: read every file again; an invalid set keeps the running configuration and says why.

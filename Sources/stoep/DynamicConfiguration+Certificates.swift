@@ -15,20 +15,31 @@ extension DynamicConfiguration {
         }
         if let current = certificates, current.settings == setup.certificatesResolvers { return current.resolvers }
         let made = CertificateResolvers(setup.certificatesResolvers, entryPoints: setup.entryPoints.map(\.name),
-                                        environment: ProcessFacts.environment(), loop: loop, log: log,
-                                        resolve: { host, port, done in done(Self.literalOrHostsFile(host, port)) })
+                                        environment: ProcessFacts.environment(), boxName: ProcessFacts.hostName(), loop: loop, log: log,
+                                        makeKey: KeyGeneration.make(loop: loop, log: log),
+                                        resolve: { [loop] host, port, done in Self.address(of: host, port: port, loop: loop, done) })
         made.coveredElsewhere = { [unowned self] names, seconds in tls.covers(names, forMoreThan: seconds) }
         made.certificatesChanged = { [unowned self] in tls.certificatesChanged(outside: false) }
         tls.isOwnWrite = { [unowned made] path in made.wroteLast(path) }
         tls.acmeTLSChallenges = made.tlsALPN
+        tls.issuedCertificates = { [unowned made] in made.servedCertificates }
         tls.sourcesReread = { [unowned made] in made.storageChanged() }
         proxy.internalHandlers.acmeHTTP = { [unowned made] token, host in made.http01.answer(token: token, host: host) }
         certificates = (setup.certificatesResolvers, made)
         return made
     }
 
-    /// The CA server's address without blocking the loop: an IP literal, or the first address /etc/hosts
-    /// gives the name ("localhost" included). Other names are not resolved yet (docs/tls.md).
+    /// The CA server's address without blocking the loop: an IP literal, the first address /etc/hosts gives
+    /// the name ("localhost" included), else the first of its A and AAAA records, asked of /etc/resolv.conf's
+    /// nameservers on the loop (DNSLookup; no getaddrinfo).
+    static func address(of host: String, port: UInt16, loop: EventLoop, _ done: @escaping (SocketAddress?) -> Void) {
+        if let known = literalOrHostsFile(host, port) { return done(known) }
+        DNSLookup.addresses(of: host, loop: loop) { result in
+            done((try? result.get())?.lazy.compactMap { SocketAddress(host: $0.description, port: port) }.first)
+        }
+    }
+
+    /// An IP literal, or the first address /etc/hosts gives the name.
     static func literalOrHostsFile(_ host: String, _ port: UInt16) -> SocketAddress? {
         if let literal = SocketAddress(host: host, port: port) { return literal }
         guard case .success(let bytes) = readWholeFile("/etc/hosts", limit: 1 << 20) else { return nil }

@@ -39,6 +39,8 @@ final class DynamicConfiguration {
     var publishedNames: [DNSName: [IPAddress]] = [:]
     /// The certificate resolvers and the settings they were made from (DynamicConfiguration+Certificates).
     var certificates: (settings: [String: TraefikCertificatesResolver], resolvers: CertificateResolvers)?
+    /// The community CA's root, when a localCA resolver has made one (set by the appliance).
+    var communityCARoot: () -> CommunityCARoot? = { nil }
     /// api@internal's handler and the state it serves.
     let api: TraefikAPIHandler
     /// Told after a provider's change was installed (before its log line).
@@ -80,10 +82,14 @@ final class DynamicConfiguration {
         // Traefik's own routers: /metrics (unless manualRouting), and api.insecure's on `traefik`.
         let resolvers = certificateResolvers(for: setup)
         if let resolvers, !resolvers.httpChallengeEntryPoints.isEmpty { internals.insert(.acmeHTTP) }
-        let ownRouters = InternalRouters(metricsEntryPoint: setup.prometheus.flatMap { $0.manualRouting ? nil : $0.entryPoint },
+        var ownRouters = InternalRouters(metricsEntryPoint: setup.prometheus.flatMap { $0.manualRouting ? nil : $0.entryPoint },
                                          apiEntryPoint: setup.api?.insecure == true ? "traefik" : nil,
                                          dashboard: setup.api?.dashboard ?? false,
                                          acmeHTTPEntryPoints: resolvers?.httpChallengeEntryPoints ?? [])
+        if communityCARoot() != nil {
+            internals.insert(.communityCA)
+            ownRouters.communityCAEntryPoints = names
+        }
         let dynamic = setup.allDynamic
         if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tls.configure(setup) }
         let result = RouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names,
@@ -102,6 +108,8 @@ final class DynamicConfiguration {
         api.state = APIStateBuilder.build(configs: dynamic, table: result.table, tcpTable: tcp.table,
                                           problems: problems, facts: apiFacts(setup))
         proxy.internalHandlers.api = setup.api == nil ? nil : { [unowned self] in self.api.answer($0) }
+        proxy.internalHandlers.communityCA = { [unowned self] path in communityCARoot()?.response(for: Substring(path)) }
+        api.communityCASection = { [unowned self] in communityCARoot()?.htmlSection }
     }
 
     /// A watched certificate file was read again: its problems replace the old ones in the list; only new

@@ -12,6 +12,9 @@ final class EntryPointSet {
     private let proxy: HTTPProxy
     /// The status page's bodies (the appliance's facts).
     var statusBodies: () -> (html: String, json: String) = { ("", "{}") }
+    /// The community CA's root, offered by the status pages (`/stoep-ca.pem`, `/stoep-ca.crt`) and
+    /// described on their front page; set by whoever opens the CommunityCAStore.
+    var communityCARoot: () -> CommunityCARoot? = { nil }
     private(set) var http: [HostPort: HTTPEntryPoint] = [:]
     private(set) var statusPages: [HostPort: StatusPage] = [:]
     /// Entry points' setups, to tell an unchanged listener (kept on reload) from a changed one.
@@ -57,7 +60,8 @@ final class EntryPointSet {
                     try e.start()
                     prepared.http.append((ep.address, ep, e))
                 } else {
-                    let page = StatusPage(name: ep.name, address: addr, loop: loop) { [unowned self] in self.statusBodies() }
+                    let page = StatusPage(name: ep.name, address: addr, loop: loop,
+                                          communityCARoot: { [unowned self] in self.communityCARoot() }) { [unowned self] in self.statusBodies() }
                     try page.start()
                     prepared.pages.append((ep.address, ep, page))
                 }

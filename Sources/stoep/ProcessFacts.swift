@@ -58,6 +58,13 @@ enum ProcessFacts {
         }
     }
 
+    /// The box's host name (the community CA names its root after it); "stoep" when it cannot be read.
+    static func hostName() -> String {
+        guard case .success(let bytes) = readWholeFile("/proc/sys/kernel/hostname", limit: 256) else { return "stoep" }
+        let name = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        return name.isEmpty ? "stoep" : name
+    }
+
     static func environment() -> [String: String] {
         var env: [String: String] = [:]
         var p = environ

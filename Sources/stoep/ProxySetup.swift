@@ -177,6 +177,7 @@ struct ProxySetup {
         for d in allDynamic {
             t.certificates += d.tls.certificates
             if let c = d.tls.stores["default"]?.defaultCertificate { t.defaultCertificate = c }
+            if let g = d.tls.stores["default"]?.defaultGeneratedCert { t.defaultGeneratedNames = [g.domain.main] + g.domain.sans }
             if let o = d.tls.options["default"] {
                 t.minVersion = o.minVersion
                 t.maxVersion = o.maxVersion

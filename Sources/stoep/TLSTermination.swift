@@ -21,6 +21,8 @@ final class TLSTermination {
     private(set) var certificates: TLSCertificateSet?
     /// The certificate resolvers' TLS-ALPN-01 answers, shared by every set made here.
     var acmeTLSChallenges: TLSALPNChallengeCertificates?
+    /// The certificates stoep's own resolvers serve from memory (the community CA's).
+    var issuedCertificates: () -> [TLSCertificate] = { [] }
     /// Whether the file at a watched path holds exactly what stoep itself wrote last (a resolver's acme.json).
     var isOwnWrite: (String) -> Bool = { _ in false }
     /// Told after the certificate sources were read again (acme.json may hold new certificates).
@@ -108,7 +110,7 @@ final class TLSTermination {
     /// certificates across reads (a renewal that leaves a file broken loses nothing).
     private func loadCertificates(_ settings: TLSSettings) -> TLSCertificateLoader.Loaded? {
         guard let loaded = TLSCertificateLoader.load(settings, previousGenerated: generatedDefaultCertificate,
-                                                     lastGood: certificatesBySource) else { return nil }
+                                                     lastGood: certificatesBySource, issued: issuedCertificates()) else { return nil }
         if loaded.generatedDefault { generatedDefaultCertificate = loaded.set.defaultCertificate }
         loaded.set.acmeTLSChallenges = acmeTLSChallenges
         certificatesBySource = loaded.bySource

@@ -3,6 +3,7 @@
 //                [--stats-socket PATH] [--log-level debug|info|warning|error]
 //   stoep check  FILE...            (validate; .conf = dnsmasq, else stoep TOML; or --config/--dnsmasq-conf)
 //   stoep stats  [--stats-socket PATH] [--json] [--watch] [COMMAND...]
+//   stoep ca export [--config FILE] [--traefik-config FILE] [--resolver NAME] [--storage DIR] [--der]
 //   stoep version
 import Glibc
 import Stats
@@ -16,6 +17,8 @@ case "run": status = RunCommand.main(rest)
 case "check": status = CheckCommand.main(rest)
 case "migrate": status = MigrateCommand.main(rest)
 case "stats": status = statsCommand(Array(rest))
+case "keygen": status = KeygenCommand.main(rest)
+case "ca": status = CACommand.main(rest)
 case "version", "--version": print("stoep \(Version.text)"); status = 0
 case "help", "--help", "-h": print(usage); status = 0
 default:

@@ -72,6 +72,9 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertEqual(try mode(path), 0o700)
         try createDirectories(path: path + "/")   // exists already: fine
         try writeFileAtomically(path: path + "/file", bytes: [1])
+        try writeFileAtomically(path: path + "/a", bytes: [1])
+        XCTAssertEqual(try directoryEntries(path: path).get(), ["a", "file"])
+        XCTAssertEqual(directoryEntries(path: path + "/none"), .failure(.noSuchFileOrDirectory))
         do {
             try createDirectories(path: path + "/file/below")
             XCTFail("made a directory below a file")

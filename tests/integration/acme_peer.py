@@ -22,7 +22,7 @@ def have_pebble():
 
 
 class Pebble:
-    def __init__(self, workdir, http_port, tls_port, nonce_reject=0, env=None):
+    def __init__(self, workdir, http_port, tls_port, nonce_reject=0, env=None, validity=None):
         self.dir = workdir / "pebble"
         self.dir.mkdir(exist_ok=True)
         self.http_port, self.tls_port = http_port, tls_port
@@ -38,7 +38,8 @@ class Pebble:
             "listenAddress": f"127.0.0.1:{self.port}", "managementListenAddress": f"127.0.0.1:{self.mgmt_port}",
             "certificate": str(self.dir / "cert.pem"), "privateKey": str(self.dir / "key.pem"),
             "httpPort": http_port, "tlsPort": tls_port, "ocspResponderURL": "",
-            "externalAccountBindingRequired": False}}))
+            "externalAccountBindingRequired": False,
+            **({"certificateValidityPeriod": validity} if validity else {})}}))
         self.nonce_reject = nonce_reject
         self.env = env or {}
         self.procs = []

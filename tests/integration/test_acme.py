@@ -22,7 +22,7 @@ from tls_certs import san_names
 
 
 def start(stoep, pebble, backend_url, hosts, challenge="httpChallenge: {entryPoint: web}", extra_resolver="",
-          duration=None, web=None, secure=None, start_pebble=True, router_tls=None):
+          duration=None, web=None, secure=None, start_pebble=True, router_tls=None, key_type="EC256", extra_dynamic=""):
     """stoep with web (redirecting to websecure) and websecure, one resolver `le` at pebble, a router per host."""
     if start_pebble:
         pebble.start()
@@ -36,7 +36,7 @@ def start(stoep, pebble, backend_url, hosts, challenge="httpChallenge: {entryPoi
   routers:
 {routers}  services:
     app: {{loadBalancer: {{servers: [{{url: "{backend_url}"}}]}}}}
-""")
+{extra_dynamic}""")
     static = stoep.workdir / "traefik.yml"
     static.write_text(f"""global: {{checkNewVersion: false, sendAnonymousUsage: false}}
 entryPoints:
@@ -58,7 +58,7 @@ certificatesResolvers:
       storage: "{acme}"
       caServer: "{pebble.directory}"
       caCertificates: ["{pebble.ca_file}"]
-      keyType: EC256
+{'' if key_type is None else f'      keyType: {key_type}'}
 {f'      certificatesDuration: {duration}' if duration else ''}
       {challenge}
 {extra_resolver}""")
@@ -309,7 +309,7 @@ def wait_until(check, timeout, what):
         try:
             if check():
                 return
-        except (OSError, ValueError, KeyError):  # not there yet, or Traefik's empty file
+        except (OSError, ValueError, KeyError, TypeError):  # not there yet, or Traefik's empty file or null list
             pass
         time.sleep(0.3)
     raise AssertionError(what)
@@ -361,3 +361,59 @@ def test_stoep_serves_what_traefik_stored(stoep, backends, pebble_factory, ports
     assert served_der(pebble.tls_port, "app.test") == stored_leaf_der(acme, "app.test")
     time.sleep(1)
     assert "le: ordering" not in stoep.log_text()
+
+
+def test_rsa_keys_are_made_off_the_loop(stoep, backends, pebble_factory, ports):
+    """keyType unset = RSA4096 (Traefik's default) for the account and the certificate: seconds of work each,
+    done by a `stoep keygen` child while the loop keeps answering."""
+    be = backends()
+    pebble = pebble_factory(*ports)
+    start(stoep, pebble, be.url, ["app.test"], key_type=None)
+    slowest = 0.0
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        t = time.time()
+        r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "5",
+                            f"http://127.0.0.1:{pebble.http_port}/", "-H", "Host: app.test"], capture_output=True, text=True)
+        assert r.stdout == "301"
+        slowest = max(slowest, time.time() - t)
+        le = acme_info(stoep).get("le", {})
+        if any("not_after" in c for c in le.get("certificates", [])):
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(stoep.log_text()[-3000:])
+    assert slowest < 1.0, f"a request waited {slowest:.2f} s while RSA keys were made"
+    assert "generating in place" not in stoep.log_text()
+    doc = json.loads((stoep.workdir / "acme.json").read_text())
+    assert base64.b64decode(doc["le"]["Certificates"][0]["key"]).startswith(b"-----BEGIN RSA PRIVATE KEY-----")
+
+
+def test_tcp_router_names_and_the_generated_default_certificate(stoep, backends, pebble_factory, ports):
+    be = backends()
+    pebble = pebble_factory(*ports)
+    host, port = be.url.split("//")[1].split(":")
+    start(stoep, pebble, be.url, ["app.test"], extra_dynamic=f"""tcp:
+  routers:
+    db:
+      rule: "HostSNI(`db.test`)"
+      entryPoints: [websecure]
+      service: db
+      tls: {{certResolver: le}}
+  services:
+    db: {{loadBalancer: {{servers: [{{address: "{host}:{port}"}}]}}}}
+tls:
+  stores:
+    default:
+      defaultGeneratedCert:
+        resolver: le
+        domain: {{main: default.test, sans: [other.test]}}
+""")
+    le = wait_for_certificates(stoep, 3)
+    assert sorted(tuple(c["names"]) for c in le["certificates"]) == [("app.test",), ("db.test",), ("default.test", "other.test")]
+    roots = pebble_roots(pebble, stoep.workdir)
+    assert "db.test" in served_names(pebble.tls_port, "db.test", cafile=roots)
+    deadline = time.time() + 5
+    while "default.test" not in served_names(pebble.tls_port, "unknown.test") and time.time() < deadline:
+        time.sleep(0.2)
+    assert served_names(pebble.tls_port, "unknown.test") == ["default.test", "other.test"], "the ordered default certificate"

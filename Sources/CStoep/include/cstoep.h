@@ -46,6 +46,15 @@ int stoep_sockaddr_from_text(const char *host, uint16_t port, struct sockaddr_st
 // Writes "ip:port" or "[ip]:port" into buf; returns length.
 int stoep_sockaddr_to_text(const struct sockaddr *sa, char *buf, size_t size);
 
+// A child process on the loop (ChildProcess.swift). pidfd_open has no glibc wrapper before 2.36 and
+// syscall(2) is variadic, which Swift cannot call: the descriptor becomes readable when the child exits
+// (Linux >= 5.3). Returns the descriptor (always close-on-exec), or -errno.
+int stoep_pidfd_open(pid_t pid);
+// pipe2(O_CLOEXEC) for a child's output, with O_NONBLOCK on the read end only: the child's write end
+// must stay blocking (a script writing into a full pipe must wait, not fail with EAGAIN), and O_NONBLOCK
+// set by pipe2 would apply to both ends. pipe2 is a _GNU_SOURCE symbol. 0 or -errno.
+int stoep_child_pipe(int fds[2]);
+
 // Datagrams in batches (recvmmsg/sendmmsg are _GNU_SOURCE, and the IP_PKTINFO / IPV6_PKTINFO ancillary
 // data is CMSG_* macro work): one syscall moves up to `n` datagrams. `dest` is the local address a
 // datagram arrived at; with `use_dest`, a sent datagram leaves from its `dest` (a wildcard-bound server

@@ -59,6 +59,13 @@ public struct TraefikTLSOptions: Sendable, Hashable {
 public struct TraefikTLSStore: Sendable, Hashable {
     public var name: String
     public var defaultCertificate: TraefikCertificate?
+    /// `defaultGeneratedCert`: the default certificate ordered from a resolver for `domain` (main + sans).
+    public var defaultGeneratedCert: (resolver: String, domain: TraefikDomain)? {
+        get { generated.map { ($0.resolver, $0.domain) } }
+        set { generated = newValue.map { GeneratedDefault(resolver: $0.resolver, domain: $0.domain) } }
+    }
+    struct GeneratedDefault: Sendable, Hashable { var resolver: String; var domain: TraefikDomain }
+    var generated: GeneratedDefault?
     public var location: SourceLocation
 
     public init(name: String, defaultCertificate: TraefikCertificate? = nil, location: SourceLocation) {
@@ -86,10 +93,19 @@ extension TraefikTLSConfig {
         for (name, body) in section.section("stores", &log)?.namedSections(&log) ?? [] {
             let store: TraefikTLSStore? = log.decodeEntry { log in
                 body.warnUnknownKeys(allowed: ["defaultCertificate", "defaultGeneratedCert"], log: &log)
-                if let generated = body.node("defaultGeneratedCert") {
-                    log.warning(generated.location, body.path(body.writtenKey("defaultGeneratedCert")), "ACME-generated default certificates are not supported; ignored")
-                }
                 var store = TraefikTLSStore(name: name, location: body.location)
+                if let generated = body.section("defaultGeneratedCert", &log) {
+                    generated.warnUnknownKeys(allowed: ["resolver", "domain"], log: &log)
+                    let domain = generated.section("domain", &log)
+                    domain?.warnUnknownKeys(allowed: ["main", "sans"], log: &log)
+                    if let resolver = generated.string("resolver", &log), !resolver.isEmpty,
+                       let main = domain?.string("main", &log), !main.isEmpty {
+                        store.defaultGeneratedCert = (resolver, TraefikDomain(main: main, sans: domain?.strings("sans", &log) ?? []))
+                    } else {
+                        // Traefik: "default generated certificate domain or resolver is missing" (a warning; none ordered).
+                        log.warning(generated.location, generated.path, "expected resolver and domain.main; no default certificate is ordered")
+                    }
+                }
                 if let certificate = body.section("defaultCertificate", &log) {
                     store.defaultCertificate = TraefikCertificate.decode(certificate, allowsStores: false, log: &log)
                 }

@@ -2,7 +2,7 @@
 // lists routers, services with their servers and health, and what was skipped and why. Traefik's full
 // web application is a later item; the JSON API beside it carries the same facts.
 enum DashboardPage {
-    static func render(_ state: APIState, health: (String) -> String?) -> String {
+    static func render(_ state: APIState, health: (String) -> String?, communityCA: String? = nil) -> String {
         var h = """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>stoep dashboard</title>
@@ -35,7 +35,9 @@ enum DashboardPage {
             }.joined(separator: "<br>")
             h += "<tr><td>\(esc(s.name))</td><td class=\"\(esc(s.status))\">\(esc(s.status))\(errors(s.errors))</td><td>\(cells)</td><td>\(esc(s.usedBy.joined(separator: ", ")))</td></tr>\n"
         }
-        h += "</table>\n<p>JSON: <a href=\"/api/overview\">/api/overview</a>, <a href=\"/api/http/routers\">/api/http/routers</a>, "
+        h += "</table>\n"
+        if let communityCA { h += communityCA + "\n" }
+        h += "<p>JSON: <a href=\"/api/overview\">/api/overview</a>, <a href=\"/api/http/routers\">/api/http/routers</a>, "
         h += "<a href=\"/api/http/services\">/api/http/services</a>, <a href=\"/api/entrypoints\">/api/entrypoints</a></p>\n</body></html>\n"
         return h
     }

@@ -8,6 +8,8 @@ import Reactor
 
 public final class TraefikAPIHandler {
     public var state: APIState = .empty
+    /// The community CA's "install this once" section for the dashboard, when the box has one.
+    public var communityCASection: () -> String? = { nil }
     private let loop: EventLoop
 
     public init(loop: EventLoop) {
@@ -31,7 +33,7 @@ public final class TraefikAPIHandler {
         }
         guard path == "/dashboard/" || path == "/dashboard" else { return .notFound }
         return LocalResponse(status: 200, fields: [("Content-Type", "text/html; charset=utf-8")],
-                                body: Array(DashboardPage.render(state, health: health).utf8))
+                                body: Array(DashboardPage.render(state, health: health, communityCA: communityCASection()).utf8))
     }
 
     private func api(_ path: String, query: [(key: String, value: String)]) -> LocalResponse {

@@ -1,6 +1,7 @@
 // An ACME resolver's issuer: its account and certificates live in acme.json under the resolver's name, in
 // Traefik's layout (ACMEStorageDocument). The account key is RSA 4096, as Traefik makes it (Traefik reads
-// nothing else there); generating it takes about a second, once per resolver's life. Every write re-reads
+// nothing else there). Keys come from a KeyMaker: RSA keys take seconds to generate, so the appliance
+// makes them in a child process (`stoep keygen`) and the loop goes on serving. Every write re-reads
 // the file first and replaces only this resolver's key, so resolvers sharing a file (and entries stoep
 // does not run) keep theirs.
 import ACME
@@ -9,13 +10,19 @@ import JSON
 import PKI
 import Reactor
 
+/// Makes a private key of a type and calls back on the loop (nil when it cannot).
+public typealias KeyMaker = (_ type: PKI.KeyType, _ done: @escaping (PrivateKey?) -> Void) -> Void
+
 public final class ACMEIssuer: CertificateIssuer {
     public let resolver: String
     public let storage: String
     private let settings: TraefikCertificatesResolver.ACME
-    private let client: ACMEClient
     private let solvers: [ACMEChallengeSolver]
     private let log: Logger
+    private let makeKey: KeyMaker
+    /// Made when the account key exists (read from acme.json, or generated before the first order).
+    private var client: ACMEClient?
+    private let makeClient: (PrivateKey) -> ACMEClient
     /// The bytes of the last write (told apart from an outside change when the watch reports it).
     public private(set) var lastWritten: [UInt8]?
     /// Told after each write with what the resolver now holds.
@@ -23,7 +30,7 @@ public final class ACMEIssuer: CertificateIssuer {
 
     /// nil (with the reason) when the CA URL or the trust settings are unusable.
     public static func make(resolver: String, settings: TraefikCertificatesResolver.ACME, solvers: [ACMEChallengeSolver],
-                            environment: [String: String], loop: EventLoop, log: Logger,
+                            environment: [String: String], loop: EventLoop, log: Logger, makeKey: @escaping KeyMaker,
                             resolve: @escaping ACMEClient.AddressResolver) -> Result<ACMEIssuer, IssueFailure> {
         guard let url = ACMEURL(settings.caServer) else {
             return .failure(IssueFailure("caServer \(settings.caServer) is not an https URL", caAnswered: false))
@@ -49,35 +56,45 @@ public final class ACMEIssuer: CertificateIssuer {
         let (document, problems) = read(settings.storage)
         for p in problems { log.warning("ACME \(resolver): \(p)") }
         let stored = document.resolvers[resolver]?.account
-        let key: PrivateKey
-        if let stored, let k = PrivateKey(der: stored.privateKeyDER) {
-            key = k
-        } else {
-            guard let k = PrivateKey.generate(.rsa4096) else {
-                return .failure(IssueFailure("cannot generate an account key", caAnswered: false))
-            }
-            key = k
-        }
         // An account registered at another CA (the file moved from staging to production) is not reused.
         let sameCA = stored?.registrationURI.flatMap(ACMEURL.init).map { $0.host == url.host && $0.port == url.port } ?? false
-        let client = ACMEClient(loop: loop, settings: clientSettings, accountKey: key,
-                                accountURL: sameCA ? stored?.registrationURI : nil,
-                                registrationBody: sameCA ? stored?.registrationBody?.jsonText : nil, resolve: resolve, log: log)
-        let issuer = ACMEIssuer(resolver: resolver, settings: settings, client: client, solvers: solvers, log: log)
-        client.accountChanged = { [unowned issuer] in issuer.saveAccount() }
+        let makeClient = { (key: PrivateKey) in
+            ACMEClient(loop: loop, settings: clientSettings, accountKey: key, accountURL: sameCA ? stored?.registrationURI : nil,
+                       registrationBody: sameCA ? stored?.registrationBody?.jsonText : nil, resolve: resolve, log: log)
+        }
+        let issuer = ACMEIssuer(resolver: resolver, settings: settings, solvers: solvers, log: log, makeKey: makeKey, makeClient: makeClient)
+        if let stored, let key = PrivateKey(der: stored.privateKeyDER) { issuer.use(key) }
         return .success(issuer)
     }
 
-    private init(resolver: String, settings: TraefikCertificatesResolver.ACME, client: ACMEClient, solvers: [ACMEChallengeSolver], log: Logger) {
+    private init(resolver: String, settings: TraefikCertificatesResolver.ACME, solvers: [ACMEChallengeSolver], log: Logger,
+                 makeKey: @escaping KeyMaker, makeClient: @escaping (PrivateKey) -> ACMEClient) {
         self.resolver = resolver
         self.storage = settings.storage
         self.settings = settings
-        self.client = client
         self.solvers = solvers
         self.log = log
+        self.makeKey = makeKey
+        self.makeClient = makeClient
     }
 
-    public var accountURL: String? { client.accountURL }
+    private func use(_ accountKey: PrivateKey) {
+        let c = makeClient(accountKey)
+        c.accountChanged = { [unowned self] in saveAccount() }
+        client = c
+    }
+
+    /// The client, once the account key exists (generated now when acme.json has none).
+    private func withClient(_ body: @escaping (Result<ACMEClient, IssueFailure>) -> Void) {
+        if let client { return body(.success(client)) }
+        makeKey(.rsa4096) { [self] key in
+            guard let key else { return body(.failure(IssueFailure("cannot generate an account key", caAnswered: false))) }
+            if client == nil { use(key) }
+            body(.success(client!))
+        }
+    }
+
+    public var accountURL: String? { client?.accountURL }
 
     /// What the storage holds for this resolver now.
     public func held() -> [CertificateResolverRun.Held] {
@@ -96,20 +113,29 @@ public final class ACMEIssuer: CertificateIssuer {
             return done(.failure(IssueFailure("a wildcard name needs the DNS-01 challenge (dnsChallenge with the exec or httpreq provider)", caAnswered: true)))
         }
         let keyType = PKI.KeyType(rawValue: settings.keyType.rawValue) ?? .rsa4096
-        guard let key = PrivateKey.generate(keyType) else { return done(.failure(IssueFailure("cannot generate a \(keyType.rawValue) key", caAnswered: false))) }
-        client.obtain(names: names, certificateKey: key, solvers: solvers) { [self] result in
-            switch result {
-            case .failure(let e):
-                let answered: Bool
-                switch e {
-                case .transport, .timeout: answered = false
-                case .problem, .protocolViolation, .challenge: answered = true
+        withClient { [self] c in
+            guard case .success(let client) = c else {
+                if case .failure(let f) = c { done(.failure(f)) }
+                return
+            }
+            makeKey(keyType) { [self] key in
+                guard let key else { return done(.failure(IssueFailure("cannot generate a \(keyType.rawValue) key", caAnswered: false))) }
+                client.obtain(names: names, certificateKey: key, solvers: solvers) { [self] result in
+                    switch result {
+                    case .failure(let e):
+                        let answered: Bool
+                        switch e {
+                        case .transport, .timeout: answered = false
+                        case .problem: answered = e.problemType != "badNonce"  // a nonce race is not a refusal
+                        case .protocolViolation, .challenge: answered = true
+                        }
+                        done(.failure(IssueFailure("\(e)", caAnswered: answered)))
+                    case .success(let c):
+                        let issued = IssuedCertificate(names: names, certificatePEM: c.certificatePEM, keyPEM: c.keyPEM)
+                        if let problem = save(issued) { return done(.failure(IssueFailure(problem, caAnswered: false))) }
+                        done(.success(issued))
+                    }
                 }
-                done(.failure(IssueFailure("\(e)", caAnswered: answered)))
-            case .success(let c):
-                let issued = IssuedCertificate(names: names, certificatePEM: c.certificatePEM, keyPEM: c.keyPEM)
-                if let problem = save(issued) { return done(.failure(IssueFailure(problem, caAnswered: false))) }
-                done(.success(issued))
             }
         }
     }
@@ -145,9 +171,11 @@ public final class ACMEIssuer: CertificateIssuer {
         var (document, problems) = Self.read(storage)
         if !problems.isEmpty && !document.resolvers.isEmpty { log.warning("ACME \(resolver): \(problems.joined(separator: "; "))") }
         var r = document.resolvers[resolver] ?? ACMEStorageDocument.Resolver()
-        r.account = ACMEStorageDocument.Account(email: settings.email ?? "", privateKeyDER: client.accountKey.der,
-                                                registrationBody: client.registrationBody.flatMap(Self.registration),
-                                                registrationURI: client.accountURL)
+        if let client {
+            r.account = ACMEStorageDocument.Account(email: settings.email ?? "", privateKeyDER: client.accountKey.der,
+                                                    registrationBody: client.registrationBody.flatMap(Self.registration),
+                                                    registrationURI: client.accountURL)
+        }
         change(&r)
         document.resolvers[resolver] = r
         let bytes = document.serialized()

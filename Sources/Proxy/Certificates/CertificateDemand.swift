@@ -1,4 +1,5 @@
 // Which certificates each resolver must hold, as Traefik's ACME provider finds them (watchNewDomains):
+// every TCP router terminating TLS whose tls names the resolver (its domains, else its HostSNI names), and
 // every HTTP router whose TLS names the resolver — its own `tls`, or its entry point's `http.tls` when the
 // router has none (Traefik's entry-point model) — wants one certificate per `tls.domains` entry (main +
 // sans), or, without domains, one certificate for the exact host names of its rule (Host, several in v2
@@ -56,6 +57,20 @@ public struct CertificateDemand: Hashable, Sendable, CustomStringConvertible {
                     } else if let rule = router.rule {
                         add(resolver, hostNames(rule: rule, syntax: router.ruleSyntax ?? defaultSyntax), router: qualified)
                     }
+                }
+            }
+            // tls.stores.default.defaultGeneratedCert (ignored when a defaultCertificate is set, as Traefik).
+            if let store = config.tls.stores["default"], store.defaultCertificate == nil, let g = store.defaultGeneratedCert {
+                add(g.resolver, [g.domain.main] + g.domain.sans, router: "tls.stores.default@\(config.provider)")
+            }
+            // TCP routers terminating TLS with a resolver: their domains, else their HostSNI names (Traefik too).
+            for (name, router) in config.tcpRouters.sorted(by: { $0.key < $1.key }) {
+                guard let tls = router.tls, !tls.passthrough, let resolver = tls.certResolver, !resolver.isEmpty else { continue }
+                let qualified = name.contains("@") ? name : "\(name)@\(config.provider)"
+                if !tls.domains.isEmpty {
+                    for d in tls.domains { add(resolver, [d.main] + d.sans, router: qualified) }
+                } else if let parsed = try? RuleParser.parseTCP(router.rule, syntax: (router.ruleSyntax ?? defaultSyntax) == .v2 ? .v2 : .v3) {
+                    add(resolver, parsed.serverNames, router: qualified)
                 }
             }
         }

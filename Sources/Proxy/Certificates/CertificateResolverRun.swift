@@ -95,17 +95,31 @@ public final class CertificateResolverRun {
     public func check() {
         let now = clock()
         var wanted: [[String]] = []
-        for d in demands where !isHeldFresh(d.names, now: now) && !coveredElsewhere(d.names, policy.renewBefore) { wanted.append(d.names) }
+        for d in demands where !isHeldFresh(d.names, now: now) && !coveredElsewhere(d.names, policy.renewBefore) && !justIssued(d.names, now) {
+            wanted.append(d.names)
+        }
         // Every held certificate is renewed when due, wanted by a router today or not (as Traefik does).
-        for h in held where policy.due(notAfter: h.notAfter, now: now) && !wanted.contains(h.names) { wanted.append(h.names) }
+        // A CA that issues shorter certificates than certificatesDuration says would make every new one due at
+        // once: a name set just issued waits one check interval before it is renewed again (Traefik's pace).
+        for h in held where policy.due(notAfter: h.notAfter, now: now) && !wanted.contains(h.names) && !justIssued(h.names, now) {
+            wanted.append(h.names)
+        }
         for names in wanted where !queue.contains(names) && ordering != names && (status[names]?.nextAttempt ?? 0) <= now {
             queue.append(names)
         }
         var next = now + policy.checkInterval
         for names in wanted { if let s = status[names], s.nextAttempt > now { next = min(next, s.nextAttempt) } }
-        for h in held { next = min(next, max(now + 1, h.notAfter - policy.renewBefore)) }
+        for h in held {
+            let pace = (status[h.names]?.lastIssuedAt ?? 0) + policy.checkInterval
+            next = min(next, max(now + 1, h.notAfter - policy.renewBefore, pace))
+        }
         schedule(at: next, now: now)
         runNext()
+    }
+
+    private func justIssued(_ names: [String], _ now: Int64) -> Bool {
+        guard let at = status[names]?.lastIssuedAt, at > 0 else { return false }
+        return now - at < policy.checkInterval
     }
 
     private func isHeldFresh(_ names: [String], now: Int64) -> Bool {

@@ -13,6 +13,7 @@ public final class CertificateResolvers {
     public let tlsALPN = TLSALPNChallengeCertificates()
     public private(set) var runs: [String: CertificateResolverRun] = [:]
     private var acme: [String: ACMEIssuer] = [:]
+    private var local: [String: LocalCAIssuer] = [:]
     /// Resolvers that could not start, and why (listed by `show info` and the configuration's problems).
     public private(set) var problems: [String] = []
     /// The httpChallenge entry points (acme-http@internal is routed there).
@@ -28,11 +29,16 @@ public final class CertificateResolvers {
     public var certificatesChanged: () -> Void = {}
 
     public init(_ resolvers: [String: TraefikCertificatesResolver], entryPoints: [String], environment: [String: String],
-                loop: EventLoop, log: Logger, resolve: @escaping ACMEClient.AddressResolver) {
+                boxName: String, loop: EventLoop, log: Logger, makeKey: @escaping KeyMaker,
+                resolve: @escaping ACMEClient.AddressResolver) {
         self.loop = loop
         self.log = log
         for (name, r) in resolvers.sorted(by: { $0.key < $1.key }) {
-            guard let settings = r.acme else { continue }  // localCA: wired by the community CA
+            if let settings = r.localCA {
+                startLocalCA(name, settings, boxName: boxName)
+                continue
+            }
+            guard let settings = r.acme else { continue }
             var solvers: [ACMEChallengeSolver] = []
             if let ep = settings.httpChallengeEntryPoint {
                 if entryPoints.contains(ep) {
@@ -43,10 +49,20 @@ public final class CertificateResolvers {
                 }
             }
             if settings.tlsChallenge { solvers.append(TLSALPN01Solver(certificates: tlsALPN)) }
-            if let dns = settings.dnsChallenge, !TraefikCertificatesResolver.supportedDNSProviders.contains(dns.provider) {
-                problems.append("certificatesResolvers.\(name).acme.dnsChallenge: provider \"\(dns.provider)\" is not supported by stoep; wildcard names get no certificate")
+            if let dns = settings.dnsChallenge {
+                if !TraefikCertificatesResolver.supportedDNSProviders.contains(dns.provider) {
+                    problems.append("certificatesResolvers.\(name).acme.dnsChallenge: provider \"\(dns.provider)\" is not supported by stoep; wildcard names get no certificate")
+                } else {
+                    // lego's exec or httpreq provider, set up from the environment as lego reads it (ACME's DNS01Solver).
+                    do {
+                        solvers.append(try DNS01Solver(loop: loop, settings: dns, environment: environment, log: log))
+                    } catch {
+                        problems.append("certificatesResolvers.\(name).acme.dnsChallenge: \(error); DNS-01 is off")
+                    }
+                }
             }
-            switch ACMEIssuer.make(resolver: name, settings: settings, solvers: solvers, environment: environment, loop: loop, log: log, resolve: resolve) {
+            switch ACMEIssuer.make(resolver: name, settings: settings, solvers: solvers, environment: environment, loop: loop, log: log,
+                                   makeKey: makeKey, resolve: resolve) {
             case .failure(let f):
                 problems.append(f.reason)
             case .success(let issuer):
@@ -61,6 +77,31 @@ public final class CertificateResolvers {
                 acme[name] = issuer
             }
         }
+    }
+
+    private func startLocalCA(_ name: String, _ settings: TraefikCertificatesResolver.LocalCA, boxName: String) {
+        switch CommunityCAStore.openOrCreate(directory: settings.storage, boxName: boxName) {
+        case .failure(let f):
+            problems.append("certificatesResolvers.\(name).localCA: \(f)")
+        case .success(let store):
+            for change in store.changes { log.info("community CA \(name): \(change)") }
+            let lifetime = settings.certificatesDurationHours * 3600
+            let issuer = LocalCAIssuer(store: store, lifetimeSeconds: lifetime, log: log)
+            let run = CertificateResolverRun(name: name, kind: "community CA", issuer: issuer,
+                                             policy: RenewalPolicy(localLifetimeSeconds: lifetime), loop: loop, log: log)
+            issuer.stored = { [unowned run, unowned self] held in
+                run.update(held: held)
+                certificatesChanged()
+            }
+            run.update(held: issuer.held)
+            runs[name] = run
+            local[name] = issuer
+        }
+    }
+
+    /// The certificates the community CA resolvers serve (the TLS termination adds them to its set).
+    public var servedCertificates: [TLSCertificate] {
+        local.sorted { $0.key < $1.key }.flatMap { $0.value.serving.sorted { $0.key < $1.key }.map(\.value) }
     }
 
     /// The routers' wants after a rebuild (by resolver name); a resolver no router names keeps renewing what it holds.

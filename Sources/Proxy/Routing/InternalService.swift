@@ -15,6 +15,9 @@ public enum InternalService: String, Sendable, CaseIterable {
     case noop = "noop@internal"
     /// ACME HTTP-01 answers (`/.well-known/acme-challenge/TOKEN`) on a resolver's httpChallenge entry point.
     case acmeHTTP = "acme-http@internal"
+    /// stoep's community CA root (`/stoep-ca.pem`, `/stoep-ca.crt`) on every entry point, plain HTTP included:
+    /// a phone fetches it before it can trust anything served over TLS.
+    case communityCA = "stoep-ca@internal"
 }
 
 /// What an internal service is asked: the request after the router's middlewares (stripPrefix…).
@@ -36,6 +39,8 @@ public struct InternalHandlers {
     public var prometheus: (() -> [UInt8])?
     /// acme-http@internal: the key authorization for (token, host), nil when none is live.
     public var acmeHTTP: ((_ token: String, _ host: String) -> [UInt8]?)?
+    /// stoep-ca@internal: the root's download for a path, nil when none (404).
+    public var communityCA: ((_ path: String) -> LocalResponse?)?
 
     public init() {}
 
@@ -54,6 +59,8 @@ public struct InternalHandlers {
             return LocalResponse(status: 200, fields: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: render())
         case .noop:
             return .empty(418)
+        case .communityCA:
+            return communityCA?(request.path) ?? .notFound
         case .acmeHTTP:
             // Traefik: the token is the one path segment after the prefix (a trailing "/" allowed); the
             // host's port is dropped; anything unknown is an empty 404. The 200's type is Go's sniff of the
@@ -87,6 +94,8 @@ public struct InternalRouters: Equatable {
     /// acme-http@internal (Traefik's acme-http router, priority MaxInt: before the entry point's
     /// redirection to HTTPS and every configured router).
     public var acmeHTTPEntryPoints: [String] = []
+    /// Entry points that offer the community CA's root (every HTTP one, when a localCA resolver exists).
+    public var communityCAEntryPoints: [String] = []
 
     public init(metricsEntryPoint: String? = nil, apiEntryPoint: String? = nil, dashboard: Bool = false, acmeHTTPEntryPoints: [String] = []) {
         self.metricsEntryPoint = metricsEntryPoint
@@ -107,6 +116,9 @@ public struct InternalRouters: Equatable {
                                  internalService: service, isInternalRouter: true))
         }
         for ep in acmeHTTPEntryPoints { add(.acmeHTTP, rule: "PathPrefix(`/.well-known/acme-challenge/`)", priority: .max, on: ep) }
+        for ep in communityCAEntryPoints {
+            add(.communityCA, rule: "Path(`\(CommunityCARoot.pemPath)`) || Path(`\(CommunityCARoot.derPath)`)", priority: .max, on: ep)
+        }
         if let ep = metricsEntryPoint { add(.prometheus, rule: "Path(`/metrics`)", priority: .max, on: ep) }
         if let ep = apiEntryPoint {
             add(.api, rule: "PathPrefix(`/api`)", priority: .max - 1, on: ep)

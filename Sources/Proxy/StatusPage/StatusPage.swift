@@ -1,7 +1,7 @@
 // The answer of an entry point that has no routes yet (the embedded default's `web` on 127.0.0.1:8080):
 // a small HTTP/1.1 server with keep-alive and pipelining that shows what the appliance is doing.
-// `/` is an HTML page, `/status.json` the same facts as JSON; anything else is Traefik's
-// `404 page not found`. Requests with a body are answered and the connection closed.
+// `/` is an HTML page, `/status.json` the same facts as JSON, `/stoep-ca.pem` and `/stoep-ca.crt` the
+// community CA's root when there is one (CommunityCARoot); anything else is Traefik's `404 page not found`. Requests with a body are answered and the connection closed.
 import Glibc
 import Reactor
 
@@ -18,13 +18,17 @@ public final class StatusPage: AcceptHandler {
     let loop: EventLoop
     /// Renders the page bodies: (html, json).
     let render: () -> (html: String, json: String)
+    /// The community CA's root for download; nil when no localCA resolver has created one.
+    let communityCARoot: () -> CommunityCARoot?
     let idleTimeout: UInt64
     private let address: SocketAddress
     private var listener: Listener?
     var sessions: [ObjectIdentifier: StatusSession] = [:]
 
     public init(name: String, address: SocketAddress, loop: EventLoop, idleTimeout: UInt64 = 180_000_000_000,
+                communityCARoot: @escaping () -> CommunityCARoot? = { nil },
                 render: @escaping () -> (html: String, json: String)) {
+        self.communityCARoot = communityCARoot
         self.name = name
         self.address = address
         self.loop = loop
@@ -68,6 +72,9 @@ public final class StatusPage: AcceptHandler {
     /// Builds the response for one request head; `keepAlive` false closes after sending.
     func respond(method: Substring, path: Substring) -> [UInt8] {
         counters.requests &+= 1
+        if let root = communityCARoot(), let download = root.response(for: path) {
+            return download.bytes(headOnly: method == "HEAD")
+        }
         let status: String, type: String, body: String
         switch path {
         case "/", "/index.html":

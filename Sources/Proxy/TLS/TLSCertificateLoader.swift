@@ -15,6 +15,8 @@ public struct TLSSettings: Equatable {
     public var minVersion: String?
     public var maxVersion: String?
     public var sniStrict = false
+    /// `tls.stores.default.defaultGeneratedCert`'s names: the resolver's certificate for them is the default.
+    public var defaultGeneratedNames: [String]?
 
     public init() {}
 
@@ -42,8 +44,9 @@ public enum TLSCertificateLoader {
     /// Reads every certificate; never fails as a whole (the worst case is a generated default alone).
     /// `previousDefault`: a generated default to keep across reloads, so clients see one certificate.
     /// `lastGood`: `bySource` of the previous load (live reloads); a file that now fails entirely keeps it.
+    /// `issued`: what stoep's own resolvers serve from memory (the community CA), after every file's.
     public static func load(_ settings: TLSSettings, previousGenerated: TLSCertificate? = nil,
-                            lastGood: [String: [TLSCertificate]] = [:]) -> Loaded? {
+                            lastGood: [String: [TLSCertificate]] = [:], issued: [TLSCertificate] = []) -> Loaded? {
         var problems: [String] = []
         var certificates: [TLSCertificate] = []
         var bySource: [String: [TLSCertificate]] = [:]
@@ -96,6 +99,12 @@ public enum TLSCertificateLoader {
             case .success(let cert): defaultCertificate = cert
             case .failure(let e): problems.append("\(d.location): tls.stores.default.defaultCertificate \(e); a generated one is used")
             }
+        }
+        certificates += issued
+        // defaultGeneratedCert: the resolver's certificate for those names, once it exists (until then, the
+        // generated one below, as Traefik serves its own default meanwhile).
+        if defaultCertificate == nil, let wanted = settings.defaultGeneratedNames {
+            defaultCertificate = certificates.first { c in wanted.allSatisfy { c.names.contains($0.lowercased()) } }
         }
         var generated = false
         if defaultCertificate == nil {
