@@ -19,29 +19,24 @@ final class StreamConnectionTests: XCTestCase {
     }
 
     private func run(_ loop: EventLoop, seconds: Double = 3, until done: @escaping () -> Bool) throws -> Bool {
-        var finished = false
-        let deadline = Timer { _ in loop.stop() }
-        loop.schedule(deadline, after: UInt64(seconds * 1e9))
-        var active = true
-        loop.addTurnHook {
-            guard active else { return }
-            if done() { finished = true; loop.stop() }
-        }
-        try loop.run()
-        active = false
-        loop.cancel(deadline)
-        return finished || done()
+        try loop.run(seconds: seconds, until: done)
+    }
+
+    /// A loop on `backend`, a connected pair, and our end registered for a Writer.
+    private func connected(_ backend: BackendKind) throws -> (EventLoop, StreamConnection<PlainTransport>, Writer, FileDescriptor) {
+        let loop = try EventLoop(backend: backend, log: Logger())
+        let (ours, peer) = try LoopbackSockets.tcpPair()
+        let writer = Writer()
+        let c = StreamConnection(transport: PlainTransport(fd: ours), loop: loop)
+        writer.connection = c
+        try c.register(writer)
+        return (loop, c, writer, peer)
     }
 
     func testQueueBlocksOnAFullSocketAndDrainsWhenThePeerReads() throws {
         for backend in Self.backends {
-            let loop = try EventLoop(backend: backend, log: Logger())
-            let (ours, peer) = try LoopbackSockets.tcpPair()
+            let (loop, c, writer, peer) = try connected(backend)
             defer { peer.close() }
-            let writer = Writer()
-            let c = StreamConnection(transport: PlainTransport(fd: ours), loop: loop)
-            writer.connection = c
-            try c.register(writer)
             // More than loopback's buffers hold: the first flush stops with bytes left.
             let total = 16 << 20
             c.enqueue([UInt8](repeating: 0x61, count: total))
@@ -76,13 +71,8 @@ final class StreamConnectionTests: XCTestCase {
 
     func testIdleTimeoutWaitsForSilence() throws {
         for backend in Self.backends {
-            let loop = try EventLoop(backend: backend, log: Logger())
-            let (ours, peer) = try LoopbackSockets.tcpPair()
+            let (loop, c, _, peer) = try connected(backend)
             defer { peer.close() }
-            let writer = Writer()
-            let c = StreamConnection(transport: PlainTransport(fd: ours), loop: loop)
-            writer.connection = c
-            try c.register(writer)
             var expiredAt: UInt64? = nil
             let idle: UInt64 = 150_000_000
             c.idleTimeout(idle) { expiredAt = loop.now; c.close() }
