@@ -86,6 +86,10 @@ final class DynamicConfiguration {
                                          apiEntryPoint: setup.api?.insecure == true ? "traefik" : nil,
                                          dashboard: setup.api?.dashboard ?? false,
                                          acmeHTTPEntryPoints: resolvers?.httpChallengeEntryPoints ?? [])
+        if let ping = setup.ping {
+            internals.insert(.ping)
+            if !ping.manualRouting { ownRouters.pingEntryPoint = ping.entryPoint }
+        }
         if communityCARoot() != nil {
             internals.insert(.communityCA)
             ownRouters.communityCAEntryPoints = names
@@ -108,6 +112,7 @@ final class DynamicConfiguration {
         api.state = APIStateBuilder.build(configs: dynamic, table: result.table, tcpTable: tcp.table,
                                           problems: problems, facts: apiFacts(setup))
         proxy.internalHandlers.api = setup.api == nil ? nil : { [unowned self] in self.api.answer($0) }
+        proxy.internalHandlers.ping = setup.ping.map { ping in { [unowned self] in shuttingDown() ? ping.terminatingStatusCode : 200 } }
         proxy.internalHandlers.communityCA = { [unowned self] path in communityCARoot()?.response(for: Substring(path)) }
         api.communityCASection = { [unowned self] in communityCARoot()?.htmlSection }
     }
@@ -131,6 +136,8 @@ final class DynamicConfiguration {
         if setup.docker != nil { facts.providers.append("Docker") }
         facts.api = setup.api
         facts.prometheus = setup.prometheus
+        facts.ping = setup.ping
+        facts.acmeHTTPEntryPoints = certificates?.resolvers.httpChallengeEntryPoints ?? []
         facts.accessLog = setup.accessLog != nil
         facts.startDate = DynamicConfiguration.rfc3339(startedAtWall)
         facts.version = Version.text
