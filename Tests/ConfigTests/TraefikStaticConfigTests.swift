@@ -209,7 +209,7 @@ final class TraefikStaticConfigTests: XCTestCase {
             ("[core]\ndefaultRuleSyntax = \"v1\"", "core.defaultRuleSyntax", .error, #line),
             ("[hub]\ntls.insecure = true", "hub", .warning, #line),
             ("[tracing]", "tracing", .warning, #line),
-            ("[ping]", "ping", .warning, #line),
+            ("[ping]\nentrypoint = \"web\"\nterminatingStatusCode = 700", "ping.terminatingStatusCode", .error, #line),
             ("[pilot]\ntoken = \"x\"", "pilot", .warning, #line),
             ("[experimental.plugins.x]\nmoduleName = \"y\"", "experimental", .warning, #line),
             ("[apii]\ndashboard = true", "apii", .warning, #line),
