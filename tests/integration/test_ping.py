@@ -72,3 +72,23 @@ providers:
     assert "ping@internal" in [s["name"] for s in services]
     routers = json.loads(get(dash, "/api/http/routers")[1])
     assert "ping@internal" not in [r["name"] for r in routers]
+
+
+def test_ping_says_503_until_every_provider_delivered(stoep, tmp_path):
+    """stoep's one difference (traefik #10458): with the Docker provider enabled, /ping answers 503 until its
+    first snapshot is applied (here never: the socket does not exist), then 200."""
+    from conftest import free_port
+    import http.client
+    web = free_port()
+    static = tmp_path / "traefik.yml"
+    static.write_text(f"""entryPoints:
+  web: {{address: "127.0.0.1:{web}"}}
+ping: {{entryPoint: web}}
+providers:
+  docker: {{endpoint: "unix://{tmp_path / 'no-docker.sock'}", exposedByDefault: false}}
+""")
+    stoep.start("--traefik-config", str(static))
+    c = http.client.HTTPConnection("127.0.0.1", web, timeout=5)
+    c.request("GET", "/ping")
+    r = c.getresponse()
+    assert (r.status, r.read()) == (503, b"Service Unavailable")
