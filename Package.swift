@@ -62,15 +62,20 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CStoep", "CStoepTLS"], swiftSettings: optimize),
         .target(name: "Stats", dependencies: ["Reactor", "JSON"], swiftSettings: optimize),
         .target(name: "DNS", dependencies: ["Reactor", "Config", "Stats"], swiftSettings: optimize),
-        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "HTTP", "Rules", "JSON", "CCrypt", "COpenSSL", "PKI", "ACME", "CNGHTTP2"],
+        .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "HTTP", "Rules", "JSON", "CCrypt", "COpenSSL", "PKI", "ACME",
+                                              "HTTPClient", "CNGHTTP2"],
                 swiftSettings: optimize, linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcrypt.a", "-Xlinker", "-l:libnghttp2.a"])]),
+        // stoep's one HTTP client: a request on the loop (plain, TLS or a unix socket; each address in turn;
+        // the answer whole or streamed) and the http(s) URL it is sent to. For the ACME client, DNS-01's
+        // httpreq hook and the Docker Engine API.
+        .target(name: "HTTPClient", dependencies: ["Reactor", "HTTP"], swiftSettings: optimize),
         // Providers of dynamic configuration: the Docker Engine API client on the loop (Traefik labels ->
         // routers) and Traefik's file provider.
-        .target(name: "Discovery", dependencies: ["Reactor", "Config", "HTTP", "JSON"], swiftSettings: optimize),
+        .target(name: "Discovery", dependencies: ["Reactor", "Config", "HTTP", "HTTPClient", "JSON"], swiftSettings: optimize),
         // The ACME client (RFC 8555) on the loop: directory, nonces, account, orders, challenges handed to
-        // solvers, finalize and download; one non-blocking HTTPS exchange at a time (docs/tls.md). DNS-01's
+        // solvers, finalize and download; one HTTPClient exchange at a time (docs/tls.md). DNS-01's
         // solvers use the DNS module's lookups (the propagation check) and Config's dnsChallenge.
-        .target(name: "ACME", dependencies: ["Reactor", "HTTP", "JSON", "DNS", "Config", "PKI"], swiftSettings: optimize),
+        .target(name: "ACME", dependencies: ["Reactor", "HTTP", "HTTPClient", "JSON", "DNS", "Config", "PKI"], swiftSettings: optimize),
         .executableTarget(
             name: "stoep",
             dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy", "Discovery", "Rules", "JSON", "PKI"],
@@ -80,16 +85,19 @@ let package = Package(
         // libFuzzer target for the DNS packet path: `make fuzz` (swift build -Xswiftc -sanitize=fuzzer).
         .executableTarget(name: "dns-fuzz", dependencies: ["DNS", "Config"], path: "Sources/DNSFuzz",
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        // What several test targets share (SplitMix64); a library, since test targets cannot import each other.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "HTTP"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats", "JSON"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "Config"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "Rules", "PKI", "Reactor"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "Rules", "PKI", "Reactor", "TestSupport"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
-        .testTarget(name: "ACMETests", dependencies: ["ACME", "JSON", "PKI", "Config", "DNS", "Reactor"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "Reactor"]),
+        .testTarget(name: "ACMETests", dependencies: ["ACME", "HTTPClient", "JSON", "PKI", "Config", "DNS", "Reactor"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON"]),
     ],
     swiftLanguageModes: [.v6]

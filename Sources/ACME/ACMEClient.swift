@@ -3,13 +3,14 @@
 // account (registered once, its URL kept by the caller in acme.json and reused), and signed POSTs.
 // Orders are run by ACMEOrderRun, one at a time per client (the caller queues them).
 import HTTP
+import HTTPClient
 import JSON
 import PKI
 import Reactor
 
 public final class ACMEClient {
     public struct Settings {
-        public var directory: ACMEURL
+        public var directory: HTTPURL
         /// The name checked in the CA's certificate (Traefik's caServerName); nil = the URL's host.
         public var serverName: String?
         public var trust: TLSClientContext
@@ -21,7 +22,7 @@ public final class ACMEClient {
         /// Waiting for validation and for the certificate after finalize.
         public var orderTimeout: UInt64 = 180_000_000_000
 
-        public init(directory: ACMEURL, trust: TLSClientContext) {
+        public init(directory: HTTPURL, trust: TLSClientContext) {
             self.directory = directory
             self.trust = trust
         }
@@ -59,25 +60,39 @@ public final class ACMEClient {
 
     // MARK: - Requests
 
+    /// The directory and every URL the CA returns (Location, order, authorization, challenge, certificate)
+    /// are absolute https URLs (RFC 8555 §7.1); anything else (user info included) is refused where it is read.
+    public static func caURL(_ text: String) -> HTTPURL? {
+        guard let url = HTTPURL(text), url.tls, url.userInfo == nil else { return nil }
+        return url
+    }
+
+    /// Certificates with their chain are a few KiB; a directory or order far less.
+    static let bodyLimit = 1 << 20
+
     /// One exchange with the CA's server (every URL the CA hands out lives on it: RFC 8555 does not require
     /// that, Let's Encrypt and pebble do; another host is refused rather than followed blindly).
     func exchange(_ url: String, method: HTTPMethod, contentType: String? = nil, body: [UInt8] = [],
-                  _ done: @escaping (Result<ACMEHTTPResponse, ACMEError>) -> Void) {
-        guard let target = ACMEURL(url) else { return done(.failure(.protocolViolation("not an https URL: \(url)"))) }
+                  _ done: @escaping (Result<HTTPClientResponse, ACMEError>) -> Void) {
+        guard let target = Self.caURL(url) else { return done(.failure(.protocolViolation("not an https URL: \(url)"))) }
         let dir = settings.directory
         guard target.host == dir.host && target.port == dir.port else {
             return done(.failure(.protocolViolation("\(url) is not on the CA server \(dir.hostHeader)")))
         }
+        var headers = [(name: "User-Agent", value: "stoep-acme"), ("Accept", "application/json, application/pem-certificate-chain"),
+                       ("Accept-Language", "en")]
+        if let contentType { headers.append(("Content-Type", contentType)) }
+        let request = HTTPClientRequest(method, target: target.target, host: target.hostHeader, headers: headers, body: body)
         withAddress { [self] address in
             guard let address else { return done(.failure(.transport("cannot resolve \(dir.host)"))) }
-            ACMEHTTPExchange(loop: loop, address: address, url: target, serverName: settings.serverName ?? dir.host, tls: settings.trust,
-                             method: method, contentType: contentType, body: body, timeout: settings.requestTimeout) { [self] result in
+            HTTPClientExchange.start(loop: loop, to: [.ip(address)], tls: (settings.trust, settings.serverName ?? dir.host), request: request,
+                                     timeout: settings.requestTimeout, body: .whole(limit: Self.bodyLimit)) { [self] result in
                 if case .success(let r) = result, let nonce = r.field("replay-nonce"), !nonce.isEmpty {
                     nonces.append(nonce)
                     if nonces.count > 8 { nonces.removeFirst() }
                 }
                 if case .failure = result { self.address = nil }  // resolve again next time (the CA may have moved)
-                done(result)
+                done(result.mapError { .transport("\($0)") })
             }
         }
     }
@@ -133,7 +148,7 @@ public final class ACMEClient {
     /// A signed POST (`payload` nil = POST-as-GET). `badNonce` is retried with the fresh nonce its answer
     /// carries (RFC 8555 §6.5), up to ten times; any other error answer becomes the problem document's error.
     func post(_ url: String, payload: [UInt8]?, signer: ACMEJWS.Signer? = nil, attempt: Int = 1,
-              _ done: @escaping (Result<ACMEHTTPResponse, ACMEError>) -> Void) {
+              _ done: @escaping (Result<HTTPClientResponse, ACMEError>) -> Void) {
         let who: ACMEJWS.Signer
         if let signer { who = signer } else if let accountURL { who = .kid(accountURL) } else {
             return done(.failure(.protocolViolation("no account to sign with")))

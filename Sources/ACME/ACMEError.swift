@@ -2,6 +2,7 @@
 // `type` and `detail` are what the log and `show info` report), an answer the client cannot read, or a
 // challenge that could not be made live.
 import JSON
+import HTTPClient
 
 public enum ACMEError: Error, Sendable, CustomStringConvertible, Equatable {
     case transport(String)
@@ -31,7 +32,7 @@ public enum ACMEError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     /// A problem document read from an error answer; nil when the body is not one.
-    static func problem(_ response: ACMEHTTPResponse) -> ACMEError {
+    static func problem(_ response: HTTPClientResponse) -> ACMEError {
         if let doc = try? JSONParser.parse(response.body), let type = doc["type"]?.stringValue {
             var detail = doc["detail"]?.stringValue ?? ""
             for sub in doc["subproblems"]?.arrayValue ?? [] {

@@ -3,6 +3,7 @@
 // authorization, take the answer down) → finalize with a CSR → poll the order → download the chain.
 // Polls honour Retry-After (seconds or an HTTP date), bounded by the client's order timeout.
 import HTTP
+import HTTPClient
 import JSON
 import PKI
 import Reactor
@@ -171,7 +172,7 @@ final class ACMEOrderRun {
         }
     }
 
-    private func orderState(_ answer: ACMEHTTPResponse) {
+    private func orderState(_ answer: HTTPClientResponse) {
         let order = try? JSONParser.parse(answer.body)
         switch order?["status"]?.stringValue {
         case "valid":
@@ -208,7 +209,7 @@ final class ACMEOrderRun {
     // MARK: - Timing
 
     /// Runs `next` after the answer's Retry-After (1 s when absent, at most 60 s), or `expired` past the deadline.
-    private func later(_ answer: ACMEHTTPResponse, _ next: @escaping () -> Void, else expired: @escaping () -> Void) {
+    private func later(_ answer: HTTPClientResponse, _ next: @escaping () -> Void, else expired: @escaping () -> Void) {
         let wait = UInt64(min(60, max(1, RetryAfter.seconds(answer.field("retry-after")) ?? 1))) * 1_000_000_000
         guard loop.now &+ wait < deadline else { return expired() }
         let t = Timer { [weak self] _ in

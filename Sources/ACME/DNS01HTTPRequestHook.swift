@@ -4,13 +4,16 @@
 // as JSON (Accept and Content-Type application/json; Go's encoder ends the body with a newline), Basic
 // authentication when both HTTPREQ_USERNAME and HTTPREQ_PASSWORD are set (else from the URL's user info,
 // as Go's client does), any 2xx status is success. Over HTTP or HTTPS (system roots), on the loop, each
-// call bounded by HTTPREQ_HTTP_TIMEOUT (30 s).
+// call bounded by HTTPREQ_HTTP_TIMEOUT (Go's http.Client.Timeout, 30 s): the endpoint's host looked up
+// with DNSLookup (no blocking getaddrinfo) and its addresses tried in turn by one HTTPClientExchange.
+import DNS
+import HTTPClient
 import JSON
 import Reactor
 
 final class DNS01HTTPRequestHook: DNS01Hook {
     let name = "httpreq"
-    let endpoint: HTTPEndpoint
+    let endpoint: HTTPURL
     let raw: Bool
     let propagationTimeout: UInt64
     let pollingInterval: UInt64
@@ -19,7 +22,6 @@ final class DNS01HTTPRequestHook: DNS01Hook {
     let authorization: String?
     private let tlsContext: TLSClientContext?
     private let loop: EventLoop
-    private var inFlight: [ObjectIdentifier: HTTPPostRequest] = [:]
 
     static let known = ["HTTPREQ_ENDPOINT", "HTTPREQ_MODE", "HTTPREQ_USERNAME", "HTTPREQ_PASSWORD",
                         "HTTPREQ_PROPAGATION_TIMEOUT", "HTTPREQ_POLLING_INTERVAL", "HTTPREQ_HTTP_TIMEOUT"]
@@ -29,7 +31,7 @@ final class DNS01HTTPRequestHook: DNS01Hook {
         guard let text = env.value("HTTPREQ_ENDPOINT"), !text.isEmpty else {
             throw DNS01Error("dnsChallenge provider httpreq: HTTPREQ_ENDPOINT is not set (the URL that serves /present and /cleanup)")
         }
-        guard let url = HTTPEndpoint(text) else {
+        guard let url = HTTPURL(text), url.query == nil, url.fragment == nil else {
             throw DNS01Error("dnsChallenge provider httpreq: HTTPREQ_ENDPOINT=\(text) is not an http:// or https:// URL without query")
         }
         endpoint = url
@@ -91,24 +93,33 @@ final class DNS01HTTPRequestHook: DNS01Hook {
     }
 
     func run(_ action: DNS01Action, _ challenge: ACMEChallenge, fqdn: String, done: @escaping (String?) -> Void) {
-        var request: HTTPPostRequest?
-        request = HTTPPostRequest(endpoint: endpoint, path: "/" + action.rawValue, headers: headers, body: body(challenge, fqdn: fqdn),
-                                  tlsContext: tlsContext, loop: loop) { [weak self] result in
-            if let r = request { self?.inFlight[ObjectIdentifier(r)] = nil }
-            request = nil
-            switch result {
-            case .success(let answer) where (200..<300).contains(answer.status):
-                done(nil)
-            case .success(let answer):
-                let text = String(decoding: answer.body.prefix(300), as: UTF8.self).trimmingWhiteSpace
-                done("POST \(self?.endpoint.description ?? "")/\(action.rawValue) for \(challenge.domain): status \(answer.status)"
-                     + (text.isEmpty ? "" : ": \(text)"))
-            case .failure(let error):
-                done("\(error)")
+        let target = endpoint.target(appending: "/" + action.rawValue)
+        let request = HTTPClientRequest(.post, target: target, host: endpoint.hostHeader, headers: headers, body: body(challenge, fqdn: fqdn))
+        let what = "POST \(endpoint.origin)\(target)"
+        let (host, port, timeout, loop) = (endpoint.host, endpoint.port, httpTimeout, loop)
+        let tls = tlsContext.map { (context: $0, serverName: host) }
+        let began = monotonicNanos()
+        // The lookup counts against the timeout, as it does in Go's client.
+        DNSLookup.addresses(of: host, loop: loop) { found in
+            let addresses: [IPAddress]
+            switch found {
+            case .success(let a): addresses = a
+            case .failure(let error): return done("\(what): cannot look up \(host): \(error)")
+            }
+            let spent = monotonicNanos() - began
+            guard spent < timeout else { return done("\(what): no answer within \(timeout / 1_000_000_000) s") }
+            let to = addresses.compactMap { SocketAddress(host: $0.description, port: port).map(HTTPClientAddress.ip) }
+            HTTPClientExchange.start(loop: loop, to: to, tls: tls, request: request, timeout: timeout - spent, body: .whole(limit: 64 << 10)) { result in
+                switch result {
+                case .success(let answer) where (200..<300).contains(answer.status):
+                    done(nil)
+                case .success(let answer):
+                    let text = String(decoding: answer.body.prefix(300), as: UTF8.self).trimmingWhiteSpace
+                    done("\(what) for \(challenge.domain): status \(answer.status)" + (text.isEmpty ? "" : ": \(text)"))
+                case .failure(let error):
+                    done("\(error)")
+                }
             }
         }
-        guard let r = request else { return }
-        inFlight[ObjectIdentifier(r)] = r
-        r.start(timeout: httpTimeout)
     }
 }

@@ -1,4 +1,6 @@
-import Reactor
+// Config takes one thing from the Reactor, its bounded whole-file read (docs/architecture.md, Layers, says
+// why it is not a module of its own); the scoped import keeps it to that.
+import func Reactor.readWholeFile
 
 // Reads stoep's configuration: file → TOML → validated StoepConfig, or the complete list of what is wrong.
 // A static configuration fails as a whole: no half-applied config, and every error is shown at once.

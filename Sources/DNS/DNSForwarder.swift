@@ -29,6 +29,8 @@ public final class DNSForwarder {
     private var inFlight: [ObjectIdentifier: DNSPendingQuery] = [:]
     private var preferred: DNSUpstream?
     private let log: ((String) -> Void)?
+    /// Whether answers are logged (log-queries): their records are then collected for the reply lines.
+    var logsReplies: Bool { log != nil }
     /// Where every attempt reads its answers: one buffer for all (one thread, each answer copied out
     /// before the next read), sized for the largest DNS message.
     let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
@@ -62,7 +64,11 @@ public final class DNSForwarder {
               let bytes = cached.shaped(now: now, for: query, limit: limit, advertisedUDPSize: advertisedUDPSize)
         else { return nil }
         counters.cacheAnswers &+= 1
-        if let log { for line in DNSReplyLog.lines(bytes, name: query.question.name, type: query.question.type, verb: "cached") { log(line) } }
+        if let log {
+            // The shaped copy is walked once more, only when queries are logged.
+            let layout = try? DNSMessageLayout(parsing: bytes, collectRecords: true)
+            for line in DNSReplyLog.lines(bytes, layout: layout, name: query.question.name, type: query.question.type, verb: "cached") { log(line) }
+        }
         return bytes
     }
 
@@ -108,7 +114,10 @@ public final class DNSForwarder {
     func answered(_ q: DNSPendingQuery, answer: DNSUpstreamAnswer, by server: DNSUpstream) {
         preferred = server
         cache.store(answer, question: q.query.question, dnssecOK: q.query.edns?.dnssecOK ?? false, now: nowSeconds)
-        if let log { for line in DNSReplyLog.lines(answer.bytes, name: q.query.question.name, type: q.query.question.type, verb: "reply") { log(line) } }
+        if let log {
+            for line in DNSReplyLog.lines(answer.bytes, layout: answer.layout, name: q.query.question.name,
+                                          type: q.query.question.type, verb: "reply") { log(line) }
+        }
     }
 
     func completed(_ q: DNSPendingQuery) {

@@ -59,7 +59,7 @@ final class DNSPendingQuery: DNSAttemptOwner {
             forwarder.counters.mismatched &+= 1
             return false
         }
-        let answer = DNSUpstreamAnswer(response, collectRecords: forwarder.cache.capacity > 0)
+        let answer = DNSUpstreamAnswer(response, collectRecords: forwarder.cache.capacity > 0 || forwarder.logsReplies)
         guard answer.matches(queryID: a.id, question: query.question) else {
             forwarder.counters.mismatched &+= 1
             return false

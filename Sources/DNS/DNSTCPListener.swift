@@ -39,49 +39,34 @@ final class DNSTCPListener: AcceptHandler {
 }
 
 final class DNSTCPSession: IOHandler {
-    private let transport: PlainTransport
+    private let connection: StreamConnection<PlainTransport>
     private unowned let listener: DNSTCPListener
-    private var token: Token?
-    private var timer: Timer?
     private var input: [UInt8] = []
-    private var output: [UInt8] = []
-    private var readable = false, writable = true, closed = false, peerDone = false
+    private var peerDone = false
     /// Forwarded queries whose answer has not come yet: the connection stays open for them.
     private var waiting = 0
-    private var lastActivity: UInt64 = 0
     private let client: IPAddress?
 
     init(fd: FileDescriptor, listener: DNSTCPListener) {
-        transport = PlainTransport(fd: fd)
+        connection = StreamConnection(transport: PlainTransport(fd: fd), loop: listener.service.loop)
         self.listener = listener
         client = listener.service.logsQueries ? fd.peerAddress.flatMap { IPAddress($0) } : nil
     }
 
     func start() throws {
-        let loop = listener.service.loop
-        token = try loop.register(fd: transport.fd, handler: self)
-        lastActivity = loop.now
-        let t = Timer { [unowned self] now in
-            let idle = self.listener.idleTimeout
-            if now &- self.lastActivity >= idle { self.close() } else if let t = self.timer {
-                self.listener.service.loop.schedule(t, at: self.lastActivity &+ idle)
-            }
-        }
-        timer = t
-        loop.schedule(t, after: listener.idleTimeout)
+        try connection.register(self)
+        connection.idleTimeout(listener.idleTimeout) { [unowned self] in self.close() }
     }
 
     func ready(fd: FileDescriptor, _ events: Readiness) {
-        if events.contains(.readable) { readable = true }
-        if events.contains(.writable) { writable = true }
-        lastActivity = listener.service.loop.now
+        connection.note(events)
         var chunk = [UInt8](repeating: 0, count: 4096)
-        while readable && output.count < 256 * 1024 && !peerDone {
-            switch chunk.withUnsafeMutableBytes({ transport.read(into: $0) }) {
+        while connection.readable && connection.pendingOutput < 256 * 1024 && !peerDone {
+            switch chunk.withUnsafeMutableBytes({ connection.transport.read(into: $0) }) {
             case .bytes(let n):
                 input.append(contentsOf: chunk[0..<n])
                 answerComplete()
-            case .wouldBlock: readable = false
+            case .wouldBlock: connection.readable = false
             case .eof: peerDone = true
             case .error:
                 close()
@@ -89,7 +74,7 @@ final class DNSTCPSession: IOHandler {
             }
         }
         flush()
-        if peerDone && output.isEmpty && waiting == 0 { close() }
+        if peerDone && connection.pendingOutput == 0 && waiting == 0 { close() }
     }
 
     /// Answers every complete length-prefixed message in `input`.
@@ -106,11 +91,11 @@ final class DNSTCPSession: IOHandler {
                 // Answers may go out of order on TCP (RFC 7766 §6.2.1.1): each when it is ready.
                 waiting += 1
                 listener.service.forward(query, limit: limit) { [weak self] reply in
-                    guard let self, !self.closed else { return }
+                    guard let self, !self.connection.isClosed else { return }
                     self.waiting -= 1
                     self.enqueue(reply)
                     self.flush()
-                    if self.peerDone && self.output.isEmpty && self.waiting == 0 { self.close() }
+                    if self.peerDone && self.connection.pendingOutput == 0 && self.waiting == 0 { self.close() }
                 }
             case .drop:
                 // A message we drop over TCP (a response, garbage): the stream cannot be trusted any more.
@@ -122,28 +107,18 @@ final class DNSTCPSession: IOHandler {
     }
 
     private func enqueue(_ reply: [UInt8]) {
-        DNSTCPFraming.append(reply, to: &output)
+        var framed: [UInt8] = []
+        framed.reserveCapacity(reply.count + 2)
+        DNSTCPFraming.append(reply, to: &framed)
+        connection.enqueue(framed)
     }
 
     private func flush() {
-        while writable && !output.isEmpty {
-            switch output.withUnsafeBytes({ transport.write($0) }) {
-            case .bytes(let n): output.removeFirst(n)
-            case .wouldBlock: writable = false
-            case .eof, .error:
-                close()
-                return
-            }
-        }
+        if case .failed = connection.flush() { close() }
     }
 
     func close() {
-        guard !closed else { return }
-        closed = true
-        let loop = listener.service.loop
-        if let t = timer { loop.cancel(t) }
-        if let t = token { loop.deregister(t) }
-        transport.close()
+        guard connection.close() else { return }
         listener.sessions[ObjectIdentifier(self)] = nil
     }
 }

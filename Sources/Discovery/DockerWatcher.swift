@@ -7,6 +7,10 @@
 //    again after a backoff (0.2 s doubling to 5 s); the last known containers keep serving meanwhile and a
 //    full resynchronisation replaces them. `onChange` receives the whole set after the first
 //    synchronisation and after every change, a few milliseconds after the event that caused it.
+// Each request is one HTTPClientExchange on the unix socket (`Connection: close`: the daemon going away
+// shows as the connection ending). Only GET is ever sent, so stoep works behind a read-only Docker socket
+// proxy.
+import HTTPClient
 import JSON
 import Reactor
 
@@ -26,12 +30,11 @@ public final class DockerWatcher {
     private let loop: EventLoop
     private let onChange: ChangeHandler
     private var containers: [String: DockerContainer] = [:]
-    private var events: DockerAPIRequest?
+    private var events: HTTPClientExchange?
     private var eventBuffer: [UInt8] = []
-    private var listing: DockerAPIRequest?
-    private var inspecting: DockerAPIRequest?
+    private var listing: HTTPClientExchange?
+    private var inspecting: HTTPClientExchange?
     private var queue: [String] = []
-    private var body: [UInt8] = []
     private var syncing = true
     private var stopped = false
     private var backoff = firstBackoff
@@ -68,32 +71,34 @@ public final class DockerWatcher {
         guard !stopped else { return }
         syncing = true
         eventBuffer = []
-        let request = DockerAPIRequest(path: Self.eventsPath, socketPath: socketPath, loop: loop, timeout: nil,
-                                       onHead: { [unowned self] status in self.eventsAnswered(status) },
-                                       onBody: { [unowned self] bytes in self.eventBytes(bytes) },
-                                       completion: { [unowned self] _, result in
-                                           self.fail("event stream ended" + Self.reason(result))
-                                       })
-        events = request
-        request.start()
+        events = get(Self.eventsPath, timeout: nil,
+                     body: .streamed(onHead: { [unowned self] status in self.eventsAnswered(status) },
+                                     onBody: { [unowned self] bytes in self.eventBytes(bytes) })) { [unowned self] result in
+            self.fail("event stream ended" + Self.reason(result))
+        }
+    }
+
+    /// One GET on the socket; `completion` runs on the loop, not after the exchange was cancelled.
+    private func get(_ path: String, timeout: UInt64?, body: HTTPClientBody,
+                     _ completion: @escaping HTTPClientExchange.Completion) -> HTTPClientExchange {
+        HTTPClientExchange.start(loop: loop, to: [.unix(socketPath)], tls: nil,
+                                 request: HTTPClientRequest(.get, target: path, host: "docker",
+                                                            headers: [("User-Agent", "stoep"), ("Accept", "application/json")]),
+                                 timeout: timeout, body: body, completion: completion)
     }
 
     private func eventsAnswered(_ status: Int) {
         guard status == 200 else { return fail("GET /events answered \(status)") }
-        body = []
-        let request = DockerAPIRequest(path: "/containers/json", socketPath: socketPath, loop: loop, timeout: Self.requestTimeout,
-                                       onBody: { [unowned self] bytes in self.collect(bytes) },
-                                       completion: { [unowned self] _, result in self.listed(result) })
-        listing = request
-        request.start()
+        listing = get("/containers/json", timeout: Self.requestTimeout, body: .whole(limit: Self.maxBody)) { [unowned self] result in
+            self.listed(result)
+        }
     }
 
-    private func listed(_ result: Result<Int, DockerResponseError>) {
+    private func listed(_ result: Result<HTTPClientResponse, HTTPClientError>) {
         listing = nil
-        guard case .success(200) = result else { return fail("GET /containers/json failed" + Self.reason(result)) }
+        guard case .success(let answer) = result, answer.status == 200 else { return fail("GET /containers/json failed" + Self.reason(result)) }
         let json: JSONValue
-        do { json = try JSONParser.parse(body) } catch { return fail("GET /containers/json: \(error)") }
-        body = []
+        do { json = try JSONParser.parse(answer.body) } catch { return fail("GET /containers/json: \(error)") }
         let ids = (json.arrayValue ?? []).compactMap { $0["Id"]?.stringValue }.filter(Self.isContainerID)
         let live = Set(ids)
         containers = containers.filter { live.contains($0.key) }
@@ -110,19 +115,16 @@ public final class DockerWatcher {
     private func inspectNext() {
         guard inspecting == nil, !queue.isEmpty else { return }
         let id = queue.removeFirst()
-        body = []
-        let request = DockerAPIRequest(path: "/containers/\(id)/json", socketPath: socketPath, loop: loop, timeout: Self.requestTimeout,
-                                       onBody: { [unowned self] bytes in self.collect(bytes) },
-                                       completion: { [unowned self] _, result in self.inspected(id, result) })
-        inspecting = request
-        request.start()
+        inspecting = get("/containers/\(id)/json", timeout: Self.requestTimeout, body: .whole(limit: Self.maxBody)) { [unowned self] result in
+            self.inspected(id, result)
+        }
     }
 
-    private func inspected(_ id: String, _ result: Result<Int, DockerResponseError>) {
+    private func inspected(_ id: String, _ result: Result<HTTPClientResponse, HTTPClientError>) {
         inspecting = nil
         switch result {
-        case .success(200):
-            guard let json = try? JSONParser.parse(body), let container = DockerContainer(inspect: json) else {
+        case .success(let answer) where answer.status == 200:
+            guard let json = try? JSONParser.parse(answer.body), let container = DockerContainer(inspect: json) else {
                 return fail("GET /containers/\(id)/json: not a container document")
             }
             containers[id] = container
@@ -133,7 +135,6 @@ public final class DockerWatcher {
         case .failure:
             return fail("GET /containers/\(id)/json failed" + Self.reason(result))
         }
-        body = []
         if queue.isEmpty {
             if syncing { synchronised() } else { schedulePublish() }
         } else {
@@ -150,11 +151,6 @@ public final class DockerWatcher {
         }
         outage = nil
         schedulePublish()
-    }
-
-    private func collect(_ bytes: [UInt8]) {
-        if body.count + bytes.count > Self.maxBody { return fail("Docker API answer larger than \(Self.maxBody >> 20) MB") }
-        body += bytes
     }
 
     // MARK: events
@@ -187,10 +183,10 @@ public final class DockerWatcher {
 
     // MARK: failure and publishing
 
-    private static func reason(_ result: Result<Int, DockerResponseError>) -> String {
+    private static func reason(_ result: Result<HTTPClientResponse, HTTPClientError>) -> String {
         switch result {
-        case .success(let status): return " (status \(status))"
-        case .failure(let error): return ": \(error)"
+        case .success(let answer): return " (status \(answer.status))"
+        case .failure(let error): return ": \(error.reason)"
         }
     }
 
@@ -215,7 +211,6 @@ public final class DockerWatcher {
         listing = nil
         inspecting = nil
         queue = []
-        body = []
         syncing = true
     }
 

@@ -6,9 +6,6 @@ import CStoep
 import Glibc
 
 public enum Socket {
-    /// "ip:port" or "[ip]:port" of a socket address (getaddrinfo's results, in the proxy's resolver).
-    public static func describe(_ sa: UnsafePointer<sockaddr>) -> String { text(sa) }
-
     static func text(_ sa: UnsafePointer<sockaddr>) -> String {
         var buf = [UInt8](repeating: 0, count: 80)
         let n = buf.withUnsafeMutableBufferPointer { p in

@@ -4,16 +4,10 @@ import JSON
 import Reactor
 
 final class StatsSession: IOHandler {
-    private let transport: PlainTransport
+    private let connection: StreamConnection<PlainTransport>
     private unowned let server: StatsServer
-    private var token: Token?
-    private var timer: Timer?
     private var line: [UInt8] = []
-    private var output: [UInt8] = []
-    private var sent = 0
-    private var readable = false, writable = false
     private var answering = false
-    private var closed = false
     /// Rows still to describe for `show conns`, and how far we got.
     private var rows: [ConnectionDescribing] = []
     private var nextRow = 0
@@ -22,28 +16,25 @@ final class StatsSession: IOHandler {
     private static let maxLine = 1024
 
     init(fd: FileDescriptor, server: StatsServer) {
-        transport = PlainTransport(fd: fd)
+        connection = StreamConnection(transport: PlainTransport(fd: fd), loop: server.loop, writable: false)
         self.server = server
     }
 
     func start() throws {
-        token = try server.loop.register(fd: transport.fd, handler: self)
-        let t = Timer { [unowned self] _ in self.close() }
-        timer = t
-        server.loop.schedule(t, after: server.deadline)
+        try connection.register(self)
+        connection.deadline(after: server.deadline) { [unowned self] in self.close() }
     }
 
     func ready(fd: FileDescriptor, _ events: Readiness) {
-        if events.contains(.readable) { readable = true }
-        if events.contains(.writable) { writable = true }
+        connection.note(events)
         if !answering { readCommand() }
         if answering { pumpOutput() }
     }
 
     private func readCommand() {
         var chunk = [UInt8](repeating: 0, count: 512)
-        while readable && !answering {
-            let r = chunk.withUnsafeMutableBytes { transport.read(into: $0) }
+        while connection.readable && !answering {
+            let r = chunk.withUnsafeMutableBytes { connection.transport.read(into: $0) }
             switch r {
             case .bytes(let n):
                 line.append(contentsOf: chunk[0..<n])
@@ -52,7 +43,7 @@ final class StatsSession: IOHandler {
                 } else if line.count > StatsSession.maxLine {
                     answer("")
                 }
-            case .wouldBlock: readable = false
+            case .wouldBlock: connection.readable = false
             case .eof:
                 // A client may send the command without a newline and shut down its side.
                 if line.isEmpty { close() } else { answer(String(decoding: line, as: UTF8.self)) }
@@ -66,7 +57,7 @@ final class StatsSession: IOHandler {
 
     private func answer(_ text: String) {
         answering = true
-        writable = true
+        connection.writable = true
         server.commands &+= 1
         let provider = server.provider
         switch StatsCommand.parse(text) {
@@ -91,7 +82,7 @@ final class StatsSession: IOHandler {
             writer.endObject()
         }
         if rows.isEmpty { writer.raw("\n") }
-        output = writer.takeBytes()
+        connection.enqueue(writer.takeBytes())
     }
 
     private func finishConns() {
@@ -101,42 +92,27 @@ final class StatsSession: IOHandler {
 
     /// Sends what is buffered; refills from the remaining `show conns` rows when the buffer is out.
     private func pumpOutput() {
-        while writable {
-            if sent == output.count {
-                output.removeAll(keepingCapacity: true)
-                sent = 0
-                guard nextRow < rows.count else {
-                    close()
-                    return
-                }
-                let end = min(nextRow + StatsSession.batch, rows.count)
-                let now = server.loop.now
-                for i in nextRow..<end { rows[i].describe(into: &writer, now: now) }
-                nextRow = end
-                if nextRow == rows.count {
-                    finishConns()
-                    writer.raw("\n")
-                }
-                output = writer.takeBytes()
+        while true {
+            switch connection.flush() {
+            case .blocked: return
+            case .failed: return close()
+            case .drained: break
             }
-            let r = output.withUnsafeBytes { transport.write(UnsafeRawBufferPointer(rebasing: $0[sent...])) }
-            switch r {
-            case .bytes(let n): sent += n
-            case .wouldBlock: writable = false
-            case .eof, .error:
-                close()
-                return
+            guard nextRow < rows.count else { return close() }
+            let end = min(nextRow + StatsSession.batch, rows.count)
+            let now = server.loop.now
+            for i in nextRow..<end { rows[i].describe(into: &writer, now: now) }
+            nextRow = end
+            if nextRow == rows.count {
+                finishConns()
+                writer.raw("\n")
             }
+            connection.enqueue(writer.takeBytes())
         }
     }
 
     func close() {
-        guard !closed else { return }
-        closed = true
-        if let t = timer { server.loop.cancel(t) }
-        timer = nil
-        if let t = token { server.loop.deregister(t) }
-        transport.close()
+        guard connection.close() else { return }
         rows = []
         server.ended(self)
     }

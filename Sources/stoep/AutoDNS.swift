@@ -7,7 +7,7 @@
 // are withdrawn with the next rebuild (the published set is replaced whole).
 import Config
 import DNS
-import Glibc
+import Reactor
 import Rules
 
 struct AutoDNSSettings: Equatable {
@@ -87,19 +87,10 @@ struct AutoDNSSettings: Equatable {
         return out
     }
 
-    /// The first IPv4 address of an interface that is up and not loopback (getifaddrs order).
+    /// The first IPv4 address of an interface that is up and not loopback (the kernel's order).
     static func firstNonLoopbackIPv4() -> IPAddress? {
-        var list: UnsafeMutablePointer<ifaddrs>? = nil
-        guard getifaddrs(&list) == 0 else { return nil }
-        defer { freeifaddrs(list) }
-        var p = list
-        while let entry = p {
-            defer { p = entry.pointee.ifa_next }
-            let flags = Int32(entry.pointee.ifa_flags)
-            guard let sa = entry.pointee.ifa_addr, Int32(sa.pointee.sa_family) == AF_INET,
-                  flags & Int32(IFF_UP) != 0, flags & Int32(IFF_LOOPBACK) == 0 else { continue }
-            let raw = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }
-            return .v4(IPv4Address(raw))
+        for interface in NetworkInterface.all() where interface.flags.contains(.up) && !interface.flags.contains(.loopback) {
+            if let v4 = interface.addresses.lazy.compactMap(\.ipv4).first { return .v4(IPv4Address(v4)) }
         }
         return nil
     }

@@ -86,6 +86,10 @@ final class DynamicConfiguration {
                                          apiEntryPoint: setup.api?.insecure == true ? "traefik" : nil,
                                          dashboard: setup.api?.dashboard ?? false,
                                          acmeHTTPEntryPoints: resolvers?.httpChallengeEntryPoints ?? [])
+        if let ping = setup.ping {
+            internals.insert(.ping)
+            if !ping.manualRouting { ownRouters.pingEntryPoint = ping.entryPoint }
+        }
         if communityCARoot() != nil {
             internals.insert(.communityCA)
             ownRouters.communityCAEntryPoints = names
@@ -108,8 +112,19 @@ final class DynamicConfiguration {
         api.state = APIStateBuilder.build(configs: dynamic, table: result.table, tcpTable: tcp.table,
                                           problems: problems, facts: apiFacts(setup))
         proxy.internalHandlers.api = setup.api == nil ? nil : { [unowned self] in self.api.answer($0) }
+        proxy.internalHandlers.ping = setup.ping.map { ping in { [unowned self] in pingStatus(ping) } }
         proxy.internalHandlers.communityCA = { [unowned self] path in communityCARoot()?.response(for: Substring(path)) }
         api.communityCASection = { [unowned self] in communityCARoot()?.htmlSection }
+    }
+
+    /// ping@internal's status: the terminating status once shutdown began; 503 while an enabled provider
+    /// has not delivered its first configuration (the Docker provider: its first snapshot), so a balancer
+    /// or an orchestrator does not send traffic to routes that do not exist yet — what Traefik users ask
+    /// for in traefik #10458 (Traefik answers 200 at once); then 200.
+    func pingStatus(_ ping: TraefikPing) -> Int {
+        if shuttingDown() { return ping.terminatingStatusCode }
+        if docker != nil && dockerSnapshot == nil { return 503 }
+        return 200
     }
 
     /// A watched certificate file was read again: its problems replace the old ones in the list; only new
@@ -131,6 +146,8 @@ final class DynamicConfiguration {
         if setup.docker != nil { facts.providers.append("Docker") }
         facts.api = setup.api
         facts.prometheus = setup.prometheus
+        facts.ping = setup.ping
+        facts.acmeHTTPEntryPoints = certificates?.resolvers.httpChallengeEntryPoints ?? []
         facts.accessLog = setup.accessLog != nil
         facts.startDate = DynamicConfiguration.rfc3339(startedAtWall)
         facts.version = Version.text

@@ -43,6 +43,8 @@ struct ProxySetup {
     var connectTimeout: UInt64 = 30_000_000_000
     var responseHeaderTimeout: UInt64 = 0
     var accessLog: TraefikAccessLog?
+    /// `[ping]` of the Traefik static configuration (ping@internal).
+    var ping: TraefikPing?
     /// providers.docker (Traefik static configuration, or stoep's own `[providers.docker]`): watched by
     /// the Docker provider, its routes joined to the file provider's (DynamicConfiguration+Docker).
     var docker: TraefikDockerProvider?
@@ -109,6 +111,7 @@ struct ProxySetup {
                 setup.connectTimeout = ft.dialTimeout.nanoseconds > 0 ? UInt64(ft.dialTimeout.nanoseconds) : 30_000_000_000
                 setup.responseHeaderTimeout = UInt64(max(0, ft.responseHeaderTimeout.nanoseconds))
                 setup.prometheus = stat.prometheus
+                setup.ping = stat.ping
                 setup.api = stat.api
                 setup.accessLog = stat.accessLog
                 setup.serversTransport = stat.serversTransport

@@ -92,7 +92,7 @@ final class DNS01HookTests: XCTestCase {
         let plain = try DNS01HTTPRequestHook(environment: ["HTTPREQ_ENDPOINT": "http://127.0.0.1:9090/api/"], loop: loop, log: Logger())
         XCTAssertEqual(String(decoding: plain.body(Self.challenge), as: UTF8.self),
                        "{\"fqdn\":\"_acme-challenge.x.test.\",\"value\":\"\(Self.value)\"}\n")
-        XCTAssertEqual(plain.endpoint.target("/present"), "/api/present")
+        XCTAssertEqual(plain.endpoint.target(appending: "/present"), "/api/present")
         XCTAssertEqual(plain.endpoint.hostHeader, "127.0.0.1:9090")
         XCTAssertNil(plain.authorization)
         XCTAssertEqual(plain.httpTimeout, 30_000_000_000)
@@ -103,7 +103,7 @@ final class DNS01HookTests: XCTestCase {
                                                          "HTTPREQ_HTTP_TIMEOUT": "7"], loop: loop, log: Logger())
         XCTAssertEqual(String(decoding: raw.body(Self.challenge), as: UTF8.self),
                        "{\"domain\":\"x.test\",\"token\":\"\(Self.challenge.token)\",\"keyAuth\":\"\(Self.challenge.keyAuthorization)\"}\n")
-        XCTAssertEqual(raw.endpoint.target("/cleanup"), "/cleanup")
+        XCTAssertEqual(raw.endpoint.target(appending: "/cleanup"), "/cleanup")
         XCTAssertEqual(raw.endpoint.hostHeader, "dns.example.org")
         XCTAssertTrue(raw.endpoint.tls)
         XCTAssertEqual(raw.authorization, "Basic dXNlcjpwYTpzcw==")

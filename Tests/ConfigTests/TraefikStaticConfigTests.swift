@@ -172,7 +172,7 @@ final class TraefikStaticConfigTests: XCTestCase {
             entryPoint = "metrics"
             manualRouting = true
             """)
-        XCTAssertEqual(issues, [])
+        XCTAssertEqual(issues.map(\.path), ["entrypoints.dns.address"], "the UDP entry point is named as not bound")
         XCTAssertEqual(config.defaultRuleSyntax, .v2)
         let web = try XCTUnwrap(config.entryPoint(named: "Web"))
         XCTAssertEqual(web.address, HostPort(host: "127.0.0.1", port: 8080, isIPv6: false))
@@ -215,7 +215,8 @@ final class TraefikStaticConfigTests: XCTestCase {
             ("[core]\ndefaultRuleSyntax = \"v1\"", "core.defaultRuleSyntax", .error, #line),
             ("[hub]\ntls.insecure = true", "hub", .warning, #line),
             ("[tracing]", "tracing", .warning, #line),
-            ("[ping]", "ping", .warning, #line),
+            ("[entryPoints.game]\naddress = \":27015/udp\"", "entryPoints.game.address", .warning, #line),
+            ("[ping]\nentrypoint = \"web\"\nterminatingStatusCode = 700", "ping.terminatingStatusCode", .error, #line),
             ("[pilot]\ntoken = \"x\"", "pilot", .warning, #line),
             ("[experimental.plugins.x]\nmoduleName = \"y\"", "experimental", .warning, #line),
             ("[apii]\ndashboard = true", "apii", .warning, #line),

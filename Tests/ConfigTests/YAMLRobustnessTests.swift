@@ -1,27 +1,16 @@
 import XCTest
 @testable import Config
+import TestSupport
 
 /// Hostile and broken YAML never crashes the reader, and every error it reports points into the file.
 final class YAMLRobustnessTests: XCTestCase {
-    /// SplitMix64: a seeded generator so a failing mutation can be replayed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let interesting: [UInt8] = Array(":-[]{}&*!|>'\"#\t\n ?,<%@`~.0x\\".utf8) + [0, 0xC3, 0xFF]
 
     /// Mutates valid Traefik-style documents by deleting, inserting, duplicating and swapping bytes.
     func testRandomMutationsNeverCrash() {
         let seeds = [YAMLTraefikEquivalenceTests.routersYAML, YAMLTraefikEquivalenceTests.anchorsYAML,
                      YAMLTraefikEquivalenceTests.flowYAML, "a: &a [x, *a]\nb: {<<: *a}\n"]
-        var generator = SeededGenerator(state: 0x5703_9A11)
+        var generator = SplitMix64(state: 0x5703_9A11)
         for iteration in 0..<3000 {
             var bytes = Array(seeds[iteration % seeds.count].utf8)
             for _ in 0..<Int.random(in: 1...6, using: &generator) {
@@ -32,7 +21,7 @@ final class YAMLRobustnessTests: XCTestCase {
     }
 
     func testRandomBytesNeverCrash() {
-        var generator = SeededGenerator(state: 42)
+        var generator = SplitMix64(state: 42)
         for iteration in 0..<1000 {
             let count = Int.random(in: 0...200, using: &generator)
             let bytes = (0..<count).map { _ in Self.interesting.randomElement(using: &generator) ?? 0 }
@@ -65,7 +54,7 @@ final class YAMLRobustnessTests: XCTestCase {
         }
     }
 
-    private func mutate(_ bytes: inout [UInt8], using generator: inout SeededGenerator) {
+    private func mutate(_ bytes: inout [UInt8], using generator: inout SplitMix64) {
         let position = bytes.isEmpty ? 0 : Int.random(in: 0..<bytes.count, using: &generator)
         switch Int.random(in: 0..<4, using: &generator) {
         case 0 where !bytes.isEmpty:

@@ -1,4 +1,5 @@
 @testable import HTTP
+import TestSupport
 import XCTest
 
 /// Random mutations of valid messages: the parsers may accept or refuse, but never crash, never claim a head

@@ -111,7 +111,7 @@ final class APITests: XCTestCase {
     }
 
     func testDashboardEscapesNames() {
-        XCTAssertEqual(DashboardPage.esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
+        XCTAssertEqual(HTMLText.escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
     }
 
     func testGoDurations() {

@@ -1,4 +1,5 @@
 import Proxy
+import TestSupport
 import XCTest
 
 final class ClientHelloTests: XCTestCase {
@@ -104,7 +105,7 @@ final class ClientHelloTests: XCTestCase {
 
     /// Random bytes, random mutations of real hellos and random record splits: any answer, never a trap.
     func testFuzz() {
-        var rng = SplitMix64(state: 0x5709)  // ProxyTestSupport.swift
+        var rng = SplitMix64(state: 0x5709)
         let seeds = [S.openSSLTLS13, S.openSSLTLS12, S.openSSLNoSNI, S.hello(sni: "a.b", alpn: ["h2"])]
         var answers: [String: Int] = [:]
         for round in 0..<30_000 {

@@ -218,3 +218,17 @@ final class TCPRouteTableTests: XCTestCase {
         XCTAssertEqual(name(t.on("web").match(serverName: nil, alpn: [], clientIP: nil, isTLS: false)), "plain")
     }
 }
+
+final class TCPUpstreamAddressTests: XCTestCase {
+    /// A numeric address is taken as it is; a host name is resolved once (SocketAddress.resolving) and
+    /// its IP given back for the load-time warning.
+    func testNumericAndResolvedAddresses() throws {
+        let numeric = try TCPUpstreamAddress.resolve("10.0.0.7:5432").get()
+        XCTAssertEqual(numeric.upstream.address.description, "10.0.0.7:5432")
+        XCTAssertNil(numeric.resolvedFrom)
+        let named = try TCPUpstreamAddress.resolve("localhost:5432").get()
+        XCTAssertTrue(["127.0.0.1", "::1"].contains(named.resolvedFrom ?? ""), "\(String(describing: named.resolvedFrom))")
+        XCTAssertTrue(named.upstream.address.description.hasSuffix(":5432"))
+        XCTAssertThrowsError(try TCPUpstreamAddress.resolve("localhost").get())
+    }
+}

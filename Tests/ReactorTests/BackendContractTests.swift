@@ -27,22 +27,10 @@ final class BackendContractTests: XCTestCase {
         func accepted(fd: FileDescriptor) { accepted.append(fd) }
     }
 
-    /// Runs `loop` until `done()` holds after a turn, or `seconds` pass; returns whether `done()` held.
+    /// Runs `loop` until `done()` holds after a turn, or `seconds` pass (LoopbackSockets.swift).
     @discardableResult
     private func run(_ loop: EventLoop, seconds: Double = 2, until done: @escaping () -> Bool) throws -> Bool {
-        var finished = false
-        let deadline = Timer { _ in loop.stop() }
-        loop.schedule(deadline, after: UInt64(seconds * 1e9))
-        // Turn hooks stay for the loop's life: each run adds one, guarded by its own flag.
-        var active = true
-        loop.addTurnHook {
-            guard active else { return }
-            if done() { finished = true; loop.stop() }
-        }
-        try loop.run()
-        active = false
-        loop.cancel(deadline)
-        return finished || done()
+        try loop.run(seconds: seconds, until: done)
     }
 
     // MARK: hand-over

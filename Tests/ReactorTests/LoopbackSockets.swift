@@ -33,3 +33,23 @@ enum LoopbackSockets {
         precondition(fd.writeAll(bytes) == nil)
     }
 }
+
+extension EventLoop {
+    /// Runs the loop until `done()` holds after a turn, or `seconds` pass; returns whether `done()` held.
+    /// Each call adds a turn hook guarded by its own flag (hooks stay for the loop's life).
+    @discardableResult
+    func run(seconds: Double = 2, until done: @escaping () -> Bool) throws -> Bool {
+        var finished = false
+        let deadline = Timer { [unowned self] _ in self.stop() }
+        schedule(deadline, after: UInt64(seconds * 1e9))
+        var active = true
+        addTurnHook { [unowned self] in
+            guard active else { return }
+            if done() { finished = true; self.stop() }
+        }
+        try run()
+        active = false
+        cancel(deadline)
+        return finished || done()
+    }
+}

@@ -15,7 +15,7 @@ import pytest
 
 from acme_peer import pebble_factory  # noqa: F401 (fixture)
 from conftest import free_port
-from test_acme import acme_info, pebble_roots, served_names, start, wait_for_certificates
+from test_acme import reactor_neutral, acme_info, pebble_roots, served_names, start, wait_for_certificates
 from test_proxy import backends  # noqa: F401 (fixture)
 
 
@@ -66,6 +66,7 @@ def test_exec_hook_issues_a_name(stoep, backends, pebble_factory, ports, monkeyp
 
 
 def test_exec_hook_issues_a_name_and_its_wildcard(stoep, backends, pebble_factory, ports, monkeypatch, tmp_path):
+    reactor_neutral(stoep)
     be = backends()
     pebble = pebble_factory(*ports)
     hook, calls = exec_hook(tmp_path, pebble)
@@ -106,6 +107,7 @@ class Endpoint(BaseHTTPRequestHandler):
 
 
 def test_httpreq_endpoint_issues(stoep, backends, pebble_factory, ports, monkeypatch):
+    reactor_neutral(stoep)
     be = backends()
     pebble = pebble_factory(*ports)
     Endpoint.requests, Endpoint.mgmt = [], pebble.chall_mgmt
@@ -132,6 +134,7 @@ def test_httpreq_endpoint_issues(stoep, backends, pebble_factory, ports, monkeyp
 
 
 def test_a_failing_hook_is_reported_and_other_names_are_issued(stoep, backends, pebble_factory, ports, monkeypatch, tmp_path):
+    reactor_neutral(stoep)
     be = backends()
     pebble = pebble_factory(*ports)
     hook, calls = exec_hook(tmp_path, pebble, fail_for="bad.test")

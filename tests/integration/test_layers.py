@@ -1,7 +1,7 @@
 """Layers, one direction (docs/architecture.md): only the Reactor touches the C shims and the kernel's
 file and socket calls. Every module above it (Config, Stats, DNS, Proxy, Discovery, the stoep executable,
 the fuzz driver) goes through the Reactor's types — FileDescriptor, Errno, Transport, DatagramSocket,
-readWholeFile — so a kernel quirk is handled in one place and a new workload cannot grow its own copy.
+readWholeFile, SocketAddress.resolving (getaddrinfo), NetworkInterface (getifaddrs) — so a kernel quirk is handled in one place and a new workload cannot grow its own copy.
 
 This reads Sources/ (no binary needed): comments and string literals are ignored, and a call counts as
 raw when its first argument is unlabelled (Swift methods of ours take labels or no arguments).
@@ -22,6 +22,8 @@ RAW_CALLS = {
     "close": 1, "fcntl": 2, "ioctl": 2, "socket": 3, "connect": 3, "bind": 3, "listen": 2, "accept": 3,
     "accept4": 4, "shutdown": 2, "setsockopt": 5, "getsockopt": 5, "getsockname": 3, "getpeername": 3,
     "splice": 6, "pipe": 1, "pipe2": 2, "dup": 1, "dup2": 2,
+    # Name resolution and interface listing: SocketAddress.resolving and NetworkInterface.all are their homes.
+    "getaddrinfo": 4, "freeaddrinfo": 1, "getifaddrs": 1, "freeifaddrs": 1,
 }
 
 # The pure modules beside the stack: bytes or values in, values out; no socket, no loop, no file. Each may
@@ -162,6 +164,11 @@ def test_pure_modules_import_only_what_they_compute_with():
     ("_ = fcntl(1, F_SETFL, flags | O_NONBLOCK)", True),
     ("if errno == EINTR { continue }", True),
     ("import CStoep", True),
+    ("guard getaddrinfo(host, nil, &hints, &res) == 0 else { return nil }", True),
+    ("defer { freeaddrinfo(res) }", True),
+    ("guard getifaddrs(&list) == 0 else { return [] }", True),
+    ("defer { freeifaddrs(list) }", True),
+    ("SocketAddress.resolving(host: host, port: port)", False),
     ("@testable import CStoepTLS", True),
     ("x.read(into: buffer)", False),
     ("close()", False),

@@ -108,6 +108,11 @@ extension TraefikEntryPoint {
                 return nil
             }
             var entryPoint = TraefikEntryPoint(name: name, address: address, transport: transport, location: section.location)
+            if transport == .udp {
+                // Not bound at all: say so, rather than leave a game server or WireGuard forward silently dark.
+                log.warning(section.node("address")?.location ?? section.location, section.path(section.writtenKey("address")),
+                            "UDP entry points are not served by stoep yet; \"\(text)\" is not bound (udp routers are refused too)")
+            }
             entryPoint.asDefault = section.bool("asDefault", &log) ?? false
             if let http = section.section("http", &log) {
                 decodeHTTP(http, into: &entryPoint, log: &log)

@@ -10,6 +10,8 @@ public struct TraefikStaticConfig: Sendable, Equatable {
     public var api: TraefikAPI?
     /// nil = no `[metrics.prometheus]`.
     public var prometheus: TraefikPrometheus?
+    /// nil = no `[ping]` (no ping@internal).
+    public var ping: TraefikPing?
     /// nil = no access log.
     public var accessLog: TraefikAccessLog?
     public var log = TraefikLog()
@@ -73,6 +75,18 @@ public struct TraefikAPI: Sendable, Hashable {
     public var insecure = false
     public var debug = false
     public var basePath = "/"
+
+    public init() {}
+}
+
+/// `[ping]`: ping@internal, a health answer for load balancers and container health checks.
+public struct TraefikPing: Sendable, Hashable {
+    /// Where Traefik's own `/ping` router lives (default "traefik").
+    public var entryPoint = "traefik"
+    /// true = reachable only through a user router naming ping@internal.
+    public var manualRouting = false
+    /// The status answered once shutdown has begun (default 503), so a balancer stops sending.
+    public var terminatingStatusCode = 503
 
     public init() {}
 }

@@ -6,7 +6,7 @@ extension TraefikStaticConfig {
     static let topLevelKeys = ["global", "entryPoints", "providers", "api", "metrics", "accessLog", "log", "serversTransport",
                                "certificatesResolvers", "core", "ping", "tracing", "experimental", "pilot", "hub", "hostResolver",
                                "tcpServersTransport", "spiffe", "ocsp"]
-    static let unsupportedTopLevel = ["ping", "tracing", "experimental", "pilot", "hub", "hostResolver", "tcpServersTransport", "spiffe", "ocsp"]
+    static let unsupportedTopLevel = ["tracing", "experimental", "pilot", "hub", "hostResolver", "tcpServersTransport", "spiffe", "ocsp"]
     static let otherProviders = ["swarm", "kubernetesCRD", "kubernetesIngress", "kubernetesGateway", "kubernetesIngressNGINX", "consulCatalog",
                                  "nomad", "ecs", "consul", "etcd", "zooKeeper", "redis", "http", "rest", "plugin", "marathon", "rancher"]
 
@@ -36,6 +36,19 @@ extension TraefikStaticConfig {
             decoded.basePath = api.string("basePath", &log) ?? "/"
             _ = api.bool("disableDashboardAd", &log)
             config.api = decoded
+        }
+        if root.has("ping") {
+            var ping = TraefikPing()
+            // `ping = {}` or `--ping=true` enable it with the defaults, as Traefik's label parser does.
+            if case .bool? = root.node("ping")?.value {
+                // `ping = true` (flags and labels write it so): the defaults.
+            } else if let section = root.section("ping", &log) {
+                section.warnUnknownKeys(allowed: ["entryPoint", "manualRouting", "terminatingStatusCode"], log: &log)
+                ping.entryPoint = section.string("entryPoint", &log) ?? ping.entryPoint
+                ping.manualRouting = section.bool("manualRouting", &log) ?? false
+                ping.terminatingStatusCode = Int(section.integer("terminatingStatusCode", in: 100...599, &log) ?? 503)
+            }
+            if case .bool(false)? = root.node("ping")?.value {} else { config.ping = ping }
         }
         if let metrics = root.section("metrics", &log) { config.prometheus = decodeMetrics(metrics, log: &log) }
         if let accessLog = root.section("accessLog", &log) { config.accessLog = decodeAccessLog(accessLog, log: &log) }

@@ -30,6 +30,9 @@ public struct APIStaticFacts: Sendable {
     public var providers: [String] = []
     public var api: TraefikAPI?
     public var prometheus: TraefikPrometheus?
+    public var ping: TraefikPing?
+    /// The certificate resolvers' httpChallenge entry points (Traefik lists its acme-http router there).
+    public var acmeHTTPEntryPoints: [String] = []
     public var accessLog = false
     /// RFC 3339, UTC.
     public var startDate = ""

@@ -104,6 +104,17 @@ public enum APIStateBuilder {
             state.httpRouters.append(internalRouter("prometheus@internal", service: "prometheus@internal",
                                                     rule: "PathPrefix(`/metrics`)", priority: Int64.max, entryPoint: p.entryPoint))
         }
+        if let p = facts.ping, !p.manualRouting {
+            state.httpRouters.append(internalRouter("ping@internal", service: "ping@internal",
+                                                    rule: "PathPrefix(`/ping`)", priority: Int64.max, entryPoint: p.entryPoint))
+        }
+        if !facts.acmeHTTPEntryPoints.isEmpty {
+            var r = internalRouter("acme-http@internal", service: "acme-http@internal", rule: "PathPrefix(`/.well-known/acme-challenge/`)",
+                                   priority: Int64.max, entryPoint: facts.acmeHTTPEntryPoints[0])
+            r.entryPoints = facts.acmeHTTPEntryPoints
+            r.using = facts.acmeHTTPEntryPoints
+            state.httpRouters.append(r)
+        }
     }
 
     private static func internalRouter(_ name: String, service: String, rule: String, priority: Int64, entryPoint: String) -> APIRouter {
@@ -126,6 +137,8 @@ public enum APIStateBuilder {
             }
         }
         if state.facts.prometheus != nil { names.append("prometheus@internal") }
+        if state.facts.ping != nil { names.append("ping@internal") }
+        if !state.facts.acmeHTTPEntryPoints.isEmpty { names.append("acme-http@internal") }
         for n in names {
             state.httpServices.append(APIService(name: n, provider: "internal", kind: .internalService, status: "enabled", errors: [], usedBy: []))
         }

@@ -11,7 +11,7 @@ enum DashboardPage {
         td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#eee}
         .enabled,.UP{color:#060}.warning{color:#a60}.disabled,.DOWN{color:#b00}code{font-size:.95em}</style></head><body>
         <h1>stoep</h1>
-        <p>Version \(esc(state.facts.version)), started \(esc(state.facts.startDate)). Providers: \(esc(state.facts.providers.joined(separator: ", ")))</p>
+        <p>Version \(HTMLText.escape(state.facts.version)), started \(HTMLText.escape(state.facts.startDate)). Providers: \(HTMLText.escape(state.facts.providers.joined(separator: ", ")))</p>
 
         """
         h += "<h2>HTTP routers</h2>\n"
@@ -31,9 +31,9 @@ enum DashboardPage {
             }
             let cells = servers.map { url -> String in
                 let state = s.status == "disabled" ? "" : (health(url) ?? "UP")
-                return "\(esc(url)) <span class=\"\(state)\">\(state)</span>"
+                return "\(HTMLText.escape(url)) <span class=\"\(state)\">\(state)</span>"
             }.joined(separator: "<br>")
-            h += "<tr><td>\(esc(s.name))</td><td class=\"\(esc(s.status))\">\(esc(s.status))\(errors(s.errors))</td><td>\(cells)</td><td>\(esc(s.usedBy.joined(separator: ", ")))</td></tr>\n"
+            h += "<tr><td>\(HTMLText.escape(s.name))</td><td class=\"\(HTMLText.escape(s.status))\">\(HTMLText.escape(s.status))\(errors(s.errors))</td><td>\(cells)</td><td>\(HTMLText.escape(s.usedBy.joined(separator: ", ")))</td></tr>\n"
         }
         h += "</table>\n"
         if let communityCA { h += communityCA + "\n" }
@@ -45,30 +45,13 @@ enum DashboardPage {
     private static func routers(_ list: [APIRouter]) -> String {
         var h = "<table><tr><th>Router</th><th>Status</th><th>Rule</th><th>Entry points</th><th>Middlewares</th><th>Service</th></tr>\n"
         for r in list {
-            h += "<tr><td>\(esc(r.name))</td><td class=\"\(esc(r.status))\">\(esc(r.status))\(errors(r.errors))</td><td><code>\(esc(r.rule))</code></td>"
-            h += "<td>\(esc(r.using.joined(separator: ", ")))</td><td>\(esc(r.middlewares.joined(separator: ", ")))</td><td>\(esc(r.service))</td></tr>\n"
+            h += "<tr><td>\(HTMLText.escape(r.name))</td><td class=\"\(HTMLText.escape(r.status))\">\(HTMLText.escape(r.status))\(errors(r.errors))</td><td><code>\(HTMLText.escape(r.rule))</code></td>"
+            h += "<td>\(HTMLText.escape(r.using.joined(separator: ", ")))</td><td>\(HTMLText.escape(r.middlewares.joined(separator: ", ")))</td><td>\(HTMLText.escape(r.service))</td></tr>\n"
         }
         return h + "</table>\n"
     }
 
     private static func errors(_ list: [String]) -> String {
-        list.isEmpty ? "" : "<br><small>" + list.map(esc).joined(separator: "<br>") + "</small>"
-    }
-
-    /// HTML text escaping: names and rules come from configuration files and container labels.
-    static func esc(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
+        list.isEmpty ? "" : "<br><small>" + list.map(HTMLText.escape).joined(separator: "<br>") + "</small>"
     }
 }

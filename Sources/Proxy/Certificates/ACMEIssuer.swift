@@ -6,6 +6,7 @@
 // does not run) keep theirs.
 import ACME
 import Config
+import HTTPClient
 import JSON
 import PKI
 import Reactor
@@ -32,7 +33,7 @@ public final class ACMEIssuer: CertificateIssuer {
     public static func make(resolver: String, settings: TraefikCertificatesResolver.ACME, solvers: [ACMEChallengeSolver],
                             environment: [String: String], loop: EventLoop, log: Logger, makeKey: @escaping KeyMaker,
                             resolve: @escaping ACMEClient.AddressResolver) -> Result<ACMEIssuer, IssueFailure> {
-        guard let url = ACMEURL(settings.caServer) else {
+        guard let url = ACMEClient.caURL(settings.caServer) else {
             return .failure(IssueFailure("caServer \(settings.caServer) is not an https URL", caAnswered: false))
         }
         // caCertificates, else LEGO_CA_CERTIFICATES (paths separated by commas or the path-list separator),
@@ -57,7 +58,7 @@ public final class ACMEIssuer: CertificateIssuer {
         for p in problems { log.warning("ACME \(resolver): \(p)") }
         let stored = document.resolvers[resolver]?.account
         // An account registered at another CA (the file moved from staging to production) is not reused.
-        let sameCA = stored?.registrationURI.flatMap(ACMEURL.init).map { $0.host == url.host && $0.port == url.port } ?? false
+        let sameCA = stored?.registrationURI.flatMap(HTTPURL.init).map { $0.host == url.host && $0.port == url.port } ?? false
         let makeClient = { (key: PrivateKey) in
             ACMEClient(loop: loop, settings: clientSettings, accountKey: key, accountURL: sameCA ? stored?.registrationURI : nil,
                        registrationBody: sameCA ? stored?.registrationBody?.jsonText : nil, resolve: resolve, log: log)

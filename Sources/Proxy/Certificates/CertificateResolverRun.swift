@@ -47,6 +47,8 @@ public final class CertificateResolverRun {
         public var lastErrorAt: Int64 = 0
         public var nextAttempt: Int64 = 0
         public var lastIssuedAt: Int64 = 0
+        /// notAfter of the certificate issued then (told apart from one written since from outside).
+        public var issuedNotAfter: Int64 = 0
     }
 
     public let name: String
@@ -117,9 +119,11 @@ public final class CertificateResolverRun {
         runNext()
     }
 
+    /// Whether stoep issued the certificate held for `names` less than a check interval ago (a certificate
+    /// put there since, from outside, is not "just issued": it is checked on its own dates).
     private func justIssued(_ names: [String], _ now: Int64) -> Bool {
-        guard let at = status[names]?.lastIssuedAt, at > 0 else { return false }
-        return now - at < policy.checkInterval
+        guard let s = status[names], s.lastIssuedAt > 0, now - s.lastIssuedAt < policy.checkInterval else { return false }
+        return held.contains { $0.names == names && $0.notAfter == s.issuedNotAfter }
     }
 
     private func isHeldFresh(_ names: [String], now: Int64) -> Bool {
@@ -153,7 +157,7 @@ public final class CertificateResolverRun {
             var s = status[names] ?? Status()
             switch result {
             case .success(let issued):
-                s = Status(lastIssuedAt: now)
+                s = Status(lastIssuedAt: now, issuedNotAfter: held.first { $0.names == names }?.notAfter ?? 0)
                 status[names] = s
                 log.info("\(kind) \(name): certificate for \(names.joined(separator: ", ")) obtained")
                 keep(issued)

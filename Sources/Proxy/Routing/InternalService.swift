@@ -3,6 +3,7 @@
 // (`service: api@internal` behind basicAuth, as the fixtures do), and the static configuration adds
 // Traefik's own routers for them (InternalRouters: `/metrics` with metrics.prometheus, the API and the
 // dashboard on the `traefik` entry point with api.insecure).
+import HTTP
 import Rules
 
 public enum InternalService: String, Sendable, CaseIterable {
@@ -18,6 +19,8 @@ public enum InternalService: String, Sendable, CaseIterable {
     /// stoep's community CA root (`/stoep-ca.pem`, `/stoep-ca.crt`) on every entry point, plain HTTP included:
     /// a phone fetches it before it can trust anything served over TLS.
     case communityCA = "stoep-ca@internal"
+    /// `[ping]`: 200 "OK", or the terminating status once shutdown has begun (Traefik's pkg/ping).
+    case ping = "ping@internal"
 }
 
 /// What an internal service is asked: the request after the router's middlewares (stripPrefix…).
@@ -41,6 +44,8 @@ public struct InternalHandlers {
     public var acmeHTTP: ((_ token: String, _ host: String) -> [UInt8]?)?
     /// stoep-ca@internal: the root's download for a path, nil when none (404).
     public var communityCA: ((_ path: String) -> LocalResponse?)?
+    /// ping@internal: the status to answer now (200, or the terminating status during shutdown).
+    public var ping: (() -> Int)?
 
     public init() {}
 
@@ -59,6 +64,12 @@ public struct InternalHandlers {
             return LocalResponse(status: 200, fields: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: render())
         case .noop:
             return .empty(418)
+        case .ping:
+            // Traefik: WriteHeader(code) then the status text, any method, any path below; no Content-Type
+            // reaches the client (compared side by side in test_ping).
+            guard let ping else { return .notFound }
+            let status = ping()
+            return LocalResponse(status: status, fields: [], body: Array((HTTPStatus.reasonPhrase(status) ?? "").utf8))
         case .communityCA:
             return communityCA?(request.path) ?? .notFound
         case .acmeHTTP:
@@ -96,6 +107,8 @@ public struct InternalRouters: Equatable {
     public var acmeHTTPEntryPoints: [String] = []
     /// Entry points that offer the community CA's root (every HTTP one, when a localCA resolver exists).
     public var communityCAEntryPoints: [String] = []
+    /// `[ping]` without manualRouting: `/ping…` on this entry point (Traefik's ping router, priority MaxInt).
+    public var pingEntryPoint: String?
 
     public init(metricsEntryPoint: String? = nil, apiEntryPoint: String? = nil, dashboard: Bool = false, acmeHTTPEntryPoints: [String] = []) {
         self.metricsEntryPoint = metricsEntryPoint
@@ -116,6 +129,7 @@ public struct InternalRouters: Equatable {
                                  internalService: service, isInternalRouter: true))
         }
         for ep in acmeHTTPEntryPoints { add(.acmeHTTP, rule: "PathPrefix(`/.well-known/acme-challenge/`)", priority: .max, on: ep) }
+        if let ep = pingEntryPoint { add(.ping, rule: "PathPrefix(`/ping`)", priority: .max, on: ep) }
         for ep in communityCAEntryPoints {
             add(.communityCA, rule: "Path(`\(CommunityCARoot.pemPath)`) || Path(`\(CommunityCARoot.derPath)`)", priority: .max, on: ep)
         }

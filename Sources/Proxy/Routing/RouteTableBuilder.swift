@@ -3,7 +3,6 @@
 // whose rule does not parse, or that names a missing or unsupported service or middleware, is reported
 // (router name and why) and skipped — the others serve, as in Traefik, where such a router gives 404.
 import Config
-import Glibc
 import Reactor
 import Rules
 
@@ -143,7 +142,7 @@ public enum RouteTableBuilder {
     struct Why: Error, CustomStringConvertible { let description: String }
 
     /// "http://host:port" or "https://host:port" to a server. Host names are resolved here, at load time
-    /// (a warning names them: the loop never blocks on getaddrinfo). HTTPS servers get the TLS client
+    /// (a warning names them: the loop never blocks on a resolution). HTTPS servers get the TLS client
     /// context of their serversTransport (`transport`: qualified name; nil = the static one).
     static func upstream(_ url: String, weight: Int, transport: String? = nil,
                          _ transports: ServersTransports = ServersTransports()) -> Swift.Result<UpstreamServer, Why> {
@@ -170,23 +169,8 @@ public enum RouteTableBuilder {
             case .failure(let why): return .failure(Why(description: why.description))
             }
         }
-        var address = SocketAddress(host: host, port: port)
-        if address == nil, let ip = resolve(host) { address = SocketAddress(host: ip, port: port) }
-        guard let address else { return .failure(Why(description: "cannot resolve \(host)")) }
+        guard let address = SocketAddress(host: host, port: port) ?? SocketAddress.resolving(host: host, port: port) else { return .failure(Why(description: "cannot resolve \(host)")) }
         return .success(UpstreamServer(url: url, hostHeader: authority, address: address, weight: weight, tls: tls))
     }
 
-    /// getaddrinfo at load time (never on the loop's hot path).
-    private static func resolve(_ host: String) -> String? {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var res: UnsafeMutablePointer<addrinfo>? = nil
-        guard getaddrinfo(host, nil, &hints, &res) == 0, let first = res else { return nil }
-        defer { freeaddrinfo(res) }
-        guard let sa = first.pointee.ai_addr else { return nil }
-        let text = Socket.describe(UnsafePointer(sa))
-        if text.hasPrefix("[") { return String(text.dropFirst().prefix(while: { $0 != "]" })) }
-        return String(text.prefix(while: { $0 != ":" }))
-    }
 }

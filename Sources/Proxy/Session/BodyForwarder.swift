@@ -85,11 +85,7 @@ struct BodyForwarder {
                     continue
                 }
                 if mover == nil { mover = SpliceChannel(limit: lengthLeft) }
-                let before = mover!.moved
-                var progressed = false
-                let step = mover!.pump(from: src, to: dst, srcReady: &srcReady, dstReady: &dstReady, pool: pool,
-                                       counters: counters, progressed: &progressed)
-                let moved = mover!.moved - before
+                let (step, moved) = Self.pump(&mover!, src, dst, &srcReady, &dstReady, pool, counters)
                 bytes += moved
                 lengthLeft -= moved
                 switch step {
@@ -116,15 +112,23 @@ struct BodyForwarder {
         }
     }
 
+    /// One pump of a body's splice channel: its step, and the payload bytes it delivered (for the caller's
+    /// counts: the body's total, a length left, a chunk's payload).
+    @inline(__always)
+    private static func pump(_ m: inout SpliceChannel, _ src: Transport, _ dst: Transport, _ srcReady: inout Bool,
+                             _ dstReady: inout Bool, _ pool: PipePool, _ counters: RelayCounters) -> (SpliceChannel.Step, UInt64) {
+        let before = m.moved
+        var progressed = false
+        let step = m.pump(from: src, to: dst, srcReady: &srcReady, dstReady: &dstReady, pool: pool,
+                          counters: counters, progressed: &progressed)
+        return (step, m.moved - before)
+    }
+
     /// One step of chunked forwarding; nil means "continue the loop".
     private mutating func pumpChunked(src: Transport, buffer: inout ByteBuffer, dst: Transport, srcReady: inout Bool,
                                       dstReady: inout Bool, pool: PipePool, counters: RelayCounters) -> Step? {
         if var m = mover {
-            let before = m.moved
-            var progressed = false
-            let step = m.pump(from: src, to: dst, srcReady: &srcReady, dstReady: &dstReady, pool: pool,
-                              counters: counters, progressed: &progressed)
-            let moved = m.moved - before
+            let (step, moved) = Self.pump(&m, src, dst, &srcReady, &dstReady, pool, counters)
             bytes += moved
             decoder.payloadMoved(moved)
             mover = m
@@ -179,11 +183,7 @@ struct BodyForwarder {
                                        dstReady: inout Bool, pool: PipePool, counters: RelayCounters) -> Step? {
         if sourceEnded { return .done }  // the loop wrote the last chunk before coming here
         if var m = mover {
-            let before = m.moved
-            var progressed = false
-            let step = m.pump(from: src, to: dst, srcReady: &srcReady, dstReady: &dstReady, pool: pool,
-                              counters: counters, progressed: &progressed)
-            let moved = m.moved - before
+            let (step, moved) = Self.pump(&m, src, dst, &srcReady, &dstReady, pool, counters)
             bytes += moved
             mover = m
             switch step {

@@ -23,6 +23,18 @@ enum HeadRewriter {
         String(decoding: bytes.map { HTTPASCII.lowercased($0) }, as: UTF8.self)
     }
 
+    /// Calls `body` with each name the head's Connection fields list (RFC 9110 §7.6.1: they are hop-by-hop
+    /// too), lower-cased, trimmed of OWS, empty elements skipped; the list is walked on the bytes.
+    static func forEachConnectionOption(_ fields: [HTTPHeaderField], in bytes: [UInt8], _ body: (String) -> Void) {
+        for f in fields where isNamed(f, "connection", in: bytes) {
+            bytes.withUnsafeBytes { p in
+                HTTPASCII.forEachListElement(p, f.value) { element in
+                    if !element.isEmpty { body(lower(bytes[element])) }
+                }
+            }
+        }
+    }
+
     /// The request head for the upstream.
     static func request(_ view: RequestView, forward: ForwardedRequest, pathChanged: Bool, hostOverride: String?,
                         trustedPeer: Bool, peerIP: String, scheme: String, serverName: String) -> [UInt8] {
@@ -38,12 +50,9 @@ enum HeadRewriter {
         var dropped = hopByHop
         var priorFor: String? = nil
         var connectionNamesTE = false
-        for f in head.fields where isNamed(f, "connection", in: b) {
-            for token in String(decoding: slice(f.value), as: UTF8.self).split(separator: ",") {
-                let t = token.trimmingCharacters(" \t").lowercased()
-                if t == "te" { connectionNamesTE = true }
-                if !forwardedHeaders.contains(t) { dropped.insert(t) }  // managed headers cannot be removed so
-            }
+        forEachConnectionOption(head.fields, in: b) { t in
+            if t == "te" { connectionNamesTE = true }
+            if !forwardedHeaders.contains(t) { dropped.insert(t) }  // managed headers cannot be removed so
         }
         let set = Set(forward.setHeaders.map { $0.name.lowercased() })
         let anyRemoval = !set.isEmpty || !forward.removeHeaders.isEmpty || dropped.count != hopByHop.count
@@ -127,12 +136,8 @@ enum HeadRewriter {
         var w = HTTPHeaderWriter(reservingCapacity: bytes.count + 64)
         w.statusLine(head.status, reason: String(decoding: slice(head.reason), as: UTF8.self), version: .http11)
         var dropped = hopByHop
-        // Names the backend's Connection header lists are hop-by-hop too (RFC 9110 §7.6.1).
-        for f in head.fields where isNamed(f, "connection", in: bytes) {
-            for token in String(decoding: slice(f.value), as: UTF8.self).split(separator: ",") {
-                dropped.insert(token.trimmingCharacters(" \t").lowercased())
-            }
-        }
+        // Names the backend's Connection header lists are hop-by-hop too.
+        forEachConnectionOption(head.fields, in: bytes) { dropped.insert($0) }
         if head.isSwitchingProtocols { dropped.remove("connection"); dropped.remove("upgrade") }
         // The trailers a chunked answer announces stay announced (Go's ReverseProxy re-adds `Trailer`).
         if head.framing == .chunked { dropped.remove("trailer") }

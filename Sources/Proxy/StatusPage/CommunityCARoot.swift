@@ -56,20 +56,3 @@ public struct CommunityCARoot: Sendable, Equatable {
         """
     }
 }
-
-/// Text for HTML element content and attribute values.
-enum HTMLText {
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
-}

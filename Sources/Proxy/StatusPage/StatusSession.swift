@@ -5,53 +5,38 @@ import HTTP
 import Reactor
 
 final class StatusSession: IOHandler {
-    private let transport: PlainTransport
+    private let connection: StreamConnection<PlainTransport>
     private unowned let page: StatusPage
-    private var token: Token?
     private var input: [UInt8] = []
-    private var output: [UInt8] = []
     private var closeAfterWrite = false
-    private var readable = false, writable = true
-    private var lastActivity: UInt64
-    private var timer: Timer?
-    private var closed = false
     /// Request heads past this size are refused with 431, as Traefik's default 1 MiB is far more than
     /// a status page needs.
     private static let maxHead = 16 * 1024
 
     init(fd: FileDescriptor, page: StatusPage) {
-        transport = PlainTransport(fd: fd)
+        connection = StreamConnection(transport: PlainTransport(fd: fd), loop: page.loop)
         self.page = page
-        lastActivity = page.loop.now
     }
 
-    var isIdle: Bool { input.isEmpty && output.isEmpty }
+    var isIdle: Bool { input.isEmpty && connection.pendingOutput == 0 }
 
     func start() throws {
-        token = try page.loop.register(fd: transport.fd, handler: self)
-        let t = Timer { [unowned self] now in
-            if now &- self.lastActivity >= self.page.idleTimeout { self.close() } else if let t = self.timer {
-                self.page.loop.schedule(t, at: self.lastActivity &+ self.page.idleTimeout)
-            }
-        }
-        timer = t
-        page.loop.schedule(t, after: page.idleTimeout)
+        try connection.register(self)
+        connection.idleTimeout(page.idleTimeout) { [unowned self] in self.close() }
     }
 
     func ready(fd: FileDescriptor, _ events: Readiness) {
-        if events.contains(.readable) { readable = true }
-        if events.contains(.writable) { writable = true }
-        lastActivity = page.loop.now
+        connection.note(events)
         flush()
-        if closed { return }
+        if connection.isClosed { return }
         var chunk = (0, 0, 0, 0, 0, 0, 0, 0) as (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
-        while readable && !closeAfterWrite && output.count < 256 * 1024 {
-            let r = withUnsafeMutableBytes(of: &chunk) { transport.read(into: $0) }
+        while connection.readable && !closeAfterWrite && connection.pendingOutput < 256 * 1024 {
+            let r = withUnsafeMutableBytes(of: &chunk) { connection.transport.read(into: $0) }
             switch r {
             case .bytes(let n):
                 withUnsafeBytes(of: &chunk) { input.append(contentsOf: $0[0..<n]) }
                 parseRequests()
-            case .wouldBlock: readable = false
+            case .wouldBlock: connection.readable = false
             case .eof, .error:
                 close()
                 return
@@ -69,7 +54,7 @@ final class StatusSession: IOHandler {
                 return
             case .error(let e):
                 page.counters.badRequests &+= 1
-                output += HTTPErrorResponse.forParseError(e)
+                connection.enqueue(HTTPErrorResponse.forParseError(e))
                 closeAfterWrite = true
                 return
             case .complete(let head, let length):
@@ -77,7 +62,7 @@ final class StatusSession: IOHandler {
                 let method = text(head.method)
                 let target = text(head.target)
                 input.removeFirst(length)
-                output += page.respond(method: method, path: target.split(separator: "?").first ?? "/")
+                connection.enqueue(page.respond(method: method, path: target.split(separator: "?").first ?? "/"))
                 // A body is not read here: answer, then close rather than parse it as the next request.
                 if !head.keepAlive || head.framing != .none { closeAfterWrite = true }
             }
@@ -87,26 +72,15 @@ final class StatusSession: IOHandler {
     private static let limits = HTTPParseLimits(maxHeadBytes: maxHead)
 
     private func flush() {
-        while writable && !output.isEmpty {
-            let r = output.withUnsafeBytes { transport.write($0) }
-            switch r {
-            case .bytes(let n): output.removeFirst(n)
-            case .wouldBlock: writable = false
-            case .eof, .error:
-                close()
-                return
-            }
+        switch connection.flush() {
+        case .failed: close()
+        case .drained: if closeAfterWrite { close() }
+        case .blocked: break
         }
-        if output.isEmpty && closeAfterWrite { close() }
     }
 
     func close() {
-        guard !closed else { return }
-        closed = true
-        if let t = timer { page.loop.cancel(t) }
-        timer = nil
-        if let t = token { page.loop.deregister(t) }
-        transport.close()
+        guard connection.close() else { return }
         page.ended(self)
     }
 }

@@ -1,7 +1,6 @@
 // A TCP server's "host:port" (Traefik's tcp.services.*.loadBalancer.servers[].address) to a socket
 // address. Numeric hosts are taken as they are; host names are resolved here, once, while the table is
-// built (getaddrinfo blocks, and the loop must never wait on it), and the caller reports that as a warning.
-import Glibc
+// built (SocketAddress.resolving blocks, and the loop must never wait on it), and the caller reports that as a warning.
 import Reactor
 
 enum TCPUpstreamAddress {
@@ -15,10 +14,10 @@ enum TCPUpstreamAddress {
         if let numeric = SocketAddress(host: host, port: port) {
             return .success((TCPUpstream(configured: address, address: numeric), nil))
         }
-        guard let ip = lookUp(host), let resolved = SocketAddress(host: ip, port: port) else {
+        guard let resolved = SocketAddress.resolving(host: host, port: port) else {
             return .failure(Failure(description: "cannot resolve \(host)"))
         }
-        return .success((TCPUpstream(configured: address, address: resolved), ip))
+        return .success((TCPUpstream(configured: address, address: resolved), resolved.ipText))
     }
 
     /// "host:port" or "[v6]:port"; nil without a valid port or with an empty host (Traefik's TCP dialer
@@ -41,17 +40,4 @@ enum TCPUpstreamAddress {
         return (String(host), port)
     }
 
-    /// getaddrinfo's first stream address for `host`, as numeric text; nil when it does not resolve.
-    private static func lookUp(_ host: String) -> String? {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var results: UnsafeMutablePointer<addrinfo>? = nil
-        guard getaddrinfo(host, nil, &hints, &results) == 0, let first = results else { return nil }
-        defer { freeaddrinfo(results) }
-        guard let sockaddr = first.pointee.ai_addr else { return nil }
-        let text = Socket.describe(UnsafePointer(sockaddr))  // "1.2.3.4:0" or "[::1]:0"
-        if text.hasPrefix("[") { return String(text.dropFirst().prefix(while: { $0 != "]" })) }
-        return String(text.prefix(while: { $0 != ":" }))
-    }
 }

@@ -64,9 +64,7 @@ final class HealthProbe: IOHandler {
     private let server: UpstreamServer
     private let settings: HealthCheckSettings
     private let loop: EventLoop
-    private var connection: PlainTransport?
-    private var token: Token?
-    private var timer: Timer?
+    private var connection: StreamConnection<PlainTransport>?
     private var sent = false
     private var answer: [UInt8] = []
     private var done = false
@@ -82,20 +80,18 @@ final class HealthProbe: IOHandler {
 
     func start() {
         do {
-            let c = PlainTransport(fd: try Socket.connectTCP(server.address))
+            let c = StreamConnection(transport: PlainTransport(fd: try Socket.connectTCP(server.address)), loop: loop, writable: false)
             connection = c
-            token = try loop.register(fd: c.fd, handler: self)
+            try c.register(self)
         } catch {
             finish(up: false)
             return
         }
-        let t = Timer { [unowned self] _ in self.finish(up: false) }
-        timer = t
-        loop.schedule(t, after: settings.timeout)
+        connection?.deadline(after: settings.timeout) { [unowned self] in self.finish(up: false) }
     }
 
     func ready(fd: FileDescriptor, _ events: Readiness) {
-        guard let connection else { return }
+        guard let connection = connection?.transport else { return }
         if !sent {
             guard events.contains(.writable) || events.contains(.error) else { return }
             guard Socket.pendingError(fd) == nil else { return finish(up: false) }
@@ -128,8 +124,6 @@ final class HealthProbe: IOHandler {
     func finish(up: Bool, report: Bool = true) {
         guard !done else { return }
         done = true
-        if let t = timer { loop.cancel(t) }
-        if let t = token { loop.deregister(t) }
         connection?.close()
         connection = nil
         if report { completion(self, up) }
