@@ -102,9 +102,8 @@ enum HTTP2Callbacks {
     /// stream is reset with PROTOCOL_ERROR before this is called.
     private static let onHeader: nghttp2_on_header_callback = { session, frame, name, namelen, value, valuelen, _, ud in
         guard let f = frame?.pointee, let s = stream(session, f.hd.stream_id), let name, let value else { return 0 }
-        if f.headers.cat == NGHTTP2_HCAT_REQUEST {
-            s.addField(UnsafeBufferPointer(start: name, count: namelen), UnsafeBufferPointer(start: value, count: valuelen))
-        }  // trailers of a request: dropped (the backend gets the body without them)
+        let n = UnsafeBufferPointer(start: name, count: namelen), v = UnsafeBufferPointer(start: value, count: valuelen)
+        if f.headers.cat == NGHTTP2_HCAT_REQUEST { s.addField(n, v) } else { s.addTrailer(n, v) }
         return 0
     }
 
