@@ -30,10 +30,8 @@ final class HTTP2Stream: Transport {
     var headReady = false
     /// The request's body goes on chunk-framed (no content-length, and not ended with its HEADERS).
     var chunked = false
-    /// The request's trailer section as field lines ("name: value\r\n"…), and whether its head had a
-    /// `trailer` field.
+    /// The request's trailer section as field lines ("name: value\r\n"…).
     var requestTrailers: [UInt8] = []
-    var declaresTrailers = false
     /// END_STREAM arrived (and, when chunked, the last chunk is queued).
     var requestDone = false
     /// What to tell the session when it runs next.
@@ -92,7 +90,6 @@ final class HTTP2Stream: Transport {
     func headComplete(endStream: Bool) {
         headReady = true
         chunked = head.wantsChunkedBody(endStream: endStream)
-        declaresTrailers = head.declaresTrailers
         connection.wake(self)
     }
 
@@ -101,9 +98,9 @@ final class HTTP2Stream: Transport {
         guard !requestDone else { return }
         requestDone = true
         if chunked {
-            // The last chunk carries the request's trailers when the request declared some (`Trailer`): Go's
-            // server keeps a request's trailer section only then, and Traefik forwards what it kept.
-            if !requestTrailers.isEmpty && declaresTrailers {
+            // The last chunk carries the request's trailers (Traefik 3.7 announces them with `Trailer` but
+            // sends none: a difference, docs/proxy.md).
+            if !requestTrailers.isEmpty {
                 requestIn += BodyForwarder.lastChunkSize
                 requestIn += requestTrailers
                 requestIn += BodyForwarder.crlf

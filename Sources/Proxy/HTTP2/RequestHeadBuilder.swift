@@ -23,8 +23,6 @@ struct RequestHeadBuilder {
     private var fields: [UInt8] = []
     private var cookies: [UInt8] = []
     private var hasContentLength = false
-    /// A `trailer` field announced a trailer section.
-    private(set) var declaresTrailers = false
     /// The size as RFC 9113 §6.5.2 counts it: name + value + 32 per field.
     private var listSize = 0
     private var tooLarge = false
@@ -51,7 +49,6 @@ struct RequestHeadBuilder {
             return
         }
         if equals(name, "content-length") { hasContentLength = true }
-        if equals(name, "trailer") { declaresTrailers = true }
         fields.append(contentsOf: name)
         fields += RequestHeadBuilder.colon
         fields.append(contentsOf: value)

@@ -146,6 +146,13 @@ extension HTTPSession {
                 case .error(.timedOut):  // an HTTP/2 connection whose connect timed out
                     upstreamFailed(x, timedOut: true)
                     return false
+                case .error(.connectionAborted):  // an HTTP/2 stream the server refused: sent again once if it can be
+                    x.reusedConnection = true
+                    upstreamFailed(x, timedOut: false, stale: true)
+                    return false
+                case .error(.protocolError):  // an HTTP/2 backend's reset or lost connection: 500, as Traefik
+                    upstreamFailed(x, timedOut: false, unparseable: true)
+                    return false
                 case .eof, .error:
                     upstreamFailed(x, timedOut: false, stale: x.reusedConnection && u.buffer.isEmpty)
                     return false

@@ -26,7 +26,8 @@ enum HTTP2UpstreamCallbacks {
         // Windows open as sessions read (HTTP2UpstreamStream.read): a slow client bounds what waits here.
         nghttp2_option_set_no_auto_window_update(opt, 1)
         nghttp2_option_set_no_closed_streams(opt, 1)
-        nghttp2_option_set_peer_max_concurrent_streams(opt, HTTP2UpstreamConnection.initialStreams)
+        // One stream on the wire until the server's SETTINGS tell its limit (HTTP2UpstreamConnection.hasRoom).
+        nghttp2_option_set_peer_max_concurrent_streams(opt, 1)
         nghttp2_option_set_max_continuations(opt, 8)
         nghttp2_option_set_max_outbound_ack(opt, 1000)
         nghttp2_option_set_max_settings(opt, 32)
@@ -82,6 +83,8 @@ enum HTTP2UpstreamCallbacks {
             stream(session, f.hd.stream_id)?.ended()
         case HTTP2Callbacks.frameGoaway:
             connection(ud).goAwayReceived()
+        case frameSettings where f.hd.flags & ack == 0:
+            connection(ud).settingsArrived()
         default: break
         }
         return 0
@@ -102,6 +105,9 @@ enum HTTP2UpstreamCallbacks {
         s.closedByLibrary(errorCode: errorCode)
         return 0
     }
+
+    static let frameSettings = UInt8(NGHTTP2_SETTINGS.rawValue)
+    static let ack = UInt8(NGHTTP2_FLAG_ACK.rawValue)
 
     /// The data source of every request body (HTTP2UpstreamStream.takeBody).
     static let readBody: nghttp2_data_source_read_callback = { session, id, buf, length, flags, _, _ in

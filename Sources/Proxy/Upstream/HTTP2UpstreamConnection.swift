@@ -5,8 +5,8 @@
 // (the same record-then-deliver discipline as HTTP2Connection on the client side).
 //
 // A server keeps a list of these; a request takes the first with a free stream slot (the server's
-// SETTINGS_MAX_CONCURRENT_STREAMS, 100 assumed until its SETTINGS came, as Go assumes) and a new one is
-// opened past them. A GOAWAY from the server lets the streams it accepted finish and takes no new ones;
+// SETTINGS_MAX_CONCURRENT_STREAMS, 100 assumed until its SETTINGS came, as Go assumes; see `hasRoom`) and a
+// new one is opened past them. A GOAWAY from the server lets the streams it accepted finish and takes no new ones;
 // the connection's loss ends every stream (502 before a response head, a reset once it started).
 import CNGHTTP2
 import Reactor
@@ -41,7 +41,8 @@ final class HTTP2UpstreamConnection: IOHandler {
     /// a few stalled streams do not stop the others (Go's transport: 4 MiB and 1 GiB).
     static let streamWindow: Int32 = 256 * 1024
     static let connectionWindow: Int32 = 16 * 1024 * 1024
-    /// Streams assumed allowed until the server's SETTINGS say otherwise (nghttp2 and Go both assume 100).
+    /// Requests routed to a connection until the server's SETTINGS say how many streams it allows (Go
+    /// assumes 100).
     static let initialStreams: UInt32 = 100
 
     /// A connection over `transport`: `connecting` for a TCP connect in progress (h2c), false for a
@@ -75,12 +76,23 @@ final class HTTP2UpstreamConnection: IOHandler {
         loop.schedule(t, at: connecting ? connectDeadline : lastActivity &+ HTTP2UpstreamConnection.idleTimeout)
     }
 
-    /// Whether another stream may start here now.
+    /// The server's first SETTINGS arrived (its SETTINGS_MAX_CONCURRENT_STREAMS is known).
+    private(set) var settingsReceived = false
+
+    /// Whether another request may go here now: below the server's SETTINGS_MAX_CONCURRENT_STREAMS, or
+    /// below 100 until its SETTINGS came (as Go assumes), so a burst of requests to a new server shares one
+    /// connection. nghttp2 itself sends only one stream's HEADERS until then (its peer limit is set to 1):
+    /// a server that allows fewer streams than the burst never sees more than it allows; the streams past
+    /// its limit wait in nghttp2's queue for a slot (one round trip later at most for the first burst).
     var hasRoom: Bool {
         guard !closed, !goingAway, let s = session else { return false }
-        let limit = nghttp2_session_get_remote_settings(s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)
+        let limit = settingsReceived
+            ? nghttp2_session_get_remote_settings(s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)
+            : HTTP2UpstreamConnection.initialStreams
         return UInt32(openStreams) < limit
     }
+
+    func settingsArrived() { settingsReceived = true }
 
     /// A new stream for one request; its HEADERS go out once the session wrote the request head.
     func openStream() -> HTTP2UpstreamStream {
@@ -110,7 +122,10 @@ final class HTTP2UpstreamConnection: IOHandler {
     func ready(fd: FileDescriptor, _ events: Readiness) {
         if connecting {
             guard !events.isDisjoint(with: [.writable, .error, .readHangup]) else { return }
-            if events.contains(.error) || Socket.pendingError(fd) != nil { return close() }
+            if events.contains(.error) || Socket.pendingError(fd) != nil {
+                server.downUntil = loop.now &+ UpstreamServer.downFor  // refused: skipped a while, as HTTP/1.1
+                return close()
+            }
             connecting = false
             wire.writable = true
             wire.readable = true
@@ -210,6 +225,7 @@ final class HTTP2UpstreamConnection: IOHandler {
     /// Ends the connection: every stream still open fails (`timedOut`: its session answers 504).
     func close(timedOut: Bool = false) {
         guard !closed else { return }
+        let established = !connecting
         closed = true
         goingAway = true
         server.http2Ended(self)
@@ -227,6 +243,6 @@ final class HTTP2UpstreamConnection: IOHandler {
         wire.transport.close()
         let waiting = Array(pending.values)
         pending.removeAll()
-        for s in open + waiting { s.connectionLost(timedOut: timedOut) }
+        for s in open + waiting { s.connectionLost(timedOut: timedOut, established: established) }
     }
 }

@@ -10,6 +10,10 @@
 // HEADERS (HTTP2Stream). A trailers-only answer (HEADERS with END_STREAM) becomes a head with
 // `Content-Length: 0` and its fields, as Go's transport hands it to Traefik.
 //
+// Failures read as errors the session maps as Traefik does: a connect that failed → ECONNREFUSED (502), one
+// that timed out → ETIMEDOUT (504), the server's RST_STREAM or the connection lost once established →
+// EPROTO (500: Go's HTTP/2 transport returns a stream or connection error, not a network error).
+//
 // Flow control both ways: the stream's receive window opens only as the session reads (`read` →
 // nghttp2_session_consume), so a slow client of this request makes only this stream's backend wait; the
 // session's writes are taken only `requestHighWater` ahead of what nghttp2 sent, past that the session
@@ -307,16 +311,21 @@ final class HTTP2UpstreamStream: Transport {
     /// after its GOAWAY) — then a response not complete fails.
     func closedByLibrary(errorCode: UInt32) {
         libraryClosed = true
-        if !responseEnded && failure == nil { failure = .connectionReset }
+        // REFUSED_STREAM (RFC 9113 §8.7: not processed; also the streams past a GOAWAY's last id): the request
+        // may go again on another connection.
+        if !responseEnded && failure == nil {
+            failure = errorCode == NGHTTP2_REFUSED_STREAM.rawValue && !headDone ? .connectionAborted : .protocolError
+        }
         pendingEvents.insert(.readable)
         if !out.ended || failure != nil { pendingEvents.insert(.error) }
         connection.wake(self)
     }
 
-    /// The connection ended (lost, or its connect timed out): the session hears of it at once.
-    func connectionLost(timedOut: Bool) {
+    /// The connection ended — its connect failed (`established` false) or timed out, or it was lost: the
+    /// session hears of it at once.
+    func connectionLost(timedOut: Bool, established: Bool) {
         libraryClosed = true
-        if !responseEnded && failure == nil { failure = timedOut ? .timedOut : .connectionReset }
+        if !responseEnded && failure == nil { failure = timedOut ? .timedOut : established ? .protocolError : .connectionRefused }
         owner?.ready(fd: .invalid, [.readable, .writable, .error])
     }
 
