@@ -8,7 +8,7 @@
 //
 // Re-entrancy: nghttp2's callbacks only record what happened (a stream's head is complete, DATA arrived,
 // a stream closed, a DATA frame drained a stream's buffer) and queue the stream (`wake`); the sessions run
-// after nghttp2 returned (`runWakes`), so no session ever runs inside an nghttp2 call. A session that
+// after nghttp2 returned (HTTP2Wakes), so no session ever runs inside an nghttp2 call. A session that
 // writes while the connection is not being serviced (its backend's bytes arrived) asks for one service
 // on the next loop turn (`needsService`).
 import CNGHTTP2
@@ -28,10 +28,9 @@ final class HTTP2Connection: IOHandler {
     var session: OpaquePointer? { wire.session }
     private var token: Token?
     /// Streams with something to deliver to their session, in arrival order.
-    private var wakes: [HTTP2Stream] = []
+    private var wakes: HTTP2Wakes<HTTP2Stream>!
     private(set) var streams: [Int32: HTTP2Stream] = [:]
     private var timer: Timer?
-    private var serviceTimer: Timer?
     private var inService = false
     private(set) var closed = false
     /// A GOAWAY was submitted (shutdown, idle timeout): the connection ends when its streams have.
@@ -56,6 +55,7 @@ final class HTTP2Connection: IOHandler {
         wire = HTTP2Wire(transport: transport)
         lastActivity = entryPoint.proxy.loop.now
         resetRefilledAt = lastActivity
+        wakes = HTTP2Wakes(loop: entryPoint.proxy.loop) { [unowned self] in self.service() }
     }
 
     /// Creates the nghttp2 session, queues our SETTINGS, takes over (or makes) the socket's registration,
@@ -94,7 +94,7 @@ final class HTTP2Connection: IOHandler {
             rounds += 1
             let fed = wire.readAndFeed { counters.h2ProtocolErrors &+= 1 }
             if wire.failed { close(); break }
-            let woke = runWakes()
+            let woke = wakes.deliver { closed }
             if closed { break }
             let wrote = wire.flush()
             if wire.failed { close(); break }
@@ -112,32 +112,12 @@ final class HTTP2Connection: IOHandler {
     /// Asks for a service on the next loop turn (a session wrote while the connection was not serviced).
     func needsService() {
         guard !closed, !inService else { return }
-        let t = serviceTimer ?? Timer { [unowned self] _ in self.service() }
-        serviceTimer = t
-        if !t.isScheduled { proxy.loop.schedule(t, after: 0) }
+        wakes.requestService()
     }
 
     /// Queues `stream` for delivery to its session after nghttp2 returned.
     func wake(_ stream: HTTP2Stream) {
-        guard !stream.queued else { return }
-        stream.queued = true
-        wakes.append(stream)
-        if !inService { needsService() }
-    }
-
-    /// Delivers what the callbacks recorded to the streams' sessions. True when any ran.
-    private func runWakes() -> Bool {
-        guard !wakes.isEmpty else { return false }
-        var i = 0
-        while i < wakes.count {  // a session may wake another stream (none does today), appended here
-            let s = wakes[i]
-            s.queued = false
-            s.deliver()
-            if closed { return true }
-            i += 1
-        }
-        wakes.removeAll(keepingCapacity: true)
-        return true
+        if wakes.add(stream), !inService { needsService() }
     }
 
     /// Ends the connection when nghttp2 has nothing more to read or write (after a GOAWAY, or the client's
@@ -210,13 +190,11 @@ final class HTTP2Connection: IOHandler {
         closed = true
         if let t = timer { proxy.loop.cancel(t) }
         timer = nil
-        if let t = serviceTimer { proxy.loop.cancel(t) }
-        serviceTimer = nil
+        wakes.cancel()
         counters.h2StreamsOpen -= Int64(streams.count)
         let open = Array(streams.values)
         streams.removeAll()
         for s in open { s.connectionClosed() }
-        wakes.removeAll()
         if let s = wire.session { nghttp2_session_del(s) }
         wire.session = nil
         if let t = token { proxy.loop.deregister(t) }

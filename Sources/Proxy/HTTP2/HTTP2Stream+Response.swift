@@ -84,7 +84,7 @@ extension HTTP2Stream {
             if !final {
                 nghttp2_submit_headers(s, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, nil, nva, count, nil)
             } else if hasBody {
-                var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: HTTP2Callbacks.readBody)
+                var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: HTTP2StreamEnd.readBody)
                 nghttp2_submit_response(s, id, nva, count, &provider)
             } else {
                 nghttp2_submit_response(s, id, nva, count, nil)

@@ -13,13 +13,11 @@ import CNGHTTP2
 import HTTP
 import Reactor
 
-final class HTTP2Stream: Transport {
+final class HTTP2Stream: HTTP2StreamEnd, Transport {
     let id: Int32
     unowned let connection: HTTP2Connection
     /// The stream's request, once its head is complete.
     var session: HTTPSession?
-    /// Queued for `deliver` (HTTP2Connection.wake).
-    var queued = false
 
     // The request, as the session reads it: the synthesised head, then the body.
     var head = RequestHeadBuilder()
@@ -62,6 +60,7 @@ final class HTTP2Stream: Transport {
     init(id: Int32, connection: HTTP2Connection) {
         self.id = id
         self.connection = connection
+        super.init()
     }
 
     var nghttp2: OpaquePointer? { connection.session }
@@ -113,7 +112,7 @@ final class HTTP2Stream: Transport {
         connection.wake(self)
     }
 
-    func dataArrived(_ data: UnsafeRawBufferPointer) {
+    override func dataArrived(_ data: UnsafeRawBufferPointer) {
         guard session != nil || headReady, !writerDone else {
             nghttp2_session_consume(nghttp2, id, data.count)
             return
@@ -134,7 +133,7 @@ final class HTTP2Stream: Transport {
         connection.wake(self)
     }
 
-    func closedByLibrary(errorCode: UInt32) {
+    override func closedByLibrary(errorCode: UInt32) {
         libraryClosed = true
         if errorCode != NGHTTP2_NO_ERROR.rawValue || !out.ended { pendingEvents.insert(.error) }
         connection.wake(self)
@@ -151,7 +150,7 @@ final class HTTP2Stream: Transport {
 
     /// Runs after nghttp2 returned: starts the session for a complete head, passes readiness on, ends the
     /// session of a stream nghttp2 closed.
-    func deliver() {
+    override func deliver() {
         if libraryClosed {
             giveBackWindow()
             connection.streamEnded(self)
@@ -274,7 +273,7 @@ final class HTTP2Stream: Transport {
 
     /// Copies up to `max` body bytes for a DATA frame; EOF at the end (with the trailers, when the backend
     /// sent some: gRPC's `grpc-status`), DEFERRED when none wait yet.
-    func takeBody(into buf: UnsafeMutablePointer<UInt8>, max: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
+    override func takeBody(into buf: UnsafeMutablePointer<UInt8>, max: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
         let n = out.take(into: buf, max: max, flags: flags) { HTTP2OutgoingBody.submitTrailers($0, nghttp2, id) }
         if writerBlocked && out.buffered < HTTP2Stream.responseLowWater {
             writerBlocked = false

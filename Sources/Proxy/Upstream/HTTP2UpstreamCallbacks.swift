@@ -5,48 +5,18 @@
 import CNGHTTP2
 
 enum HTTP2UpstreamCallbacks {
-    nonisolated(unsafe) private static let callbacks: OpaquePointer? = {
-        var cbs: OpaquePointer? = nil
-        guard nghttp2_session_callbacks_new(&cbs) == 0, let c = cbs else { return nil }
-        nghttp2_session_callbacks_set_on_begin_headers_callback(c, onBeginHeaders)
-        nghttp2_session_callbacks_set_on_header_callback(c, onHeader)
-        nghttp2_session_callbacks_set_on_frame_recv_callback(c, onFrameRecv)
-        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(c, onDataChunk)
-        nghttp2_session_callbacks_set_on_stream_close_callback(c, onStreamClose)
-        return c
-    }()
+    nonisolated(unsafe) private static let callbacks = HTTP2StreamEnd.callbacks(
+        beginHeaders: onBeginHeaders, header: onHeader, frameRecv: onFrameRecv, frameSend: nil)
 
     /// A client session with our SETTINGS (no push, 256 KiB stream windows) and the connection window
-    /// opened; the connection preface goes out with the first write. nil when nghttp2 cannot allocate.
+    /// opened; the connection preface goes out with the first write. One stream goes on the wire until the
+    /// server's SETTINGS tell its limit (HTTP2UpstreamConnection.hasRoom). nil when nghttp2 cannot allocate.
     static func makeSession(for connection: HTTP2UpstreamConnection) -> OpaquePointer? {
         guard let cbs = callbacks else { return nil }
-        var option: OpaquePointer? = nil
-        guard nghttp2_option_new(&option) == 0, let opt = option else { return nil }
-        defer { nghttp2_option_del(opt) }
-        // Windows open as sessions read (HTTP2UpstreamStream.read): a slow client bounds what waits here.
-        nghttp2_option_set_no_auto_window_update(opt, 1)
-        nghttp2_option_set_no_closed_streams(opt, 1)
-        // One stream on the wire until the server's SETTINGS tell its limit (HTTP2UpstreamConnection.hasRoom).
-        nghttp2_option_set_peer_max_concurrent_streams(opt, 1)
-        nghttp2_option_set_max_continuations(opt, 8)
-        nghttp2_option_set_max_outbound_ack(opt, 1000)
-        nghttp2_option_set_max_settings(opt, 32)
-        var session: OpaquePointer? = nil
-        let ud = Unmanaged.passUnretained(connection).toOpaque()
-        guard nghttp2_session_client_new2(&session, cbs, ud, opt) == 0, let s = session else { return nil }
-        var iv = [
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0),
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
-                                   value: UInt32(HTTP2UpstreamConnection.streamWindow)),
-        ]
-        guard nghttp2_submit_settings(s, UInt8(NGHTTP2_FLAG_NONE.rawValue), &iv, iv.count) == 0,
-              nghttp2_session_set_local_window_size(s, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0,
-                                                    HTTP2UpstreamConnection.connectionWindow) == 0
-        else {
-            nghttp2_session_del(s)
-            return nil
-        }
-        return s
+        return HTTP2Callbacks.makeSession(server: false, callbacks: cbs, userData: Unmanaged.passUnretained(connection).toOpaque(),
+                                          settings: [(NGHTTP2_SETTINGS_ENABLE_PUSH, 0),
+                                                     (NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, UInt32(HTTP2UpstreamConnection.streamWindow))],
+                                          connectionWindow: HTTP2UpstreamConnection.connectionWindow, peerStreams: 1)
     }
 
     @inline(__always)
@@ -90,28 +60,9 @@ enum HTTP2UpstreamCallbacks {
         return 0
     }
 
-    private static let onDataChunk: nghttp2_on_data_chunk_recv_callback = { session, _, id, data, len, _ in
-        guard let s = stream(session, id), let data else {
-            nghttp2_session_consume(session, id, len)  // a stream given up: its window back at once
-            return 0
-        }
-        s.dataArrived(UnsafeRawBufferPointer(start: data, count: len))
-        return 0
-    }
 
-    private static let onStreamClose: nghttp2_on_stream_close_callback = { session, id, errorCode, _ in
-        guard let s = stream(session, id) else { return 0 }
-        nghttp2_session_set_stream_user_data(session, id, nil)
-        s.closedByLibrary(errorCode: errorCode)
-        return 0
-    }
 
     static let frameSettings = UInt8(NGHTTP2_SETTINGS.rawValue)
     static let ack = UInt8(NGHTTP2_FLAG_ACK.rawValue)
 
-    /// The data source of every request body (HTTP2UpstreamStream.takeBody).
-    static let readBody: nghttp2_data_source_read_callback = { session, id, buf, length, flags, _, _ in
-        guard let s = stream(session, id), let buf, let flags else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
-        return s.takeBody(into: buf, max: length, flags: flags)
-    }
 }

@@ -24,9 +24,8 @@ final class HTTP2UpstreamConnection: IOHandler {
     private var pending: [ObjectIdentifier: HTTP2UpstreamStream] = [:]
     /// Streams submitted before nghttp2 gave them an id on the wire are counted here too.
     private(set) var openStreams = 0
-    private var wakes: [HTTP2UpstreamStream] = []
+    private var wakes: HTTP2Wakes<HTTP2UpstreamStream>!
     private var inService = false
-    private var serviceTimer: Timer?
     private var timer: Timer?
     private let connectDeadline: UInt64
     var lastActivity: UInt64
@@ -58,6 +57,7 @@ final class HTTP2UpstreamConnection: IOHandler {
         wire.readable = !connecting
         lastActivity = loop.now
         connectDeadline = connecting ? loop.now &+ connectTimeout : 0
+        wakes = HTTP2Wakes(loop: loop) { [unowned self] in self.service() }
         wire.session = HTTP2UpstreamCallbacks.makeSession(for: self)
         guard wire.session != nil else { throw SystemError("nghttp2_session_client_new2", errno: .noMemory) }
         if let existing, loop.handOver(existing, to: self) {
@@ -145,7 +145,7 @@ final class HTTP2UpstreamConnection: IOHandler {
             rounds += 1
             let fed = wire.readAndFeed {}
             if wire.failed { close(); break }
-            let woke = runWakes()
+            let woke = wakes.deliver { closed }
             if closed { break }
             let wrote = wire.flush()
             if wire.failed { close(); break }
@@ -162,31 +162,12 @@ final class HTTP2UpstreamConnection: IOHandler {
     /// Asks for a service on the next loop turn (a session wrote while the connection was not serviced).
     func needsService() {
         guard !closed, !inService else { return }
-        let t = serviceTimer ?? Timer { [unowned self] _ in self.service() }
-        serviceTimer = t
-        if !t.isScheduled { loop.schedule(t, after: 0) }
+        wakes.requestService()
     }
 
     /// Queues `stream` for delivery to its session after nghttp2 returned.
     func wake(_ stream: HTTP2UpstreamStream) {
-        guard !stream.queued else { return }
-        stream.queued = true
-        wakes.append(stream)
-        if !inService { needsService() }
-    }
-
-    private func runWakes() -> Bool {
-        guard !wakes.isEmpty else { return false }
-        var i = 0
-        while i < wakes.count {
-            let s = wakes[i]
-            s.queued = false
-            s.deliver()
-            if closed { return true }
-            i += 1
-        }
-        wakes.removeAll(keepingCapacity: true)
-        return true
+        if wakes.add(stream), !inService { needsService() }
     }
 
     /// The server's GOAWAY: streams above its last stream id are closed by nghttp2 (REFUSED_STREAM); the
@@ -231,11 +212,9 @@ final class HTTP2UpstreamConnection: IOHandler {
         server.http2Ended(self)
         if let t = timer { loop.cancel(t) }
         timer = nil
-        if let t = serviceTimer { loop.cancel(t) }
-        serviceTimer = nil
+        wakes.cancel()
         let open = Array(streams.values)
         streams.removeAll()
-        wakes.removeAll()
         if let s = wire.session { nghttp2_session_del(s) }
         wire.session = nil
         if let t = token { loop.deregister(t) }

@@ -22,13 +22,12 @@ import CNGHTTP2
 import HTTP
 import Reactor
 
-final class HTTP2UpstreamStream: Transport {
+final class HTTP2UpstreamStream: HTTP2StreamEnd, Transport {
     let connection: HTTP2UpstreamConnection
     /// nghttp2's stream id (-1 until the request head was submitted).
     private(set) var id: Int32 = -1
     /// The session's side of the stream: readiness goes there (UpstreamConnection.ready).
     weak var owner: UpstreamConnection?
-    var queued = false
     private var pendingEvents: Readiness = []
     var fd: FileDescriptor { .invalid }
     var canSplice: Bool { false }
@@ -64,7 +63,10 @@ final class HTTP2UpstreamStream: Transport {
     /// limits it to 1 MiB by default too: MaxResponseHeaderBytes).
     static let maxFieldBytes = 1 << 20
 
-    init(connection: HTTP2UpstreamConnection) { self.connection = connection }
+    init(connection: HTTP2UpstreamConnection) {
+        self.connection = connection
+        super.init()
+    }
 
     private var session: OpaquePointer? { connection.session }
 
@@ -191,7 +193,7 @@ final class HTTP2UpstreamStream: Transport {
             out.ended = true
             rv = block.withNV { nghttp2_submit_request(s, nil, $0, $1, nil, ud) }
         } else {
-            var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: HTTP2UpstreamCallbacks.readBody)
+            var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: HTTP2StreamEnd.readBody)
             rv = block.withNV { nghttp2_submit_request(s, nil, $0, $1, &provider, ud) }
         }
         guard rv > 0 else { return false }
@@ -202,7 +204,7 @@ final class HTTP2UpstreamStream: Transport {
 
     // MARK: nghttp2's data source
 
-    func takeBody(into buf: UnsafeMutablePointer<UInt8>, max: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
+    override func takeBody(into buf: UnsafeMutablePointer<UInt8>, max: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
         let n = out.take(into: buf, max: max, flags: flags) { HTTP2OutgoingBody.submitTrailers($0, session, id) }
         if writerBlocked && out.buffered < HTTP2UpstreamStream.requestLowWater {
             writerBlocked = false
@@ -280,7 +282,7 @@ final class HTTP2UpstreamStream: Transport {
         connection.wake(self)
     }
 
-    func dataArrived(_ data: UnsafeRawBufferPointer) {
+    override func dataArrived(_ data: UnsafeRawBufferPointer) {
         unconsumed += data.count
         if isHeadRequest || !headDone || failure != nil || released {
             if let s = session { nghttp2_session_consume(s, id, data.count) }
@@ -309,7 +311,7 @@ final class HTTP2UpstreamStream: Transport {
 
     /// nghttp2 closed the stream: both sides ended, or a reset (the server's RST_STREAM, REFUSED_STREAM
     /// after its GOAWAY) — then a response not complete fails.
-    func closedByLibrary(errorCode: UInt32) {
+    override func closedByLibrary(errorCode: UInt32) {
         libraryClosed = true
         // REFUSED_STREAM (RFC 9113 §8.7: not processed; also the streams past a GOAWAY's last id): the request
         // may go again on another connection.
@@ -340,7 +342,7 @@ final class HTTP2UpstreamStream: Transport {
     }
 
     /// Passes what happened on to the session (after nghttp2 returned).
-    func deliver() {
+    override func deliver() {
         let events = pendingEvents
         pendingEvents = []
         guard !events.isEmpty, let o = owner else { return }
