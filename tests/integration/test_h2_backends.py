@@ -151,3 +151,23 @@ def test_slow_client_of_an_h2_download_is_bounded(stoep, h2b):
         c.events = [e for e in c.events if not isinstance(e, h2.events.DataReceived)] if got < 0 else c.events
     assert got == n
     c.close()
+
+
+def test_upload_to_a_slow_h2_backend_is_bounded(stoep, h2b, tmp_path):
+    """10 MB from an h2c client and from an HTTP/1.1 client to an h2c server that reads slowly: stoep holds a
+    window's worth, not the upload (the stream takes the session's writes only 64 KiB ahead of nghttp2)."""
+    b = h2b()
+    web, _ = start_h2(stoep, b.url)
+    body = tmp_path / "up.bin"
+    body.write_bytes(bytes(range(256)) * (10 * 1024 * 1024 // 256))
+    base = series(stoep.stats(), "gauges", "rss_bytes")
+    for mode in ("--http2-prior-knowledge", "--http1.1"):
+        p = subprocess.Popen(["curl", "-s", mode, "--max-time", "30", "--data-binary", f"@{body}",
+                              f"http://127.0.0.1:{web}/slow-sink"], stdout=subprocess.PIPE)
+        peak = 0
+        while p.poll() is None:
+            peak = max(peak, series(stoep.stats(), "gauges", "rss_bytes") - base)
+            time.sleep(0.05)
+        assert p.stdout.read() == b"10485760"
+        assert peak < 4 * 1024 * 1024, (mode, peak)
+    assert b.requests[-1][1] == body.read_bytes()

@@ -60,6 +60,9 @@ public enum RouteTableBuilder {
                     if lb.healthCheck != nil && servers.contains(where: { $0.tls != nil }) {
                         problems.append("\(s.location): service \(name): active health checks of HTTPS servers are not supported yet; those servers count as up (passive health still applies)")
                     }
+                    if lb.healthCheck != nil && servers.contains(where: { $0.http2 == .priorKnowledge }) {
+                        problems.append("\(s.location): service \(name): active health checks of h2c servers are not supported yet (the probe speaks HTTP/1.1); those servers count as up (passive health still applies)")
+                    }
                     let hc = lb.healthCheck.map {
                         HealthCheckSettings(path: $0.path.isEmpty ? "/" : $0.path,
                                             interval: UInt64(max($0.interval.nanoseconds, 100_000_000)),
