@@ -64,6 +64,18 @@ def test_request_and_response_trailers_through_an_h2c_server(stoep, h2b):
     c.close()
     out = curl("--http1.1", "--raw", f"http://127.0.0.1:{web}/trailers")
     assert out.stdout == b"2\r\nok\r\n0\r\nX-T: 1\r\nGrpc-Status: 0\r\n\r\n", out
+    # An HTTP/1.1 client's chunked body and its trailer section reach the h2 server as DATA and trailers.
+    with socket.create_connection(("127.0.0.1", web), timeout=5) as s:
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
+                  b"3\r\nabc\r\n2\r\nde\r\n0\r\nX-Sum: 5\r\n\r\n")
+        data = b""
+        while not data.endswith(b"\r\n0\r\n\r\n") and len(data) < 4096:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200 OK") and data.endswith(b"\r\n1\r\n5\r\n0\r\n\r\n"), data
+    assert b.requests[-1][1:] == (b"abcde", {"x-sum": "5"}) and b.requests[-1][0]["trailer"] == "X-Sum"
 
 
 def test_request_trailers_to_an_http11_backend_as_through_traefik(tmp_path, backend):
