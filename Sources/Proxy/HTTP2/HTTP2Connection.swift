@@ -25,7 +25,8 @@ final class HTTP2Connection: IOHandler {
     var proxy: HTTPProxy { entryPoint.proxy }
     /// The socket and nghttp2's server session (nil once closed).
     private var wire: HTTP2Wire
-    var session: OpaquePointer? { wire.session }
+    /// nghttp2's session (nil once closed).
+    private(set) var session: OpaquePointer?
     private var token: Token?
     /// Streams with something to deliver to their session, in arrival order.
     private var wakes: HTTP2Wakes<HTTP2Stream>!
@@ -61,8 +62,8 @@ final class HTTP2Connection: IOHandler {
     /// Creates the nghttp2 session, queues our SETTINGS, takes over (or makes) the socket's registration,
     /// and feeds `seed` (bytes an HTTP/1.1 session read before it saw the preface).
     func start(adopting existing: Token?, seed: [UInt8]) throws {
-        wire.session = HTTP2Callbacks.makeSession(for: self, settings: entryPoint.http2)
-        guard wire.session != nil else { throw SystemError("nghttp2_session_server_new2", errno: .noMemory) }
+        session = HTTP2Callbacks.makeSession(for: self, settings: entryPoint.http2)
+        guard session != nil else { throw SystemError("nghttp2_session_server_new2", errno: .noMemory) }
         if let existing, proxy.loop.handOver(existing, to: self) {
             token = existing
         } else {
@@ -73,7 +74,7 @@ final class HTTP2Connection: IOHandler {
         timer = t
         proxy.loop.schedule(t, after: entryPoint.idleTimeout)
         inService = true
-        if !seed.isEmpty, !seed.withUnsafeBytes({ wire.feed($0) }) { counters.h2ProtocolErrors &+= 1 }
+        if !seed.isEmpty, !seed.withUnsafeBytes({ wire.feed(session, $0) }) { counters.h2ProtocolErrors &+= 1 }
         inService = false
         service()
     }
@@ -92,11 +93,11 @@ final class HTTP2Connection: IOHandler {
         var rounds = 0, busy = true
         while !closed && busy && rounds < 64 {
             rounds += 1
-            let fed = wire.readAndFeed { counters.h2ProtocolErrors &+= 1 }
+            let fed = wire.readAndFeed(session) { counters.h2ProtocolErrors &+= 1 }
             if wire.failed { close(); break }
             let woke = wakes.deliver { closed }
             if closed { break }
-            let wrote = wire.flush()
+            let wrote = wire.flush(session)
             if wire.failed { close(); break }
             busy = fed || woke || wrote
             if busy { lastActivity = proxy.loop.now }
@@ -124,8 +125,8 @@ final class HTTP2Connection: IOHandler {
     /// close), or when a GOAWAY'd connection has no stream left.
     private func finishIfDone() {
         guard !closed, !wire.hasUnsent else { return }
-        if wire.isSpent { return close() }
-        if goingAway && streams.isEmpty && !wire.wantsWrite { return close() }
+        if wire.isSpent(session) { return close() }
+        if goingAway && streams.isEmpty && !wire.wantsWrite(session) { return close() }
     }
 
     // MARK: lifecycle
@@ -195,8 +196,8 @@ final class HTTP2Connection: IOHandler {
         let open = Array(streams.values)
         streams.removeAll()
         for s in open { s.connectionClosed() }
-        if let s = wire.session { nghttp2_session_del(s) }
-        wire.session = nil
+        if let s = session { nghttp2_session_del(s) }
+        session = nil
         if let t = token { proxy.loop.deregister(t) }
         token = nil
         transport.close()

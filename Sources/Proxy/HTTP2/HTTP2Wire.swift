@@ -6,10 +6,11 @@
 import CNGHTTP2
 import Reactor
 
+//
+// The session is the owner's property, passed in: callbacks that run inside these calls read it through
+// their connection, which must not overlap an access to the wire being mutated (Swift's exclusivity).
 struct HTTP2Wire {
     let transport: Transport
-    /// nghttp2's session (nil once the owner deleted it).
-    var session: OpaquePointer?
     var readable = true, writable = true
     /// The peer sent its FIN, or nghttp2 gave up on what it sent: nothing more is read.
     var peerClosed = false
@@ -26,14 +27,14 @@ struct HTTP2Wire {
     /// Reads and feeds while the transport has bytes. True when anything happened. `protocolError` is
     /// called when nghttp2 refused the bytes (a bad preface, a flood, a callback failure): it queued a
     /// GOAWAY when the protocol allows one, and nothing more is read.
-    mutating func readAndFeed(protocolError: () -> Void) -> Bool {
+    mutating func readAndFeed(_ session: OpaquePointer?, protocolError: () -> Void) -> Bool {
         var progressed = false
         while readable && !failed && !peerClosed {
             switch transport.read(into: readScratch) {
             case .bytes(let n):
                 progressed = true
                 if transport.readDrained(got: n, asked: readScratch.count) { readable = false }
-                if !feed(UnsafeRawBufferPointer(rebasing: readScratch[0..<n])) {
+                if !feed(session, UnsafeRawBufferPointer(rebasing: readScratch[0..<n])) {
                     protocolError()
                     return true
                 }
@@ -52,7 +53,7 @@ struct HTTP2Wire {
     }
 
     /// Hands bytes to nghttp2. False when nghttp2 gave up on the connection.
-    mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    mutating func feed(_ session: OpaquePointer?, _ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let s = session else { return false }
         let rv = nghttp2_session_mem_recv(s, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
         if rv < 0 {
@@ -64,7 +65,7 @@ struct HTTP2Wire {
     }
 
     /// Writes the unsent tail, then what nghttp2 produces, while the socket takes it. True when bytes moved.
-    mutating func flush() -> Bool {
+    mutating func flush(_ session: OpaquePointer?) -> Bool {
         guard let s = session else { return false }
         var progressed = false
         while writable && !failed {
@@ -96,14 +97,14 @@ struct HTTP2Wire {
 
     /// Nothing more can happen on the connection: nghttp2 wants neither to read nor to write, or the peer
     /// is gone and nothing is left to send.
-    var isSpent: Bool {
+    func isSpent(_ session: OpaquePointer?) -> Bool {
         guard let s = session else { return true }
         if hasUnsent { return false }
         if nghttp2_session_want_read(s) == 0 && nghttp2_session_want_write(s) == 0 { return true }
         return peerClosed && nghttp2_session_want_write(s) == 0
     }
 
-    var wantsWrite: Bool {
+    func wantsWrite(_ session: OpaquePointer?) -> Bool {
         guard let s = session else { return false }
         return nghttp2_session_want_write(s) != 0
     }

@@ -15,7 +15,8 @@ final class HTTP2UpstreamConnection: IOHandler {
     unowned let server: UpstreamServer
     let loop: EventLoop
     private var wire: HTTP2Wire
-    var session: OpaquePointer? { wire.session }
+    /// nghttp2's session (nil once closed).
+    private(set) var session: OpaquePointer?
     private var token: Token?
     /// The TCP connect (h2c) is still in progress; requests wait in nghttp2's queue meanwhile.
     private var connecting: Bool
@@ -58,16 +59,16 @@ final class HTTP2UpstreamConnection: IOHandler {
         lastActivity = loop.now
         connectDeadline = connecting ? loop.now &+ connectTimeout : 0
         wakes = HTTP2Wakes(loop: loop) { [unowned self] in self.service() }
-        wire.session = HTTP2UpstreamCallbacks.makeSession(for: self)
-        guard wire.session != nil else { throw SystemError("nghttp2_session_client_new2", errno: .noMemory) }
+        session = HTTP2UpstreamCallbacks.makeSession(for: self)
+        guard session != nil else { throw SystemError("nghttp2_session_client_new2", errno: .noMemory) }
         if let existing, loop.handOver(existing, to: self) {
             token = existing
         } else {
             do {
                 token = try loop.register(fd: transport.fd, handler: self)
             } catch {
-                nghttp2_session_del(wire.session)
-                wire.session = nil
+                nghttp2_session_del(session)
+                session = nil
                 throw error
             }
         }
@@ -143,11 +144,11 @@ final class HTTP2UpstreamConnection: IOHandler {
         var rounds = 0, busy = true
         while !closed && busy && rounds < 64 {
             rounds += 1
-            let fed = wire.readAndFeed {}
+            let fed = wire.readAndFeed(session) {}
             if wire.failed { close(); break }
             let woke = wakes.deliver { closed }
             if closed { break }
-            let wrote = wire.flush()
+            let wrote = wire.flush(session)
             if wire.failed { close(); break }
             busy = fed || woke || wrote
             if fed { lastActivity = loop.now }
@@ -156,7 +157,7 @@ final class HTTP2UpstreamConnection: IOHandler {
         if closed { return }
         if busy { return needsService() }
         if wire.hasUnsent { return }
-        if wire.isSpent || (goingAway && openStreams == 0 && !wire.wantsWrite) { close() }
+        if wire.isSpent(session) || (goingAway && openStreams == 0 && !wire.wantsWrite(session)) { close() }
     }
 
     /// Asks for a service on the next loop turn (a session wrote while the connection was not serviced).
@@ -215,8 +216,8 @@ final class HTTP2UpstreamConnection: IOHandler {
         wakes.cancel()
         let open = Array(streams.values)
         streams.removeAll()
-        if let s = wire.session { nghttp2_session_del(s) }
-        wire.session = nil
+        if let s = session { nghttp2_session_del(s) }
+        session = nil
         if let t = token { loop.deregister(t) }
         token = nil
         wire.transport.close()
