@@ -1,48 +1,71 @@
-// `stoep check FILE…`: validate configuration files the way `stoep run` would, print every error
-// (file:line: what was expected) and exit non-zero when there is any.
+// `stoep check`: what `stoep run` would say about a configuration, without binding anything. The same
+// loading (ConfigSource.load: stoep's TOML, dnsmasq.conf, Traefik's static configuration from a file,
+// flags or TRAEFIK_* variables, the file provider's files it names) and the same route building
+// (ConfigValidation) as start-up and reload. Every error is printed as it is, every warning as
+// "warning: …" — the lines `stoep run` logs — then "SOURCE: ok"; exit 1 when there is an error.
+//   stoep check FILE…     .conf = dnsmasq, .yml/.yaml = Traefik's static configuration (or a file-provider
+//                         file, when it holds only http/tcp/udp/tls), anything else stoep's TOML
+//   stoep check [--config F] [--dnsmasq-conf F] [--traefik-config F] [Traefik's flags…]   one set, as run
 import Config
+import Discovery
 
 enum CheckCommand {
     static func main(_ args: ArraySlice<String>) -> Int32 {
         let parsed: Arguments
         do {
-            parsed = try Arguments(args, valued: ["config", "dnsmasq-conf", "traefik-config"], boolean: [])
+            parsed = try Arguments(args, valued: ["config", "dnsmasq-conf", "traefik-config", "profile"], boolean: [], traefik: true)
         } catch {
             printError("stoep check: \(error)")
             return 2
         }
+        let environment = ProcessFacts.environment()
         var sources: [ConfigSource] = []
-        if parsed.options["config"] != nil || parsed.options["dnsmasq-conf"] != nil || parsed.options["traefik-config"] != nil {
-            sources.append(ConfigSource(configPath: parsed.options["config"], dnsmasqPath: parsed.options["dnsmasq-conf"],
-                                        traefikPath: parsed.options["traefik-config"]))
+        var dynamicFiles: [String] = []
+        let named = ["config", "dnsmasq-conf", "traefik-config", "profile"].contains { parsed.options[$0] != nil }
+        if named || !parsed.traefikFlags.isEmpty || (parsed.positional.isEmpty && !TraefikStaticArguments.environmentEntries(environment).isEmpty) {
+            sources.append(ConfigSource.resolve(parsed, environment: environment))
         }
         for file in parsed.positional {
             if file.hasSuffix(".conf") {
                 sources.append(ConfigSource(configPath: nil, dnsmasqPath: file, traefikPath: nil))
-            } else if file.hasSuffix(".yml") || file.hasSuffix(".yaml") {
-                // Traefik's static configuration (use --traefik-config for a .toml one).
-                sources.append(ConfigSource(configPath: nil, dnsmasqPath: nil, traefikPath: file))
+            } else if ConfigFormat.detect(path: file) == .yaml {
+                if isDynamicFile(file) { dynamicFiles.append(file) } else {
+                    sources.append(ConfigSource(configPath: nil, dnsmasqPath: nil, traefikPath: file))
+                }
             } else {
                 sources.append(ConfigSource(configPath: file, dnsmasqPath: nil, traefikPath: nil))
             }
         }
-        guard !sources.isEmpty else {
-            printError("stoep check: name at least one file\n\(usage)")
+        guard !sources.isEmpty || !dynamicFiles.isEmpty else {
+            printError("stoep check: name at least one file, or give Traefik's flags or TRAEFIK_* variables\n\(usage)")
             return 2
         }
         var failed = 0
         for s in sources {
             switch s.load() {
-            case .success: print("\(s.description): ok")
+            case .success(let loaded):
+                for w in ConfigValidation.problems(loaded) { printError("warning: \(w)") }
+                print("\(s.description): ok")
             case .failure(let e):
                 failed += e.errors.count
                 for err in e.errors { printError("\(err)") }
             }
+        }
+        for file in dynamicFiles {
+            for w in ConfigValidation.dynamicFileProblems(file) { printError("warning: \(w)") }
+            print("\(file): ok")
         }
         if failed > 0 {
             printError("\(failed) error\(failed == 1 ? "" : "s")")
             return 1
         }
         return 0
+    }
+
+    /// A YAML file whose top-level keys are all dynamic ones (http, tcp, udp, tls): a file-provider file.
+    static func isDynamicFile(_ path: String) -> Bool {
+        let (tree, errors) = ConfigLoader.loadTree(path: path)
+        guard errors.isEmpty, !tree.isEmpty else { return false }
+        return tree.keys.allSatisfy { ["http", "tcp", "udp", "tls"].contains($0.lowercased()) }
     }
 }

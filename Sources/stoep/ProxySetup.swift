@@ -60,7 +60,8 @@ struct ProxySetup {
     var certificatesResolvers: [String: TraefikCertificatesResolver] = [:]
 
     /// Reads everything; returns fatal (static) errors separately from dynamic issues and warnings.
-    static func load(_ config: StoepConfig, traefikPath: String?) -> (ProxySetup, errors: [ConfigError], warnings: [String]) {
+    /// `traefik`: Traefik's static configuration, from a file, flags or the environment (TraefikStaticSource).
+    static func load(_ config: StoepConfig, traefik: TraefikStaticSource?) -> (ProxySetup, errors: [ConfigError], warnings: [String]) {
         var setup = ProxySetup()
         var errors: [ConfigError] = []
         var warnings: [String] = []
@@ -94,11 +95,13 @@ struct ProxySetup {
             }
             setup.certificatesResolvers.merge(stat.certificatesResolvers) { _, new in new }
         }
-        if let path = traefikPath {
-            let (tree, parseErrors) = ConfigLoader.loadTree(path: path)
+        if let traefik {
+            let path: String
+            if case .file(let file) = traefik { path = file } else { path = traefik.description }
+            let (tree, parseErrors, strict) = traefik.read()
             errors += parseErrors
             if parseErrors.isEmpty {
-                let (stat, issues) = TraefikStaticConfig.decode(tree)
+                let (stat, issues) = TraefikStaticConfig.decode(tree, unknownKeysAreErrors: strict)
                 for i in issues {
                     if i.severity == .error {
                         errors.append(ConfigError(location: i.location, message: "\(i.path): \(i.message)"))

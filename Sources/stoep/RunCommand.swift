@@ -1,5 +1,6 @@
 // `stoep run`: load and validate every configuration file (all errors listed, exit 2 on any), bind,
-// drop privileges, and run the loop until a signal ends it.
+// drop privileges, and run the loop until a signal ends it. Traefik's own flags are taken as Traefik takes
+// them (`stoep run --entrypoints.web.address=:80 --providers.docker`), and so are TRAEFIK_* variables.
 import Config
 import Glibc
 import Reactor
@@ -10,7 +11,7 @@ enum RunCommand {
         let parsed: Arguments
         do {
             parsed = try Arguments(args, valued: ["config", "dnsmasq-conf", "traefik-config", "backend", "stats-socket", "log-level", "profile"],
-                                   boolean: [])
+                                   boolean: [], traefik: true)
         } catch {
             printError("stoep run: \(error)")
             return 2
@@ -24,8 +25,8 @@ enum RunCommand {
             }
             log.level = l
         }
-        let source = ConfigSource(configPath: parsed.options["config"], dnsmasqPath: parsed.options["dnsmasq-conf"],
-                                  traefikPath: parsed.options["traefik-config"], profileName: parsed.options["profile"])
+        // Traefik's flags and TRAEFIK_* variables count as configuration: with them, the embedded default is not used.
+        let source = ConfigSource.resolve(parsed, environment: ProcessFacts.environment())
         let loaded: LoadedConfig
         switch source.load() {
         case .success(let c): loaded = c
