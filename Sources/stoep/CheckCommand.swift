@@ -1,8 +1,9 @@
 // `stoep check`: what `stoep run` would say about a configuration, without binding anything. The same
 // loading (ConfigSource.load: stoep's TOML, dnsmasq.conf, Traefik's static configuration from a file,
 // flags or TRAEFIK_* variables, the file provider's files it names) and the same route building
-// (ConfigValidation) as start-up and reload. Every error is printed as it is, every warning as
-// "warning: …" — the lines `stoep run` logs — then "SOURCE: ok"; exit 1 when there is an error.
+// (ConfigValidation) as start-up and reload. A static error is printed as it is (start-up refuses it);
+// the problems start-up logs are printed as it logs them, "error: …" (a router or middleware not served)
+// or "warning: …"; then "SOURCE: ok" when nothing is an error. Exit 1 when anything is.
 //   stoep check FILE…     .conf = dnsmasq, .yml/.yaml = Traefik's static configuration (or a file-provider
 //                         file, when it holds only http/tcp/udp/tls), anything else stoep's TOML
 //   stoep check [--config F] [--dnsmasq-conf F] [--traefik-config F] [Traefik's flags…]   one set, as run
@@ -44,22 +45,32 @@ enum CheckCommand {
         for s in sources {
             switch s.load() {
             case .success(let loaded):
-                for w in ConfigValidation.problems(loaded) { printError("warning: \(w)") }
-                print("\(s.description): ok")
+                let lines = ConfigValidation.report(loaded)
+                for line in lines { printError(line) }
+                failed += summary(s.description, lines)
             case .failure(let e):
                 failed += e.errors.count
                 for err in e.errors { printError("\(err)") }
             }
         }
         for file in dynamicFiles {
-            for w in ConfigValidation.dynamicFileProblems(file) { printError("warning: \(w)") }
-            print("\(file): ok")
+            let lines = ConfigValidation.dynamicFileReport(file)
+            for line in lines { printError(line) }
+            failed += summary(file, lines)
         }
         if failed > 0 {
             printError("\(failed) error\(failed == 1 ? "" : "s")")
             return 1
         }
         return 0
+    }
+
+    /// Prints "SOURCE: ok" (with the warnings' count) when no line is an error; returns the errors' count.
+    static func summary(_ source: String, _ lines: [String]) -> Int {
+        let errors = lines.filter { $0.hasPrefix("error: ") }.count
+        let warnings = lines.count - errors
+        if errors == 0 { print("\(source): ok" + (warnings > 0 ? " (\(warnings) warning\(warnings == 1 ? "" : "s"))" : "")) }
+        return errors
     }
 
     /// A YAML file whose top-level keys are all dynamic ones (http, tcp, udp, tls): a file-provider file.

@@ -51,13 +51,25 @@ struct RouteBuild {
 }
 
 enum ConfigValidation {
-    /// Every warning `stoep run` logs when it starts on `loaded`, in its order: the static configuration's
-    /// (LoadedConfig.warnings), then the dynamic configuration's (RouteBuild). Nothing is bound, no
-    /// certificate is ordered and no CA is created: the certificate resolvers are judged by their settings
-    /// (CertificateResolvers.settingsProblems), the certificate files are read as start-up reads them.
-    static func problems(_ loaded: LoadedConfig) -> [String] {
+    /// Whether a problem line is an error: a decoding issue of severity error (ConfigIssue's ": error: "),
+    /// or an entry the route builders leave out ("…; skipped", "… not served"). Start-up logs these at
+    /// error level and `stoep check` exits non-zero on them; the rest are warnings.
+    static func isError(_ problem: String) -> Bool {
+        problem.contains(": error: ") || problem.hasSuffix("skipped") || problem.contains("not served")
+    }
+
+    /// "error: …" or "warning: …", as start-up logs the line.
+    static func labelled(_ problem: String) -> String { (isError(problem) ? "error: " : "warning: ") + problem }
+
+    /// Every line `stoep run` logs about `loaded` when it starts, labelled as it logs them ("warning: …",
+    /// "error: …"), in its order: the static configuration's warnings (LoadedConfig.warnings), then the
+    /// dynamic configuration's problems (RouteBuild). Nothing is bound, no certificate is ordered and no CA
+    /// is created: the certificate resolvers are judged by their settings (CertificateResolvers
+    /// .settingsProblems), the certificate files are read as start-up reads them.
+    static func report(_ loaded: LoadedConfig) -> [String] {
+        let staticLines = loaded.warnings.map { "warning: " + $0 }
         let setup = loaded.proxy
-        guard setup.routing else { return loaded.warnings }
+        guard setup.routing else { return staticLines }
         let names = setup.entryPoints.map(\.name)
         let resolvers = CertificateResolvers.settingsProblems(setup.certificatesResolvers, entryPoints: names)
         var tlsProblems: [String] = []
@@ -76,13 +88,14 @@ enum ConfigValidation {
         }
         let build = RouteBuild.make(setup, acmeHTTPEntryPoints: resolvers.httpChallengeEntryPoints, communityCA: false,
                                     tlsProblems: tlsProblems, dockerProblems: [], resolverProblems: resolvers.problems, previous: nil)
-        return loaded.warnings + build.problems
+        return staticLines + build.problems.map(labelled)
     }
 
     /// A file-provider file checked on its own (`stoep check dyn.yml`): its decoding issues and its routers'
     /// problems, as start-up reports them for this file. The static configuration that would name it is
     /// unknown, so every entry point a router names is taken to exist.
-    static func dynamicFileProblems(_ path: String) -> [String] {
+    /// Labelled as `report`'s lines.
+    static func dynamicFileReport(_ path: String) -> [String] {
         var setup = ProxySetup()
         setup.files = FileProviderReader.read(TraefikFileProvider(filename: path, watch: false))
         setup.routing = true
@@ -96,6 +109,6 @@ enum ConfigValidation {
             setup.entryPoints = names.map { ProxyEntryPointSetup(name: $0, address: any, trustedIPs: [], insecure: false) }
         }
         return RouteBuild.make(setup, acmeHTTPEntryPoints: [], communityCA: false, tlsProblems: [], dockerProblems: [],
-                               resolverProblems: [], previous: nil).problems
+                               resolverProblems: [], previous: nil).problems.map(labelled)
     }
 }

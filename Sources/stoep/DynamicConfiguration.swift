@@ -88,7 +88,9 @@ final class DynamicConfiguration {
         problems = build.problems
         resolvers?.update(demands: CertificateDemand.collect(dynamic, entryPointTLS: setup.entryPointTLS, entryPoints: names,
                                                              defaultSyntax: setup.defaultSyntax))
-        for p in problems where !reportedProblems.contains(p) { log.warning(p) }
+        for p in problems where !reportedProblems.contains(p) {
+            if ConfigValidation.isError(p) { log.error(p) } else { log.warning(p) }
+        }
         reportedProblems = Set(problems)
         api.state = APIStateBuilder.build(configs: dynamic, table: build.table, tcpTable: build.tcpTable,
                                           problems: problems, facts: apiFacts(setup))

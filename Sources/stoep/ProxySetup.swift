@@ -121,6 +121,7 @@ struct ProxySetup {
                 setup.certificatesResolvers.merge(stat.certificatesResolvers) { own, _ in own }
                 setup.readTLS(stat, warnings: &warnings, path: path)
                 for ep in stat.entryPoints where ep.transport == .tcp {
+                    errors += Self.unappliedOptions(ep)
                     setup.entryPoints.removeAll { $0.name == ep.name }
                     let t = ep.respondingTimeouts
                     setup.entryPoints.append(ProxyEntryPointSetup(
@@ -153,6 +154,22 @@ struct ProxySetup {
             }
         }
         return (setup, errors, warnings)
+    }
+
+    /// Entry-point options the proxy does not apply yet, refused rather than ignored: without them a router
+    /// would be served without the entry point's middlewares (an authentication there bypassed), or on
+    /// entry points the configuration kept it off.
+    static func unappliedOptions(_ ep: TraefikEntryPoint) -> [ConfigError] {
+        var errors: [ConfigError] = []
+        if !ep.middlewares.isEmpty {
+            errors.append(ConfigError(location: ep.location, message: "entryPoints.\(ep.name).http.middlewares: entry-point middlewares are not "
+                                      + "applied by stoep yet; refused so that no router is served without \(ep.middlewares.joined(separator: ", "))"))
+        }
+        if ep.asDefault {
+            errors.append(ConfigError(location: ep.location, message: "entryPoints.\(ep.name).asDefault: not supported by stoep yet; refused "
+                                      + "because routers without entryPoints would be served on every entry point"))
+        }
+        return errors
     }
 
     /// Entry points' `http.tls` and `http.redirections.entryPoint` (Traefik 3: permanent by default,

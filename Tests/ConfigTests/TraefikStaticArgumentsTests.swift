@@ -142,8 +142,11 @@ final class TraefikStaticArgumentsTests: XCTestCase {
     }
 
     static func withoutLocations(_ config: TraefikStaticConfig) -> TraefikStaticConfig {
+        let nowhere = SourceLocation(file: "", line: 0, column: 0)
         var c = config
-        c.entryPoints = c.entryPoints.map { var e = $0; e.location = SourceLocation(file: "", line: 0, column: 0); return e }
+        c.entryPoints = c.entryPoints.map { var e = $0; e.location = nowhere; return e }
+        c.serversTransport.location = nowhere
+        c.certificatesResolvers = c.certificatesResolvers.mapValues { var r = $0; r.location = nowhere; return r }
         return c
     }
 }

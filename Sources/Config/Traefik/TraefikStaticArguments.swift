@@ -84,17 +84,18 @@ public enum TraefikStaticArguments {
         return (entries, errors)
     }
 
-    /// The TRAEFIK_* variables as flat entries, in name order; empty when none starts with TRAEFIK_ and a
+    /// The TRAEFIK_* variables as flat entries, in key order; empty when none starts with TRAEFIK_ and a
     /// top-level key (Traefik then does not read the environment at all).
     public static func environmentEntries(_ environment: [String: String]) -> [TraefikFlatEntry] {
         let roots = rootKeys.map { environmentPrefix + $0.uppercased() }
         guard environment.keys.contains(where: { name in roots.contains { name.hasPrefix($0) } }) else { return [] }
-        return environment.keys.sorted().compactMap { name -> TraefikFlatEntry? in
+        // In key order, as paerser sorts them (so "entrypoints.web" comes before "entrypoints.websecure").
+        return environment.keys.compactMap { name -> TraefikFlatEntry? in
             guard name.uppercased().hasPrefix(environmentPrefix), let value = environment[name] else { return nil }
             // Every "_" is a "." (Foundation's replacing is unavailable here).
             let key = String(name.dropFirst(environmentPrefix.count).lowercased().map { $0 == "_" ? "." : $0 })
             return TraefikFlatEntry(key: key, value: value, origin: "env \(name)")
-        }
+        }.sorted { ($0.key, $0.origin) < ($1.key, $1.origin) }
     }
 
     /// The entries as a configuration tree (what a YAML file with the same keys gives): keys as written,
@@ -153,7 +154,7 @@ public enum TraefikStaticArguments {
             }
             return nil
         }
-        var child = TOMLTable(location: location)
+        var child = TOMLTable(location: table[key]?.location ?? location)
         switch table[key]?.value {
         case .table(let existing)?: child = existing
         case .string(let text)? where text.lowercased() == "true": break
