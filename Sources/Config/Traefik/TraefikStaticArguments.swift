@@ -117,8 +117,9 @@ public enum TraefikStaticArguments {
         return (root, errors)
     }
 
-    /// "a.b[0].c" → ["a", "b", "0", "c"]; nil for an empty part or an index that is not a number.
-    static func split(_ key: String) -> [String]? {
+    /// "a.b[0].c" → ["a", "b", "0", "c"]; nil for an empty part or an index that is not a number (at most
+    /// six digits). Docker labels use the same syntax (Discovery's LabelTree).
+    public static func split(_ key: String) -> [String]? {
         var out: [String] = []
         for part in key.split(separator: ".", omittingEmptySubsequences: false) {
             guard !part.isEmpty else { return nil }
