@@ -116,6 +116,8 @@ struct ProxySetup {
                 setup.prometheus = stat.prometheus
                 setup.ping = stat.ping
                 setup.api = stat.api
+                // Traefik's own routers (ping, the API, /metrics) route even without a provider (`--ping` alone).
+                if stat.ping != nil || stat.api != nil || stat.prometheus != nil { setup.routing = true }
                 setup.accessLog = stat.accessLog
                 setup.serversTransport = stat.serversTransport
                 setup.certificatesResolvers.merge(stat.certificatesResolvers) { own, _ in own }

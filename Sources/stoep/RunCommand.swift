@@ -16,6 +16,12 @@ enum RunCommand {
             printError("stoep run: \(error)")
             return 2
         }
+        // `traefik` first: a compose `command: traefik --api …` after the image's `stoep run` entrypoint.
+        let words = parsed.positional.first == "traefik" ? Array(parsed.positional.dropFirst()) : parsed.positional
+        if let word = words.first {
+            printError("stoep run: unexpected argument \(word) (options start with --)")
+            return 2
+        }
         let log = Logger()
         log.attach(fd: .standardError)
         if let level = parsed.options["log-level"] {

