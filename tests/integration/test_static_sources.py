@@ -122,8 +122,17 @@ def cases(tmp):
              "--tracing.servicename=x"]
     bad_flags = [f"--entrypoints.web.address=127.0.0.1:{web}", "--entrypoints.web.bogus=1", "--providers.docker.swarmmode"]
     env = {"TRAEFIK_ENTRYPOINTS_WEB_ADDRESS": f"127.0.0.1:{web}", "TRAEFIK_PROVIDERS_FILE_FILENAME": f"{tmp}/warn/dyn.yml"}
+    # TLS and a certificate resolver: the generated default certificate, an httpChallenge entry point that
+    # does not exist (the CA address is a closed loopback port; nothing is ordered before the lists end).
+    tls = write(tmp / "tls/traefik.yml", f"entryPoints:\n  websecure:\n    address: '127.0.0.1:{web}'\n"
+                                         f"    http: {{tls: {{certResolver: le}}}}\n"
+                                         f"certificatesResolvers:\n  le:\n    acme:\n      email: a@b.test\n"
+                                         f"      caServer: https://127.0.0.1:1/directory\n      storage: {tmp}/tls/acme.json\n"
+                                         f"      httpChallenge: {{entryPoint: nope}}\n"
+                                         f"providers:\n  file: {{filename: '{tmp}/good/dyn.yml'}}\n")
     return [
         ("good", [str(good)], ["--traefik-config", str(good)], None, False),
+        ("tls", [str(tls)], ["--traefik-config", str(tls)], None, False),
         ("warnings", [str(warn)], ["--traefik-config", str(warn)], None, True),
         ("errors", [str(bad)], ["--traefik-config", str(bad)], None, True),
         ("file-provider directory", ["--traefik-config", str(dir_static)], ["--traefik-config", str(dir_static)], None, True),
@@ -144,9 +153,9 @@ def test_check_lists_exactly_what_run_logs(tmp_path):
         static_errors = any(not l.startswith(("warning: ", "error: ")) for l in clines)
         assert (rrc == 2) == static_errors, f"{name}: run exited {rrc}: {rlines}"
     # What the lists hold: the flag or variable, file:line and key of each problem.
-    _, lines = check_lines(cases(tmp_path)[5][1], tmp_path)
+    _, lines = check_lines(cases(tmp_path)[6][1], tmp_path)
     assert "flag --entrypoints.web.bogus: entrypoints.web.bogus: unknown key 'bogus'" in lines
-    _, lines = check_lines([], tmp_path, cases(tmp_path)[6][3])
+    _, lines = check_lines([], tmp_path, cases(tmp_path)[7][3])
     assert any(l.startswith("error: ") and "router app@file: middleware nothere@file: not found" in l for l in lines), lines
     _, lines = check_lines(["--traefik-config", str(tmp_path / "good/traefik.yml"), "--api.insecure"], tmp_path)
     assert lines == [f"warning: flag --api.insecure: ignored: Traefik reads only its configuration file "
