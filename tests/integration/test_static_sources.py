@@ -227,6 +227,36 @@ def answers(ports):
     return out
 
 
+class Processes:
+    """Traefik and stoep started for one test, each logging to WORKDIR/NAME.log; stopped on exit."""
+
+    def __init__(self, workdir):
+        self.workdir, self.procs = workdir, []
+
+    def start(self, name, cmd, env=None):
+        log = open(self.workdir / f"{name}.log", "wb")
+        self.procs.append((subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, env=clean_env(env)), log))
+
+    def log(self, name):
+        return (self.workdir / f"{name}.log").read_text(errors="replace")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for p, log in self.procs:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+            log.close()
+
+
+def command(who, tmp_path, stoep_word="run"):
+    return [traefik_binary()] if who == "traefik" else [str(BINARY), stoep_word, "--stats-socket", str(tmp_path / "s.sock")]
+
+
 def flag_set(ports, dyn):
     return [f"--entrypoints.web.address=127.0.0.1:{ports['web']}",
             f"--entrypoints.websecure.address=127.0.0.1:{ports['websecure']}",
@@ -251,7 +281,6 @@ def as_environment(flags):
 @pytest.mark.parametrize("form", ["flags", "environment"])
 def test_same_flags_same_routers_as_traefik(tmp_path, form):
     origin = Backend()
-    procs = []
     try:
         dyn = write(tmp_path / "dyn.yml", f"""http:
   routers:
@@ -267,30 +296,22 @@ def test_same_flags_same_routers_as_traefik(tmp_path, form):
 """)
         names = ("web", "websecure", "plain", "api")
         ports = {"traefik": {n: free_port() for n in names}, "stoep": {n: free_port() for n in names}}
-        for who in ("traefik", "stoep"):
-            flags = flag_set(ports[who], dyn)
-            args, env = (flags, None) if form == "flags" else ([], as_environment(flags))
-            cmd = [traefik_binary()] if who == "traefik" else [str(BINARY), "run", "--stats-socket", str(tmp_path / "s.sock")]
-            log = open(tmp_path / f"{who}.log", "wb")
-            procs.append((subprocess.Popen(cmd + args, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, env=clean_env(env)), log))
-        deadline = time.time() + 20
-        for who in ("traefik", "stoep"):
-            assert wait_up(ports[who]["api"], "/api/http/routers/app@file", deadline), (tmp_path / f"{who}.log").read_text()
-        pairs = [(ports["stoep"][n], ports["traefik"][n]) for n in names]
-        ours, theirs = shape(ports["stoep"]["api"], pairs), shape(ports["traefik"]["api"], [])
-        # stoep's API does not list the redirection's own router yet (the redirect itself is compared below).
-        theirs = (theirs[0], [r for r in theirs[1] if r[0] != "web-to-websecure@internal"])
-        assert ours[0] == theirs[0]
-        assert ours[1] == theirs[1], "\n".join(map(str, ours[1] + ["---"] + theirs[1]))
-        assert answers(ports["stoep"]) == answers(ports["traefik"])
+        with Processes(tmp_path) as procs:
+            for who in ("traefik", "stoep"):
+                flags = flag_set(ports[who], dyn)
+                args, env = (flags, None) if form == "flags" else ([], as_environment(flags))
+                procs.start(who, command(who, tmp_path) + args, env)
+            deadline = time.time() + 20
+            for who in ("traefik", "stoep"):
+                assert wait_up(ports[who]["api"], "/api/http/routers/app@file", deadline), procs.log(who)
+            pairs = [(ports["stoep"][n], ports["traefik"][n]) for n in names]
+            ours, theirs = shape(ports["stoep"]["api"], pairs), shape(ports["traefik"]["api"], [])
+            # stoep's API does not list the redirection's own router yet (the redirect itself is compared below).
+            theirs = (theirs[0], [r for r in theirs[1] if r[0] != "web-to-websecure@internal"])
+            assert ours[0] == theirs[0]
+            assert ours[1] == theirs[1], "\n".join(map(str, ours[1] + ["---"] + theirs[1]))
+            assert answers(ports["stoep"]) == answers(ports["traefik"])
     finally:
-        for p, log in procs:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-            log.close()
         origin.close()
 
 
@@ -298,25 +319,15 @@ def test_same_flags_same_routers_as_traefik(tmp_path, form):
 def test_compose_command_without_a_provider_as_traefik(tmp_path):
     """A compose `command:` kept when `image: traefik` becomes stoep's (`traefik` first, as some write it):
     ping alone, no provider, answers as Traefik does."""
-    procs, ports = [], {"traefik": free_port(), "stoep": free_port()}
-    try:
+    ports = {"traefik": free_port(), "stoep": free_port()}
+    with Processes(tmp_path) as procs:
         for who in ("traefik", "stoep"):
             flags = [f"--entrypoints.web.address=127.0.0.1:{ports[who]}", "--ping", "--ping.entrypoint=web",
                      "--global.checknewversion=false", "--global.sendanonymoususage=false"]
-            cmd = [traefik_binary()] if who == "traefik" else [str(BINARY), "traefik", "--stats-socket", str(tmp_path / "s.sock")]
-            log = open(tmp_path / f"{who}.log", "wb")
-            procs.append((subprocess.Popen(cmd + flags, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, env=clean_env()), log))
+            procs.start(who, command(who, tmp_path, stoep_word="traefik") + flags)
         deadline = time.time() + 20
         for who in ("traefik", "stoep"):
-            assert wait_up(ports[who], "/ping", deadline), (tmp_path / f"{who}.log").read_text()
+            assert wait_up(ports[who], "/ping", deadline), procs.log(who)
         seen = {who: [(r.status, body) for r, body in (get(ports[who], p, host="x.test") for p in ("/ping", "/", "/pingx"))]
                 for who in ports}
         assert seen["stoep"] == seen["traefik"]
-    finally:
-        for p, log in procs:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-            log.close()
