@@ -4,8 +4,8 @@
 // (ConfigValidation) as start-up and reload. A static error is printed as it is (start-up refuses it);
 // the problems start-up logs are printed as it logs them, "error: …" (a router or middleware not served)
 // or "warning: …"; then "SOURCE: ok" when nothing is an error. Exit 1 when anything is.
-//   stoep check FILE…     .conf = dnsmasq, .yml/.yaml = Traefik's static configuration (or a file-provider
-//                         file, when it holds only http/tcp/udp/tls), anything else stoep's TOML
+//   stoep check FILE…     .conf = dnsmasq; a file-provider file when it holds only http/tcp/udp/tls; Traefik's
+//                         static configuration when it holds only its keys, or is YAML; else stoep's TOML
 //   stoep check [--config F] [--dnsmasq-conf F] [--traefik-config F] [Traefik's flags…]   one set, as run
 import Config
 import Discovery
@@ -27,14 +27,11 @@ enum CheckCommand {
             sources.append(ConfigSource.resolve(parsed, environment: environment))
         }
         for file in parsed.positional {
-            if file.hasSuffix(".conf") {
-                sources.append(ConfigSource(configPath: nil, dnsmasqPath: file, traefikPath: nil))
-            } else if ConfigFormat.detect(path: file) == .yaml {
-                if isDynamicFile(file) { dynamicFiles.append(file) } else {
-                    sources.append(ConfigSource(configPath: nil, dnsmasqPath: nil, traefikPath: file))
-                }
-            } else {
-                sources.append(ConfigSource(configPath: file, dnsmasqPath: nil, traefikPath: nil))
+            switch kind(of: file) {
+            case .dnsmasq: sources.append(ConfigSource(configPath: nil, dnsmasqPath: file, traefikPath: nil))
+            case .traefikStatic: sources.append(ConfigSource(configPath: nil, dnsmasqPath: nil, traefikPath: file))
+            case .fileProvider: dynamicFiles.append(file)
+            case .stoep: sources.append(ConfigSource(configPath: file, dnsmasqPath: nil, traefikPath: nil))
             }
         }
         guard !sources.isEmpty || !dynamicFiles.isEmpty else {
@@ -73,10 +70,22 @@ enum CheckCommand {
         return errors
     }
 
-    /// A YAML file whose top-level keys are all dynamic ones (http, tcp, udp, tls): a file-provider file.
-    static func isDynamicFile(_ path: String) -> Bool {
+    enum FileKind { case dnsmasq, traefikStatic, fileProvider, stoep }
+
+    /// What a file named on the command line is: `.conf` dnsmasq; a TOML or YAML file whose top-level keys
+    /// are all dynamic ones (http, tcp, udp, tls) a file-provider file; one whose keys are all top-level
+    /// keys of Traefik's static configuration a Traefik static file (a traefik.toml too); else YAML is
+    /// Traefik's static configuration and anything else stoep's TOML.
+    static func kind(of path: String) -> FileKind {
+        if path.hasSuffix(".conf") { return .dnsmasq }
+        let format = ConfigFormat.detect(path: path)
+        guard format != nil else { return .stoep }
         let (tree, errors) = ConfigLoader.loadTree(path: path)
-        guard errors.isEmpty, !tree.isEmpty else { return false }
-        return tree.keys.allSatisfy { ["http", "tcp", "udp", "tls"].contains($0.lowercased()) }
+        let keys = tree.keys.map { $0.lowercased() }
+        if errors.isEmpty && !keys.isEmpty {
+            if keys.allSatisfy({ ["http", "tcp", "udp", "tls"].contains($0) }) { return .fileProvider }
+            if keys.allSatisfy(TraefikStaticArguments.rootKeys.contains) { return .traefikStatic }
+        }
+        return format == .yaml ? .traefikStatic : .stoep
     }
 }

@@ -136,6 +136,7 @@ def cases(tmp):
         ("warnings", [str(warn)], ["--traefik-config", str(warn)], None, True),
         ("errors", [str(bad)], ["--traefik-config", str(bad)], None, True),
         ("file-provider directory", ["--traefik-config", str(dir_static)], ["--traefik-config", str(dir_static)], None, True),
+        ("traefik.toml named alone", [str(dir_static)], ["--traefik-config", str(dir_static)], None, True),
         ("flags", flags, flags, None, True),
         ("bad flags", bad_flags, bad_flags, None, True),
         ("environment", [], [], env, True),
@@ -153,9 +154,9 @@ def test_check_lists_exactly_what_run_logs(tmp_path):
         static_errors = any(not l.startswith(("warning: ", "error: ")) for l in clines)
         assert (rrc == 2) == static_errors, f"{name}: run exited {rrc}: {rlines}"
     # What the lists hold: the flag or variable, file:line and key of each problem.
-    _, lines = check_lines(cases(tmp_path)[6][1], tmp_path)
+    _, lines = check_lines(cases(tmp_path)[7][1], tmp_path)
     assert "flag --entrypoints.web.bogus: entrypoints.web.bogus: unknown key 'bogus'" in lines
-    _, lines = check_lines([], tmp_path, cases(tmp_path)[7][3])
+    _, lines = check_lines([], tmp_path, cases(tmp_path)[8][3])
     assert any(l.startswith("error: ") and "router app@file: middleware nothere@file: not found" in l for l in lines), lines
     _, lines = check_lines(["--traefik-config", str(tmp_path / "good/traefik.yml"), "--api.insecure"], tmp_path)
     assert lines == [f"warning: flag --api.insecure: ignored: Traefik reads only its configuration file "
