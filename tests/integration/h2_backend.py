@@ -3,7 +3,7 @@ records what it receives and answers by path — for what a real gRPC server doe
 trailers a proxy forwards, how many connections and concurrent streams it opens, and how it maps the
 backend's resets, GOAWAY and lost connections.
 
-Paths: /slow (answers after 0.4 s), /slow-sink (reads the body at about 5 MB/s), /rst (RST_STREAM INTERNAL_ERROR, no answer), /rst-mid (head and 1000
+Paths: /slow (answers after 0.4 s), /slow-sink (reads the body at about 8 MB/s), /rst (RST_STREAM INTERNAL_ERROR, no answer), /rst-mid (head and 1000
 bytes, then RST_STREAM), /goaway (answers, then GOAWAY and closes), /close (closes the socket at once),
 /big/<n> (n bytes, as flow control allows), /trailers (body "ok" and trailers x-t: 1); anything else
 answers 200 with the request body's length. Every request is recorded as (headers, body, trailers)."""
@@ -71,7 +71,7 @@ class H2Backend:
                         elif isinstance(ev, h2.events.DataReceived):
                             streams[ev.stream_id]["body"] += ev.data
                             if streams[ev.stream_id]["headers"].get(":path") == "/slow-sink":
-                                time.sleep(0.003)  # a backend reading about 5 MB/s
+                                time.sleep(0.002)  # a backend reading about 8 MB/s
                             conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
                         elif isinstance(ev, h2.events.TrailersReceived):
                             streams[ev.stream_id]["trailers"] = dict(ev.headers)

@@ -142,12 +142,12 @@ def test_backend_reset_goaway_and_loss(stoep, h2b):
 
 
 def test_slow_client_of_an_h2_download_is_bounded(stoep, h2b):
-    """A 30 MB answer from an h2c server to a client that reads nothing for a second: stoep holds about one
+    """A 16 MB answer from an h2c server to a client that reads nothing for a second: stoep holds about one
     stream window (256 KiB) of it, not the answer; then every byte arrives."""
     b = h2b()
     web, _ = start_h2(stoep, b.url)
     base = series(stoep.stats(), "gauges", "rss_bytes")
-    n = 30 * 1024 * 1024
+    n = 16 * 1024 * 1024
     c = RawH2(web)
     sid = send(c, "GET", f"/big/{n}")
     time.sleep(1.0)
@@ -166,7 +166,7 @@ def test_slow_client_of_an_h2_download_is_bounded(stoep, h2b):
 
 
 def test_upload_to_a_slow_h2_backend_is_bounded(stoep, h2b, tmp_path):
-    """10 MB from an h2c client and from an HTTP/1.1 client to an h2c server that reads slowly: stoep holds a
+    """10 MB from an h2c client and from an HTTP/1.1 client to an h2c server that reads slowly (~8 MB/s): stoep holds a
     window's worth, not the upload (the stream takes the session's writes only 64 KiB ahead of nghttp2)."""
     b = h2b()
     web, _ = start_h2(stoep, b.url)
