@@ -5,10 +5,13 @@ Methods of service `svc`:
 - ServerStream: the request is b"<count>:<size>": `count` messages of `size` bytes each.
 - ClientStream: the concatenated requests' SHA-256 hex digest and their total length.
 - Bidi: echoes every message as it comes, upper-cased.
+- AbortEarly: reads one message of a client stream, then aborts with RESOURCE_EXHAUSTED while the client
+  is still sending.
 - Fail: aborts with PERMISSION_DENIED and a message with non-ASCII text (percent-encoded on the wire).
 - Big: returns the SHA-256 of the request and `n` bytes (b"big:<n>" asks for n) — for 10 MB each way.
 """
 import hashlib
+import time
 from concurrent import futures
 
 import grpc
@@ -43,6 +46,11 @@ def _bidi(request_iterator, context):
         yield r.upper()
 
 
+def _abort_early(request_iterator, context):
+    next(request_iterator)
+    context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "enough after one")
+
+
 def _fail(request, context):
     context.abort(grpc.StatusCode.PERMISSION_DENIED, "nope: zürich 100%")
 
@@ -64,6 +72,8 @@ HANDLERS = {
     "ClientStream": grpc.stream_unary_rpc_method_handler(_client_stream, request_deserializer=_ident,
                                                          response_serializer=_ident),
     "Bidi": grpc.stream_stream_rpc_method_handler(_bidi, request_deserializer=_ident, response_serializer=_ident),
+    "AbortEarly": grpc.stream_unary_rpc_method_handler(_abort_early, request_deserializer=_ident,
+                                                       response_serializer=_ident),
     "Fail": grpc.unary_unary_rpc_method_handler(_fail, request_deserializer=_ident, response_serializer=_ident),
     "Big": grpc.unary_unary_rpc_method_handler(_big, request_deserializer=_ident, response_serializer=_ident),
 }
@@ -109,6 +119,17 @@ def call_all(channel):
     ss = channel.stream_stream("/svc/Bidi", request_serializer=_ident, response_deserializer=_ident)
     it = ss(iter([b"a", b"bc", b"def"] * 10), timeout=10)
     seen["bidi"] = (list(it), it.code())
+    ab = channel.stream_unary("/svc/AbortEarly", request_serializer=_ident, response_deserializer=_ident)
+
+    def slow_parts():
+        for i in range(40):
+            yield bytes([i]) * 20000
+            time.sleep(0.005)
+    try:
+        ab(slow_parts(), timeout=10)
+        seen["abort_early"] = "no error"
+    except grpc.RpcError as e:
+        seen["abort_early"] = (e.code(), e.details())
     for name in ("Fail", "Nope"):
         m = channel.unary_unary(f"/svc/{name}", request_serializer=_ident, response_deserializer=_ident)
         try:

@@ -85,6 +85,7 @@ def test_grpc_through_tls_entry_point_to_h2c_server(stoep, ca, grpc_backend):
     assert seen["bidi"] == ([b"A", b"BC", b"DEF"] * 10, grpc.StatusCode.OK)
     assert seen["Fail"][:2] == (grpc.StatusCode.PERMISSION_DENIED, "nope: zürich 100%")
     assert seen["Nope"][0] == grpc.StatusCode.UNIMPLEMENTED
+    assert seen["abort_early"] == (grpc.StatusCode.RESOURCE_EXHAUSTED, "enough after one")
     # Many concurrent calls share one backend connection (h2 multiplexing).
     with tls_channel(ca, secure) as ch:
         uu = ch.unary_unary("/svc/Unary")
@@ -93,7 +94,7 @@ def test_grpc_through_tls_entry_point_to_h2c_server(stoep, ca, grpc_backend):
     st = stats_query(stoep.sock, "show stats")
     assert series(st, "gauges", "server_h2_connections") == 1
     assert series(st, "counters", "server_connections_opened") == 1
-    assert series(st, "counters", "server_requests") == 106
+    assert series(st, "counters", "server_requests") == 107
 
 
 def test_grpc_10mb_each_way_through_h2c(stoep, ca, grpc_backend):

@@ -73,7 +73,13 @@ final class HTTP2UpstreamStream: HTTP2StreamEnd, Transport {
     // MARK: the session's side (Transport)
 
     func write(_ bytes: UnsafeRawBufferPointer) -> IOResult {
-        if released || libraryClosed || failure != nil { return .error(.brokenPipe) }
+        if released { return .error(.brokenPipe) }
+        // A failed stream: the read side reports it (500, a retry, or the client's reset), not this write.
+        if failure != nil { return .wouldBlock }
+        // The server answered in full and closed the stream before reading the whole request (a gRPC
+        // server ending a client stream early, RST_STREAM NO_ERROR as RFC 9113 §8.1 allows): the rest of
+        // the request is not wanted; the session forwards the answer and ends the exchange.
+        if libraryClosed { return .bytes(bytes.count) }
         var taken = 0
         if id < 0 {
             let before = headIn.count
