@@ -33,6 +33,18 @@ enum MiddlewareBuilder {
             }
             return .success(out)
         case .ignored: return .success([])
+        case .replacePath(let path): return .success([ReplacePathMiddleware(name: name, path: path)])
+        case .replacePathRegex(let regex, let replacement):
+            do {
+                return .success([ReplacePathRegexMiddleware(name: name, regex: try CompiledRegex(regex), replacement: replacement)])
+            } catch {
+                return .failure(Why(description: "error compiling regular expression \(regex): \(error)"))
+            }
+        // autoDetect false: Traefik returns the next handler itself (sniffing stays off).
+        case .contentType(let autoDetect): return .success(autoDetect == false ? [] : [ContentTypeMiddleware(name: name)])
+        case .rateLimit(let config): return .success([RateLimitMiddleware(name: name, config: config)])
+        case .inFlightReq(let config): return .success([InFlightReqMiddleware(name: name, config: config)])
+        case .retry(let config): return .success([RetryMiddleware(name: name, config: config)])
         case .buffering(let max): return .success(max > 0 ? [BodyLimitMiddleware(name: name, limit: UInt64(max))] : [])
         case .stripPrefixRegex(let patterns):
             do {

@@ -147,6 +147,13 @@ extension HTTPSession {
                 upstreamFailed(x, timedOut: false, unparseable: true)
                 return false
             case .complete(let head, let length):
+                if x.sniffContentType && !head.isInformational {
+                    switch sniffContentType(x, head, length: length, u) {
+                    case .ready: break
+                    case .readAgain: continue
+                    case .wait: return false
+                    }
+                }
                 let bytes = Array(u.buffer.unread.prefix(length))
                 u.buffer.consume(length)
                 if head.isInformational {
@@ -169,7 +176,7 @@ extension HTTPSession {
                     && x.view.head.version.isAtLeast11
                 if head.framing == .untilClose && !asChunks { closeAfterResponse = true }
                 clientOut += HeadRewriter.response(head, bytes: bytes, close: closeAfterResponse, chunked: asChunks,
-                                                   extra: x.responseHeaders)
+                                                   extra: x.responseHeaders + (x.sniffedType.map { [("Content-Type", $0)] } ?? []))
                 x.responseBody = BodyForwarder(head.framing, asChunks: asChunks)
                 // Body bytes that came with the head leave in the same send as the head.
                 x.responseBody.absorb(&u.buffer, into: &clientOut)

@@ -95,6 +95,7 @@ enum HeadRewriter {
             _ = w.field(name: Array("Upgrade".utf8), value: slice(u))
         }
         for (n, v) in forward.setHeaders where !v.isEmpty { _ = w.field(n, v) }
+        for (n, v) in forward.addHeaders { _ = w.field(n, v) }
         // X-Forwarded-* (forwarded_header.go): set when absent (a trusted peer's values are kept).
         let present = trustedPeer ? Set(head.fields.map { lower(slice($0.name)) }) : []
         // A value a middleware set (customRequestHeaders) or a trusted peer sent wins over ours.
