@@ -39,6 +39,8 @@ final class HTTPExchange {
     var retryFrom: RetryStart?
     var attempt = 1
     var retryStartedAt: UInt64 = 0
+    /// How the last failed attempt would be answered (502, 504, 500).
+    var failureStatus = 502
     /// `contentType`: sniff a Content-Type for a response that has none.
     var sniffContentType = false
     /// What the sniffing found, sent as Content-Type.

@@ -169,6 +169,7 @@ extension HTTPSession {
             s.failures &+= 1
             if !timedOut && !answered && x.upstreamOutSent == 0 { s.downUntil = proxy.loop.now &+ UpstreamServer.downFor }
         }
+        x.failureStatus = answered ? 500 : timedOut ? 504 : 502
         if !requestWritten && x.responseHead == nil && retryAttempt(x) { return }
         guard x.responseHead == nil else {
             close()
@@ -176,8 +177,7 @@ extension HTTPSession {
         }
         x.requestBody.release(proxy.pool)
         exchange = nil
-        let status = answered ? 500 : timedOut ? 504 : 502
-        respond(.statusText(status), close: !x.requestDone || closeAfterResponse)
+        respond(.statusText(x.failureStatus), close: !x.requestDone || closeAfterResponse)
     }
 
     func abandon(_ x: HTTPExchange) {

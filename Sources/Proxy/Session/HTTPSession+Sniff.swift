@@ -1,7 +1,10 @@
 // The `contentType` middleware's response side: Go's server sniffs a Content-Type from the first bytes
 // written when the response has none (and no Content-Encoding), so the head cannot leave before some of
 // the body is here. The head waits for the first body bytes (or the backend's close); the type is then
-// ContentSniffer's answer for them. A response with an empty body gets none, as in Go.
+// ContentSniffer's answer for them. A response with an empty body gets none, as in Go, and so does one of
+// unknown length (chunked, or until close): Traefik flushes that head before the first body byte.
+// Traefik also flushes a known-length head after its 100 ms flushInterval when no body byte came by
+// then (so sniffing depends on the backend's timing there); stoep waits for the first bytes instead.
 import HTTP
 import Reactor
 
@@ -50,23 +53,10 @@ extension HTTPSession {
         case .none, .tunnel: return []
         case .contentLength(let n):
             return raw.isEmpty ? nil : raw.prefix(Int(min(n, UInt64(ContentSniffer.sniffLength))))
-        case .untilClose:
-            return raw.isEmpty ? nil : raw.prefix(ContentSniffer.sniffLength)
-        case .chunked:
-            // "<hex size>[;ext]\r\n<data>": the first chunk's data; size 0 is the end of an empty body.
-            guard let lineEnd = raw.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
-            let sizeText = String(decoding: raw[raw.startIndex..<lineEnd].prefix { $0 != UInt8(ascii: ";") && $0 != UInt8(ascii: "\r") },
-                                  as: UTF8.self).trimmingCharacters(in: " \t")
-            guard let size = Int(sizeText, radix: 16) else { return [] }  // malformed: the pump reports it
-            if size == 0 { return [] }
-            let data = raw[(lineEnd + 1)...].prefix(min(size, ContentSniffer.sniffLength))
-            return data.isEmpty ? nil : data
+        case .untilClose, .chunked:
+            // A body of unknown length: Go's ReverseProxy flushes the head at once (flushInterval -1),
+            // before any body byte is written, so Go never sniffs it.
+            return []
         }
-    }
-}
-
-private extension String {
-    func trimmingCharacters(in set: String) -> String {
-        Substring(self).trimmingCharacters(set)
     }
 }

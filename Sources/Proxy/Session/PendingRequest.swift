@@ -70,7 +70,9 @@ extension HTTPSession {
         let now = proxy.loop.now
         guard let server = route.service.pick(now: now) else {
             dropCarried(p)
-            respond(.noAvailableServer, close: p.mustClose)
+            // A retry finding every server passively down (each just refused): Traefik would try one
+            // again and fail the same way, so the client gets that failure, not 503.
+            respond(p.carried.map { .statusText($0.failureStatus) } ?? .noAvailableServer, close: p.mustClose)
             return
         }
         server.requests &+= 1
