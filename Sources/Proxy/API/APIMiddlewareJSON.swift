@@ -105,7 +105,7 @@ enum APIMiddlewareJSON {
             if let autoDetect { w.field("autoDetect", autoDetect) }
             w.endObject()
             return "contenttype"
-        case .rateLimit, .inFlightReq, .retry:
+        case .rateLimit, .inFlightReq, .retry, .errors:
             return APITrafficMiddlewareJSON.write(kind, &w)
         case .ignored(let type):
             w.key(type)

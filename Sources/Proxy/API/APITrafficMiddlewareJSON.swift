@@ -1,4 +1,4 @@
-// rateLimit, inFlightReq and retry as Traefik's API shows them (omitempty fields; Traefik's defaults —
+// rateLimit, inFlightReq, retry and errors as Traefik's API shows them (omitempty fields; Traefik's defaults —
 // burst 1, period 1s — are set before marshalling, so they appear).
 import Config
 import JSON
@@ -33,6 +33,23 @@ enum APITrafficMiddlewareJSON {
             if r.retryNonIdempotentMethod { w.field("retryNonIdempotentMethod", true) }
             w.endObject()
             return "retry"
+        case .errors(let e):
+            w.key("errors")
+            w.beginObject()
+            APIJSON.strings("status", e.status.map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }, &w)
+            if !e.statusRewrites.isEmpty {
+                w.key("statusRewrites")
+                w.beginObject()
+                for r in e.statusRewrites {
+                    w.field(r.from.lowerBound == r.from.upperBound ? "\(r.from.lowerBound)" : "\(r.from.lowerBound)-\(r.from.upperBound)", r.to)
+                }
+                w.endObject()
+            }
+            w.field("service", e.service)
+            if !e.query.isEmpty { w.field("query", e.query) }
+            if let headers = e.errorRequestHeaders { APIJSON.strings("errorRequestHeaders", headers, &w) }
+            w.endObject()
+            return "errors"
         default:
             preconditionFailure("not a traffic middleware")
         }

@@ -27,6 +27,8 @@ struct ForwardedRequest {
     var retry: RetryPolicy?
     /// `contentType`: a response without Content-Type gets one sniffed from its first bytes.
     var sniffContentType = false
+    /// The `errors` middlewares the request passed, outermost first: answers after them may be replaced.
+    var errorPages: [ErrorPageRequest] = []
 }
 
 protocol HTTPMiddleware: AnyObject {

@@ -43,6 +43,10 @@ final class HTTPExchange {
     var failureStatus = 502
     /// `contentType`: sniff a Content-Type for a response that has none.
     var sniffContentType = false
+    /// The request as the middlewares left it (errors needs it to ask for a page).
+    var forward: ForwardedRequest?
+    /// An error page's exchange: the status the client gets instead of the page's own.
+    var pageStatus: Int?
     /// What the sniffing found, sent as Content-Type.
     var sniffedType: String?
     /// A body-less request can be sent again on another connection.

@@ -177,6 +177,16 @@ extension HTTPSession {
         }
         x.requestBody.release(proxy.pool)
         exchange = nil
+        if let forward = x.forward, let route = x.route,
+           servedErrorPage(status: x.failureStatus, view: x.view, route: route, forward: forward, startedAt: x.startedAt,
+                           close: !(x.requestDone || x.requestBody.isNone)) { return }
+        if let code = x.pageStatus {
+            // The error page service failed too: its failure's text with the caught status (codeModifier).
+            var answer = LocalResponse.statusText(x.failureStatus)
+            answer.status = code
+            respond(answer, close: closeAfterResponse)
+            return
+        }
         respond(.statusText(x.failureStatus), close: !x.requestDone || closeAfterResponse)
     }
 

@@ -44,6 +44,8 @@ extension HTTPSession {
             p.next += 1
             if let answer = m.handle(p.view, &p.forward, scheme: scheme) {
                 dropCarried(p)
+                if servedErrorPage(status: answer.status, view: p.view, route: p.route, forward: p.forward,
+                                   startedAt: p.carried?.startedAt ?? currentStart, close: p.mustClose) { return }
                 respond(answer, close: p.mustClose)
                 return
             }
@@ -72,7 +74,10 @@ extension HTTPSession {
             dropCarried(p)
             // A retry finding every server passively down (each just refused): Traefik would try one
             // again and fail the same way, so the client gets that failure, not 503.
-            respond(p.carried.map { .statusText($0.failureStatus) } ?? .noAvailableServer, close: p.mustClose)
+            let answer: LocalResponse = p.carried.map { .statusText($0.failureStatus) } ?? .noAvailableServer
+            if servedErrorPage(status: answer.status, view: view, route: route, forward: forward,
+                               startedAt: p.carried?.startedAt ?? now, close: p.mustClose) { return }
+            respond(answer, close: p.mustClose)
             return
         }
         server.requests &+= 1
@@ -105,6 +110,7 @@ extension HTTPSession {
         x.tickets = forward.tickets
         if p.carried == nil { x.retryFrom = p.retryStart }
         x.sniffContentType = forward.sniffContentType
+        x.forward = forward.errorPages.isEmpty ? nil : forward
         if p.carried == nil {
             if !view.head.keepAlive { closeAfterResponse = true }
             if view.head.facts.expectsContinue && view.head.version.isAtLeast11 && view.head.framing != .none {
