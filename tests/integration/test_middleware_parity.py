@@ -296,3 +296,9 @@ def test_errors_catches_stoeps_own_answers(peers):
 def test_errors_page_service_down(peers):
     resp, _ = same(peers, req(b"/status/500", "errpagedead"))
     assert resp[0].status == 500
+
+
+def test_errors_page_for_a_head_request(peers):
+    resp, reqs = same(peers, req(b"/status/500", "err", method=b"HEAD"))
+    assert resp[0].status == 500 and resp[0].body == b"" and reqs[1].start.startswith(b"GET /page/500/500")
+    same(peers, req(b"/status/500", "err"))  # the connection pool is still sound

@@ -47,6 +47,8 @@ final class HTTPExchange {
     var forward: ForwardedRequest?
     /// An error page's exchange: the status the client gets instead of the page's own.
     var pageStatus: Int?
+    /// The page answers a HEAD request: its body is not forwarded (and its connection not reused).
+    var pageForHead = false
     /// What the sniffing found, sent as Content-Type.
     var sniffedType: String?
     /// A body-less request can be sent again on another connection.

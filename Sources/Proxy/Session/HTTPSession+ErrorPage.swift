@@ -38,6 +38,7 @@ extension HTTPSession {
         x.upstreamOut = head
         x.headLength = head.count
         x.pageStatus = caught.status
+        x.pageForHead = view.head.knownMethod == .head
         x.requestDone = true
         exchange = x
         attachUpstream(x)

@@ -94,7 +94,7 @@ extension HTTPSession {
             // be reused.
             closeAfterResponse = true
             u.close()
-        } else if let head = x.responseHead, head.keepAlive, head.framing != .untilClose {
+        } else if let head = x.responseHead, head.keepAlive, head.framing != .untilClose, !x.pageForHead {
             u.lastUsed = proxy.loop.now
             x.server?.pool.giveBack(u)
         } else {
@@ -189,7 +189,8 @@ extension HTTPSession {
                                                    // errors' codeCatcher writes the status anew: Go's reason phrase.
                                                    status: x.pageStatus ?? (x.forward == nil ? nil : head.status),
                                                    extra: x.responseHeaders + (x.sniffedType.map { [("Content-Type", $0)] } ?? []))
-                x.responseBody = BodyForwarder(head.framing, asChunks: asChunks)
+                // An error page for a HEAD request: Traefik asks for it with GET; the client gets its head only.
+                x.responseBody = BodyForwarder(x.pageForHead ? .none : head.framing, asChunks: asChunks && !x.pageForHead)
                 // Body bytes that came with the head leave in the same send as the head.
                 x.responseBody.absorb(&u.buffer, into: &clientOut)
                 if head.framing == .tunnel && x.view.head.isUpgrade {
