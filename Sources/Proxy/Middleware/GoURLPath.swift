@@ -2,6 +2,7 @@
 // replacePathRegex): unescape it into Path (url.PathUnescape, whose error Traefik answers with 500), then
 // write it upstream as URL.EscapedPath() does — RawPath as it is when it is a valid encoding, else Path
 // escaped anew. And path.Clean, which replacePathRegex's JoinPath check applies.
+import HTTP
 
 enum GoURLPath {
     /// url.PathUnescape: "%XX" decoded ('+' stays). The error text is Go's EscapeError
@@ -13,7 +14,7 @@ enum GoURLPath {
         var i = 0
         while i < b.count {
             if b[i] == UInt8(ascii: "%") {
-                guard i + 2 < b.count, let h = hex(b[i + 1]), let l = hex(b[i + 2]) else {
+                guard i + 2 < b.count, let h = HTTPASCII.hexValue(b[i + 1]), let l = HTTPASCII.hexValue(b[i + 2]) else {
                     return .failure(EscapeError(escape: String(decoding: b[i..<min(i + 3, b.count)], as: UTF8.self)))
                 }
                 out.append(h << 4 | l)
@@ -61,15 +62,6 @@ enum GoURLPath {
             return false
         default:
             return !Array("-_.~$&+,/:;=@".utf8).contains(c)
-        }
-    }
-
-    private static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
         }
     }
 
