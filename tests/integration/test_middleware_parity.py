@@ -51,7 +51,8 @@ DYNAMIC = ("http:\n  routers:\n"
            + router("retry", ["retry"], "halfdead") + router("retrydead", ["retry"], "dead")
            + router("noretry", [], "dead2")
            + router("err", ["errs"]) + router("errdead", ["errsfew"], "dead4") + router("errlocal", ["errs", "rlhost"])
-           + router("errpagedead", ["errspagedead"]) + """  middlewares:
+           + router("errpagedead", ["errspagedead"]) + router("rlip", ["rlip"])
+           + router("allowsubnet", ["allowsubnet"]) + router("allowexcluded", ["allowexcluded"]) + """  middlewares:
     rp: {replacePath: {path: "/new/path"}}
     rpempty: {replacePath: {path: ""}}
     rpspace: {replacePath: {path: "/a b/%2F/é"}}
@@ -74,6 +75,9 @@ DYNAMIC = ("http:\n  routers:\n"
                     statusRewrites: {"418": 404, "429": 503}}}
     errsfew: {errors: {status: ["502"], service: pages, query: "dead/{status}", errorRequestHeaders: ["X-Keep"]}}
     errspagedead: {errors: {status: ["500"], service: dead3}}
+    rlip: {rateLimit: {average: 1, period: 1h}}
+    allowsubnet: {ipAllowList: {sourceRange: ["127.0.0.0/8"], ipStrategy: {ipv6Subnet: 64}}}
+    allowexcluded: {ipAllowList: {sourceRange: ["127.0.0.0/8"], ipStrategy: {excludedIPs: ["10.0.0.0/8"]}}}
   services:
     svc: {loadBalancer: {servers: [{url: "{backend}"}]}}
     pages: {loadBalancer: {servers: [{url: "{backend}"}]}}
@@ -288,3 +292,20 @@ def test_errors_page_for_a_head_request(peers):
     resp, reqs = same(peers, req(b"/status/500", "err", method=b"HEAD"))
     assert resp[0].status == 500 and resp[0].body == b"" and reqs[1].start.startswith(b"GET /page/500/500")
     same(peers, req(b"/status/500", "err"))  # the connection pool is still sound
+
+
+def test_rate_limit_by_peer_address(peers):
+    """The default criterion: the peer's address (X-Forwarded-For from an untrusted peer is not read)."""
+    statuses = [same_but_wait(peers, req(b"/", "rlip", extra=f"X-Forwarded-For: 10.0.0.{i}\r\n".encode()))[0].status
+                for i in range(2)]
+    assert statuses == [200, 429]
+
+
+@pytest.mark.parametrize("host,xff,status", [("allowsubnet", None, 200), ("allowexcluded", None, 403),
+                                             ("allowexcluded", "127.0.0.1, 10.0.0.1", 403)])
+def test_ip_allow_list_strategies(peers, host, xff, status):
+    """ipv6Subnet leaves an IPv4 peer as it is; excludedIPs reads X-Forwarded-For, which an untrusted peer's
+    request does not carry to the middleware: nothing is left, 403."""
+    extra = f"X-Forwarded-For: {xff}\r\n".encode() if xff else b""
+    resp, _ = same(peers, req(b"/", host, extra=extra))
+    assert resp[0].status == status
