@@ -104,6 +104,8 @@ def respond(request):
     path = request.start.split(b" ")[1]
     if path.startswith(b"/slow"):
         time.sleep(1.0)
+    if path.startswith(b"/ws"):
+        return b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
     if path.startswith(b"/status/"):
         code = path.split(b"/")[2]
         return (b"HTTP/1.1 " + code + b" Whatever\r\nX-Backend: yes\r\nContent-Type: text/plain\r\n"
@@ -309,3 +311,24 @@ def test_ip_allow_list_strategies(peers, host, xff, status):
     extra = f"X-Forwarded-For: {xff}\r\n".encode() if xff else b""
     resp, _ = same(peers, req(b"/", host, extra=extra))
     assert resp[0].status == status
+
+
+def test_in_flight_request_counts_an_upgraded_connection_until_it_closes(peers):
+    results = {}
+    upgrade = b"Connection: Upgrade\r\nUpgrade: websocket\r\nX-Client: ws\r\n"
+    for name in ("traefik", "stoep"):
+        port = peers.ports[name]
+        ws = socket.create_connection(("127.0.0.1", port), timeout=5)
+        ws.sendall(req(b"/ws", "ifr", extra=upgrade))
+        switched = read_responses(ws, count=1, first_only=True)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(req(b"/", "ifr", extra=b"X-Client: ws\r\n"))
+            during = read_responses(s)
+        ws.close()
+        time.sleep(0.3)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(req(b"/", "ifr", extra=b"X-Client: ws\r\n"))
+            after = read_responses(s)
+        results[name] = [[r.status for r in rs] for rs in (switched, during, after)]
+        peers.backends[name].take()
+    assert results["stoep"] == results["traefik"] == [[101], [429], [200]]
