@@ -6,7 +6,9 @@ rateLimit's X-Retry-In carries the exact wait, which depends on when each proxy 
 compared by form (a Go duration close to the period), everything else byte for byte.
 """
 import re
+import shutil
 import socket
+import subprocess
 import threading
 import time
 
@@ -333,3 +335,21 @@ def test_in_flight_request_counts_an_upgraded_connection_until_it_closes(peers):
         results[name] = [switched] + [[r.status for r in rs] for rs in (during, after)]
         peers.backends[name].take()
     assert results["stoep"] == results["traefik"] == [[101], [429], [200]]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="no curl")
+@pytest.mark.parametrize("host,path", [("err", "/status/500"), ("rp", "/old"), ("ct", "/html"), ("retry", "/r"),
+                                       ("rprdots", "/a/c")])
+def test_over_h2c_as_traefik(peers, host, path):
+    """The same middlewares for HTTP/2 clients (h2c with prior knowledge, which Traefik serves on a plain
+    entry point too): status, the fields that matter, body and what the backend got."""
+    views = {}
+    for name in ("traefik", "stoep"):
+        out = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "-D-", "-H", f"Host: {host}.test",
+                              f"http://127.0.0.1:{peers.ports[name]}{path}"], capture_output=True, timeout=10).stdout
+        head, _, body = out.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        fields = sorted(tuple(x.split(": ", 1)) for x in lines[1:] if not x.lower().startswith("date:"))
+        got = [(r.start, r.header("X-Replaced-Path")) for r in peers.backends[name].take()]
+        views[name] = (lines[0].strip(), fields, body, got)
+    assert views["stoep"] == views["traefik"]
