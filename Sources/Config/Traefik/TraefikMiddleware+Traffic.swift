@@ -70,9 +70,10 @@ extension TraefikMiddleware {
             return nil
         }
         var limit = TraefikRateLimit()
-        limit.average = body.integer("average", in: 0...Int64.max / 1_000_000_000, &log) ?? 0
+        // Traefik takes an average of 0 or less as "no limit" and raises a burst below 1 to 1.
+        limit.average = max(body.integer("average", in: Int64.min...Int64.max / 1_000_000_000, &log) ?? 0, 0)
         if let period = body.duration("period", &log) { limit.period = period.isZero ? .seconds(1) : period }
-        limit.burst = max(body.integer("burst", in: 0...Int64(Int32.max), &log) ?? 1, 1)
+        limit.burst = max(body.integer("burst", in: Int64.min...Int64(Int32.max), &log) ?? 1, 1)
         guard let source = decodeSourceCriterion(body, default: .ip(TraefikIPStrategy()), log: &log) else { return nil }
         limit.source = source
         return .rateLimit(limit)
