@@ -20,6 +20,11 @@ import Reactor
 import Rules
 import Stats
 
+/// Where HTTP2Connection.flush gathers nghttp2's frames before a write: one area for the loop's single thread
+/// (used only inside flush, never across a turn), so no connection holds a write buffer while idle. 32 KiB:
+/// `gatherBytes` plus one more frame below `directBytes`.
+nonisolated(unsafe) private let frameScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 32 * 1024, alignment: 64)
+
 final class HTTP2Connection: IOHandler {
     let transport: Transport
     let isTLS: Bool
@@ -187,6 +192,11 @@ final class HTTP2Connection: IOHandler {
     }
 
     /// Writes the unsent tail, then what nghttp2 produces, while the socket takes it. True when bytes moved.
+    /// nghttp2 hands out one frame per `mem_send`; small frames are gathered in `frameScratch` (up to
+    /// `gatherBytes`) and written together, so a small response (HEADERS, then DATA) costs one write(2) and
+    /// one TLS record, not two each, and the responses of streams that finished in the same turn share them.
+    /// A frame of `directBytes` or more (a full DATA frame) is written straight from nghttp2's buffer, as
+    /// before: it is worth its own write, and copying it would cost more than the write saved.
     private func flush() -> Bool {
         guard let s = session else { return false }
         var progressed = false
@@ -200,22 +210,54 @@ final class HTTP2Connection: IOHandler {
             }
             out.removeAll(keepingCapacity: out.capacity <= 64 * 1024)
             outSent = 0
-            var data: UnsafePointer<UInt8>? = nil
-            let n = nghttp2_session_mem_send(s, &data)
-            if n < 0 { close(); return progressed }
-            guard n > 0, let data else { break }
+            var gathered = 0
+            // A large frame: written on its own after the gathered ones, straight from nghttp2's buffer
+            // (valid until the next mem_send, which comes only after it was written or copied to `out`).
+            var large: UnsafeRawBufferPointer? = nil
+            while gathered < HTTP2Connection.gatherBytes {
+                var data: UnsafePointer<UInt8>? = nil
+                let n = nghttp2_session_mem_send(s, &data)
+                if n < 0 { close(); return progressed }
+                guard n > 0, let data else { break }
+                if n >= HTTP2Connection.directBytes || gathered + n > frameScratch.count {
+                    large = UnsafeRawBufferPointer(start: data, count: n)
+                    break
+                }
+                (frameScratch.baseAddress! + gathered).copyMemory(from: data, byteCount: n)
+                gathered += n
+            }
+            if gathered == 0 && large == nil { break }
             progressed = true
-            switch transport.write(UnsafeRawBufferPointer(start: data, count: n)) {
-            case .bytes(let k) where k == n: continue
-            case .bytes(let k): out.append(contentsOf: UnsafeBufferPointer(start: data + k, count: n - k))
-            case .wouldBlock:
-                writable = false
-                out.append(contentsOf: UnsafeBufferPointer(start: data, count: n))
-            case .eof, .error: close(); return progressed
+            if gathered > 0 && !send(UnsafeRawBufferPointer(rebasing: frameScratch[0..<gathered])) {
+                if let large, !closed { out.append(contentsOf: large) }
+                return progressed
+            }
+            if let large {
+                if outSent < out.count { out.append(contentsOf: large); continue }  // a partial write: behind it
+                if !send(large) { return progressed }
             }
         }
         return progressed
     }
+
+    /// Writes `bytes`, keeping in `out` what the socket did not take. False when the socket stopped taking
+    /// bytes (`writable` is false now) or failed (the connection is closed).
+    private func send(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        switch transport.write(bytes) {
+        case .bytes(let k) where k == bytes.count: return true
+        case .bytes(let k): out.append(contentsOf: bytes[k...]); return true  // the loop writes the tail next
+        case .wouldBlock:
+            writable = false
+            out.append(contentsOf: bytes)
+            return false
+        case .eof, .error: close(); return false
+        }
+    }
+
+    /// Bytes of small frames gathered before a write (a TLS record holds 16 KiB), and the size from which a
+    /// frame is written without a copy.
+    static let gatherBytes = 16 * 1024
+    static let directBytes = 8 * 1024
 
     /// Ends the connection when nghttp2 has nothing more to read or write (after a GOAWAY, or the client's
     /// close), or when a GOAWAY'd connection has no stream left.
