@@ -159,8 +159,8 @@ public struct ACMEStorageDocument: Sendable {
     }
 }
 
-/// Go's json.MarshalIndent(v, "", "  ") layout: one member or element a line, ": " after keys, "<", ">"
-/// and "&" escaped as \u003c… (Go's HTML-safe default), an empty object or array as {} / [].
+/// Go's json.MarshalIndent(v, "", "  ") layout: one member or element a line, ": " after keys, strings as
+/// Go escapes them (GoJSON), an empty object or array as {} / [].
 struct GoIndentedJSON {
     private(set) var bytes: [UInt8] = []
     private var depth = 0
@@ -229,23 +229,6 @@ struct GoIndentedJSON {
     }
 
     private mutating func quoted(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for c in s.utf8 {
-            switch c {
-            case UInt8(ascii: "\""): bytes += Array("\\\"".utf8)
-            case UInt8(ascii: "\\"): bytes += Array("\\\\".utf8)
-            case 0x0A: bytes += Array("\\n".utf8)
-            case 0x0D: bytes += Array("\\r".utf8)
-            case 0x09: bytes += Array("\\t".utf8)
-            case UInt8(ascii: "<"): bytes += Array("\\u003c".utf8)
-            case UInt8(ascii: ">"): bytes += Array("\\u003e".utf8)
-            case UInt8(ascii: "&"): bytes += Array("\\u0026".utf8)
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes += Array("\\u00".utf8) + [hex[Int(c >> 4)], hex[Int(c & 15)]]
-            default: bytes.append(c)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        GoJSON.appendString(&bytes, s)
     }
 }

@@ -8,7 +8,6 @@
 import Config
 import DNS
 import Reactor
-import Rules
 
 struct AutoDNSSettings: Equatable {
     var enabled = true
@@ -47,14 +46,6 @@ struct AutoDNSSettings: Equatable {
             }
         }
         return (settings, errors)
-    }
-
-    /// The exact host names `rule` routes, read from the Rules module's tree in the router's syntax (with
-    /// the route table's v2 fallback): names under a negation are not published. None when the rule does
-    /// not parse: such a router serves nothing.
-    static func hostNames(rule: String, syntax: TraefikRuleSyntax) -> [String] {
-        guard let parsed = try? RuleParser.parseAuto(rule, default: syntax == .v2 ? .v2 : .v3) else { return [] }
-        return parsed.expression.exactHostNames
     }
 
     /// What to publish for `hosts` (from the current routers), given the DNS service's settings.

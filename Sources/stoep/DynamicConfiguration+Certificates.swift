@@ -42,13 +42,10 @@ extension DynamicConfiguration {
     /// An IP literal, or the first address /etc/hosts gives the name.
     static func literalOrHostsFile(_ host: String, _ port: UInt16) -> SocketAddress? {
         if let literal = SocketAddress(host: host, port: port) { return literal }
-        guard case .success(let bytes) = readWholeFile("/etc/hosts", limit: 1 << 20) else { return nil }
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            let fields = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
-                .split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard fields.count >= 2, fields.dropFirst().contains(where: { $0.lowercased() == host }) else { continue }
-            if let a = SocketAddress(host: String(fields[0]), port: port) { return a }
-        }
-        return nil
+        guard case .success(let bytes) = readWholeFile("/etc/hosts", limit: 1 << 20),
+              let name = try? DNSName(text: host) else { return nil }
+        let hosts = HostsFile(text: String(decoding: bytes, as: UTF8.self), file: "/etc/hosts")
+        guard let entry = hosts.entries.first(where: { $0.names.contains(name) }) else { return nil }
+        return SocketAddress(host: entry.address.description, port: port)
     }
 }

@@ -49,7 +49,7 @@ extension DynamicConfiguration {
         var hosts: [String] = []
         for config in setup.allDynamic {
             for router in config.httpRouters.values.sorted(by: { $0.name < $1.name }) {
-                if let rule = router.rule { hosts += AutoDNSSettings.hostNames(rule: rule, syntax: router.ruleSyntax ?? setup.defaultSyntax) }
+                if let rule = router.rule { hosts += CertificateDemand.hostNames(rule: rule, syntax: router.ruleSyntax ?? setup.defaultSyntax) }
             }
         }
         let names = autoDNS.publishedNames(hosts: hosts, dns: dns.settings)

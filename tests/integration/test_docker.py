@@ -198,10 +198,11 @@ def test_health_status_events(stoep, podman_api):
         assert get(web, f"{name}.test")[0] == 404  # "starting"
         (podman_api.www(name) / "ok").write_text("")
         assert podman_api.healthcheck(name) == 0
-        took = wait_for(lambda: get(web, f"{name}.test")[0] == 200, timeout=2)
-        assert took < 0.5, took
+        # The event, not a poll, brings it in: no provider poll interval is configured. The bound is wide
+        # (a loaded CI machine; podman's event stream is not instant) and holds no speed goal.
+        wait_for(lambda: get(web, f"{name}.test")[0] == 200, timeout=5)
         (podman_api.www(name) / "ok").unlink()
         podman_api.healthcheck(name)
-        wait_for(lambda: get(web, f"{name}.test")[0] == 404, timeout=2)
+        wait_for(lambda: get(web, f"{name}.test")[0] == 404, timeout=5)
     finally:
         podman_api.remove(name)

@@ -77,7 +77,10 @@ public struct CertificateDemand: Hashable, Sendable, CustomStringConvertible {
         return byResolver
     }
 
-    static func hostNames(rule: String, syntax: TraefikRuleSyntax) -> [String] {
+    /// The exact host names `rule` routes, read from the Rules module's tree in the router's syntax (with
+    /// the route table's v2 fallback): names under a negation are not included. None when the rule does
+    /// not parse: such a router serves nothing. Auto-DNS publishes the same names.
+    public static func hostNames(rule: String, syntax: TraefikRuleSyntax) -> [String] {
         guard let parsed = try? RuleParser.parseAuto(rule, default: syntax == .v2 ? .v2 : .v3) else { return [] }
         return parsed.expression.exactHostNames
     }

@@ -9,6 +9,8 @@
 //   server they are left out and Overhead is the whole duration (as Traefik does).
 // - ClientHost is the TCP peer (Traefik replaces it with X-Forwarded-For when present); RetryAttempts is 0.
 
+import JSON
+
 enum AccessLogLine {
     /// Traefik's "common" format, one line with its newline:
     /// `host - user [time] "METHOD path proto" status size "referer" "agent" count "router" "url" Nms`.

@@ -1,14 +1,21 @@
 // JSON strings escaped exactly as Go's encoding/json does with HTML escaping on (logrus' default, so
 // Traefik's JSON access log): \" \\ \n \r \t \b \f, other control bytes and <, >, & as \u00xx,
 // U+2028/U+2029 as \u2028/\u2029; everything else verbatim UTF-8 (a Swift String is always valid UTF-8).
+// Traefik's access log and its acme.json (json.MarshalIndent) both write strings this way.
 
-enum GoJSON {
+public enum GoJSON {
     private static let hex = Array("0123456789abcdef".utf8)
 
-    static func appendString(_ out: inout String, _ s: String) {
+    public static func appendString(_ out: inout String, _ s: String) {
+        var bytes: [UInt8] = []
+        appendString(&bytes, s)
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    public static func appendString(_ bytes: inout [UInt8], _ s: String) {
         let input = Array(s.utf8)
-        var bytes: [UInt8] = [UInt8(ascii: "\"")]
-        bytes.reserveCapacity(input.count + 2)
+        bytes.reserveCapacity(bytes.count + input.count + 2)
+        bytes.append(UInt8(ascii: "\""))
         var i = 0
         while i < input.count {
             let b = input[i]
@@ -31,6 +38,5 @@ enum GoJSON {
             }
         }
         bytes.append(UInt8(ascii: "\""))
-        out += String(decoding: bytes, as: UTF8.self)
     }
 }
