@@ -683,6 +683,7 @@ def h2_respond(request):
     return b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"
 
 
+@pytest.mark.heavy  # epoll run in make test-slow
 def test_h2c_requests_reach_the_backend_as_through_traefik(tmp_path, backend):
     from traefik_peer import Peers, traefik_binary
     if traefik_binary() is None:
@@ -767,6 +768,7 @@ class SlowReader:
         c.close()
 
 
+@pytest.mark.heavy  # epoll run in make test-slow
 def test_large_upload_to_a_slow_backend_stays_bounded(stoep):
     """Flow control: a 20 MB upload to a backend that reads at ~4 MB/s waits in the client, not in stoep."""
     be = SlowReader()
