@@ -1,7 +1,8 @@
 # stoep — the two commands for a fresh machine:
 #   make run    build (release) and start stoep on its embedded default (DNS 127.0.0.1:5353, HTTP 127.0.0.1:8080)
 #   make test   install what the tests need, build, run the unit tests and the integration suite (both backends),
-#               all but the tests marked `slow` (integration: 7:35-8:00 measured on this 2-core VM at load 2-6)
+#               all but the tests marked `slow` (integration on this 2-core VM: 7:35-8:00 at load 2-6, 9:43 at
+#               load 8-9 with 1,009 tests)
 # and one more:
 #   make test-slow  the integration tests marked `slow`: the container image build, the fixture box's real ACME
 #               renewal, 4 GiB and soak-like runs, a second Traefik start, and the epoll run of the tests marked
