@@ -97,6 +97,47 @@ public struct ContainerConfigBuilder {
             root.setTable("tcp", tcp)
         }
 
+        // UDP as Traefik's buildUDPServiceConfiguration and BuildUDPRouterConfiguration: a service named after
+        // the container when labels define none, each load balancer's server from `server.port`, a router
+        // without service linked to the only one.
+        if var udp, !(udp.table("routers")?.isEmpty ?? true) || !(udp.table("services")?.isEmpty ?? true) {
+            var udpServices = udp.table("services") ?? TOMLTable(location: location)
+            if udpServices.isEmpty {
+                udpServices.setTable(serviceName, Self.emptyBalancer(location))
+            }
+            for (name, node) in udpServices.entries {
+                let label = "traefik.udp.services.\(name).loadbalancer"
+                guard case .table(var service) = node.value, var lb = service.table("loadBalancer") else {
+                    report(label, "the service has no load balancer; container skipped")
+                    return (nil, problems)
+                }
+                let server = lb.table("server") ?? TOMLTable(location: location)
+                lb.remove("server")
+                if healthy {
+                    guard let target = hostPort(label, server) else { return (nil, problems) }
+                    var entry = TOMLTable(location: location)
+                    entry.set("address", TOMLNode(value: .string(target), location: location))
+                    lb.set("servers", TOMLNode(value: .array([TOMLNode(value: .table(entry), location: location)]), location: location))
+                }
+                service.setTable("loadBalancer", lb)
+                udpServices.setTable(name, service)
+            }
+            var routers = udp.table("routers") ?? TOMLTable(location: location)
+            for (name, node) in routers.entries {
+                guard case .table(var router) = node.value, router.text("service") == nil else { continue }
+                if udpServices.count > 1 {
+                    report("traefik.udp.routers.\(name).service", "router cannot be linked automatically with multiple services; router skipped")
+                    routers.remove(name)
+                    continue
+                }
+                router.set("service", TOMLNode(value: .string(udpServices.keys[0]), location: location))
+                routers.setTable(name, router)
+            }
+            udp.setTable("routers", routers)
+            udp.setTable("services", udpServices)
+            root.setTable("udp", udp)
+        }
+
         var http = root.table("http") ?? TOMLTable(location: location)
         let httpRouters = http.table("routers") ?? TOMLTable(location: location)
         var httpServices = http.table("services") ?? TOMLTable(location: location)

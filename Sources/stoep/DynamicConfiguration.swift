@@ -103,7 +103,10 @@ final class DynamicConfiguration {
         proxy.install(result.table)
         let tcp = TCPRouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
         proxy.tcpTable = tcp.table
+        let udp = UDPRouteTableBuilder.build(dynamic, entryPointNames: setup.udpEntryPoints.map(\.name))
+        proxy.udpTable = udp.table
         problems = setup.allIssues + tls.problems + (dockerSnapshot?.problems.map(\.description) ?? []) + result.problems + tcp.problems
+            + udp.problems
             + (resolvers?.problems ?? [])
         resolvers?.update(demands: CertificateDemand.collect(dynamic, entryPointTLS: setup.entryPointTLS, entryPoints: names,
                                                              defaultSyntax: setup.defaultSyntax))

@@ -86,6 +86,12 @@ enum APIMiddlewareJSON {
             if max > 0 { w.field("maxRequestBodyBytes", max) }
             w.endObject()
             return "buffering"
+        case .inFlightConn(let amount):
+            w.key("inFlightConn")
+            w.beginObject()
+            w.field("amount", amount)
+            w.endObject()
+            return "inflightconn"
         case .ignored(let type):
             w.key(type)
             w.beginObject()

@@ -33,6 +33,7 @@ enum MiddlewareBuilder {
             }
             return .success(out)
         case .ignored: return .success([])
+        case .inFlightConn: return .failure(Why(description: "inFlightConn is a TCP middleware"))
         case .buffering(let max): return .success(max > 0 ? [BodyLimitMiddleware(name: name, limit: UInt64(max))] : [])
         case .stripPrefixRegex(let patterns):
             do {
