@@ -24,10 +24,12 @@ extension ConnectionOpening {
             // EOF or an error before any decision: nothing to serve.
             return abort()
         }
-        proxyHeaderDecided(ProxyProtocolReader.read(Array(buf[0..<n])), trusted: trusted)
+        proxyHeaderDecided(ProxyProtocolReader.read(Array(buf[0..<n])), trusted: trusted, peeked: n)
     }
 
-    private func proxyHeaderDecided(_ read: ProxyProtocolRead, trusted: Bool) {
+    /// `peeked`: how many bytes were looked at (a malformed header's are read before the close, as Go's
+    /// buffered reader had taken them: the client then sees a FIN, not a reset for unread bytes).
+    private func proxyHeaderDecided(_ read: ProxyProtocolRead, trusted: Bool, peeked: Int) {
         let stats = entryPoint.counters
         switch read {
         case .needMore:
@@ -35,6 +37,8 @@ extension ConnectionOpening {
         case .malformed(let why):
             stats.proxyProtocolMalformed &+= 1
             entryPoint.proxy.loop.log.debug("entry point \(entryPoint.name): PROXY protocol header from \(peer.text) dropped: \(why)")
+            var discarded = [UInt8](repeating: 0, count: peeked)
+            _ = discarded.withUnsafeMutableBytes { client.read(into: $0) }
             return abort()
         case .absent:
             stats.proxyProtocolAbsent &+= 1

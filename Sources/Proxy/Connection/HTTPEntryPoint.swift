@@ -216,6 +216,10 @@ public final class HTTPEntryPoint: AcceptHandler {
         guard let admission = route.middlewares.admit(peer.ip) else {
             route.refused &+= 1
             if let token { proxy.loop.deregister(token) }
+            // Bytes the client sent already are read first, as Traefik's buffered reader had taken them: the
+            // client sees the close (FIN), not a reset for unread bytes.
+            var discarded = [UInt8](repeating: 0, count: 16 * 1024)
+            _ = discarded.withUnsafeMutableBytes { client.read(into: $0) }
             client.close()
             return
         }
