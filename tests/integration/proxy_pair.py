@@ -68,3 +68,12 @@ def start_stoep(stoep, static, dynamic, ports):
 def needs_traefik():
     if traefik_binary() is None:
         pytest.skip("Traefik is not installed (make deps)")
+
+
+def beside(peers, stoep, static, dynamic, entry_points):
+    """stoep on the module's configuration next to its Traefik (`peers`: (TraefikRun, the backends' ports));
+    returns {"traefik": ports, "stoep": ports} for `compare`-style tests."""
+    traefik, extra = peers
+    ports = {**allocate(entry_points), **extra}
+    start_stoep(stoep, static, dynamic, ports)
+    return {"traefik": traefik.ports, "stoep": ports}

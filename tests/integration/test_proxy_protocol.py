@@ -13,8 +13,9 @@ import time
 import pytest
 
 from conftest import free_port, series
-from proxy_pair import TraefikRun, allocate, needs_traefik, start_stoep
+from proxy_pair import TraefikRun, allocate, beside, needs_traefik, start_stoep
 from traefik_peer import RecordingBackend
+from upstreams import Upstream
 
 ENTRY_POINTS = {"trusted": False, "untrusted": False, "tcp": False}
 
@@ -81,47 +82,19 @@ def parse_v2(data):
     return s, sp, d, dp, data[16 + length:]
 
 
-class RawBackend:
-    """A TCP server that answers every byte it received once they end with b"END" (or at EOF). No half-close
-    is needed: Traefik 3.7 stops reading a server at once after the client's FIN when the service names no
-    serversTransport (its terminationDelay is then 0), which would hide the answer."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
-
-    def _serve(self, c):
-        c.settimeout(10)
-        got = b""
-        try:
-            while True:
-                b = c.recv(65536)
-                if not b:
-                    break
-                got += b
-                if got.endswith(b"END"):
-                    c.sendall(got)
-                    got = b""
-            if got:
-                c.sendall(got)
-        except OSError:
-            pass
-        finally:
-            c.close()
-
-    def close(self):
-        self.sock.close()
+def answer_at_end(conn):
+    """A raw TCP server's handler: answers every byte it received once they end with b"END" (or at EOF). No
+    half-close is needed: Traefik 3.7 stops reading a server at once after the client's FIN when the
+    service names no serversTransport (its terminationDelay is then 0), which would hide the answer."""
+    conn.settimeout(10)
+    got = b""
+    while b := conn.recv(65536):
+        got += b
+        if got.endswith(b"END"):
+            conn.sendall(got)
+            got = b""
+    if got:
+        conn.sendall(got)
 
 
 def echo_headers(req):
@@ -173,7 +146,7 @@ def body(answer):
 @pytest.fixture(scope="module")
 def peers(tmp_path_factory):
     needs_traefik()
-    http_backend, tcp_backend = RecordingBackend(respond=echo_headers), RawBackend()
+    http_backend, tcp_backend = RecordingBackend(respond=echo_headers), Upstream(answer_at_end)
     extra = {"httpback": http_backend.port, "tcpback": tcp_backend.port}
     ports = {**allocate(ENTRY_POINTS), **extra}
     traefik = TraefikRun(tmp_path_factory.mktemp("traefik"), STATIC, DYNAMIC, ports, ports["trusted"])
@@ -185,10 +158,7 @@ def peers(tmp_path_factory):
 
 @pytest.fixture
 def both(peers, stoep):
-    traefik, extra = peers
-    ports = {**allocate(ENTRY_POINTS), **extra}
-    start_stoep(stoep, STATIC, DYNAMIC, ports)
-    return {"traefik": traefik.ports, "stoep": ports}
+    return beside(peers, stoep, STATIC, DYNAMIC, ENTRY_POINTS)
 
 
 def compare(both, entry_point, parts, **kw):

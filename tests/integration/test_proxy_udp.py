@@ -15,7 +15,7 @@ import dns.query
 import pytest
 
 from conftest import free_port, series
-from proxy_pair import TraefikRun, allocate, needs_traefik, start_stoep
+from proxy_pair import TraefikRun, allocate, beside, needs_traefik, start_stoep
 
 ENTRY_POINTS = {"dns": True, "echo": True, "weighted": True, "web": False}
 
@@ -104,10 +104,7 @@ def peers(tmp_path_factory):
 
 @pytest.fixture
 def both(peers, stoep):
-    traefik, extra = peers
-    ports = {**allocate(ENTRY_POINTS), **extra}
-    start_stoep(stoep, STATIC, DYNAMIC, ports)
-    return {"traefik": traefik.ports, "stoep": ports}
+    return beside(peers, stoep, STATIC, DYNAMIC, ENTRY_POINTS)
 
 
 def test_dns_through_a_udp_router_to_dnsmasq(both):
