@@ -15,7 +15,7 @@ from traefik_peer import traefik_binary
 
 
 def render(text, ports):
-    return re.sub(r"\{([a-z0-9]+)\}", lambda m: str(ports[m.group(1)]) if m.group(1) in ports else m.group(0), text)
+    return re.sub(r"\{([a-z0-9_]+)\}", lambda m: str(ports[m.group(1)]) if m.group(1) in ports else m.group(0), text)
 
 
 def allocate(names_udp):
@@ -70,10 +70,11 @@ def needs_traefik():
         pytest.skip("Traefik is not installed (make deps)")
 
 
-def beside(peers, stoep, static, dynamic, entry_points):
+def beside(peers, stoep, static, dynamic, entry_points, own=None):
     """stoep on the module's configuration next to its Traefik (`peers`: (TraefikRun, the backends' ports));
-    returns {"traefik": ports, "stoep": ports} for `compare`-style tests."""
+    returns {"traefik": ports, "stoep": ports} for `compare`-style tests. `own`: placeholders whose value
+    is stoep's own (a log file's path)."""
     traefik, extra = peers
-    ports = {**allocate(entry_points), **extra}
+    ports = {**allocate(entry_points), **extra, **(own or {})}
     start_stoep(stoep, static, dynamic, ports)
     return {"traefik": traefik.ports, "stoep": ports}

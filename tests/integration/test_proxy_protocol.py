@@ -3,6 +3,7 @@ the deprecated `loadBalancer.proxyProtocol`), and TCP middlewares (ipAllowList, 
 with Traefik 3.7: raw clients send v1 and v2 headers (whole, split, malformed, from trusted and untrusted
 peers) and both proxies must let the same bytes reach the same backends; HAProxy's send-proxy-v2 is a real
 client. Both reactor backends."""
+import json
 import shutil
 import socket
 import struct
@@ -23,6 +24,7 @@ STATIC = """entryPoints:
   trusted: {address: "127.0.0.1:{trusted}", proxyProtocol: {trustedIPs: ["127.0.0.1/32"]}}
   untrusted: {address: "127.0.0.1:{untrusted}", proxyProtocol: {trustedIPs: ["10.9.9.9"]}}
   tcp: {address: "127.0.0.1:{tcp}", proxyProtocol: {insecure: true}}
+accessLog: {filePath: "{access_log}", format: json}
 """
 
 DYNAMIC = """http:
@@ -148,8 +150,9 @@ def peers(tmp_path_factory):
     needs_traefik()
     http_backend, tcp_backend = RecordingBackend(respond=echo_headers), Upstream(answer_at_end)
     extra = {"httpback": http_backend.port, "tcpback": tcp_backend.port}
-    ports = {**allocate(ENTRY_POINTS), **extra}
-    traefik = TraefikRun(tmp_path_factory.mktemp("traefik"), STATIC, DYNAMIC, ports, ports["trusted"])
+    workdir = tmp_path_factory.mktemp("traefik")
+    ports = {**allocate(ENTRY_POINTS), **extra, "access_log": workdir / "access.log"}
+    traefik = TraefikRun(workdir, STATIC, DYNAMIC, ports, ports["trusted"])
     yield traefik, extra
     traefik.close()
     http_backend.close()
@@ -158,7 +161,7 @@ def peers(tmp_path_factory):
 
 @pytest.fixture
 def both(peers, stoep):
-    return beside(peers, stoep, STATIC, DYNAMIC, ENTRY_POINTS)
+    return beside(peers, stoep, STATIC, DYNAMIC, ENTRY_POINTS, own={"access_log": stoep.workdir / "access.log"})
 
 
 def compare(both, entry_point, parts, **kw):
@@ -183,6 +186,16 @@ def test_trusted_headers_name_the_client(both):
     # LOCAL (v2) and UNKNOWN (v1) headers carry no client: the peer stays it.
     assert compare(both, "trusted", [v2(command=0x20) + GET]).endswith(b"xff=127.0.0.1;real=127.0.0.1")
     assert compare(both, "trusted", [b"PROXY UNKNOWN\r\n" + GET]).endswith(b"xff=127.0.0.1;real=127.0.0.1")
+
+
+def test_access_log_names_the_real_client(both):
+    compare(both, "trusted", [v1("1.2.3.77", "5.6.7.8", 1000, 80) + b"GET /logged HTTP/1.1\r\nHost: a\r\n\r\n"])
+    time.sleep(0.5)
+    hosts = {}
+    for name, ports in both.items():
+        lines = [json.loads(line) for line in open(ports["access_log"]).read().splitlines() if line.strip()]
+        hosts[name] = [line["ClientHost"] for line in lines if line.get("RequestPath") == "/logged"]
+    assert hosts["stoep"] == hosts["traefik"][-1:] == ["1.2.3.77"], hosts
 
 
 def test_untrusted_peer_header_is_consumed_and_ignored(both):
