@@ -145,6 +145,12 @@ final class DynamicConfiguration {
             APIEntryPoint(name: $0.name, address: $0.address.description, readTimeout: $0.readTimeout, idleTimeout: $0.idleTimeout,
                           trustedIPs: $0.trustedIPs, insecure: $0.insecure)
         }.sorted { $0.name < $1.name }
+        facts.udpEntryPoints = setup.udpEntryPoints.map {
+            var e = APIEntryPoint(name: $0.name, address: $0.address.description + "/udp", readTimeout: 60_000_000_000,
+                                  idleTimeout: 180_000_000_000, trustedIPs: [], insecure: false)
+            e.udpTimeout = $0.timeout
+            return e
+        }
         if setup.fileProvider != nil || !setup.dynamic.isEmpty { facts.providers.append("File") }
         if setup.docker != nil { facts.providers.append("Docker") }
         facts.api = setup.api

@@ -3,11 +3,13 @@ and weighted services, `entryPoints.NAME.udp.timeout`), side by side with Traefi
 UDP router to a real dnsmasq, an echo backend that reports which socket a session used (so session reuse
 and the idle timeout are visible), weighted balancing of new sessions, and many clients at once. Both
 reactor backends."""
+import json
 import shutil
 import socket
 import subprocess
 import threading
 import time
+import urllib.request
 
 import dns.exception
 import dns.message
@@ -17,9 +19,11 @@ import pytest
 from conftest import free_port, series
 from proxy_pair import TraefikRun, allocate, beside, needs_traefik, start_stoep
 
-ENTRY_POINTS = {"dns": True, "echo": True, "weighted": True, "web": False}
+ENTRY_POINTS = {"dns": True, "echo": True, "weighted": True, "web": False, "traefik": False}
 
-STATIC = """entryPoints:
+STATIC = """api: {insecure: true}
+entryPoints:
+  traefik: {address: "127.0.0.1:{traefik}"}
   web: {address: "127.0.0.1:{web}"}
   dns: {address: "127.0.0.1:{dns}/udp"}
   echo: {address: "127.0.0.1:{echo}/udp", udp: {timeout: 1s}}
@@ -31,6 +35,7 @@ DYNAMIC = """udp:
     dns: {entryPoints: [dns], service: dns}
     echo: {entryPoints: [echo], service: echo}
     w: {entryPoints: [weighted], service: w}
+    bad: {service: nope}
   services:
     dns: {loadBalancer: {servers: [{address: "127.0.0.1:{dnsmasq}"}]}}
     echo: {loadBalancer: {servers: [{address: "127.0.0.1:{echoa}"}]}}
@@ -173,6 +178,21 @@ def test_sessions_end_after_the_timeout_in_stats(both, stoep):
     st = stoep.stats()
     assert series(st, "counters", "udp_sessions_timed_out", entrypoint="echo") == 5
     assert series(st, "gauges", "udp_sessions_open", entrypoint="echo") == 0
+
+
+def test_api_shows_udp_routers_services_and_entry_points(both):
+    def api(ports, path):
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['traefik']}/api/{path}", timeout=5) as r:
+            return json.loads(r.read())
+    for path in ["udp/routers", "udp/services", "udp/routers/bad@file", "udp/services/w@file"]:
+        seen = {name: api(ports, path) for name, ports in both.items()}
+        assert seen["stoep"] == seen["traefik"], (path, seen)
+    seen = {name: api(ports, "overview")["udp"] for name, ports in both.items()}
+    assert seen["stoep"] == seen["traefik"], seen
+    seen = {name: api(ports, "entrypoints/echo") for name, ports in both.items()}
+    for name, ports in both.items():
+        assert seen[name]["address"] == f"127.0.0.1:{ports['echo']}/udp", seen
+        assert seen[name]["udp"] == {"timeout": "1s"}, seen
 
 
 def test_a_server_that_is_down_ends_the_session(stoep, tmp_path):

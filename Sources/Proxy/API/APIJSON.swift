@@ -178,7 +178,9 @@ enum APIJSON {
         w.key("http2")
         w.raw(#"{"maxConcurrentStreams":250,"maxDecoderHeaderTableSize":4096,"maxEncoderHeaderTableSize":4096}"#)
         w.key("udp")
-        w.raw(#"{"timeout":"3s"}"#)
+        w.beginObject()
+        w.field("timeout", goDuration(Int64(min(e.udpTimeout, UInt64(Int64.max)))))
+        w.endObject()
         w.field("name", e.name)
         w.endObject()
     }
