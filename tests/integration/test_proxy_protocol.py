@@ -6,6 +6,7 @@ client. Both reactor backends."""
 import json
 import shutil
 import socket
+import ssl
 import struct
 import subprocess
 import threading
@@ -31,6 +32,7 @@ DYNAMIC = """http:
   routers:
     app: {rule: "PathPrefix(`/`)", service: app, entryPoints: [trusted, untrusted]}
     allow: {rule: "PathPrefix(`/allow`)", service: app, entryPoints: [trusted], middlewares: [only1234]}
+    secure: {rule: "Host(`tls.test`)", service: app, entryPoints: [trusted], tls: {}}
   middlewares:
     only1234: {ipAllowList: {sourceRange: ["1.2.3.4/32"]}}
   services:
@@ -229,6 +231,24 @@ def test_malformed_headers_drop_the_connection(both, header, stoep):
     assert compare(both, "trusted", [header + GET]) in (b"", "reset")
     assert stoep.proc.poll() is None
     assert compare(both, "trusted", [v1() + GET]).endswith(b"xff=1.2.3.4;real=1.2.3.4")
+
+
+def test_tls_after_the_header(both):
+    """The header comes first, then the TLS handshake (SNI routing, HTTPS) reads what follows it."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    seen = {}
+    for name, ports in both.items():
+        raw = socket.create_connection(("127.0.0.1", ports["trusted"]), timeout=5)
+        raw.sendall(v2("1.2.3.4"))
+        with ctx.wrap_socket(raw, server_hostname="tls.test") as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: tls.test\r\nConnection: close\r\n\r\n")
+            out = b""
+            while chunk := s.recv(65536):
+                out += chunk
+        seen[name] = body(out)
+    assert seen["stoep"] == seen["traefik"] == b"HTTP/1.1 200 OK | xff=1.2.3.4;real=1.2.3.4", seen
 
 
 def test_http_allow_list_sees_the_real_client(both):
