@@ -183,7 +183,11 @@ def test_sessions_end_after_the_timeout_in_stats(both, stoep):
 def test_api_shows_udp_routers_services_and_entry_points(both):
     def api(ports, path):
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['traefik']}/api/{path}", timeout=5) as r:
-            return json.loads(r.read())
+            doc = json.loads(r.read())
+        for entry in doc if isinstance(doc, list) else [doc]:
+            if "using" in entry:  # Traefik lists a router's default entry points in map order
+                entry["using"].sort()
+        return doc
     for path in ["udp/routers", "udp/services", "udp/routers/bad@file", "udp/services/w@file"]:
         seen = {name: api(ports, path) for name, ports in both.items()}
         assert seen["stoep"] == seen["traefik"], (path, seen)
