@@ -49,7 +49,8 @@ public enum TCPRouteTableBuilder {
                 return nil
             }
             proxyProtocolVersion = transport.proxyProtocolVersion
-            dialTimeout = transport.dialTimeout.map { UInt64(max(0, $0.nanoseconds)) }.flatMap { $0 > 0 ? $0 : nil }
+            // Traefik: "If zero, no timeout exists" (a transport's default is 30s, as the proxy's).
+            dialTimeout = transport.dialTimeout.map { $0.nanoseconds > 0 ? UInt64($0.nanoseconds) : UInt64.max / 4 }
         }
         var servers: [TCPUpstream] = []
         for server in s.servers {
