@@ -17,6 +17,7 @@ import dns.query
 import pytest
 
 from conftest import free_port, series
+from podman_api import podman_api  # noqa: F401 (fixture)
 from proxy_pair import TraefikRun, allocate, beside, needs_traefik, start_stoep
 
 ENTRY_POINTS = {"dns": True, "echo": True, "weighted": True, "web": False, "traefik": False}
@@ -220,3 +221,28 @@ def test_a_server_that_is_down_ends_the_session(stoep, tmp_path):
     assert series(st, "counters", "udp_sessions", entrypoint="echo") >= 2
     assert series(st, "gauges", "udp_sessions_open", entrypoint="echo") <= 1
     assert stoep.proc.poll() is None
+
+
+def test_docker_udp_labels(stoep, podman_api):  # noqa: F811 (fixture)
+    """A container's `traefik.udp.*` labels route a UDP entry point of stoep's own TOML to its port (host
+    networking: the container's address is 127.0.0.1, where the echo server listens); the route goes with
+    the container."""
+    from test_docker import start_docker_stoep, wait_for
+    echo = Echo("docker")
+    game = free_port(socket.SOCK_DGRAM)
+    try:
+        start_docker_stoep(stoep, podman_api, extra=f'\n[entryPoints.game]\naddress = "127.0.0.1:{game}/udp"\n')
+        name = f"udp-{stoep.backend}"
+        podman_api.run(name, free_port(), {"traefik.enable": "true", "traefik.udp.routers.g.entrypoints": "game",
+                                           "traefik.udp.services.g.loadbalancer.server.port": str(echo.port)})
+
+        def answered():
+            try:
+                return ask(game, b"ping", timeout=0.2).startswith(b"docker:")
+            except OSError:
+                return False
+        wait_for(answered, timeout=5)
+        podman_api.remove(name)
+        wait_for(lambda: not answered(), timeout=5)  # each ask is a new client: no router for its session
+    finally:
+        echo.close()
