@@ -73,6 +73,7 @@ final class DynamicConfiguration {
             tls.problems = []
             if reconfigureTLS { tls.configure(ProxySetup()) }
             proxy.internalHandlers.api = nil
+            proxy.udpTable = .empty  // UDP entry points stay bound; without routers their datagrams are dropped
             return
         }
         let names = setup.entryPoints.map(\.name)

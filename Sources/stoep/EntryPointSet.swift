@@ -17,7 +17,8 @@ final class EntryPointSet {
     var communityCARoot: () -> CommunityCARoot? = { nil }
     private(set) var http: [HostPort: HTTPEntryPoint] = [:]
     private(set) var statusPages: [HostPort: StatusPage] = [:]
-    /// UDP entry points (bound only when routing is configured, as Traefik binds them).
+    /// UDP entry points: bound whether or not a router uses them, as Traefik binds them (datagrams without a
+    /// router are dropped and counted).
     private(set) var udp: [HostPort: UDPEntryPoint] = [:]
     private var udpSetups: [HostPort: UDPEntryPointSetup] = [:]
     /// Entry points' setups, to tell an unchanged listener (kept on reload) from a changed one.
@@ -71,7 +72,7 @@ final class EntryPointSet {
                     prepared.pages.append((ep.address, ep, page))
                 }
             }
-            for ep in setup.routing ? setup.udpEntryPoints : [] {
+            for ep in setup.udpEntryPoints {
                 if udpSetups[ep.address] == ep && udp[ep.address] != nil { continue }
                 guard let addr = SocketAddress(host: ep.address.host, port: ep.address.port) else { continue }
                 // A changed UDP entry point: its sessions end with the old socket (UDP has no connection to keep).
@@ -99,7 +100,7 @@ final class EntryPointSet {
             http[addr] = nil
             retired.append(e)
         }
-        let wantedUDP = Set(setup.routing ? setup.udpEntryPoints.map(\.address) : [])
+        let wantedUDP = Set(setup.udpEntryPoints.map(\.address))
         for (addr, u) in udp where !wantedUDP.contains(addr) {
             u.stop()
             udp[addr] = nil

@@ -45,7 +45,7 @@ public enum TCPRouteTableBuilder {
         var dialTimeout: UInt64? = nil
         if let transportName = s.serversTransport {
             guard let transport = transports[transportName] else {
-                problems.append("\(s.location): TCP service \(name): serversTransport \(transportName) not found; skipped")
+                problems.append("\(s.location): TCP service \(name): serversTransport \(transportName) not found (or refused); skipped")
                 return nil
             }
             proxyProtocolVersion = transport.proxyProtocolVersion
