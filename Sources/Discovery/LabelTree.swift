@@ -48,23 +48,9 @@ public enum LabelTree {
         return key.dropFirst("traefik.".count)
     }
 
-    /// "a.b[0].c" → ["a", "b", "0", "c"]; nil for an empty part or an index that is not a number.
-    static func split(_ path: Substring) -> [String]? {
-        var out: [String] = []
-        for part in path.split(separator: ".", omittingEmptySubsequences: false) {
-            guard !part.isEmpty else { return nil }
-            if let open = part.firstIndex(of: "[") {
-                guard part.last == "]", open != part.startIndex else { return nil }
-                let index = part[part.index(after: open)..<part.index(before: part.endIndex)]
-                guard !index.isEmpty, index.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-                out.append(String(part[..<open]))
-                out.append(String(Int(index) ?? 0))
-            } else {
-                out.append(String(part))
-            }
-        }
-        return out
-    }
+    /// "a.b[0].c" → ["a", "b", "0", "c"]; nil for an empty part or an index that is not a number. The same
+    /// syntax as Traefik's flags (paerser's), so the same reading.
+    static func split(_ path: Substring) -> [String]? { TraefikStaticArguments.split(String(path)) }
 
     /// Places `value` at `path`; returns why not when the path collides with an existing value.
     /// `tls=true` beside `tls.certresolver=x` is normal: the table wins (it implies TLS on), as in Traefik.

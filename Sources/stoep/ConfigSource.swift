@@ -20,16 +20,41 @@ struct LoadedConfig {
 struct ConfigSource {
     var configPath: String?
     var dnsmasqPath: String?
-    var traefikPath: String?
+    /// Traefik's static configuration: a file, its flags or its TRAEFIK_* variables (one of them, chosen
+    /// as Traefik does: TraefikStaticSource.choose).
+    var traefik: TraefikStaticSource?
     /// `--profile`: a board profile's process-level settings (hardware/NAME.toml).
     var profileName: String? = nil
+    /// What the choice of Traefik's source left unread (flags beside a file …), reported with the warnings.
+    var sourceWarnings: [String] = []
 
-    var isEmbeddedDefault: Bool { configPath == nil && dnsmasqPath == nil && traefikPath == nil }
+    init(configPath: String?, dnsmasqPath: String?, traefikPath: String?, profileName: String? = nil) {
+        self.init(configPath: configPath, dnsmasqPath: dnsmasqPath, traefik: traefikPath.map { .file($0) }, profileName: profileName)
+    }
+
+    init(configPath: String?, dnsmasqPath: String?, traefik: TraefikStaticSource?, profileName: String? = nil, sourceWarnings: [String] = []) {
+        self.configPath = configPath
+        self.dnsmasqPath = dnsmasqPath
+        self.traefik = traefik
+        self.profileName = profileName
+        self.sourceWarnings = sourceWarnings
+    }
+
+    /// The sources `stoep run`/`check` read from their options: stoep's `--config`, `--dnsmasq-conf`,
+    /// `--traefik-config`, and Traefik's own flags and TRAEFIK_* variables (Traefik's precedence; Traefik's
+    /// default file locations are searched only without `--config`).
+    static func resolve(_ parsed: Arguments, environment: [String: String]) -> ConfigSource {
+        let (traefik, warnings) = TraefikStaticSource.choose(file: parsed.options["traefik-config"], flags: parsed.traefikFlags,
+                                                             environment: environment, searchDefaults: parsed.options["config"] == nil)
+        return ConfigSource(configPath: parsed.options["config"], dnsmasqPath: parsed.options["dnsmasq-conf"], traefik: traefik,
+                            profileName: parsed.options["profile"], sourceWarnings: warnings)
+    }
+
+    var isEmbeddedDefault: Bool { configPath == nil && dnsmasqPath == nil && traefik == nil }
 
     var description: String {
         if isEmbeddedDefault { return "embedded default" }
-        return [configPath, dnsmasqPath.map { "dnsmasq:\($0)" }, traefikPath.map { "traefik:\($0)" }]
-            .compactMap { $0 }.joined(separator: ", ")
+        return [configPath, dnsmasqPath.map { "dnsmasq:\($0)" }, traefik?.description].compactMap { $0 }.joined(separator: ", ")
     }
 
     /// Reads and validates every file; all errors of all files are returned together.
@@ -59,7 +84,7 @@ struct ConfigSource {
                 errors.append(ConfigError(location: SourceLocation(file: path, line: 0, column: 0), message: "cannot read \(path)"))
             }
         }
-        let (proxy, proxyErrors, proxyWarnings) = ProxySetup.load(config, traefikPath: traefikPath)
+        let (proxy, proxyErrors, proxyWarnings) = ProxySetup.load(config, traefik: traefik)
         errors += proxyErrors
         var profile: HardwareProfile? = nil
         if let name = profileName {
@@ -74,7 +99,7 @@ struct ConfigSource {
             }
         }
         var dns: DNSSetup? = nil
-        var warnings: [String] = proxyWarnings
+        var warnings: [String] = sourceWarnings + proxyWarnings
         if config.dns != nil || dnsmasqPath != nil {
             switch DNSSetup.make(lines) {
             case .success(let s):

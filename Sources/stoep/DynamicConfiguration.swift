@@ -77,43 +77,24 @@ final class DynamicConfiguration {
             return
         }
         let names = setup.entryPoints.map(\.name)
-        var internals: Set<InternalService> = [.noop]
-        if setup.api != nil { internals.formUnion([.api, .dashboard]) }
-        if setup.prometheus != nil { internals.insert(.prometheus) }
-        // Traefik's own routers: /metrics (unless manualRouting), and api.insecure's on `traefik`.
         let resolvers = certificateResolvers(for: setup)
-        if let resolvers, !resolvers.httpChallengeEntryPoints.isEmpty { internals.insert(.acmeHTTP) }
-        var ownRouters = InternalRouters(metricsEntryPoint: setup.prometheus.flatMap { $0.manualRouting ? nil : $0.entryPoint },
-                                         apiEntryPoint: setup.api?.insecure == true ? "traefik" : nil,
-                                         dashboard: setup.api?.dashboard ?? false,
-                                         acmeHTTPEntryPoints: resolvers?.httpChallengeEntryPoints ?? [])
-        if let ping = setup.ping {
-            internals.insert(.ping)
-            if !ping.manualRouting { ownRouters.pingEntryPoint = ping.entryPoint }
-        }
-        if communityCARoot() != nil {
-            internals.insert(.communityCA)
-            ownRouters.communityCAEntryPoints = names
-        }
         let dynamic = setup.allDynamic
         if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tls.configure(setup) }
-        let result = RouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names,
-                                             tlsEntryPoints: setup.tlsEntryPoints, redirections: setup.redirections,
-                                             transports: setup.serversTransports, internalServices: internals,
-                                             internalRouters: ownRouters, previous: proxy.table)
-        proxy.install(result.table)
-        let tcp = TCPRouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
-        proxy.tcpTable = tcp.table
-        let udp = UDPRouteTableBuilder.build(dynamic, entryPointNames: setup.udpEntryPoints.map(\.name))
-        proxy.udpTable = udp.table
-        problems = setup.allIssues + tls.problems + (dockerSnapshot?.problems.map(\.description) ?? []) + result.problems + tcp.problems
-            + udp.problems
-            + (resolvers?.problems ?? [])
+        let build = RouteBuild.make(setup, acmeHTTPEntryPoints: resolvers?.httpChallengeEntryPoints ?? [],
+                                    communityCA: communityCARoot() != nil, tlsProblems: tls.problems,
+                                    dockerProblems: dockerSnapshot?.problems.map(\.description) ?? [],
+                                    resolverProblems: resolvers?.problems ?? [], previous: proxy.table)
+        proxy.install(build.table)
+        proxy.tcpTable = build.tcpTable
+        proxy.udpTable = build.udpTable
+        problems = build.problems
         resolvers?.update(demands: CertificateDemand.collect(dynamic, entryPointTLS: setup.entryPointTLS, entryPoints: names,
                                                              defaultSyntax: setup.defaultSyntax))
-        for p in problems where !reportedProblems.contains(p) { log.warning(p) }
+        for p in problems where !reportedProblems.contains(p) {
+            if ConfigValidation.isError(p) { log.error(p) } else { log.warning(p) }
+        }
         reportedProblems = Set(problems)
-        api.state = APIStateBuilder.build(configs: dynamic, table: result.table, tcpTable: tcp.table,
+        api.state = APIStateBuilder.build(configs: dynamic, table: build.table, tcpTable: build.tcpTable,
                                           problems: problems, facts: apiFacts(setup))
         proxy.internalHandlers.api = setup.api == nil ? nil : { [unowned self] in self.api.answer($0) }
         proxy.internalHandlers.ping = setup.ping.map { ping in { [unowned self] in pingStatus(ping) } }

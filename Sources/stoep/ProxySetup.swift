@@ -71,7 +71,8 @@ struct ProxySetup {
     var certificatesResolvers: [String: TraefikCertificatesResolver] = [:]
 
     /// Reads everything; returns fatal (static) errors separately from dynamic issues and warnings.
-    static func load(_ config: StoepConfig, traefikPath: String?) -> (ProxySetup, errors: [ConfigError], warnings: [String]) {
+    /// `traefik`: Traefik's static configuration, from a file, flags or the environment (TraefikStaticSource).
+    static func load(_ config: StoepConfig, traefik: TraefikStaticSource?) -> (ProxySetup, errors: [ConfigError], warnings: [String]) {
         var setup = ProxySetup()
         var errors: [ConfigError] = []
         var warnings: [String] = []
@@ -108,11 +109,13 @@ struct ProxySetup {
             }
             setup.certificatesResolvers.merge(stat.certificatesResolvers) { _, new in new }
         }
-        if let path = traefikPath {
-            let (tree, parseErrors) = ConfigLoader.loadTree(path: path)
+        if let traefik {
+            let path: String
+            if case .file(let file) = traefik { path = file } else { path = traefik.description }
+            let (tree, parseErrors, strict) = traefik.read()
             errors += parseErrors
             if parseErrors.isEmpty {
-                let (stat, issues) = TraefikStaticConfig.decode(tree)
+                let (stat, issues) = TraefikStaticConfig.decode(tree, unknownKeysAreErrors: strict)
                 for i in issues {
                     if i.severity == .error {
                         errors.append(ConfigError(location: i.location, message: "\(i.path): \(i.message)"))
@@ -127,11 +130,14 @@ struct ProxySetup {
                 setup.prometheus = stat.prometheus
                 setup.ping = stat.ping
                 setup.api = stat.api
+                // Traefik's own routers (ping, the API, /metrics) route even without a provider (`--ping` alone).
+                if stat.ping != nil || stat.api != nil || stat.prometheus != nil { setup.routing = true }
                 setup.accessLog = stat.accessLog
                 setup.serversTransport = stat.serversTransport
                 setup.certificatesResolvers.merge(stat.certificatesResolvers) { own, _ in own }
                 setup.readTLS(stat, warnings: &warnings, path: path)
                 for ep in stat.entryPoints where ep.transport == .tcp {
+                    errors += Self.unappliedOptions(ep)
                     setup.entryPoints.removeAll { $0.name == ep.name }
                     let t = ep.respondingTimeouts
                     setup.entryPoints.append(ProxyEntryPointSetup(
@@ -170,6 +176,22 @@ struct ProxySetup {
             }
         }
         return (setup, errors, warnings)
+    }
+
+    /// Entry-point options the proxy does not apply yet, refused rather than ignored: without them a router
+    /// would be served without the entry point's middlewares (an authentication there bypassed), or on
+    /// entry points the configuration kept it off.
+    static func unappliedOptions(_ ep: TraefikEntryPoint) -> [ConfigError] {
+        var errors: [ConfigError] = []
+        if !ep.middlewares.isEmpty {
+            errors.append(ConfigError(location: ep.location, message: "entryPoints.\(ep.name).http.middlewares: entry-point middlewares are not "
+                                      + "applied by stoep yet; refused so that no router is served without \(ep.middlewares.joined(separator: ", "))"))
+        }
+        if ep.asDefault {
+            errors.append(ConfigError(location: ep.location, message: "entryPoints.\(ep.name).asDefault: not supported by stoep yet; refused "
+                                      + "because routers without entryPoints would be served on every entry point"))
+        }
+        return errors
     }
 
     /// Entry points' `http.tls` and `http.redirections.entryPoint` (Traefik 3: permanent by default,

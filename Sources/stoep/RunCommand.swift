@@ -1,5 +1,6 @@
 // `stoep run`: load and validate every configuration file (all errors listed, exit 2 on any), bind,
-// drop privileges, and run the loop until a signal ends it.
+// drop privileges, and run the loop until a signal ends it. Traefik's own flags are taken as Traefik takes
+// them (`stoep run --entrypoints.web.address=:80 --providers.docker`), and so are TRAEFIK_* variables.
 import Config
 import Glibc
 import Reactor
@@ -10,9 +11,15 @@ enum RunCommand {
         let parsed: Arguments
         do {
             parsed = try Arguments(args, valued: ["config", "dnsmasq-conf", "traefik-config", "backend", "stats-socket", "log-level", "profile"],
-                                   boolean: [])
+                                   boolean: [], traefik: true)
         } catch {
             printError("stoep run: \(error)")
+            return 2
+        }
+        // `traefik` first: a compose `command: traefik --api …` after the image's `stoep run` entrypoint.
+        let words = parsed.positional.first == "traefik" ? Array(parsed.positional.dropFirst()) : parsed.positional
+        if let word = words.first {
+            printError("stoep run: unexpected argument \(word) (options start with --)")
             return 2
         }
         let log = Logger()
@@ -24,8 +31,8 @@ enum RunCommand {
             }
             log.level = l
         }
-        let source = ConfigSource(configPath: parsed.options["config"], dnsmasqPath: parsed.options["dnsmasq-conf"],
-                                  traefikPath: parsed.options["traefik-config"], profileName: parsed.options["profile"])
+        // Traefik's flags and TRAEFIK_* variables count as configuration: with them, the embedded default is not used.
+        let source = ConfigSource.resolve(parsed, environment: ProcessFacts.environment())
         let loaded: LoadedConfig
         switch source.load() {
         case .success(let c): loaded = c

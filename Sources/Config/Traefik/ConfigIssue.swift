@@ -37,6 +37,9 @@ struct TraefikIssueLog {
     private(set) var errorCount = 0
     /// Paths already reported, so a key reached twice (e.g. through an alias) is listed once.
     private var reported: Set<String> = []
+    /// Unknown keys are errors rather than warnings: flags and environment variables, which Traefik
+    /// refuses to start on ("field not found"), where a file's unknown key is only ignored.
+    var unknownKeysAreErrors = false
 
     mutating func error(_ location: SourceLocation, _ path: String, _ message: String) {
         errorCount += 1
@@ -46,6 +49,11 @@ struct TraefikIssueLog {
     mutating func warning(_ location: SourceLocation, _ path: String, _ message: String) {
         guard reported.insert(path + "\u{0}" + message).inserted else { return }
         issues.append(ConfigIssue(location: location, path: path, message: message, severity: .warning))
+    }
+
+    /// A key the decoder does not know: a warning, or an error under `unknownKeysAreErrors`.
+    mutating func unknownKey(_ location: SourceLocation, _ path: String, _ message: String) {
+        if unknownKeysAreErrors { error(location, path, message) } else { warning(location, path, message) }
     }
 
     /// Runs `body` and says whether it recorded an error: the caller skips the entry if so.

@@ -172,7 +172,7 @@ public struct TraefikCertificatesResolver: Sendable, Hashable {
             tls.warnUnknownKeys(allowed: ["delay"], log: &log)
             a.tlsChallenge = true
             a.tlsChallengeDelay = tls.duration("delay", &log) ?? .zero
-        } else if s.has("tlsChallenge") {
+        } else if s.has("tlsChallenge") && !s.isDisabled("tlsChallenge") {
             a.tlsChallenge = true  // `tlsChallenge = {}` or an empty label
         }
         if let dns = s.section("dnsChallenge", &log) { a.dnsChallenge = decodeDNSChallenge(dns, log: &log) }

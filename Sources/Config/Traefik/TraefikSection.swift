@@ -60,6 +60,24 @@ struct TraefikSection {
 
     func has(_ key: String) -> Bool { indexByKey[key.lowercased()] != nil }
 
+    /// `key = true` / "true": a table option switched on with its defaults.
+    func isEnabledByValue(_ key: String) -> Bool {
+        switch node(key)?.value {
+        case .bool(true)?: return true
+        case .string(let text)?: return text.lowercased() == "true"
+        default: return false
+        }
+    }
+
+    /// `key = false` / "false": a table option switched off, as if absent.
+    func isDisabled(_ key: String) -> Bool {
+        switch node(key)?.value {
+        case .bool(false)?: return true
+        case .string(let text)?: return text.lowercased() == "false"
+        default: return false
+        }
+    }
+
     /// The spelling the user wrote for `key`, for paths in messages.
     func writtenKey(_ key: String) -> String { indexByKey[key.lowercased()].map { entries[$0].key } ?? key }
 
@@ -67,9 +85,9 @@ struct TraefikSection {
     func warnUnknownKeys(allowed: [String], log: inout TraefikIssueLog) {
         let known = Set(allowed.map { $0.lowercased() })
         for (key, node) in entries where !known.contains(key.lowercased()) {
-            var message = "unknown key '\(key)', ignored"
+            var message = log.unknownKeysAreErrors ? "unknown key '\(key)'" : "unknown key '\(key)', ignored"
             if let guess = KeySuggestion.closest(to: key, among: allowed) { message += " (did you mean '\(guess)'?)" }
-            log.warning(node.location, path(key), message)
+            log.unknownKey(node.location, path(key), message)
         }
     }
 
@@ -151,8 +169,15 @@ struct TraefikSection {
         }
     }
 
+    /// The table under `key`. `true` (or the text "true", as flags and labels write it) is the table with
+    /// every option at its default, `false` is no table: paerser's rule for options that are tables
+    /// (`--providers.docker`, `--api=true`, `tlschallenge=true`).
     func section(_ key: String, _ log: inout TraefikIssueLog) -> TraefikSection? {
         guard let node = node(key) else { return nil }
+        if isEnabledByValue(key) {
+            return TraefikSection(TOMLTable(location: node.location), path: path(writtenKey(key)), log: &log)
+        }
+        if isDisabled(key) { return nil }
         guard case .table(let table) = node.value else {
             log.error(node.location, path(writtenKey(key)), "expected a table, found \(Self.describe(node.value))")
             return nil

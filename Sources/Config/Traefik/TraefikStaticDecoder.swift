@@ -11,8 +11,10 @@ extension TraefikStaticConfig {
                                  "nomad", "ecs", "consul", "etcd", "zooKeeper", "redis", "http", "rest", "plugin", "marathon", "rancher"]
 
     /// Decodes a whole static configuration. The config is usable only when no issue is an `.error`.
-    public static func decode(_ table: TOMLTable) -> (TraefikStaticConfig, [ConfigIssue]) {
+    /// `unknownKeysAreErrors`: for flags and environment variables, whose unknown keys Traefik refuses.
+    public static func decode(_ table: TOMLTable, unknownKeysAreErrors: Bool = false) -> (TraefikStaticConfig, [ConfigIssue]) {
         var log = TraefikIssueLog()
+        log.unknownKeysAreErrors = unknownKeysAreErrors
         let root = TraefikSection(table, path: "", log: &log)
         var config = TraefikStaticConfig()
         root.warnUnknownKeys(allowed: topLevelKeys, log: &log)
@@ -37,18 +39,16 @@ extension TraefikStaticConfig {
             _ = api.bool("disableDashboardAd", &log)
             config.api = decoded
         }
-        if root.has("ping") {
+        if root.has("ping") && !root.isDisabled("ping") {
             var ping = TraefikPing()
-            // `ping = {}` or `--ping=true` enable it with the defaults, as Traefik's label parser does.
-            if case .bool? = root.node("ping")?.value {
-                // `ping = true` (flags and labels write it so): the defaults.
-            } else if let section = root.section("ping", &log) {
+            // `ping = {}`, `ping = true` or `--ping` enable it with the defaults, as Traefik's parser does.
+            if let section = root.section("ping", &log) {
                 section.warnUnknownKeys(allowed: ["entryPoint", "manualRouting", "terminatingStatusCode"], log: &log)
                 ping.entryPoint = section.string("entryPoint", &log) ?? ping.entryPoint
                 ping.manualRouting = section.bool("manualRouting", &log) ?? false
                 ping.terminatingStatusCode = Int(section.integer("terminatingStatusCode", in: 100...599, &log) ?? 503)
             }
-            if case .bool(false)? = root.node("ping")?.value {} else { config.ping = ping }
+            config.ping = ping
         }
         if let metrics = root.section("metrics", &log) { config.prometheus = decodeMetrics(metrics, log: &log) }
         if let accessLog = root.section("accessLog", &log) { config.accessLog = decodeAccessLog(accessLog, log: &log) }

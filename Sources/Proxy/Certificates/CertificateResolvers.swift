@@ -40,25 +40,20 @@ public final class CertificateResolvers {
             }
             guard let settings = r.acme else { continue }
             var solvers: [ACMEChallengeSolver] = []
-            if let ep = settings.httpChallengeEntryPoint {
-                if entryPoints.contains(ep) {
-                    solvers.append(http01)
-                    if !httpChallengeEntryPoints.contains(ep) { httpChallengeEntryPoints.append(ep) }
-                } else {
-                    problems.append("certificatesResolvers.\(name).acme.httpChallenge.entryPoint: no entry point named \"\(ep)\"; HTTP-01 is off")
-                }
+            let judged = Self.settingsProblems([name: r], entryPoints: entryPoints)
+            problems += judged.problems
+            if let ep = judged.httpChallengeEntryPoints.first {
+                solvers.append(http01)
+                if !httpChallengeEntryPoints.contains(ep) { httpChallengeEntryPoints.append(ep) }
             }
             if settings.tlsChallenge { solvers.append(TLSALPN01Solver(certificates: tlsALPN)) }
-            if let dns = settings.dnsChallenge {
-                if !TraefikCertificatesResolver.supportedDNSProviders.contains(dns.provider) {
-                    problems.append("certificatesResolvers.\(name).acme.dnsChallenge: provider \"\(dns.provider)\" is not supported by stoep; wildcard names get no certificate")
-                } else {
-                    // lego's exec or httpreq provider, set up from the environment as lego reads it (ACME's DNS01Solver).
-                    do {
-                        solvers.append(try DNS01Solver(loop: loop, settings: dns, environment: environment, log: log))
-                    } catch {
-                        problems.append("certificatesResolvers.\(name).acme.dnsChallenge: \(error); DNS-01 is off")
-                    }
+            // An unsupported DNS provider is one of settingsProblems'. lego's exec or httpreq provider is set
+            // up from the environment as lego reads it (ACME's DNS01Solver).
+            if let dns = settings.dnsChallenge, TraefikCertificatesResolver.supportedDNSProviders.contains(dns.provider) {
+                do {
+                    solvers.append(try DNS01Solver(loop: loop, settings: dns, environment: environment, log: log))
+                } catch {
+                    problems.append("certificatesResolvers.\(name).acme.dnsChallenge: \(error); DNS-01 is off")
                 }
             }
             switch ACMEIssuer.make(resolver: name, settings: settings, solvers: solvers, environment: environment, loop: loop, log: log,
@@ -77,6 +72,29 @@ public final class CertificateResolvers {
                 acme[name] = issuer
             }
         }
+    }
+
+    /// What the resolvers' settings alone say is wrong (an httpChallenge entry point that does not exist, a
+    /// DNS provider stoep lacks), and the httpChallenge entry points that exist: what `stoep check` reports
+    /// without creating accounts or a CA, and what start-up reports first.
+    public static func settingsProblems(_ resolvers: [String: TraefikCertificatesResolver], entryPoints: [String])
+        -> (httpChallengeEntryPoints: [String], problems: [String]) {
+        var found: [String] = []
+        var problems: [String] = []
+        for (name, r) in resolvers.sorted(by: { $0.key < $1.key }) where r.localCA == nil {
+            guard let settings = r.acme else { continue }
+            if let ep = settings.httpChallengeEntryPoint {
+                if entryPoints.contains(ep) {
+                    if !found.contains(ep) { found.append(ep) }
+                } else {
+                    problems.append("certificatesResolvers.\(name).acme.httpChallenge.entryPoint: no entry point named \"\(ep)\"; HTTP-01 is off")
+                }
+            }
+            if let dns = settings.dnsChallenge, !TraefikCertificatesResolver.supportedDNSProviders.contains(dns.provider) {
+                problems.append("certificatesResolvers.\(name).acme.dnsChallenge: provider \"\(dns.provider)\" is not supported by stoep; wildcard names get no certificate")
+            }
+        }
+        return (found, problems)
     }
 
     private func startLocalCA(_ name: String, _ settings: TraefikCertificatesResolver.LocalCA, boxName: String) {
