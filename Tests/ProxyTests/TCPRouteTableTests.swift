@@ -231,7 +231,10 @@ final class TCPUpstreamAddressTests: XCTestCase {
         XCTAssertTrue(named.upstream.address.description.hasSuffix(":5432"))
         XCTAssertThrowsError(try TCPUpstreamAddress.resolve("localhost").get())
     }
+}
 
+/// TCP middlewares resolved by the builder, run as an entry point runs them for a new connection.
+extension TCPRouteTableTests {
     func testMiddlewaresAdmitAndRelease() {
         var config = TraefikDynamicConfig(provider: "file")
         let here = SourceLocation(file: "dyn.toml", line: 1, column: 1)
