@@ -231,6 +231,7 @@ def test_malformed_headers_drop_the_connection(both, header, stoep):
     assert compare(both, "trusted", [header + GET]) in (b"", "reset")
     assert stoep.proc.poll() is None
     assert compare(both, "trusted", [v1() + GET]).endswith(b"xff=1.2.3.4;real=1.2.3.4")
+    assert series(stoep.stats(), "counters", "proxy_protocol_headers", entrypoint="trusted", outcome="malformed") > 50
 
 
 def test_tls_after_the_header(both):
@@ -353,3 +354,33 @@ backend b
         finally:
             proc.terminate()
             proc.wait(5)
+
+
+def test_random_headers_never_hurt_the_process(both, stoep):
+    """Hostile input: 300 random v1 lines and v2 headers (random family, command, length, bytes), some cut
+    short; each connection is answered or closed, the process serves on."""
+    import random
+    rng = random.Random(16)
+    port = both["stoep"]["trusted"]
+    for i in range(300):
+        if i % 2:
+            head = b"PROXY " + bytes(rng.choice(b"TCP46UNKOW .:0123456789abcdef\r\n") for _ in range(rng.randint(0, 120)))
+        else:
+            payload = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 64)))
+            length = rng.choice([len(payload), rng.randint(0, 5000)])
+            head = V2_SIG + bytes([rng.choice([0x20, 0x21, rng.getrandbits(8)]), rng.getrandbits(8)]) + struct.pack("!H", length) + payload
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=2)
+            s.sendall(head[:rng.randint(1, len(head))] if i % 7 == 0 else head + GET)
+            if i % 30 == 0:  # now and then wait for the verdict (an answer or the close)
+                s.settimeout(0.1)
+                try:
+                    s.recv(4096)
+                except (socket.timeout, ConnectionResetError):
+                    pass
+            s.close()
+        except OSError:
+            pass
+    assert stoep.proc.poll() is None
+    assert compare(both, "trusted", [v1() + GET]).endswith(b"xff=1.2.3.4;real=1.2.3.4")
+    assert series(stoep.stats(), "counters", "proxy_protocol_headers", entrypoint="trusted", outcome="malformed") > 50

@@ -16,7 +16,9 @@ extension ConnectionOpening {
         readTimeout >= UInt64.max / 4 ? peekDeadline : readTimeout
     }
 
-    func readProxyHeader(trusted: Bool) {
+    /// `hungUp`: the peer finished sending (or the socket failed): a header still incomplete never will be,
+    /// and the connection ends now rather than at the deadline (go-proxyproto's read meets EOF).
+    func readProxyHeader(trusted: Bool, hungUp: Bool = false) {
         var buf = [UInt8](repeating: 0, count: ProxyProtocolReader.maximumLength)
         let r = buf.withUnsafeMutableBytes { client.peek(into: $0) }
         guard case .bytes(let n) = r else {
@@ -24,7 +26,9 @@ extension ConnectionOpening {
             // EOF or an error before any decision: nothing to serve.
             return abort()
         }
-        proxyHeaderDecided(ProxyProtocolReader.read(Array(buf[0..<n])), trusted: trusted, peeked: n)
+        let read = ProxyProtocolReader.read(Array(buf[0..<n]))
+        if read == .needMore && hungUp { return abort() }
+        proxyHeaderDecided(read, trusted: trusted, peeked: n)
     }
 
     /// `peeked`: how many bytes were looked at (a malformed header's are read before the close, as Go's

@@ -66,7 +66,7 @@ final class ConnectionOpening: IOHandler {
     func ready(fd: FileDescriptor, _ events: Readiness) {
         guard !done else { return }
         switch phase {
-        case .proxyHeader(let trusted): readProxyHeader(trusted: trusted)
+        case .proxyHeader(let trusted): readProxyHeader(trusted: trusted, hungUp: !events.isDisjoint(with: [.readHangup, .error]))
         case .peeking(let whole): peek(wholeClientHello: whole)
         case .handshaking(let transport, let stats): handshake(transport, stats)
         }
