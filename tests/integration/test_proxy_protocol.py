@@ -231,7 +231,6 @@ def test_malformed_headers_drop_the_connection(both, header, stoep):
     assert compare(both, "trusted", [header + GET]) in (b"", "reset")
     assert stoep.proc.poll() is None
     assert compare(both, "trusted", [v1() + GET]).endswith(b"xff=1.2.3.4;real=1.2.3.4")
-    assert series(stoep.stats(), "counters", "proxy_protocol_headers", entrypoint="trusted", outcome="malformed") > 50
 
 
 def test_tls_after_the_header(both):

@@ -27,7 +27,10 @@ extension ConnectionOpening {
             return abort()
         }
         let read = ProxyProtocolReader.read(Array(buf[0..<n]))
-        if read == .needMore && hungUp { return abort() }
+        if read == .needMore && hungUp {
+            entryPoint.counters.proxyProtocolMalformed &+= 1
+            return abort()
+        }
         proxyHeaderDecided(read, trusted: trusted, peeked: n)
     }
 
