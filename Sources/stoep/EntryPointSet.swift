@@ -143,6 +143,6 @@ final class EntryPointSet {
 
     /// Every HTTP connection and tunnel, retired entry points' included, for `show conns`.
     var connections: [ConnectionDescribing] {
-        (Array(http.values) + retired).flatMap(\.connections)
+        (Array(http.values) + retired).flatMap(\.connections) + udp.values.flatMap(\.connections)
     }
 }

@@ -175,9 +175,15 @@ def test_sessions_end_after_the_timeout_in_stats(both, stoep):
     port = both["stoep"]["echo"]
     for _ in range(5):
         ask(port, b"t")
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    ask(port, b"listed", s)
+    conns = stoep.stats("show conns")
+    rows = [c for c in conns["conns"] if c["kind"] == "udp" and c["peer"] == f"127.0.0.1:{s.getsockname()[1]}"]
+    assert len(rows) == 1 and rows[0]["entrypoint"] == "echo" and rows[0]["datagrams_out"] == 1, conns
+    s.close()
     time.sleep(1.6)
     st = stoep.stats()
-    assert series(st, "counters", "udp_sessions_timed_out", entrypoint="echo") == 5
+    assert series(st, "counters", "udp_sessions_timed_out", entrypoint="echo") == 6
     assert series(st, "gauges", "udp_sessions_open", entrypoint="echo") == 0
 
 

@@ -5,6 +5,7 @@
 // 3 s). Sessions are capped (`maximumSessions`): past the cap a new client's datagrams are dropped and
 // counted, so a flood of spoofed sources costs a counter, not a socket each.
 import Reactor
+import Stats
 
 public final class UDPEntryPoint: IOHandler {
     public final class Counters {
@@ -55,6 +56,9 @@ public final class UDPEntryPoint: IOHandler {
     deinit { scratch.deallocate() }
 
     public var openSessions: Int { sessions.count }
+
+    /// Every open session, for `show conns`.
+    public var connections: [ConnectionDescribing] { sessions.values.map { $0 as ConnectionDescribing } }
 
     /// Binds the socket (with packet info, so answers leave from the address the client wrote to).
     public func start() throws {

@@ -14,8 +14,12 @@ final class UDPSession: IOHandler {
     private let socket: DatagramSocket
     private var token: Token?
     private var timer: Timer?
-    private var lastActivity: UInt64
-    private unowned let entryPoint: UDPEntryPoint
+    private(set) var lastActivity: UInt64
+    let startedAt: UInt64
+    /// Datagrams from the client sent to the server, and answers relayed back.
+    private(set) var datagramsUp: UInt64 = 0
+    private(set) var datagramsDown: UInt64 = 0
+    unowned let entryPoint: UDPEntryPoint
     private(set) var closed = false
 
     /// Connects a socket to `upstream` and watches it; throws when the kernel refuses (no route, no fds).
@@ -27,6 +31,7 @@ final class UDPSession: IOHandler {
         self.entryPoint = entryPoint
         socket = try DatagramSocket.connect(to: upstream.address)
         lastActivity = entryPoint.loop.now
+        startedAt = lastActivity
         do {
             token = try entryPoint.loop.register(fd: socket.fd, handler: self)
         } catch {
@@ -44,7 +49,9 @@ final class UDPSession: IOHandler {
         guard !closed else { return }
         lastActivity = entryPoint.loop.now
         switch socket.send(datagram) {
-        case .bytes: entryPoint.counters.datagramsToServers &+= 1
+        case .bytes:
+            entryPoint.counters.datagramsToServers &+= 1
+            datagramsUp &+= 1
         case .wouldBlock: entryPoint.counters.dropped &+= 1  // the socket's send buffer is full: dropped, as a router would
         default:
             entryPoint.counters.dropped &+= 1
@@ -60,6 +67,7 @@ final class UDPSession: IOHandler {
             switch socket.receive(into: scratch) {
             case .bytes(let n):
                 lastActivity = entryPoint.loop.now
+                datagramsDown &+= 1
                 entryPoint.reply(UnsafeRawBufferPointer(rebasing: scratch[0..<n]), to: self)
             case .wouldBlock:
                 return
