@@ -82,10 +82,11 @@ struct ProxySetup {
         for ep in config.entryPoints where ep.transport == .udp {
             setup.udpEntryPoints.append(UDPEntryPointSetup(name: ep.name, address: ep.address))
         }
-        if config.http != nil || config.tcp != nil {
+        if config.http != nil || config.tcp != nil || config.udp != nil {
             var root = TOMLTable(location: config.raw.location)
             if let http = config.http { root.set("http", TOMLNode(value: .table(http), location: http.location)) }
             if let tcp = config.tcp { root.set("tcp", TOMLNode(value: .table(tcp), location: tcp.location)) }
+            if let udp = config.udp { root.set("udp", TOMLNode(value: .table(udp), location: udp.location)) }
             setup.addDynamic(root)
         }
         // stoep's own [providers.docker] and [certificatesResolvers] take Traefik's keys: decoded by the

@@ -229,6 +229,24 @@ def test_a_server_that_is_down_ends_the_session(stoep, tmp_path):
     assert stoep.proc.poll() is None
 
 
+def test_stoep_toml_udp_section(stoep):
+    """stoep's own TOML takes `[udp]` in the file provider's schema, beside its `/udp` entry points."""
+    echo = Echo("own")
+    game = free_port(socket.SOCK_DGRAM)
+    try:
+        stoep.start(config=stoep.write_config(f"""[entryPoints.game]
+address = "127.0.0.1:{game}/udp"
+
+[udp.routers.g]
+service = "g"
+[udp.services.g.loadBalancer]
+servers = [{{ address = "127.0.0.1:{echo.port}" }}]
+"""))
+        assert ask(game, b"hi").startswith(b"own:") and ask(game, b"hi").endswith(b":hi")
+    finally:
+        echo.close()
+
+
 def test_docker_udp_labels(stoep, podman_api):  # noqa: F811 (fixture)
     """A container's `traefik.udp.*` labels route a UDP entry point of stoep's own TOML to its port (host
     networking: the container's address is 127.0.0.1, where the echo server listens); the route goes with
