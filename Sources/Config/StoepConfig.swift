@@ -24,6 +24,7 @@ public struct StoepConfig: Sendable {
     /// Traefik dynamic configuration and providers, kept raw for the proxy and discovery to read.
     public var http: TOMLTable?
     public var tcp: TOMLTable?
+    public var udp: TOMLTable?
     public var providers: TOMLTable?
     /// `[certificatesResolvers.NAME]`: Traefik's `acme` keys or stoep's `localCA`, decoded by the static decoder.
     public var certificatesResolvers: TOMLTable?

@@ -2,7 +2,7 @@
 // (unknown keys included, as typo protection) instead of stopping at the first.
 
 enum StoepConfigDecoder {
-    static let topLevelKeys = ["backend", "user", "stats", "forward", "dns", "entryPoints", "http", "tcp", "providers", "certificatesResolvers", "autoDNS"]
+    static let topLevelKeys = ["backend", "user", "stats", "forward", "dns", "entryPoints", "http", "tcp", "udp", "providers", "certificatesResolvers", "autoDNS"]
     static let statsKeys = ["socket"]
     static let forwardKeys = ["name", "listen", "upstream", "connect-timeout", "idle-timeout"]
     /// sun_path holds 108 bytes including the terminating NUL.
@@ -40,6 +40,7 @@ enum StoepConfigDecoder {
         }
         config.http = table("http", in: root, written: "[http]", diagnostics: &diagnostics)
         config.tcp = table("tcp", in: root, written: "[tcp]", diagnostics: &diagnostics)
+        config.udp = table("udp", in: root, written: "[udp]", diagnostics: &diagnostics)
         config.providers = table("providers", in: root, written: "[providers]", diagnostics: &diagnostics)
         config.certificatesResolvers = table("certificatesResolvers", in: root, written: "[certificatesResolvers]", diagnostics: &diagnostics)
         checkListenerOverlaps(config, diagnostics: &diagnostics)

@@ -54,47 +54,56 @@ public struct ContainerConfigBuilder {
             return Self.join(address, port)
         }
 
-        var tcp = root.table("tcp") ?? TOMLTable(location: location)
-        let tcpRouters = tcp.table("routers") ?? TOMLTable(location: location)
-        var tcpServices = tcp.table("services") ?? TOMLTable(location: location)
-        let udp = root.table("udp")
-        let tcpOrUDP = !tcpRouters.isEmpty || !tcpServices.isEmpty || !(udp?.table("routers")?.isEmpty ?? true) || !(udp?.table("services")?.isEmpty ?? true)
-        if !tcpRouters.isEmpty || !tcpServices.isEmpty {
-            if tcpServices.isEmpty {
-                tcpServices.setTable(serviceName, Self.emptyBalancer(location))
+        /// `tcp` or `udp` as Traefik's buildTCPServiceConfiguration / buildUDPServiceConfiguration and
+        /// BuildTCPRouterConfiguration / BuildUDPRouterConfiguration: a service named after the container when
+        /// labels define none, each load balancer's server from `server.port` (and, for TCP, `server.tls`), a
+        /// router without service linked to the only one. nil: the container is skipped (reported).
+        func streamSection(_ kind: String, _ section: TOMLTable) -> TOMLTable? {
+            var section = section
+            var services = section.table("services") ?? TOMLTable(location: location)
+            if services.isEmpty {
+                services.setTable(serviceName, Self.emptyBalancer(location))
             }
-            for (name, node) in tcpServices.entries {
-                let label = "traefik.tcp.services.\(name).loadbalancer"
+            for (name, node) in services.entries {
+                let label = "traefik.\(kind).services.\(name).loadbalancer"
                 guard case .table(var service) = node.value, var lb = service.table("loadBalancer") else {
                     report(label, "the service has no load balancer; container skipped")
-                    return (nil, problems)
+                    return nil
                 }
                 let server = lb.table("server") ?? TOMLTable(location: location)
                 lb.remove("server")
                 if healthy {
-                    guard let target = hostPort(label, server) else { return (nil, problems) }
+                    guard let target = hostPort(label, server) else { return nil }
                     var entry = TOMLTable(location: location)
                     entry.set("address", TOMLNode(value: .string(target), location: location))
-                    if let tls = server.text("tls") { entry.set("tls", TOMLNode(value: .string(tls), location: location)) }
+                    if kind == "tcp", let tls = server.text("tls") { entry.set("tls", TOMLNode(value: .string(tls), location: location)) }
                     lb.set("servers", TOMLNode(value: .array([TOMLNode(value: .table(entry), location: location)]), location: location))
                 }
                 service.setTable("loadBalancer", lb)
-                tcpServices.setTable(name, service)
+                services.setTable(name, service)
             }
-            var routers = tcpRouters
-            for (name, node) in tcpRouters.entries {
+            var routers = section.table("routers") ?? TOMLTable(location: location)
+            for (name, node) in routers.entries {
                 guard case .table(var router) = node.value, router.text("service") == nil else { continue }
-                if tcpServices.count > 1 {
-                    report("traefik.tcp.routers.\(name).service", "router cannot be linked automatically with multiple services; router skipped")
+                if services.count > 1 {
+                    report("traefik.\(kind).routers.\(name).service", "router cannot be linked automatically with multiple services; router skipped")
                     routers.remove(name)
                     continue
                 }
-                router.set("service", TOMLNode(value: .string(tcpServices.keys[0]), location: location))
+                router.set("service", TOMLNode(value: .string(services.keys[0]), location: location))
                 routers.setTable(name, router)
             }
-            tcp.setTable("routers", routers)
-            tcp.setTable("services", tcpServices)
-            root.setTable("tcp", tcp)
+            section.setTable("routers", routers)
+            section.setTable("services", services)
+            return section
+        }
+        var tcpOrUDP = false
+        for kind in ["tcp", "udp"] {
+            guard let section = root.table(kind),
+                  !(section.table("routers")?.isEmpty ?? true) || !(section.table("services")?.isEmpty ?? true) else { continue }
+            tcpOrUDP = true
+            guard let built = streamSection(kind, section) else { return (nil, problems) }
+            root.setTable(kind, built)
         }
 
         var http = root.table("http") ?? TOMLTable(location: location)

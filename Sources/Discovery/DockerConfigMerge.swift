@@ -21,6 +21,20 @@ public enum DockerConfigMerge {
             }
             mergeSame(part.tcpRouters, into: &result.tcpRouters, kind: "TCP router", container, &conflicts, equal: same)
             mergeSame(part.tcpMiddlewares, into: &result.tcpMiddlewares, kind: "TCP middleware", container, &conflicts, equal: same)
+            mergeSame(part.udpRouters, into: &result.udpRouters, kind: "UDP router", container, &conflicts, equal: same)
+            for (name, service) in part.udpServices {
+                conflicts.own("UDP service", name, container)
+                guard let existing = result.udpServices[name] else {
+                    result.udpServices[name] = service
+                    continue
+                }
+                // Replicas: load balancers' servers are joined (Traefik's UDPServersLoadBalancer.Merge).
+                if case .loadBalancer(let a) = existing.kind, case .loadBalancer(let b) = service.kind {
+                    result.udpServices[name]?.kind = .loadBalancer(servers: a + b.filter { !a.contains($0) })
+                } else if !same(existing, service) {
+                    conflicts.dropped.insert("UDP service\u{0}" + name)
+                }
+            }
             for (name, service) in part.httpServices {
                 guard let existing = result.httpServices[name] else {
                     result.httpServices[name] = service
@@ -61,6 +75,8 @@ public enum DockerConfigMerge {
             case "TCP router": result.tcpRouters[name] = nil
             case "TCP middleware": result.tcpMiddlewares[name] = nil
             case "service": result.httpServices[name] = nil
+            case "UDP router": result.udpRouters[name] = nil
+            case "UDP service": result.udpServices[name] = nil
             default: result.tcpServices[name] = nil
             }
             let owners = conflicts.owners[entry] ?? []
@@ -118,3 +134,5 @@ extension TraefikHTTPService: LocatedEntry {}
 extension TraefikMiddleware: LocatedEntry {}
 extension TraefikTCPRouter: LocatedEntry {}
 extension TraefikTCPService: LocatedEntry {}
+extension TraefikUDPRouter: LocatedEntry {}
+extension TraefikUDPService: LocatedEntry {}

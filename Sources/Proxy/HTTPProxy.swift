@@ -17,6 +17,8 @@ public final class HTTPProxy {
     public private(set) var table: RouteTable = .empty
     /// TCP routers (HostSNI, passthrough), tried before the HTTP ones on an entry point.
     public var tcpTable: TCPRouteTable = .empty
+    /// Which service each UDP entry point's datagrams go to (read when a client's session opens).
+    public var udpTable: UDPRouteTable = .empty
     public var timeouts = Timeouts()
     /// TLS termination for HTTPS routers; nil when no TLS is configured (OpenSSL is then never set up).
     public var tls: TLSServerContext?

@@ -86,16 +86,18 @@ public struct DatagramSocket {
     /// Sends one datagram to `peer`, from `source` (the address its query arrived at) when the socket has
     /// packet info. True when the kernel took it.
     public func send(_ bytes: [UInt8], to peer: SocketAddress, from source: SocketAddress? = nil) -> Bool {
+        bytes.withUnsafeBytes { send($0, to: peer, from: source) }
+    }
+
+    /// As `send(_:to:from:)`, from memory the caller owns (a datagram relayed without a copy).
+    public func send(_ bytes: UnsafeRawBufferPointer, to peer: SocketAddress, from source: SocketAddress? = nil) -> Bool {
         var d = stoep_dgram()
         d.peer = peer.storage
         d.peerlen = peer.length
         if let source { d.dest = source.storage }
         d.len = bytes.count
-        let sent = bytes.withUnsafeBytes { raw -> Int32 in
-            d.buf = UnsafeMutableRawPointer(mutating: raw.baseAddress)
-            return stoep_send_batch(fd.rawValue, &d, 1, packetInfo && source != nil ? 1 : 0)
-        }
-        return sent == 1
+        d.buf = UnsafeMutableRawPointer(mutating: bytes.baseAddress)
+        return stoep_send_batch(fd.rawValue, &d, 1, packetInfo && source != nil ? 1 : 0) == 1
     }
 }
 

@@ -116,6 +116,7 @@ extension Appliance: StatsProvider {
             c("http_bad_requests", p.counters.badRequests, l)
         }
         observability.figures.collect(into: r)
+        collectTCPAndUDP(into: r)
         var inFlightByRouter: [String: Int] = [:], inFlightByService: [String: Int] = [:]
         for e in entryPoints.http.values {
             for (router, service) in e.requestsInFlight {

@@ -7,12 +7,13 @@ import Discovery
 import Proxy
 import Reactor
 
-/// The HTTP and TCP route tables of a set-up, and the problems of the whole dynamic configuration.
+/// The HTTP, TCP and UDP route tables of a set-up, and the problems of the whole dynamic configuration.
 struct RouteBuild {
     var table: RouteTable
     var tcpTable: TCPRouteTable
+    var udpTable: UDPRouteTable
     /// Every problem, in the order start-up logs them: the providers' decoding, certificates, the Docker
-    /// provider's, the HTTP and TCP routers', the certificate resolvers'.
+    /// provider's, the HTTP, TCP and UDP routers', the certificate resolvers'.
     var problems: [String]
 
     /// `acmeHTTPEntryPoints`: where acme-http@internal answers HTTP-01 tokens; `communityCA`: whether the
@@ -45,8 +46,10 @@ struct RouteBuild {
                                              transports: setup.serversTransports, internalServices: internals,
                                              internalRouters: ownRouters, previous: previous)
         let tcp = TCPRouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names)
-        let problems = setup.allIssues + tlsProblems + dockerProblems + result.problems + tcp.problems + resolverProblems
-        return RouteBuild(table: result.table, tcpTable: tcp.table, problems: problems)
+        let udp = UDPRouteTableBuilder.build(dynamic, entryPointNames: setup.udpEntryPoints.map(\.name))
+        let problems = setup.allIssues + tlsProblems + dockerProblems + result.problems + tcp.problems + udp.problems
+            + resolverProblems
+        return RouteBuild(table: result.table, tcpTable: tcp.table, udpTable: udp.table, problems: problems)
     }
 }
 

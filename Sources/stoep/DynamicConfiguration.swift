@@ -73,6 +73,7 @@ final class DynamicConfiguration {
             tls.problems = []
             if reconfigureTLS { tls.configure(ProxySetup()) }
             proxy.internalHandlers.api = nil
+            proxy.udpTable = .empty  // UDP entry points stay bound; without routers their datagrams are dropped
             return
         }
         let names = setup.entryPoints.map(\.name)
@@ -85,6 +86,7 @@ final class DynamicConfiguration {
                                     resolverProblems: resolvers?.problems ?? [], previous: proxy.table)
         proxy.install(build.table)
         proxy.tcpTable = build.tcpTable
+        proxy.udpTable = build.udpTable
         problems = build.problems
         resolvers?.update(demands: CertificateDemand.collect(dynamic, entryPointTLS: setup.entryPointTLS, entryPoints: names,
                                                              defaultSyntax: setup.defaultSyntax))
@@ -125,6 +127,12 @@ final class DynamicConfiguration {
             APIEntryPoint(name: $0.name, address: $0.address.description, readTimeout: $0.readTimeout, idleTimeout: $0.idleTimeout,
                           trustedIPs: $0.trustedIPs, insecure: $0.insecure, maxConcurrentStreams: $0.http2.maxConcurrentStreams)
         }.sorted { $0.name < $1.name }
+        facts.udpEntryPoints = setup.udpEntryPoints.map {
+            var e = APIEntryPoint(name: $0.name, address: $0.address.description + "/udp", readTimeout: 60_000_000_000,
+                                  idleTimeout: 180_000_000_000, trustedIPs: [], insecure: false)
+            e.udpTimeout = $0.timeout
+            return e
+        }
         if setup.fileProvider != nil || !setup.dynamic.isEmpty { facts.providers.append("File") }
         if setup.docker != nil { facts.providers.append("Docker") }
         facts.api = setup.api

@@ -17,6 +17,10 @@ final class EntryPointSet {
     var communityCARoot: () -> CommunityCARoot? = { nil }
     private(set) var http: [HostPort: HTTPEntryPoint] = [:]
     private(set) var statusPages: [HostPort: StatusPage] = [:]
+    /// UDP entry points: bound whether or not a router uses them, as Traefik binds them (datagrams without a
+    /// router are dropped and counted).
+    private(set) var udp: [HostPort: UDPEntryPoint] = [:]
+    private var udpSetups: [HostPort: UDPEntryPointSetup] = [:]
     /// Entry points' setups, to tell an unchanged listener (kept on reload) from a changed one.
     private var setups: [HostPort: ProxyEntryPointSetup] = [:]
     /// Entry points removed by a reload whose connections are still open.
@@ -26,10 +30,12 @@ final class EntryPointSet {
     struct Prepared {
         fileprivate var http: [(HostPort, ProxyEntryPointSetup, HTTPEntryPoint)] = []
         fileprivate var pages: [(HostPort, ProxyEntryPointSetup, StatusPage)] = []
+        fileprivate var udp: [(HostPort, UDPEntryPointSetup, UDPEntryPoint)] = []
 
         func rollback() {
             for (_, _, e) in http { e.stopAccepting() }
             for (_, _, p) in pages { p.stopAccepting() }
+            for (_, _, u) in udp { u.stop() }
         }
     }
 
@@ -56,7 +62,7 @@ final class EntryPointSet {
                 if setup.routing {
                     let e = HTTPEntryPoint(name: ep.name, address: addr, proxy: proxy, trustedIPs: ep.trustedIPs,
                                            insecure: ep.insecure, idleTimeout: ep.idleTimeout, readTimeout: ep.readTimeout,
-                                           targetPolicy: ep.targetPolicy, http2: ep.http2)
+                                           targetPolicy: ep.targetPolicy, http2: ep.http2, proxyProtocol: ep.proxyProtocol)
                     try e.start()
                     prepared.http.append((ep.address, ep, e))
                 } else {
@@ -65,6 +71,15 @@ final class EntryPointSet {
                     try page.start()
                     prepared.pages.append((ep.address, ep, page))
                 }
+            }
+            for ep in setup.udpEntryPoints {
+                if udpSetups[ep.address] == ep && udp[ep.address] != nil { continue }
+                guard let addr = SocketAddress(host: ep.address.host, port: ep.address.port) else { continue }
+                // A changed UDP entry point: its sessions end with the old socket (UDP has no connection to keep).
+                udp.removeValue(forKey: ep.address)?.stop()
+                let u = UDPEntryPoint(name: ep.name, address: addr, timeout: ep.timeout, proxy: proxy)
+                try u.start()
+                prepared.udp.append((ep.address, ep, u))
             }
         } catch {
             prepared.rollback()
@@ -85,6 +100,13 @@ final class EntryPointSet {
             http[addr] = nil
             retired.append(e)
         }
+        let wantedUDP = Set(setup.udpEntryPoints.map(\.address))
+        for (addr, u) in udp where !wantedUDP.contains(addr) {
+            u.stop()
+            udp[addr] = nil
+            udpSetups[addr] = nil
+        }
+        for (addr, ep, u) in prepared.udp { udp[addr] = u; udpSetups[addr] = ep }
         for (addr, ep, e) in prepared.http { http[addr] = e; setups[addr] = ep }
         for (addr, ep, p) in prepared.pages { statusPages[addr] = p; setups[addr] = ep }
         for addr in Array(setups.keys) where !wanted.contains(addr) { setups[addr] = nil }
@@ -101,13 +123,19 @@ final class EntryPointSet {
             e.stopAccepting()
             if closingIdle { e.closeIdle() }
         }
+        // UDP has no connection to finish: the socket and its sessions close now.
+        for u in udp.values { u.stop() }
     }
 
     /// The drain deadline passed: every connection closes.
     func closeAll() {
+        for u in udp.values { u.stop() }
         for p in statusPages.values { p.closeIdle() }
         for e in http.values { e.closeAll() }
     }
+
+    /// UDP entry points, for stats.
+    var udpEntryPoints: [UDPEntryPoint] { Array(udp.values) }
 
     var openConnections: Int {
         statusPages.values.reduce(0) { $0 + $1.openSessions } + http.values.reduce(0) { $0 + $1.openSessions }
@@ -115,6 +143,6 @@ final class EntryPointSet {
 
     /// Every HTTP connection and tunnel, retired entry points' included, for `show conns`.
     var connections: [ConnectionDescribing] {
-        (Array(http.values) + retired).flatMap(\.connections)
+        (Array(http.values) + retired).flatMap(\.connections) + udp.values.flatMap(\.connections)
     }
 }

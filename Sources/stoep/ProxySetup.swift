@@ -16,10 +16,21 @@ struct ProxyEntryPointSetup: Equatable {
     var readTimeout: UInt64 = 60_000_000_000
     var targetPolicy = RequestTargetPolicy()
     var http2 = HTTP2Settings()
+    /// `proxyProtocol`: whose PROXY header is believed; nil = none is read.
+    var proxyProtocol: ProxyProtocolTrust? = nil
+}
+
+/// A UDP entry point: its address and `udp.timeout` (Traefik's default 3 s), in nanoseconds.
+struct UDPEntryPointSetup: Equatable {
+    var name: String
+    var address: HostPort
+    var timeout: UInt64 = 3_000_000_000
 }
 
 struct ProxySetup {
     var entryPoints: [ProxyEntryPointSetup] = []
+    /// Entry points with a `/udp` address.
+    var udpEntryPoints: [UDPEntryPointSetup] = []
     /// Dynamic configuration from stoep's own TOML ([http], [tcp]); the file provider's is in `files`.
     var dynamic: [TraefikDynamicConfig] = []
     /// Dynamic-configuration problems: each skipped one entry (or is a warning).
@@ -68,10 +79,14 @@ struct ProxySetup {
         for ep in config.entryPoints where ep.transport == .tcp {
             setup.entryPoints.append(ProxyEntryPointSetup(name: ep.name, address: ep.address, trustedIPs: [], insecure: false))
         }
-        if config.http != nil || config.tcp != nil {
+        for ep in config.entryPoints where ep.transport == .udp {
+            setup.udpEntryPoints.append(UDPEntryPointSetup(name: ep.name, address: ep.address))
+        }
+        if config.http != nil || config.tcp != nil || config.udp != nil {
             var root = TOMLTable(location: config.raw.location)
             if let http = config.http { root.set("http", TOMLNode(value: .table(http), location: http.location)) }
             if let tcp = config.tcp { root.set("tcp", TOMLNode(value: .table(tcp), location: tcp.location)) }
+            if let udp = config.udp { root.set("udp", TOMLNode(value: .table(udp), location: udp.location)) }
             setup.addDynamic(root)
         }
         // stoep's own [providers.docker] and [certificatesResolvers] take Traefik's keys: decoded by the
@@ -134,7 +149,13 @@ struct ProxySetup {
                         targetPolicy: RequestTargetPolicy(
                             sanitizePath: ep.sanitizePath, encodeQuerySemicolons: ep.encodeQuerySemicolons,
                             deniedEscapes: RequestTargetPolicy.escapesByOption.filter { ep.deniedEncodedCharacters.contains($0.option) }.map(\.escape)),
-                        http2: HTTP2Settings(maxConcurrentStreams: ep.maxConcurrentStreams)))
+                        http2: HTTP2Settings(maxConcurrentStreams: ep.maxConcurrentStreams),
+                        proxyProtocol: ep.proxyProtocol.map { ProxyProtocolTrust(trustedIPs: $0.trustedIPs, insecure: $0.insecure) }))
+                }
+                for ep in stat.entryPoints where ep.transport == .udp {
+                    setup.udpEntryPoints.removeAll { $0.name == ep.name }
+                    setup.udpEntryPoints.append(UDPEntryPointSetup(name: ep.name, address: ep.address,
+                                                                   timeout: UInt64(max(1, ep.udpTimeout.nanoseconds))))
                 }
                 // Traefik creates its `traefik` entry point on :8080 when the API or metrics need one.
                 if (stat.api != nil || stat.prometheus != nil) && !setup.entryPoints.contains(where: { $0.name == "traefik" }),

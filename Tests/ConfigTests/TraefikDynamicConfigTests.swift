@@ -235,8 +235,26 @@ final class TraefikDynamicConfigTests: XCTestCase {
             servers = [{ address = "10.0.0.7:5432" }, { address = "10.0.0.8:5432", tls = true }]
             [tcp.middlewares.lan.ipAllowList]
             sourceRange = ["10.0.0.0/8"]
+            [tcp.middlewares.one.inFlightConn]
+            amount = 2
+            [tcp.middlewares.zero.inFlightConn]
+            amount = 0
+            [tcp.serversTransports.pp]
+            proxyProtocol = { version = 1 }
+            dialTimeout = "5s"
+            [tcp.serversTransports.bad]
+            proxyProtocol = { version = 3 }
+            [tcp.services.old.loadBalancer]
+            servers = [{ address = "10.0.0.9:25" }]
+            proxyProtocol = {}
             [udp.routers.dns]
             service = "dns"
+            [udp.routers.nosvc]
+            entryPoints = ["dns"]
+            [udp.services.dns.loadBalancer]
+            servers = [{ address = "10.0.0.53:53" }]
+            [udp.services.w.weighted]
+            services = [{ name = "dns", weight = 3 }, { name = "other@docker" }]
             [[tls.certificates]]
             certFile = "/c.pem"
             keyFile = "/k.pem"
@@ -265,6 +283,14 @@ final class TraefikDynamicConfigTests: XCTestCase {
         XCTAssertEqual(db.tls, TraefikRouterTLS(passthrough: true))
         XCTAssertEqual(config.tcpServices["db@file"]?.servers, [TraefikTCPServer(address: "10.0.0.7:5432"), TraefikTCPServer(address: "10.0.0.8:5432", tls: true)])
         XCTAssertEqual(config.tcpMiddlewares["lan@file"]?.kind, .ipAllowList(TraefikIPAllowList(sourceRange: ["10.0.0.0/8"])))
+        XCTAssertEqual(config.tcpMiddlewares["one@file"]?.kind, .inFlightConn(amount: 2))
+        XCTAssertEqual(config.tcpServersTransports["pp@file"]?.proxyProtocolVersion, 1)
+        XCTAssertEqual(config.tcpServersTransports["pp@file"]?.dialTimeout, .seconds(5))
+        XCTAssertEqual(config.tcpServices["old@file"]?.proxyProtocolVersion, 2)  // Traefik's default version
+        XCTAssertEqual(config.udpRouters["dns@file"]?.service, "dns@file")
+        XCTAssertEqual(config.udpServices["dns@file"]?.kind, .loadBalancer(servers: ["10.0.0.53:53"]))
+        XCTAssertEqual(config.udpServices["w@file"]?.kind, .weighted([TraefikUDPWeightedService(name: "dns@file", weight: 3),
+                                                                      TraefikUDPWeightedService(name: "other@docker", weight: 1)]))
         XCTAssertEqual(config.tls.certificates.map(\.certFile), ["/c.pem"])
         XCTAssertEqual(config.tls.certificates.first?.stores, ["default"])
         XCTAssertEqual(config.tls.options.keys.sorted(), ["default", "modern@file"])
@@ -277,7 +303,10 @@ final class TraefikDynamicConfigTests: XCTestCase {
         XCTAssertEqual(config.tls.stores["default"]?.defaultCertificate?.keyFile, "/dk.pem")
         XCTAssertEqual(issues.map { "\($0.severity) \($0.path)" }, [
             "error tcp.routers.norule.rule",
-            "error udp",
+            "warning tcp.services.old.loadBalancer.proxyProtocol",
+            "error tcp.middlewares.zero.inFlightConn.amount",
+            "error tcp.serversTransports.bad.proxyProtocol.version",
+            "error udp.routers.nosvc.service",
             "error tls.certificates[1]",
             "error tls.options.old.minVersion",
             "error tls.options.mtls.clientAuth",

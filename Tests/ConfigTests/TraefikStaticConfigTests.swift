@@ -166,13 +166,19 @@ final class TraefikStaticConfigTests: XCTestCase {
             maxConcurrentStreams = 42
             [entrypoints.dns]
             address = ":53/udp"
+            udp.timeout = "10s"
+            [entrypoints.pp]
+            address = ":8443"
+            proxyProtocol.trustedIPs = ["10.0.0.0/8"]
             [metrics.prometheus]
             buckets = [0.5, 1.0]
             addRoutersLabels = true
             entryPoint = "metrics"
             manualRouting = true
             """)
-        XCTAssertEqual(issues.map(\.path), ["entrypoints.dns.address"], "the UDP entry point is named as not bound")
+        XCTAssertEqual(issues.map(\.path), [])
+        XCTAssertEqual(config.entryPoint(named: "dns")?.udpTimeout, .seconds(10))
+        XCTAssertEqual(config.entryPoint(named: "pp")?.proxyProtocol, TraefikEntryPointProxyProtocol(trustedIPs: ["10.0.0.0/8"]))
         XCTAssertEqual(config.defaultRuleSyntax, .v2)
         let web = try XCTUnwrap(config.entryPoint(named: "Web"))
         XCTAssertEqual(web.address, HostPort(host: "127.0.0.1", port: 8080, isIPv6: false))
@@ -203,7 +209,9 @@ final class TraefikStaticConfigTests: XCTestCase {
             ("[entryPoints.web]\naddress = 80", "entryPoints.web.address", .error, #line),
             ("[entryPoints.web]\naddress = \":80\"\n[entryPoints.web.http2]\nmaxConcurrentStreams = -1", "entryPoints.web.http2.maxConcurrentStreams", .error, #line),
             ("[entryPoints.web]\naddress = \":80\"\n[entryPoints.web.http2]\nmaxDecoderHeaderTableSize = 8192", "entryPoints.web.http2.maxDecoderHeaderTableSize", .warning, #line),
-            ("[entryPoints.web]\naddress = \":80\"\n[entryPoints.web.proxyProtocol]\ninsecure = true", "entryPoints.web.proxyProtocol", .error, #line),
+            ("[entryPoints.web]\naddress = \":80\"\n[entryPoints.web.proxyProtocol]\ntrustedIPs = [\"10.0.0.0/33\"]", "entryPoints.web.proxyProtocol.trustedIPs[0]", .error, #line),
+            ("[entryPoints.dns]\naddress = \":53/udp\"\n[entryPoints.dns.proxyProtocol]\ninsecure = true", "entryPoints.dns.proxyProtocol", .warning, #line),
+            ("[entryPoints.dns]\naddress = \":53/udp\"\n[entryPoints.dns.udp]\ntimeout = \"0s\"", "entryPoints.dns.udp.timeout", .error, #line),
             ("[entryPoints.web]\naddress = \":80\"\n[entryPoints.web.transport.respondingTimeouts]\nreadTimeout = \"soon\"", "entryPoints.web.transport.respondingTimeouts.readTimeout", .error, #line),
             ("[entryPoints.web]\naddress = \":80\"\n[entryPoints.web.forwardedHeaders]\ntrustedIPs = [\"10.0.0.0/33\"]", "entryPoints.web.forwardedHeaders.trustedIPs[0]", .error, #line),
             ("[providers.docker]\nconstraints = \"Label(`a`, `b`)\"", "providers.docker.constraints", .error, #line),
@@ -218,7 +226,6 @@ final class TraefikStaticConfigTests: XCTestCase {
             ("[core]\ndefaultRuleSyntax = \"v1\"", "core.defaultRuleSyntax", .error, #line),
             ("[hub]\ntls.insecure = true", "hub", .warning, #line),
             ("[tracing]", "tracing", .warning, #line),
-            ("[entryPoints.game]\naddress = \":27015/udp\"", "entryPoints.game.address", .warning, #line),
             ("[ping]\nentrypoint = \"web\"\nterminatingStatusCode = 700", "ping.terminatingStatusCode", .error, #line),
             ("[pilot]\ntoken = \"x\"", "pilot", .warning, #line),
             ("[experimental.plugins.x]\nmoduleName = \"y\"", "experimental", .warning, #line),

@@ -134,6 +134,21 @@ final class LabelRuleTests: XCTestCase {
         XCTAssertTrue(s.config.httpRouters.isEmpty)
     }
 
+    func testUDPLabels() {
+        // As Traefik's Docker provider: the service from server.port at the container's address, the router
+        // linked to the only service, no HTTP router made up; replicas join the load balancer.
+        let labels = ["traefik.udp.routers.dns.entrypoints": "dns", "traefik.udp.services.dns.loadbalancer.server.port": "53"]
+        let s = build([container("dns1", labels), container("dns2", labels, address: "10.0.0.3")])
+        XCTAssertEqual(s.problems, [])
+        XCTAssertEqual(s.config.udpRouters["dns@docker"]?.service, "dns@docker")
+        XCTAssertEqual(s.config.udpRouters["dns@docker"]?.entryPoints, ["dns"])
+        XCTAssertEqual(s.config.udpServices["dns@docker"]?.kind, .loadBalancer(servers: ["10.0.0.2:53", "10.0.0.3:53"]))
+        XCTAssertTrue(s.config.httpRouters.isEmpty)
+        // A router alone gets a service named after the container, on its lowest exposed port.
+        let implicit = build([container("wg", ["traefik.udp.routers.wg.entrypoints": "wg"])])
+        XCTAssertEqual(implicit.config.udpRouters["wg@docker"]?.service, "wg@docker")
+    }
+
     func testStoppedAndUnhealthyContainers() {
         var stopped = container("s", [:])
         stopped.running = false

@@ -151,7 +151,7 @@ final class TCPRouteTableTests: XCTestCase {
             ("dyn.toml:4:1: TCP router nosvc@file: ", "service is missing"),
             ("dyn.toml:5:1: TCP router missing@file: ", "service gone@file not found; skipped"),
             ("dyn.toml:6:1: TCP router norule@file: ", "no rule"),
-            ("dyn.toml:7:1: TCP router mw@file: ", "middlewares (allow@file) are not supported yet"),
+            ("dyn.toml:7:1: TCP router mw@file: ", "TCP middleware allow@file not found; skipped"),
             ("dyn.toml:8:1: TCP router ghost-ep@file: ", "entry point nowhere does not exist"),
             ("dyn.toml:9:1: TCP router v2@file: ", "accepted as v2"),
         ]
@@ -230,5 +230,33 @@ final class TCPUpstreamAddressTests: XCTestCase {
         XCTAssertTrue(["127.0.0.1", "::1"].contains(named.resolvedFrom ?? ""), "\(String(describing: named.resolvedFrom))")
         XCTAssertTrue(named.upstream.address.description.hasSuffix(":5432"))
         XCTAssertThrowsError(try TCPUpstreamAddress.resolve("localhost").get())
+    }
+}
+
+/// TCP middlewares resolved by the builder, run as an entry point runs them for a new connection.
+extension TCPRouteTableTests {
+    func testMiddlewaresAdmitAndRelease() {
+        var config = TraefikDynamicConfig(provider: "file")
+        let here = SourceLocation(file: "dyn.toml", line: 1, column: 1)
+        config.tcpRouters["r@file"] = TraefikTCPRouter(name: "r@file", rule: "HostSNI(`*`)", middlewares: ["lan@file", "two@file"],
+                                                      service: "svc@file", location: here)
+        config.tcpServices["svc@file"] = TraefikTCPService(name: "svc@file", servers: [TraefikTCPServer(address: "127.0.0.1:1")], location: here)
+        config.tcpMiddlewares["lan@file"] = TraefikMiddleware(name: "lan@file", kind: .ipAllowList(TraefikIPAllowList(sourceRange: ["10.0.0.0/8"])), location: here)
+        config.tcpMiddlewares["two@file"] = TraefikMiddleware(name: "two@file", kind: .inFlightConn(amount: 2), location: here)
+        let built = TCPRouteTableBuilder.build([config], entryPointNames: ["tcp"])
+        XCTAssertEqual(built.problems, [])
+        let chain = built.table.routes[0].middlewares
+        let a = ClientIP("10.0.0.1")!, b = ClientIP("10.0.0.2")!
+        XCTAssertNil(chain.admit(ClientIP("192.168.1.1")))        // outside the allow list
+        let first = chain.admit(a), second = chain.admit(a)
+        XCTAssertNotNil(first)
+        XCTAssertNotNil(second)
+        XCTAssertNil(chain.admit(a))                              // a third from the same IP
+        XCTAssertNotNil(chain.admit(b))                           // another IP has its own count
+        first?.release()
+        XCTAssertNotNil(chain.admit(a))                           // a slot is free again
+        guard case .inFlightConn(let counter) = chain[1] else { return XCTFail() }
+        XCTAssertEqual(counter.refused, 1)
+        XCTAssertEqual(counter.clients, 2)
     }
 }

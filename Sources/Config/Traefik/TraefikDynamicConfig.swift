@@ -13,6 +13,9 @@ public struct TraefikDynamicConfig: Sendable, Hashable {
     public var tcpRouters: [String: TraefikTCPRouter] = [:]
     public var tcpServices: [String: TraefikTCPService] = [:]
     public var tcpMiddlewares: [String: TraefikMiddleware] = [:]
+    public var tcpServersTransports: [String: TraefikTCPServersTransport] = [:]
+    public var udpRouters: [String: TraefikUDPRouter] = [:]
+    public var udpServices: [String: TraefikUDPService] = [:]
     public var tls = TraefikTLSConfig()
 
     public init(provider: String) {
@@ -51,12 +54,12 @@ public struct TraefikDynamicConfig: Sendable, Hashable {
             config.tcpRouters = entries(tcp, "routers", &log) { TraefikTCPRouter.decode(name: $0, $1, scope: scope, log: &$2) }
             config.tcpServices = entries(tcp, "services", &log) { TraefikTCPService.decode(name: $0, $1, scope: scope, log: &$2) }
             config.tcpMiddlewares = entries(tcp, "middlewares", &log) { TraefikMiddleware.decode(name: $0, $1, scope: scope, tcp: true, log: &$2) }
-            if let transports = tcp.node("serversTransports") {
-                log.warning(transports.location, tcp.path(tcp.writtenKey("serversTransports")), "TCP servers transports are not supported; defaults apply")
-            }
+            config.tcpServersTransports = entries(tcp, "serversTransports", &log) { TraefikTCPServersTransport.decode(name: $0, $1, scope: scope, log: &$2) }
         }
-        if let udp = root.node("udp") {
-            log.error(udp.location, root.writtenKey("udp"), "UDP routing is not supported by stoep; udp routers and services are not served")
+        if let udp = root.section("udp", &log) {
+            udp.warnUnknownKeys(allowed: ["routers", "services"], log: &log)
+            config.udpRouters = entries(udp, "routers", &log) { TraefikUDPRouter.decode(name: $0, $1, scope: scope, log: &$2) }
+            config.udpServices = entries(udp, "services", &log) { TraefikUDPService.decode(name: $0, $1, scope: scope, log: &$2) }
         }
         if let tls = root.section("tls", &log) {
             config.tls = TraefikTLSConfig.decode(tls, scope: scope, log: &log)

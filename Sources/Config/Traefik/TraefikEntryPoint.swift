@@ -27,6 +27,10 @@ public struct TraefikEntryPoint: Sendable, Hashable {
     /// `http2.maxConcurrentStreams` (Traefik's default 250): streams one HTTP/2 connection may have open
     /// (0: Go's default, 250).
     public var maxConcurrentStreams: UInt32 = 250
+    /// `proxyProtocol`: PROXY protocol headers read from connecting peers (TCP entry points only).
+    public var proxyProtocol: TraefikEntryPointProxyProtocol?
+    /// `udp.timeout` (Traefik's default 3s): how long a UDP session may stay idle before it is closed.
+    public var udpTimeout: TraefikDuration = .seconds(3)
     public var location: SourceLocation
 
     public init(name: String, address: HostPort, transport: EntryPointConfig.Transport = .tcp, asDefault: Bool = false,
@@ -77,6 +81,20 @@ public struct TraefikForwardedHeaders: Sendable, Hashable {
     }
 }
 
+/// `entryPoints.NAME.proxyProtocol`: every connection's first bytes are read for a PROXY protocol header
+/// (v1 or v2); a header from a peer in `trustedIPs` (any peer with `insecure`) replaces the peer address,
+/// one from another peer is consumed and ignored (Traefik's server_entrypoint_tcp.go
+/// buildProxyProtocolListener: go-proxyproto's USE and IGNORE policies).
+public struct TraefikEntryPointProxyProtocol: Sendable, Hashable {
+    public var trustedIPs: [String]
+    public var insecure: Bool
+
+    public init(trustedIPs: [String] = [], insecure: Bool = false) {
+        self.trustedIPs = trustedIPs
+        self.insecure = insecure
+    }
+}
+
 /// Client-side timeouts. Defaults Traefik v3: read 60s, write 0 (none), idle 180s.
 public struct TraefikRespondingTimeouts: Sendable, Hashable {
     public var readTimeout: TraefikDuration
@@ -109,11 +127,6 @@ extension TraefikEntryPoint {
                 return nil
             }
             var entryPoint = TraefikEntryPoint(name: name, address: address, transport: transport, location: section.location)
-            if transport == .udp {
-                // Not bound at all: say so, rather than leave a game server or WireGuard forward silently dark.
-                log.warning(section.node("address")?.location ?? section.location, section.path(section.writtenKey("address")),
-                            "UDP entry points are not served by stoep yet; \"\(text)\" is not bound (udp routers are refused too)")
-            }
             entryPoint.asDefault = section.bool("asDefault", &log) ?? false
             if let http = section.section("http", &log) {
                 decodeHTTP(http, into: &entryPoint, log: &log)
@@ -126,9 +139,31 @@ extension TraefikEntryPoint {
                 }
                 entryPoint.forwardedHeaders.insecure = forwarded.bool("insecure", &log) ?? false
             }
-            if let proxy = section.node("proxyProtocol") {
-                // Without parsing the header, every request line would be misread: refuse rather than misroute.
-                log.error(proxy.location, section.path(section.writtenKey("proxyProtocol")), "PROXY protocol is not supported by stoep yet")
+            if let proxy = section.section("proxyProtocol", &log) {
+                proxy.warnUnknownKeys(allowed: ["trustedIPs", "insecure"], log: &log)
+                var proxyProtocol = TraefikEntryPointProxyProtocol()
+                proxyProtocol.trustedIPs = proxy.strings("trustedIPs", &log) ?? []
+                for (index, ip) in proxyProtocol.trustedIPs.enumerated() where !TraefikMiddleware.isAddressOrCIDR(ip) {
+                    log.error(proxy.node("trustedIPs")?.location ?? proxy.location, "\(proxy.path("trustedIPs"))[\(index)]", "expected an IP or CIDR, found \"\(ip)\"")
+                }
+                proxyProtocol.insecure = proxy.bool("insecure", &log) ?? false
+                if transport == .udp {
+                    // Traefik wraps only TCP listeners (buildProxyProtocolListener): a UDP entry point never reads one.
+                    log.warning(proxy.location, section.path(section.writtenKey("proxyProtocol")), "PROXY protocol applies to TCP entry points only; ignored on a UDP entry point, as Traefik does")
+                } else {
+                    entryPoint.proxyProtocol = proxyProtocol
+                }
+            }
+            if let udp = section.section("udp", &log) {
+                udp.warnUnknownKeys(allowed: ["timeout"], log: &log)
+                if let timeout = udp.duration("timeout", &log) {
+                    // Traefik refuses a timeout of 0 or less ("timeout should be greater than zero", pkg/udp/conn.go).
+                    if timeout.nanoseconds <= 0 {
+                        log.error(udp.node("timeout")?.location ?? udp.location, udp.path(udp.writtenKey("timeout")), "expected a duration greater than zero")
+                    } else {
+                        entryPoint.udpTimeout = timeout
+                    }
+                }
             }
             if let transportSection = section.section("transport", &log) {
                 decodeTransport(transportSection, into: &entryPoint, log: &log)
@@ -144,7 +179,7 @@ extension TraefikEntryPoint {
                     log.warning(http2.node(key)?.location ?? http2.location, http2.path(http2.writtenKey(key)), "not supported by stoep; ignored (4096, HPACK's default)")
                 }
             }
-            for key in ["http3", "udp", "allowACMEByPass", "reusePort", "observability"] where section.has(key) {
+            for key in ["http3", "allowACMEByPass", "reusePort", "observability"] where section.has(key) {
                 log.warning(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)), "not supported by stoep; ignored")
             }
             return entryPoint

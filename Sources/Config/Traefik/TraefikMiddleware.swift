@@ -35,6 +35,8 @@ public struct TraefikMiddleware: Sendable, Hashable {
         case errors(TraefikErrorPage)
         /// A type stoep does not implement whose absence only changes delivery (named as written).
         case ignored(String)
+        /// `tcp.middlewares.NAME.inFlightConn.amount`: open connections allowed per client IP.
+        case inFlightConn(amount: Int64)
     }
 
     /// Qualified ("auth@file").
@@ -133,7 +135,7 @@ extension TraefikMiddleware {
     static let refusedTypes = ["forwardAuth", "plugin", "digestAuth", "passTLSClientCert", "grpcWeb"]
     static let tcpTypes = ["ipAllowList", "ipWhiteList", "inFlightConn"]
 
-    /// Decodes one middleware; `tcp` selects the TCP middleware vocabulary (only ipAllowList is run).
+    /// Decodes one middleware; `tcp` selects the TCP middleware vocabulary (ipAllowList, inFlightConn).
     static func decode(name: String, _ section: TraefikSection, scope: TraefikScope, tcp: Bool = false, log: inout TraefikIssueLog) -> TraefikMiddleware? {
         log.decodeEntry { log in
             scope.checkName(name, section, &log)
@@ -155,7 +157,7 @@ extension TraefikMiddleware {
                 log.warning(entry.node.location, typePath, "the \(type) middleware is not supported by stoep yet; requests pass through without it")
                 return TraefikMiddleware(name: scope.qualify(name), kind: .ignored(type), location: section.location)
             }
-            if refusedTypes.contains(type) || type == "inFlightConn" {
+            if refusedTypes.contains(type) {
                 log.error(entry.node.location, typePath, "the \(type) middleware is not supported by stoep yet; this middleware (and routers using it) are not served")
                 return nil
             }
@@ -239,6 +241,17 @@ extension TraefikMiddleware {
             return decodeRetry(body, log: &log)
         case "errors":
             return decodeErrorPage(body, scope: scope, log: &log)
+        case "inFlightConn":
+            // Traefik's TCPInFlightConn: `amount` connections per remote IP (pkg/middlewares/tcp/inflightconn).
+            // Traefik takes any int64 and refuses every connection at 0 or below; a positive amount is asked
+            // for here, as a middleware that refuses everything is a configuration mistake.
+            body.warnUnknownKeys(allowed: ["amount"], log: &log)
+            guard body.node("amount") != nil else {
+                log.error(body.location, body.path("amount"), "missing amount; expected the number of connections allowed per client IP")
+                return nil
+            }
+            guard let amount = body.integer("amount", in: 1...Int64(Int32.max), &log) else { return nil }
+            return .inFlightConn(amount: amount)
         case "chain":
             body.warnUnknownKeys(allowed: ["middlewares"], log: &log)
             return .chain((body.strings("middlewares", &log) ?? []).map(scope.qualify))

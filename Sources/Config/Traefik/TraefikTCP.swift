@@ -34,8 +34,10 @@ public struct TraefikTCPRouter: Sendable, Hashable {
 public struct TraefikTCPService: Sendable, Hashable {
     public var name: String
     public var servers: [TraefikTCPServer]
-    /// Qualified `tcp.serversTransports` name (kept for the proxy; stoep's defaults apply).
+    /// Qualified `tcp.serversTransports` name.
     public var serversTransport: String?
+    /// The deprecated `loadBalancer.proxyProtocol.version`, used only without a serversTransport.
+    public var proxyProtocolVersion: Int?
     public var location: SourceLocation
 
     public init(name: String, servers: [TraefikTCPServer], serversTransport: String? = nil, location: SourceLocation) {
@@ -104,8 +106,12 @@ extension TraefikTCPService {
                 return nil
             }
             body.warnUnknownKeys(allowed: ["servers", "serversTransport", "proxyProtocol", "terminationDelay"], log: &log)
+            var proxyProtocolVersion: Int? = nil
             if let proxy = body.node("proxyProtocol") {
-                log.error(proxy.location, body.path(body.writtenKey("proxyProtocol")), "sending PROXY protocol headers is not supported by stoep yet")
+                // Traefik 3.7 still reads it (pkg/tcp/dialer.go Build) and logs it as deprecated.
+                proxyProtocolVersion = TraefikTCPServersTransport.proxyProtocolVersion(body, &log)
+                log.warning(proxy.location, body.path(body.writtenKey("proxyProtocol")),
+                            "deprecated in Traefik 3 (use tcp.serversTransports.NAME.proxyProtocol); applied unless the service names a serversTransport")
             }
             if let delay = body.node("terminationDelay") {
                 log.warning(delay.location, body.path(body.writtenKey("terminationDelay")), "terminationDelay is a Traefik v2 option; ignored")
@@ -119,8 +125,10 @@ extension TraefikTCPService {
                 }
                 return TraefikTCPServer(address: address, tls: tls)
             }
-            return TraefikTCPService(name: scope.qualify(name), servers: servers,
-                                     serversTransport: body.string("serversTransport", &log).map(scope.qualify), location: section.location)
+            var service = TraefikTCPService(name: scope.qualify(name), servers: servers,
+                                            serversTransport: body.string("serversTransport", &log).map(scope.qualify), location: section.location)
+            service.proxyProtocolVersion = proxyProtocolVersion
+            return service
         }
     }
 }

@@ -185,7 +185,9 @@ enum APIJSON {
         w.field("maxEncoderHeaderTableSize", 4096)
         w.endObject()
         w.key("udp")
-        w.raw(#"{"timeout":"3s"}"#)
+        w.beginObject()
+        w.field("timeout", goDuration(Int64(min(e.udpTimeout, UInt64(Int64.max)))))
+        w.endObject()
         w.field("name", e.name)
         w.endObject()
     }

@@ -107,6 +107,12 @@ enum APIMiddlewareJSON {
             return "contenttype"
         case .rateLimit, .inFlightReq, .retry, .errors:
             return APITrafficMiddlewareJSON.write(kind, &w)
+        case .inFlightConn(let amount):
+            w.key("inFlightConn")
+            w.beginObject()
+            w.field("amount", amount)
+            w.endObject()
+            return "inflightconn"
         case .ignored(let type):
             w.key(type)
             w.beginObject()

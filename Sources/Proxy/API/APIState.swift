@@ -14,6 +14,8 @@ public struct APIEntryPoint: Sendable {
     public var insecure: Bool
     /// `http2.maxConcurrentStreams` as configured (0: left out, as Traefik's omitempty field).
     public var maxConcurrentStreams: UInt32
+    /// `udp.timeout` (Traefik shows it on every entry point; 3 s unless set).
+    public var udpTimeout: UInt64 = 3_000_000_000
 
     public init(name: String, address: String, readTimeout: UInt64, idleTimeout: UInt64, trustedIPs: [String], insecure: Bool,
                 maxConcurrentStreams: UInt32 = 250) {
@@ -30,6 +32,8 @@ public struct APIEntryPoint: Sendable {
 /// The static facts the API reports beside the dynamic configuration.
 public struct APIStaticFacts: Sendable {
     public var entryPoints: [APIEntryPoint] = []
+    /// UDP entry points (listed with the others; routers' default entry points are only the TCP ones).
+    public var udpEntryPoints: [APIEntryPoint] = []
     /// "File", "Docker" (as Traefik names them in /api/overview).
     public var providers: [String] = []
     public var api: TraefikAPI?
@@ -95,6 +99,8 @@ public struct APIState {
     var tcpServices: [APIService] = []
     var httpMiddlewares: [APIMiddleware] = []
     var tcpMiddlewares: [APIMiddleware] = []
+    var udpRouters: [APIUDPRouter] = []
+    var udpServices: [APIUDPService] = []
     public internal(set) var facts: APIStaticFacts
     /// Installed services by qualified service name (server health, read live).
     let servedServices: [String: HTTPService]

@@ -38,6 +38,7 @@ public enum APIStateBuilder {
             }
         }
         addInternalRouters(&state)
+        addUDP(configs, entryPoints: facts.udpEntryPoints.map(\.name), &state)
 
         let installedServices = Set(table.services.map(\.name))
         let installedTCPServices = Set(tcpTable.services.map(\.name))

@@ -53,12 +53,12 @@ public final class TraefikAPIHandler {
             w.endObject()
             return json(w)
         case ("entrypoints", 1):
-            return list(state.facts.entryPoints, name: \.name, status: { _ in "enabled" }, query: query) { APIJSON.entryPoint($0, &$1) }
+            return list((state.facts.entryPoints + state.facts.udpEntryPoints).sorted { $0.name < $1.name }, name: \.name, status: { _ in "enabled" }, query: query) { APIJSON.entryPoint($0, &$1) }
         case ("entrypoints", 2):
-            guard let e = state.facts.entryPoints.first(where: { $0.name == rest[1] }) else { return notFound("entry point", rest[1]) }
+            guard let e = (state.facts.entryPoints + state.facts.udpEntryPoints).first(where: { $0.name == rest[1] }) else { return notFound("entry point", rest[1]) }
             APIJSON.entryPoint(e, &w)
             return json(w)
-        case ("http", 2), ("tcp", 2), ("udp", 2), ("http", 3), ("tcp", 3):
+        case ("http", 2), ("tcp", 2), ("udp", 2), ("http", 3), ("tcp", 3), ("udp", 3):
             return dynamic(rest, query: query)
         default:
             return .notFound
@@ -70,10 +70,20 @@ public final class TraefikAPIHandler {
         let one = rest.count == 3 ? rest[2] : nil
         var w = JSONWriter()
         switch (rest[0], rest[1]) {
-        case ("udp", "routers"), ("udp", "services"):
-            w.beginArray()
-            w.endArray()
-            return json(w, nextPage: 1)
+        case ("udp", "routers"):
+            if let one {
+                guard let r = state.udpRouters.first(where: { $0.name == one }) else { return notFound("router", one) }
+                APIJSON.udpRouter(r, &w)
+                return json(w)
+            }
+            return list(state.udpRouters, name: \.name, status: \.status, query: query) { APIJSON.udpRouter($0, &$1) }
+        case ("udp", "services"):
+            if let one {
+                guard let s = state.udpServices.first(where: { $0.name == one }) else { return notFound("service", one) }
+                APIJSON.udpService(s, &w)
+                return json(w)
+            }
+            return list(state.udpServices, name: \.name, status: \.status, query: query) { APIJSON.udpService($0, &$1) }
         case (_, "routers"):
             let routers = tcp ? state.tcpRouters : state.httpRouters
             if let one {
@@ -148,8 +158,8 @@ public final class TraefikAPIHandler {
         w.endObject()
         w.key("udp")
         w.beginObject()
-        counts("routers", [])
-        counts("services", [])
+        counts("routers", state.udpRouters.map(\.status))
+        counts("services", state.udpServices.map(\.status))
         w.endObject()
         counts("certificates", [])
         w.key("features")

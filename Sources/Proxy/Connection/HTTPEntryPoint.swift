@@ -28,6 +28,12 @@ public final class HTTPEntryPoint: AcceptHandler {
         public var h2GoawaysReceived: UInt64 = 0
         public var h2RapidResets: UInt64 = 0
         public var h2ProtocolErrors: UInt64 = 0
+        /// PROXY protocol (`proxyProtocol`): headers whose client was used, headers from untrusted peers
+        /// consumed and ignored, connections without a header, connections dropped for a malformed one.
+        public var proxyProtocolUsed: UInt64 = 0
+        public var proxyProtocolIgnored: UInt64 = 0
+        public var proxyProtocolAbsent: UInt64 = 0
+        public var proxyProtocolMalformed: UInt64 = 0
     }
 
     public let name: String
@@ -40,6 +46,8 @@ public final class HTTPEntryPoint: AcceptHandler {
     let targetPolicy: RequestTargetPolicy
     /// `http2.*` of the entry point.
     let http2: HTTP2Settings
+    /// `proxyProtocol`: nil = no PROXY header is read.
+    public let proxyProtocol: ProxyProtocolTrust?
     private let bindAddress: SocketAddress
     private var listener: Listener?
     /// Every open connection: opening, HTTP, relayed.
@@ -54,7 +62,9 @@ public final class HTTPEntryPoint: AcceptHandler {
 
     public init(name: String, address: SocketAddress, proxy: HTTPProxy, trustedIPs: [String] = [], insecure: Bool = false,
                 idleTimeout: UInt64 = 180_000_000_000, readTimeout: UInt64 = 60_000_000_000,
-                targetPolicy: RequestTargetPolicy = RequestTargetPolicy(), http2: HTTP2Settings = HTTP2Settings()) {
+                targetPolicy: RequestTargetPolicy = RequestTargetPolicy(), http2: HTTP2Settings = HTTP2Settings(),
+                proxyProtocol: ProxyProtocolTrust? = nil) {
+        self.proxyProtocol = proxyProtocol
         self.targetPolicy = targetPolicy
         self.http2 = http2
         self.idleTimeout = idleTimeout
@@ -113,27 +123,35 @@ public final class HTTPEntryPoint: AcceptHandler {
         counters.connections &+= 1
         Socket.setNoDelay(fd)
         let tcp = tcpRoutes
+        // A PROXY header comes before anything else, from every peer (an untrusted one's is dropped).
+        if let proxyProtocol {
+            let peer = PeerAddress(of: fd)
+            beginOpening(fd: fd, peer: peer, tcp, proxyHeader: proxyProtocol.trusts(peer.ip))
+            return
+        }
         // Some router serves HTTPS here, or a TCP router needs the first bytes: they decide.
-        if (proxy.tls != nil && (routes.servesTLS || tcp.terminatesTLS)) || tcp.needsPeek {
+        if needsFirstBytes(tcp) {
             beginOpening(fd: fd, peer: PeerAddress(of: fd), tcp)
             return
         }
-        var peer: PeerAddress? = nil
-        if !tcp.isEmpty {
+        let peer = PeerAddress(of: fd)
+        if !tcp.isEmpty, let route = tcp.matchBeforeReading(clientIP: peer.ip) {
             // Only non-TLS TCP routers: chosen from the peer address alone, before a byte is read.
-            let address = PeerAddress(of: fd)
-            if let route = tcp.matchBeforeReading(clientIP: address.ip) {
-                relay(PlainTransport(fd: fd), to: route)
-                return
-            }
-            peer = address
+            relay(PlainTransport(fd: fd), peer: peer, to: route)
+            return
         }
-        startHTTP(PlainTransport(fd: fd), isTLS: false, peer: peer ?? PeerAddress(of: fd), readable: false, token: nil)
+        startHTTP(PlainTransport(fd: fd), isTLS: false, peer: peer, readable: false, token: nil)
     }
 
-    /// Reads the connection's first bytes (and terminates TLS when they say so) before deciding.
-    private func beginOpening(fd: FileDescriptor, peer: PeerAddress, _ tcp: EntryPointTCPRoutes) {
-        let o = ConnectionOpening(fd: fd, peer: peer, tcpRoutes: tcp, entryPoint: self)
+    /// True when a connection's first bytes decide where it goes: some router serves HTTPS here, or a TCP
+    /// router routes by TLS.
+    func needsFirstBytes(_ tcp: EntryPointTCPRoutes) -> Bool {
+        (proxy.tls != nil && (routes.servesTLS || tcp.terminatesTLS)) || tcp.needsPeek
+    }
+
+    /// Reads the connection's PROXY header and first bytes (and terminates TLS when they say so) before deciding.
+    private func beginOpening(fd: FileDescriptor, peer: PeerAddress, _ tcp: EntryPointTCPRoutes, proxyHeader trusted: Bool? = nil) {
+        let o = ConnectionOpening(fd: fd, peer: peer, tcpRoutes: tcp, entryPoint: self, proxyHeader: trusted)
         do {
             try o.start()
             clients.insert(.opening(o))
@@ -153,7 +171,7 @@ public final class HTTPEntryPoint: AcceptHandler {
             // Bytes may already wait (after the peek, or held by OpenSSL after the handshake): read at once.
             startHTTP(transport, isTLS: isTLS, peer: o.peer, readable: true, token: token)
         case .tcp(let transport, let route):
-            relay(transport, to: route, adopting: token)
+            relay(transport, peer: o.peer, to: route, adopting: token)
         }
     }
 
@@ -189,18 +207,35 @@ public final class HTTPEntryPoint: AcceptHandler {
         }
     }
 
-    /// Relays a client connection (plain, or TLS terminated here) to the route's next server; closes it when
-    /// the service has no server or the connect fails at once. `token`: the client socket's registration
-    /// when an opening had it.
-    private func relay(_ client: Transport, to route: TCPRoute, adopting token: Token? = nil) {
-        guard let upstream = route.service.next(), let up = try? Socket.connectTCP(upstream.address) else {
+    /// Relays a client connection (plain, or TLS terminated here) to the route's next server, after the
+    /// route's middlewares admitted it; closes it when a middleware refuses it, the service has no server or
+    /// the connect fails at once. The server first gets a PROXY header when the service's transport asks for
+    /// one (Traefik's tcpDialer.DialContext writes it right after the connect). `token`: the client socket's
+    /// registration when an opening had it.
+    private func relay(_ client: Transport, peer: PeerAddress, to route: TCPRoute, adopting token: Token? = nil) {
+        guard let admission = route.middlewares.admit(peer.ip) else {
+            route.refused &+= 1
+            if let token { proxy.loop.deregister(token) }
+            // Bytes the client sent already are read first, as Traefik's buffered reader had taken them: the
+            // client sees the close (FIN), not a reset for unread bytes.
+            var discarded = [UInt8](repeating: 0, count: 16 * 1024)
+            _ = discarded.withUnsafeMutableBytes { client.read(into: $0) }
+            client.close()
+            return
+        }
+        let service = route.service
+        guard let upstream = service.next(), let up = try? Socket.connectTCP(upstream.address) else {
+            admission.release()
             if let token { proxy.loop.deregister(token) }
             client.close()
             return
         }
         route.connections &+= 1
-        startRelay(client: client, upstream: PlainTransport(fd: up), connecting: true, kind: "tcp",
-                   adoptingClient: token)
+        let header = service.proxyProtocolVersion.map {
+            ProxyProtocolWriter.header(version: $0, source: peer.remote, destination: peer.local)
+        } ?? []
+        startRelay(client: client, upstream: PlainTransport(fd: up), connecting: true, kind: "tcp", seedUp: header,
+                   adoptingClient: token, connectTimeout: service.dialTimeout, ended: { admission.release() })
     }
 
     /// Relays `client` and `upstream` raw until both directions end: a TCP router's server (`connecting`:
@@ -209,7 +244,8 @@ public final class HTTPEntryPoint: AcceptHandler {
     /// session had, handed to the relay as they are.
     func startRelay(client: Transport, upstream: Transport, connecting: Bool, kind: String,
                     seedUp: [UInt8] = [], seedDown: [UInt8] = [],
-                    adoptingClient: Token? = nil, adoptingUpstream: Token? = nil, tickets: [InFlightTicket] = []) {
+                    adoptingClient: Token? = nil, adoptingUpstream: Token? = nil, tickets: [InFlightTicket] = [],
+                    connectTimeout: UInt64? = nil, ended: (() -> Void)? = nil) {
         let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: counters.bytes, a: client, b: upstream,
                           connecting: connecting, idleTimeout: idleTimeout, seedUp: seedUp, seedDown: seedDown)
         relay.kind = kind
@@ -218,9 +254,10 @@ public final class HTTPEntryPoint: AcceptHandler {
         var held = tickets
         relay.onEnd = { [unowned self] r, _ in
             held.removeAll()
+            ended?()
             self.ended(r)
         }
-        relay.start(connectTimeout: connecting ? proxy.timeouts.connect : 0, adoptingA: adoptingClient,
+        relay.start(connectTimeout: connecting ? connectTimeout ?? proxy.timeouts.connect : 0, adoptingA: adoptingClient,
                     adoptingB: adoptingUpstream)
     }
 

@@ -52,6 +52,7 @@ enum MiddlewareBuilder {
                 return .failure(Why(description: "errors: service \(config.service) not found"))
             }
             return .success([ErrorPagesMiddleware(name: name, config: config, service: service)])
+        case .inFlightConn: return .failure(Why(description: "inFlightConn is a TCP middleware"))
         case .buffering(let max): return .success(max > 0 ? [BodyLimitMiddleware(name: name, limit: UInt64(max))] : [])
         case .stripPrefixRegex(let patterns):
             do {

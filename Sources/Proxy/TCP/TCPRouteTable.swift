@@ -16,10 +16,15 @@ public final class TCPRoute: PrioritizedRoute {
     /// The rule is exactly HostSNI(`*`) (Traefik's catchAll: on TLS, a specific HTTPS router beats it).
     public let isCatchAll: Bool
     public let service: TCPService
+    /// `middlewares`, in order (each inFlightConn with its own counter, as Traefik builds one per router).
+    public let middlewares: [TCPMiddleware]
     public var connections: UInt64 = 0
+    /// Connections a middleware closed before any server was dialled.
+    public var refused: UInt64 = 0
 
     init(name: String, priority: Int, rule: TCPRuleExpression, entryPoints: Set<String>?, tlsPassthrough: Bool,
-         tlsTerminated: Bool = false, isCatchAll: Bool, service: TCPService) {
+         tlsTerminated: Bool = false, isCatchAll: Bool, service: TCPService, middlewares: [TCPMiddleware] = []) {
+        self.middlewares = middlewares
         self.tlsTerminated = tlsTerminated
         self.name = name
         self.priority = priority

@@ -1,7 +1,8 @@
 // From Traefik's dynamic configuration (every provider's, merged) to a TCPRouteTable: rules compiled,
-// services turned into round-robin server lists. A router Traefik would reject (no rule or service, a rule
-// that does not parse, HostSNI of a name without `tls`), or that needs what stoep does not do yet (TLS
-// termination, TCP middlewares), is reported — file:line, router name, why — and skipped; the rest serve.
+// services turned into round-robin server lists with their transport (PROXY protocol, dial timeout),
+// middlewares resolved. A router Traefik would reject (no rule or service, a rule that does not parse,
+// HostSNI of a name without `tls`, a missing middleware), or that needs what stoep does not do yet, is
+// reported — file:line, router name, why — and skipped; the rest serve.
 import Config
 import Rules
 
@@ -10,16 +11,22 @@ public enum TCPRouteTableBuilder {
                              entryPointNames: [String]) -> (table: TCPRouteTable, problems: [String]) {
         var problems: [String] = []
         var services: [String: TCPService] = [:]
+        var transports: [String: TraefikTCPServersTransport] = [:]
+        var middlewares: [String: TraefikMiddleware] = [:]
+        for config in configs {
+            transports.merge(config.tcpServersTransports) { _, b in b }
+            middlewares.merge(config.tcpMiddlewares) { _, b in b }
+        }
         for config in configs {
             for (name, s) in config.tcpServices.sorted(by: { $0.key < $1.key }) {
-                if let service = service(name, s, &problems) { services[name] = service }
+                if let service = service(name, s, transports: transports, &problems) { services[name] = service }
             }
         }
         var routes: [TCPRoute] = []
         for config in configs {
             for (name, r) in config.tcpRouters.sorted(by: { $0.key < $1.key }) {
                 if let route = route(name, r, provider: config.provider, defaultSyntax: defaultSyntax,
-                                     services: services, entryPointNames: entryPointNames, &problems) {
+                                     services: services, middlewares: middlewares, entryPointNames: entryPointNames, &problems) {
                     routes.append(route)
                 }
             }
@@ -30,7 +37,21 @@ public enum TCPRouteTableBuilder {
     }
 
     /// The service's usable servers; nil (reported) when every configured server is unusable.
-    private static func service(_ name: String, _ s: TraefikTCPService, _ problems: inout [String]) -> TCPService? {
+    private static func service(_ name: String, _ s: TraefikTCPService, transports: [String: TraefikTCPServersTransport],
+                                _ problems: inout [String]) -> TCPService? {
+        // Traefik's DialerManager.Build: a named transport's proxyProtocol wins (even when it has none); the
+        // deprecated load-balancer one counts only without a transport.
+        var proxyProtocolVersion = s.proxyProtocolVersion
+        var dialTimeout: UInt64? = nil
+        if let transportName = s.serversTransport {
+            guard let transport = transports[transportName] else {
+                problems.append("\(s.location): TCP service \(name): serversTransport \(transportName) not found (or refused); skipped")
+                return nil
+            }
+            proxyProtocolVersion = transport.proxyProtocolVersion
+            // Traefik: "If zero, no timeout exists" (a transport's default is 30s, as the proxy's).
+            dialTimeout = transport.dialTimeout.map { $0.nanoseconds > 0 ? UInt64($0.nanoseconds) : UInt64.max / 4 }
+        }
         var servers: [TCPUpstream] = []
         for server in s.servers {
             let prefix = "\(s.location): TCP service \(name): server \(server.address)"
@@ -52,11 +73,12 @@ public enum TCPRouteTableBuilder {
             problems.append("\(s.location): TCP service \(name): no usable server; skipped")
             return nil
         }
-        return TCPService(name: name, servers: servers)
+        return TCPService(name: name, servers: servers, proxyProtocolVersion: proxyProtocolVersion, dialTimeout: dialTimeout)
     }
 
     private static func route(_ name: String, _ r: TraefikTCPRouter, provider: String,
                               defaultSyntax: TraefikRuleSyntax, services: [String: TCPService],
+                              middlewares configured: [String: TraefikMiddleware],
                               entryPointNames: [String], _ problems: inout [String]) -> TCPRoute? {
         let prefix = "\(r.location): TCP router \(name)"
         guard let serviceName = r.service.map({ TraefikDynamicConfig.qualify($0, provider: provider) }) else {
@@ -87,9 +109,22 @@ public enum TCPRouteTableBuilder {
                 + "(use HostSNI(`*`), or add tls with passthrough); skipped")
             return nil
         }
-        guard r.middlewares.isEmpty else {
-            problems.append("\(prefix): TCP middlewares (\(r.middlewares.joined(separator: ", "))) are not supported yet; skipped")
-            return nil
+        var middlewares: [TCPMiddleware] = []
+        for reference in r.middlewares {
+            let qualified = TraefikDynamicConfig.qualify(reference, provider: provider)
+            guard let m = configured[qualified] else {
+                problems.append("\(prefix): TCP middleware \(qualified) not found; skipped")
+                return nil
+            }
+            switch m.kind {
+            case .ipAllowList(let a):
+                middlewares.append(.ipAllowList(name: qualified, ranges: a.sourceRange.compactMap { ClientIPRange($0) }))
+            case .inFlightConn(let amount):
+                middlewares.append(.inFlightConn(InFlightConnections(name: qualified, amount: Int(amount))))
+            default:
+                problems.append("\(prefix): \(qualified) is not a TCP middleware; skipped")
+                return nil
+            }
         }
         guard let service = services[serviceName] else {
             problems.append("\(prefix): service \(serviceName) not found; skipped")
@@ -103,7 +138,7 @@ public enum TCPRouteTableBuilder {
         return TCPRoute(name: name, priority: priority(configured: r.priority, rule: r.rule, catchAll: catchAll),
                         rule: rule, entryPoints: r.entryPoints.isEmpty ? nil : Set(r.entryPoints),
                         tlsPassthrough: r.tls?.passthrough == true, tlsTerminated: r.tls != nil && r.tls?.passthrough != true,
-                        isCatchAll: catchAll, service: service)
+                        isCatchAll: catchAll, service: service, middlewares: middlewares)
     }
 
     /// Traefik's TCP muxer: an explicit priority wins; else a catchAll gets -1 (so it is tried last),

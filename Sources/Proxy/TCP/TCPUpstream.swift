@@ -15,11 +15,17 @@ public final class TCPService {
     /// Qualified ("db@file").
     public let name: String
     public let servers: [TCPUpstream]
+    /// PROXY protocol version sent to the servers before the client's bytes (1 or 2); nil = none.
+    public let proxyProtocolVersion: Int?
+    /// The transport's dialTimeout in nanoseconds; nil = the proxy's default.
+    public let dialTimeout: UInt64?
     private var cursor = 0
 
-    init(name: String, servers: [TCPUpstream]) {
+    init(name: String, servers: [TCPUpstream], proxyProtocolVersion: Int? = nil, dialTimeout: UInt64? = nil) {
         self.name = name
         self.servers = servers
+        self.proxyProtocolVersion = proxyProtocolVersion
+        self.dialTimeout = dialTimeout
     }
 
     /// The next server in turn; nil when the service has none (the engine then closes the connection,
