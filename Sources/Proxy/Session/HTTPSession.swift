@@ -39,6 +39,9 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     var currentStart: UInt64 = 0
     /// When the first byte of the request head being read arrived (0: none yet).
     var headStartedAt: UInt64 = 0
+    /// A request waiting on `holdTimer` (rateLimit's delay, retry's backoff); nothing else is read meanwhile.
+    var heldRequest: PendingRequest?
+    var holdTimer: Timer?
 
     init(transport: Transport, isTLS: Bool, peer: PeerAddress, entryPoint: HTTPEntryPoint) {
         client = transport
@@ -128,6 +131,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
             }
             rounds += 1
             if !flushClient() { return }
+            if heldRequest != nil { return }
             if let x = exchange {
                 if !driveExchange(x) { return }
                 continue
@@ -245,6 +249,9 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         timer = nil
         if let t = resumeTimer { proxy.loop.cancel(t) }
         resumeTimer = nil
+        if let t = holdTimer { proxy.loop.cancel(t) }
+        holdTimer = nil
+        heldRequest = nil
         if let x = exchange { abandon(x) }
         exchange = nil
         if !relayed {
