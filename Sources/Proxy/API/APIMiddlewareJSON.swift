@@ -107,6 +107,8 @@ enum APIMiddlewareJSON {
             return "contenttype"
         case .rateLimit, .inFlightReq, .retry, .errors:
             return APITrafficMiddlewareJSON.write(kind, &w)
+        case .forwardAuth, .digestAuth:
+            return APIAuthMiddlewareJSON.write(kind, &w)
         case .ignored(let type):
             w.key(type)
             w.beginObject()

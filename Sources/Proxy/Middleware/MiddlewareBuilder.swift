@@ -25,6 +25,16 @@ enum MiddlewareBuilder {
             case .success(let m): return .success([m])
             case .failure(let e): return .failure(Why(description: e.description))
             }
+        case .digestAuth(let config):
+            switch DigestAuthMiddleware.make(name: name, config: config) {
+            case .success(let m): return .success([m])
+            case .failure(let e): return .failure(Why(description: e.description))
+            }
+        case .forwardAuth(let config):
+            switch ForwardAuthMiddleware.make(name: name, config: config) {
+            case .success(let m): return .success([m])
+            case .failure(let e): return .failure(Why(description: e.description))
+            }
         case .chain(let names):
             var out: [HTTPMiddleware] = []
             for n in names {

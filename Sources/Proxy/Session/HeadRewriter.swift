@@ -1,6 +1,7 @@
 // Builds the heads stoep sends: the upstream request (hop-by-hop headers removed, X-Forwarded-* set as
 // Traefik sets them, spoofed ones from untrusted peers dropped) and the client response.
 import HTTP
+import Rules
 
 enum HeadRewriter {
     /// Headers Traefik manages: removed from requests whose peer is not trusted (forwarded_header.go).
@@ -56,6 +57,7 @@ enum HeadRewriter {
         }
         let set = Set(forward.setHeaders.map { $0.name.lowercased() })
         let anyRemoval = !set.isEmpty || !forward.removeHeaders.isEmpty || dropped.count != hopByHop.count
+            || !forward.removeHeadersMatching.isEmpty
         var hadRealIP = false
         // An absolute-form target names the host (RFC 9112 §3.2.2): Go routes on it and sends it as Host.
         let absolute: Bool
@@ -69,6 +71,8 @@ enum HeadRewriter {
             }
             let name = lower(slice(f.name))
             if dropped.contains(name) || forward.removeHeaders.contains(name) || set.contains(name) { continue }
+            if !forward.removeHeadersMatching.isEmpty,
+               forward.removeHeadersMatching.contains(where: { $0.matches(GoHeaderList.canonical(String(decoding: slice(f.name), as: UTF8.self))) }) { continue }
             if forwardedHeaders.contains(name) {
                 if !trustedPeer { continue }
                 if name == "x-forwarded-for" {
