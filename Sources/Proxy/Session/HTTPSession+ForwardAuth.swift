@@ -19,7 +19,7 @@ extension HTTPSession {
             guard let self, !self.closed, var held = self.heldRequest else { return }
             self.authExchange = nil
             self.heldRequest = nil
-            if let answer = auth.verdict(result, &held.forward, method: held.view.head.knownMethod) {
+            if let answer = auth.verdict(result, &held.forward) {
                 self.answerFromMiddleware(held, answer)
             } else {
                 self.continueRequest(held)
