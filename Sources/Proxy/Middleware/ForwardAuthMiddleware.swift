@@ -99,7 +99,7 @@ final class ForwardAuthMiddleware: HTTPMiddleware {
 
     /// The request to the auth server for `view` as the middlewares before this one left it.
     func authRequest(_ view: RequestView, _ forward: ForwardedRequest, peerIP: String, tls: Bool, serverName: String) -> HTTPClientRequest {
-        let incoming = Self.incomingHeaders(view, forward, peerIP: peerIP, tls: tls, serverName: serverName)
+        let incoming = GoHeaderList.traefikRequestHeaders(view, forward, peerIP: peerIP, tls: tls, serverName: serverName)
         let uri = (forward.path.isEmpty ? "/" : forward.path) + (forward.query.isEmpty ? "" : "?" + forward.query)
         var h = authRequestHeaders(incoming, view: view, uri: uri, peerIP: peerIP, tls: tls)
         // Go's client: its own User-Agent when the map has none, none when it holds ""; Basic credentials

@@ -39,7 +39,7 @@ struct GoHeaderList {
     }
 }
 
-extension ForwardAuthMiddleware {
+extension GoHeaderList {
     /// Managed X-headers (forwardedheaders.XHeadersSet) with their underscore spellings.
     static func isManagedXHeader(_ name: String) -> Bool {
         let canonical = GoHeaderList.canonical(String(name.map { $0 == "_" ? "-" : $0 }))
@@ -51,8 +51,8 @@ extension ForwardAuthMiddleware {
     /// The request's fields as Traefik's req.Header holds them when this middleware runs (see the top).
     /// Host, Content-Length, Transfer-Encoding and Trailer are not in it (Go keeps them elsewhere, and its
     /// client writes none of them from the header map).
-    static func incomingHeaders(_ view: RequestView, _ forward: ForwardedRequest, peerIP: String, tls: Bool,
-                                serverName: String) -> GoHeaderList {
+    static func traefikRequestHeaders(_ view: RequestView, _ forward: ForwardedRequest, peerIP: String, tls: Bool,
+                                      serverName: String) -> GoHeaderList {
         let b = view.bytes
         var connectionOptions: Set<String> = []
         HeadRewriter.forEachConnectionOption(view.head.fields, in: b) { if !isManagedXHeader($0) { connectionOptions.insert($0) } }
@@ -95,6 +95,9 @@ extension ForwardAuthMiddleware {
         return proto == "https" || proto == "wss" || tls ? "443" : "80"
     }
 
+}
+
+extension ForwardAuthMiddleware {
     /// The header list sent to the auth server: writeHeader when trustForwardHeader is set, oldWriteHeader
     /// when it is not.
     func authRequestHeaders(_ incoming: GoHeaderList, view: RequestView, uri: String, peerIP: String, tls: Bool) -> GoHeaderList {
@@ -111,7 +114,7 @@ extension ForwardAuthMiddleware {
             h.set("X-Forwarded-Uri", uri)
             return h
         }
-        if !trust { h.remove(where: Self.isManagedXHeader) }
+        if !trust { h.remove(where: GoHeaderList.isManagedXHeader) }
         // No User-Agent from the client: none to the auth server either (not Go's default).
         if !h.has("User-Agent") { h.set("User-Agent", "") }
         h = Self.filtered(h, requestHeaders)
@@ -120,7 +123,7 @@ extension ForwardAuthMiddleware {
         if !h.has("X-Forwarded-Method") { h.set("X-Forwarded-Method", method) }
         if !h.has("X-Forwarded-Proto") { h.set("X-Forwarded-Proto", tls ? "https" : "http") }
         if !h.has("X-Forwarded-Port") {
-            h.set("X-Forwarded-Port", Self.forwardedPort(host: view.hostHeader, proto: h.values("X-Forwarded-Proto").first ?? "", tls: tls))
+            h.set("X-Forwarded-Port", GoHeaderList.forwardedPort(host: view.hostHeader, proto: h.values("X-Forwarded-Proto").first ?? "", tls: tls))
         }
         if !h.has("X-Forwarded-Host") { h.set("X-Forwarded-Host", view.hostHeader) }
         if !h.has("X-Forwarded-Uri") { h.set("X-Forwarded-Uri", uri) }

@@ -15,7 +15,7 @@ enum MiddlewareBuilder {
         guard depth < 10 else { return .failure(Why(description: "chain nested too deep")) }
         guard let m = all[name] else { return .failure(Why(description: "not found")) }
         switch m.kind {
-        case .headers(let h): return .success([HeadersMiddleware(name: name, config: h)])
+        case .headers(let h): return HeadersMiddleware.make(name: name, config: h).map { [$0] }
         case .stripPrefix(let prefixes, let forceSlash): return .success([StripPrefixMiddleware(name: name, prefixes: prefixes, forceSlash: forceSlash)])
         case .addPrefix(let p): return .success([AddPrefixMiddleware(name: name, prefix: p)])
         case .redirectScheme(let r): return .success([RedirectSchemeMiddleware(name: name, config: r)])

@@ -107,10 +107,13 @@ enum HeadRewriter {
         if !set.contains("x-forwarded-for") { _ = w.field("X-Forwarded-For", priorFor.map { "\($0), \(peerIP)" } ?? peerIP) }
         let hostHeader = view.hostHeader
         if !keep("x-forwarded-host") && !hostHeader.isEmpty { _ = w.field("X-Forwarded-Host", hostHeader) }
+        // forwardedPort: a kept X-Forwarded-Proto of https or wss means 443 (forwarded_header.go).
+        let keptProto = keep("x-forwarded-proto")
+            ? (forward.setHeaders.last { $0.name.lowercased() == "x-forwarded-proto" }?.value ?? view.header("X-Forwarded-Proto") ?? "") : ""
         if !keep("x-forwarded-port") {
             let port = hostHeader.lastIndex(of: ":").flatMap { i -> String? in
                 hostHeader.hasSuffix("]") ? nil : String(hostHeader[hostHeader.index(after: i)...])
-            } ?? (scheme == "https" ? "443" : "80")
+            } ?? (scheme == "https" || ["https", "wss"].contains(keptProto) ? "443" : "80")
             _ = w.field("X-Forwarded-Port", port)
         }
         if !keep("x-forwarded-proto") {
