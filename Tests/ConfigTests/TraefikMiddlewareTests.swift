@@ -268,6 +268,9 @@ final class TraefikMiddlewareTests: XCTestCase {
             burst = 0
             sourceCriterion.ipStrategy = { depth = 2, ipv6Subnet = 64 }
             [http.middlewares.rldefault.rateLimit]
+            [http.middlewares.rlnegative.rateLimit]
+            average = -5
+            burst = -3
             [http.middlewares.ifr.inFlightReq]
             amount = 5
             [http.middlewares.ifrheader.inFlightReq]
@@ -287,6 +290,7 @@ final class TraefikMiddlewareTests: XCTestCase {
         XCTAssertEqual(config.httpMiddlewares["rl@file"]?.kind, .rateLimit(TraefikRateLimit(
             average: 100, period: .seconds(60), burst: 1, source: .ip(TraefikIPStrategy(depth: 2, ipv6Subnet: 64)))))
         XCTAssertEqual(config.httpMiddlewares["rldefault@file"]?.kind, .rateLimit(TraefikRateLimit()))
+        XCTAssertEqual(config.httpMiddlewares["rlnegative@file"]?.kind, .rateLimit(TraefikRateLimit()))
         XCTAssertEqual(config.httpMiddlewares["ifr@file"]?.kind, .inFlightReq(TraefikInFlightReq(amount: 5, source: .requestHost)))
         XCTAssertEqual(config.httpMiddlewares["ifrheader@file"]?.kind, .inFlightReq(TraefikInFlightReq(amount: 5, source: .requestHeader("X-User"))))
         XCTAssertEqual(config.httpMiddlewares["retry@file"]?.kind, .retry(TraefikRetry(attempts: 4, initialInterval: .milliseconds(100))))

@@ -116,3 +116,9 @@ def test_ip_strategy_reads_every_forwarded_for_field(peers):
     gets differs (Traefik forwards the last field only), so only the answer is compared."""
     out = peers.exchange(req(b"excluded.test", b"X-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 10.0.0.5\r\n"))
     assert [out[n][0][0].status for n in ("traefik", "stoep")] == [200, 200]
+
+
+def test_ip_strategy_with_two_forwarded_for_fields_reads_as_traefik(peers):
+    """First field 2.2.2.2, second 1.1.1.1 (allowed): reading only the first refuses, joining allows."""
+    out = peers.exchange(req(b"excluded.test", b"X-Forwarded-For: 2.2.2.2\r\nX-Forwarded-For: 1.1.1.1\r\n"))
+    assert [out[n][0][0].status for n in ("traefik", "stoep")] == [200, 200]

