@@ -262,3 +262,22 @@ def test_digest_replayed_nonce_count_is_refused(peers):
         stale = send("00000001")
         assert stale.startswith("HTTP/1.1 401") and 'stale="true"' in stale, name
         assert send("00000003").startswith("HTTP/1.1 200"), name
+
+
+@pytest.mark.parametrize("host,path", [("ok", "/h2"), ("deny", "/h2"), ("redirect", "/h2"), ("cookies", "/setcookie"),
+                                       ("dead", "/h2"), ("digest", "/h2")])
+def test_over_h2c_as_traefik(peers, host, path):
+    """forwardAuth and digestAuth for HTTP/2 clients (h2c with prior knowledge, which Traefik serves on a
+    plain entry point too): status, fields, body, and what the auth server and the backend got."""
+    views = {}
+    for name in ("traefik", "stoep"):
+        peers.backends[name].take()
+        out = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "-D-", "-H", f"Host: {host}.test",
+                              f"http://127.0.0.1:{peers.ports[name]}{path}"], capture_output=True, timeout=10).stdout
+        head, _, body = out.partition(b"\r\n\r\n")
+        lines = head.decode().replace(f":{peers.backends[name].port}/", ":AUTHPORT/").split("\r\n")
+        fields = sorted(tuple(x.split(": ", 1)) for x in lines[1:]
+                        if not x.lower().startswith(("date:", "www-authenticate:")))
+        got = [(r.start, r.header("X-Forwarded-Uri"), r.header("X-Auth-User")) for r in peers.backends[name].take()]
+        views[name] = (lines[0].strip(), fields, body, got)
+    assert views["stoep"] == views["traefik"]
