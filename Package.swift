@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "StatsTests", dependencies: ["Stats", "JSON"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "Config"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "JSON", "Rules", "PKI", "Reactor", "TestSupport"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "HTTPClient", "JSON", "Rules", "PKI", "Reactor", "TestSupport"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "Reactor"]),
         .testTarget(name: "ACMETests", dependencies: ["ACME", "HTTPClient", "JSON", "PKI", "Config", "DNS", "Reactor"]),

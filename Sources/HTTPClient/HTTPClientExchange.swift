@@ -82,6 +82,8 @@ public struct HTTPClientResponse: Sendable {
 public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     public let request: String
     public let reason: String
+    /// The answer passed the `.whole` limit (a caller may answer that differently from a failed exchange).
+    public var bodyTooLarge = false
     public var description: String { "\(request): \(reason)" }
 }
 
@@ -257,7 +259,7 @@ public final class HTTPClientExchange: IOHandler {
         switch bodyMode {
         case .whole(let limit):
             body += piece
-            if body.count > limit { return fail("answer larger than \(Self.size(limit))") }
+            if body.count > limit { return fail("answer larger than \(Self.size(limit))", bodyTooLarge: true) }
         case .streamed(let onHead, let onBody):
             if !headSeen, let status = reader.status {
                 headSeen = true
@@ -277,10 +279,12 @@ public final class HTTPClientExchange: IOHandler {
         done(.success(response))
     }
 
-    private func fail(_ reason: String) {
+    private func fail(_ reason: String, bodyTooLarge: Bool = false) {
         guard let done = completion else { return }
         cancel()
-        done(.failure(HTTPClientError(request: what, reason: reason)))
+        var error = HTTPClientError(request: what, reason: reason)
+        error.bodyTooLarge = bodyTooLarge
+        done(.failure(error))
     }
 
     private func closeConnection() {

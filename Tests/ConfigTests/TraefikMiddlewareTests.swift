@@ -153,7 +153,15 @@ final class TraefikMiddlewareTests: XCTestCase {
     /// (middleware body, kept?, severity of its single issue, issue path suffix)
     func testUnsupportedAndInvalid() {
         let cases: [(String, Bool, ConfigIssue.Severity, String, UInt)] = [
-            ("forwardAuth.address = \"http://auth\"", false, .error, "forwardAuth", #line),
+            ("forwardAuth.trustForwardHeader = true", false, .error, "forwardAuth.address", #line),
+            ("forwardAuth.address = \"ftp://auth\"", false, .error, "forwardAuth.address", #line),
+            ("forwardAuth.address = \"http://auth\"\nforwardAuth.forwardBody = true", false, .error, "forwardAuth.forwardBody", #line),
+            ("forwardAuth.address = \"https://auth\"\nforwardAuth.tls.cert = \"/c.pem\"", false, .error, "forwardAuth.tls", #line),
+            ("forwardAuth.address = \"https://auth\"\nforwardAuth.tls.ca = \"-----BEGIN CERTIFICATE-----\"", false, .error,
+             "forwardAuth.tls.ca", #line),
+            ("forwardAuth.address = \"https://auth\"\nforwardAuth.tls.caOptional = true", true, .warning, "forwardAuth.tls.caOptional", #line),
+            ("digestAuth.users = [\"a:b\"]", false, .error, "digestAuth.users[0]", #line),
+            ("digestAuth.realm = \"x\"", false, .error, "digestAuth.users", #line),
             ("rateLimit.redis.endpoints = [\"r:6379\"]", false, .error, "rateLimit.redis", #line),
             ("rateLimit.sourceCriterion.requestHost = true\nrateLimit.sourceCriterion.requestHeaderName = \"X\"", false, .error,
              "rateLimit.sourceCriterion", #line),
@@ -191,6 +199,60 @@ final class TraefikMiddlewareTests: XCTestCase {
             XCTAssertEqual(issues.map(\.severity), [severity], "\(body): \(issues)", line: line)
             XCTAssertEqual(issues.first?.path, suffix == "m" ? "http.middlewares.m" : "http.middlewares.m." + suffix, body, line: line)
         }
+    }
+
+    func testAuthMiddlewaresDecodeAsTraefik() {
+        let (config, issues) = TraefikDynamicConfigTests.decode(#"""
+            [http.middlewares.fa.forwardAuth]
+            address = "https://auth.lan:9091/api/verify?rd=x"
+            trustForwardHeader = false
+            authResponseHeaders = ["Remote-User", "Remote-Groups"]
+            authResponseHeadersRegex = "^X-"
+            authRequestHeaders = ["Cookie"]
+            addAuthCookiesToResponse = ["session"]
+            maxResponseBodySize = 1024
+            headerField = "Remote-User"
+            preserveLocationHeader = true
+            preserveRequestMethod = true
+            authSigninURL = "https://login.lan/"
+            maxBodySize = -1
+            [http.middlewares.fa.forwardAuth.tls]
+            ca = "/ca.pem"
+            cert = "/c.pem"
+            key = "/k.pem"
+            insecureSkipVerify = true
+            [http.middlewares.dg.digestAuth]
+            users = ["test:traefik:a2688e031edb4be6a3797f3882655c05"]
+            usersFile = "/etc/digest"
+            realm = ""
+            removeHeader = true
+            headerField = "X-User"
+            """#)
+        XCTAssertEqual(issues, [])
+        var fa = TraefikForwardAuth(address: "https://auth.lan:9091/api/verify?rd=x")
+        fa.trustForwardHeader = false
+        fa.authResponseHeaders = ["Remote-User", "Remote-Groups"]
+        fa.authResponseHeadersRegex = "^X-"
+        fa.authRequestHeaders = ["Cookie"]
+        fa.addAuthCookiesToResponse = ["session"]
+        fa.maxResponseBodySize = 1024
+        fa.headerField = "Remote-User"
+        fa.preserveLocationHeader = true
+        fa.preserveRequestMethod = true
+        fa.authSigninURL = "https://login.lan/"
+        var tls = TraefikClientTLS()
+        tls.ca = "/ca.pem"
+        tls.cert = "/c.pem"
+        tls.key = "/k.pem"
+        tls.insecureSkipVerify = true
+        fa.tls = tls
+        XCTAssertEqual(config.httpMiddlewares["fa@file"]?.kind, .forwardAuth(fa))
+        var dg = TraefikDigestAuth()
+        dg.users = ["test:traefik:a2688e031edb4be6a3797f3882655c05"]
+        dg.usersFile = "/etc/digest"
+        dg.removeHeader = true
+        dg.headerField = "X-User"
+        XCTAssertEqual(config.httpMiddlewares["dg@file"]?.kind, .digestAuth(dg))  // an empty realm keeps "traefik"
     }
 
     func testIgnoredMiddlewareKeepsKind() {

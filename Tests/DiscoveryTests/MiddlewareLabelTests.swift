@@ -35,4 +35,33 @@ final class MiddlewareLabelTests: XCTestCase {
         XCTAssertEqual(m["errs@docker"]?.kind, .errors(TraefikErrorPage(status: [500...599, 404...404], service: "pages@docker",
                                                                         query: "/{status}.html")))
     }
+
+    /// Authelia's documented labels, and a digestAuth.
+    func testAuthMiddlewareLabels() {
+        let labels = [
+            "traefik.enable": "true",
+            "traefik.http.routers.app.rule": "Host(`app.lan`)",
+            "traefik.http.routers.app.middlewares": "authelia,dg",
+            "traefik.http.middlewares.authelia.forwardauth.address": "http://authelia:9091/api/authz/forward-auth",
+            "traefik.http.middlewares.authelia.forwardauth.trustForwardHeader": "true",
+            "traefik.http.middlewares.authelia.forwardauth.authResponseHeaders": "Remote-User,Remote-Groups,Remote-Email,Remote-Name",
+            "traefik.http.middlewares.authelia.forwardauth.tls.insecureskipverify": "true",
+            "traefik.http.middlewares.dg.digestauth.users": "test:traefik:a2688e031edb4be6a3797f3882655c05",
+            "traefik.http.middlewares.dg.digestauth.removeheader": "true",
+        ]
+        let containers = FixtureLabelTests.containers([(name: "plain", labels: labels)], project: nil)
+        let snapshot = DockerProvider.configuration(for: containers, settings: FixtureLabelTests.fixtureSettings)
+        XCTAssertEqual(snapshot.problems.map(\.description), [])
+        var fa = TraefikForwardAuth(address: "http://authelia:9091/api/authz/forward-auth")
+        fa.trustForwardHeader = true
+        fa.authResponseHeaders = ["Remote-User", "Remote-Groups", "Remote-Email", "Remote-Name"]
+        var tls = TraefikClientTLS()
+        tls.insecureSkipVerify = true
+        fa.tls = tls
+        XCTAssertEqual(snapshot.config.httpMiddlewares["authelia@docker"]?.kind, .forwardAuth(fa))
+        var dg = TraefikDigestAuth()
+        dg.users = ["test:traefik:a2688e031edb4be6a3797f3882655c05"]
+        dg.removeHeader = true
+        XCTAssertEqual(snapshot.config.httpMiddlewares["dg@docker"]?.kind, .digestAuth(dg))
+    }
 }

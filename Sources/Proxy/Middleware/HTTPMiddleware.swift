@@ -3,6 +3,8 @@
 // collected here and applied to the backend's head. One middleware per file in this directory;
 // MiddlewareBuilder turns Traefik's configuration into them.
 
+import Rules
+
 /// What the request phase of a middleware may change before the request goes upstream.
 struct ForwardedRequest {
     var path: String
@@ -13,6 +15,13 @@ struct ForwardedRequest {
     var addHeaders: [(name: String, value: String)] = []
     /// Lower-cased names of incoming headers to drop.
     var removeHeaders: Set<String> = []
+    /// Incoming headers to drop whose canonical name (Go's CanonicalHeaderKey) matches
+    /// (forwardAuth's authResponseHeadersRegex).
+    var removeHeadersMatching: [CompiledRegex] = []
+    /// Set by forwardAuth: the session asks its auth server before the next middleware runs.
+    var authCheck: ForwardAuthMiddleware?
+    /// forwardAuth's addAuthCookiesToResponse, applied to the backend's Set-Cookie fields.
+    var authCookies: AuthCookies?
     /// Response headers to set ("" removes), applied when the backend answers.
     var responseHeaders: [(name: String, value: String)] = []
     /// buffering.maxRequestBodyBytes for a body whose length is not declared (chunked).

@@ -1,17 +1,46 @@
-// Traefik's `headers` middleware (pkg/middlewares/headers): custom request and response fields, CORS
-// (preflights answered here) and the security headers.
+// Traefik's `headers` middleware (pkg/middlewares/headers): two handlers in Traefik's order. The outer one
+// (header.go) answers CORS preflights, sets customRequestHeaders and, on the way back, the custom
+// response and CORS headers; the inner one (secure.go over unrolled/secure v1.0.9,
+// SecureHeadersPolicy.swift) checks allowedHosts and adds the security headers. Response-side headers are
+// collected inner first, so a custom response header overrides a security one as in Traefik.
 import Config
+import Rules
 
-/// `headers`: custom request/response headers ("" deletes), CORS for simple requests, security headers.
 final class HeadersMiddleware: HTTPMiddleware {
     let name: String
     let config: TraefikHeaders
-    init(name: String, config: TraefikHeaders) {
+    let originRegexes: [CompiledRegex]
+    let secure: SecureHeadersPolicy
+
+    private init(name: String, config: TraefikHeaders, originRegexes: [CompiledRegex]) {
         self.name = name
         self.config = config
+        self.originRegexes = originRegexes
+        secure = SecureHeadersPolicy(config)
+    }
+
+    /// Fails as NewHeader does on an origin regex that does not compile.
+    static func make(name: String, config: TraefikHeaders) -> Result<HeadersMiddleware, MiddlewareBuilder.Why> {
+        var regexes: [CompiledRegex] = []
+        for pattern in config.accessControlAllowOriginListRegex {
+            do {
+                regexes.append(try CompiledRegex(pattern))
+            } catch {
+                return .failure(MiddlewareBuilder.Why(description: "error occurred during origin parsing: \(pattern): \(error)"))
+            }
+        }
+        return .success(HeadersMiddleware(name: name, config: config, originRegexes: regexes))
+    }
+
+    /// HasCorsHeadersDefined.
+    var hasCORS: Bool {
+        config.accessControlAllowCredentials || !config.accessControlAllowHeaders.isEmpty || !config.accessControlAllowMethods.isEmpty
+            || !config.accessControlAllowOriginList.isEmpty || !config.accessControlAllowOriginListRegex.isEmpty
+            || !config.accessControlExposeHeaders.isEmpty || config.accessControlMaxAge != nil || config.addVaryHeader
     }
 
     func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> LocalResponse? {
+        if hasCORS, let preflight = preflightResponse(request) { return preflight }
         for kv in config.customRequestHeaders {
             if kv.value.isEmpty {
                 forward.removeHeaders.insert(kv.key.lowercased())
@@ -19,60 +48,74 @@ final class HeadersMiddleware: HTTPMiddleware {
                 forward.setHeaders.append((kv.key, kv.value))
             }
         }
-        var out = config.customResponseHeaders.map { (name: $0.key, value: $0.value) }
-        if let preflight = preflightResponse(request) { return preflight }
-        if let origin = request.header("Origin") {
-            if let allowed = allowedOrigin(origin) { out.append(("Access-Control-Allow-Origin", allowed)) }
+        // The inner (secure) handler reads the request as Traefik holds it: the custom headers set, the entry
+        // point's X-Forwarded-* in it (built only when an option reads a field).
+        let fields = secure.needsRequest ? GoHeaderList.traefikRequestHeaders(
+            request, forward, peerIP: request.clientIP.map { "\($0)" } ?? "", tls: scheme == "https", serverName: "") : GoHeaderList()
+        var out: [(name: String, value: String)]
+        switch secure.check(host: request.hostHeader, header: { fields.values($0).first }, tls: scheme == "https") {
+        case .refused(let answer): return answer
+        case .headers(let secureFields): out = secureFields
+        }
+        // PostRequestModifyResponseHeaders, after the inner handler's.
+        out += config.customResponseHeaders.map { (name: $0.key, value: $0.value) }
+        if hasCORS {
+            if let allowed = matchOrigin(request.header("Origin") ?? "") { out.append(("Access-Control-Allow-Origin", allowed)) }
             if config.accessControlAllowCredentials { out.append(("Access-Control-Allow-Credentials", "true")) }
-            if !config.accessControlExposeHeaders.isEmpty {
-                out.append(("Access-Control-Expose-Headers", config.accessControlExposeHeaders.joined(separator: ",")))
-            }
+            if let expose = exposeHeaders { out.append(("Access-Control-Expose-Headers", expose)) }
             if config.addVaryHeader { out.append(("Vary", "Origin")) }
         }
-        if config.stsSeconds > 0 && (scheme == "https" || config.forceSTSHeader) {
-            var v = "max-age=\(config.stsSeconds)"
-            if config.stsIncludeSubdomains { v += "; includeSubDomains" }
-            if config.stsPreload { v += "; preload" }
-            out.append(("Strict-Transport-Security", v))
-        }
-        if config.frameDeny { out.append(("X-Frame-Options", "DENY")) }
-        if let v = config.customFrameOptionsValue { out.append(("X-Frame-Options", v)) }
-        if config.contentTypeNosniff { out.append(("X-Content-Type-Options", "nosniff")) }
-        if config.browserXssFilter { out.append(("X-XSS-Protection", "1; mode=block")) }
-        if let v = config.referrerPolicy { out.append(("Referrer-Policy", v)) }
-        if let v = config.contentSecurityPolicy { out.append(("Content-Security-Policy", v)) }
-        if let v = config.permissionsPolicy { out.append(("Permissions-Policy", v)) }
-        forward.responseHeaders += out
+        // Go's Header.Set: the last setting of a name wins.
+        var seen: Set<String> = []
+        let last = out.reversed().filter { seen.insert($0.name.lowercased()).inserted }.reversed()
+        forward.responseHeaders += last
         return nil
     }
 }
 
 extension HeadersMiddleware {
-    /// The Access-Control-Allow-Origin value for `origin`: "*" when the list allows any, the origin
-    /// itself when listed, nil otherwise.
-    func allowedOrigin(_ origin: String) -> String? {
-        let list = config.accessControlAllowOriginList
-        if list.contains("*") { return "*" }
-        return list.contains(origin) ? origin : nil
+    /// matchOrigin: the list in order ("*" answers "*", or the origin itself with credentials), then the
+    /// regexes; nil when nothing matches.
+    func matchOrigin(_ origin: String) -> String? {
+        for item in config.accessControlAllowOriginList {
+            if item == origin { return item }
+            if item == "*" { return config.accessControlAllowCredentials ? origin : item }
+        }
+        return originRegexes.contains { $0.matches(origin) } ? origin : nil
+    }
+
+    /// Access-Control-Expose-Headers unless it is "*" with credentials (not allowed together).
+    var exposeHeaders: String? {
+        let list = config.accessControlExposeHeaders
+        guard !list.isEmpty, !(list.contains("*") && config.accessControlAllowCredentials) else { return nil }
+        return list.joined(separator: ",")
     }
 
     /// A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method) is answered here, as
-    /// Traefik's headers middleware does, when CORS is configured: 200 with the allowed origin,
-    /// methods, headers, credentials and max age; the backend never sees it.
+    /// processCorsHeaders does: 200, Content-Length 0, the allowed credentials, headers, methods, origin,
+    /// max age and exposed headers; the backend never sees it.
     func preflightResponse(_ request: RequestView) -> LocalResponse? {
-        guard request.head.knownMethod == .options, let origin = request.header("Origin"),
-              request.header("Access-Control-Request-Method") != nil,
-              !config.accessControlAllowOriginList.isEmpty || !config.accessControlAllowMethods.isEmpty else { return nil }
+        guard request.head.knownMethod == .options, let origin = request.header("Origin"), !origin.isEmpty,
+              let method = request.header("Access-Control-Request-Method"), !method.isEmpty else { return nil }
         var fields: [(name: String, value: String)] = []
-        if let allowed = allowedOrigin(origin) { fields.append(("Access-Control-Allow-Origin", allowed)) }
         if config.accessControlAllowCredentials { fields.append(("Access-Control-Allow-Credentials", "true")) }
-        if !config.accessControlAllowMethods.isEmpty {
-            fields.append(("Access-Control-Allow-Methods", config.accessControlAllowMethods.joined(separator: ",")))
+        let headers = config.accessControlAllowHeaders
+        if headers.contains("*") && config.accessControlAllowCredentials {
+            if let asked = request.header("Access-Control-Request-Headers"), !asked.isEmpty {
+                fields.append(("Access-Control-Allow-Headers", asked))
+            }
+        } else if !headers.isEmpty {
+            fields.append(("Access-Control-Allow-Headers", headers.joined(separator: ",")))
         }
-        if !config.accessControlAllowHeaders.isEmpty {
-            fields.append(("Access-Control-Allow-Headers", config.accessControlAllowHeaders.joined(separator: ",")))
+        let methods = config.accessControlAllowMethods
+        if methods.contains("*") && config.accessControlAllowCredentials {
+            fields.append(("Access-Control-Allow-Methods", method))
+        } else if !methods.isEmpty {
+            fields.append(("Access-Control-Allow-Methods", methods.joined(separator: ",")))
         }
+        if let allowed = matchOrigin(origin) { fields.append(("Access-Control-Allow-Origin", allowed)) }
         if let age = config.accessControlMaxAge { fields.append(("Access-Control-Max-Age", String(age))) }
+        if let expose = exposeHeaders { fields.append(("Access-Control-Expose-Headers", expose)) }
         return LocalResponse(status: 200, fields: fields)
     }
 }

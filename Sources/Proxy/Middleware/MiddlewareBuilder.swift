@@ -15,13 +15,23 @@ enum MiddlewareBuilder {
         guard depth < 10 else { return .failure(Why(description: "chain nested too deep")) }
         guard let m = all[name] else { return .failure(Why(description: "not found")) }
         switch m.kind {
-        case .headers(let h): return .success([HeadersMiddleware(name: name, config: h)])
+        case .headers(let h): return HeadersMiddleware.make(name: name, config: h).map { [$0] }
         case .stripPrefix(let prefixes, let forceSlash): return .success([StripPrefixMiddleware(name: name, prefixes: prefixes, forceSlash: forceSlash)])
         case .addPrefix(let p): return .success([AddPrefixMiddleware(name: name, prefix: p)])
         case .redirectScheme(let r): return .success([RedirectSchemeMiddleware(name: name, config: r)])
         case .ipAllowList(let a): return .success([IPAllowListMiddleware(name: name, config: a)])
         case .basicAuth(let config):
             switch BasicAuthMiddleware.make(name: name, config: config) {
+            case .success(let m): return .success([m])
+            case .failure(let e): return .failure(Why(description: e.description))
+            }
+        case .digestAuth(let config):
+            switch DigestAuthMiddleware.make(name: name, config: config) {
+            case .success(let m): return .success([m])
+            case .failure(let e): return .failure(Why(description: e.description))
+            }
+        case .forwardAuth(let config):
+            switch ForwardAuthMiddleware.make(name: name, config: config) {
             case .success(let m): return .success([m])
             case .failure(let e): return .failure(Why(description: e.description))
             }

@@ -40,14 +40,13 @@ enum RequestSource {
             guard let ip = request.clientIP else { return "" }
             return Self.reduced(ip, subnet)
         case .forwardedDepth(let depth, let subnet):
-            // Header.Get: the first X-Forwarded-For field only (an untrusted peer's were removed).
-            let entries = (request.header("X-Forwarded-For") ?? "").split(separator: ",", omittingEmptySubsequences: false)
+            let entries = Self.forwardedFor(request)
             guard entries.count >= depth else { return "" }
             let text = entries[entries.count - depth].trimmingCharacters(" \t")
             guard let subnet, let ip = ClientIP(text) else { return text }
             return Self.reduced(ip, subnet)
         case .forwardedExcluding(let excluded):
-            let entries = (request.header("X-Forwarded-For") ?? "").split(separator: ",", omittingEmptySubsequences: false)
+            let entries = Self.forwardedFor(request)
             for entry in entries.reversed() {
                 let text = entry.trimmingCharacters(" \t")
                 if text.isEmpty { continue }
@@ -60,6 +59,13 @@ enum RequestSource {
         case .host:
             return request.hostHeader
         }
+    }
+
+    /// The X-Forwarded-For entries as the strategies read them: Header.Get sees one field, but the entry
+    /// point's forwarded-headers handler has already joined every field into it with ", " (an untrusted
+    /// peer's are gone before).
+    private static func forwardedFor(_ request: RequestView) -> [Substring] {
+        request.headerValues(named: "X-Forwarded-For").joined(separator: ", ").split(separator: ",", omittingEmptySubsequences: false)
     }
 
     /// getIPv6SubnetIP: an IPv6 address becomes its subnet's first address; IPv4 stays as it is.

@@ -18,6 +18,8 @@ final class HTTPExchange {
     var responseBody = BodyForwarder(.none)
     var responseDone = false
     var responseHeaders: [(name: String, value: String)] = []
+    /// forwardAuth's addAuthCookiesToResponse: the backend's Set-Cookie fields rewritten.
+    var authCookies: AuthCookies?
     var status = 0
     var maxRequestBody: UInt64 = .max
     let startedAt: UInt64

@@ -4,6 +4,7 @@
 // to a raw Relay. Everything runs from `drive()`, called on any readiness of either socket.
 import Glibc
 import HTTP
+import HTTPClient
 import Reactor
 import Rules
 
@@ -42,6 +43,8 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     /// A request waiting on `holdTimer` (rateLimit's delay, retry's backoff); nothing else is read meanwhile.
     var heldRequest: PendingRequest?
     var holdTimer: Timer?
+    /// forwardAuth's request to its auth server while `heldRequest` waits for the answer.
+    var authExchange: HTTPClientExchange?
 
     init(transport: Transport, isTLS: Bool, peer: PeerAddress, entryPoint: HTTPEntryPoint) {
         client = transport
@@ -252,6 +255,8 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         if let t = holdTimer { proxy.loop.cancel(t) }
         holdTimer = nil
         heldRequest = nil
+        authExchange?.cancel()
+        authExchange = nil
         if let x = exchange { abandon(x) }
         exchange = nil
         if !relayed {

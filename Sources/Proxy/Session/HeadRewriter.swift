@@ -1,6 +1,7 @@
 // Builds the heads stoep sends: the upstream request (hop-by-hop headers removed, X-Forwarded-* set as
 // Traefik sets them, spoofed ones from untrusted peers dropped) and the client response.
 import HTTP
+import Rules
 
 enum HeadRewriter {
     /// Headers Traefik manages: removed from requests whose peer is not trusted (forwarded_header.go).
@@ -59,6 +60,7 @@ enum HeadRewriter {
         }
         let set = Set(forward.setHeaders.map { $0.name.lowercased() })
         let anyRemoval = !set.isEmpty || !forward.removeHeaders.isEmpty || dropped.count != hopByHop.count
+            || !forward.removeHeadersMatching.isEmpty
         var hadRealIP = false
         // An absolute-form target names the host (RFC 9112 §3.2.2): Go routes on it and sends it as Host.
         let absolute: Bool
@@ -72,6 +74,8 @@ enum HeadRewriter {
             }
             let name = lower(slice(f.name))
             if dropped.contains(name) || forward.removeHeaders.contains(name) || set.contains(name) { continue }
+            if !forward.removeHeadersMatching.isEmpty,
+               forward.removeHeadersMatching.contains(where: { $0.matches(GoHeaderList.canonical(String(decoding: slice(f.name), as: UTF8.self))) }) { continue }
             if forwardedHeaders.contains(name) {
                 if !trustedPeer { continue }
                 if name == "x-forwarded-for" {
@@ -106,10 +110,13 @@ enum HeadRewriter {
         if !set.contains("x-forwarded-for") { _ = w.field("X-Forwarded-For", priorFor.map { "\($0), \(peerIP)" } ?? peerIP) }
         let hostHeader = view.hostHeader
         if !keep("x-forwarded-host") && !hostHeader.isEmpty { _ = w.field("X-Forwarded-Host", hostHeader) }
+        // forwardedPort: a kept X-Forwarded-Proto of https or wss means 443 (forwarded_header.go).
+        let keptProto = keep("x-forwarded-proto")
+            ? (forward.setHeaders.last { $0.name.lowercased() == "x-forwarded-proto" }?.value ?? view.header("X-Forwarded-Proto") ?? "") : ""
         if !keep("x-forwarded-port") {
             let port = hostHeader.lastIndex(of: ":").flatMap { i -> String? in
                 hostHeader.hasSuffix("]") ? nil : String(hostHeader[hostHeader.index(after: i)...])
-            } ?? (scheme == "https" ? "443" : "80")
+            } ?? (scheme == "https" || ["https", "wss"].contains(keptProto) ? "443" : "80")
             _ = w.field("X-Forwarded-Port", port)
         }
         if !keep("x-forwarded-proto") {

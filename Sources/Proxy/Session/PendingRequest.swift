@@ -43,10 +43,12 @@ extension HTTPSession {
             let m = middlewares[p.next]
             p.next += 1
             if let answer = m.handle(p.view, &p.forward, scheme: scheme) {
-                dropCarried(p)
-                if servedErrorPage(status: answer.status, view: p.view, route: p.route, forward: p.forward,
-                                   startedAt: p.carried?.startedAt ?? currentStart, close: p.mustClose) { return }
-                respond(answer, close: p.mustClose)
+                answerFromMiddleware(p, answer)
+                return
+            }
+            if let auth = p.forward.authCheck {
+                p.forward.authCheck = nil
+                askAuthServer(p, auth)
                 return
             }
             if !hadRetry && p.forward.retry != nil {
@@ -110,6 +112,7 @@ extension HTTPSession {
         x.tickets = forward.tickets
         if p.carried == nil { x.retryFrom = p.retryStart }
         x.sniffContentType = forward.sniffContentType
+        x.authCookies = forward.authCookies
         x.forward = forward.errorPages.isEmpty ? nil : forward
         if p.carried == nil {
             if !view.head.keepAlive { closeAfterResponse = true }
@@ -121,6 +124,15 @@ extension HTTPSession {
         }
         exchange = x
         attachUpstream(x)
+    }
+
+    /// A middleware answered `p` (or forwardAuth's auth server did): an errors middleware before it may
+    /// replace the answer with its page.
+    func answerFromMiddleware(_ p: PendingRequest, _ answer: LocalResponse) {
+        dropCarried(p)
+        if servedErrorPage(status: answer.status, view: p.view, route: p.route, forward: p.forward,
+                           startedAt: p.carried?.startedAt ?? currentStart, close: p.mustClose) { return }
+        respond(answer, close: p.mustClose)
     }
 
     /// Parks `p` for `nanoseconds`; the session resumes it (and reads on) when the timer fires.

@@ -36,6 +36,17 @@ public final class TLSClientContext {
 
     deinit { SSL_CTX_free(context) }
 
+    /// Presents the certificate chain in `chainFile` (PEM, leaf first) with the private key in `keyFile`
+    /// to servers that ask for one (forwardAuth's tls.cert/tls.key, Go's tls.Config.Certificates).
+    public func useCertificate(chainFile: String, keyFile: String) throws(TLSError) {
+        guard SSL_CTX_use_certificate_chain_file(context, chainFile) == 1 else {
+            throw TLSError("\(chainFile): cannot load the client certificate: \(TLSError.lastOpenSSLError())")
+        }
+        guard SSL_CTX_use_PrivateKey_file(context, keyFile, SSL_FILETYPE_PEM) == 1, SSL_CTX_check_private_key(context) == 1 else {
+            throw TLSError("\(keyFile): cannot load the client key (or it does not match the certificate): \(TLSError.lastOpenSSLError())")
+        }
+    }
+
     /// ALPN's wire list (RFC 7301 §3.1): length-prefixed "h2", "http/1.1".
     static let h2AndHTTP11: [UInt8] = [2] + Array("h2".utf8) + [8] + Array("http/1.1".utf8)
 
