@@ -1,7 +1,7 @@
 import Glibc
 
 // `http.middlewares.NAME` (and `tcp.middlewares.NAME`): exactly one type per middleware. Types stoep
-// cannot run are split by what skipping them would do: those that only tune delivery (compress, retry,
+// cannot run are split by what skipping them would do: those that only tune delivery (retry,
 // circuitBreaker, contentType) are kept as `.ignored` with a warning, so routers using them still work;
 // those that guard or change what is served (forwardAuth, rateLimit, buffering, errors, plugin, …) are
 // errors, which drops the middleware and so every router using it — failing closed, never open.
@@ -22,6 +22,8 @@ public struct TraefikMiddleware: Sendable, Hashable {
         case chain([String])
         /// `buffering`: only `maxRequestBodyBytes` is applied (413 past it); stoep streams bodies.
         case buffering(maxRequestBodyBytes: Int64)
+        /// `compress`: gzip, br, zstd as Traefik 3.7 negotiates them.
+        case compress(TraefikCompress)
         /// A type stoep does not implement whose absence only changes delivery (named as written).
         case ignored(String)
     }
@@ -116,8 +118,8 @@ public struct TraefikIPStrategy: Sendable, Hashable {
 
 extension TraefikMiddleware {
     static let supportedTypes = ["basicAuth", "headers", "stripPrefix", "stripPrefixRegex", "addPrefix", "redirectScheme", "redirectRegex",
-                                 "ipAllowList", "ipWhiteList", "chain", "buffering"]
-    static let ignoredTypes = ["compress", "retry", "circuitBreaker", "contentType"]
+                                 "ipAllowList", "ipWhiteList", "chain", "buffering", "compress"]
+    static let ignoredTypes = ["retry", "circuitBreaker", "contentType"]
     static let refusedTypes = ["forwardAuth", "rateLimit", "inFlightReq", "errors", "plugin", "digestAuth", "passTLSClientCert",
                                "replacePath", "replacePathRegex", "grpcWeb"]
     static let tcpTypes = ["ipAllowList", "ipWhiteList", "inFlightConn"]
@@ -203,6 +205,8 @@ extension TraefikMiddleware {
             guard let regex = required("regex", body, "a regular expression", &log),
                   let replacement = required("replacement", body, "a replacement URL", &log) else { return nil }
             return .redirectRegex(TraefikRedirectRegex(regex: regex, replacement: replacement, permanent: body.bool("permanent", &log) ?? false))
+        case "compress":
+            return TraefikCompress.decode(body, log: &log).map(Kind.compress)
         case "chain":
             body.warnUnknownKeys(allowed: ["middlewares"], log: &log)
             return .chain((body.strings("middlewares", &log) ?? []).map(scope.qualify))

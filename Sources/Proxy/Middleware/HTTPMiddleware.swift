@@ -15,6 +15,8 @@ struct ForwardedRequest {
     var responseHeaders: [(name: String, value: String)] = []
     /// buffering.maxRequestBodyBytes for a body whose length is not declared (chunked).
     var maxRequestBody: UInt64?
+    /// compress middlewares' choices, outermost first; each adds `Vary: Accept-Encoding` to the response.
+    var compressions: [CompressionChoice] = []
 }
 
 protocol HTTPMiddleware: AnyObject {

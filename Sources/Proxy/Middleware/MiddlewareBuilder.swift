@@ -33,6 +33,9 @@ enum MiddlewareBuilder {
             }
             return .success(out)
         case .ignored: return .success([])
+        case .compress(let c):
+            guard let m = CompressMiddleware(name: name, config: c) else { return .failure(Why(description: "a content type does not parse")) }
+            return .success([m])
         case .buffering(let max): return .success(max > 0 ? [BodyLimitMiddleware(name: name, limit: UInt64(max))] : [])
         case .stripPrefixRegex(let patterns):
             do {

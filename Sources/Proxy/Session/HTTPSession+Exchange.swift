@@ -79,8 +79,14 @@ extension HTTPSession {
         }
         if !x.responseDone {
             guard flushClient() else { return false }
-            switch x.responseBody.pump(src: u.transport, buffer: &u.buffer, dst: client, srcReady: &u.readable,
-                                       dstReady: &clientWritable, pool: proxy.pool, counters: entryPoint.counters.bytes) {
+            let step = if x.compressedBody != nil {
+                x.compressedBody!.pump(src: u.transport, buffer: &u.buffer, dst: client, srcReady: &u.readable,
+                                       dstReady: &clientWritable)
+            } else {
+                x.responseBody.pump(src: u.transport, buffer: &u.buffer, dst: client, srcReady: &u.readable,
+                                    dstReady: &clientWritable, pool: proxy.pool, counters: entryPoint.counters.bytes)
+            }
+            switch step {
             case .done: x.responseDone = true
             case .blocked: return false
             case .sourceClosed, .failed, .badChunk:
@@ -103,7 +109,7 @@ extension HTTPSession {
         x.upstream = nil
         exchange = nil
         report(view: x.view, route: x.route, server: x.server, status: x.status, requestBytes: x.requestBody.bytes,
-               responseBytes: x.responseBody.bytes, startedAt: x.startedAt)
+               responseBytes: x.responseBytes, startedAt: x.startedAt)
         currentView = nil
         return true
     }
@@ -168,8 +174,9 @@ extension HTTPSession {
                 let asChunks = head.framing == .untilClose && head.facts.transferEncoding == nil
                     && x.view.head.version.isAtLeast11
                 if head.framing == .untilClose && !asChunks { closeAfterResponse = true }
+                if !x.compressions.isEmpty && startCompressing(x, head, bytes) { return true }
                 clientOut += HeadRewriter.response(head, bytes: bytes, close: closeAfterResponse, chunked: asChunks,
-                                                   extra: x.responseHeaders)
+                                                   extra: x.responseHeaders + CompressionHead.vary(x.compressions, head, bytes))
                 x.responseBody = BodyForwarder(head.framing, asChunks: asChunks)
                 // Body bytes that came with the head leave in the same send as the head.
                 x.responseBody.absorb(&u.buffer, into: &clientOut)

@@ -129,6 +129,7 @@ extension HTTPSession {
         server.requests &+= 1
         let x = HTTPExchange(view: view, route: route, server: server, startedAt: now)
         x.responseHeaders = forward.responseHeaders
+        x.compressions = forward.compressions
         x.maxRequestBody = forward.maxRequestBody ?? .max
         x.upstreamOut = HeadRewriter.request(
             view, forward: forward, pathChanged: targetRewritten || forward.path != original.path || forward.query != original.query,

@@ -1,0 +1,40 @@
+// Starting a compressed response: the compress middlewares' choices meet the backend's head.
+import HTTP
+
+extension HTTPSession {
+    /// When one of `x`'s compress choices applies to this response head, sets up the compressed body (its
+    /// head goes out with the first compressed bytes) and returns true; false to forward the response as
+    /// it came. With several compress middlewares the innermost one that compresses wins: it sets
+    /// Content-Encoding first, and the outer ones then pass the encoded body on (Traefik nests them so).
+    func startCompressing(_ x: HTTPExchange, _ head: HTTPResponseHead, _ bytes: [UInt8]) -> Bool {
+        guard let choice = x.compressions.last(where: { $0.compresses(head, bytes) }), let coding = choice.coding,
+              let encoder = coding.makeEncoder(length: head.contentLength) else { return false }
+        let chunkedOut = x.view.head.version.isAtLeast11
+        if !chunkedOut { closeAfterResponse = true }
+        var extra = x.responseHeaders + CompressionHead.vary(x.compressions, head, bytes)
+        extra.append(("Content-Encoding", coding.rawValue))
+        // gzhttp drops Accept-Ranges from what it compresses (a range of the encoded body is meaningless);
+        // Traefik's br/zstd handler leaves it.
+        if coding == .gzip { extra.append(("Accept-Ranges", "")) }
+        let close = closeAfterResponse
+        x.compressedBody = CompressingBodyForwarder(head.framing, encoder: encoder, chunkedOut: chunkedOut) { length in
+            HeadRewriter.response(head, bytes: bytes, close: close, chunked: length == nil && chunkedOut,
+                                  extra: extra + [("Content-Length", length.map { String($0) } ?? "")])
+        }
+        return true
+    }
+}
+
+enum CompressionHead {
+    /// `Vary: Accept-Encoding` once per compress middleware that handled the request (each of Traefik's
+    /// handlers adds it before the backend's fields are copied in), followed by the backend's own Vary
+    /// values: the caller's extra fields replace the backend's field of the same name.
+    static func vary(_ choices: [CompressionChoice], _ head: HTTPResponseHead, _ bytes: [UInt8]) -> [(name: String, value: String)] {
+        guard !choices.isEmpty else { return [] }
+        var lines = choices.map { _ in (name: "Vary", value: "Accept-Encoding") }
+        for f in head.fields where HTTPASCII.equalsIgnoringCase(bytes[f.name], "vary".utf8) {
+            lines.append((name: "Vary", value: String(decoding: bytes[f.value], as: UTF8.self)))
+        }
+        return lines
+    }
+}
