@@ -13,6 +13,8 @@ extension HTTPSession {
         if !chunkedOut { closeAfterResponse = true }
         var extra = x.responseHeaders + CompressionHead.vary(x.compressions, head, bytes)
         extra.append(("Content-Encoding", coding.rawValue))
+        // The backend's framing goes: the head says the compressed body's own.
+        extra.append(("Transfer-Encoding", ""))
         // gzhttp drops Accept-Ranges from what it compresses (a range of the encoded body is meaningless);
         // Traefik's br/zstd handler leaves it.
         if coding == .gzip { extra.append(("Accept-Ranges", "")) }
