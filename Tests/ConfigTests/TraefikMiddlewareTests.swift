@@ -159,7 +159,12 @@ final class TraefikMiddlewareTests: XCTestCase {
             ("buffering.maxResponseBodyBytes = 10", true, .warning, "buffering.maxResponseBodyBytes", #line),
             ("errors.status = [\"500\"]", false, .error, "errors", #line),
             ("plugin.x.y = 1", false, .error, "plugin", #line),
-            ("compress = {}", true, .warning, "compress", #line),
+            ("compress.encodings = [\"deflate\"]", false, .error, "compress.encodings[0]", #line),
+            ("compress.encodings = []", false, .error, "compress.encodings", #line),
+            ("compress.defaultEncoding = \"zstd\"\ncompress.encodings = [\"gzip\"]", false, .error, "compress.defaultEncoding", #line),
+            ("compress.excludedContentTypes = [\"a/b\"]\ncompress.includedContentTypes = [\"c/d\"]", false, .error, "compress.includedContentTypes", #line),
+            ("compress.excludedContentTypes = [\"text/\"]", false, .error, "compress.excludedContentTypes[0]", #line),
+            ("compress.level = 3", true, .warning, "compress.level", #line),
             ("retry.attempts = 3", true, .warning, "retry", #line),
             ("circuitBreaker.expression = \"x\"", true, .warning, "circuitBreaker", #line),
             ("bogus.x = 1", false, .error, "bogus", #line),
@@ -187,7 +192,25 @@ final class TraefikMiddlewareTests: XCTestCase {
     }
 
     func testIgnoredMiddlewareKeepsKind() {
-        let (config, _) = TraefikDynamicConfigTests.decode("[http.middlewares.c.compress]\n")
-        XCTAssertEqual(config.httpMiddlewares["c@file"]?.kind, .ignored("compress"))
+        let (config, _) = TraefikDynamicConfigTests.decode("[http.middlewares.c.circuitBreaker]\nexpression = \"x\"\n")
+        XCTAssertEqual(config.httpMiddlewares["c@file"]?.kind, .ignored("circuitBreaker"))
+    }
+
+    /// compress with Traefik's defaults: all three encodings in Traefik's order, 1024 bytes (also for 0
+    /// and negative values, as compress.New takes only a positive one).
+    func testCompressDefaults() {
+        let cases: [(String, TraefikCompress, UInt)] = [
+            ("", TraefikCompress(), #line),
+            ("minResponseBodyBytes = 0", TraefikCompress(), #line),
+            ("minResponseBodyBytes = -5", TraefikCompress(), #line),
+            ("minResponseBodyBytes = 10\nencodings = [\"br\"]\ndefaultEncoding = \"br\"",
+             TraefikCompress(encodings: ["br"], defaultEncoding: "br", minResponseBodyBytes: 10), #line),
+            ("includedContentTypes = [\"text/html; charset=utf-8\"]", TraefikCompress(includedContentTypes: ["text/html; charset=utf-8"]), #line),
+        ]
+        for (body, expected, line) in cases {
+            let (config, issues) = TraefikDynamicConfigTests.decode("[http.middlewares.c.compress]\n" + body + "\n")
+            XCTAssertEqual(issues, [], body, line: line)
+            XCTAssertEqual(config.httpMiddlewares["c@file"]?.kind, .compress(expected), body, line: line)
+        }
     }
 }
