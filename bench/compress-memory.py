@@ -1,33 +1,27 @@
 """Idle RSS with and without a compress middleware, and RSS per concurrent compressed response (stalled
 clients, so every encoder holds its state). Usage: python bench/compress-memory.py (needs a release build)."""
-import socket, sys, threading, time, random
+import socket, sys, time, random
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests/integration"))
 from conftest import Stoep, free_port
+from upstreams import Upstream
 
 
-class Backend:
-    def __init__(self):
-        self.sock = socket.socket(); self.sock.bind(("127.0.0.1", 0)); self.sock.listen(64)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        threading.Thread(target=self.acc, daemon=True).start()
-    def acc(self):
-        while True:
-            c, _ = self.sock.accept(); threading.Thread(target=self.serve, args=(c,), daemon=True).start()
-    def serve(self, c):
-        d = b""
-        while b"\r\n\r\n" not in d: d += c.recv(4096)
-        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
-        rnd = random.Random(1)
-        try:
-            while True:
-                p = rnd.randbytes(32768).hex().encode()
-                c.sendall(b"%x\r\n%s\r\n" % (len(p), p))
-        except OSError: pass
+def serve(c):
+    """Streams hex text chunked until the client goes."""
+    d = b""
+    while b"\r\n\r\n" not in d:
+        d += c.recv(4096)
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
+    rnd = random.Random(1)
+    while True:
+        p = rnd.randbytes(32768).hex().encode()
+        c.sendall(b"%x\r\n%s\r\n" % (len(p), p))
+
 
 def run(tmp, compress, coding=None, n=0):
     tmp.mkdir(parents=True, exist_ok=True)
-    be = Backend(); port = free_port()
+    be = Upstream(serve); be.url = f"http://127.0.0.1:{be.port}"; port = free_port()
     mw = "middlewares: [c]" if compress else ""
     (tmp / "d.yml").write_text(f"""http:
   routers: {{app: {{rule: "Host(`app.test`)", service: app, {mw}}}}}

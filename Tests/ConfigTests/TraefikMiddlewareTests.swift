@@ -166,7 +166,9 @@ final class TraefikMiddlewareTests: XCTestCase {
             ("compress.excludedContentTypes = [\"text/\"]", false, .error, "compress.excludedContentTypes[0]", #line),
             ("compress.level = 3", true, .warning, "compress.level", #line),
             ("retry.attempts = 3", true, .warning, "retry", #line),
-            ("circuitBreaker.expression = \"x\"", true, .warning, "circuitBreaker", #line),
+            ("circuitBreaker.expression = \"x\"", false, .error, "circuitBreaker.expression", #line),
+            ("circuitBreaker.expression = \"NetworkErrorRatio() > 1\"", false, .error, "circuitBreaker.expression", #line),
+            ("circuitBreaker.expression = \"NetworkErrorRatio() > 0.5\"\ncircuitBreaker.responseCode = 42", false, .error, "circuitBreaker.responseCode", #line),
             ("bogus.x = 1", false, .error, "bogus", #line),
             ("stripPrefix.prefixes = [\"/a\"]\naddPrefix.prefix = \"/b\"", false, .error, "m", #line),
             ("basicAuth.users = [\"nocolon\"]", false, .error, "basicAuth.users[0]", #line),
@@ -192,8 +194,8 @@ final class TraefikMiddlewareTests: XCTestCase {
     }
 
     func testIgnoredMiddlewareKeepsKind() {
-        let (config, _) = TraefikDynamicConfigTests.decode("[http.middlewares.c.circuitBreaker]\nexpression = \"x\"\n")
-        XCTAssertEqual(config.httpMiddlewares["c@file"]?.kind, .ignored("circuitBreaker"))
+        let (config, _) = TraefikDynamicConfigTests.decode("[http.middlewares.c.retry]\nattempts = 2\n")
+        XCTAssertEqual(config.httpMiddlewares["c@file"]?.kind, .ignored("retry"))
     }
 
     /// compress with Traefik's defaults: all three encodings in Traefik's order, 1024 bytes (also for 0

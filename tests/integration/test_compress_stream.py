@@ -4,13 +4,13 @@ the backend (back-pressure through the socket buffers). Once per reactor backend
 import hashlib
 import random
 import socket
-import threading
 import time
 import zlib
 
 import pytest
 
 from conftest import Stoep, free_port
+from upstreams import Upstream
 
 brotli = pytest.importorskip("brotli")
 zstandard = pytest.importorskip("zstandard")
@@ -19,44 +19,28 @@ TOTAL = 50 << 20
 
 
 class StreamingBackend:
-    """Answers every request with TOTAL bytes, chunked, and counts what it managed to send."""
+    """Answers every request with TOTAL bytes, chunked, and counts what it managed to send (upstreams.Upstream)."""
 
     def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.sent = 0
         self.sha = hashlib.sha256()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+        self.upstream = Upstream(self._serve)
+        self.url = f"http://127.0.0.1:{self.upstream.port}"
 
     def _serve(self, c):
-        try:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                data += c.recv(4096)
-            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
-            # Hex of seeded random bytes: compresses to about half (no long-range repeats a window would find),
-            # so the compressed stream is still 25 MB, far more than the socket buffers hold.
-            rnd = random.Random(7)
-            while self.sent < TOTAL:
-                piece = rnd.randbytes(32768).hex().encode()[:TOTAL - self.sent]
-                self.sha.update(piece)
-                c.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
-                self.sent += len(piece)
-            c.sendall(b"0\r\n\r\n")
-        except OSError:
-            pass
-        finally:
-            c.close()
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += c.recv(4096)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
+        # Hex of seeded random bytes: compresses to about half (no long-range repeats a window would find),
+        # so the compressed stream is still 25 MB, far more than the socket buffers hold.
+        rnd = random.Random(7)
+        while self.sent < TOTAL:
+            piece = rnd.randbytes(32768).hex().encode()[:TOTAL - self.sent]
+            self.sha.update(piece)
+            c.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.sent += len(piece)
+        c.sendall(b"0\r\n\r\n")
 
 
 def decoder(coding):
@@ -126,4 +110,4 @@ providers: {{file: {{filename: "{tmp_path / 'd.yml'}"}}}}
         assert peak - idle < 24 * 1024, (idle, peak)
     finally:
         s.stop()
-        be.sock.close()
+        be.upstream.close()

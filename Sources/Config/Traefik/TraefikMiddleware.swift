@@ -2,7 +2,7 @@ import Glibc
 
 // `http.middlewares.NAME` (and `tcp.middlewares.NAME`): exactly one type per middleware. Types stoep
 // cannot run are split by what skipping them would do: those that only tune delivery (retry,
-// circuitBreaker, contentType) are kept as `.ignored` with a warning, so routers using them still work;
+// contentType) are kept as `.ignored` with a warning, so routers using them still work;
 // those that guard or change what is served (forwardAuth, rateLimit, buffering, errors, plugin, …) are
 // errors, which drops the middleware and so every router using it — failing closed, never open.
 
@@ -24,6 +24,8 @@ public struct TraefikMiddleware: Sendable, Hashable {
         case buffering(maxRequestBodyBytes: Int64)
         /// `compress`: gzip, br, zstd as Traefik 3.7 negotiates them.
         case compress(TraefikCompress)
+        /// `circuitBreaker`: oxy's breaker on the router's own metrics.
+        case circuitBreaker(TraefikCircuitBreaker)
         /// A type stoep does not implement whose absence only changes delivery (named as written).
         case ignored(String)
     }
@@ -118,8 +120,8 @@ public struct TraefikIPStrategy: Sendable, Hashable {
 
 extension TraefikMiddleware {
     static let supportedTypes = ["basicAuth", "headers", "stripPrefix", "stripPrefixRegex", "addPrefix", "redirectScheme", "redirectRegex",
-                                 "ipAllowList", "ipWhiteList", "chain", "buffering", "compress"]
-    static let ignoredTypes = ["retry", "circuitBreaker", "contentType"]
+                                 "ipAllowList", "ipWhiteList", "chain", "buffering", "compress", "circuitBreaker"]
+    static let ignoredTypes = ["retry", "contentType"]
     static let refusedTypes = ["forwardAuth", "rateLimit", "inFlightReq", "errors", "plugin", "digestAuth", "passTLSClientCert",
                                "replacePath", "replacePathRegex", "grpcWeb"]
     static let tcpTypes = ["ipAllowList", "ipWhiteList", "inFlightConn"]
@@ -207,6 +209,8 @@ extension TraefikMiddleware {
             return .redirectRegex(TraefikRedirectRegex(regex: regex, replacement: replacement, permanent: body.bool("permanent", &log) ?? false))
         case "compress":
             return TraefikCompress.decode(body, log: &log).map(Kind.compress)
+        case "circuitBreaker":
+            return TraefikCircuitBreaker.decode(body, log: &log).map(Kind.circuitBreaker)
         case "chain":
             body.warnUnknownKeys(allowed: ["middlewares"], log: &log)
             return .chain((body.strings("middlewares", &log) ?? []).map(scope.qualify))

@@ -86,6 +86,16 @@ enum APIMiddlewareJSON {
             if max > 0 { w.field("maxRequestBodyBytes", max) }
             w.endObject()
             return "buffering"
+        case .circuitBreaker(let c):
+            w.key("circuitBreaker")
+            w.beginObject()
+            w.field("expression", c.expressionText)
+            w.field("checkPeriod", c.checkPeriod.description)
+            w.field("fallbackDuration", c.fallbackDuration.description)
+            w.field("recoveryDuration", c.recoveryDuration.description)
+            w.field("responseCode", c.responseCode)
+            w.endObject()
+            return "circuitbreaker"
         case .compress(let c):
             // Traefik shows the defaulted encodings list; minResponseBodyBytes only when set.
             w.key("compress")

@@ -17,6 +17,8 @@ struct ForwardedRequest {
     var maxRequestBody: UInt64?
     /// compress middlewares' choices, outermost first; each adds `Vary: Accept-Encoding` to the response.
     var compressions: [CompressionChoice] = []
+    /// circuitBreakers the request passed; each records the request's status and latency when it ends.
+    var circuitBreakers: [CircuitBreakerMiddleware] = []
 }
 
 protocol HTTPMiddleware: AnyObject {

@@ -33,6 +33,7 @@ enum MiddlewareBuilder {
             }
             return .success(out)
         case .ignored: return .success([])
+        case .circuitBreaker(let c): return .success([CircuitBreakerMiddleware(name: name, config: c)])
         case .compress(let c):
             guard let m = CompressMiddleware(name: name, config: c) else { return .failure(Why(description: "a content type does not parse")) }
             return .success([m])

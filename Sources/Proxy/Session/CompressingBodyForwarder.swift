@@ -36,10 +36,8 @@ struct CompressingBodyForwarder {
     /// Compressed bytes waiting for the head's decision.
     private var held: [UInt8] = []
     private var produced: [UInt8] = []
-    private var out: [UInt8] = []
-    private var outSent = 0
+    private var out = PendingWrite()
     private var finished = false
-    private var writeFailed: Errno?
     /// Compressed body bytes sent on.
     private(set) var bytes: UInt64 = 0
 
@@ -63,7 +61,7 @@ struct CompressingBodyForwarder {
             self.makeHead = makeHead
         } else {
             flushEachRead = true
-            out = makeHead(nil)
+            out.bytes = makeHead(nil)
         }
     }
 
@@ -71,7 +69,7 @@ struct CompressingBodyForwarder {
     mutating func pump(src: Transport, buffer: inout ByteBuffer, dst: Transport, srcReady: inout Bool,
                        dstReady: inout Bool) -> BodyForwarder.Step {
         while true {
-            if !flushOut(dst, &dstReady) { return writeFailed.map { .failed($0) } ?? .blocked }
+            if !out.flush(dst, &dstReady) { return out.failed.map { .failed($0) } ?? .blocked }
             if finished { return .done }
             var payload: ArraySlice<UInt8> = []
             var ended = false
@@ -136,15 +134,15 @@ struct CompressingBodyForwarder {
         if let makeHead {
             held += produced
             if final {
-                out += makeHead(held.count)
-                out += held
+                out.bytes += makeHead(held.count)
+                out.bytes += held
                 bytes += UInt64(held.count)
                 self.makeHead = nil
                 held = []
                 return
             }
             guard held.count > Self.bufferBeforeChunking else { return }
-            out += makeHead(nil)
+            out.bytes += makeHead(nil)
             self.makeHead = nil
             swap(&held, &produced)
             held = []
@@ -152,28 +150,11 @@ struct CompressingBodyForwarder {
         if !produced.isEmpty {
             bytes += UInt64(produced.count)
             if chunkedOut {
-                BodyForwarder.appendChunk(produced[...], to: &out)
+                BodyForwarder.appendChunk(produced[...], to: &out.bytes)
             } else {
-                out += produced
+                out.bytes += produced
             }
         }
-        if final && chunkedOut { out += BodyForwarder.lastChunk }
-    }
-
-    /// Writes `out`; true when all of it is sent.
-    private mutating func flushOut(_ dst: Transport, _ dstReady: inout Bool) -> Bool {
-        while outSent < out.count {
-            guard dstReady else { return false }
-            let r = out.withUnsafeBytes { dst.write(UnsafeRawBufferPointer(rebasing: $0[outSent...])) }
-            switch r {
-            case .bytes(let n): outSent += n
-            case .wouldBlock: dstReady = false; return false
-            case .error(let e): writeFailed = e; return false
-            case .eof: writeFailed = .brokenPipe; return false
-            }
-        }
-        out.removeAll(keepingCapacity: true)
-        outSent = 0
-        return true
+        if final && chunkedOut { out.bytes += BodyForwarder.lastChunk }
     }
 }

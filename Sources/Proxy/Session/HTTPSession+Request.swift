@@ -112,10 +112,12 @@ extension HTTPSession {
         var forward = ForwardedRequest(path: original.path, query: original.query)
         for m in route.middlewares {
             if let answer = m.handle(view, &forward, scheme: isTLS ? "https" : "http") {
+                currentBreakers = forward.circuitBreakers
                 respond(answer, close: mustClose)
                 return
             }
         }
+        currentBreakers = forward.circuitBreakers
         if let target = route.internalService {
             answerInternal(target, InternalRequest(method: view.method, path: forward.path, query: forward.query, host: view.hostHeader, direct: false),
                            headOnly: head.knownMethod == .head, close: mustClose)
