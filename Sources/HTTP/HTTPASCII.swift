@@ -33,7 +33,7 @@ public enum HTTPASCII {
 
     /// The value of a hex digit (either case), nil for any other byte: chunk sizes, percent-escapes.
     @inline(__always)
-    static func hexValue(_ b: UInt8) -> UInt8? {
+    public static func hexValue(_ b: UInt8) -> UInt8? {
         switch b {
         case 0x30...0x39: return b - 0x30
         case 0x41...0x46: return b - 0x41 + 10

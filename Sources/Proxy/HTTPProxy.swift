@@ -25,6 +25,8 @@ public final class HTTPProxy {
     /// X-Forwarded-Server: the host name, as Traefik sets it.
     let serverName: String
     public var reloads: UInt64 = 0
+    /// Attempts the retry middleware made again after a connection failure.
+    public var retries: UInt64 = 0
     /// Told about every finished request (metrics, access log).
     public var observers: [RequestObserver] = []
     /// What answers api@internal, prometheus@internal & co (the routes to them are in `table`).

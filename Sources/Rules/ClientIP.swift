@@ -55,7 +55,7 @@ public struct ClientIP: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Keeps the first `prefix` bits (of 32 or 128), zeroing the rest.
-    func masked(to prefix: Int) -> ClientIP {
+    public func masked(to prefix: Int) -> ClientIP {
         if isIPv4 {
             let mask: UInt64 = prefix <= 0 ? 0 : (0xFFFF_FFFF << UInt64(32 - min(prefix, 32))) & 0xFFFF_FFFF
             return ClientIP(ipv4: UInt32(low & mask))

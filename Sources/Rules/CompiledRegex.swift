@@ -26,10 +26,10 @@ public struct RegexCompileError: Error, Equatable, CustomStringConvertible {
 public final class CompiledRegex: CustomStringConvertible {
     /// The pattern as PCRE2 compiled it (a v2 `{name:re}` template appears here already translated).
     public let pattern: String
-    private let code: OpaquePointer
+    let code: OpaquePointer
     // Reused across matches: the process is single-threaded, and one ovector pair is all a boolean match needs.
     private let matchData: OpaquePointer
-    private let matchContext: OpaquePointer
+    let matchContext: OpaquePointer
 
     /// Bounds backtracking per match (see the header comment). 1e6 steps is far above what a host or path
     /// regex ever needs and well under a millisecond of CPU.

@@ -86,7 +86,16 @@ extension Appliance: StatsProvider {
         }
         for r in proxy.table.routes {
             c("router_requests", r.requests, [("router", r.name)])
+            // rateLimit and inFlightReq: the sources each holds (rateLimit's table is capped at 65536).
+            for m in r.sourceLimits {
+                let l = [("router", r.name), ("middleware", m.name), ("type", m.type)]
+                g("middleware_sources", m.sources, l)
+                c("middleware_source_evictions", m.evictions, l)
+                c("middleware_rejected", m.rejected, l)
+                c("middleware_delayed", m.delayed, l)
+            }
         }
+        c("http_retries", proxy.retries)
         for svc in proxy.table.services {
             for s in svc.servers {
                 let l = [("service", svc.name), ("server", s.url)]

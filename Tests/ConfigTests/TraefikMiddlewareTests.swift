@@ -154,10 +154,18 @@ final class TraefikMiddlewareTests: XCTestCase {
     func testUnsupportedAndInvalid() {
         let cases: [(String, Bool, ConfigIssue.Severity, String, UInt)] = [
             ("forwardAuth.address = \"http://auth\"", false, .error, "forwardAuth", #line),
-            ("rateLimit.average = 10", false, .error, "rateLimit", #line),
-            ("inFlightReq.amount = 10", false, .error, "inFlightReq", #line),
+            ("rateLimit.redis.endpoints = [\"r:6379\"]", false, .error, "rateLimit.redis", #line),
+            ("rateLimit.sourceCriterion.requestHost = true\nrateLimit.sourceCriterion.requestHeaderName = \"X\"", false, .error,
+             "rateLimit.sourceCriterion", #line),
+            ("rateLimit.sourceCriterion.ipStrategy.ipv6Subnet = 200", false, .error, "rateLimit.sourceCriterion.ipStrategy.ipv6Subnet", #line),
+            ("rateLimit.sourceCriterion.ipStrategy.excludedIPs = [\"x\"]", false, .error, "rateLimit.sourceCriterion.ipStrategy.excludedIPs[0]", #line),
+            ("inFlightReq.amount = 0", false, .error, "inFlightReq.amount", #line),
+            ("retry.attempts = 0", false, .error, "retry.attempts", #line),
+            ("retry.attempts = 3\nretry.status = [\"500\"]", false, .error, "retry.status", #line),
+            ("contentType.autoDetect = false", true, .warning, "contentType.autoDetect", #line),
             ("buffering.maxResponseBodyBytes = 10", true, .warning, "buffering.maxResponseBodyBytes", #line),
-            ("errors.status = [\"500\"]", false, .error, "errors", #line),
+            ("errors.status = [\"500\"]", false, .error, "errors.service", #line),
+            ("errors.status = [\"5xx\"]\nerrors.service = \"s\"", false, .error, "errors.status[0]", #line),
             ("plugin.x.y = 1", false, .error, "plugin", #line),
             ("compress.encodings = [\"deflate\"]", false, .error, "compress.encodings[0]", #line),
             ("compress.encodings = []", false, .error, "compress.encodings", #line),
@@ -165,7 +173,6 @@ final class TraefikMiddlewareTests: XCTestCase {
             ("compress.excludedContentTypes = [\"a/b\"]\ncompress.includedContentTypes = [\"c/d\"]", false, .error, "compress.includedContentTypes", #line),
             ("compress.excludedContentTypes = [\"text/\"]", false, .error, "compress.excludedContentTypes[0]", #line),
             ("compress.level = 3", true, .warning, "compress.level", #line),
-            ("retry.attempts = 3", true, .warning, "retry", #line),
             ("circuitBreaker.expression = \"x\"", false, .error, "circuitBreaker.expression", #line),
             ("circuitBreaker.expression = \"NetworkErrorRatio() > 1\"", false, .error, "circuitBreaker.expression", #line),
             ("circuitBreaker.expression = \"NetworkErrorRatio() > 0.5\"\ncircuitBreaker.responseCode = 42", false, .error, "circuitBreaker.responseCode", #line),
@@ -193,11 +200,6 @@ final class TraefikMiddlewareTests: XCTestCase {
         }
     }
 
-    func testIgnoredMiddlewareKeepsKind() {
-        let (config, _) = TraefikDynamicConfigTests.decode("[http.middlewares.c.retry]\nattempts = 2\n")
-        XCTAssertEqual(config.httpMiddlewares["c@file"]?.kind, .ignored("retry"))
-    }
-
     /// compress with Traefik's defaults: all three encodings in Traefik's order, 1024 bytes (also for 0
     /// and negative values, as compress.New takes only a positive one).
     func testCompressDefaults() {
@@ -214,5 +216,65 @@ final class TraefikMiddlewareTests: XCTestCase {
             XCTAssertEqual(issues, [], body, line: line)
             XCTAssertEqual(config.httpMiddlewares["c@file"]?.kind, .compress(expected), body, line: line)
         }
+    }
+
+    func testTrafficMiddlewares() {
+        let (config, issues) = TraefikDynamicConfigTests.decode("""
+            [http.middlewares.rl.rateLimit]
+            average = 100
+            period = "1m"
+            burst = 0
+            sourceCriterion.ipStrategy = { depth = 2, ipv6Subnet = 64 }
+            [http.middlewares.rldefault.rateLimit]
+            [http.middlewares.rlnegative.rateLimit]
+            average = -5
+            burst = -3
+            [http.middlewares.ifr.inFlightReq]
+            amount = 5
+            [http.middlewares.ifrheader.inFlightReq]
+            amount = 5
+            sourceCriterion.requestHeaderName = "X-User"
+            [http.middlewares.retry.retry]
+            attempts = 4
+            initialInterval = "100ms"
+            [http.middlewares.rp.replacePath]
+            path = "/x"
+            [http.middlewares.rpr.replacePathRegex]
+            regex = " ^/a/(.*) "
+            replacement = "/b/$1"
+            [http.middlewares.ct.contentType]
+            """)
+        XCTAssertEqual(issues, [])
+        XCTAssertEqual(config.httpMiddlewares["rl@file"]?.kind, .rateLimit(TraefikRateLimit(
+            average: 100, period: .seconds(60), burst: 1, source: .ip(TraefikIPStrategy(depth: 2, ipv6Subnet: 64)))))
+        XCTAssertEqual(config.httpMiddlewares["rldefault@file"]?.kind, .rateLimit(TraefikRateLimit()))
+        XCTAssertEqual(config.httpMiddlewares["rlnegative@file"]?.kind, .rateLimit(TraefikRateLimit()))
+        XCTAssertEqual(config.httpMiddlewares["ifr@file"]?.kind, .inFlightReq(TraefikInFlightReq(amount: 5, source: .requestHost)))
+        XCTAssertEqual(config.httpMiddlewares["ifrheader@file"]?.kind, .inFlightReq(TraefikInFlightReq(amount: 5, source: .requestHeader("X-User"))))
+        XCTAssertEqual(config.httpMiddlewares["retry@file"]?.kind, .retry(TraefikRetry(attempts: 4, initialInterval: .milliseconds(100))))
+        XCTAssertEqual(config.httpMiddlewares["rp@file"]?.kind, .replacePath("/x"))
+        XCTAssertEqual(config.httpMiddlewares["rpr@file"]?.kind, .replacePathRegex(regex: "^/a/(.*)", replacement: "/b/$1"))
+        XCTAssertEqual(config.httpMiddlewares["ct@file"]?.kind, .contentType(autoDetect: nil))
+    }
+
+    /// Docker labels are strings: the same decoding must read them (iNethi configures with labels).
+    func testTrafficMiddlewaresFromLabelText() {
+        let (config, issues) = TraefikDynamicConfigTests.decode("""
+            [http.middlewares.rl.ratelimit]
+            average = "10"
+            burst = "20"
+            period = "2s"
+            sourcecriterion.requesthost = "true"
+            [http.middlewares.ifr.inflightreq]
+            amount = "3"
+            sourcecriterion.ipstrategy.excludedips = "10.0.0.0/8, 192.168.0.1"
+            [http.middlewares.retry.retry]
+            attempts = "2"
+            """, provider: "docker")
+        XCTAssertEqual(issues, [])
+        XCTAssertEqual(config.httpMiddlewares["rl@docker"]?.kind, .rateLimit(TraefikRateLimit(average: 10, period: .seconds(2), burst: 20, source: .requestHost)))
+        XCTAssertEqual(config.httpMiddlewares["ifr@docker"]?.kind, .inFlightReq(TraefikInFlightReq(
+            amount: 3, source: .ip(TraefikIPStrategy(excludedIPs: ["10.0.0.0/8", "192.168.0.1"])))))
+        XCTAssertEqual(config.httpMiddlewares["retry@docker"]?.kind, .retry(TraefikRetry(attempts: 2)))
     }
 }

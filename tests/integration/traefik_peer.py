@@ -343,3 +343,15 @@ def client_view(responses):
 def backend_view(requests):
     """What the backend saw: each request's start line, fields (comparable form), body and trailers."""
     return [(r.start, r.fields(drop=VOLATILE), r.body, r.trailers) for r in requests]
+
+
+def peers_on_both_reactors(prefix, static, dynamic, respond=ok_response):
+    """A module-scoped pytest fixture: Peers on `static`/`dynamic`, once per reactor backend."""
+    import pytest
+
+    @pytest.fixture(scope="module", params=["io_uring", "epoll"])
+    def peers(request, tmp_path_factory):
+        p = Peers(tmp_path_factory.mktemp(f"{prefix}-{request.param}"), request.param, static, dynamic, respond)
+        yield p
+        p.close()
+    return peers

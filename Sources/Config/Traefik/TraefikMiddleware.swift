@@ -1,9 +1,9 @@
 import Glibc
 
 // `http.middlewares.NAME` (and `tcp.middlewares.NAME`): exactly one type per middleware. Types stoep
-// cannot run are split by what skipping them would do: those that only tune delivery (retry,
-// contentType) are kept as `.ignored` with a warning, so routers using them still work;
-// those that guard or change what is served (forwardAuth, rateLimit, buffering, errors, plugin, …) are
+// cannot run are split by what skipping them would do: those that only tune delivery would be kept as
+// `.ignored` with a warning, so routers using them still work (none is left today); those that
+// guard or change what is served (forwardAuth, plugin, …) are
 // errors, which drops the middleware and so every router using it — failing closed, never open.
 
 public struct TraefikMiddleware: Sendable, Hashable {
@@ -26,6 +26,17 @@ public struct TraefikMiddleware: Sendable, Hashable {
         case compress(TraefikCompress)
         /// `circuitBreaker`: oxy's breaker on the router's own metrics.
         case circuitBreaker(TraefikCircuitBreaker)
+        /// `replacePath`: the whole path becomes this one; the old one goes upstream in X-Replaced-Path.
+        case replacePath(String)
+        /// `replacePathRegex` (both strings trimmed of spaces, as Traefik does).
+        case replacePathRegex(regex: String, replacement: String)
+        /// `contentType`: nil or true turns Go's content sniffing back on for responses without a
+        /// Content-Type; false (deprecated in Traefik 3) changes nothing.
+        case contentType(autoDetect: Bool?)
+        case rateLimit(TraefikRateLimit)
+        case inFlightReq(TraefikInFlightReq)
+        case retry(TraefikRetry)
+        case errors(TraefikErrorPage)
         /// A type stoep does not implement whose absence only changes delivery (named as written).
         case ignored(String)
     }
@@ -120,10 +131,10 @@ public struct TraefikIPStrategy: Sendable, Hashable {
 
 extension TraefikMiddleware {
     static let supportedTypes = ["basicAuth", "headers", "stripPrefix", "stripPrefixRegex", "addPrefix", "redirectScheme", "redirectRegex",
-                                 "ipAllowList", "ipWhiteList", "chain", "buffering", "compress", "circuitBreaker"]
-    static let ignoredTypes = ["retry", "contentType"]
-    static let refusedTypes = ["forwardAuth", "rateLimit", "inFlightReq", "errors", "plugin", "digestAuth", "passTLSClientCert",
-                               "replacePath", "replacePathRegex", "grpcWeb"]
+                                 "ipAllowList", "ipWhiteList", "chain", "buffering", "replacePath", "replacePathRegex",
+                                 "contentType", "rateLimit", "inFlightReq", "retry", "errors", "compress", "circuitBreaker"]
+    static let ignoredTypes: [String] = []
+    static let refusedTypes = ["forwardAuth", "plugin", "digestAuth", "passTLSClientCert", "grpcWeb"]
     static let tcpTypes = ["ipAllowList", "ipWhiteList", "inFlightConn"]
 
     /// Decodes one middleware; `tcp` selects the TCP middleware vocabulary (only ipAllowList is run).
@@ -211,6 +222,31 @@ extension TraefikMiddleware {
             return TraefikCompress.decode(body, log: &log).map(Kind.compress)
         case "circuitBreaker":
             return TraefikCircuitBreaker.decode(body, log: &log).map(Kind.circuitBreaker)
+        case "replacePath":
+            body.warnUnknownKeys(allowed: ["path"], log: &log)
+            // Traefik takes an absent or empty path as it is: the request goes upstream for "/" (Go writes
+            // an empty path as "/").
+            return .replacePath(body.string("path", &log) ?? "")
+        case "replacePathRegex":
+            body.warnUnknownKeys(allowed: ["regex", "replacement"], log: &log)
+            return .replacePathRegex(regex: (body.string("regex", &log) ?? "").trimmingSpaces(),
+                                     replacement: (body.string("replacement", &log) ?? "").trimmingSpaces())
+        case "contentType":
+            body.warnUnknownKeys(allowed: ["autoDetect"], log: &log)
+            let autoDetect = body.bool("autoDetect", &log)
+            if autoDetect != nil {
+                log.warning(body.node("autoDetect")?.location ?? body.location, body.path(body.writtenKey("autoDetect")),
+                            "AutoDetect option is deprecated, Content-Type middleware is only meant to be used to enable the content-type detection, please remove any usage of this option.")
+            }
+            return .contentType(autoDetect: autoDetect)
+        case "rateLimit":
+            return decodeRateLimit(body, log: &log)
+        case "inFlightReq":
+            return decodeInFlightReq(body, log: &log)
+        case "retry":
+            return decodeRetry(body, log: &log)
+        case "errors":
+            return decodeErrorPage(body, scope: scope, log: &log)
         case "chain":
             body.warnUnknownKeys(allowed: ["middlewares"], log: &log)
             return .chain((body.strings("middlewares", &log) ?? []).map(scope.qualify))

@@ -107,6 +107,27 @@ enum APIMiddlewareJSON {
             if !c.defaultEncoding.isEmpty { w.field("defaultEncoding", c.defaultEncoding) }
             w.endObject()
             return "compress"
+        case .replacePath(let path):
+            w.key("replacePath")
+            w.beginObject()
+            if !path.isEmpty { w.field("path", path) }
+            w.endObject()
+            return "replacepath"
+        case .replacePathRegex(let regex, let replacement):
+            w.key("replacePathRegex")
+            w.beginObject()
+            if !regex.isEmpty { w.field("regex", regex) }
+            if !replacement.isEmpty { w.field("replacement", replacement) }
+            w.endObject()
+            return "replacepathregex"
+        case .contentType(let autoDetect):
+            w.key("contentType")
+            w.beginObject()
+            if let autoDetect { w.field("autoDetect", autoDetect) }
+            w.endObject()
+            return "contenttype"
+        case .rateLimit, .inFlightReq, .retry, .errors:
+            return APITrafficMiddlewareJSON.write(kind, &w)
         case .ignored(let type):
             w.key(type)
             w.beginObject()

@@ -19,7 +19,8 @@ struct CompressionChoice {
     /// gzip (gzhttp) only: never a response with Content-Range (a 206), and a Content-Type that does not
     /// parse is compressed unless includedContentTypes is set. br/zstd only: a Content-Type that does not
     /// parse is not compressed; a 206 is.
-    func compresses(_ head: HTTPResponseHead, _ bytes: [UInt8]) -> Bool {
+    /// `sniffedType`: a Content-Type the contentType middleware sniffed for a head without one.
+    func compresses(_ head: HTTPResponseHead, _ bytes: [UInt8], sniffedType: String? = nil) -> Bool {
         guard coding != nil else { return false }
         switch head.framing {
         case .none, .tunnel: return false
@@ -27,7 +28,7 @@ struct CompressionChoice {
         case .chunked, .untilClose: break
         }
         if let encoding = Self.value("content-encoding", head, bytes), !encoding.isEmpty { return false }
-        let contentType = Self.value("content-type", head, bytes).flatMap { $0.isEmpty ? nil : $0 }
+        let contentType = Self.value("content-type", head, bytes).flatMap { $0.isEmpty ? nil : $0 } ?? sniffedType
         if coding == .gzip {
             if Self.value("content-range", head, bytes).map({ !$0.isEmpty }) ?? false { return false }
             return rules.gzipAccepts(contentType)

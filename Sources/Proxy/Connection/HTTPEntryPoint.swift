@@ -209,12 +209,17 @@ public final class HTTPEntryPoint: AcceptHandler {
     /// session had, handed to the relay as they are.
     func startRelay(client: Transport, upstream: Transport, connecting: Bool, kind: String,
                     seedUp: [UInt8] = [], seedDown: [UInt8] = [],
-                    adoptingClient: Token? = nil, adoptingUpstream: Token? = nil) {
+                    adoptingClient: Token? = nil, adoptingUpstream: Token? = nil, tickets: [InFlightTicket] = []) {
         let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: counters.bytes, a: client, b: upstream,
                           connecting: connecting, idleTimeout: idleTimeout, seedUp: seedUp, seedDown: seedDown)
         relay.kind = kind
         clients.insert(.relayed(relay))
-        relay.onEnd = { [unowned self] r, _ in self.ended(r) }
+        // inFlightReq counts an upgraded connection until it closes, as Traefik's handler runs until then.
+        var held = tickets
+        relay.onEnd = { [unowned self] r, _ in
+            held.removeAll()
+            self.ended(r)
+        }
         relay.start(connectTimeout: connecting ? proxy.timeouts.connect : 0, adoptingA: adoptingClient,
                     adoptingB: adoptingUpstream)
     }

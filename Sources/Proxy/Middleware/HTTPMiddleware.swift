@@ -9,6 +9,8 @@ struct ForwardedRequest {
     var query: String
     /// Header lines to set (replacing any of the same name) on the upstream request.
     var setHeaders: [(name: String, value: String)] = []
+    /// Header lines to add after the incoming ones of the same name (Go's Header.Add: X-Replaced-Path).
+    var addHeaders: [(name: String, value: String)] = []
     /// Lower-cased names of incoming headers to drop.
     var removeHeaders: Set<String> = []
     /// Response headers to set ("" removes), applied when the backend answers.
@@ -19,6 +21,18 @@ struct ForwardedRequest {
     var compressions: [CompressionChoice] = []
     /// circuitBreakers the request passed; each records the request's status and latency when it ends.
     var circuitBreakers: [CircuitBreakerMiddleware] = []
+    /// Set by a middleware that lets the request go on only later (rateLimit's delay, in nanoseconds): the
+    /// session holds the request on a timer, then runs the next middleware.
+    var holdFor: UInt64 = 0
+    /// Claims on a limit (inFlightReq) that end when the request does: when its response is complete, it
+    /// failed, or a later middleware answered it.
+    var tickets: [InFlightTicket] = []
+    /// Set by `retry`: connection failures before the request was written are tried again.
+    var retry: RetryPolicy?
+    /// `contentType`: a response without Content-Type gets one sniffed from its first bytes.
+    var sniffContentType = false
+    /// The `errors` middlewares the request passed, outermost first: answers after them may be replaced.
+    var errorPages: [ErrorPageRequest] = []
 }
 
 protocol HTTPMiddleware: AnyObject {

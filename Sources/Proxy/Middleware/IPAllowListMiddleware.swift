@@ -2,28 +2,24 @@
 import Config
 import Rules
 
-/// `ipAllowList` (v2 `ipWhiteList`): the peer address (or the depth-th X-Forwarded-For entry from the
-/// right) must lie in a source range; otherwise 403 `Forbidden`.
+/// `ipAllowList` (v2 `ipWhiteList`): the client address its ipStrategy picks (the peer, the depth-th
+/// X-Forwarded-For entry from the right, or the right-most one not in excludedIPs; an IPv6 address reduced
+/// to ipv6Subnet — RequestSource, as Traefik's IPStrategy.Get) must lie in a source range; otherwise 403
+/// `Forbidden`.
 final class IPAllowListMiddleware: HTTPMiddleware {
     let name: String
     let ranges: [ClientIPRange]
-    let depth: Int
+    let source: RequestSource
     let status: Int
     init(name: String, config: TraefikIPAllowList) {
         self.name = name
         ranges = config.sourceRange.compactMap { ClientIPRange($0) ?? ClientIPRange($0 + ($0.contains(":") ? "/128" : "/32")) }
-        depth = Int(config.ipStrategy?.depth ?? 0)
+        source = RequestSource(.ip(config.ipStrategy ?? TraefikIPStrategy()))
         status = Int(config.rejectStatusCode)
     }
 
     func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> LocalResponse? {
-        var ip = request.clientIP
-        if depth > 0 {
-            let list = request.headerValues(named: "X-Forwarded-For").joined(separator: ",")
-                .split(separator: ",").map { $0.trimmingCharacters(" ") }
-            ip = list.count >= depth ? ClientIP(list[list.count - depth]) : nil
-        }
-        if let ip, ranges.contains(where: { $0.contains(ip) }) { return nil }
+        if let ip = ClientIP(source.key(of: request)), ranges.contains(where: { $0.contains(ip) }) { return nil }
         return .statusText(status)
     }
 }

@@ -9,7 +9,9 @@ enum MiddlewareBuilder {
     /// The middlewares `name` (qualified) stands for, in order: one, none (a type stoep ignores), or a
     /// chain's members flattened. Fails with the reason for a missing name, a configuration stoep cannot
     /// use, or a chain nested more than ten deep.
-    static func chain(_ name: String, _ all: [String: TraefikMiddleware], depth: Int = 0) -> Result<[HTTPMiddleware], Why> {
+    /// `services`: the services by qualified name, for the errors middleware's page service.
+    static func chain(_ name: String, _ all: [String: TraefikMiddleware], services: [String: HTTPService] = [:],
+                      depth: Int = 0) -> Result<[HTTPMiddleware], Why> {
         guard depth < 10 else { return .failure(Why(description: "chain nested too deep")) }
         guard let m = all[name] else { return .failure(Why(description: "not found")) }
         switch m.kind {
@@ -26,7 +28,7 @@ enum MiddlewareBuilder {
         case .chain(let names):
             var out: [HTTPMiddleware] = []
             for n in names {
-                switch chain(n, all, depth: depth + 1) {
+                switch chain(n, all, services: services, depth: depth + 1) {
                 case .success(let list): out += list
                 case .failure(let e): return .failure(Why(description: "in chain: \(n): \(e)"))
                 }
@@ -37,6 +39,23 @@ enum MiddlewareBuilder {
         case .compress(let c):
             guard let m = CompressMiddleware(name: name, config: c) else { return .failure(Why(description: "a content type does not parse")) }
             return .success([m])
+        case .replacePath(let path): return .success([ReplacePathMiddleware(name: name, path: path)])
+        case .replacePathRegex(let regex, let replacement):
+            do {
+                return .success([ReplacePathRegexMiddleware(name: name, regex: try CompiledRegex(regex), replacement: replacement)])
+            } catch {
+                return .failure(Why(description: "error compiling regular expression \(regex): \(error)"))
+            }
+        // autoDetect false: Traefik returns the next handler itself (sniffing stays off).
+        case .contentType(let autoDetect): return .success(autoDetect == false ? [] : [ContentTypeMiddleware(name: name)])
+        case .rateLimit(let config): return .success([RateLimitMiddleware(name: name, config: config)])
+        case .inFlightReq(let config): return .success([InFlightReqMiddleware(name: name, config: config)])
+        case .retry(let config): return .success([RetryMiddleware(name: name, config: config)])
+        case .errors(let config):
+            guard let service = services[config.service] else {
+                return .failure(Why(description: "errors: service \(config.service) not found"))
+            }
+            return .success([ErrorPagesMiddleware(name: name, config: config, service: service)])
         case .buffering(let max): return .success(max > 0 ? [BodyLimitMiddleware(name: name, limit: UInt64(max))] : [])
         case .stripPrefixRegex(let patterns):
             do {

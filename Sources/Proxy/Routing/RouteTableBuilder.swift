@@ -101,7 +101,7 @@ public enum RouteTableBuilder {
                 var ok = true
                 for ref in r.middlewares {
                     let qualified = TraefikDynamicConfig.qualify(ref, provider: c.provider)
-                    switch MiddlewareBuilder.chain(qualified, middlewareConfigs) {
+                    switch MiddlewareBuilder.chain(qualified, middlewareConfigs, services: services) {
                     case .success(let list): chain += list
                     case .failure(let why):
                         problems.append("\(r.location): router \(name): middleware \(qualified): \(why); skipped")

@@ -6,7 +6,7 @@ import Reactor
 final class HTTPExchange {
     let view: RequestView
     let route: HTTPRoute?
-    let server: UpstreamServer?
+    var server: UpstreamServer?
     var upstream: UpstreamConnection?
     /// The connection came from the pool: a failure before any answer may be retried once on a new one.
     var reusedConnection = false
@@ -37,6 +37,26 @@ final class HTTPExchange {
     /// When the wait ends (0: the head is not sent yet).
     var continueDeadline: UInt64 = 0
     static let expectContinueTimeout: UInt64 = 1_000_000_000
+    /// Bytes of `upstreamOut` that are the request head (body bytes that came with the head follow).
+    var headLength = 0
+    /// inFlightReq claims, given back when the exchange goes away.
+    var tickets: [InFlightTicket] = []
+    /// `retry`: the request as it stood at the retry middleware, and the attempt this exchange is.
+    var retryFrom: RetryStart?
+    var attempt = 1
+    var retryStartedAt: UInt64 = 0
+    /// How the last failed attempt would be answered (502, 504, 500).
+    var failureStatus = 502
+    /// `contentType`: sniff a Content-Type for a response that has none.
+    var sniffContentType = false
+    /// The request as the middlewares left it (errors needs it to ask for a page).
+    var forward: ForwardedRequest?
+    /// An error page's exchange: the status the client gets instead of the page's own.
+    var pageStatus: Int?
+    /// The page answers a HEAD request: its body is not forwarded (and its connection not reused).
+    var pageForHead = false
+    /// What the sniffing found, sent as Content-Type.
+    var sniffedType: String?
     /// A body-less request can be sent again on another connection.
     var retryable: Bool { requestBody.isNone }
 

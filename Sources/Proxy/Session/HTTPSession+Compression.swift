@@ -6,12 +6,15 @@ extension HTTPSession {
     /// head goes out with the first compressed bytes) and returns true; false to forward the response as
     /// it came. With several compress middlewares the innermost one that compresses wins: it sets
     /// Content-Encoding first, and the outer ones then pass the encoded body on (Traefik nests them so).
-    func startCompressing(_ x: HTTPExchange, _ head: HTTPResponseHead, _ bytes: [UInt8]) -> Bool {
-        guard let choice = x.compressions.last(where: { $0.compresses(head, bytes) }), let coding = choice.coding,
+    /// `status`, `extra`: the head's status line and added fields as the plain path would write them;
+    /// `sniffedType`: the contentType middleware's sniffed Content-Type, which the choice then sees.
+    func startCompressing(_ x: HTTPExchange, _ head: HTTPResponseHead, _ bytes: [UInt8], status: Int?,
+                          extra plainExtra: [(name: String, value: String)], sniffedType: String?) -> Bool {
+        guard let choice = x.compressions.last(where: { $0.compresses(head, bytes, sniffedType: sniffedType) }), let coding = choice.coding,
               let encoder = coding.makeEncoder(length: head.contentLength) else { return false }
         let chunkedOut = x.view.head.version.isAtLeast11
         if !chunkedOut { closeAfterResponse = true }
-        var extra = x.responseHeaders + CompressionHead.vary(x.compressions, head, bytes)
+        var extra = plainExtra + CompressionHead.vary(x.compressions, head, bytes)
         extra.append(("Content-Encoding", coding.rawValue))
         // The backend's framing goes: the head says the compressed body's own.
         extra.append(("Transfer-Encoding", ""))
@@ -20,7 +23,7 @@ extension HTTPSession {
         if coding == .gzip { extra.append(("Accept-Ranges", "")) }
         let close = closeAfterResponse
         x.compressedBody = CompressingBodyForwarder(head.framing, encoder: encoder, chunkedOut: chunkedOut) { length in
-            HeadRewriter.response(head, bytes: bytes, close: close, chunked: length == nil && chunkedOut,
+            HeadRewriter.response(head, bytes: bytes, close: close, chunked: length == nil && chunkedOut, status: status,
                                   extra: extra + [("Content-Length", length.map { String($0) } ?? "")])
         }
         return true

@@ -100,7 +100,7 @@ extension HTTPSession {
             // be reused.
             closeAfterResponse = true
             u.close()
-        } else if let head = x.responseHead, head.keepAlive, head.framing != .untilClose {
+        } else if let head = x.responseHead, head.keepAlive, head.framing != .untilClose, !x.pageForHead {
             u.lastUsed = proxy.loop.now
             x.server?.pool.giveBack(u)
         } else {
@@ -153,6 +153,13 @@ extension HTTPSession {
                 upstreamFailed(x, timedOut: false, unparseable: true)
                 return false
             case .complete(let head, let length):
+                if x.sniffContentType && !head.isInformational {
+                    switch sniffContentType(x, head, length: length, u) {
+                    case .ready: break
+                    case .readAgain: continue
+                    case .wait: return false
+                    }
+                }
                 let bytes = Array(u.buffer.unread.prefix(length))
                 u.buffer.consume(length)
                 if head.isInformational {
@@ -164,9 +171,19 @@ extension HTTPSession {
                 // A final answer before the body was asked for: the body is never sent, and the client may
                 // still send it, so the connection ends with this response (Go's closeAfterReply).
                 if x.awaitingContinue { closeAfterResponse = true }
+                if let forward = x.forward, let route = x.route, forward.errorPages.catching(head.status) != nil {
+                    // Caught by errors: this answer is dropped (its connection too, its body unread).
+                    u.close()
+                    x.upstream = nil
+                    x.requestBody.release(proxy.pool)
+                    exchange = nil
+                    _ = servedErrorPage(status: head.status, view: x.view, route: route, forward: forward, startedAt: x.startedAt,
+                                        close: !(x.requestDone || x.requestBody.isNone) || x.awaitingContinue)
+                    return false
+                }
                 x.responseHead = head
-                x.status = head.status
-                count(status: head.status)
+                x.status = x.pageStatus ?? head.status
+                count(status: x.status)
                 // A body that ends with the backend's connection (a CGI answer without Content-Length) goes
                 // to an HTTP/1.1 client chunked, and the client connection stays open, as Traefik sends it;
                 // an HTTP/1.0 client gets it close-delimited. A body whose Transfer-Encoding does not end in
@@ -174,10 +191,16 @@ extension HTTPSession {
                 let asChunks = head.framing == .untilClose && head.facts.transferEncoding == nil
                     && x.view.head.version.isAtLeast11
                 if head.framing == .untilClose && !asChunks { closeAfterResponse = true }
-                if !x.compressions.isEmpty && startCompressing(x, head, bytes) { return true }
+                let status = x.pageStatus ?? (x.forward == nil ? nil : head.status)
+                let extra = x.responseHeaders + (x.sniffedType.map { [("Content-Type", $0)] } ?? [])
+                // An error page is sent as it came (stoep does not compress what errors serves).
+                if !x.compressions.isEmpty && x.pageStatus == nil
+                    && startCompressing(x, head, bytes, status: status, extra: extra, sniffedType: x.sniffedType) { return true }
                 clientOut += HeadRewriter.response(head, bytes: bytes, close: closeAfterResponse, chunked: asChunks,
-                                                   extra: x.responseHeaders + CompressionHead.vary(x.compressions, head, bytes))
-                x.responseBody = BodyForwarder(head.framing, asChunks: asChunks)
+                                                   // errors' codeCatcher writes the status anew: Go's reason phrase.
+                                                   status: status, extra: extra + CompressionHead.vary(x.compressions, head, bytes))
+                // An error page for a HEAD request: Traefik asks for it with GET; the client gets its head only.
+                x.responseBody = BodyForwarder(x.pageForHead ? .none : head.framing, asChunks: asChunks && !x.pageForHead)
                 // Body bytes that came with the head leave in the same send as the head.
                 x.responseBody.absorb(&u.buffer, into: &clientOut)
                 if head.framing == .tunnel && x.view.head.isUpgrade {

@@ -109,46 +109,13 @@ extension HTTPSession {
             return
         }
         let original = view.pathAndQuery
-        var forward = ForwardedRequest(path: original.path, query: original.query)
-        for m in route.middlewares {
-            if let answer = m.handle(view, &forward, scheme: isTLS ? "https" : "http") {
-                currentBreakers = forward.circuitBreakers
-                respond(answer, close: mustClose)
-                return
-            }
-        }
-        currentBreakers = forward.circuitBreakers
-        if let target = route.internalService {
-            answerInternal(target, InternalRequest(method: view.method, path: forward.path, query: forward.query, host: view.hostHeader, direct: false),
-                           headOnly: head.knownMethod == .head, close: mustClose)
-            return
-        }
-        let now = proxy.loop.now
-        guard let server = route.service.pick(now: now) else {
-            respond(.noAvailableServer, close: mustClose)
-            return
-        }
-        server.requests &+= 1
-        let x = HTTPExchange(view: view, route: route, server: server, startedAt: now)
-        x.responseHeaders = forward.responseHeaders
-        x.compressions = forward.compressions
-        x.maxRequestBody = forward.maxRequestBody ?? .max
-        x.upstreamOut = HeadRewriter.request(
-            view, forward: forward, pathChanged: targetRewritten || forward.path != original.path || forward.query != original.query,
-            hostOverride: route.service.passHostHeader ? nil : server.hostHeader,
-            trustedPeer: view.trustedPeer, peerIP: peerText, scheme: isTLS ? "https" : "http", serverName: proxy.serverName)
-        if !head.keepAlive { closeAfterResponse = true }
-        if head.facts.expectsContinue && head.version.isAtLeast11 && head.framing != .none {
-            x.awaitingContinue = true
-        } else {
-            x.requestBody.absorb(&inbuf, into: &x.upstreamOut)
-        }
-        exchange = x
-        attachUpstream(x)
+        let pending = PendingRequest(view: view, route: route, mustClose: mustClose, targetRewritten: targetRewritten,
+                                     forward: ForwardedRequest(path: original.path, query: original.query))
+        continueRequest(pending)
     }
 
     /// Answers `request` with the internal `service` (404 when the static configuration does not provide it).
-    private func answerInternal(_ service: InternalService, _ request: InternalRequest, headOnly: Bool, close: Bool) {
+    func answerInternal(_ service: InternalService, _ request: InternalRequest, headOnly: Bool, close: Bool) {
         respond(proxy.internalHandlers.answer(service, request), headOnly: headOnly, close: close)
     }
 
@@ -187,6 +154,8 @@ extension HTTPSession {
     /// so Traefik answers 500 for it too, and does not send the request again.
     func upstreamFailed(_ x: HTTPExchange, timedOut: Bool, stale: Bool = false, certificateRejected: Bool = false,
                         unparseable: Bool = false) {
+        // Go's transport wrote the request headers only on an established connection (after its handshake).
+        let requestWritten = x.upstream?.connected ?? false
         x.upstream?.close()
         x.upstream = nil
         let answered = certificateRejected || unparseable  // the server is up; it answered wrongly
@@ -200,14 +169,25 @@ extension HTTPSession {
             s.failures &+= 1
             if !timedOut && !answered && x.upstreamOutSent == 0 { s.downUntil = proxy.loop.now &+ UpstreamServer.downFor }
         }
+        x.failureStatus = answered ? 500 : timedOut ? 504 : 502
+        if !requestWritten && x.responseHead == nil && retryAttempt(x) { return }
         guard x.responseHead == nil else {
             close()
             return
         }
         x.requestBody.release(proxy.pool)
         exchange = nil
-        let status = answered ? 500 : timedOut ? 504 : 502
-        respond(.statusText(status), close: !x.requestDone || closeAfterResponse)
+        if let forward = x.forward, let route = x.route,
+           servedErrorPage(status: x.failureStatus, view: x.view, route: route, forward: forward, startedAt: x.startedAt,
+                           close: !(x.requestDone || x.requestBody.isNone)) { return }
+        if let code = x.pageStatus {
+            // The error page service failed too: its failure's text with the caught status (codeModifier).
+            var answer = LocalResponse.statusText(x.failureStatus)
+            answer.status = code
+            respond(answer, close: closeAfterResponse)
+            return
+        }
+        respond(.statusText(x.failureStatus), close: !x.requestDone || closeAfterResponse)
     }
 
     func abandon(_ x: HTTPExchange) {

@@ -41,6 +41,9 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     var currentStart: UInt64 = 0
     /// When the first byte of the request head being read arrived (0: none yet).
     var headStartedAt: UInt64 = 0
+    /// A request waiting on `holdTimer` (rateLimit's delay, retry's backoff); nothing else is read meanwhile.
+    var heldRequest: PendingRequest?
+    var holdTimer: Timer?
 
     init(transport: Transport, isTLS: Bool, peer: PeerAddress, entryPoint: HTTPEntryPoint) {
         client = transport
@@ -130,6 +133,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
             }
             rounds += 1
             if !flushClient() { return }
+            if heldRequest != nil { return }
             if let x = exchange {
                 if !driveExchange(x) { return }
                 continue
@@ -247,6 +251,9 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         timer = nil
         if let t = resumeTimer { proxy.loop.cancel(t) }
         resumeTimer = nil
+        if let t = holdTimer { proxy.loop.cancel(t) }
+        holdTimer = nil
+        heldRequest = nil
         if let x = exchange { abandon(x) }
         exchange = nil
         if !relayed {
@@ -279,7 +286,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         let upstreamToken = u.detachForRelay()
         entryPoint.startRelay(client: client, upstream: u.transport, connecting: false, kind: "upgrade",
                               seedUp: inbuf.take(), seedDown: seedDown,
-                              adoptingClient: clientToken, adoptingUpstream: upstreamToken)
+                              adoptingClient: clientToken, adoptingUpstream: upstreamToken, tickets: x.tickets)
         report(view: x.view, route: x.route, server: x.server, status: 101, requestBytes: 0, responseBytes: 0,
                startedAt: x.startedAt, websocket: true)
         exchange = nil

@@ -95,6 +95,7 @@ enum HeadRewriter {
             _ = w.field(name: Array("Upgrade".utf8), value: slice(u))
         }
         for (n, v) in forward.setHeaders where !v.isEmpty { _ = w.field(n, v) }
+        for (n, v) in forward.addHeaders { _ = w.field(n, v) }
         // X-Forwarded-* (forwarded_header.go): set when absent (a trusted peer's values are kept).
         let present = trustedPeer ? Set(head.fields.map { lower(slice($0.name)) }) : []
         // A value a middleware set (customRequestHeaders) or a trusted peer sent wins over ours.
@@ -130,11 +131,16 @@ enum HeadRewriter {
     /// The response head for the client. `close` adds Connection: close (we close after this response);
     /// `chunked` adds Transfer-Encoding: chunked (a close-delimited body sent on as chunks). Line ends are
     /// CRLF whatever the backend used.
-    static func response(_ head: HTTPResponseHead, bytes: [UInt8], close: Bool, chunked: Bool = false,
+    /// `status`: written instead of the backend's, with its standard reason (an error page's caught status).
+    static func response(_ head: HTTPResponseHead, bytes: [UInt8], close: Bool, chunked: Bool = false, status: Int? = nil,
                          extra: [(name: String, value: String)]) -> [UInt8] {
         func slice(_ r: Range<Int>) -> ArraySlice<UInt8> { bytes[r] }
         var w = HTTPHeaderWriter(reservingCapacity: bytes.count + 64)
-        w.statusLine(head.status, reason: String(decoding: slice(head.reason), as: UTF8.self), version: .http11)
+        if let status {
+            w.statusLine(status)
+        } else {
+            w.statusLine(head.status, reason: String(decoding: slice(head.reason), as: UTF8.self), version: .http11)
+        }
         var dropped = hopByHop
         // Names the backend's Connection header lists are hop-by-hop too.
         forEachConnectionOption(head.fields, in: bytes) { dropped.insert($0) }
