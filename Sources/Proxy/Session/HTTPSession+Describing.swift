@@ -15,7 +15,7 @@ extension HTTPSession: ConnectionDescribing {
             w.field("router", x.route?.name ?? "")
             w.field("upstream", x.server?.url ?? "")
             w.field("bytes_in", x.requestBody.bytes)
-            w.field("bytes_out", x.responseBody.bytes)
+            w.field("bytes_out", x.responseBytes)
         }
         w.field("idle_s", Double(now &- lastActivity) / 1e9)
         w.endObject()
