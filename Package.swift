@@ -42,6 +42,11 @@ let package = Package(
         // OpenSSL's libcrypto headers for what Swift calls directly (base64 for basicAuth and acme.json);
         // the library itself is CStoepTLS's static libcrypto (docs/dependencies.md).
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        // zlib, brotli's encoder and zstd for the compress middleware (gzip, br, zstd), linked statically; an
+        // encoder's state exists only while a compressed response streams (docs/dependencies.md).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CBrotli", path: "Sources/CBrotli"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         // Keys, signatures, certificates and requests on OpenSSL's libcrypto (ACME, the community CA): pure
         // computation, no file, socket or loop. libcrypto is named here as well as by CStoepTLS so that
         // PKITests, which links nothing else, gets it; the linker takes each archive member once.
@@ -57,14 +62,16 @@ let package = Package(
         .target(name: "Rules", dependencies: ["HTTP", "CPCRE2"], swiftSettings: parser,
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a"])]),
         // stoep's TOML, Traefik's TOML/YAML static and dynamic configuration, dnsmasq option lines.
-        .target(name: "Config", dependencies: ["Reactor", "CYAML"], swiftSettings: optimize,
+        .target(name: "Config", dependencies: ["Reactor", "CYAML", "HTTP"], swiftSettings: optimize,
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libyaml.a"])]),
         .target(name: "Reactor", dependencies: ["CStoep", "CStoepTLS"], swiftSettings: optimize),
         .target(name: "Stats", dependencies: ["Reactor", "JSON"], swiftSettings: optimize),
         .target(name: "DNS", dependencies: ["Reactor", "Config", "Stats"], swiftSettings: optimize),
         .target(name: "Proxy", dependencies: ["Reactor", "Config", "Stats", "HTTP", "Rules", "JSON", "CCrypt", "COpenSSL", "PKI", "ACME",
-                                              "HTTPClient", "CNGHTTP2"],
-                swiftSettings: optimize, linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcrypt.a", "-Xlinker", "-l:libnghttp2.a"])]),
+                                              "HTTPClient", "CNGHTTP2", "CZlib", "CBrotli", "CZstd"],
+                swiftSettings: optimize, linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcrypt.a", "-Xlinker", "-l:libnghttp2.a",
+                                                                        "-Xlinker", "-l:libz.a", "-Xlinker", "-l:libbrotlienc.a",
+                                                                        "-Xlinker", "-l:libbrotlicommon.a", "-Xlinker", "-l:libzstd.a"])]),
         // stoep's one HTTP client: a request on the loop (plain, TLS or a unix socket; each address in turn;
         // the answer whole or streamed) and the http(s) URL it is sent to. For the ACME client, DNS-01's
         // httpreq hook and the Docker Engine API.

@@ -175,8 +175,15 @@ final class TraefikMiddlewareTests: XCTestCase {
             ("errors.status = [\"500\"]", false, .error, "errors.service", #line),
             ("errors.status = [\"5xx\"]\nerrors.service = \"s\"", false, .error, "errors.status[0]", #line),
             ("plugin.x.y = 1", false, .error, "plugin", #line),
-            ("compress = {}", true, .warning, "compress", #line),
-            ("circuitBreaker.expression = \"x\"", true, .warning, "circuitBreaker", #line),
+            ("compress.encodings = [\"deflate\"]", false, .error, "compress.encodings[0]", #line),
+            ("compress.encodings = []", false, .error, "compress.encodings", #line),
+            ("compress.defaultEncoding = \"zstd\"\ncompress.encodings = [\"gzip\"]", false, .error, "compress.defaultEncoding", #line),
+            ("compress.excludedContentTypes = [\"a/b\"]\ncompress.includedContentTypes = [\"c/d\"]", false, .error, "compress.includedContentTypes", #line),
+            ("compress.excludedContentTypes = [\"text/\"]", false, .error, "compress.excludedContentTypes[0]", #line),
+            ("compress.level = 3", true, .warning, "compress.level", #line),
+            ("circuitBreaker.expression = \"x\"", false, .error, "circuitBreaker.expression", #line),
+            ("circuitBreaker.expression = \"NetworkErrorRatio() > 1\"", false, .error, "circuitBreaker.expression", #line),
+            ("circuitBreaker.expression = \"NetworkErrorRatio() > 0.5\"\ncircuitBreaker.responseCode = 42", false, .error, "circuitBreaker.responseCode", #line),
             ("bogus.x = 1", false, .error, "bogus", #line),
             ("stripPrefix.prefixes = [\"/a\"]\naddPrefix.prefix = \"/b\"", false, .error, "m", #line),
             ("basicAuth.users = [\"nocolon\"]", false, .error, "basicAuth.users[0]", #line),
@@ -255,9 +262,22 @@ final class TraefikMiddlewareTests: XCTestCase {
         XCTAssertEqual(config.httpMiddlewares["dg@file"]?.kind, .digestAuth(dg))  // an empty realm keeps "traefik"
     }
 
-    func testIgnoredMiddlewareKeepsKind() {
-        let (config, _) = TraefikDynamicConfigTests.decode("[http.middlewares.c.compress]\n")
-        XCTAssertEqual(config.httpMiddlewares["c@file"]?.kind, .ignored("compress"))
+    /// compress with Traefik's defaults: all three encodings in Traefik's order, 1024 bytes (also for 0
+    /// and negative values, as compress.New takes only a positive one).
+    func testCompressDefaults() {
+        let cases: [(String, TraefikCompress, UInt)] = [
+            ("", TraefikCompress(), #line),
+            ("minResponseBodyBytes = 0", TraefikCompress(), #line),
+            ("minResponseBodyBytes = -5", TraefikCompress(), #line),
+            ("minResponseBodyBytes = 10\nencodings = [\"br\"]\ndefaultEncoding = \"br\"",
+             TraefikCompress(encodings: ["br"], defaultEncoding: "br", minResponseBodyBytes: 10), #line),
+            ("includedContentTypes = [\"text/html; charset=utf-8\"]", TraefikCompress(includedContentTypes: ["text/html; charset=utf-8"]), #line),
+        ]
+        for (body, expected, line) in cases {
+            let (config, issues) = TraefikDynamicConfigTests.decode("[http.middlewares.c.compress]\n" + body + "\n")
+            XCTAssertEqual(issues, [], body, line: line)
+            XCTAssertEqual(config.httpMiddlewares["c@file"]?.kind, .compress(expected), body, line: line)
+        }
     }
 
     func testTrafficMiddlewares() {

@@ -80,7 +80,7 @@ DYNAMIC_WITH_PROBLEMS = """http:
       service: app
   middlewares:
     gz:
-      compress: {}
+      compress: {encodings: [deflate]}
   services:
     app:
       loadBalancer:
@@ -168,7 +168,7 @@ def test_check_of_a_file_provider_file_lists_its_routers_problems(tmp_path):
     rc, lines = check_lines([str(dyn)], tmp_path)
     assert rc == 1
     assert any(f"{dyn}:3:5: router app@file: middleware nothere@file" in l and l.startswith("error: ") for l in lines), lines
-    assert any("compress" in l and l.startswith("warning: ") for l in lines), lines
+    assert any("compress.encodings[0]" in l and l.startswith("error: ") for l in lines), lines
 
 
 def test_migrate_prints_the_file_the_flags_amount_to(tmp_path):

@@ -29,6 +29,13 @@ def traefik_binary():
     return None
 
 
+# The static configuration most side-by-side modules need: one entry point, "web", on each proxy's port.
+ONE_ENTRY_POINT = """entryPoints:
+  web:
+    address: "{web}"
+"""
+
+
 class Message:
     """One HTTP/1.1 message as bytes: the start line, the fields in order, the body (de-chunked) and the
     raw bytes it came in."""

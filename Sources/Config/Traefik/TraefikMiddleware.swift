@@ -1,8 +1,8 @@
 import Glibc
 
 // `http.middlewares.NAME` (and `tcp.middlewares.NAME`): exactly one type per middleware. Types stoep
-// cannot run are split by what skipping them would do: those that only tune delivery (compress,
-// circuitBreaker) are kept as `.ignored` with a warning, so routers using them still work; those that
+// cannot run are split by what skipping them would do: those that only tune delivery would be kept as
+// `.ignored` with a warning, so routers using them still work (none is left today); those that
 // guard or change what is served (plugin, passTLSClientCert, grpcWeb) are
 // errors, which drops the middleware and so every router using it — failing closed, never open.
 
@@ -22,6 +22,10 @@ public struct TraefikMiddleware: Sendable, Hashable {
         case chain([String])
         /// `buffering`: only `maxRequestBodyBytes` is applied (413 past it); stoep streams bodies.
         case buffering(maxRequestBodyBytes: Int64)
+        /// `compress`: gzip, br, zstd as Traefik 3.7 negotiates them.
+        case compress(TraefikCompress)
+        /// `circuitBreaker`: oxy's breaker on the router's own metrics.
+        case circuitBreaker(TraefikCircuitBreaker)
         /// `replacePath`: the whole path becomes this one; the old one goes upstream in X-Replaced-Path.
         case replacePath(String)
         /// `replacePathRegex` (both strings trimmed of spaces, as Traefik does).
@@ -132,8 +136,9 @@ public struct TraefikIPStrategy: Sendable, Hashable {
 extension TraefikMiddleware {
     static let supportedTypes = ["basicAuth", "headers", "stripPrefix", "stripPrefixRegex", "addPrefix", "redirectScheme", "redirectRegex",
                                  "ipAllowList", "ipWhiteList", "chain", "buffering", "replacePath", "replacePathRegex",
-                                 "contentType", "rateLimit", "inFlightReq", "retry", "errors", "forwardAuth", "digestAuth"]
-    static let ignoredTypes = ["compress", "circuitBreaker"]
+                                 "contentType", "rateLimit", "inFlightReq", "retry", "errors", "forwardAuth", "digestAuth",
+                                 "compress", "circuitBreaker"]
+    static let ignoredTypes: [String] = []
     static let refusedTypes = ["plugin", "passTLSClientCert", "grpcWeb"]
     static let tcpTypes = ["ipAllowList", "ipWhiteList", "inFlightConn"]
 
@@ -218,6 +223,10 @@ extension TraefikMiddleware {
             guard let regex = required("regex", body, "a regular expression", &log),
                   let replacement = required("replacement", body, "a replacement URL", &log) else { return nil }
             return .redirectRegex(TraefikRedirectRegex(regex: regex, replacement: replacement, permanent: body.bool("permanent", &log) ?? false))
+        case "compress":
+            return TraefikCompress.decode(body, log: &log).map(Kind.compress)
+        case "circuitBreaker":
+            return TraefikCircuitBreaker.decode(body, log: &log).map(Kind.circuitBreaker)
         case "replacePath":
             body.warnUnknownKeys(allowed: ["path"], log: &log)
             // Traefik takes an absent or empty path as it is: the request goes upstream for "/" (Go writes

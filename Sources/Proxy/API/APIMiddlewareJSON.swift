@@ -86,6 +86,27 @@ enum APIMiddlewareJSON {
             if max > 0 { w.field("maxRequestBodyBytes", max) }
             w.endObject()
             return "buffering"
+        case .circuitBreaker(let c):
+            w.key("circuitBreaker")
+            w.beginObject()
+            w.field("expression", c.expressionText)
+            w.field("checkPeriod", c.checkPeriod.description)
+            w.field("fallbackDuration", c.fallbackDuration.description)
+            w.field("recoveryDuration", c.recoveryDuration.description)
+            w.field("responseCode", c.responseCode)
+            w.endObject()
+            return "circuitbreaker"
+        case .compress(let c):
+            // Traefik shows the defaulted encodings list; minResponseBodyBytes only when set.
+            w.key("compress")
+            w.beginObject()
+            if !c.excludedContentTypes.isEmpty { APIJSON.strings("excludedContentTypes", c.excludedContentTypes, &w) }
+            if !c.includedContentTypes.isEmpty { APIJSON.strings("includedContentTypes", c.includedContentTypes, &w) }
+            if c.minResponseBodyBytes != 1024 { w.field("minResponseBodyBytes", c.minResponseBodyBytes) }
+            APIJSON.strings("encodings", c.encodings, &w)
+            if !c.defaultEncoding.isEmpty { w.field("defaultEncoding", c.defaultEncoding) }
+            w.endObject()
+            return "compress"
         case .replacePath(let path):
             w.key("replacePath")
             w.beginObject()

@@ -26,6 +26,10 @@ struct ForwardedRequest {
     var responseHeaders: [(name: String, value: String)] = []
     /// buffering.maxRequestBodyBytes for a body whose length is not declared (chunked).
     var maxRequestBody: UInt64?
+    /// compress middlewares' choices, outermost first; each adds `Vary: Accept-Encoding` to the response.
+    var compressions: [CompressionChoice] = []
+    /// circuitBreakers the request passed; each records the request's status and latency when it ends.
+    var circuitBreakers: [CircuitBreakerMiddleware] = []
     /// Set by a middleware that lets the request go on only later (rateLimit's delay, in nanoseconds): the
     /// session holds the request on a timer, then runs the next middleware.
     var holdFor: UInt64 = 0

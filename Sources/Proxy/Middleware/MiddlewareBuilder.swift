@@ -45,6 +45,10 @@ enum MiddlewareBuilder {
             }
             return .success(out)
         case .ignored: return .success([])
+        case .circuitBreaker(let c): return .success([CircuitBreakerMiddleware(name: name, config: c)])
+        case .compress(let c):
+            guard let m = CompressMiddleware(name: name, config: c) else { return .failure(Why(description: "a content type does not parse")) }
+            return .success([m])
         case .replacePath(let path): return .success([ReplacePathMiddleware(name: name, path: path)])
         case .replacePathRegex(let regex, let replacement):
             do {

@@ -26,10 +26,8 @@ struct BodyForwarder {
     private var mode: Mode
     private var mover: SpliceChannel?
     private var decoder = ChunkedDecoder()
-    private var writeFailed: Errno?
     /// Bytes to copy to the destination before any splice (chunk lines, bytes of the source buffer).
-    private var pending: [UInt8] = []
-    private var pendingSent = 0
+    private var pending = PendingWrite()
     private var lengthLeft: UInt64 = 0
     /// untilCloseAsChunks: the source's EOF was seen and the last chunk queued.
     private var sourceEnded = false
@@ -70,7 +68,7 @@ struct BodyForwarder {
     mutating func pump(src: Transport, buffer: inout ByteBuffer, dst: Transport, srcReady: inout Bool,
                        dstReady: inout Bool, pool: PipePool, counters: RelayCounters) -> Step {
         while true {
-            if !flushPending(dst, &dstReady) { return writeFailed.map { .failed($0) } ?? .blocked }
+            if !pending.flush(dst, &dstReady) { return pending.failed.map { .failed($0) } ?? .blocked }
             switch mode {
             case .none:
                 return .done
@@ -78,7 +76,7 @@ struct BodyForwarder {
                 if lengthLeft == 0 { return .done }
                 if !buffer.isEmpty {
                     let n = Int(min(UInt64(buffer.count), lengthLeft))
-                    pending += buffer.unread.prefix(n)
+                    pending.bytes += buffer.unread.prefix(n)
                     buffer.consume(n)
                     lengthLeft -= UInt64(n)
                     bytes += UInt64(n)
@@ -158,13 +156,13 @@ struct BodyForwarder {
             case .error(let e): return .failed(e)
             }
         case .chunkHeader(let consumed, _), .chunkEnd(let consumed), .trailers(let consumed):
-            pending += buffer.unread.prefix(consumed)
+            pending.bytes += buffer.unread.prefix(consumed)
             buffer.consume(consumed)
             return nil
         case .payload(let remaining):
             if !buffer.isEmpty {
                 let n = Int(min(UInt64(buffer.count), remaining))
-                pending += buffer.unread.prefix(n)
+                pending.bytes += buffer.unread.prefix(n)
                 buffer.consume(n)
                 decoder.payloadMoved(UInt64(n))
                 bytes += UInt64(n)
@@ -173,7 +171,7 @@ struct BodyForwarder {
             mover = SpliceChannel(limit: remaining)
             return nil
         case .done:
-            return flushPending(dst, &dstReady) ? .done : .blocked
+            return pending.flush(dst, &dstReady) ? .done : .blocked
         }
     }
 
@@ -190,7 +188,7 @@ struct BodyForwarder {
             case .done:
                 mover = nil
                 // The CRLF that ends this chunk waits for the next size line: one send carries both.
-                pending += BodyForwarder.crlf
+                pending.bytes += BodyForwarder.crlf
             case .blocked: return .blocked
             case .sourceClosed, .failed:  // .sourceClosed cannot come: the mover reads nothing more
                 m.release(pool)
@@ -201,14 +199,14 @@ struct BodyForwarder {
         }
         if !buffer.isEmpty {
             bytes += UInt64(buffer.count)
-            BodyForwarder.appendChunk(buffer.unread, to: &pending)
+            BodyForwarder.appendChunk(buffer.unread, to: &pending.bytes)
             buffer.consume(buffer.count)
             return nil
         }
         var m = SpliceChannel(limit: 0)
         switch m.fill(from: src, to: dst, srcReady: &srcReady, pool: pool) {
         case .filled(let n):
-            BodyForwarder.appendChunkSize(n, to: &pending)
+            BodyForwarder.appendChunkSize(n, to: &pending.bytes)
             mover = m
             return nil
         case .blocked:
@@ -216,7 +214,7 @@ struct BodyForwarder {
             return pending.isEmpty ? .blocked : nil
         case .sourceClosed:
             m.release(pool)
-            pending += BodyForwarder.lastChunk
+            pending.bytes += BodyForwarder.lastChunk
             sourceEnded = true
             return nil
         case .failed(let e):
@@ -250,23 +248,6 @@ struct BodyForwarder {
         appendChunkSize(data.count, to: &out)
         out += data
         out += crlf
-    }
-
-    /// Writes the copied bytes first; true when nothing is left to copy.
-    private mutating func flushPending(_ dst: Transport, _ dstReady: inout Bool) -> Bool {
-        while pendingSent < pending.count {
-            guard dstReady else { return false }
-            let r = pending.withUnsafeBytes { dst.write(UnsafeRawBufferPointer(rebasing: $0[pendingSent...])) }
-            switch r {
-            case .bytes(let n): pendingSent += n
-            case .wouldBlock: dstReady = false; return false
-            case .error(let e): writeFailed = e; return false
-            case .eof: writeFailed = .brokenPipe; return false
-            }
-        }
-        pending.removeAll(keepingCapacity: true)
-        pendingSent = 0
-        return true
     }
 
     mutating func release(_ pool: PipePool) {

@@ -17,6 +17,12 @@ final class HTTPExchange {
     var responseHead: HTTPResponseHead?
     var responseBody = BodyForwarder(.none)
     var responseDone = false
+    /// The response body through a compressor, when a compress middleware's choice applies to it.
+    var compressedBody: CompressingBodyForwarder?
+    /// compress middlewares' choices for this request (ForwardedRequest.compressions).
+    var compressions: [CompressionChoice] = []
+    /// Body bytes sent to the client, compressed or not.
+    var responseBytes: UInt64 { compressedBody?.bytes ?? responseBody.bytes }
     var responseHeaders: [(name: String, value: String)] = []
     /// forwardAuth's addAuthCookiesToResponse: the backend's Set-Cookie fields rewritten.
     var authCookies: AuthCookies?

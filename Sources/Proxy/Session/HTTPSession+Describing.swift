@@ -29,7 +29,7 @@ extension HTTPExchange {
         w.field("service", route.map { $0.internalService?.rawValue ?? $0.service.name } ?? "")
         w.field("upstream", server?.url ?? "")
         w.field("bytes_in", requestBody.bytes)
-        w.field("bytes_out", responseBody.bytes)
+        w.field("bytes_out", responseBytes)
         w.field("elapsed_s", Double(now &- startedAt) / 1e9)
     }
 }

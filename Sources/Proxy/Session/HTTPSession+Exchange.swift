@@ -83,8 +83,14 @@ extension HTTPSession {
         }
         if !x.responseDone {
             guard flushClient() else { return false }
-            switch x.responseBody.pump(src: u.transport, buffer: &u.buffer, dst: client, srcReady: &u.readable,
-                                       dstReady: &clientWritable, pool: proxy.pool, counters: entryPoint.counters.bytes) {
+            let step = if x.compressedBody != nil {
+                x.compressedBody!.pump(src: u.transport, buffer: &u.buffer, dst: client, srcReady: &u.readable,
+                                       dstReady: &clientWritable)
+            } else {
+                x.responseBody.pump(src: u.transport, buffer: &u.buffer, dst: client, srcReady: &u.readable,
+                                    dstReady: &clientWritable, pool: proxy.pool, counters: entryPoint.counters.bytes)
+            }
+            switch step {
             case .done: x.responseDone = true
             case .blocked: return false
             case .sourceClosed, .failed, .badChunk:
@@ -107,7 +113,7 @@ extension HTTPSession {
         x.upstream = nil
         exchange = nil
         report(view: x.view, route: x.route, server: x.server, status: x.status, requestBytes: x.requestBody.bytes,
-               responseBytes: x.responseBody.bytes, startedAt: x.startedAt)
+               responseBytes: x.responseBytes, startedAt: x.startedAt)
         currentView = nil
         return true
     }
@@ -199,11 +205,15 @@ extension HTTPSession {
                 let asChunks = head.framing == .untilClose && head.facts.transferEncoding == nil
                     && x.view.head.version.isAtLeast11
                 if head.framing == .untilClose && !asChunks { closeAfterResponse = true }
+                let status = x.pageStatus ?? (x.forward == nil ? nil : head.status)
+                let extra = x.responseHeaders + (x.sniffedType.map { [("Content-Type", $0)] } ?? [])
+                    + (x.authCookies.map { $0.fields(replacing: setCookies(head, bytes)) } ?? [])
+                // An error page is sent as it came (stoep does not compress what errors serves).
+                if !x.compressions.isEmpty && x.pageStatus == nil
+                    && startCompressing(x, head, bytes, status: status, extra: extra, sniffedType: x.sniffedType) { return true }
                 clientOut += HeadRewriter.response(head, bytes: bytes, close: closeAfterResponse, chunked: asChunks,
                                                    // errors' codeCatcher writes the status anew: Go's reason phrase.
-                                                   status: x.pageStatus ?? (x.forward == nil ? nil : head.status),
-                                                   extra: x.responseHeaders + (x.sniffedType.map { [("Content-Type", $0)] } ?? [])
-                                                       + (x.authCookies.map { $0.fields(replacing: setCookies(head, bytes)) } ?? []))
+                                                   status: status, extra: extra + CompressionHead.vary(x.compressions, head, bytes))
                 // An error page for a HEAD request: Traefik asks for it with GET; the client gets its head only.
                 x.responseBody = BodyForwarder(x.pageForHead ? .none : head.framing, asChunks: asChunks && !x.pageForHead)
                 // Body bytes that came with the head leave in the same send as the head.

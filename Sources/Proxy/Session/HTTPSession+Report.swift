@@ -2,11 +2,15 @@
 import Reactor
 
 extension HTTPSession {
-    /// Reports one finished request. `view` is nil for a request whose head did not parse.
+    /// Reports one finished request to the circuit breakers it passed and to the observers. `view` is nil for a request whose head did not parse.
     func report(view: RequestView?, route: HTTPRoute?, server: UpstreamServer?, status: Int, requestBytes: UInt64,
                 responseBytes: UInt64, startedAt: UInt64, websocket: Bool = false) {
-        guard !proxy.observers.isEmpty else { return }
         let now = proxy.loop.now
+        if !currentBreakers.isEmpty {
+            for b in currentBreakers { b.record(status: status, latencyNanos: now &- startedAt, now: monotonicNanos()) }
+            currentBreakers = []
+        }
+        guard !proxy.observers.isEmpty else { return }
         let r = CompletedRequest(
             entryPoint: entryPoint.name, router: route?.name, service: route?.service.name, serverURL: server?.url,
             method: view?.method ?? "-", path: view?.target ?? "-", host: view?.hostHeader ?? "",

@@ -22,6 +22,8 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     var clientOutSent = 0
     var exchange: HTTPExchange?
     var closeAfterResponse = false
+    /// The circuit breakers the request being served passed (report() hands them its outcome).
+    var currentBreakers: [CircuitBreakerMiddleware] = []
     private(set) var closed = false
     let peerIP: ClientIP?
     let peerText: String

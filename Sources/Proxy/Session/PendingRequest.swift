@@ -42,7 +42,10 @@ extension HTTPSession {
             let hadRetry = p.forward.retry != nil
             let m = middlewares[p.next]
             p.next += 1
-            if let answer = m.handle(p.view, &p.forward, scheme: scheme) {
+            let answer = m.handle(p.view, &p.forward, scheme: scheme)
+            // Whatever ends this request from here on is measured by the breakers it passed.
+            currentBreakers = p.forward.circuitBreakers
+            if let answer {
                 answerFromMiddleware(p, answer)
                 return
             }
@@ -108,6 +111,7 @@ extension HTTPSession {
         }
         x.headLength = head.count
         x.responseHeaders = forward.responseHeaders
+        x.compressions = forward.compressions
         x.maxRequestBody = forward.maxRequestBody ?? .max
         x.tickets = forward.tickets
         if p.carried == nil { x.retryFrom = p.retryStart }
