@@ -149,8 +149,13 @@ extension TraefikStaticConfig {
                 log.error(fields.location, section.path("fields"), "expected a table, found \(TraefikSection.describe(fields.value))")
             }
         }
+        // Not applied yet, so refused: filters would log every request where Traefik logs a few, fields would
+        // keep, drop or redact other fields than configured (Traefik's pkg/middlewares/accesslog).
         if let filters = section.node("filters") {
-            log.warning(filters.location, section.path(section.writtenKey("filters")), "access log filters are not supported by stoep; every request is logged")
+            log.error(filters.location, section.path(section.writtenKey("filters")), "access log filters are not supported by stoep (every request would be logged)")
+        }
+        if let fields = section.node("fields") {
+            log.error(fields.location, section.path(section.writtenKey("fields")), "access log fields (defaultMode, names, headers) are not supported by stoep (the fields would not be kept, dropped or redacted as configured)")
         }
         _ = section.bool("addInternals", &log)
         return accessLog
