@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "Rules", dependencies: ["HTTP", "CPCRE2"], swiftSettings: parser,
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a"])]),
         // stoep's TOML, Traefik's TOML/YAML static and dynamic configuration, dnsmasq option lines.
-        .target(name: "Config", dependencies: ["Reactor", "CYAML", "HTTP"], swiftSettings: optimize,
+        .target(name: "Config", dependencies: ["Reactor", "CYAML", "HTTP", "Rules"], swiftSettings: optimize,
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libyaml.a"])]),
         .target(name: "Reactor", dependencies: ["CStoep", "CStoepTLS"], swiftSettings: optimize),
         .target(name: "Stats", dependencies: ["Reactor", "JSON"], swiftSettings: optimize),
@@ -78,7 +78,7 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["Reactor", "HTTP"], swiftSettings: optimize),
         // Providers of dynamic configuration: the Docker Engine API client on the loop (Traefik labels ->
         // routers) and Traefik's file provider.
-        .target(name: "Discovery", dependencies: ["Reactor", "Config", "HTTP", "HTTPClient", "JSON"], swiftSettings: optimize),
+        .target(name: "Discovery", dependencies: ["Reactor", "Config", "HTTP", "HTTPClient", "JSON", "Rules"], swiftSettings: optimize),
         // The ACME client (RFC 8555) on the loop: directory, nonces, account, orders, challenges handed to
         // solvers, finalize and download; one HTTPClient exchange at a time (docs/tls.md). DNS-01's
         // solvers use the DNS module's lookups (the propagation check) and Config's dnsChallenge.

@@ -36,4 +36,30 @@ extension ConfigLoader {
         case .failure(let error): return (TOMLTable(location: SourceLocation(file: path, line: 1, column: 1)), [error])
         }
     }
+
+    /// A file-provider file: as `loadTree`, after expanding its Go template actions as Traefik does
+    /// (GoTemplate; a file without `{{` is parsed as it is). A template error is one error at the template's
+    /// line; parse errors in an expanded file carry lines of the expansion, so they say so.
+    public static func loadTemplatedTree(path: String, environment: [String: String]) -> (TOMLTable, [ConfigError]) {
+        let text: String
+        switch readFile(path) {
+        case .success(let t): text = t
+        case .failure(let error): return (TOMLTable(location: SourceLocation(file: path, line: 1, column: 1)), [error])
+        }
+        guard GoTemplate.needsExpansion(text) else { return parseTree(text: text, file: path) }
+        switch GoTemplate.expand(text, environment: environment) {
+        case .success(let expanded):
+            let (tree, errors) = parseTree(text: expanded, file: path)
+            return (tree, errors.map { ConfigError(location: $0.location, message: $0.message + " (line of the expanded template)") })
+        case .failure(let error):
+            return (TOMLTable(location: SourceLocation(file: path, line: 1, column: 1)),
+                    [ConfigError(location: SourceLocation(file: path, line: error.line, column: 1), message: error.description)])
+        }
+    }
+
+    /// True when `path` holds Go template actions (only file-provider files may: Traefik expands no other).
+    public static func usesTemplates(path: String) -> Bool {
+        guard case .success(let text) = readFile(path) else { return false }
+        return GoTemplate.needsExpansion(text)
+    }
 }

@@ -8,11 +8,25 @@
 // provider "docker". A container whose server cannot be built (no port, no address) is skipped whole and
 // reported, as in Traefik.
 import Config
+import Rules
 
 public struct ContainerConfigBuilder {
     public let settings: DockerProviderSettings
+    /// settings.constraints parsed (nil: keep every container). The static decoder refused an expression
+    /// that does not parse, so a failure here (a configuration built in code) keeps nothing, as Traefik.
+    let constraints: RuleTree<LabelConstraint>?
+    let constraintsBroken: Bool
 
-    public init(settings: DockerProviderSettings) { self.settings = settings }
+    public init(settings: DockerProviderSettings) {
+        self.settings = settings
+        do {
+            constraints = try LabelConstraint.parse(settings.constraints)
+            constraintsBroken = false
+        } catch {
+            constraints = nil
+            constraintsBroken = true
+        }
+    }
 
     /// The container's configuration, nil when it is not served (disabled, stopped, unhealthy, or broken),
     /// and the problems found (skips and ignored labels).
@@ -30,9 +44,24 @@ public struct ContainerConfigBuilder {
             }
             enabled = flag
         }
-        guard enabled, container.running else { return (nil, problems) }
-        let healthy = container.health.isEmpty || container.health == "healthy"
-        if !healthy && !settings.allowEmptyServices { return (nil, problems) }
+        // Traefik's keepContainer (pkg/provider/docker/config.go): enable, then constraints, then
+        // traefik.docker.allownonrunning (which wins over status and health), then running and healthy.
+        guard enabled, !constraintsBroken, constraints?.matches(container.labels) ?? true else { return (nil, problems) }
+        let allowNonRunning: Bool
+        if let key = container.labels.keys.first(where: { $0.lowercased() == "traefik.docker.allownonrunning" }), let text = container.labels[key] {
+            guard let flag = Self.parseBool(text) else {
+                report(key, "expected true or false, found \"\(text)\"; container skipped")
+                return (nil, problems)
+            }
+            allowNonRunning = flag
+        } else {
+            allowNonRunning = false
+        }
+        let healthy = container.running && (container.health.isEmpty || container.health == "healthy")
+        if !allowNonRunning {
+            guard container.running else { return (nil, problems) }
+            if !healthy && !settings.allowEmptyServices { return (nil, problems) }
+        }
 
         let origin = "docker container \(container.name)"
         var (root, labelProblems) = LabelTree.build(container.labels, origin: origin)
@@ -50,6 +79,12 @@ public struct ContainerConfigBuilder {
             guard let port = server.text("port") ?? container.ports.min().map(String.init) else {
                 report(label + ".server.port", "port is missing (no label and the container exposes no port); container skipped")
                 return nil
+            }
+            // useBindPortIP (Traefik's getIPPort): the port's published binding when it names a host IP;
+            // an unspecified one (0.0.0.0, ::) or none falls back on the container's own address.
+            if settings.useBindPortIP, let binding = container.bindings.first(where: { String($0.port) == port }),
+               !binding.hostIP.isEmpty, binding.hostIP != "0.0.0.0", binding.hostIP != "::", !binding.hostPort.isEmpty {
+                return Self.join(binding.hostIP, binding.hostPort)
             }
             return Self.join(address, port)
         }

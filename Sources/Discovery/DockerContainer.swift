@@ -17,6 +17,14 @@ public struct DockerContainer: Sendable, Equatable {
     public var networks: [(name: String, address: String)]
     /// NetworkSettings.Ports keys ("80/tcp"), as port numbers.
     public var ports: [Int]
+    /// NetworkSettings.Ports' first host binding of each tcp/udp port that is published (for useBindPortIP).
+    public var bindings: [PortBinding] = []
+
+    public struct PortBinding: Sendable, Equatable {
+        public var port: Int
+        public var hostIP: String
+        public var hostPort: String
+    }
 
     public init(id: String, name: String, labels: [String: String] = [:], running: Bool = true, health: String = "",
                 networkMode: String = "", networks: [(name: String, address: String)] = [], ports: [Int] = []) {
@@ -32,7 +40,7 @@ public struct DockerContainer: Sendable, Equatable {
 
     public static func == (a: DockerContainer, b: DockerContainer) -> Bool {
         a.id == b.id && a.name == b.name && a.labels == b.labels && a.running == b.running && a.health == b.health
-            && a.networkMode == b.networkMode && a.ports == b.ports
+            && a.networkMode == b.networkMode && a.ports == b.ports && a.bindings == b.bindings
             && a.networks.map(\.name) == b.networks.map(\.name) && a.networks.map(\.address) == b.networks.map(\.address)
     }
 
@@ -58,6 +66,13 @@ public struct DockerContainer: Sendable, Equatable {
         ports = (json["NetworkSettings"]?["Ports"]?.objectValue ?? []).compactMap { member in
             Int(member.key.split(separator: "/").first ?? "")
         }.sorted()
+        // Traefik's getPortBinding: the first binding of a tcp or udp port (in the API's order).
+        for member in json["NetworkSettings"]?["Ports"]?.objectValue ?? [] {
+            let parts = member.key.split(separator: "/")
+            guard let port = Int(parts.first ?? ""), parts.count < 2 || parts[1] == "tcp" || parts[1] == "udp",
+                  !bindings.contains(where: { $0.port == port }), let first = member.value.arrayValue?.first else { continue }
+            bindings.append(PortBinding(port: port, hostIP: first["HostIp"]?.stringValue ?? "", hostPort: first["HostPort"]?.stringValue ?? ""))
+        }
     }
 
     /// Host networking: the container shares the host's addresses.

@@ -2,6 +2,7 @@
 // containers' labels built into one dynamic configuration (provider "docker") with its problems. The
 // build is pure (`configuration(for:settings:)`) so the label rules are tested without a daemon.
 import Config
+import HTTPClient
 import Reactor
 
 public final class DockerProvider {
@@ -19,17 +20,45 @@ public final class DockerProvider {
         }
     }
 
-    public let endpoint: String
+    /// The static configuration this provider was started with (a change restarts it).
+    public let options: TraefikDockerProvider
     public let settings: DockerProviderSettings
     private var watcher: DockerWatcher?
 
-    /// `endpoint` must be `unix:///path` (the static configuration refuses others).
-    public init(endpoint: String, settings: DockerProviderSettings, loop: EventLoop, onUpdate: @escaping (Snapshot) -> Void) {
-        self.endpoint = endpoint
+    /// `options.endpoint` is `unix:///path` or `tcp://IP:port` (the static configuration refuses others).
+    /// Throws when the TLS context for a tcp:// endpoint cannot be built (unreadable CA file).
+    public init(options: TraefikDockerProvider, loop: EventLoop, onUpdate: @escaping (Snapshot) -> Void) throws {
+        self.options = options
+        let settings = DockerProviderSettings(options)
         self.settings = settings
-        watcher = DockerWatcher(socketPath: Self.socketPath(endpoint), loop: loop) { [settings] containers in
+        watcher = DockerWatcher(endpoint: try Self.endpoint(options), loop: loop) { [settings] containers in
             onUpdate(Self.configuration(for: containers, settings: settings))
         }
+    }
+
+    /// Where and how the watcher reaches the Engine API.
+    static func endpoint(_ options: TraefikDockerProvider) throws -> DockerWatcher.Endpoint {
+        let timeout = UInt64(max(0, options.httpClientTimeout.nanoseconds))
+        guard let (host, port) = options.tcpAddress else {
+            return DockerWatcher.Endpoint(address: .unix(socketPath(options.endpoint)), requestTimeout: timeout, watch: options.watch)
+        }
+        guard let address = SocketAddress(host: host == "localhost" ? "127.0.0.1" : host, port: port) else {
+            throw DockerEndpointError(message: "docker endpoint \(options.endpoint): not an IP address and port")
+        }
+        var tls: (context: TLSClientContext, serverName: String)?
+        if let t = options.tls {
+            do {
+                tls = (try TLSClientContext(verify: !t.insecureSkipVerify, rootCAFile: t.ca), host)
+            } catch {
+                throw DockerEndpointError(message: "docker endpoint \(options.endpoint): TLS: \(error)")
+            }
+        }
+        return DockerWatcher.Endpoint(address: .ip(address), tls: tls, requestTimeout: timeout, watch: options.watch)
+    }
+
+    public struct DockerEndpointError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
     }
 
     public func start() { watcher?.start() }

@@ -9,6 +9,11 @@ public struct DockerProviderSettings: Sendable, Hashable {
     public var defaultRule = DockerRuleTemplate(TraefikDockerProvider.defaultRuleTemplate)
     /// Keep unhealthy / starting containers, with no servers (503), instead of dropping them.
     public var allowEmptyServices = false
+    /// Traefik's label expression (`Label`, `LabelRegex`, &&, ||, !); "" keeps every container. Validated
+    /// when the static configuration is read.
+    public var constraints = ""
+    /// Reach a container at its published host IP and port when it has one (Traefik's useBindPortIP).
+    public var useBindPortIP = false
     /// Where a host-networked container is reached (Traefik: host.docker.internal, else 127.0.0.1).
     public var hostAddress = "127.0.0.1"
 
@@ -19,6 +24,8 @@ public struct DockerProviderSettings: Sendable, Hashable {
         network = provider.network
         defaultRule = DockerRuleTemplate(provider.defaultRule)
         allowEmptyServices = provider.allowEmptyServices
+        constraints = provider.constraints
+        useBindPortIP = provider.useBindPortIP
     }
 }
 

@@ -7,9 +7,13 @@
 //    again after a backoff (0.2 s doubling to 5 s); the last known containers keep serving meanwhile and a
 //    full resynchronisation replaces them. `onChange` receives the whole set after the first
 //    synchronisation and after every change, a few milliseconds after the event that caused it.
-// Each request is one HTTPClientExchange on the unix socket (`Connection: close`: the daemon going away
-// shows as the connection ending). Only GET is ever sent, so stoep works behind a read-only Docker socket
-// proxy.
+// Each request is one HTTPClientExchange on the unix socket or the tcp:// endpoint, plain or TLS
+// (`Connection: close`: the daemon going away shows as the connection ending). Only GET is ever sent, so
+// stoep works behind a read-only Docker socket proxy (tecnativa/docker-socket-proxy with CONTAINERS=1 and
+// EVENTS=1). The listing asks for all containers (`all=1`), as Traefik does, so that a stopped container
+// labelled traefik.docker.allownonrunning keeps its routers. With `watch` off (Traefik's watch=false) the
+// event stream is never opened: the containers are listed once — retried with the same backoff until that
+// works — and never again.
 import HTTPClient
 import JSON
 import Reactor
@@ -19,14 +23,33 @@ public final class DockerWatcher {
 
     static let eventActions: Set<String> = ["start", "stop", "die", "kill", "pause", "unpause", "restart", "rename", "destroy", "health_status"]
     static let eventsPath = "/events?filters=%7B%22type%22%3A%5B%22container%22%5D%7D"
-    static let requestTimeout: UInt64 = 10_000_000_000
+    /// Bound on a list or inspect request when httpClientTimeout is 0 (Traefik then has none; stoep keeps
+    /// one so that a daemon that stops answering cannot stall the provider forever).
+    static let defaultRequestTimeout: UInt64 = 10_000_000_000
     static let maxBody = 32 << 20
     static let firstBackoff: UInt64 = 200_000_000
     static let maxBackoff: UInt64 = 5_000_000_000
     /// Changes within this window are published together (a compose up starts many containers at once).
     static let coalesce: UInt64 = 10_000_000
 
-    public let socketPath: String
+    /// How the Engine API is reached: where, TLS or not, with what bound per request, watched or read once.
+    public struct Endpoint {
+        public var address: HTTPClientAddress
+        public var tls: (context: TLSClientContext, serverName: String)?
+        /// Nanoseconds; 0 = defaultRequestTimeout.
+        public var requestTimeout: UInt64
+        public var watch: Bool
+
+        public init(address: HTTPClientAddress, tls: (context: TLSClientContext, serverName: String)? = nil, requestTimeout: UInt64 = 0, watch: Bool = true) {
+            self.address = address
+            self.tls = tls
+            self.requestTimeout = requestTimeout
+            self.watch = watch
+        }
+    }
+
+    public let endpoint: Endpoint
+    private var requestTimeout: UInt64 { endpoint.requestTimeout > 0 ? endpoint.requestTimeout : Self.defaultRequestTimeout }
     private let loop: EventLoop
     private let onChange: ChangeHandler
     private var containers: [String: DockerContainer] = [:]
@@ -45,8 +68,8 @@ public final class DockerWatcher {
     /// Completed synchronisations (the first and every one after a reconnect).
     public private(set) var synchronisations = 0
 
-    public init(socketPath: String, loop: EventLoop, onChange: @escaping ChangeHandler) {
-        self.socketPath = socketPath
+    public init(endpoint: Endpoint, loop: EventLoop, onChange: @escaping ChangeHandler) {
+        self.endpoint = endpoint
         self.loop = loop
         self.onChange = onChange
     }
@@ -71,6 +94,7 @@ public final class DockerWatcher {
         guard !stopped else { return }
         syncing = true
         eventBuffer = []
+        guard endpoint.watch else { return eventsAnswered(200) }
         events = get(Self.eventsPath, timeout: nil,
                      body: .streamed(onHead: { [unowned self] status in self.eventsAnswered(status) },
                                      onBody: { [unowned self] bytes in self.eventBytes(bytes) })) { [unowned self] result in
@@ -81,7 +105,7 @@ public final class DockerWatcher {
     /// One GET on the socket; `completion` runs on the loop, not after the exchange was cancelled.
     private func get(_ path: String, timeout: UInt64?, body: HTTPClientBody,
                      _ completion: @escaping HTTPClientExchange.Completion) -> HTTPClientExchange {
-        HTTPClientExchange.start(loop: loop, to: [.unix(socketPath)], tls: nil,
+        HTTPClientExchange.start(loop: loop, to: [endpoint.address], tls: endpoint.tls,
                                  request: HTTPClientRequest(.get, target: path, host: "docker",
                                                             headers: [("User-Agent", "stoep"), ("Accept", "application/json")]),
                                  timeout: timeout, body: body, completion: completion)
@@ -89,7 +113,7 @@ public final class DockerWatcher {
 
     private func eventsAnswered(_ status: Int) {
         guard status == 200 else { return fail("GET /events answered \(status)") }
-        listing = get("/containers/json", timeout: Self.requestTimeout, body: .whole(limit: Self.maxBody)) { [unowned self] result in
+        listing = get("/containers/json?all=1", timeout: requestTimeout, body: .whole(limit: Self.maxBody)) { [unowned self] result in
             self.listed(result)
         }
     }
@@ -115,7 +139,7 @@ public final class DockerWatcher {
     private func inspectNext() {
         guard inspecting == nil, !queue.isEmpty else { return }
         let id = queue.removeFirst()
-        inspecting = get("/containers/\(id)/json", timeout: Self.requestTimeout, body: .whole(limit: Self.maxBody)) { [unowned self] result in
+        inspecting = get("/containers/\(id)/json", timeout: requestTimeout, body: .whole(limit: Self.maxBody)) { [unowned self] result in
             self.inspected(id, result)
         }
     }
@@ -147,7 +171,7 @@ public final class DockerWatcher {
         synchronisations += 1
         backoff = Self.firstBackoff
         if let why = outage {
-            loop.log.info("docker: \(socketPath) reachable again after \(why); resynchronised (\(containers.count) containers)")
+            loop.log.info("docker: \(endpoint.address) reachable again after \(why); resynchronised (\(containers.count) containers)")
         }
         outage = nil
         schedulePublish()
@@ -194,7 +218,7 @@ public final class DockerWatcher {
         reset()
         guard !stopped else { return }
         if outage == nil {
-            loop.log.warning("docker: \(socketPath): \(why); keeping the last known containers, reconnecting")
+            loop.log.warning("docker: \(endpoint.address): \(why); keeping the last known containers, reconnecting")
             outage = why
         }
         let t = Timer { [unowned self] _ in self.connect() }

@@ -22,10 +22,12 @@ public struct FileProviderSnapshot: Equatable, Sendable {
 
 public enum FileProviderReader {
     /// Reads every file of `provider`; `previous` supplies the last good versions of files that now fail.
-    public static func read(_ provider: TraefikFileProvider, previous: FileProviderSnapshot = FileProviderSnapshot()) -> FileProviderSnapshot {
+    /// `environment` is what templates' `env` and `expandenv` read (the process environment).
+    public static func read(_ provider: TraefikFileProvider, previous: FileProviderSnapshot = FileProviderSnapshot(),
+                            environment: [String: String]) -> FileProviderSnapshot {
         var snapshot = FileProviderSnapshot()
         for path in files(provider) {
-            let (tree, errors) = ConfigLoader.loadTree(path: path)
+            let (tree, errors) = ConfigLoader.loadTemplatedTree(path: path, environment: environment)
             if errors.isEmpty {
                 let (dynamic, issues) = TraefikDynamicConfig.decode(tree, provider: "file")
                 snapshot.configs.append(dynamic)

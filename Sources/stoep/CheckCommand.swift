@@ -80,7 +80,12 @@ enum CheckCommand {
         if path.hasSuffix(".conf") { return .dnsmasq }
         let format = ConfigFormat.detect(path: path)
         guard format != nil else { return .stoep }
-        let (tree, errors) = ConfigLoader.loadTree(path: path)
+        // Only file-provider files are Go templates (Traefik expands no other): one is read expanded, and
+        // one whose template fails is still a file-provider file, so check reports the template's error.
+        let templated = ConfigLoader.usesTemplates(path: path)
+        let (tree, errors) = templated ? ConfigLoader.loadTemplatedTree(path: path, environment: ProcessFacts.environment())
+                                       : ConfigLoader.loadTree(path: path)
+        if templated && !errors.isEmpty { return .fileProvider }
         let keys = tree.keys.map { $0.lowercased() }
         if errors.isEmpty && !keys.isEmpty {
             if keys.allSatisfy({ ["http", "tcp", "udp", "tls"].contains($0) }) { return .fileProvider }

@@ -100,7 +100,7 @@ enum ConfigValidation {
     /// Labelled as `report`'s lines.
     static func dynamicFileReport(_ path: String) -> [String] {
         var setup = ProxySetup()
-        setup.files = FileProviderReader.read(TraefikFileProvider(filename: path, watch: false))
+        setup.files = FileProviderReader.read(TraefikFileProvider(filename: path, watch: false), environment: ProcessFacts.environment())
         setup.routing = true
         var names: [String] = []
         for config in setup.files.configs {

@@ -21,11 +21,17 @@ extension DynamicConfiguration {
             }
             return
         }
-        let settings = DockerProviderSettings(wanted)
-        if let current = docker, current.endpoint == wanted.endpoint, current.settings == settings { return }
+        if let current = docker, current.options == wanted { return }
         docker?.stop()
-        let provider = DockerProvider(endpoint: wanted.endpoint, settings: settings, loop: loop) { [unowned self] snapshot in
-            self.dockerChanged(snapshot)
+        docker = nil
+        let provider: DockerProvider
+        do {
+            provider = try DockerProvider(options: wanted, loop: loop) { [unowned self] snapshot in
+                self.dockerChanged(snapshot)
+            }
+        } catch {
+            log.error("docker: \(error); provider not started")
+            return
         }
         docker = provider
         log.info("docker: watching \(wanted.endpoint)")
@@ -65,7 +71,7 @@ extension DynamicConfiguration {
         guard let docker else { return }
         w.key("docker")
         w.beginObject()
-        w.field("endpoint", docker.endpoint)
+        w.field("endpoint", docker.options.endpoint)
         w.field("synchronised", docker.isSynchronised)
         w.field("containers", dockerSnapshot?.containers ?? 0)
         w.field("http_routers", dockerSnapshot?.config.httpRouters.count ?? 0)

@@ -161,7 +161,7 @@ final class DynamicConfiguration {
     /// A file of the provider changed: re-read the provider's files and rebuild only the route tables.
     func fileProviderChanged() {
         guard !shuttingDown(), let provider = setup.fileProvider else { return }
-        let snapshot = FileProviderReader.read(provider, previous: setup.files)
+        let snapshot = FileProviderReader.read(provider, previous: setup.files, environment: ProcessFacts.environment())
         guard snapshot != setup.files else { return }
         var changed = setup
         changed.files = snapshot

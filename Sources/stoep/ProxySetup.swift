@@ -167,7 +167,7 @@ struct ProxySetup {
                         warnings.append("\(path): providers.file.directory \(dir): cannot be read; no file-provider routes from it")
                     }
                     setup.fileProvider = file
-                    setup.files = FileProviderReader.read(file)
+                    setup.files = FileProviderReader.read(file, environment: ProcessFacts.environment())
                     setup.routing = true
                 }
                 if let docker = stat.providers.docker {

@@ -38,7 +38,7 @@ final class FileProviderTests: XCTestCase {
         try write("notes.txt", "not a configuration")
         let provider = TraefikFileProvider(directory: root)
         XCTAssertEqual(FileProviderReader.files(provider), [root + "/a.yml", root + "/b.toml", root + "/sub/c.yaml"])
-        let snapshot = FileProviderReader.read(provider)
+        let snapshot = FileProviderReader.read(provider, environment: [:])
         XCTAssertEqual(snapshot.configs.map { $0.httpRouters.keys.sorted() }, [["a@file"], ["b@file"], ["c@file"]])
         XCTAssertEqual(snapshot.issues, [])
         XCTAssertEqual(Set(snapshot.lastGood.keys), Set(FileProviderReader.files(provider)))
@@ -57,12 +57,12 @@ final class FileProviderTests: XCTestCase {
         try write("a.toml", router("a", "a.lan"))
         try write("b.toml", router("b", "b.lan"))
         let provider = TraefikFileProvider(directory: root)
-        let good = FileProviderReader.read(provider)
+        let good = FileProviderReader.read(provider, environment: [:])
         XCTAssertEqual(good.configs.count, 2)
 
         try write("a.toml", "[http.routers.a\nrule = ")   // a half-saved file
         try write("new.toml", "[[[")                      // broken from the start
-        let next = FileProviderReader.read(provider, previous: good)
+        let next = FileProviderReader.read(provider, previous: good, environment: [:])
         XCTAssertEqual(next.configs.map { $0.httpRouters.keys.sorted() }, [["a@file"], ["b@file"]])
         XCTAssertEqual(next.lastGood[root + "/a.toml"], good.lastGood[root + "/a.toml"])
         XCTAssertNil(next.lastGood[root + "/new.toml"])
@@ -73,7 +73,7 @@ final class FileProviderTests: XCTestCase {
 
     func testDecodingIssuesAreReportedAndTheFileApplied() throws {
         try write("a.toml", router("a", "a.lan") + "[http.routers.bad]\npriority = \"high\"\n")
-        let snapshot = FileProviderReader.read(TraefikFileProvider(directory: root))
+        let snapshot = FileProviderReader.read(TraefikFileProvider(directory: root), environment: [:])
         XCTAssertEqual(snapshot.configs.count, 1)
         XCTAssertNotNil(snapshot.configs.first?.httpRouters["a@file"])
         XCTAssertFalse(snapshot.issues.isEmpty)

@@ -240,8 +240,11 @@ extension TraefikEntryPoint {
                 log.warning(lifeCycle.node("requestAcceptGraceTimeout")?.location ?? lifeCycle.location, lifeCycle.path("requestAcceptGraceTimeout"), "not supported by stoep; ignored")
             }
         }
+        // Traefik closes a client connection after that many requests / that long (pkg/server/server_entrypoint_tcp.go
+        // keepAliveMaxRequests/keepAliveMaxTime); stoep keeps it open, so the options are refused, not ignored.
         for key in ["keepAliveMaxRequests", "keepAliveMaxTime"] where transport.has(key) {
-            log.warning(transport.node(key)?.location ?? transport.location, transport.path(transport.writtenKey(key)), "not supported by stoep; ignored")
+            log.error(transport.node(key)?.location ?? transport.location, transport.path(transport.writtenKey(key)),
+                      "not supported by stoep (client connections are not closed after a number of requests or a time)")
         }
     }
 }

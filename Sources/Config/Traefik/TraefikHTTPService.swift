@@ -186,6 +186,18 @@ extension TraefikHTTPService {
         if let mode = check.string("mode", &log), mode.lowercased() != "http" {
             log.error(check.node("mode")?.location ?? check.location, check.path("mode"), "only \"http\" health checks are supported, found \"\(mode)\"")
         }
+        // The probe speaks plain HTTP/1.1 (Proxy/Upstream/HealthCheck.swift): an https probe would be a
+        // different check, so it is refused rather than sent in clear.
+        if let scheme = health.scheme, scheme.lowercased() != "http" {
+            log.error(check.node("scheme")?.location ?? check.location, check.path("scheme"), "only \"http\" health-check probes are supported by stoep, found \"\(scheme)\"")
+        }
+        // Go's http.NewRequest takes any token as a method; the probe writes it into the request line.
+        if !health.method.isEmpty, !health.method.utf8.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 45 || $0 == 95 }) {
+            log.error(check.node("method")?.location ?? check.location, check.path("method"), "not an HTTP method: \"\(health.method)\"")
+        }
+        for field in health.headers where (field.key + field.value + (health.hostname ?? "")).utf8.contains(where: { $0 == 10 || $0 == 13 }) {
+            log.error(check.node("headers")?.location ?? check.location, check.path("headers"), "line break in a health-check header or hostname")
+        }
         return health
     }
 

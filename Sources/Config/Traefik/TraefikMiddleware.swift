@@ -198,9 +198,16 @@ extension TraefikMiddleware {
         case "buffering":
             body.warnUnknownKeys(allowed: ["maxRequestBodyBytes", "memRequestBodyBytes", "maxResponseBodyBytes",
                                            "memResponseBodyBytes", "retryExpression"], log: &log)
-            for key in ["memRequestBodyBytes", "maxResponseBodyBytes", "memResponseBodyBytes", "retryExpression"] where body.node(key) != nil {
+            // The mem* sizes only choose where Traefik keeps a body (memory, then a temporary file): nothing a
+            // client or server sees, so a warning. A response limit (Traefik answers 500 above it) and retries
+            // would change answers: refused.
+            for key in ["memRequestBodyBytes", "memResponseBodyBytes"] where body.node(key) != nil {
                 log.warning(body.node(key)?.location ?? body.location, body.path(key),
-                            "not applied: stoep streams bodies instead of buffering them; only maxRequestBodyBytes is enforced")
+                            "no effect: stoep streams bodies instead of buffering them (only where Traefik keeps a body)")
+            }
+            for key in ["maxResponseBodyBytes", "retryExpression"] where body.node(key) != nil {
+                log.error(body.node(key)?.location ?? body.location, body.path(key),
+                          "not supported by stoep: responses are streamed, not buffered, so they can be neither limited nor retried")
             }
             return .buffering(maxRequestBodyBytes: body.integer("maxRequestBodyBytes", in: 0...Int64.max, &log) ?? 0)
         case "stripPrefix":

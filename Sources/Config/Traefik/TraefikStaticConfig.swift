@@ -50,24 +50,6 @@ public struct TraefikFileProvider: Sendable, Hashable {
     }
 }
 
-public struct TraefikDockerProvider: Sendable, Hashable {
-    public static let defaultEndpoint = "unix:///var/run/docker.sock"
-    public static let defaultRuleTemplate = "Host(`{{ normalize .Name }}`)"
-
-    public var endpoint: String = defaultEndpoint
-    /// false = only containers labelled `traefik.enable=true`.
-    public var exposedByDefault = true
-    /// Default network to reach containers on; overridden by `traefik.docker.network`.
-    public var network: String?
-    /// Go template for routers without a rule.
-    public var defaultRule: String = defaultRuleTemplate
-    public var watch = true
-    public var useBindPortIP = false
-    public var allowEmptyServices = false
-
-    public init() {}
-}
-
 public struct TraefikAPI: Sendable, Hashable {
     /// Traefik default true once `[api]` exists.
     public var dashboard = true

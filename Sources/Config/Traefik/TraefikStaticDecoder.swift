@@ -87,39 +87,11 @@ extension TraefikStaticConfig {
             }
             result.file = provider
         }
-        if let docker = providers.section("docker", &log) { result.docker = decodeDocker(docker, log: &log) }
+        if let docker = providers.section("docker", &log) { result.docker = TraefikDockerProvider.decode(docker, log: &log) }
         for key in otherProviders where providers.has(key) {
             log.warning(providers.node(key)?.location ?? providers.location, providers.path(providers.writtenKey(key)), "provider not supported by stoep; ignored")
         }
         return result
-    }
-
-    private static func decodeDocker(_ docker: TraefikSection, log: inout TraefikIssueLog) -> TraefikDockerProvider {
-        docker.warnUnknownKeys(allowed: ["endpoint", "exposedByDefault", "network", "defaultRule", "watch", "useBindPortIP", "allowEmptyServices",
-                                         "constraints", "httpClientTimeout", "tls", "username", "password", "swarmMode", "swarmModeRefreshSeconds"],
-                               log: &log)
-        var provider = TraefikDockerProvider()
-        provider.endpoint = docker.string("endpoint", &log) ?? provider.endpoint
-        if !provider.endpoint.hasPrefix("unix://") {
-            log.error(docker.node("endpoint")?.location ?? docker.location, docker.path("endpoint"), "only unix:// Docker endpoints are supported by stoep, found \"\(provider.endpoint)\"")
-        }
-        provider.exposedByDefault = docker.bool("exposedByDefault", &log) ?? true
-        provider.network = docker.string("network", &log)
-        provider.defaultRule = docker.string("defaultRule", &log) ?? provider.defaultRule
-        provider.watch = docker.bool("watch", &log) ?? true
-        provider.useBindPortIP = docker.bool("useBindPortIP", &log) ?? false
-        provider.allowEmptyServices = docker.bool("allowEmptyServices", &log) ?? false
-        if let constraints = docker.node("constraints") {
-            // Ignoring constraints would expose containers the configuration meant to hide.
-            log.error(constraints.location, docker.path(docker.writtenKey("constraints")), "Docker provider constraints are not supported by stoep yet")
-        }
-        if let swarm = docker.node("swarmMode") {
-            log.error(swarm.location, docker.path(docker.writtenKey("swarmMode")), "Swarm mode is not supported by stoep (in Traefik v3 it moved to providers.swarm)")
-        }
-        for key in ["httpClientTimeout", "tls", "username", "password", "swarmModeRefreshSeconds"] where docker.has(key) {
-            log.warning(docker.node(key)?.location ?? docker.location, docker.path(docker.writtenKey(key)), "not supported by stoep; ignored")
-        }
-        return provider
     }
 
     private static func decodeMetrics(_ metrics: TraefikSection, log: inout TraefikIssueLog) -> TraefikPrometheus? {
@@ -177,8 +149,13 @@ extension TraefikStaticConfig {
                 log.error(fields.location, section.path("fields"), "expected a table, found \(TraefikSection.describe(fields.value))")
             }
         }
+        // Not applied yet, so refused: filters would log every request where Traefik logs a few, fields would
+        // keep, drop or redact other fields than configured (Traefik's pkg/middlewares/accesslog).
         if let filters = section.node("filters") {
-            log.warning(filters.location, section.path(section.writtenKey("filters")), "access log filters are not supported by stoep; every request is logged")
+            log.error(filters.location, section.path(section.writtenKey("filters")), "access log filters are not supported by stoep (every request would be logged)")
+        }
+        if let fields = section.node("fields") {
+            log.error(fields.location, section.path(section.writtenKey("fields")), "access log fields (defaultMode, names, headers) are not supported by stoep (the fields would not be kept, dropped or redacted as configured)")
         }
         _ = section.bool("addInternals", &log)
         return accessLog

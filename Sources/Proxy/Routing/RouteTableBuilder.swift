@@ -66,7 +66,9 @@ public enum RouteTableBuilder {
                     let hc = lb.healthCheck.map {
                         HealthCheckSettings(path: $0.path.isEmpty ? "/" : $0.path,
                                             interval: UInt64(max($0.interval.nanoseconds, 100_000_000)),
-                                            timeout: UInt64(max($0.timeout.nanoseconds, 10_000_000)), hostname: $0.hostname)
+                                            timeout: UInt64(max($0.timeout.nanoseconds, 10_000_000)), hostname: $0.hostname,
+                                            method: $0.method.isEmpty ? "GET" : $0.method, expectedStatus: $0.status.map { Int($0) },
+                                            port: $0.port.map { UInt16($0) }, headers: $0.headers.map { ($0.key, $0.value) })
                     }
                     services[name] = HTTPService(name: name, servers: servers, passHostHeader: lb.passHostHeader, healthCheck: hc)
                 case .weighted:

@@ -1,6 +1,11 @@
-// Active health checks (Traefik's loadBalancer.healthCheck): every `interval`, each server of the
-// service gets `GET path` on a fresh connection; a 2xx or 3xx answer within `timeout` keeps it up,
-// anything else takes it out of the rotation until a later check passes. Runs on the loop, no thread.
+// Active health checks (Traefik's loadBalancer.healthCheck, v3.7.9 pkg/healthcheck/healthcheck.go): every
+// `interval`, each server of the service gets `method path` (GET by default) on a fresh connection — to
+// `port` instead of the server's when set, with `hostname` as Host and `headers` added, as Traefik's
+// newRequest builds it; within `timeout`, the answer's status keeps the server up when it equals `status`,
+// or, without `status`, when it is 2xx or 3xx (Traefik's checkHealthHTTP). Anything else takes it out of
+// the rotation until a later check passes. Runs on the loop, no thread. The probe does not follow
+// redirects: a 3xx counts as up, as with Traefik's followRedirects=false (Traefik's default follows them
+// and judges the target's answer; docs/proxy.md).
 import HTTP
 import Reactor
 
@@ -9,6 +14,36 @@ public struct HealthCheckSettings {
     var interval: UInt64
     var timeout: UInt64
     var hostname: String?
+    var method = "GET"
+    /// The one status that counts as up; nil = any 2xx or 3xx.
+    var expectedStatus: Int?
+    /// Probe this port of the server's address instead of its own.
+    var port: UInt16?
+    var headers: [(name: String, value: String)] = []
+
+    /// The answer's status keeps the server up (checkHealthHTTP).
+    func isUp(status: Int) -> Bool {
+        if let expectedStatus { return status == expectedStatus }
+        return status >= 200 && status < 400
+    }
+
+    /// The address probed: the server's, with `port` in place of its own when set.
+    func target(_ address: SocketAddress) -> SocketAddress? {
+        guard let port else { return address }
+        let text = address.description
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = text[..<colon]
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        return SocketAddress(host: String(host), port: port)
+    }
+
+    /// The request bytes (HTTP/1.1, `Connection: close`). The static decoder refused line breaks in the
+    /// method, headers and hostname.
+    func request(host: String) -> [UInt8] {
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: \(hostname ?? host)\r\nUser-Agent: stoep-healthcheck\r\n"
+        for field in headers where field.name.lowercased() != "host" { text += "\(field.name): \(field.value)\r\n" }
+        return Array((text + "Connection: close\r\n\r\n").utf8)
+    }
 }
 
 /// Schedules the probes of one route table's services; stopped when the table is replaced.
@@ -80,7 +115,8 @@ final class HealthProbe: IOHandler {
 
     func start() {
         do {
-            let c = StreamConnection(transport: PlainTransport(fd: try Socket.connectTCP(server.address)), loop: loop, writable: false)
+            guard let target = settings.target(server.address) else { return finish(up: false) }
+            let c = StreamConnection(transport: PlainTransport(fd: try Socket.connectTCP(target)), loop: loop, writable: false)
             connection = c
             try c.register(self)
         } catch {
@@ -95,8 +131,7 @@ final class HealthProbe: IOHandler {
         if !sent {
             guard events.contains(.writable) || events.contains(.error) else { return }
             guard Socket.pendingError(fd) == nil else { return finish(up: false) }
-            let host = settings.hostname ?? server.hostHeader
-            let req = Array("GET \(settings.path) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: stoep-healthcheck\r\nConnection: close\r\n\r\n".utf8)
+            let req = settings.request(host: server.hostHeader)
             // The request is small enough for a fresh socket's buffer: anything short of all of it fails.
             guard case .bytes(req.count) = req.withUnsafeBytes({ connection.write($0) }) else {
                 return finish(up: false)
@@ -108,8 +143,8 @@ final class HealthProbe: IOHandler {
             let r = buf.withUnsafeMutableBytes { connection.read(into: $0) }
             if case .bytes(let n) = r { answer += buf[0..<n] }
             // The status of the answer's head decides; a head the proxy could not read counts as down.
-            switch HTTPResponseHead.parse(answer, requestMethod: .get) {
-            case .complete(let head, _): return finish(up: head.status >= 200 && head.status < 400)
+            switch HTTPResponseHead.parse(answer, requestMethod: settings.method == "HEAD" ? .head : .get) {
+            case .complete(let head, _): return finish(up: settings.isUp(status: head.status))
             case .error: return finish(up: false)
             case .incomplete: break
             }
