@@ -203,11 +203,10 @@ final class TraefikDynamicConfigTests: XCTestCase {
         XCTAssertEqual(config.httpServices["split@file"]?.kind, .weighted([TraefikWeightedService(name: "app@file", weight: 2),
                                                                            TraefikWeightedService(name: "other@docker", weight: 1)]))
         guard case .loadBalancer(let sticky)? = config.httpServices["sticky@file"]?.kind else { return XCTFail("sticky kept") }
-        XCTAssertTrue(sticky.stickyIgnored)
         XCTAssertEqual(sticky.flushInterval, .milliseconds(100))
         XCTAssertEqual(config.httpServices.keys.sorted(), ["app@file", "split@file", "sticky@file"])
         XCTAssertEqual(issues.map { "\($0.severity) \($0.path)" }, [
-            "warning http.services.sticky.loadBalancer.sticky",
+            "error http.services.sticky.loadBalancer.sticky",
             "error http.services.mirror.mirroring",
             "error http.services.fail.failover",
             "error http.services.none",

@@ -1,8 +1,8 @@
-// `http.services.NAME`: where routers send requests. `loadBalancer` (weighted round robin over URLs) is
-// served. `weighted` (split between other services) is decoded and shown by the API, but the route table
-// reports it and skips it; `mirroring` and `failover` are reported as unsupported errors. A skipped or
-// refused service drops its routers (they answer 404, as in Traefik for a missing service) rather than
-// serving traffic differently from what was configured.
+// `http.services.NAME`: where routers send requests. `loadBalancer` (weighted round robin over URLs) and
+// `weighted` (split between other services, nested) are served. `mirroring` and `failover`, sticky
+// sessions and strategies other than wrr are refused with an error naming the key. A refused service
+// drops its routers (they answer 404, as in Traefik for a missing service) rather than serving traffic
+// differently from what was configured.
 
 public struct TraefikHTTPService: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
@@ -14,11 +14,14 @@ public struct TraefikHTTPService: Sendable, Hashable {
     public var name: String
     public var kind: Kind
     public var location: SourceLocation
+    /// `weighted.healthCheck` was set (its body is empty in Traefik): a child's health counts.
+    public var weightedHealthCheck: Bool
 
-    public init(name: String, kind: Kind, location: SourceLocation) {
+    public init(name: String, kind: Kind, location: SourceLocation, weightedHealthCheck: Bool = false) {
         self.name = name
         self.kind = kind
         self.location = location
+        self.weightedHealthCheck = weightedHealthCheck
     }
 }
 
@@ -35,17 +38,14 @@ public struct TraefikLoadBalancer: Sendable, Hashable {
     /// `responseForwarding.flushInterval` (default 100ms; negative in Traefik = flush every write,
     /// refused here as durations are non-negative).
     public var flushInterval: TraefikDuration
-    /// `sticky` was set; stoep does not implement sticky sessions (a warning was issued).
-    public var stickyIgnored: Bool
 
     public init(servers: [TraefikServer], passHostHeader: Bool = true, healthCheck: TraefikHealthCheck? = nil, serversTransport: String? = nil,
-                flushInterval: TraefikDuration = defaultFlushInterval, stickyIgnored: Bool = false) {
+                flushInterval: TraefikDuration = defaultFlushInterval) {
         self.servers = servers
         self.passHostHeader = passHostHeader
         self.healthCheck = healthCheck
         self.serversTransport = serversTransport
         self.flushInterval = flushInterval
-        self.stickyIgnored = stickyIgnored
     }
 }
 
@@ -125,7 +125,8 @@ extension TraefikHTTPService {
                 return decodeLoadBalancer(body, scope: scope, log: &log).map { TraefikHTTPService(name: scope.qualify(name), kind: .loadBalancer($0), location: section.location) }
             case "weighted":
                 guard let body = section.section(kind, &log) else { return nil }
-                return TraefikHTTPService(name: scope.qualify(name), kind: .weighted(decodeWeighted(body, scope: scope, log: &log)), location: section.location)
+                return TraefikHTTPService(name: scope.qualify(name), kind: .weighted(decodeWeighted(body, scope: scope, log: &log)), location: section.location,
+                                          weightedHealthCheck: body.has("healthCheck"))
             default:
                 log.error(section.node(kind)?.location ?? section.location, section.path(section.writtenKey(kind)), "\(kind) services are not supported by stoep yet")
                 return nil
@@ -158,11 +159,15 @@ extension TraefikHTTPService {
             balancer.healthCheck = decodeHealthCheck(check, log: &log)
         }
         if let sticky = body.node("sticky") {
-            balancer.stickyIgnored = true
-            log.warning(sticky.location, body.path(body.writtenKey("sticky")), "sticky sessions are not supported by stoep; requests are balanced without them")
+            log.error(sticky.location, body.path(body.writtenKey("sticky")), "sticky sessions are not supported by stoep yet")
         }
-        if let strategy = body.string("strategy", &log), strategy.lowercased() != "wrr" {
-            log.warning(body.node("strategy")?.location ?? body.location, body.path("strategy"), "only the \"wrr\" strategy is supported; using weighted round robin")
+        // Traefik 3.7 (pkg/config/dynamic/http_config.go): wrr (default), p2c, hrw, leasttime; anything
+        // else fails the service ("unsupported load-balancer strategy").
+        if let strategy = body.string("strategy", &log), strategy != "wrr" {
+            let known = ["p2c", "hrw", "leasttime"].contains(strategy)
+            log.error(body.node("strategy")?.location ?? body.location, body.path("strategy"),
+                      known ? "the \"\(strategy)\" strategy is not supported by stoep yet; only \"wrr\""
+                            : "unsupported load-balancer strategy \"\(strategy)\"; expected wrr, p2c, hrw or leasttime")
         }
         return balancer
     }
@@ -192,7 +197,7 @@ extension TraefikHTTPService {
     static func decodeWeighted(_ body: TraefikSection, scope: TraefikScope, log: inout TraefikIssueLog) -> [TraefikWeightedService] {
         body.warnUnknownKeys(allowed: ["services", "sticky", "healthCheck"], log: &log)
         if let sticky = body.node("sticky") {
-            log.warning(sticky.location, body.path("sticky"), "sticky sessions are not supported by stoep; requests are balanced without them")
+            log.error(sticky.location, body.path(body.writtenKey("sticky")), "sticky sessions are not supported by stoep yet")
         }
         let services: [TraefikWeightedService] = (body.sections("services", &log) ?? []).compactMap { entry in
             entry.warnUnknownKeys(allowed: ["name", "weight"], log: &log)

@@ -67,10 +67,11 @@ public enum RouteTableBuilder {
                     }
                     services[name] = HTTPService(name: name, servers: servers, passHostHeader: lb.passHostHeader, healthCheck: hc)
                 case .weighted:
-                    problems.append("\(s.location): service \(name): weighted services are not supported yet; skipped")
+                    continue   // WeightedServiceBuilder, once every load balancer is known
                 }
             }
         }
+        WeightedServiceBuilder.build(configs, into: &services, problems: &problems)
         var routes: [HTTPRoute] = []
         for c in configs {
             for (name, r) in c.httpRouters.sorted(by: { $0.key < $1.key }) {

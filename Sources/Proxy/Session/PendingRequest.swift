@@ -70,7 +70,7 @@ extension HTTPSession {
             return
         }
         let now = proxy.loop.now
-        guard let server = route.service.pick(now: now) else {
+        guard let (server, passHostHeader) = route.service.pick(now: now) else {
             dropCarried(p)
             // A retry finding every server passively down (each just refused): Traefik would try one
             // again and fail the same way, so the client gets that failure, not 503.
@@ -84,7 +84,7 @@ extension HTTPSession {
         let original = view.pathAndQuery
         let head = HeadRewriter.request(
             view, forward: forward, pathChanged: p.targetRewritten || forward.path != original.path || forward.query != original.query,
-            hostOverride: route.service.passHostHeader ? nil : server.hostHeader,
+            hostOverride: passHostHeader ? nil : server.hostHeader,
             trustedPeer: view.trustedPeer, peerIP: peerText, scheme: isTLS ? "https" : "http", serverName: proxy.serverName)
         let x: HTTPExchange
         if let carried = p.carried {
