@@ -1,6 +1,6 @@
 // `http.services.NAME`: where routers send requests. `loadBalancer` (weighted round robin over URLs) and
-// `weighted` (split between other services, nested) are served. `mirroring` and `failover`, sticky
-// sessions and strategies other than wrr are refused with an error naming the key. A refused service
+// `weighted` (split between other services, nested), both with sticky cookies, are served. `mirroring`,
+// `failover` and strategies other than wrr are refused with an error naming the key. A refused service
 // drops its routers (they answer 404, as in Traefik for a missing service) rather than serving traffic
 // differently from what was configured.
 
@@ -16,12 +16,15 @@ public struct TraefikHTTPService: Sendable, Hashable {
     public var location: SourceLocation
     /// `weighted.healthCheck` was set (its body is empty in Traefik): a child's health counts.
     public var weightedHealthCheck: Bool
+    /// `weighted.sticky.cookie`: a client stays with the child it was sent to.
+    public var weightedSticky: TraefikStickyCookie?
 
-    public init(name: String, kind: Kind, location: SourceLocation, weightedHealthCheck: Bool = false) {
+    public init(name: String, kind: Kind, location: SourceLocation, weightedHealthCheck: Bool = false, weightedSticky: TraefikStickyCookie? = nil) {
         self.name = name
         self.kind = kind
         self.location = location
         self.weightedHealthCheck = weightedHealthCheck
+        self.weightedSticky = weightedSticky
     }
 }
 
@@ -38,9 +41,12 @@ public struct TraefikLoadBalancer: Sendable, Hashable {
     /// `responseForwarding.flushInterval` (default 100ms; negative in Traefik = flush every write,
     /// refused here as durations are non-negative).
     public var flushInterval: TraefikDuration
+    /// `sticky.cookie`: a client stays with the server it was sent to.
+    public var sticky: TraefikStickyCookie?
 
     public init(servers: [TraefikServer], passHostHeader: Bool = true, healthCheck: TraefikHealthCheck? = nil, serversTransport: String? = nil,
-                flushInterval: TraefikDuration = defaultFlushInterval) {
+                flushInterval: TraefikDuration = defaultFlushInterval, sticky: TraefikStickyCookie? = nil) {
+        self.sticky = sticky
         self.servers = servers
         self.passHostHeader = passHostHeader
         self.healthCheck = healthCheck
@@ -126,7 +132,7 @@ extension TraefikHTTPService {
             case "weighted":
                 guard let body = section.section(kind, &log) else { return nil }
                 return TraefikHTTPService(name: scope.qualify(name), kind: .weighted(decodeWeighted(body, scope: scope, log: &log)), location: section.location,
-                                          weightedHealthCheck: body.has("healthCheck"))
+                                          weightedHealthCheck: body.has("healthCheck"), weightedSticky: TraefikStickyCookie.decode(in: body, &log))
             default:
                 log.error(section.node(kind)?.location ?? section.location, section.path(section.writtenKey(kind)), "\(kind) services are not supported by stoep yet")
                 return nil
@@ -158,9 +164,7 @@ extension TraefikHTTPService {
         if let check = body.section("healthCheck", &log) {
             balancer.healthCheck = decodeHealthCheck(check, log: &log)
         }
-        if let sticky = body.node("sticky") {
-            log.error(sticky.location, body.path(body.writtenKey("sticky")), "sticky sessions are not supported by stoep yet")
-        }
+        balancer.sticky = TraefikStickyCookie.decode(in: body, &log)
         // Traefik 3.7 (pkg/config/dynamic/http_config.go): wrr (default), p2c, hrw, leasttime; anything
         // else fails the service ("unsupported load-balancer strategy").
         if let strategy = body.string("strategy", &log), strategy != "wrr" {
@@ -196,9 +200,6 @@ extension TraefikHTTPService {
 
     static func decodeWeighted(_ body: TraefikSection, scope: TraefikScope, log: inout TraefikIssueLog) -> [TraefikWeightedService] {
         body.warnUnknownKeys(allowed: ["services", "sticky", "healthCheck"], log: &log)
-        if let sticky = body.node("sticky") {
-            log.error(sticky.location, body.path(body.writtenKey("sticky")), "sticky sessions are not supported by stoep yet")
-        }
         let services: [TraefikWeightedService] = (body.sections("services", &log) ?? []).compactMap { entry in
             entry.warnUnknownKeys(allowed: ["name", "weight"], log: &log)
             let weight = entry.integer("weight", in: 0...Int64(Int32.max), &log) ?? 1

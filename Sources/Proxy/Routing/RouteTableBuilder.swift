@@ -65,7 +65,7 @@ public enum RouteTableBuilder {
                                             interval: UInt64(max($0.interval.nanoseconds, 100_000_000)),
                                             timeout: UInt64(max($0.timeout.nanoseconds, 10_000_000)), hostname: $0.hostname)
                     }
-                    services[name] = HTTPService(name: name, servers: servers, passHostHeader: lb.passHostHeader, healthCheck: hc)
+                    services[name] = HTTPService(name: name, servers: servers, passHostHeader: lb.passHostHeader, healthCheck: hc, sticky: lb.sticky)
                 case .weighted:
                     continue   // WeightedServiceBuilder, once every load balancer is known
                 }

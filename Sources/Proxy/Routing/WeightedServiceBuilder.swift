@@ -46,7 +46,7 @@ enum WeightedServiceBuilder {
             }
             children.append((child, Int(entry.weight)))
         }
-        let service = HTTPService(name: name, children: children, followsHealth: config.weightedHealthCheck)
+        let service = HTTPService(name: name, children: children, followsHealth: config.weightedHealthCheck, sticky: config.weightedSticky)
         services[name] = service
         return service
     }

@@ -18,6 +18,8 @@ final class HTTPExchange {
     var responseBody = BodyForwarder(.none)
     var responseDone = false
     var responseHeaders: [(name: String, value: String)] = []
+    /// Set-Cookie values of sticky balancers (HTTPService.pick), added beside the backend's own.
+    var setCookies: [String] = []
     var status = 0
     var maxRequestBody: UInt64 = .max
     let startedAt: UInt64

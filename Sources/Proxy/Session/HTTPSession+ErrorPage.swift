@@ -18,15 +18,17 @@ extension HTTPSession {
             + (caught.page.query.isEmpty ? "" : "?" + caught.page.query)
         let target = policy.target(status: caught.status, originalStatus: caught.original, url: url)
         if close { closeAfterResponse = true }
-        guard let (server, passHostHeader) = policy.service.pick(now: proxy.loop.now) else {
+        // The page's own sticky cookie is not written (Traefik would add it to the caught answer).
+        guard let pick = policy.service.pick(now: proxy.loop.now) else {
             // The page service's own answer, with the caught status (codeModifier).
             var answer = LocalResponse.noAvailableServer
             answer.status = caught.status
             respond(answer, close: close)
             return true
         }
+        let server = pick.server
         server.requests &+= 1
-        let head = pageRequestHead(target: target, view: view, forward: forward, policy: policy, server: server, passHostHeader: passHostHeader)
+        let head = pageRequestHead(target: target, view: view, forward: forward, policy: policy, server: server, passHostHeader: pick.passHostHeader)
         guard case .complete(let pageHead, _) = HTTPRequestHead.parse(head, limits: HTTPSession.limits) else {
             respond(.statusText(caught.status), close: close)  // Traefik: http.Error(StatusText(code), code)
             return true

@@ -188,7 +188,8 @@ extension HTTPSession {
                 clientOut += HeadRewriter.response(head, bytes: bytes, close: closeAfterResponse, chunked: asChunks,
                                                    // errors' codeCatcher writes the status anew: Go's reason phrase.
                                                    status: x.pageStatus ?? (x.forward == nil ? nil : head.status),
-                                                   extra: x.responseHeaders + (x.sniffedType.map { [("Content-Type", $0)] } ?? []))
+                                                   extra: x.responseHeaders + (x.sniffedType.map { [("Content-Type", $0)] } ?? []),
+                                                   setCookies: x.setCookies)
                 // An error page for a HEAD request: Traefik asks for it with GET; the client gets its head only.
                 x.responseBody = BodyForwarder(x.pageForHead ? .none : head.framing, asChunks: asChunks && !x.pageForHead)
                 // Body bytes that came with the head leave in the same send as the head.
