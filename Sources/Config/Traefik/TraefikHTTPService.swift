@@ -102,10 +102,13 @@ public struct TraefikHealthCheck: Sendable, Hashable {
 public struct TraefikWeightedService: Sendable, Hashable {
     public var name: String
     public var weight: Int64
+    /// The name as written (maybe unqualified): what Traefik's sticky cookie value hashes.
+    public var written: String
 
-    public init(name: String, weight: Int64 = 1) {
+    public init(name: String, weight: Int64 = 1, written: String? = nil) {
         self.name = name
         self.weight = weight
+        self.written = written ?? name
     }
 }
 
@@ -207,7 +210,7 @@ extension TraefikHTTPService {
                 log.error(entry.location, entry.path("name"), "weighted entry has no service name; expected name = \"SERVICE\"")
                 return nil
             }
-            return TraefikWeightedService(name: scope.qualify(name), weight: weight)
+            return TraefikWeightedService(name: scope.qualify(name), weight: weight, written: name)
         }
         if services.isEmpty {
             log.error(body.location, body.path("services"), "weighted service lists no services")

@@ -35,7 +35,7 @@ enum WeightedServiceBuilder {
         if visiting.contains(name) { return refuse("weighted services form a cycle (\((visiting + [name]).joined(separator: " → ")))") }
         visiting.append(name)
         defer { visiting.removeLast() }
-        var children: [(service: HTTPService, weight: Int)] = []
+        var children: [(service: HTTPService, weight: Int, key: String)] = []
         for entry in entries {
             guard let child = resolve(entry.name, declared, &services, &failed, &visiting, &problems) else {
                 if failed.contains(name) { return nil }
@@ -44,7 +44,7 @@ enum WeightedServiceBuilder {
             if config.weightedHealthCheck && !reportsHealth(child, declared) {
                 return refuse("weighted.healthCheck needs a healthCheck on child service \(entry.name) (Traefik: healthCheck not enabled in config for this service)")
             }
-            children.append((child, Int(entry.weight)))
+            children.append((child, Int(entry.weight), entry.written))
         }
         let service = HTTPService(name: name, children: children, followsHealth: config.weightedHealthCheck, sticky: config.weightedSticky)
         services[name] = service

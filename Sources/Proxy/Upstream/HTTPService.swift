@@ -45,13 +45,14 @@ public final class HTTPService {
     }
 
     /// A `weighted` service over `children` (weights as configured; ≤ 0 never picked, as in Traefik).
-    init(name: String, children: [(service: HTTPService, weight: Int)], followsHealth: Bool, sticky: TraefikStickyCookie? = nil) {
+    /// `key`: the child's name as written in the configuration, which Traefik's sticky value hashes.
+    init(name: String, children: [(service: HTTPService, weight: Int, key: String)], followsHealth: Bool, sticky: TraefikStickyCookie? = nil) {
         self.name = name
         servers = []
         passHostHeader = true
         healthCheck = nil
         weighted = Weighted(children: children.map(\.service), followsHealth: followsHealth)
-        self.sticky = sticky.map { StickyTable(cookie: StickyCookie($0, service: name), keys: children.map(\.service.name)) }
+        self.sticky = sticky.map { StickyTable(cookie: StickyCookie($0, service: name), keys: children.map(\.key)) }
         schedule = EarliestDeadlineSchedule(weights: children.map(\.weight))
     }
 
