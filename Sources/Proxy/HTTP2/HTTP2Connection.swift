@@ -1,9 +1,6 @@
 // One client connection speaking HTTP/2 (ALPN h2 over TLS, or h2c with prior knowledge): nghttp2 does the
-// framing, HPACK, flow control and the protocol's checks; it does no I/O. This loop citizen reads what the
-// transport has into the loop's scratch area and feeds it to nghttp2 (`nghttp2_session_mem_recv`), then
-// writes what nghttp2 wants sent (`nghttp2_session_mem_send`) straight from nghttp2's buffer while the
-// socket takes it — only an unsent tail is copied, and nghttp2 is asked for more only once the socket took
-// everything, so a slow client holds back its own DATA and nothing else.
+// framing, HPACK, flow control and the protocol's checks; it does no I/O: this loop citizen moves the bytes
+// (HTTP2Wire, shared with the backend side's HTTP2UpstreamConnection).
 //
 // Each stream is an ordinary request: an HTTP2Stream presents it to an HTTPSession as a Transport (the
 // request as HTTP/1.1 bytes in, the response as HTTP/1.1 bytes out), so routing, middlewares, internal
@@ -11,7 +8,7 @@
 //
 // Re-entrancy: nghttp2's callbacks only record what happened (a stream's head is complete, DATA arrived,
 // a stream closed, a DATA frame drained a stream's buffer) and queue the stream (`wake`); the sessions run
-// after nghttp2 returned (`runWakes`), so no session ever runs inside an nghttp2 call. A session that
+// after nghttp2 returned (HTTP2Wakes), so no session ever runs inside an nghttp2 call. A session that
 // writes while the connection is not being serviced (its backend's bytes arrived) asks for one service
 // on the next loop turn (`needsService`).
 import CNGHTTP2
@@ -26,21 +23,17 @@ final class HTTP2Connection: IOHandler {
     let peer: PeerAddress
     unowned let entryPoint: HTTPEntryPoint
     var proxy: HTTPProxy { entryPoint.proxy }
-    /// nghttp2's server session (nil once closed).
+    /// The socket and nghttp2's server session (nil once closed).
+    private var wire: HTTP2Wire
+    /// nghttp2's session (nil once closed).
     private(set) var session: OpaquePointer?
     private var token: Token?
-    private var readable = true, writable = true
-    /// The unsent tail of what nghttp2 produced (copied only when the socket did not take it all).
-    private var out: [UInt8] = []
-    private var outSent = 0
     /// Streams with something to deliver to their session, in arrival order.
-    private var wakes: [HTTP2Stream] = []
+    private var wakes: HTTP2Wakes<HTTP2Stream>!
     private(set) var streams: [Int32: HTTP2Stream] = [:]
     private var timer: Timer?
-    private var serviceTimer: Timer?
     private var inService = false
     private(set) var closed = false
-    private var peerClosed = false
     /// A GOAWAY was submitted (shutdown, idle timeout): the connection ends when its streams have.
     private(set) var goingAway = false
     var lastActivity: UInt64
@@ -60,8 +53,10 @@ final class HTTP2Connection: IOHandler {
         self.isTLS = isTLS
         self.peer = peer
         self.entryPoint = entryPoint
+        wire = HTTP2Wire(transport: transport)
         lastActivity = entryPoint.proxy.loop.now
         resetRefilledAt = lastActivity
+        wakes = HTTP2Wakes(loop: entryPoint.proxy.loop) { [unowned self] in self.service() }
     }
 
     /// Creates the nghttp2 session, queues our SETTINGS, takes over (or makes) the socket's registration,
@@ -79,14 +74,14 @@ final class HTTP2Connection: IOHandler {
         timer = t
         proxy.loop.schedule(t, after: entryPoint.idleTimeout)
         inService = true
-        if !seed.isEmpty { feed(seed) }
+        if !seed.isEmpty, !seed.withUnsafeBytes({ wire.feed(session, $0) }) { counters.h2ProtocolErrors &+= 1 }
         inService = false
         service()
     }
 
     func ready(fd: FileDescriptor, _ events: Readiness) {
-        if events.contains(.readable) || !events.isDisjoint(with: [.readHangup, .error]) { readable = true }
-        if events.contains(.writable) { writable = true }
+        if events.contains(.readable) || !events.isDisjoint(with: [.readHangup, .error]) { wire.readable = true }
+        if events.contains(.writable) { wire.writable = true }
         lastActivity = proxy.loop.now
         service()
     }
@@ -98,9 +93,12 @@ final class HTTP2Connection: IOHandler {
         var rounds = 0, busy = true
         while !closed && busy && rounds < 64 {
             rounds += 1
-            let fed = readAndFeed()
-            let woke = runWakes()
-            let wrote = flush()
+            let fed = wire.readAndFeed(session) { counters.h2ProtocolErrors &+= 1 }
+            if wire.failed { close(); break }
+            let woke = wakes.deliver { closed }
+            if closed { break }
+            let wrote = wire.flush(session)
+            if wire.failed { close(); break }
             busy = fed || woke || wrote
             if busy { lastActivity = proxy.loop.now }
         }
@@ -115,117 +113,20 @@ final class HTTP2Connection: IOHandler {
     /// Asks for a service on the next loop turn (a session wrote while the connection was not serviced).
     func needsService() {
         guard !closed, !inService else { return }
-        let t = serviceTimer ?? Timer { [unowned self] _ in self.service() }
-        serviceTimer = t
-        if !t.isScheduled { proxy.loop.schedule(t, after: 0) }
-    }
-
-    private func readAndFeed() -> Bool {
-        var progressed = false
-        while readable && !closed && !peerClosed {
-            let r = transport.read(into: readScratch)
-            switch r {
-            case .bytes(let n):
-                progressed = true
-                if transport.readDrained(got: n, asked: readScratch.count) { readable = false }
-                if !feed(UnsafeRawBufferPointer(rebasing: readScratch[0..<n])) { return true }
-            case .wouldBlock:
-                readable = false
-            case .eof:
-                peerClosed = true
-                readable = false
-                progressed = true
-            case .error:
-                close()
-                return false
-            }
-        }
-        return progressed
-    }
-
-    /// Hands bytes to nghttp2. False when nghttp2 gave up on the connection (it queued a GOAWAY when the
-    /// protocol allows one; what it wants sent still goes out before the close).
-    @discardableResult
-    private func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let s = session else { return false }
-        let rv = nghttp2_session_mem_recv(s, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
-        if rv < 0 {
-            // A bad preface, a flood (FLOODED), a callback failure: nothing more is read.
-            counters.h2ProtocolErrors &+= 1
-            peerClosed = true
-            readable = false
-            return false
-        }
-        return true
-    }
-
-    private func feed(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { _ = feed($0) }
+        wakes.requestService()
     }
 
     /// Queues `stream` for delivery to its session after nghttp2 returned.
     func wake(_ stream: HTTP2Stream) {
-        guard !stream.queued else { return }
-        stream.queued = true
-        wakes.append(stream)
-        if !inService { needsService() }
-    }
-
-    /// Delivers what the callbacks recorded to the streams' sessions. True when any ran.
-    private func runWakes() -> Bool {
-        guard !wakes.isEmpty else { return false }
-        var i = 0
-        while i < wakes.count {  // a session may wake another stream (none does today), appended here
-            let s = wakes[i]
-            s.queued = false
-            s.deliver()
-            if closed { return true }
-            i += 1
-        }
-        wakes.removeAll(keepingCapacity: true)
-        return true
-    }
-
-    /// Writes the unsent tail, then what nghttp2 produces, while the socket takes it. True when bytes moved.
-    private func flush() -> Bool {
-        guard let s = session else { return false }
-        var progressed = false
-        while writable {
-            if outSent < out.count {
-                switch out.withUnsafeBytes({ transport.write(UnsafeRawBufferPointer(rebasing: $0[outSent...])) }) {
-                case .bytes(let n): outSent += n; progressed = true; continue
-                case .wouldBlock: writable = false; return progressed
-                case .eof, .error: close(); return progressed
-                }
-            }
-            out.removeAll(keepingCapacity: out.capacity <= 64 * 1024)
-            outSent = 0
-            var data: UnsafePointer<UInt8>? = nil
-            let n = nghttp2_session_mem_send(s, &data)
-            if n < 0 { close(); return progressed }
-            guard n > 0, let data else { break }
-            progressed = true
-            switch transport.write(UnsafeRawBufferPointer(start: data, count: n)) {
-            case .bytes(let k) where k == n: continue
-            case .bytes(let k): out.append(contentsOf: UnsafeBufferPointer(start: data + k, count: n - k))
-            case .wouldBlock:
-                writable = false
-                out.append(contentsOf: UnsafeBufferPointer(start: data, count: n))
-            case .eof, .error: close(); return progressed
-            }
-        }
-        return progressed
+        if wakes.add(stream), !inService { needsService() }
     }
 
     /// Ends the connection when nghttp2 has nothing more to read or write (after a GOAWAY, or the client's
     /// close), or when a GOAWAY'd connection has no stream left.
     private func finishIfDone() {
-        guard let s = session, !closed else { return }
-        let unsent = outSent < out.count
-        if unsent { return }
-        if nghttp2_session_want_read(s) == 0 && nghttp2_session_want_write(s) == 0 { return close() }
-        if peerClosed && nghttp2_session_want_write(s) == 0 { return close() }
-        if goingAway && streams.isEmpty && nghttp2_session_want_write(s) == 0 { return close() }
+        guard !closed, !wire.hasUnsent else { return }
+        if wire.isSpent(session) { return close() }
+        if goingAway && streams.isEmpty && !wire.wantsWrite(session) { return close() }
     }
 
     // MARK: lifecycle
@@ -290,13 +191,11 @@ final class HTTP2Connection: IOHandler {
         closed = true
         if let t = timer { proxy.loop.cancel(t) }
         timer = nil
-        if let t = serviceTimer { proxy.loop.cancel(t) }
-        serviceTimer = nil
+        wakes.cancel()
         counters.h2StreamsOpen -= Int64(streams.count)
         let open = Array(streams.values)
         streams.removeAll()
         for s in open { s.connectionClosed() }
-        wakes.removeAll()
         if let s = session { nghttp2_session_del(s) }
         session = nil
         if let t = token { proxy.loop.deregister(t) }

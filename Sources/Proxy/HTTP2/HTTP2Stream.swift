@@ -13,13 +13,11 @@ import CNGHTTP2
 import HTTP
 import Reactor
 
-final class HTTP2Stream: Transport {
+final class HTTP2Stream: HTTP2StreamEnd, Transport {
     let id: Int32
     unowned let connection: HTTP2Connection
     /// The stream's request, once its head is complete.
     var session: HTTPSession?
-    /// Queued for `deliver` (HTTP2Connection.wake).
-    var queued = false
 
     // The request, as the session reads it: the synthesised head, then the body.
     var head = RequestHeadBuilder()
@@ -30,24 +28,21 @@ final class HTTP2Stream: Transport {
     var headReady = false
     /// The request's body goes on chunk-framed (no content-length, and not ended with its HEADERS).
     var chunked = false
+    /// The request's trailer section as field lines ("name: value\r\n"…).
+    var requestTrailers: [UInt8] = []
     /// END_STREAM arrived (and, when chunked, the last chunk is queued).
     var requestDone = false
     /// What to tell the session when it runs next.
     var pendingEvents: Readiness = []
 
     // The response, as the session writes it (HTTP2Stream+Response).
-    var responseState = ResponseState.head
+    /// The final head was submitted: what follows is the body.
+    var responseHeadDone = false
     var responseHead: [UInt8] = []
-    var chunkIn: [UInt8] = []
-    var chunkDecoder = ChunkedDecoder()
+    var unframer = BodyUnframer(.none)
     var requestMethod = HTTPMethod.get
-    /// A chunked response's trailer section (its field lines), sent as a trailing HEADERS with END_STREAM.
-    var trailers: [UInt8] = []
-    var body: [UInt8] = []
-    var bodySent = 0
-    var bodyEnded = false
-    /// nghttp2 asked for DATA when none was there (NGHTTP2_ERR_DEFERRED): resume it when some comes.
-    var deferred = false
+    /// The response's payload (and trailer section) waiting for DATA frames.
+    var out = HTTP2OutgoingBody()
     /// The session found the stream full (`write` said wouldBlock): tell it when there is room again.
     var writerBlocked = false
     /// The session is done with the stream (shutdownWrite or close).
@@ -65,6 +60,7 @@ final class HTTP2Stream: Transport {
     init(id: Int32, connection: HTTP2Connection) {
         self.id = id
         self.connection = connection
+        super.init()
     }
 
     var nghttp2: OpaquePointer? { connection.session }
@@ -73,6 +69,19 @@ final class HTTP2Stream: Transport {
 
     func addField(_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) {
         head.add(name, value)
+    }
+
+    /// One field of the request's trailer section (nghttp2 refused pseudo-fields and §8.2 violations
+    /// there). Bounded as the head is: past the header-list size the section is dropped.
+    func addTrailer(_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) {
+        guard requestTrailers.count + name.count + value.count + 4 <= Int(HTTP2Settings.maxHeaderListSize) else {
+            requestTrailers = []
+            return
+        }
+        requestTrailers.append(contentsOf: name)
+        requestTrailers += RequestHeadBuilder.colon
+        requestTrailers.append(contentsOf: value)
+        requestTrailers += BodyForwarder.crlf
     }
 
     /// The request's fields are all there: the session may start (once nghttp2 returned). `endStream`: the
@@ -87,12 +96,23 @@ final class HTTP2Stream: Transport {
     func requestEnded() {
         guard !requestDone else { return }
         requestDone = true
-        if chunked { requestIn += BodyForwarder.lastChunk }
+        if chunked {
+            // The last chunk carries the request's trailers (Traefik 3.7 announces them with `Trailer` but
+            // sends none: a difference, docs/proxy.md).
+            if !requestTrailers.isEmpty {
+                requestIn += BodyForwarder.lastChunkSize
+                requestIn += requestTrailers
+                requestIn += BodyForwarder.crlf
+            } else {
+                requestIn += BodyForwarder.lastChunk
+            }
+        }
+        requestTrailers = []
         pendingEvents.insert(.readable)
         connection.wake(self)
     }
 
-    func dataArrived(_ data: UnsafeRawBufferPointer) {
+    override func dataArrived(_ data: UnsafeRawBufferPointer) {
         guard session != nil || headReady, !writerDone else {
             nghttp2_session_consume(nghttp2, id, data.count)
             return
@@ -113,9 +133,9 @@ final class HTTP2Stream: Transport {
         connection.wake(self)
     }
 
-    func closedByLibrary(errorCode: UInt32) {
+    override func closedByLibrary(errorCode: UInt32) {
         libraryClosed = true
-        if errorCode != NGHTTP2_NO_ERROR.rawValue || !bodyEnded { pendingEvents.insert(.error) }
+        if errorCode != NGHTTP2_NO_ERROR.rawValue || !out.ended { pendingEvents.insert(.error) }
         connection.wake(self)
     }
 
@@ -130,7 +150,7 @@ final class HTTP2Stream: Transport {
 
     /// Runs after nghttp2 returned: starts the session for a complete head, passes readiness on, ends the
     /// session of a stream nghttp2 closed.
-    func deliver() {
+    override func deliver() {
         if libraryClosed {
             giveBackWindow()
             connection.streamEnded(self)
@@ -171,7 +191,6 @@ final class HTTP2Stream: Transport {
     /// Answers the stream without a session (a head too large, CONNECT): a bare status, END_STREAM.
     private func respondHere(status: Int) {
         writerDone = true
-        bodyEnded = true
         connection.entryPoint.counters.badRequests &+= 1
         submitBare(status: status)
     }
@@ -215,7 +234,7 @@ final class HTTP2Stream: Transport {
 
     func write(_ bytes: UnsafeRawBufferPointer) -> IOResult {
         if libraryClosed { return .error(.brokenPipe) }
-        let room = HTTP2Stream.responseHighWater - (body.count - bodySent)
+        let room = HTTP2Stream.responseHighWater - out.buffered
         if room <= 0 {
             writerBlocked = true
             return .wouldBlock
@@ -244,7 +263,7 @@ final class HTTP2Stream: Transport {
             writerDone = true
             responseEndedBySession()
         }
-        if !libraryClosed, !bodyEnded, let s = nghttp2 {
+        if !libraryClosed, !out.ended, let s = nghttp2 {
             nghttp2_submit_rst_stream(s, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, NGHTTP2_INTERNAL_ERROR.rawValue)
         }
         connection.needsService()
@@ -252,29 +271,11 @@ final class HTTP2Stream: Transport {
 
     // MARK: nghttp2's data source
 
-    /// Copies up to `max` body bytes for a DATA frame; EOF at the end, DEFERRED when none wait yet.
-    func takeBody(into buf: UnsafeMutablePointer<UInt8>, max: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
-        let left = body.count - bodySent
-        if left == 0 {
-            if bodyEnded {
-                endBody(flags)
-                return 0
-            }
-            deferred = true
-            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
-        }
-        let n = min(left, max)
-        body.withUnsafeBytes { UnsafeMutableRawPointer(buf).copyMemory(from: $0.baseAddress! + bodySent, byteCount: n) }
-        bodySent += n
-        if bodySent == body.count {
-            body.removeAll(keepingCapacity: body.capacity <= 64 * 1024)
-            bodySent = 0
-            if bodyEnded { endBody(flags) }
-        } else if bodySent > 32 * 1024 {
-            body.removeFirst(bodySent)
-            bodySent = 0
-        }
-        if writerBlocked && body.count - bodySent < HTTP2Stream.responseLowWater {
+    /// Copies up to `max` body bytes for a DATA frame; EOF at the end (with the trailers, when the backend
+    /// sent some: gRPC's `grpc-status`), DEFERRED when none wait yet.
+    override func takeBody(into buf: UnsafeMutablePointer<UInt8>, max: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
+        let n = out.take(into: buf, max: max, flags: flags) { HTTP2OutgoingBody.submitTrailers($0, nghttp2, id) }
+        if writerBlocked && out.buffered < HTTP2Stream.responseLowWater {
             writerBlocked = false
             pendingEvents.insert(.writable)
             connection.wake(self)
@@ -282,16 +283,9 @@ final class HTTP2Stream: Transport {
         return n
     }
 
-    /// The last DATA: END_STREAM on it, or on the trailers that follow (submitted here, as nghttp2 allows).
-    private func endBody(_ flags: UnsafeMutablePointer<UInt32>) {
-        flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-        if !trailers.isEmpty, submitTrailers() { flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue }
-    }
-
     /// New body bytes (or the end) for nghttp2 after it was told to wait.
     func bodyQueued() {
-        guard deferred, let s = nghttp2, !libraryClosed else { return }
-        deferred = false
-        nghttp2_session_resume_data(s, id)
+        guard !libraryClosed else { return }
+        _ = out.resume(nghttp2, id)
     }
 }

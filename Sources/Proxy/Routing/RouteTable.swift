@@ -35,7 +35,7 @@ public final class RouteTable {
     /// Idle upstream connections of services a newer table no longer has are closed.
     func retire(keeping next: RouteTable) {
         let kept = Set(next.services.flatMap { $0.servers.map { ObjectIdentifier($0) } })
-        for s in services.flatMap(\.servers) where !kept.contains(ObjectIdentifier(s)) { s.pool.closeAll() }
+        for s in services.flatMap(\.servers) where !kept.contains(ObjectIdentifier(s)) { s.closeConnections() }
     }
 }
 

@@ -60,6 +60,9 @@ public enum RouteTableBuilder {
                     if lb.healthCheck != nil && servers.contains(where: { $0.tls != nil }) {
                         problems.append("\(s.location): service \(name): active health checks of HTTPS servers are not supported yet; those servers count as up (passive health still applies)")
                     }
+                    if lb.healthCheck != nil && servers.contains(where: { $0.http2 == .priorKnowledge }) {
+                        problems.append("\(s.location): service \(name): active health checks of h2c servers are not supported yet (the probe speaks HTTP/1.1); those servers count as up (passive health still applies)")
+                    }
                     let hc = lb.healthCheck.map {
                         HealthCheckSettings(path: $0.path.isEmpty ? "/" : $0.path,
                                             interval: UInt64(max($0.interval.nanoseconds, 100_000_000)),
@@ -142,15 +145,17 @@ public enum RouteTableBuilder {
 
     struct Why: Error, CustomStringConvertible { let description: String }
 
-    /// "http://host:port" or "https://host:port" to a server. Host names are resolved here, at load time
-    /// (a warning names them: the loop never blocks on a resolution). HTTPS servers get the TLS client
-    /// context of their serversTransport (`transport`: qualified name; nil = the static one).
+    /// "http://host:port", "https://host:port" or "h2c://host:port" to a server. Host names are resolved
+    /// here, at load time (a warning names them: the loop never blocks on a resolution). HTTPS servers get
+    /// the TLS client context of their serversTransport (`transport`: qualified name; nil = the static one)
+    /// and offer h2 in ALPN unless it sets disableHTTP2; h2c servers are spoken to in HTTP/2 with prior
+    /// knowledge (Traefik's h2c transport).
     static func upstream(_ url: String, weight: Int, transport: String? = nil,
                          _ transports: ServersTransports = ServersTransports()) -> Swift.Result<UpstreamServer, Why> {
         var rest = Substring(url)
-        let https = rest.hasPrefix("https://")
-        guard https || rest.hasPrefix("http://") else { return .failure(Why(description: "scheme not supported")) }
-        rest = rest.dropFirst(https ? 8 : 7)
+        let https = rest.hasPrefix("https://"), h2c = rest.hasPrefix("h2c://")
+        guard https || h2c || rest.hasPrefix("http://") else { return .failure(Why(description: "scheme not supported")) }
+        rest = rest.dropFirst(https ? 8 : h2c ? 6 : 7)
         if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
         let authority = String(rest)
         var host = authority, port: UInt16 = https ? 443 : 80
@@ -164,14 +169,26 @@ public enum RouteTableBuilder {
         }
         guard port != 0 else { return .failure(Why(description: "bad port")) }
         var tls: (context: TLSClientContext, serverName: String)? = nil
+        var offersHTTP2 = false
         if https {
             switch transports.client(named: transport) {
-            case .success(let c): tls = (c.context, c.serverName ?? host)
+            case .success(let c):
+                tls = (c.context, c.serverName ?? host)
+                offersHTTP2 = !c.disableHTTP2
+            case .failure(let why): return .failure(Why(description: why.description))
+            }
+        } else if h2c {
+            switch transports.settings(named: transport) {
+            case .success(let t) where t?.disableHTTP2 == true:
+                // Traefik's HTTP/1-only transport then has no h2c: every request to the server fails.
+                return .failure(Why(description: "h2c:// needs HTTP/2, which its serversTransport disables (disableHTTP2)"))
+            case .success: break
             case .failure(let why): return .failure(Why(description: why.description))
             }
         }
         guard let address = SocketAddress(host: host, port: port) ?? SocketAddress.resolving(host: host, port: port) else { return .failure(Why(description: "cannot resolve \(host)")) }
-        return .success(UpstreamServer(url: url, hostHeader: authority, address: address, weight: weight, tls: tls))
+        return .success(UpstreamServer(url: url, hostHeader: authority, address: address, weight: weight, tls: tls,
+                                       http2: h2c ? .priorKnowledge : offersHTTP2 ? .negotiated : .never))
     }
 
 }

@@ -228,6 +228,8 @@ struct BodyForwarder {
     static let crlf: [UInt8] = [HTTPASCII.cr, HTTPASCII.lf]
     /// The zero-size chunk and the empty trailer section.
     static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)
+    /// The zero-size chunk's line, before a trailer section.
+    static let lastChunkSize: [UInt8] = Array("0\r\n".utf8)
 
     /// "<size in lower-case hex, as Go writes it>\r\n"
     static func appendChunkSize(_ size: Int, to out: inout [UInt8]) {

@@ -17,7 +17,11 @@ extension HTTPSession {
             // HTTPS backends: the handshake runs within the connect deadline, before the request.
             if let t = u.tls {
                 switch t.handshake() {
-                case .done: break
+                case .done:
+                    if u.offersHTTP2 && t.alpn == "h2" {
+                        switchToHTTP2(x, u, t)
+                        return true
+                    }
                 case .wantRead:
                     u.readable = false
                     return false
@@ -138,6 +142,16 @@ extension HTTPSession {
                     continue
                 case .wouldBlock:
                     u.readable = false
+                    return false
+                case .error(.timedOut):  // an HTTP/2 connection whose connect timed out
+                    upstreamFailed(x, timedOut: true)
+                    return false
+                case .error(.connectionAborted):  // an HTTP/2 stream the server refused: sent again once if it can be
+                    x.reusedConnection = true
+                    upstreamFailed(x, timedOut: false, stale: true)
+                    return false
+                case .error(.protocolError):  // an HTTP/2 backend's reset or lost connection: 500, as Traefik
+                    upstreamFailed(x, timedOut: false, unparseable: true)
                     return false
                 case .eof, .error:
                     upstreamFailed(x, timedOut: false, stale: x.reusedConnection && u.buffer.isEmpty)

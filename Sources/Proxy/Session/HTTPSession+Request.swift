@@ -119,9 +119,39 @@ extension HTTPSession {
         respond(proxy.internalHandlers.answer(service, request), headOnly: headOnly, close: close)
     }
 
-    /// Takes an idle pooled connection to the exchange's server, or starts a new one.
+    /// Takes a stream on one of the server's HTTP/2 connections, an idle pooled connection, or starts a
+    /// new connection. An Upgrade (WebSocket) always goes in HTTP/1.1, even to an h2c server, as Traefik's
+    /// smartRoundTripper sends it; an HTTPS connection offers h2 in ALPN unless HTTP/2 is disabled, and
+    /// becomes an HTTP/2 connection when the server chooses it (driveExchange).
     func attachUpstream(_ x: HTTPExchange) {
         guard let server = x.server else { return }
+        let upgrade = x.view.head.isUpgrade
+        if !upgrade && server.http2 != .never {
+            if let c = server.http2WithRoom() {
+                server.reused &+= 1
+                attachStream(x, on: c)
+                return
+            }
+            if server.http2 == .priorKnowledge {
+                do {
+                    let fd = try Socket.connectTCP(server.address)
+                    let c: HTTP2UpstreamConnection
+                    do {
+                        c = try HTTP2UpstreamConnection(transport: PlainTransport(fd: fd), server: server, loop: proxy.loop,
+                                                        connecting: true, connectTimeout: proxy.timeouts.connect, adopting: nil)
+                    } catch {
+                        fd.close()
+                        throw error
+                    }
+                    server.opened &+= 1
+                    server.addHTTP2(c)
+                    attachStream(x, on: c)
+                } catch {
+                    upstreamFailed(x, timedOut: false)
+                }
+                return
+            }
+        }
         if let c = server.takeIdle() {
             c.owner = self
             c.writable = true
@@ -131,13 +161,37 @@ extension HTTPSession {
         }
         do {
             let fd = try Socket.connectTCP(server.address)
-            let c = try UpstreamConnection(fd: fd, server: server, loop: proxy.loop)
+            let c = try UpstreamConnection(fd: fd, server: server, loop: proxy.loop, offerHTTP2: !upgrade && server.http2 == .negotiated)
             server.opened &+= 1
             c.owner = self
             x.upstream = c
             x.connectDeadline = proxy.loop.now &+ proxy.timeouts.connect
             watchDeadline(x.connectDeadline)
         } catch {
+            upstreamFailed(x, timedOut: false)
+        }
+    }
+
+    /// The exchange's request goes on a new stream of `c`.
+    func attachStream(_ x: HTTPExchange, on c: HTTP2UpstreamConnection) {
+        let u = UpstreamConnection(stream: c.openStream(), server: c.server, loop: proxy.loop)
+        u.owner = self
+        x.upstream = u
+        x.reusedConnection = false
+    }
+
+    /// An HTTPS server chose h2 in the handshake of `u`: its socket (and registration) becomes an HTTP/2
+    /// connection of the server, later requests share it, and this one goes on its first stream.
+    func switchToHTTP2(_ x: HTTPExchange, _ u: UpstreamConnection, _ tls: TLSTransport) {
+        let token = u.detachForRelay()
+        do {
+            let c = try HTTP2UpstreamConnection(transport: tls, server: u.server, loop: proxy.loop, connecting: false,
+                                                connectTimeout: 0, adopting: token)
+            u.server.addHTTP2(c)
+            attachStream(x, on: c)
+        } catch {
+            tls.close()
+            x.upstream = nil
             upstreamFailed(x, timedOut: false)
         }
     }

@@ -48,6 +48,9 @@ enum HeadRewriter {
         w.requestLine(method: slice(head.method), target: target, version: .http11)
         // Names the client's Connection header lists are hop-by-hop too.
         var dropped = hopByHop
+        // A chunked request's announced trailers stay announced (Go's transport writes `Trailer` from the
+        // request's trailer names, which its server took from this field).
+        if head.isChunked { dropped.remove("trailer") }
         var priorFor: String? = nil
         var connectionNamesTE = false
         forEachConnectionOption(head.fields, in: b) { t in

@@ -10,6 +10,8 @@ public final class ServersTransports {
         public let context: TLSClientContext
         /// serversTransport.serverName: SNI and verified name instead of the URL's host.
         public let serverName: String?
+        /// serversTransport.disableHTTP2: ALPN offers http/1.1 only (otherwise h2 first, as Go's transport).
+        public let disableHTTP2: Bool
     }
 
     private let defaultTransport: TraefikServersTransport?
@@ -24,14 +26,19 @@ public final class ServersTransports {
         self.named = named
     }
 
+    /// A service's transport settings (`name` qualified; nil = the static default, which may be absent).
+    func settings(named name: String?) -> Result<TraefikServersTransport?, TLSError> {
+        guard let name else { return .success(defaultTransport) }
+        guard let found = named[name] else { return .failure(TLSError("serversTransport \(name) not found")) }
+        return .success(found)
+    }
+
     /// The client for a service's transport (`name` qualified; nil = the static default).
     func client(named name: String?) -> Result<Client, TLSError> {
         let t: TraefikServersTransport?
-        if let name {
-            guard let found = named[name] else { return .failure(TLSError("serversTransport \(name) not found")) }
-            t = found
-        } else {
-            t = defaultTransport
+        switch settings(named: name) {
+        case .success(let found): t = found
+        case .failure(let e): return .failure(e)
         }
         let verify = !(t?.insecureSkipVerify ?? false)
         // Traefik takes several root CAs; OpenSSL loads one file here: the first, others reported.
@@ -41,11 +48,12 @@ public final class ServersTransports {
             problems.append("serversTransport \(name ?? "(static)"): only the first of \(roots.count) rootCAs is used")
         }
         let key = "\(verify)|\(roots.first ?? "")"
-        if let c = contexts[key] { return .success(Client(context: c, serverName: t?.serverName)) }
+        let noH2 = t?.disableHTTP2 ?? false
+        if let c = contexts[key] { return .success(Client(context: c, serverName: t?.serverName, disableHTTP2: noH2)) }
         do {
             let c = try TLSClientContext(verify: verify, rootCAFile: roots.first)
             contexts[key] = c
-            return .success(Client(context: c, serverName: t?.serverName))
+            return .success(Client(context: c, serverName: t?.serverName, disableHTTP2: noH2))
         } catch {
             return .failure(error)
         }

@@ -23,9 +23,9 @@ final class HealthChecker {
     func start(_ services: [HTTPService]) {
         for svc in services {
             guard let hc = svc.healthCheck else { continue }
-            // HTTPS servers are not probed yet (the probe speaks plain HTTP): they stay up, passive health
-            // still applies. RouteTableBuilder reports it.
-            for server in svc.servers where server.tls == nil {
+            // HTTPS and h2c servers are not probed yet (the probe speaks plain HTTP/1.1): they stay up,
+            // passive health still applies. RouteTableBuilder reports it.
+            for server in svc.servers where server.tls == nil && server.http2 != .priorKnowledge {
                 let index = timers.count
                 let t = Timer { [unowned self, unowned server] _ in
                     self.probe(server, hc)

@@ -1,6 +1,8 @@
 // One keep-alive connection to a backend server. Registered with the loop once for its whole life;
 // readiness goes to the session that owns it, or, while idle in the server's pool, closes it when the
-// server hangs up.
+// server hangs up. For an HTTP/2 backend it is one request's stream instead (`transport` is the
+// HTTP2UpstreamStream, no socket of its own; the stream's connection reports readiness), so the session
+// drives both kinds alike.
 import Reactor
 
 /// Receives readiness for an upstream connection while a session owns it.
@@ -21,10 +23,18 @@ final class UpstreamConnection: IOHandler {
     var readable = false, writable = false
     var buffer = ByteBuffer()
     var lastUsed: UInt64
+    /// The stream of an HTTP/2 backend connection (then `transport` is it), or nil.
+    let stream: HTTP2UpstreamStream?
+    /// HTTPS: the handshake offered ALPN h2 (an answer of h2 turns the socket into an HTTP2UpstreamConnection).
+    let offersHTTP2: Bool
 
-    init(fd: FileDescriptor, server: UpstreamServer, loop: EventLoop) throws {
+    /// A new connection to `server` over `fd` (connecting). `offerHTTP2`: HTTPS offers h2 then http/1.1
+    /// in ALPN (Go's transport does unless serversTransport.disableHTTP2; never for an Upgrade request).
+    init(fd: FileDescriptor, server: UpstreamServer, loop: EventLoop, offerHTTP2: Bool = false) throws {
+        stream = nil
+        offersHTTP2 = offerHTTP2 && server.tls != nil
         if let (context, name) = server.tls {
-            guard let t = context.transport(fd: fd, serverName: name) else {
+            guard let t = context.transport(fd: fd, serverName: name, offerHTTP2: offersHTTP2) else {
                 fd.close()
                 throw TLSError("cannot start TLS to \(server.url)")
             }
@@ -40,9 +50,24 @@ final class UpstreamConnection: IOHandler {
         token = try loop.register(fd: fd, handler: self)
     }
 
+    /// One request's stream on an HTTP/2 connection: connected (the connection's connect and handshake
+    /// are its own), never pooled.
+    init(stream: HTTP2UpstreamStream, server: UpstreamServer, loop: EventLoop) {
+        self.stream = stream
+        offersHTTP2 = false
+        tls = nil
+        transport = stream
+        self.server = server
+        self.loop = loop
+        lastUsed = loop.now
+        connected = true
+        writable = true
+        stream.owner = self
+    }
+
     /// Whether the connection can carry another request: not one whose server already sent its FIN (it
     /// answers nothing more, and its EOF, reported once, would not be reported again while pooled).
-    var isUsable: Bool { !closed && connected && buffer.isEmpty && !buffer.peerHungUp }
+    var isUsable: Bool { stream == nil && !closed && connected && buffer.isEmpty && !buffer.peerHungUp }
 
     func ready(fd: FileDescriptor, _ events: Readiness) {
         if !events.isDisjoint(with: [.readHangup, .error]) { buffer.noteHangup() }
@@ -50,7 +75,7 @@ final class UpstreamConnection: IOHandler {
         if events.contains(.writable) { writable = true }
         if let o = owner {
             o.upstreamReady(events)
-        } else if events.contains(.error) || (events.contains(.readable) && !quietWhileIdle()) {
+        } else if stream == nil, events.contains(.error) || (events.contains(.readable) && !quietWhileIdle()) {
             close()  // idle: the server closed it (or sent something unasked): not reusable
         }
     }
@@ -75,6 +100,7 @@ final class UpstreamConnection: IOHandler {
     /// Gives the socket and its registration to a relay (after an upgrade): returns the token for the
     /// relay to adopt; this connection is done with.
     func detachForRelay() -> Token? {
+        precondition(stream == nil, "a stream has no socket to hand over")
         let t = token
         token = nil
         closed = true

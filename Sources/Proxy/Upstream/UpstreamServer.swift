@@ -1,9 +1,19 @@
-// A backend server of an HTTP service: its address, its pool of idle keep-alive connections, its
-// counters, and its health — passive (a server that refused a connection is skipped for a while) and
+// A backend server of an HTTP service: its address, its pool of idle keep-alive connections (and its
+// HTTP/2 connections, each carrying many requests), its counters, and its health — passive (a server that refused a connection is skipped for a while) and
 // active (set by the health check).
 import Reactor
 
 public final class UpstreamServer {
+    /// Whether requests go to the server in HTTP/2.
+    public enum HTTP2Use: Sendable {
+        /// http://, or https:// with serversTransport.disableHTTP2: HTTP/1.1 only.
+        case never
+        /// https://: ALPN offers h2 then http/1.1; the server's choice decides per connection.
+        case negotiated
+        /// h2c://: HTTP/2 cleartext with prior knowledge.
+        case priorKnowledge
+    }
+
     public let url: String
     public let hostHeader: String   // host[:port] as in the URL, for passHostHeader=false
     let address: SocketAddress
@@ -12,6 +22,9 @@ public final class UpstreamServer {
     let tls: (context: TLSClientContext, serverName: String)?
     /// Idle keep-alive connections to this server, reused before a new one is opened.
     var pool = UpstreamPool()
+    public let http2: HTTP2Use
+    /// The server's HTTP/2 connections that take new streams (a GOAWAY'd or closed one leaves the list).
+    private(set) var http2Connections: [HTTP2UpstreamConnection] = []
     /// Monotonic time until which the server is skipped after a refused connection.
     var downUntil: UInt64 = 0
     /// Set by the active health check while the server fails it.
@@ -25,8 +38,9 @@ public final class UpstreamServer {
     static let downFor: UInt64 = 5_000_000_000
 
     init(url: String, hostHeader: String, address: SocketAddress, weight: Int,
-         tls: (context: TLSClientContext, serverName: String)? = nil) {
+         tls: (context: TLSClientContext, serverName: String)? = nil, http2: HTTP2Use = .never) {
         self.tls = tls
+        self.http2 = http2
         self.url = url
         self.hostHeader = hostHeader
         self.address = address
@@ -34,6 +48,9 @@ public final class UpstreamServer {
     }
 
     public var idleCount: Int { pool.count }
+    /// HTTP/2 connections open to the server, and the streams they carry.
+    public var http2ConnectionCount: Int { http2Connections.count }
+    public var http2StreamCount: Int { http2Connections.reduce(0) { $0 + $1.openStreams } }
 
     public func isUp(_ now: UInt64) -> Bool { !activeDown && now >= downUntil }
 
@@ -42,5 +59,26 @@ public final class UpstreamServer {
         guard let c = pool.take() else { return nil }
         reused &+= 1
         return c
+    }
+
+    /// A connection with a free stream slot, or nil: open a new one (`addHTTP2`).
+    func http2WithRoom() -> HTTP2UpstreamConnection? {
+        http2Connections.first { $0.hasRoom }
+    }
+
+    func addHTTP2(_ c: HTTP2UpstreamConnection) {
+        http2Connections.append(c)
+    }
+
+    /// `c` takes no new streams (GOAWAY, idle end, its close).
+    func http2Ended(_ c: HTTP2UpstreamConnection) {
+        http2Connections.removeAll { $0 === c }
+    }
+
+    /// The server left the configuration: its idle connections close, busy HTTP/2 ones once their streams end.
+    func closeConnections() {
+        pool.closeAll()
+        for c in http2Connections { c.retire() }
+        http2Connections = []
     }
 }

@@ -36,10 +36,19 @@ public final class TLSClientContext {
 
     deinit { SSL_CTX_free(context) }
 
+    /// ALPN's wire list (RFC 7301 §3.1): length-prefixed "h2", "http/1.1".
+    static let h2AndHTTP11: [UInt8] = [2] + Array("h2".utf8) + [8] + Array("http/1.1".utf8)
+
     /// A client transport over a connecting socket; `serverName` is sent as SNI (and verified).
-    public func transport(fd: FileDescriptor, serverName: String) -> TLSTransport? {
+    /// `offerHTTP2`: ALPN offers h2 then http/1.1 (Go's transport for an https backend unless HTTP/2 is
+    /// disabled); otherwise http/1.1 alone (the context's default).
+    public func transport(fd: FileDescriptor, serverName: String, offerHTTP2: Bool = false) -> TLSTransport? {
         guard let t = TLSTransport(fd: fd, context: context, server: false), let ssl = t.handle else { return nil }
         guard stoep_tls_set_client_name(ssl, serverName, verify ? 1 : 0) == 0 else { return nil }
+        if offerHTTP2 {
+            let protos = TLSClientContext.h2AndHTTP11
+            guard protos.withUnsafeBufferPointer({ SSL_set_alpn_protos(ssl, $0.baseAddress, UInt32($0.count)) }) == 0 else { return nil }
+        }
         t.keepAlive = self
         return t
     }
