@@ -2,15 +2,10 @@
 the Set-Cookie each sends (name — configured or derived from the service name —, value, attributes),
 that the cookie pins the server, that an older Traefik's FNV value pins and is rewritten, that an unknown
 value is re-balanced, and that a backend's own Set-Cookie is kept beside it. Both reactor backends."""
-import http.client
-import json
-import subprocess
-import time
 
 import pytest
 
-from conftest import Stoep, free_port
-from http_backend import Backend
+from service_peers import ServicePeers
 from traefik_peer import traefik_binary
 
 pytestmark = pytest.mark.skipif(traefik_binary() is None, reason="Traefik 3.7 (make deps) not installed")
@@ -36,57 +31,9 @@ http:
 """
 
 
-class Proxies:
-    def __init__(self, workdir, reactor):
-        self.backends = {name: Backend() for name in "ab"}
-        self.names = {b.port: name for name, b in self.backends.items()}
-        self.ports = {"traefik": free_port(), "stoep": free_port()}
-        dynamic = workdir / "dynamic.yml"
-        dynamic.write_text(DYNAMIC.format(**{n: b.url for n, b in self.backends.items()}))
-        self.log = open(workdir / "traefik.log", "wb")
-        for name in self.ports:
-            (workdir / f"{name}.yml").write_text(
-                "global: {checkNewVersion: false, sendAnonymousUsage: false}\n"
-                f"entryPoints: {{web: {{address: \"127.0.0.1:{self.ports[name]}\"}}}}\n"
-                f"providers: {{file: {{filename: \"{dynamic}\"}}}}\n")
-        self.traefik = subprocess.Popen([traefik_binary(), f"--configfile={workdir / 'traefik.yml'}"],
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-        (workdir / "stoep").mkdir()
-        self.stoep = Stoep(workdir / "stoep", reactor)
-        self.stoep.start("--traefik-config", str(workdir / "stoep.yml"))
-        deadline = time.time() + 20
-        while time.time() < deadline and self.get("traefik", "plain.test")[0] != 200:
-            time.sleep(0.2)
-
-    def get(self, proxy, host, cookie=None):
-        """(status, backend name, [Set-Cookie values]) for one GET through `proxy`."""
-        headers = {"Host": host}
-        if cookie:
-            headers["Cookie"] = cookie
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", self.ports[proxy], timeout=5)
-            c.request("GET", "/", headers=headers)
-            r = c.getresponse()
-            body = r.read()
-            cookies = r.msg.get_all("Set-Cookie") or []
-            c.close()
-        except OSError:
-            return 0, None, []
-        name = self.names.get(json.loads(body)["port"]) if r.status == 200 else None
-        return r.status, name, cookies
-
-    def close(self):
-        self.stoep.stop()
-        self.traefik.terminate()
-        self.traefik.wait(10)
-        self.log.close()
-        for b in self.backends.values():
-            b.close()
-
-
 @pytest.fixture(scope="module", params=["io_uring", "epoll"])
 def proxies(request, tmp_path_factory):
-    p = Proxies(tmp_path_factory.mktemp(f"sticky-{request.param}"), request.param)
+    p = ServicePeers(tmp_path_factory.mktemp(f"sticky-{request.param}"), request.param, DYNAMIC, "ab", "plain.test")
     yield p
     p.close()
 

@@ -4,16 +4,12 @@ weight of 0, `weighted.healthCheck` moving traffic off a child whose health chec
 what happens without it. Traefik shuffles a balancer's children when it builds it, so the exact order of
 equal deadlines differs per start: the tests compare which servers answered over whole cycles of the
 weights, which Traefik's schedule fixes exactly. Both reactor backends; Traefik started once per module."""
-import http.client
-import json
-import subprocess
 import time
 from collections import Counter
 
 import pytest
 
-from conftest import BINARY, Stoep, free_port
-from http_backend import Backend
+from service_peers import ServicePeers
 from traefik_peer import traefik_binary
 
 pytestmark = pytest.mark.skipif(traefik_binary() is None, reason="Traefik 3.7 (make deps) not installed")
@@ -39,59 +35,9 @@ http:
 """
 
 
-class Proxies:
-    """Traefik and stoep on the same configuration and the same backends."""
-
-    def __init__(self, workdir, reactor):
-        self.backends = {name: Backend() for name in "abcdef"}
-        self.names = {b.port: name for name, b in self.backends.items()}
-        self.ports = {"traefik": free_port(), "stoep": free_port()}
-        dynamic = workdir / "dynamic.yml"
-        dynamic.write_text(DYNAMIC.format(**{n: b.url for n, b in self.backends.items()}))
-        self.log = open(workdir / "traefik.log", "wb")
-        for name in self.ports:
-            (workdir / f"{name}.yml").write_text(
-                "global: {checkNewVersion: false, sendAnonymousUsage: false}\n"
-                f"entryPoints: {{web: {{address: \"127.0.0.1:{self.ports[name]}\"}}}}\n"
-                f"providers: {{file: {{filename: \"{dynamic}\"}}}}\n")
-        self.traefik = subprocess.Popen([traefik_binary(), f"--configfile={workdir / 'traefik.yml'}", "--log.level=DEBUG"],
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-        (workdir / "stoep").mkdir()
-        self.stoep = Stoep(workdir / "stoep", reactor)
-        self.stoep.start("--traefik-config", str(workdir / "stoep.yml"))
-        deadline = time.time() + 20
-        while time.time() < deadline and self.get("traefik", "nested.test")[0] != 200:
-            time.sleep(0.2)
-
-    def get(self, proxy, host):
-        """(status, backend name or None) for one GET through `proxy`."""
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", self.ports[proxy], timeout=5)
-            c.request("GET", "/", headers={"Host": host})
-            r = c.getresponse()
-            body = r.read()
-            c.close()
-        except OSError:
-            return 0, None
-        if r.status != 200:
-            return r.status, None
-        return 200, self.names.get(json.loads(body)["port"])
-
-    def run(self, proxy, host, n):
-        return [self.get(proxy, host) for _ in range(n)]
-
-    def close(self):
-        self.stoep.stop()
-        self.traefik.terminate()
-        self.traefik.wait(10)
-        self.log.close()
-        for b in self.backends.values():
-            b.close()
-
-
 @pytest.fixture(scope="module", params=["io_uring", "epoll"])
 def proxies(request, tmp_path_factory):
-    p = Proxies(tmp_path_factory.mktemp(f"weighted-{request.param}"), request.param)
+    p = ServicePeers(tmp_path_factory.mktemp(f"weighted-{request.param}"), request.param, DYNAMIC, "abcdef", "nested.test")
     yield p
     p.close()
 
