@@ -204,9 +204,9 @@ final class TraefikDynamicConfigTests: XCTestCase {
                                                                            TraefikWeightedService(name: "other@docker", weight: 1)]))
         guard case .loadBalancer(let sticky)? = config.httpServices["sticky@file"]?.kind else { return XCTFail("sticky kept") }
         XCTAssertEqual(sticky.flushInterval, .milliseconds(100))
+        XCTAssertEqual(sticky.sticky, TraefikStickyCookie(name: "s"))
         XCTAssertEqual(config.httpServices.keys.sorted(), ["app@file", "split@file", "sticky@file"])
         XCTAssertEqual(issues.map { "\($0.severity) \($0.path)" }, [
-            "error http.services.sticky.loadBalancer.sticky",
             "error http.services.mirror.mirroring",
             "error http.services.fail.failover",
             "error http.services.none",
