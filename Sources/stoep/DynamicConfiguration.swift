@@ -123,7 +123,7 @@ final class DynamicConfiguration {
         var facts = APIStaticFacts()
         facts.entryPoints = setup.entryPoints.map {
             APIEntryPoint(name: $0.name, address: $0.address.description, readTimeout: $0.readTimeout, idleTimeout: $0.idleTimeout,
-                          trustedIPs: $0.trustedIPs, insecure: $0.insecure)
+                          trustedIPs: $0.trustedIPs, insecure: $0.insecure, maxConcurrentStreams: $0.http2.maxConcurrentStreams)
         }.sorted { $0.name < $1.name }
         if setup.fileProvider != nil || !setup.dynamic.isEmpty { facts.providers.append("File") }
         if setup.docker != nil { facts.providers.append("Docker") }

@@ -185,6 +185,9 @@ final class TraefikStaticConfigTests: XCTestCase {
         XCTAssertEqual(web.maxConcurrentStreams, 42)
         XCTAssertEqual(config.entryPoint(named: "dns")?.transport, .udp)
         XCTAssertEqual(config.entryPoint(named: "dns")?.maxConcurrentStreams, 250)  // Traefik's default
+        let (zero, zeroIssues) = Self.decode("[entryPoints.web]\naddress = \":80\"\n[entryPoints.web.http2]\nmaxConcurrentStreams = 0")
+        XCTAssertEqual(zeroIssues.map(\.path), [], "0 is Go's default (250), as Traefik takes it")
+        XCTAssertEqual(zero.entryPoint(named: "web")?.maxConcurrentStreams, 0)
         var prometheus = TraefikPrometheus()
         prometheus.buckets = [0.5, 1.0]
         prometheus.addRoutersLabels = true

@@ -31,9 +31,9 @@ final class APITests: XCTestCase {
         let result = RouteTableBuilder.build(configs, entryPointNames: ["web", "traefik"], internalServices: internals)
         var facts = APIStaticFacts()
         facts.entryPoints = [APIEntryPoint(name: "traefik", address: ":8080", readTimeout: 60_000_000_000, idleTimeout: 180_000_000_000,
-                                           trustedIPs: [], insecure: false),
+                                           trustedIPs: [], insecure: false, maxConcurrentStreams: 0),
                              APIEntryPoint(name: "web", address: ":80", readTimeout: 60_000_000_000, idleTimeout: 180_000_000_000,
-                                           trustedIPs: ["10.0.0.0/8"], insecure: false)]
+                                           trustedIPs: ["10.0.0.0/8"], insecure: false, maxConcurrentStreams: 7)]
         facts.api = api
         facts.providers = ["File"]
         let h = TraefikAPIHandler(loop: try EventLoop(backend: .epoll, log: Logger()))
@@ -87,6 +87,11 @@ final class APITests: XCTestCase {
         let web = try XCTUnwrap(get(h, "/api/entrypoints/web").1 as? [String: Any])
         XCTAssertEqual((web["forwardedHeaders"] as? [String: Any])?["trustedIPs"] as? [String], ["10.0.0.0/8"])
         XCTAssertEqual(((web["transport"] as? [String: Any])?["respondingTimeouts"] as? [String: String])?["idleTimeout"], "3m0s")
+        // http2.maxConcurrentStreams as configured; 0 (Go's default) is left out, as Traefik's omitempty field.
+        XCTAssertEqual(web["http2"] as? [String: Int],
+                       ["maxConcurrentStreams": 7, "maxDecoderHeaderTableSize": 4096, "maxEncoderHeaderTableSize": 4096])
+        let traefik = try XCTUnwrap(get(h, "/api/entrypoints/traefik").1 as? [String: Any])
+        XCTAssertEqual(traefik["http2"] as? [String: Int], ["maxDecoderHeaderTableSize": 4096, "maxEncoderHeaderTableSize": 4096])
     }
 
     func testErrorsPaginationAndDashboard() throws {

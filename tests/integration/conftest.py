@@ -139,3 +139,21 @@ def stoep(tmp_path, backend):
 
 def pytest_configure(config):
     assert BINARY.exists(), f"{BINARY} missing: run `make build` first"
+    # `make test` runs -m "not slow" (the budget: ~9 min of integration on 2 cores); `make test-slow` runs -m slow.
+    # Every feature keeps a fast test in `make test`; what is slow is the long form (the container image build, a
+    # real renewal, 4 GiB and soak-like runs, an extra Traefik start) or the second backend's run of a heavy test.
+    config.addinivalue_line("markers", "slow: runs in `make test-slow` only (minutes of waiting or bulk bytes)")
+    config.addinivalue_line("markers", "heavy: a backend-sensitive but heavy test: its io_uring run is in `make test`, "
+                            "its epoll run is marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    """`heavy` tests: the runs on backends other than the first (io_uring) are `slow`."""
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        if not item.get_closest_marker("heavy") or spec is None:
+            continue
+        # The backend comes from the `backend` fixture or a module fixture parametrised by backend (`peers`).
+        backend = next((v for v in spec.params.values() if isinstance(v, str) and v in BACKENDS), BACKENDS[0])
+        if backend != BACKENDS[0]:
+            item.add_marker(pytest.mark.slow)

@@ -75,7 +75,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/health":
             return self._send(200 if self.server.healthy else 503, b"health")
         if path.startswith("/slow/"):
-            time.sleep(float(path.split("/")[2]))
+            time.sleep(float(path.split("/")[2].split("?")[0]))
         if path == "/upgrade":
             self.send_response(101)
             self.send_header("Connection", "Upgrade")

@@ -121,6 +121,7 @@ def ports():
     return free_port(), free_port()
 
 
+@pytest.mark.heavy  # epoll run in make test-slow
 def test_http01_issues_for_every_router_and_writes_traefiks_layout(stoep, backends, pebble_factory, ports):
     be = backends()
     pebble = pebble_factory(*ports)
@@ -168,6 +169,7 @@ def test_redirect_leaves_the_challenge_path_alone(stoep, backends, pebble_factor
     assert r.stdout in ("301", "302", "308"), r.stdout
 
 
+@pytest.mark.heavy  # epoll run in make test-slow
 def test_tls_alpn01(stoep, backends, pebble_factory, ports):
     be = backends()
     pebble = pebble_factory(*ports)
@@ -234,6 +236,7 @@ def test_refused_challenge_is_reported_and_other_names_keep_serving(stoep, backe
     assert "bad.test" not in served_names(pebble.tls_port, "bad.test")  # the default certificate meanwhile
 
 
+@pytest.mark.heavy  # epoll run in make test-slow
 def test_pebble_down_at_start(stoep, backends, pebble_factory, ports):
     be = backends()
     pebble = pebble_factory(*ports)
@@ -330,6 +333,7 @@ def wait_until(check, timeout, what):
     raise AssertionError(what)
 
 
+@pytest.mark.slow  # a second Traefik start (~45 s); test_stoep_serves_what_traefik_stored keeps the shared acme.json format fast
 def test_traefik_serves_what_stoep_stored(stoep, backends, pebble_factory, ports):
     reactor_neutral(stoep)
     be = backends()
@@ -374,6 +378,7 @@ def test_stoep_serves_what_traefik_stored(stoep, backends, pebble_factory, ports
     assert "le: ordering" not in stoep.log_text()
 
 
+@pytest.mark.heavy  # epoll run in make test-slow
 def test_rsa_keys_are_made_off_the_loop(stoep, backends, pebble_factory, ports):
     """keyType unset = RSA4096 (Traefik's default) for the account and the certificate: seconds of work each,
     done by a `stoep keygen` child while the loop keeps answering."""

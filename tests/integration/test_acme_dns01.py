@@ -47,6 +47,7 @@ esac
     return hook, calls
 
 
+@pytest.mark.heavy  # epoll run in make test-slow
 def test_exec_hook_issues_a_name(stoep, backends, pebble_factory, ports, monkeypatch, tmp_path):
     be = backends()
     pebble = pebble_factory(*ports)

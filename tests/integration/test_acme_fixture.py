@@ -28,6 +28,7 @@ def fixture_text():
     return (ROOT / "tests/fixtures/inethi-traefik.toml").read_text()
 
 
+@pytest.mark.slow  # waits a real renewal (~90 s); test_acme renews fast
 def test_fixture_box_gets_keeps_and_renews_its_certificate(stoep, backends, pebble_factory, monkeypatch, tmp_path):
     if stoep.backend != "epoll":
         pytest.skip("one backend is enough for a minute-long renewal; test_acme covers both")

@@ -77,8 +77,8 @@ tcp:
 def static_yaml(web, api_port, dyn_dir):
     return f"""global: {{checkNewVersion: false, sendAnonymousUsage: false}}
 entryPoints:
-  web: {{address: "127.0.0.1:{web}"}}
-  traefik: {{address: "127.0.0.1:{api_port}"}}
+  web: {{address: "127.0.0.1:{web}", http2: {{maxConcurrentStreams: 7}}}}
+  traefik: {{address: "127.0.0.1:{api_port}", http2: {{maxConcurrentStreams: 0}}}}
 api: {{insecure: true, dashboard: true}}
 providers:
   file: {{directory: "{dyn_dir}", watch: true}}
@@ -163,6 +163,8 @@ def test_api_documents_with_traefik_fields(stoep, origin):
     _, eps = api(port, "/api/entrypoints")
     assert [e["name"] for e in eps] == ["traefik", "web"]
     assert eps[1]["transport"]["respondingTimeouts"] == {"readTimeout": "1m0s", "idleTimeout": "3m0s"}
+    # http2.maxConcurrentStreams as configured; 0 (Go's default, 250 announced) is left out, as by Traefik.
+    assert eps[1]["http2"]["maxConcurrentStreams"] == 7 and "maxConcurrentStreams" not in eps[0]["http2"]
     _, web_ep = api(port, "/api/entrypoints/web")
     assert web_ep["address"] == f"127.0.0.1:{web}"
     _, version = api(port, "/api/version")

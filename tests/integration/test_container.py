@@ -94,6 +94,7 @@ def get(port, host, path="/"):
     return r.status, body
 
 
+@pytest.mark.slow  # the image: a static release build (minutes from a fresh clone); make container-test
 def test_image_is_static_scratch_and_small(image):
     assert "static" in image["build_output"], image["build_output"]
     size = int(podman("image", "inspect", TAG, "--format", "{{.Size}}").stdout)
@@ -101,6 +102,7 @@ def test_image_is_static_scratch_and_small(image):
     assert podman("image", "inspect", TAG, "--format", "{{.Labels}}").stdout.count("org.stoep.linking:static") == 1
 
 
+@pytest.mark.slow  # needs the image
 def test_container_serves_dns_http_and_stats_through_a_mounted_runtime_dir(image, tmp_path):
     dns_port, web_port, secure_port = free_port(), free_port(), free_port()
     backend = Backend()
@@ -159,6 +161,7 @@ filename = "/etc/traefik/dynamic.toml"
         backend.close()
 
 
+@pytest.mark.slow  # needs the image
 def test_default_config_and_status_page_with_the_io_uring_seccomp_profile(image, tmp_path):
     """The image's own configuration, moved to unprivileged ports; the profile from seccomp-io_uring.py
     lets `auto` choose io_uring."""

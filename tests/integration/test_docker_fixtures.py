@@ -152,6 +152,7 @@ def test_fixture_shapes_route_each_host(fixture_stoep, podman_api):
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk missing (make deps installs it)")
+@pytest.mark.slow  # soak-like (~50 s); test_docker covers changes one by one
 def test_changes_under_load_lose_nothing(tmp_path, podman_api):
     web = free_port()
     s = Stoep(tmp_path, "auto")

@@ -50,6 +50,7 @@ def send_pattern(conn, total, seed):
     return h.hexdigest()
 
 
+@pytest.mark.heavy  # epoll run in make test-slow
 def test_one_gib_each_direction_is_byte_exact(stoep):
     # Upstream hashes what it receives until EOF, then sends 1 GiB back and closes.
     def handler(conn):
@@ -168,6 +169,7 @@ def test_connect_timeout_holds(stoep):
     blackhole.close()
 
 
+@pytest.mark.heavy  # epoll run in make test-slow
 def test_thousand_connections_one_thread_and_complete_conns_listing(stoep):
     echo = EchoServer()
     port = start_forwarder(stoep, echo.port)

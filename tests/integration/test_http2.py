@@ -21,7 +21,7 @@ import h2.settings
 import httpx
 import pytest
 
-from conftest import free_port, series
+from conftest import BINARY, free_port, series
 from test_proxy import backends  # noqa: F401 (fixture)
 
 
@@ -373,6 +373,60 @@ accessLog: {{filePath: "{log}", format: json}}
     assert series(s, "counters", "http_responses", entrypoint="web", code_class="2xx") >= 3
 
 
+def test_show_conns_lists_open_streams(stoep, backends):
+    """`show conns`: an h2 connection's open streams nested under its row, each with its request (method,
+    path without the query, router, service, upstream, body bytes, ages) as an HTTP/1.1 row shows its own."""
+    be = backends()
+    web, _ = start_h2(stoep, be.url)
+    c = RawH2(web)
+    slow = [c.get("/slow/1.5?token=secret") for _ in range(3)]
+    up = c.conn.get_next_available_stream_id()
+    c.conn.send_headers(up, [(":method", "POST"), (":path", "/upload"), (":scheme", "http"),
+                             (":authority", "app.test"), ("content-length", "2000")])
+    c.conn.send_data(up, b"x" * 1000)
+    c.flush()
+    h1 = socket.create_connection(("127.0.0.1", web), timeout=5)
+    h1.sendall(b"GET /slow/1.5 HTTP/1.1\r\nHost: app.test\r\n\r\n")
+    deadline, rows = time.time() + 3, []
+    while time.time() < deadline:
+        rows = stoep.stats("show conns")["conns"]
+        h2rows = [x for x in rows if x["kind"] == "http2"]
+        if h2rows and len(h2rows[0]["open_streams"]) == 4 and h2rows[0]["open_streams"][3].get("bytes_in") == 1000 \
+                and any(x["kind"] == "http" and x["state"] == "active" for x in rows):
+            break
+        time.sleep(0.1)
+    (conn,) = [x for x in rows if x["kind"] == "http2"]
+    assert conn["state"] == "active" and conn["streams"] == 4 and conn["entrypoint"] == "web", conn
+    streams = conn["open_streams"]
+    assert [x["stream"] for x in streams] == slow + [up], streams
+    for x in streams:
+        assert x["state"] == "active" and x["router"] == "plain@file" and x["service"] == "app@file", x
+        assert x["upstream"] == be.url and 0 <= x["elapsed_s"] <= x["age_s"] + 0.01 < 3, x
+    assert [(x["method"], x["path"]) for x in streams] == [("GET", "/slow/1.5")] * 3 + [("POST", "/upload")]
+    assert [x["bytes_in"] for x in streams] == [0, 0, 0, 1000] and all(x["bytes_out"] == 0 for x in streams)
+    (h1row,) = [x for x in rows if x["kind"] == "http"]
+    assert {k: h1row[k] for k in ("state", "method", "path", "router", "service", "upstream")} == {
+        "state": "active", "method": "GET", "path": "/slow/1.5", "router": "plain@file", "service": "app@file",
+        "upstream": be.url}, h1row
+    # The text view nests the streams under their connection.
+    out = subprocess.run([str(BINARY), "stats", "--stats-socket", str(stoep.sock), "show", "conns"],
+                         capture_output=True, text=True, timeout=10).stdout
+    assert "stream 1" in out and "GET /slow/1.5" in out and "POST /upload" in out, out
+    c.conn.send_data(up, b"y" * 1000, end_stream=True)
+    c.flush()
+    for sid in slow + [up]:
+        assert c.response(sid)[0] == 200
+    h1.close()
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        conn = next(x for x in stoep.stats("show conns")["conns"] if x["kind"] == "http2")
+        if conn["state"] == "idle":
+            break
+        time.sleep(0.05)
+    assert conn["state"] == "idle" and conn["streams"] == 0 and conn["open_streams"] == [], conn
+    c.close()
+
+
 def test_max_concurrent_streams_setting(stoep, backends):
     be = backends()
     web, _ = start_h2(stoep, be.url, web_extra=", http2: {maxConcurrentStreams: 7}")
@@ -629,6 +683,7 @@ def h2_respond(request):
     return b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"
 
 
+@pytest.mark.heavy  # epoll run in make test-slow
 def test_h2c_requests_reach_the_backend_as_through_traefik(tmp_path, backend):
     from traefik_peer import Peers, traefik_binary
     if traefik_binary() is None:
@@ -713,6 +768,7 @@ class SlowReader:
         c.close()
 
 
+@pytest.mark.heavy  # epoll run in make test-slow
 def test_large_upload_to_a_slow_backend_stays_bounded(stoep):
     """Flow control: a 20 MB upload to a backend that reads at ~4 MB/s waits in the client, not in stoep."""
     be = SlowReader()

@@ -6,12 +6,15 @@ import json
 import threading
 import time
 
+import pytest
+
 from conftest import Stoep, free_port
 from http_backend import Backend
 
 GiB = 1 << 30
 
 
+@pytest.mark.slow  # 4 GiB through the proxy (~30 s); bounded-memory uploads: test_http2, test_proxy
 def test_four_gib_upload_in_constant_memory(tmp_path):
     be = Backend()
     s = Stoep(tmp_path, "auto")

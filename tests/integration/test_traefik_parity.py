@@ -179,6 +179,7 @@ def test_hop_by_hop_request_headers_named_by_connection(peers):
 @pytest.mark.parametrize("size", [5, 300_000])
 @pytest.mark.parametrize("path", [b"/expect", b"/reject"])
 @pytest.mark.parametrize("backend_continues", [False, True], ids=["backend-silent", "backend-100"])
+@pytest.mark.heavy  # 16 cases of ~3 s (the 1 s expect-continue wait, twice): the epoll ones in make test-slow
 def test_expect_continue_is_answered_as_traefik_answers_it(peers, size, path, backend_continues):
     """The client waits for 100 Continue before its body (as curl does, up to a pause): it must get one
     from the proxy whether or not the backend sends its own, and none when the backend answers first."""

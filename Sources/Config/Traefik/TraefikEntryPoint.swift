@@ -24,7 +24,8 @@ public struct TraefikEntryPoint: Sendable, Hashable {
     public var respondingTimeouts: TraefikRespondingTimeouts
     /// `transport.lifeCycle.graceTimeOut`: how long connections may finish on shutdown (default 10s).
     public var graceTimeOut: TraefikDuration
-    /// `http2.maxConcurrentStreams` (Traefik's default 250): streams one HTTP/2 connection may have open.
+    /// `http2.maxConcurrentStreams` (Traefik's default 250): streams one HTTP/2 connection may have open
+    /// (0: Go's default, 250).
     public var maxConcurrentStreams: UInt32 = 250
     public var location: SourceLocation
 
@@ -134,8 +135,9 @@ extension TraefikEntryPoint {
             }
             if let http2 = section.section("http2", &log) {
                 http2.warnUnknownKeys(allowed: ["maxConcurrentStreams", "maxDecoderHeaderTableSize", "maxEncoderHeaderTableSize"], log: &log)
-                // Traefik refuses a negative value; 0 would refuse every stream, so stoep asks for at least 1.
-                if let n = http2.integer("maxConcurrentStreams", in: 1...Int64(Int32.max), &log) {
+                // Traefik refuses a negative value; 0 is Go's default (250 announced, the key left out of
+                // /api/entrypoints), kept as 0 here for the API (HTTP2Settings.announcedMaxConcurrentStreams).
+                if let n = http2.integer("maxConcurrentStreams", in: 0...Int64(Int32.max), &log) {
                     entryPoint.maxConcurrentStreams = UInt32(n)
                 }
                 for key in ["maxDecoderHeaderTableSize", "maxEncoderHeaderTableSize"] where http2.has(key) {

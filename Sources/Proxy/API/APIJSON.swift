@@ -176,7 +176,14 @@ enum APIJSON {
         w.key("http")
         w.raw(#"{"sanitizePath":true,"maxHeaderBytes":1048576}"#)
         w.key("http2")
-        w.raw(#"{"maxConcurrentStreams":250,"maxDecoderHeaderTableSize":4096,"maxEncoderHeaderTableSize":4096}"#)
+        // As Traefik's static.HTTP2Config: maxConcurrentStreams is omitempty (0 is left out). The header
+        // table sizes are HPACK's 4096, what stoep uses (it ignores a configured value with a warning; Traefik
+        // would show that value).
+        w.beginObject()
+        if e.maxConcurrentStreams != 0 { w.field("maxConcurrentStreams", Int(e.maxConcurrentStreams)) }
+        w.field("maxDecoderHeaderTableSize", 4096)
+        w.field("maxEncoderHeaderTableSize", 4096)
+        w.endObject()
         w.key("udp")
         w.raw(#"{"timeout":"3s"}"#)
         w.field("name", e.name)

@@ -12,8 +12,12 @@ public struct APIEntryPoint: Sendable {
     public var idleTimeout: UInt64
     public var trustedIPs: [String]
     public var insecure: Bool
+    /// `http2.maxConcurrentStreams` as configured (0: left out, as Traefik's omitempty field).
+    public var maxConcurrentStreams: UInt32
 
-    public init(name: String, address: String, readTimeout: UInt64, idleTimeout: UInt64, trustedIPs: [String], insecure: Bool) {
+    public init(name: String, address: String, readTimeout: UInt64, idleTimeout: UInt64, trustedIPs: [String], insecure: Bool,
+                maxConcurrentStreams: UInt32 = 250) {
+        self.maxConcurrentStreams = maxConcurrentStreams
         self.name = name
         self.address = address
         self.readTimeout = readTimeout

@@ -7,10 +7,15 @@ import CNGHTTP2
 
 /// An entry point's HTTP/2 options (Traefik's `entryPoints.NAME.http2`) and stoep's fixed limits.
 public struct HTTP2Settings: Equatable, Sendable {
-    /// `http2.maxConcurrentStreams` (Traefik's default 250): SETTINGS_MAX_CONCURRENT_STREAMS, enforced by
-    /// nghttp2 (a HEADERS past it is refused with RST_STREAM REFUSED_STREAM).
+    /// `http2.maxConcurrentStreams` as configured (Traefik's default 250; 0 is kept, as /api/entrypoints
+    /// shows it: the key is left out then).
     public var maxConcurrentStreams: UInt32
     public init(maxConcurrentStreams: UInt32 = 250) { self.maxConcurrentStreams = maxConcurrentStreams }
+
+    /// SETTINGS_MAX_CONCURRENT_STREAMS, enforced by nghttp2 (a HEADERS past it is refused with RST_STREAM
+    /// REFUSED_STREAM). 0 means Go's default, 250 (x/net/http2 `defaultMaxStreams`; Traefik 3.7 with
+    /// `maxConcurrentStreams: 0` announces 250).
+    var announcedMaxConcurrentStreams: UInt32 { maxConcurrentStreams == 0 ? 250 : maxConcurrentStreams }
 
     /// Each stream's receive window (SETTINGS_INITIAL_WINDOW_SIZE): at most this much of an upload waits in
     /// stoep for a backend that reads slowly. Opened again only as the stream's session reads the bytes on.
@@ -33,7 +38,7 @@ enum HTTP2Callbacks {
     static func makeSession(for connection: HTTP2Connection, settings: HTTP2Settings) -> OpaquePointer? {
         guard let cbs = callbacks else { return nil }
         return makeSession(server: true, callbacks: cbs, userData: Unmanaged.passUnretained(connection).toOpaque(), settings: [
-            (NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, settings.maxConcurrentStreams),
+            (NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, settings.announcedMaxConcurrentStreams),
             (NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, UInt32(HTTP2Settings.streamWindow)),
             (NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, HTTP2Settings.maxHeaderListSize),
         ], connectionWindow: HTTP2Settings.connectionWindow)

@@ -204,19 +204,3 @@ final class HTTP2Connection: IOHandler {
         entryPoint.ended(self)
     }
 }
-
-extension HTTP2Connection: ConnectionDescribing {
-    /// A `show conns` row: the connection and how many streams it has open (the streams themselves are not
-    /// listed yet).
-    func describe(into w: inout JSONWriter, now: UInt64) {
-        w.beginObject()
-        w.field("kind", "http2")
-        w.field("entrypoint", entryPoint.name)
-        w.field("local", closed ? "closed" : Socket.localAddress(transport.fd))
-        w.field("peer", peer.text)
-        w.field("state", goingAway ? "closing" : streams.isEmpty ? "idle" : "active")
-        w.field("streams", streams.count)
-        w.field("idle_s", Double(now &- lastActivity) / 1e9)
-        w.endObject()
-    }
-}

@@ -57,9 +57,13 @@ final class HTTP2Stream: HTTP2StreamEnd, Transport {
     static let responseHighWater = 64 * 1024
     static let responseLowWater = 16 * 1024
 
+    /// When its HEADERS arrived (the loop's clock), for `show conns`.
+    let openedAt: UInt64
+
     init(id: Int32, connection: HTTP2Connection) {
         self.id = id
         self.connection = connection
+        openedAt = connection.proxy.loop.now
         super.init()
     }
 
