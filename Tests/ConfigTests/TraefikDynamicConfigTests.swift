@@ -200,14 +200,13 @@ final class TraefikDynamicConfigTests: XCTestCase {
         let balancer = TraefikLoadBalancer(servers: [TraefikServer(url: "https://10.0.0.2:8443", weight: 3), TraefikServer(url: "http://10.0.0.3")],
                                            passHostHeader: true, healthCheck: health, serversTransport: "insecure@file", flushInterval: .seconds(1))
         XCTAssertEqual(config.httpServices["app@file"]?.kind, .loadBalancer(balancer))
-        XCTAssertEqual(config.httpServices["split@file"]?.kind, .weighted([TraefikWeightedService(name: "app@file", weight: 2),
+        XCTAssertEqual(config.httpServices["split@file"]?.kind, .weighted([TraefikWeightedService(name: "app@file", weight: 2, written: "app"),
                                                                            TraefikWeightedService(name: "other@docker", weight: 1)]))
         guard case .loadBalancer(let sticky)? = config.httpServices["sticky@file"]?.kind else { return XCTFail("sticky kept") }
-        XCTAssertTrue(sticky.stickyIgnored)
         XCTAssertEqual(sticky.flushInterval, .milliseconds(100))
+        XCTAssertEqual(sticky.sticky, TraefikStickyCookie(name: "s"))
         XCTAssertEqual(config.httpServices.keys.sorted(), ["app@file", "split@file", "sticky@file"])
         XCTAssertEqual(issues.map { "\($0.severity) \($0.path)" }, [
-            "warning http.services.sticky.loadBalancer.sticky",
             "error http.services.mirror.mirroring",
             "error http.services.fail.failover",
             "error http.services.none",

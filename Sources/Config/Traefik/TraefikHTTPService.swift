@@ -1,8 +1,8 @@
-// `http.services.NAME`: where routers send requests. `loadBalancer` (weighted round robin over URLs) is
-// served. `weighted` (split between other services) is decoded and shown by the API, but the route table
-// reports it and skips it; `mirroring` and `failover` are reported as unsupported errors. A skipped or
-// refused service drops its routers (they answer 404, as in Traefik for a missing service) rather than
-// serving traffic differently from what was configured.
+// `http.services.NAME`: where routers send requests. `loadBalancer` (weighted round robin over URLs) and
+// `weighted` (split between other services, nested), both with sticky cookies, are served. `mirroring`,
+// `failover` and strategies other than wrr are refused with an error naming the key. A refused service
+// drops its routers (they answer 404, as in Traefik for a missing service) rather than serving traffic
+// differently from what was configured.
 
 public struct TraefikHTTPService: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
@@ -14,11 +14,17 @@ public struct TraefikHTTPService: Sendable, Hashable {
     public var name: String
     public var kind: Kind
     public var location: SourceLocation
+    /// `weighted.healthCheck` was set (its body is empty in Traefik): a child's health counts.
+    public var weightedHealthCheck: Bool
+    /// `weighted.sticky.cookie`: a client stays with the child it was sent to.
+    public var weightedSticky: TraefikStickyCookie?
 
-    public init(name: String, kind: Kind, location: SourceLocation) {
+    public init(name: String, kind: Kind, location: SourceLocation, weightedHealthCheck: Bool = false, weightedSticky: TraefikStickyCookie? = nil) {
         self.name = name
         self.kind = kind
         self.location = location
+        self.weightedHealthCheck = weightedHealthCheck
+        self.weightedSticky = weightedSticky
     }
 }
 
@@ -35,17 +41,17 @@ public struct TraefikLoadBalancer: Sendable, Hashable {
     /// `responseForwarding.flushInterval` (default 100ms; negative in Traefik = flush every write,
     /// refused here as durations are non-negative).
     public var flushInterval: TraefikDuration
-    /// `sticky` was set; stoep does not implement sticky sessions (a warning was issued).
-    public var stickyIgnored: Bool
+    /// `sticky.cookie`: a client stays with the server it was sent to.
+    public var sticky: TraefikStickyCookie?
 
     public init(servers: [TraefikServer], passHostHeader: Bool = true, healthCheck: TraefikHealthCheck? = nil, serversTransport: String? = nil,
-                flushInterval: TraefikDuration = defaultFlushInterval, stickyIgnored: Bool = false) {
+                flushInterval: TraefikDuration = defaultFlushInterval, sticky: TraefikStickyCookie? = nil) {
+        self.sticky = sticky
         self.servers = servers
         self.passHostHeader = passHostHeader
         self.healthCheck = healthCheck
         self.serversTransport = serversTransport
         self.flushInterval = flushInterval
-        self.stickyIgnored = stickyIgnored
     }
 }
 
@@ -96,10 +102,13 @@ public struct TraefikHealthCheck: Sendable, Hashable {
 public struct TraefikWeightedService: Sendable, Hashable {
     public var name: String
     public var weight: Int64
+    /// The name as written (maybe unqualified): what Traefik's sticky cookie value hashes.
+    public var written: String
 
-    public init(name: String, weight: Int64 = 1) {
+    public init(name: String, weight: Int64 = 1, written: String? = nil) {
         self.name = name
         self.weight = weight
+        self.written = written ?? name
     }
 }
 
@@ -125,7 +134,8 @@ extension TraefikHTTPService {
                 return decodeLoadBalancer(body, scope: scope, log: &log).map { TraefikHTTPService(name: scope.qualify(name), kind: .loadBalancer($0), location: section.location) }
             case "weighted":
                 guard let body = section.section(kind, &log) else { return nil }
-                return TraefikHTTPService(name: scope.qualify(name), kind: .weighted(decodeWeighted(body, scope: scope, log: &log)), location: section.location)
+                return TraefikHTTPService(name: scope.qualify(name), kind: .weighted(decodeWeighted(body, scope: scope, log: &log)), location: section.location,
+                                          weightedHealthCheck: body.has("healthCheck"), weightedSticky: TraefikStickyCookie.decode(in: body, &log))
             default:
                 log.error(section.node(kind)?.location ?? section.location, section.path(section.writtenKey(kind)), "\(kind) services are not supported by stoep yet")
                 return nil
@@ -157,12 +167,14 @@ extension TraefikHTTPService {
         if let check = body.section("healthCheck", &log) {
             balancer.healthCheck = decodeHealthCheck(check, log: &log)
         }
-        if let sticky = body.node("sticky") {
-            balancer.stickyIgnored = true
-            log.warning(sticky.location, body.path(body.writtenKey("sticky")), "sticky sessions are not supported by stoep; requests are balanced without them")
-        }
-        if let strategy = body.string("strategy", &log), strategy.lowercased() != "wrr" {
-            log.warning(body.node("strategy")?.location ?? body.location, body.path("strategy"), "only the \"wrr\" strategy is supported; using weighted round robin")
+        balancer.sticky = TraefikStickyCookie.decode(in: body, &log)
+        // Traefik 3.7 (pkg/config/dynamic/http_config.go): wrr (default), p2c, hrw, leasttime; anything
+        // else fails the service ("unsupported load-balancer strategy").
+        if let strategy = body.string("strategy", &log), strategy != "wrr" {
+            let known = ["p2c", "hrw", "leasttime"].contains(strategy)
+            log.error(body.node("strategy")?.location ?? body.location, body.path("strategy"),
+                      known ? "the \"\(strategy)\" strategy is not supported by stoep yet; only \"wrr\""
+                            : "unsupported load-balancer strategy \"\(strategy)\"; expected wrr, p2c, hrw or leasttime")
         }
         return balancer
     }
@@ -203,9 +215,6 @@ extension TraefikHTTPService {
 
     static func decodeWeighted(_ body: TraefikSection, scope: TraefikScope, log: inout TraefikIssueLog) -> [TraefikWeightedService] {
         body.warnUnknownKeys(allowed: ["services", "sticky", "healthCheck"], log: &log)
-        if let sticky = body.node("sticky") {
-            log.warning(sticky.location, body.path("sticky"), "sticky sessions are not supported by stoep; requests are balanced without them")
-        }
         let services: [TraefikWeightedService] = (body.sections("services", &log) ?? []).compactMap { entry in
             entry.warnUnknownKeys(allowed: ["name", "weight"], log: &log)
             let weight = entry.integer("weight", in: 0...Int64(Int32.max), &log) ?? 1
@@ -213,7 +222,7 @@ extension TraefikHTTPService {
                 log.error(entry.location, entry.path("name"), "weighted entry has no service name; expected name = \"SERVICE\"")
                 return nil
             }
-            return TraefikWeightedService(name: scope.qualify(name), weight: weight)
+            return TraefikWeightedService(name: scope.qualify(name), weight: weight, written: name)
         }
         if services.isEmpty {
             log.error(body.location, body.path("services"), "weighted service lists no services")

@@ -26,6 +26,8 @@ final class HTTPExchange {
     var responseHeaders: [(name: String, value: String)] = []
     /// forwardAuth's addAuthCookiesToResponse: the backend's Set-Cookie fields rewritten.
     var authCookies: AuthCookies?
+    /// Set-Cookie values of sticky balancers (HTTPService.pick), added beside the backend's own.
+    var setCookies: [String] = []
     var status = 0
     var maxRequestBody: UInt64 = .max
     let startedAt: UInt64

@@ -21,10 +21,10 @@ extension HTTPSession {
         // gzhttp drops Accept-Ranges from what it compresses (a range of the encoded body is meaningless);
         // Traefik's br/zstd handler leaves it.
         if coding == .gzip { extra.append(("Accept-Ranges", "")) }
-        let close = closeAfterResponse
+        let close = closeAfterResponse, setCookies = x.setCookies
         x.compressedBody = CompressingBodyForwarder(head.framing, encoder: encoder, chunkedOut: chunkedOut) { length in
             HeadRewriter.response(head, bytes: bytes, close: close, chunked: length == nil && chunkedOut, status: status,
-                                  extra: extra + [("Content-Length", length.map { String($0) } ?? "")])
+                                  extra: extra + [("Content-Length", length.map { String($0) } ?? "")], setCookies: setCookies)
         }
         return true
     }

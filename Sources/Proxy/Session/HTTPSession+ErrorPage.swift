@@ -18,15 +18,17 @@ extension HTTPSession {
             + (caught.page.query.isEmpty ? "" : "?" + caught.page.query)
         let target = policy.target(status: caught.status, originalStatus: caught.original, url: url)
         if close { closeAfterResponse = true }
-        guard let server = policy.service.pick(now: proxy.loop.now) else {
+        // The page's own sticky cookie is not written (Traefik would add it to the caught answer).
+        guard let pick = policy.service.pick(now: proxy.loop.now) else {
             // The page service's own answer, with the caught status (codeModifier).
             var answer = LocalResponse.noAvailableServer
             answer.status = caught.status
             respond(answer, close: close)
             return true
         }
+        let server = pick.server
         server.requests &+= 1
-        let head = pageRequestHead(target: target, view: view, forward: forward, policy: policy, server: server)
+        let head = pageRequestHead(target: target, view: view, forward: forward, policy: policy, server: server, passHostHeader: pick.passHostHeader)
         guard case .complete(let pageHead, _) = HTTPRequestHead.parse(head, limits: HTTPSession.limits) else {
             respond(.statusText(caught.status), close: close)  // Traefik: http.Error(StatusText(code), code)
             return true
@@ -49,11 +51,11 @@ extension HTTPSession {
     /// as the entry point set them) turned into a body-less GET for `target`, filtered by
     /// errorRequestHeaders when set.
     private func pageRequestHead(target: String, view: RequestView, forward: ForwardedRequest, policy: ErrorPagesMiddleware,
-                                 server: UpstreamServer) -> [UInt8] {
+                                 server: UpstreamServer, passHostHeader: Bool) -> [UInt8] {
         var f = forward
         f.setHeaders.append(("X-Forwarded-For", ""))  // suppressed, as explained above
         let original = HeadRewriter.request(
-            view, forward: f, pathChanged: true, hostOverride: policy.service.passHostHeader ? nil : server.hostHeader,
+            view, forward: f, pathChanged: true, hostOverride: passHostHeader ? nil : server.hostHeader,
             trustedPeer: view.trustedPeer, peerIP: peerText, scheme: isTLS ? "https" : "http", serverName: proxy.serverName)
         guard case .complete(let head, _) = HTTPRequestHead.parse(original, limits: HTTPSession.limits) else { return original }
         let kept = policy.config.errorRequestHeaders.map { Set($0.map { $0.lowercased() } + ["host"]) }

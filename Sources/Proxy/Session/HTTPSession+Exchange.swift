@@ -213,7 +213,8 @@ extension HTTPSession {
                     && startCompressing(x, head, bytes, status: status, extra: extra, sniffedType: x.sniffedType) { return true }
                 clientOut += HeadRewriter.response(head, bytes: bytes, close: closeAfterResponse, chunked: asChunks,
                                                    // errors' codeCatcher writes the status anew: Go's reason phrase.
-                                                   status: status, extra: extra + CompressionHead.vary(x.compressions, head, bytes))
+                                                   status: status, extra: extra + CompressionHead.vary(x.compressions, head, bytes),
+                                                   setCookies: x.setCookies)
                 // An error page for a HEAD request: Traefik asks for it with GET; the client gets its head only.
                 x.responseBody = BodyForwarder(x.pageForHead ? .none : head.framing, asChunks: asChunks && !x.pageForHead)
                 // Body bytes that came with the head leave in the same send as the head.

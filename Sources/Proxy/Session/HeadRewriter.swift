@@ -143,7 +143,7 @@ enum HeadRewriter {
     /// CRLF whatever the backend used.
     /// `status`: written instead of the backend's, with its standard reason (an error page's caught status).
     static func response(_ head: HTTPResponseHead, bytes: [UInt8], close: Bool, chunked: Bool = false, status: Int? = nil,
-                         extra: [(name: String, value: String)]) -> [UInt8] {
+                         extra: [(name: String, value: String)], setCookies: [String] = []) -> [UInt8] {
         func slice(_ r: Range<Int>) -> ArraySlice<UInt8> { bytes[r] }
         var w = HTTPHeaderWriter(reservingCapacity: bytes.count + 64)
         if let status {
@@ -164,6 +164,8 @@ enum HeadRewriter {
             w.copyField(f, from: bytes)
         }
         for (n, v) in extra where !v.isEmpty { _ = w.field(n, v) }
+        // Sticky cookies come beside the backend's own Set-Cookie fields, never instead of them.
+        for v in setCookies { _ = w.field("Set-Cookie", v) }
         if close && !head.isSwitchingProtocols { _ = w.field("Connection", "close") }
         if chunked { _ = w.field("Transfer-Encoding", "chunked") }
         return w.finished()

@@ -75,7 +75,7 @@ extension HTTPSession {
             return
         }
         let now = proxy.loop.now
-        guard let server = route.service.pick(now: now) else {
+        guard let pick = route.service.pick(now: now, cookies: view.headerValues(named: "cookie")) else {
             dropCarried(p)
             // A retry finding every server passively down (each just refused): Traefik would try one
             // again and fail the same way, so the client gets that failure, not 503.
@@ -85,11 +85,12 @@ extension HTTPSession {
             respond(answer, close: p.mustClose)
             return
         }
+        let server = pick.server
         server.requests &+= 1
         let original = view.pathAndQuery
         let head = HeadRewriter.request(
             view, forward: forward, pathChanged: p.targetRewritten || forward.path != original.path || forward.query != original.query,
-            hostOverride: route.service.passHostHeader ? nil : server.hostHeader,
+            hostOverride: pick.passHostHeader ? nil : server.hostHeader,
             trustedPeer: view.trustedPeer, peerIP: peerText, scheme: isTLS ? "https" : "http", serverName: proxy.serverName)
         let x: HTTPExchange
         if let carried = p.carried {
@@ -112,6 +113,7 @@ extension HTTPSession {
         x.headLength = head.count
         x.responseHeaders = forward.responseHeaders
         x.compressions = forward.compressions
+        x.setCookies = pick.setCookies
         x.maxRequestBody = forward.maxRequestBody ?? .max
         x.tickets = forward.tickets
         if p.carried == nil { x.retryFrom = p.retryStart }
