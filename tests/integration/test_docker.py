@@ -202,7 +202,14 @@ def test_health_status_events(stoep, podman_api):
         # (a loaded CI machine; podman's event stream is not instant) and holds no speed goal.
         wait_for(lambda: get(web, f"{name}.test")[0] == 200, timeout=5)
         (podman_api.www(name) / "ok").unlink()
-        podman_api.healthcheck(name)
-        wait_for(lambda: get(web, f"{name}.test")[0] == 404, timeout=5)
+        assert podman_api.healthcheck(name) != 0
+        try:
+            wait_for(lambda: get(web, f"{name}.test")[0] == 404, timeout=5)
+        except AssertionError:
+            # podman 4.3 (Debian 12) with the file events backend now and then delivers this second
+            # health_status event late or not at all to the API's stream (seen about once in ten runs under
+            # load, on either reactor); a second check emits another event, which must take it out.
+            podman_api.healthcheck(name)
+            wait_for(lambda: get(web, f"{name}.test")[0] == 404, timeout=5)
     finally:
         podman_api.remove(name)
