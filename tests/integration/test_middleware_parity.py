@@ -136,13 +136,28 @@ def test_replace_path_adds_to_a_client_x_replaced_path(peers):
     assert reqs[0].headers("X-Replaced-Path") == ["/client", "/old"]
 
 
-@pytest.mark.parametrize("path", sorted(BODIES) + [b"/chunked-html"])
+@pytest.mark.parametrize("path", sorted(BODIES))
 @pytest.mark.parametrize("host", ["ct", "ctoff", "plain"])
 def test_content_type_detection_as_traefik(peers, host, path):
     # A client that accepts gzip: else Go's transport would ask for it and un-gzip the answer itself.
     resp, _ = same(peers, req(path, host, extra=b"Accept-Encoding: gzip\r\n"))
     if host != "ct":
         assert resp[0].header("Content-Type") in (None, "application/x-custom")
+
+
+@pytest.mark.parametrize("host", ["ct", "ctoff", "plain"])
+def test_content_type_of_chunked_body(peers, host):
+    """A body of unknown length: Go's ReverseProxy arms its flush timer with flushInterval -1, which fires
+    at once on another goroutine and races the first body write; most often the head leaves unsniffed,
+    sometimes (seen in CI) the write wins and Go sniffs text/html. stoep always sends the head first, with
+    no Content-Type; Traefik's answer is compared with its raced Content-Type left out."""
+    raw = req(b"/chunked-html", host, extra=b"Accept-Encoding: gzip\r\n")
+    out = peers.exchange(raw)
+    (t_resp, _), (s_resp, _) = out["traefik"], out["stoep"]
+    for r in t_resp:
+        r.field_list = [(n, v) for n, v in r.field_list if (n.lower(), v) != ("content-type", "text/html; charset=utf-8")]
+    assert client_view(s_resp) == client_view(t_resp)
+    assert s_resp[0].header("Content-Type") is None
 
 
 def test_content_type_head_request(peers):
