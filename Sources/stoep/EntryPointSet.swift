@@ -62,7 +62,8 @@ final class EntryPointSet {
                 if setup.routing {
                     let e = HTTPEntryPoint(name: ep.name, address: addr, proxy: proxy, trustedIPs: ep.trustedIPs,
                                            insecure: ep.insecure, idleTimeout: ep.idleTimeout, readTimeout: ep.readTimeout,
-                                           targetPolicy: ep.targetPolicy, http2: ep.http2, proxyProtocol: ep.proxyProtocol)
+                                           targetPolicy: ep.targetPolicy, http2: ep.http2, proxyProtocol: ep.proxyProtocol,
+                                           keepAlive: ep.keepAlive)
                     try e.start()
                     prepared.http.append((ep.address, ep, e))
                 } else {

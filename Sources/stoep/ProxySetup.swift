@@ -18,6 +18,8 @@ struct ProxyEntryPointSetup: Equatable {
     var http2 = HTTP2Settings()
     /// `proxyProtocol`: whose PROXY header is believed; nil = none is read.
     var proxyProtocol: ProxyProtocolTrust? = nil
+    /// transport.keepAliveMaxRequests / keepAliveMaxTime.
+    var keepAlive = KeepAliveLimit()
 }
 
 /// A UDP entry point: its address and `udp.timeout` (Traefik's default 3 s), in nanoseconds.
@@ -126,7 +128,7 @@ struct ProxySetup {
                 }
                 setup.defaultSyntax = stat.defaultRuleSyntax
                 let ft = stat.serversTransport.forwardingTimeouts
-                setup.connectTimeout = ft.dialTimeout.nanoseconds > 0 ? UInt64(ft.dialTimeout.nanoseconds) : 30_000_000_000
+                setup.connectTimeout = UpstreamTransport.limit(UInt64(max(0, ft.dialTimeout.nanoseconds)))
                 setup.responseHeaderTimeout = UInt64(max(0, ft.responseHeaderTimeout.nanoseconds))
                 setup.prometheus = stat.prometheus
                 setup.ping = stat.ping
@@ -150,7 +152,9 @@ struct ProxySetup {
                             sanitizePath: ep.sanitizePath, encodeQuerySemicolons: ep.encodeQuerySemicolons,
                             deniedEscapes: RequestTargetPolicy.escapesByOption.filter { ep.deniedEncodedCharacters.contains($0.option) }.map(\.escape)),
                         http2: HTTP2Settings(maxConcurrentStreams: ep.maxConcurrentStreams),
-                        proxyProtocol: ep.proxyProtocol.map { ProxyProtocolTrust(trustedIPs: $0.trustedIPs, insecure: $0.insecure) }))
+                        proxyProtocol: ep.proxyProtocol.map { ProxyProtocolTrust(trustedIPs: $0.trustedIPs, insecure: $0.insecure) },
+                        keepAlive: KeepAliveLimit(maxRequests: Int(clamping: max(0, ep.keepAliveMaxRequests)),
+                                                  maxTime: UInt64(max(0, ep.keepAliveMaxTime.nanoseconds)))))
                 }
                 for ep in stat.entryPoints where ep.transport == .udp {
                     setup.udpEntryPoints.removeAll { $0.name == ep.name }

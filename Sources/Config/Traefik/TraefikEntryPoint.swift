@@ -31,6 +31,10 @@ public struct TraefikEntryPoint: Sendable, Hashable {
     public var proxyProtocol: TraefikEntryPointProxyProtocol?
     /// `udp.timeout` (Traefik's default 3s): how long a UDP session may stay idle before it is closed.
     public var udpTimeout: TraefikDuration = .seconds(3)
+    /// `transport.keepAliveMaxRequests` / `keepAliveMaxTime` (0 = no limit): the request that reaches
+    /// either is the connection's last (pkg/server/keep_alive_middleware.go).
+    public var keepAliveMaxRequests: Int64 = 0
+    public var keepAliveMaxTime: TraefikDuration = .zero
     public var location: SourceLocation
 
     public init(name: String, address: HostPort, transport: EntryPointConfig.Transport = .tcp, asDefault: Bool = false,
@@ -240,11 +244,7 @@ extension TraefikEntryPoint {
                 log.warning(lifeCycle.node("requestAcceptGraceTimeout")?.location ?? lifeCycle.location, lifeCycle.path("requestAcceptGraceTimeout"), "not supported by stoep; ignored")
             }
         }
-        // Traefik closes a client connection after that many requests / that long (pkg/server/server_entrypoint_tcp.go
-        // keepAliveMaxRequests/keepAliveMaxTime); stoep keeps it open, so the options are refused, not ignored.
-        for key in ["keepAliveMaxRequests", "keepAliveMaxTime"] where transport.has(key) {
-            log.error(transport.node(key)?.location ?? transport.location, transport.path(transport.writtenKey(key)),
-                      "not supported by stoep (client connections are not closed after a number of requests or a time)")
-        }
+        entryPoint.keepAliveMaxRequests = transport.integer("keepAliveMaxRequests", &log) ?? 0
+        entryPoint.keepAliveMaxTime = transport.duration("keepAliveMaxTime", &log) ?? .zero
     }
 }

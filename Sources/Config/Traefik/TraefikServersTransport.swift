@@ -9,11 +9,18 @@ public struct TraefikForwardingTimeouts: Sendable, Hashable {
     public var responseHeaderTimeout: TraefikDuration
     /// How long an idle keep-alive connection is kept; Traefik default 90s.
     public var idleConnTimeout: TraefikDuration
+    /// HTTP/2: a PING after this long without a frame received; 0 = none (dynamic transports only).
+    public var readIdleTimeout: TraefikDuration
+    /// HTTP/2: the connection is closed when the PING is unanswered this long; Traefik default 15s.
+    public var pingTimeout: TraefikDuration
 
-    public init(dialTimeout: TraefikDuration = .seconds(30), responseHeaderTimeout: TraefikDuration = .zero, idleConnTimeout: TraefikDuration = .seconds(90)) {
+    public init(dialTimeout: TraefikDuration = .seconds(30), responseHeaderTimeout: TraefikDuration = .zero, idleConnTimeout: TraefikDuration = .seconds(90),
+                readIdleTimeout: TraefikDuration = .zero, pingTimeout: TraefikDuration = .seconds(15)) {
         self.dialTimeout = dialTimeout
         self.responseHeaderTimeout = responseHeaderTimeout
         self.idleConnTimeout = idleConnTimeout
+        self.readIdleTimeout = readIdleTimeout
+        self.pingTimeout = pingTimeout
     }
 }
 
@@ -62,14 +69,16 @@ extension TraefikServersTransport {
         transport.maxIdleConnsPerHost = section.integer("maxIdleConnsPerHost", in: -1...1_000_000, &log) ?? (name.isEmpty ? staticMaxIdleConnsPerHost : 0)
         transport.disableHTTP2 = section.bool("disableHTTP2", &log) ?? false
         if let timeouts = section.section("forwardingTimeouts", &log) {
-            timeouts.warnUnknownKeys(allowed: ["dialTimeout", "responseHeaderTimeout", "idleConnTimeout", "readIdleTimeout", "pingTimeout"], log: &log)
+            // The static serversTransport's forwardingTimeouts has no HTTP/2 health check (static_config.go).
+            let h2Keys = name.isEmpty ? [] : ["readIdleTimeout", "pingTimeout"]
+            timeouts.warnUnknownKeys(allowed: ["dialTimeout", "responseHeaderTimeout", "idleConnTimeout"] + h2Keys, log: &log)
             var forwarding = TraefikForwardingTimeouts()
             forwarding.dialTimeout = timeouts.duration("dialTimeout", &log) ?? forwarding.dialTimeout
             forwarding.responseHeaderTimeout = timeouts.duration("responseHeaderTimeout", &log) ?? forwarding.responseHeaderTimeout
             forwarding.idleConnTimeout = timeouts.duration("idleConnTimeout", &log) ?? forwarding.idleConnTimeout
-            for key in ["readIdleTimeout", "pingTimeout"] where timeouts.has(key) {
-                _ = timeouts.duration(key, &log)
-                log.warning(timeouts.node(key)?.location ?? timeouts.location, timeouts.path(timeouts.writtenKey(key)), "HTTP/2 health pings are not supported; ignored")
+            if !name.isEmpty {
+                forwarding.readIdleTimeout = timeouts.duration("readIdleTimeout", &log) ?? forwarding.readIdleTimeout
+                forwarding.pingTimeout = timeouts.duration("pingTimeout", &log) ?? forwarding.pingTimeout
             }
             transport.forwardingTimeouts = forwarding
         }

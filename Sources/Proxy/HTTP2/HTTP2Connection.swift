@@ -37,6 +37,12 @@ final class HTTP2Connection: IOHandler {
     /// A GOAWAY was submitted (shutdown, idle timeout): the connection ends when its streams have.
     private(set) var goingAway = false
     var lastActivity: UInt64
+    /// keepAliveMaxRequests/keepAliveMaxTime: streams opened, when the connection began, and whether the
+    /// limit was reached (GOAWAY once the stream that reached it has ended, as Go's graceful shutdown
+    /// after a handler's `Connection: close`).
+    private var streamCount = 0
+    private let startedAt: UInt64
+    private var keepAliveSpent = false
     /// Rapid-reset bound (CVE-2023-44487): a token bucket of RST_STREAMs the client may send.
     private var resetTokens = HTTP2Connection.resetBurst
     private var resetRefilledAt: UInt64
@@ -55,6 +61,7 @@ final class HTTP2Connection: IOHandler {
         self.entryPoint = entryPoint
         wire = HTTP2Wire(transport: transport)
         lastActivity = entryPoint.proxy.loop.now
+        startedAt = lastActivity
         resetRefilledAt = lastActivity
         wakes = HTTP2Wakes(loop: entryPoint.proxy.loop) { [unowned self] in self.service() }
     }
@@ -163,12 +170,18 @@ final class HTTP2Connection: IOHandler {
     func streamEnded(_ stream: HTTP2Stream) {
         if streams.removeValue(forKey: stream.id) != nil { counters.h2StreamsOpen -= 1 }
         lastActivity = proxy.loop.now
+        if keepAliveSpent { goAway() }
     }
 
     func streamStarted(_ stream: HTTP2Stream) {
         streams[stream.id] = stream
         counters.h2Streams &+= 1
         counters.h2StreamsOpen += 1
+        let limit = entryPoint.keepAlive
+        if limit.isLimited {
+            streamCount += 1
+            if limit.ends(count: streamCount, start: startedAt, now: proxy.loop.now) { keepAliveSpent = true }
+        }
     }
 
     /// Counts one RST_STREAM from the client; past the bound the connection ends (ENHANCE_YOUR_CALM).

@@ -49,8 +49,9 @@ extension HTTPSession {
             }
         }
         let headSent = x.upstreamOutSent == x.upstreamOut.count
-        if headSent && x.responseDeadline == 0 && proxy.timeouts.responseHeader > 0 && x.responseHead == nil {
-            x.responseDeadline = proxy.loop.now &+ proxy.timeouts.responseHeader
+        let headerTimeout = x.server?.transport.responseHeaderTimeout ?? 0
+        if headSent && x.responseDeadline == 0 && headerTimeout > 0 && x.responseHead == nil {
+            x.responseDeadline = proxy.loop.now &+ headerTimeout
             watchDeadline(x.responseDeadline)
         }
         if headSent && x.awaitingContinue { waitForContinue(x) }

@@ -71,6 +71,7 @@ extension HTTPSession {
     private func startExchange(_ head: HTTPRequestHead, _ bytes: [UInt8]) {
         currentRoute = nil
         currentStart = proxy.loop.now
+        noteKeepAlive()
         // A request answered here without reading its body leaves the connection unusable: close it.
         let mustClose = !head.keepAlive || head.framing != .none
         let policy = entryPoint.targetPolicy
@@ -114,6 +115,20 @@ extension HTTPSession {
         continueRequest(pending)
     }
 
+    /// Counts the request against the entry point's keepAliveMaxRequests/keepAliveMaxTime; the one that
+    /// reaches either is the connection's last (its response says `Connection: close`). HTTP/2 streams
+    /// are counted by their connection (HTTP2Connection.streamStarted), which ends with GOAWAY instead.
+    private func noteKeepAlive() {
+        let limit = entryPoint.keepAlive
+        guard limit.isLimited, client.fd != .invalid else { return }
+        requestCount += 1
+        if requestCount == 1 { keepAliveStart = proxy.loop.now }
+        if limit.ends(count: requestCount, start: keepAliveStart, now: proxy.loop.now) {
+            keepAliveSpent = true
+            closeAfterResponse = true
+        }
+    }
+
     /// Answers `request` with the internal `service` (404 when the static configuration does not provide it).
     func answerInternal(_ service: InternalService, _ request: InternalRequest, headOnly: Bool, close: Bool) {
         respond(proxy.internalHandlers.answer(service, request), headOnly: headOnly, close: close)
@@ -138,7 +153,7 @@ extension HTTPSession {
                     let c: HTTP2UpstreamConnection
                     do {
                         c = try HTTP2UpstreamConnection(transport: PlainTransport(fd: fd), server: server, loop: proxy.loop,
-                                                        connecting: true, connectTimeout: proxy.timeouts.connect, adopting: nil)
+                                                        connecting: true, connectTimeout: UpstreamTransport.limit(server.transport.dialTimeout), adopting: nil)
                     } catch {
                         fd.close()
                         throw error
@@ -165,7 +180,7 @@ extension HTTPSession {
             server.opened &+= 1
             c.owner = self
             x.upstream = c
-            x.connectDeadline = proxy.loop.now &+ proxy.timeouts.connect
+            x.connectDeadline = proxy.loop.now &+ UpstreamTransport.limit(server.transport.dialTimeout)
             watchDeadline(x.connectDeadline)
         } catch {
             upstreamFailed(x, timedOut: false)

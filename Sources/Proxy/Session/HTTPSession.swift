@@ -22,6 +22,13 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     var clientOutSent = 0
     var exchange: HTTPExchange?
     var closeAfterResponse = false
+    /// Requests read on this connection (keepAliveMaxRequests), and when its first request came
+    /// (keepAliveMaxTime counts from there: Traefik's HTTP server gets the connection from its TCP router
+    /// once the first bytes were peeked, and notes the time then).
+    var requestCount = 0
+    var keepAliveStart: UInt64 = 0
+    /// The entry point's keep-alive limit was reached: this response says `Connection: close`.
+    var keepAliveSpent = false
     /// The circuit breakers the request being served passed (report() hands them its outcome).
     var currentBreakers: [CircuitBreakerMiddleware] = []
     private(set) var closed = false
@@ -171,6 +178,8 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     /// reports it. `headOnly`: the answer to a HEAD request, without its body; `close`: the connection ends
     /// after it.
     func respond(_ response: LocalResponse, headOnly: Bool = false, close: Bool) {
+        var response = response
+        if keepAliveSpent { response.closesConnection = true }
         let written = response.write(into: &clientOut, headOnly: headOnly)
         recordAnswer(status: response.status, bytes: written, close: close)
     }

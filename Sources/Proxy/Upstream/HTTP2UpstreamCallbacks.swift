@@ -55,6 +55,8 @@ enum HTTP2UpstreamCallbacks {
             connection(ud).goAwayReceived()
         case frameSettings where f.hd.flags & ack == 0:
             connection(ud).settingsArrived()
+        case framePing where f.hd.flags & ack != 0:
+            connection(ud).pingAcknowledged()
         default: break
         }
         return 0
@@ -63,6 +65,7 @@ enum HTTP2UpstreamCallbacks {
 
 
     static let frameSettings = UInt8(NGHTTP2_SETTINGS.rawValue)
+    static let framePing = UInt8(NGHTTP2_PING.rawValue)
     static let ack = UInt8(NGHTTP2_FLAG_ACK.rawValue)
 
 }

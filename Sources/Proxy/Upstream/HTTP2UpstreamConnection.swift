@@ -34,8 +34,12 @@ final class HTTP2UpstreamConnection: IOHandler {
     /// The server sent GOAWAY (or we are closing): no new streams.
     private(set) var goingAway = false
 
-    /// How long a connection without streams stays open (Go's IdleConnTimeout, which Traefik sets to 90 s).
-    static let idleTimeout: UInt64 = 90_000_000_000
+    /// How long a connection without streams stays open: the transport's idleConnTimeout (0 = no limit).
+    private var idleTimeout: UInt64 { UpstreamTransport.limit(server.transport.idleConnTimeout) }
+    /// When the last bytes came from the server (readIdleTimeout counts from here), and when the health
+    /// check's PING went out (0 = none outstanding), as Go's HTTP/2 transport (SendPingTimeout/PingTimeout).
+    private var lastReceived: UInt64
+    private var pingSentAt: UInt64 = 0
     /// Each stream's receive window: at most this much of a response waits in stoep for a session that
     /// does not read (a slow client); the connection's window bounds all of them together, big enough that
     /// a few stalled streams do not stop the others (Go's transport: 4 MiB and 1 GiB).
@@ -57,6 +61,7 @@ final class HTTP2UpstreamConnection: IOHandler {
         wire.writable = !connecting
         wire.readable = !connecting
         lastActivity = loop.now
+        lastReceived = lastActivity
         connectDeadline = connecting ? loop.now &+ connectTimeout : 0
         wakes = HTTP2Wakes(loop: loop) { [unowned self] in self.service() }
         session = HTTP2UpstreamCallbacks.makeSession(for: self)
@@ -74,7 +79,7 @@ final class HTTP2UpstreamConnection: IOHandler {
         }
         let t = Timer { [unowned self] now in self.timerFired(now) }
         timer = t
-        loop.schedule(t, at: connecting ? connectDeadline : lastActivity &+ HTTP2UpstreamConnection.idleTimeout)
+        loop.schedule(t, at: connecting ? connectDeadline : nextWake(loop.now))
     }
 
     /// The server's first SETTINGS arrived (its SETTINGS_MAX_CONCURRENT_STREAMS is known).
@@ -94,6 +99,9 @@ final class HTTP2UpstreamConnection: IOHandler {
     }
 
     func settingsArrived() { settingsReceived = true }
+
+    /// The server acknowledged a PING: the health check passed.
+    func pingAcknowledged() { pingSentAt = 0 }
 
     /// A new stream for one request; its HEADERS go out once the session wrote the request head.
     func openStream() -> HTTP2UpstreamStream {
@@ -118,6 +126,7 @@ final class HTTP2UpstreamConnection: IOHandler {
         openStreams -= 1
         lastActivity = loop.now
         if goingAway && openStreams == 0 { needsService() }
+        if openStreams == 0, !closed, !connecting, let t = timer { loop.schedule(t, at: nextWake(lastActivity)) }
     }
 
     func ready(fd: FileDescriptor, _ events: Readiness) {
@@ -130,7 +139,8 @@ final class HTTP2UpstreamConnection: IOHandler {
             connecting = false
             wire.writable = true
             wire.readable = true
-            loop.schedule(timer!, at: loop.now &+ HTTP2UpstreamConnection.idleTimeout)
+            lastReceived = loop.now
+            loop.schedule(timer!, at: nextWake(loop.now))
         }
         if events.contains(.readable) || !events.isDisjoint(with: [.readHangup, .error]) { wire.readable = true }
         if events.contains(.writable) { wire.writable = true }
@@ -151,7 +161,7 @@ final class HTTP2UpstreamConnection: IOHandler {
             let wrote = wire.flush(session)
             if wire.failed { close(); break }
             busy = fed || woke || wrote
-            if fed { lastActivity = loop.now }
+            if fed { lastReceived = loop.now }
         }
         inService = false
         if closed { return }
@@ -190,7 +200,17 @@ final class HTTP2UpstreamConnection: IOHandler {
             // The connect took longer than forwardingTimeouts.dialTimeout: every waiting request fails (504).
             return close(timedOut: true)
         }
-        if openStreams == 0 && now &- lastActivity >= HTTP2UpstreamConnection.idleTimeout {
+        let settings = server.transport
+        if pingSentAt != 0 {
+            // pingTimeout without the PING's ACK: the connection is lost; its streams fail (Go closeForLostPing).
+            if now &- pingSentAt >= settings.h2PingTimeout { return close() }
+        } else if settings.h2ReadIdleTimeout > 0, now &- lastReceived >= settings.h2ReadIdleTimeout, let s = session, !goingAway {
+            pingSentAt = now
+            nghttp2_submit_ping(s, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
+            service()
+            if closed { return }
+        }
+        if openStreams == 0 && now &- lastActivity >= idleTimeout {
             if let s = session, !goingAway {
                 goingAway = true
                 server.http2Ended(self)
@@ -201,7 +221,22 @@ final class HTTP2UpstreamConnection: IOHandler {
             }
             return close()
         }
-        loop.schedule(t, at: lastActivity &+ HTTP2UpstreamConnection.idleTimeout)
+        loop.schedule(t, at: nextWake(now))
+    }
+
+    /// The next moment the timer has something to decide: the idle end, the health check's PING, or its
+    /// timeout (at least 1 ms ahead).
+    private func nextWake(_ now: UInt64) -> UInt64 {
+        let settings = server.transport
+        // With streams open the idle end is not near: looked at again one idleTimeout on (streamReleased
+        // reschedules when the last one ends).
+        var next = openStreams == 0 ? lastActivity &+ idleTimeout : now &+ idleTimeout
+        if pingSentAt != 0 {
+            next = min(next, pingSentAt &+ settings.h2PingTimeout)
+        } else if settings.h2ReadIdleTimeout > 0 {
+            next = min(next, lastReceived &+ settings.h2ReadIdleTimeout)
+        }
+        return max(next, now &+ 1_000_000)
     }
 
     /// Ends the connection: every stream still open fails (`timedOut`: its session answers 504).

@@ -88,9 +88,34 @@ final class UpstreamConnection: IOHandler {
         return withUnsafeMutableBytes(of: &byte) { transport.peek(into: $0) } == .wouldBlock
     }
 
+    /// idleConnTimeout: armed when the connection goes back to the pool and left running while it is in
+    /// use (one timer operation per idle period, not per request); when it fires the connection closes if
+    /// it has been idle that long, else it looks again when it could have been.
+    private var idleTimer: Timer?
+
+    func armIdleClose(after limit: UInt64) {
+        guard limit > 0, stream == nil, !closed else { return }
+        let t = idleTimer ?? Timer { [unowned self] now in self.idleCheck(now) }
+        idleTimer = t
+        if !t.isScheduled { loop.schedule(t, at: lastUsed &+ limit) }
+    }
+
+    private func idleCheck(_ now: UInt64) {
+        guard !closed, let t = idleTimer else { return }
+        let limit = server.transport.idleConnTimeout
+        if owner == nil && now &- lastUsed >= limit {
+            close()
+            server.pool.remove(self)
+            return
+        }
+        loop.schedule(t, at: owner == nil ? lastUsed &+ limit : now &+ limit)
+    }
+
     func close() {
         guard !closed else { return }
         closed = true
+        if let t = idleTimer { loop.cancel(t) }
+        idleTimer = nil
         if let t = token { loop.deregister(t) }
         token = nil
         transport.close()
@@ -105,6 +130,8 @@ final class UpstreamConnection: IOHandler {
         token = nil
         closed = true
         owner = nil
+        if let i = idleTimer { loop.cancel(i) }
+        idleTimer = nil
         return t
     }
 }

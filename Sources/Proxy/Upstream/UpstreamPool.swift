@@ -1,12 +1,16 @@
 // The idle keep-alive connections of one upstream server. A connection goes back after an exchange whose
 // response left it reusable, and waits registered with the loop (UpstreamConnection closes itself when
-// the server hangs up meanwhile); the next request to the server takes the most recently used one.
+// the server hangs up meanwhile, or when it stayed idle past idleConnTimeout); the next request to the
+// server takes the most recently used one.
 
 struct UpstreamPool {
     private var idle: [UpstreamConnection] = []
 
-    /// Idle connections kept per server (Traefik's maxIdleConnsPerHost default is 200).
-    static let capacity = 200
+    /// Idle connections kept (serversTransport.maxIdleConnsPerHost as Go applies it: 200 for the static
+    /// transport by default, 2 for a named one, none when negative).
+    let capacity: Int
+
+    init(capacity: Int = 200) { self.capacity = max(0, capacity) }
 
     var count: Int { idle.count }
 
@@ -22,12 +26,18 @@ struct UpstreamPool {
 
     /// Keeps `c` for reuse, or closes it when the pool is full or `c` cannot carry another request.
     mutating func giveBack(_ c: UpstreamConnection) {
-        guard idle.count < UpstreamPool.capacity, c.isUsable else {
+        guard idle.count < capacity, c.isUsable else {
             c.close()
             return
         }
         c.owner = nil
         idle.append(c)
+        c.armIdleClose(after: c.server.transport.idleConnTimeout)
+    }
+
+    /// `c` closed itself while idle (idleConnTimeout).
+    mutating func remove(_ c: UpstreamConnection) {
+        idle.removeAll { $0 === c }
     }
 
     /// Closes every idle connection (the server left the configuration).

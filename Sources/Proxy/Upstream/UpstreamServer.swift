@@ -21,7 +21,9 @@ public final class UpstreamServer {
     /// HTTPS backends: the client context and the name sent as SNI (and verified).
     let tls: (context: TLSClientContext, serverName: String)?
     /// Idle keep-alive connections to this server, reused before a new one is opened.
-    var pool = UpstreamPool()
+    var pool: UpstreamPool
+    /// Timeouts and pool size from the service's serversTransport.
+    public let transport: UpstreamTransport
     public let http2: HTTP2Use
     /// The server's HTTP/2 connections that take new streams (a GOAWAY'd or closed one leaves the list).
     private(set) var http2Connections: [HTTP2UpstreamConnection] = []
@@ -38,7 +40,10 @@ public final class UpstreamServer {
     static let downFor: UInt64 = 5_000_000_000
 
     init(url: String, hostHeader: String, address: SocketAddress, weight: Int,
-         tls: (context: TLSClientContext, serverName: String)? = nil, http2: HTTP2Use = .never) {
+         tls: (context: TLSClientContext, serverName: String)? = nil, http2: HTTP2Use = .never,
+         transport: UpstreamTransport = UpstreamTransport()) {
+        self.transport = transport
+        pool = UpstreamPool(capacity: transport.maxIdleConns)
         self.tls = tls
         self.http2 = http2
         self.url = url
