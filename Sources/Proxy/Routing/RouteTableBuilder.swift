@@ -68,7 +68,8 @@ public enum RouteTableBuilder {
                                             interval: UInt64(max($0.interval.nanoseconds, 100_000_000)),
                                             timeout: UInt64(max($0.timeout.nanoseconds, 10_000_000)), hostname: $0.hostname,
                                             method: $0.method.isEmpty ? "GET" : $0.method, expectedStatus: $0.status.map { Int($0) },
-                                            port: $0.port.map { UInt16($0) }, headers: $0.headers.map { ($0.key, $0.value) })
+                                            port: $0.port.map { UInt16($0) }, headers: $0.headers.map { ($0.key, $0.value) },
+                                            followRedirects: $0.followRedirects)
                     }
                     services[name] = HTTPService(name: name, servers: servers, passHostHeader: lb.passHostHeader, healthCheck: hc, sticky: lb.sticky)
                 case .weighted:
@@ -189,8 +190,13 @@ public enum RouteTableBuilder {
             }
         }
         guard let address = SocketAddress(host: host, port: port) ?? SocketAddress.resolving(host: host, port: port) else { return .failure(Why(description: "cannot resolve \(host)")) }
+        let settings: UpstreamTransport
+        switch transports.settings(named: transport) {
+        case .success(let t): settings = UpstreamTransport(t)
+        case .failure(let why): return .failure(Why(description: why.description))
+        }
         return .success(UpstreamServer(url: url, hostHeader: authority, address: address, weight: weight, tls: tls,
-                                       http2: h2c ? .priorKnowledge : offersHTTP2 ? .negotiated : .never))
+                                       http2: h2c ? .priorKnowledge : offersHTTP2 ? .negotiated : .never, transport: settings))
     }
 
 }

@@ -3,9 +3,8 @@
 // `port` instead of the server's when set, with `hostname` as Host and `headers` added, as Traefik's
 // newRequest builds it; within `timeout`, the answer's status keeps the server up when it equals `status`,
 // or, without `status`, when it is 2xx or 3xx (Traefik's checkHealthHTTP). Anything else takes it out of
-// the rotation until a later check passes. Runs on the loop, no thread. The probe does not follow
-// redirects: a 3xx counts as up, as with Traefik's followRedirects=false (Traefik's default follows them
-// and judges the target's answer; docs/proxy.md).
+// the rotation until a later check passes. Runs on the loop, no thread. Redirects are followed unless
+// `followRedirects` is false (HealthCheckRedirect.swift).
 import HTTP
 import Reactor
 
@@ -20,6 +19,8 @@ public struct HealthCheckSettings {
     /// Probe this port of the server's address instead of its own.
     var port: UInt16?
     var headers: [(name: String, value: String)] = []
+    /// Follow 3xx answers with a Location (Traefik's default) and judge the last answer.
+    var followRedirects = true
 
     /// The answer's status keeps the server up (checkHealthHTTP).
     func isUp(status: Int) -> Bool {
@@ -37,10 +38,21 @@ public struct HealthCheckSettings {
         return SocketAddress(host: String(host), port: port)
     }
 
+    /// The first request of a check of the server at `address` whose URL names `authority`: the port
+    /// replaced when `port` is set (Traefik's newRequest), the Host `hostname` when set.
+    func firstHop(address: SocketAddress, authority: String) -> HealthProbeHop? {
+        guard let target = target(address) else { return nil }
+        var hostPort = authority
+        if let port, let (host, _) = HealthProbeHop.split(authority) {
+            hostPort = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        }
+        return HealthProbeHop(address: target, authority: hostPort, pathAndQuery: path, method: method, hostField: hostname)
+    }
+
     /// The request bytes (HTTP/1.1, `Connection: close`). The static decoder refused line breaks in the
     /// method, headers and hostname.
-    func request(host: String) -> [UInt8] {
-        var text = "\(method) \(path) HTTP/1.1\r\nHost: \(hostname ?? host)\r\nUser-Agent: stoep-healthcheck\r\n"
+    func request(_ hop: HealthProbeHop) -> [UInt8] {
+        var text = "\(hop.method) \(hop.pathAndQuery) HTTP/1.1\r\nHost: \(hop.hostField ?? hop.authority)\r\nUser-Agent: stoep-healthcheck\r\n"
         for field in headers where field.name.lowercased() != "host" { text += "\(field.name): \(field.value)\r\n" }
         return Array((text + "Connection: close\r\n\r\n").utf8)
     }
@@ -78,7 +90,8 @@ final class HealthChecker {
             self.probes[ObjectIdentifier(probe)] = nil
             if server.activeDown == up {
                 server.activeDown = !up
-                self.loop.log.warning("health check \(server.url)\(hc.path): \(up ? "up" : "down")")
+                let why = probe.failure.map { " (\($0))" } ?? ""
+                self.loop.log.warning("health check \(server.url)\(hc.path): \(up ? "up" : "down")\(why)")
             }
         }
         probes[ObjectIdentifier(p)] = p
@@ -103,6 +116,11 @@ final class HealthProbe: IOHandler {
     private var sent = false
     private var answer: [UInt8] = []
     private var done = false
+    /// The request under way (the first, or one a redirect asked for).
+    private var hop: HealthProbeHop?
+    private var startedAt: UInt64 = 0
+    /// Why the check failed, when it is not the status (a redirect that cannot be followed).
+    private(set) var failure: String?
     private let completion: (HealthProbe, Bool) -> Void
 
     init(server: UpstreamServer, settings: HealthCheckSettings, loop: EventLoop,
@@ -114,16 +132,52 @@ final class HealthProbe: IOHandler {
     }
 
     func start() {
+        guard let first = settings.firstHop(address: server.address, authority: server.hostHeader) else { return finish(up: false) }
+        startedAt = loop.now
+        send(first)
+    }
+
+    /// Opens a fresh connection for `next`; the check's `timeout` covers every redirect (Go's client context).
+    private func send(_ next: HealthProbeHop) {
+        connection?.close()
+        connection = nil
+        hop = next
+        sent = false
+        answer = []
+        let elapsed = loop.now &- startedAt
+        guard elapsed < settings.timeout else { return finish(up: false) }
         do {
-            guard let target = settings.target(server.address) else { return finish(up: false) }
-            let c = StreamConnection(transport: PlainTransport(fd: try Socket.connectTCP(target)), loop: loop, writable: false)
+            let c = StreamConnection(transport: PlainTransport(fd: try Socket.connectTCP(next.address)), loop: loop, writable: false)
             connection = c
             try c.register(self)
         } catch {
             finish(up: false)
             return
         }
-        connection?.deadline(after: settings.timeout) { [unowned self] in self.finish(up: false) }
+        connection?.deadline(after: settings.timeout - elapsed) { [unowned self] in self.finish(up: false) }
+    }
+
+    /// The answer's head: judged, or a redirect followed.
+    private func answered(_ head: HTTPResponseHead) {
+        guard settings.followRedirects, HealthProbeHop.redirectStatuses.contains(head.status), let hop,
+              let location = field("location", head) else {
+            return finish(up: settings.isUp(status: head.status))
+        }
+        let serverHost = HealthProbeHop.split(server.hostHeader)?.0 ?? ""
+        switch hop.following(location, status: head.status, serverHost: serverHost, serverAddress: server.address) {
+        case .success(let next): send(next)
+        case .failure(let refusal):
+            failure = refusal.reason
+            finish(up: false)
+        }
+    }
+
+    /// The first value of field `name` (lower-case), if any.
+    private func field(_ name: String, _ head: HTTPResponseHead) -> String? {
+        for f in head.fields where String(decoding: answer[f.name], as: UTF8.self).lowercased() == name {
+            return String(decoding: answer[f.value], as: UTF8.self)
+        }
+        return nil
     }
 
     func ready(fd: FileDescriptor, _ events: Readiness) {
@@ -131,7 +185,8 @@ final class HealthProbe: IOHandler {
         if !sent {
             guard events.contains(.writable) || events.contains(.error) else { return }
             guard Socket.pendingError(fd) == nil else { return finish(up: false) }
-            let req = settings.request(host: server.hostHeader)
+            guard let hop else { return finish(up: false) }
+            let req = settings.request(hop)
             // The request is small enough for a fresh socket's buffer: anything short of all of it fails.
             guard case .bytes(req.count) = req.withUnsafeBytes({ connection.write($0) }) else {
                 return finish(up: false)
@@ -143,8 +198,8 @@ final class HealthProbe: IOHandler {
             let r = buf.withUnsafeMutableBytes { connection.read(into: $0) }
             if case .bytes(let n) = r { answer += buf[0..<n] }
             // The status of the answer's head decides; a head the proxy could not read counts as down.
-            switch HTTPResponseHead.parse(answer, requestMethod: settings.method == "HEAD" ? .head : .get) {
-            case .complete(let head, _): return finish(up: settings.isUp(status: head.status))
+            switch HTTPResponseHead.parse(answer, requestMethod: hop?.method == "HEAD" ? .head : .get) {
+            case .complete(let head, _): return answered(head)
             case .error: return finish(up: false)
             case .incomplete: break
             }
