@@ -34,6 +34,11 @@ public final class Relay: IOHandler {
     private var aToken: Token?, bToken: Token?
     private var timer: Timer?
     private let idleTimeout: UInt64
+    /// Once one direction ended (its EOF passed on as a half-close), how long the other may go on before
+    /// both sides close: Traefik's TCP terminationDelay (pkg/tcp/proxy.go sets that read deadline on the
+    /// peer it half-closed). nil = until the other direction ends too.
+    private let terminationDelay: UInt64?
+    private var halfClosedAt: UInt64 = 0
     private var ended = false
 
     public var bytesUp: UInt64 { up.moved }
@@ -50,7 +55,8 @@ public final class Relay: IOHandler {
     /// already read that go first.
     public init(id: UInt64, loop: EventLoop, pool: PipePool, counters: RelayCounters, a: Transport, b: Transport,
                 connecting: Bool, idleTimeout: UInt64,
-                seedUp: [UInt8] = [], seedDown: [UInt8] = []) {
+                seedUp: [UInt8] = [], seedDown: [UInt8] = [], terminationDelay: UInt64? = nil) {
+        self.terminationDelay = terminationDelay
         self.id = id
         self.loop = loop
         self.pool = pool
@@ -135,7 +141,12 @@ public final class Relay: IOHandler {
             return
         }
         if moved { lastActivity = loop.now }
-        if up.finished && down.finished { finish(.completed) }
+        if up.finished && down.finished { return finish(.completed) }
+        if let delay = terminationDelay, halfClosedAt == 0, up.finished || down.finished {
+            halfClosedAt = loop.now
+            if delay == 0 { return finish(.completed) }
+            if let t = timer { loop.schedule(t, at: min(t.deadline, halfClosedAt &+ delay)) }
+        }
     }
 
     private func timerFired(_ now: UInt64) {
@@ -144,11 +155,16 @@ public final class Relay: IOHandler {
             finish(.connectTimeout)
             return
         }
+        if let delay = terminationDelay, halfClosedAt != 0 {
+            if now &- halfClosedAt >= delay { return finish(.completed) }
+        }
         let quiet = now &- lastActivity
         if quiet >= idleTimeout {
             finish(.idleTimeout)
         } else {
-            loop.schedule(t, at: lastActivity &+ idleTimeout)
+            var next = lastActivity &+ idleTimeout
+            if let delay = terminationDelay, halfClosedAt != 0 { next = min(next, halfClosedAt &+ delay) }
+            loop.schedule(t, at: next)
         }
     }
 

@@ -129,6 +129,15 @@ public enum Socket {
         setInt(fd, Int32(IPPROTO_TCP), Int32(TCP_NODELAY), 1)
     }
 
+    /// TCP keep-alive probes as Go's net.Dialer sets them (Go ≥ 1.23 KeepAliveConfig on Linux): the first
+    /// after `idleSeconds` without traffic, then every `intervalSeconds`, `count` unanswered ones end it.
+    public static func setKeepAlive(_ fd: FileDescriptor, idleSeconds: Int32, intervalSeconds: Int32 = 15, count: Int32 = 9) {
+        setInt(fd, SOL_SOCKET, SO_KEEPALIVE, 1)
+        setInt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, max(1, idleSeconds))
+        setInt(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, max(1, intervalSeconds))
+        setInt(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, max(1, count))
+    }
+
     /// The local / peer address as text ("ip:port"), "?" when the kernel cannot say.
     public static func localAddress(_ fd: FileDescriptor) -> String { fd.localAddress?.description ?? "?" }
     public static func peerAddress(_ fd: FileDescriptor) -> String { fd.peerAddress?.description ?? "?" }

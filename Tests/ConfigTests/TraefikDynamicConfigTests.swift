@@ -312,6 +312,27 @@ final class TraefikDynamicConfigTests: XCTestCase {
         ])
     }
 
+    func testTCPServersTransportTimings() throws {
+        let (config, issues) = Self.decode("""
+            [tcp.serversTransports.a]
+            terminationDelay = "-1s"
+            dialKeepAlive = "-1s"
+            [tcp.serversTransports.b]
+            terminationDelay = "250ms"
+            [tcp.services.old.loadBalancer]
+            servers = [{ address = "10.0.0.9:25" }]
+            terminationDelay = 50
+            """)
+        XCTAssertEqual(issues.map { "\($0.severity) \($0.path)" }, ["warning tcp.services.old.loadBalancer.terminationDelay"])
+        let a = try XCTUnwrap(config.tcpServersTransports["a@file"])
+        XCTAssertEqual(a.terminationDelay, TraefikDuration(nanoseconds: -1_000_000_000))
+        XCTAssertEqual(a.dialKeepAlive, TraefikDuration(nanoseconds: -1_000_000_000))
+        let b = try XCTUnwrap(config.tcpServersTransports["b@file"])
+        XCTAssertEqual(b.terminationDelay, .milliseconds(250))
+        XCTAssertEqual(b.dialKeepAlive, .seconds(15))
+        XCTAssertEqual(config.tcpServices["old@file"]?.terminationDelayMilliseconds, 50)
+    }
+
     func testStructuralErrorsNeverFailWhole() {
         let (config, issues) = Self.decode("""
             http = 5

@@ -151,6 +151,20 @@ struct TraefikSection {
         return parsed
     }
 
+    /// A duration that may be negative (Go's time.ParseDuration takes "-1s"), for the options where a
+    /// negative value means something: terminationDelay (no limit), dialKeepAlive (no probes).
+    func signedDuration(_ key: String, _ log: inout TraefikIssueLog) -> TraefikDuration? {
+        guard let node = node(key) else { return nil }
+        switch node.value {
+        case .integer(let count) where count < 0 && count >= -9_000_000_000: return .seconds(count)
+        case .float(let seconds) where seconds < 0 && seconds >= -9e9: return TraefikDuration(nanoseconds: Int64(seconds * 1e9))
+        case .string(let text) where text.hasPrefix("-"):
+            if let magnitude = TraefikDuration.parse(String(text.dropFirst())) { return TraefikDuration(nanoseconds: -magnitude.nanoseconds) }
+        default: break
+        }
+        return duration(key, &log)
+    }
+
     /// A list of strings: an array, a comma-separated string, or a table keyed 0, 1, ….
     func strings(_ key: String, _ log: inout TraefikIssueLog) -> [String]? {
         guard let node = node(key) else { return nil }

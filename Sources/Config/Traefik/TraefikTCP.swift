@@ -38,6 +38,9 @@ public struct TraefikTCPService: Sendable, Hashable {
     public var serversTransport: String?
     /// The deprecated `loadBalancer.proxyProtocol.version`, used only without a serversTransport.
     public var proxyProtocolVersion: Int?
+    /// Deprecated `loadBalancer.terminationDelay` (milliseconds; negative = no limit), used only when the
+    /// service names no serversTransport (pkg/tcp/dialer.go Build).
+    public var terminationDelayMilliseconds: Int64?
     public var location: SourceLocation
 
     public init(name: String, servers: [TraefikTCPServer], serversTransport: String? = nil, location: SourceLocation) {
@@ -113,8 +116,12 @@ extension TraefikTCPService {
                 log.warning(proxy.location, body.path(body.writtenKey("proxyProtocol")),
                             "deprecated in Traefik 3 (use tcp.serversTransports.NAME.proxyProtocol); applied unless the service names a serversTransport")
             }
+            var terminationDelay: Int64? = nil
             if let delay = body.node("terminationDelay") {
-                log.warning(delay.location, body.path(body.writtenKey("terminationDelay")), "terminationDelay is a Traefik v2 option; ignored")
+                // Traefik 3.7 still reads it as milliseconds (TCPServersLoadBalancer.TerminationDelay *int).
+                terminationDelay = body.integer("terminationDelay", &log)
+                log.warning(delay.location, body.path(body.writtenKey("terminationDelay")),
+                            "deprecated in Traefik 3 (use tcp.serversTransports.NAME.terminationDelay); applied unless the service names a serversTransport")
             }
             let servers: [TraefikTCPServer] = (body.sections("servers", &log) ?? []).compactMap { server in
                 server.warnUnknownKeys(allowed: ["address", "tls"], log: &log)
@@ -128,6 +135,7 @@ extension TraefikTCPService {
             var service = TraefikTCPService(name: scope.qualify(name), servers: servers,
                                             serversTransport: body.string("serversTransport", &log).map(scope.qualify), location: section.location)
             service.proxyProtocolVersion = proxyProtocolVersion
+            service.terminationDelayMilliseconds = terminationDelay
             return service
         }
     }

@@ -1,8 +1,11 @@
 // `tcp.serversTransports.NAME`: how stoep dials a TCP service's servers, chosen per service with
 // `loadBalancer.serversTransport` (Traefik 3.7 pkg/config/dynamic/tcp_config.go TCPServersTransport, read by
 // pkg/tcp/dialer.go DialerManager.Build). `proxyProtocol` sends a PROXY protocol header before the client's
-// bytes; `dialTimeout` bounds the connect. The deprecated `loadBalancer.proxyProtocol` of a service is used
-// only when the service names no transport, as Traefik's Build does.
+// bytes; `dialTimeout` bounds the connect; `dialKeepAlive` sets TCP keep-alive probes on the server's
+// connection; `terminationDelay` is how long the other direction may go on once one side half-closed
+// (pkg/tcp/proxy.go connCopy). Defaults are TCPServersTransport.SetDefaults' (30s, 15s, 100ms). The
+// deprecated `loadBalancer.proxyProtocol`/`terminationDelay` of a service are used only when the service
+// names no transport, as Traefik's Build does.
 
 public struct TraefikTCPServersTransport: Sendable, Hashable {
     /// Qualified ("pp@file").
@@ -11,6 +14,10 @@ public struct TraefikTCPServersTransport: Sendable, Hashable {
     public var proxyProtocolVersion: Int?
     /// Connect deadline; nil = the static serversTransport's dialTimeout (Traefik: 30s).
     public var dialTimeout: TraefikDuration?
+    /// Keep-alive probe idle time; 0 = Go's 15s, negative = no probes. Traefik default 15s.
+    public var dialKeepAlive: TraefikDuration = .seconds(15)
+    /// After one side half-closed, the other may send this long; negative = no limit. Traefik default 100ms.
+    public var terminationDelay: TraefikDuration = .milliseconds(100)
     public var location: SourceLocation
 
     public init(name: String, proxyProtocolVersion: Int? = nil, dialTimeout: TraefikDuration? = nil, location: SourceLocation) {
@@ -37,12 +44,8 @@ extension TraefikTCPServersTransport {
                 // Servers reached through it expect TLS stoep would not speak: refuse rather than send plain bytes.
                 log.error(tls.location, section.path(section.writtenKey("tls")), "TLS to TCP servers is not supported by stoep yet")
             }
-            for key in ["dialKeepAlive", "terminationDelay"] where section.has(key) {
-                _ = section.duration(key, &log)
-                log.warning(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)),
-                            key == "dialKeepAlive" ? "not supported by stoep; ignored (no TCP keep-alive probes towards servers)"
-                                : "not supported by stoep; ignored (a half-closed side stays open until the other side closes too)")
-            }
+            transport.dialKeepAlive = section.signedDuration("dialKeepAlive", &log) ?? transport.dialKeepAlive
+            transport.terminationDelay = section.signedDuration("terminationDelay", &log) ?? transport.terminationDelay
             return transport
         }
     }

@@ -59,12 +59,15 @@ public final class HTTPEntryPoint: AcceptHandler {
     /// respondingTimeouts: idleTimeout (180 s) between requests, readTimeout (60 s) for a request head.
     let idleTimeout: UInt64
     let readTimeout: UInt64
+    /// transport.keepAliveMaxRequests / keepAliveMaxTime.
+    let keepAlive: KeepAliveLimit
 
     public init(name: String, address: SocketAddress, proxy: HTTPProxy, trustedIPs: [String] = [], insecure: Bool = false,
                 idleTimeout: UInt64 = 180_000_000_000, readTimeout: UInt64 = 60_000_000_000,
                 targetPolicy: RequestTargetPolicy = RequestTargetPolicy(), http2: HTTP2Settings = HTTP2Settings(),
-                proxyProtocol: ProxyProtocolTrust? = nil) {
+                proxyProtocol: ProxyProtocolTrust? = nil, keepAlive: KeepAliveLimit = KeepAliveLimit()) {
         self.proxyProtocol = proxyProtocol
+        self.keepAlive = keepAlive
         self.targetPolicy = targetPolicy
         self.http2 = http2
         self.idleTimeout = idleTimeout
@@ -231,11 +234,13 @@ public final class HTTPEntryPoint: AcceptHandler {
             return
         }
         route.connections &+= 1
+        if let idle = service.keepAliveSeconds { Socket.setKeepAlive(up, idleSeconds: idle) }
         let header = service.proxyProtocolVersion.map {
             ProxyProtocolWriter.header(version: $0, source: peer.remote, destination: peer.local)
         } ?? []
         startRelay(client: client, upstream: PlainTransport(fd: up), connecting: true, kind: "tcp", seedUp: header,
-                   adoptingClient: token, connectTimeout: service.dialTimeout, ended: { admission.release() })
+                   adoptingClient: token, connectTimeout: service.dialTimeout, terminationDelay: service.terminationDelay,
+                   ended: { admission.release() })
     }
 
     /// Relays `client` and `upstream` raw until both directions end: a TCP router's server (`connecting`:
@@ -245,9 +250,10 @@ public final class HTTPEntryPoint: AcceptHandler {
     func startRelay(client: Transport, upstream: Transport, connecting: Bool, kind: String,
                     seedUp: [UInt8] = [], seedDown: [UInt8] = [],
                     adoptingClient: Token? = nil, adoptingUpstream: Token? = nil, tickets: [InFlightTicket] = [],
-                    connectTimeout: UInt64? = nil, ended: (() -> Void)? = nil) {
+                    connectTimeout: UInt64? = nil, terminationDelay: UInt64? = nil, ended: (() -> Void)? = nil) {
         let relay = Relay(id: 0, loop: proxy.loop, pool: proxy.pool, counters: counters.bytes, a: client, b: upstream,
-                          connecting: connecting, idleTimeout: idleTimeout, seedUp: seedUp, seedDown: seedDown)
+                          connecting: connecting, idleTimeout: idleTimeout, seedUp: seedUp, seedDown: seedDown,
+                          terminationDelay: terminationDelay)
         relay.kind = kind
         clients.insert(.relayed(relay))
         // inFlightReq counts an upgraded connection until it closes, as Traefik's handler runs until then.

@@ -42,7 +42,11 @@ public enum TCPRouteTableBuilder {
         // Traefik's DialerManager.Build: a named transport's proxyProtocol wins (even when it has none); the
         // deprecated load-balancer one counts only without a transport.
         var proxyProtocolVersion = s.proxyProtocolVersion
-        var dialTimeout: UInt64? = nil
+        // Without a named transport, Traefik's default@internal (TCPServersTransport defaults: dialTimeout
+        // 30s, dialKeepAlive 15s) with the load balancer's deprecated terminationDelay, 0 when absent.
+        var dialTimeout: UInt64? = 30_000_000_000
+        var terminationDelay: UInt64? = s.terminationDelayMilliseconds.map { $0 < 0 ? nil : UInt64($0) * 1_000_000 } ?? 0
+        var keepAlive = TraefikDuration.seconds(15)
         if let transportName = s.serversTransport {
             guard let transport = transports[transportName] else {
                 problems.append("\(s.location): TCP service \(name): serversTransport \(transportName) not found (or refused); skipped")
@@ -50,8 +54,13 @@ public enum TCPRouteTableBuilder {
             }
             proxyProtocolVersion = transport.proxyProtocolVersion
             // Traefik: "If zero, no timeout exists" (a transport's default is 30s, as the proxy's).
-            dialTimeout = transport.dialTimeout.map { $0.nanoseconds > 0 ? UInt64($0.nanoseconds) : UInt64.max / 4 }
+            dialTimeout = (transport.dialTimeout ?? .seconds(30)).nanoseconds > 0 ? UInt64((transport.dialTimeout ?? .seconds(30)).nanoseconds) : UInt64.max / 4
+            terminationDelay = transport.terminationDelay.nanoseconds < 0 ? nil : UInt64(transport.terminationDelay.nanoseconds)
+            keepAlive = transport.dialKeepAlive
         }
+        // net.Dialer.KeepAlive: 0 → 15s, negative → none; whole seconds, as the kernel takes them.
+        let keepAliveSeconds: Int32? = keepAlive.nanoseconds < 0 ? nil
+            : keepAlive.nanoseconds == 0 ? 15 : Int32(clamping: max(1, (keepAlive.nanoseconds + 999_999_999) / 1_000_000_000))
         var servers: [TCPUpstream] = []
         for server in s.servers {
             let prefix = "\(s.location): TCP service \(name): server \(server.address)"
@@ -73,7 +82,8 @@ public enum TCPRouteTableBuilder {
             problems.append("\(s.location): TCP service \(name): no usable server; skipped")
             return nil
         }
-        return TCPService(name: name, servers: servers, proxyProtocolVersion: proxyProtocolVersion, dialTimeout: dialTimeout)
+        return TCPService(name: name, servers: servers, proxyProtocolVersion: proxyProtocolVersion, dialTimeout: dialTimeout,
+                          terminationDelay: terminationDelay, keepAliveSeconds: keepAliveSeconds)
     }
 
     private static func route(_ name: String, _ r: TraefikTCPRouter, provider: String,

@@ -19,13 +19,21 @@ public final class TCPService {
     public let proxyProtocolVersion: Int?
     /// The transport's dialTimeout in nanoseconds; nil = the proxy's default.
     public let dialTimeout: UInt64?
+    /// After one side half-closed, how long (ns) the other direction may go on before both close
+    /// (pkg/tcp/proxy.go); nil = until it ends too.
+    public let terminationDelay: UInt64?
+    /// TCP keep-alive probe idle time in seconds on the server's connection; nil = no probes.
+    public let keepAliveSeconds: Int32?
     private var cursor = 0
 
-    init(name: String, servers: [TCPUpstream], proxyProtocolVersion: Int? = nil, dialTimeout: UInt64? = nil) {
+    init(name: String, servers: [TCPUpstream], proxyProtocolVersion: Int? = nil, dialTimeout: UInt64? = nil,
+         terminationDelay: UInt64? = nil, keepAliveSeconds: Int32? = nil) {
         self.name = name
         self.servers = servers
         self.proxyProtocolVersion = proxyProtocolVersion
         self.dialTimeout = dialTimeout
+        self.terminationDelay = terminationDelay
+        self.keepAliveSeconds = keepAliveSeconds
     }
 
     /// The next server in turn; nil when the service has none (the engine then closes the connection,
