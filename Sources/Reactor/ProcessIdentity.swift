@@ -26,14 +26,15 @@ public struct ProcessIdentity: Equatable, Sendable {
     /// database entries: its primary group is `group`, else the same number.
     public static func resolve(user: String, group: String?, extraGroups: [String]) throws(Failure) -> ProcessIdentity {
         var uid: uid_t, gid: gid_t
-        var own: [gid_t] = []
+        let inDatabase: Bool
         if let pw = getpwnam(user) {
             uid = pw.pointee.pw_uid
             gid = pw.pointee.pw_gid
-            own = groupList(of: user, primary: gid)
+            inDatabase = true
         } else if let n = UInt32(user) {
             uid = n
             gid = n
+            inDatabase = false
         } else {
             throw Failure(description: "user \(user): no such user")
         }
@@ -41,6 +42,9 @@ public struct ProcessIdentity: Equatable, Sendable {
             guard let g = groupID(group) else { throw Failure(description: "group \(group): no such group") }
             gid = g
         }
+        // With the primary group chosen: `group =` replaces the passwd entry's group, as initgroups(user,
+        // group) does for su -g.
+        let own = inDatabase ? groupList(of: user, primary: gid) : []
         var all: [gid_t] = []
         for g in own where !all.contains(g) { all.append(g) }
         for name in extraGroups {

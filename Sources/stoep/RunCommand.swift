@@ -56,7 +56,7 @@ enum RunCommand {
             // Resolved before anything is bound: a missing user or group takes no port, and the stats
             // socket is created with its final owner.
             let identity = try config.user.map { try ProcessIdentity.resolve(user: $0, group: config.group, extraGroups: config.groups) }
-            let owner = identity.flatMap { $0.isCurrent ? nil : (uid: $0.uid, gid: $0.gid) }
+            let owner: (uid: uid_t, gid: gid_t)? = identity.flatMap { $0.isCurrent ? nil : (uid: $0.uid, gid: $0.gid) }
             appliance = try Appliance(loaded: loaded, source: source, backend: backend, statsPath: statsPath, statsOwner: owner, log: log)
             try appliance.start()
             if let identity {

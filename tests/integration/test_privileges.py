@@ -34,7 +34,7 @@ CAP_NET_BIND_SERVICE = 1 << 10
 pytestmark = pytest.mark.skipif(os.getuid() != 0 or not shutil.which("useradd"), reason="needs root and useradd")
 
 
-class TestAccount:
+class Account:
     """A system user `user` (primary group of its own name, member of `listed` through /etc/group) and
     two more groups, `extra` and `primary`, that only the configuration names."""
 
@@ -57,7 +57,7 @@ class TestAccount:
 
 @pytest.fixture(scope="module")
 def account():
-    a = TestAccount()
+    a = Account()
     yield a
     a.remove()
 
@@ -102,7 +102,7 @@ def connect_as(uid, gid, groups, path):
     """Connects to the unix socket `path` as uid/gid/groups (setpriv); the exit status says how it went."""
     code = f"import socket; s = socket.socket(socket.AF_UNIX); s.connect({str(path)!r}); s.sendall(b'show info\\n'); print(len(s.recv(100)))"
     return subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={gid}", f"--groups={','.join(map(str, groups)) or gid}",
-                           "python3", "-c", code], capture_output=True, text=True, timeout=10)
+                           "/usr/bin/python3", "-c", code], capture_output=True, text=True, timeout=10)
 
 
 def test_groups_and_capability_kept_after_the_drop(workdir, backend, account):
@@ -218,7 +218,9 @@ def test_unreadable_certificate_named_and_renewal_seen_once_readable(workdir, ba
     key.chmod(0o600)
     port = free_port()
     dyn = workdir / "dynamic.yml"
-    dyn.write_text(f'tls:\n  certificates:\n    - {{certFile: "{crt}", keyFile: "{key}"}}\n')
+    dyn.write_text('http:\n  routers:\n    app: {rule: "Host(`app.test`)", service: app}\n'
+                   '  services:\n    app: {loadBalancer: {servers: [{url: "http://127.0.0.1:9"}]}}\n'
+                   f'tls:\n  certificates:\n    - {{certFile: "{crt}", keyFile: "{key}"}}\n')
     dyn.chmod(0o644)
     static = workdir / "traefik.yml"
     static.write_text(f'entryPoints:\n  websecure:\n    address: "127.0.0.1:{port}"\n    http:\n      tls: {{}}\n'
@@ -296,18 +298,27 @@ def unit_wrapper(workdir, uid, gid, groups):
     return w
 
 
+# A uid in DynamicUser's range (61184-65519) with no passwd entry.
+DYNAMIC_UID = 61900 + os.getpid() % 1000
+
+
+def runtime_directory(workdir, uid):
+    """RuntimeDirectory=stoep with RuntimeDirectoryMode=0750: owned by the dynamic user."""
+    runtime = workdir / "run"
+    runtime.mkdir(exist_ok=True)
+    os.chown(runtime, uid, uid)
+    runtime.chmod(0o750)
+    return runtime
+
+
 def test_systemd_unit_semantics_bind_and_reload_low_ports(workdir, backend):
     """The unit's DynamicUser with AmbientCapabilities=CAP_NET_BIND_SERVICE: no user= in the configuration,
     ports below 1024 bound at start and on SIGHUP, the stats socket in the RuntimeDirectory owned by the
     dynamic user."""
-    uid = 61900 + os.getpid() % 1000
-    runtime = workdir / "run"
-    runtime.mkdir()
-    os.chown(runtime, uid, uid)
-    runtime.chmod(0o750)
+    uid = DYNAMIC_UID
     echo = EchoServer()
     s = Stoep(workdir, backend)
-    s.sock = runtime / "stoep.sock"
+    s.sock = runtime_directory(workdir, uid) / "stoep.sock"
     first = low_port()
     base = f'[[forward]]\nlisten = "127.0.0.1:{first}"\nupstream = "127.0.0.1:{echo.port}"\n'
     cfg = s.write_config(base)
@@ -389,7 +400,8 @@ def test_docker_socket_reached_through_a_group_after_daemon_restart(workdir, bac
         binary = None
     else:
         cfg = s.write_config(docker)
-        binary = unit_wrapper(workdir, 61900 + os.getpid() % 1000, 61900 + os.getpid() % 1000, [group])
+        s.sock = runtime_directory(workdir, DYNAMIC_UID) / "stoep.sock"
+        binary = unit_wrapper(workdir, DYNAMIC_UID, DYNAMIC_UID, [group])
     cfg.chmod(0o644)
 
     def synchronised():
