@@ -3,7 +3,9 @@
 // container's, or the file provider's, host name. Traefik routes such a request to the router first in its
 // order (priority, then provider precedence; equal priorities within a provider are in Go-map order) and
 // says nothing. stoep routes as RouteOrder says (priority, then router name) and reports each shared host
-// name once per pair of sources, naming the router that wins (docs/security.md, "Container labels").
+// name once per (winning source, losing source), naming the router that wins, under the winner's source:
+// both directions can hold (one source's longer rule wins /api, the other's wins the rest), and each is
+// a fact about where requests go (docs/security.md, "A hostile container's labels").
 import Config
 import Rules
 
@@ -25,7 +27,8 @@ struct HostClaim {
 }
 
 enum HostClaims {
-    /// One warning per host name and pair of sources whose routers both name it on a shared entry point.
+    /// One warning per host name and (winning, losing) pair of sources whose routers both name it on a
+    /// shared entry point, the winner being the first in route order.
     /// Only different sources: one container's or one file's several routers for a host (by path, by
     /// header) are how a site is written, not a takeover. Worded as a warning: it may be intended.
     static func problems(_ claims: [HostClaim]) -> [String] {
