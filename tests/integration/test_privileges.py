@@ -438,3 +438,24 @@ def test_docker_socket_reached_through_a_group_after_daemon_restart(workdir, bac
             assert len(lines) == 1 and "Docker socket" in lines[0]["message"] and "groups" in lines[0]["message"], config_errors(s2)
         finally:
             s2.stop()
+
+
+def test_dnsmasq_conf_user_and_group_drop_the_same_way(workdir, backend, account):
+    """dnsmasq's user= and group= in dnsmasq.conf drop privileges as stoep's own keys do (no longer
+    'not supported, ignored'); written differently in stoep.toml they are refused."""
+    s = Stoep(workdir, backend)
+    conf = workdir / "dnsmasq.conf"
+    conf.write_text(f"port={free_port()}\nlisten-address=127.0.0.1\nno-resolv\nuser={account.user}\ngroup={account.primary}\n")
+    conf.chmod(0o644)
+    try:
+        s.start("--dnsmasq-conf", str(conf))
+        st = proc_status(s.pid)
+        assert st["Uid"].split() == [str(account.uid)] * 4
+        assert st["Gid"].split() == [str(account.gid[account.primary])] * 4
+        assert "not supported" not in s.log_text()
+    finally:
+        s.stop()
+    (workdir / "other.toml").write_text('user = "nobody"\n')
+    r = subprocess.run([str(BINARY), "check", "--config", str(workdir / "other.toml"), "--dnsmasq-conf", str(conf)],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and f"user={account.user} disagrees with user = \"nobody\"" in r.stdout + r.stderr
