@@ -14,17 +14,34 @@ extension Appliance {
         let message: String
     }
 
-    /// Paths read (or, for the Docker socket, connected to) again after start.
-    var pathsUsedAfterStart: [(path: String, what: String, write: Bool)] {
-        var out: [(String, String, Bool)] = []
-        if let p = source.configPath { out.append((p, "the configuration (read again on SIGHUP)", false)) }
-        if let p = source.dnsmasqPath { out.append((p, "the dnsmasq configuration (read again on SIGHUP)", false)) }
-        if case .file(let p) = source.traefik { out.append((p, "Traefik's static configuration (read again on SIGHUP)", false)) }
+    /// A path used after start: what it is, whether it is written, and what to change when it cannot be.
+    struct UsedPath {
+        let path: String
+        let what: String
+        let write: Bool
+        let fix: String
+    }
+
+    /// Paths read, written or (the Docker socket) connected to again after start.
+    var pathsUsedAfterStart: [UsedPath] {
+        let readable = "what was read at start keeps serving, a change will not be seen; make it readable by that user or one of its groups"
+        var out: [UsedPath] = []
+        if let p = source.configPath { out.append(UsedPath(path: p, what: "the configuration (read again on SIGHUP)", write: false, fix: readable)) }
+        if let p = source.dnsmasqPath { out.append(UsedPath(path: p, what: "the dnsmasq configuration (read again on SIGHUP)", write: false, fix: readable)) }
+        if case .file(let p) = source.traefik {
+            out.append(UsedPath(path: p, what: "Traefik's static configuration (read again on SIGHUP)", write: false, fix: readable))
+        }
         for p in tls.watchedFiles where !p.hasPrefix("-----") {
-            out.append((p, "a certificate file (read again on renewal and SIGHUP)", false))
+            out.append(UsedPath(path: p, what: "a certificate file (read again on renewal and SIGHUP)", write: false, fix: readable))
+        }
+        for p in tls.acmeStorageFiles {
+            let dir = p.lastIndex(of: "/").map { $0 == p.startIndex ? "/" : String(p[..<$0]) } ?? "."
+            out.append(UsedPath(path: dir, what: "the directory of acme.json \(p) (written there, by rename, on each renewal)", write: true,
+                                fix: "certificates ordered from now on cannot be stored; give that user the directory (StateDirectory= under systemd)"))
         }
         if let endpoint = dynamic.docker?.options.endpoint, endpoint.hasPrefix("unix://") {
-            out.append((String(endpoint.dropFirst("unix://".count)), "the Docker socket (connected again when the daemon restarts)", true))
+            out.append(UsedPath(path: String(endpoint.dropFirst("unix://".count)), what: "the Docker socket (connected again when the daemon restarts)",
+                                write: true, fix: "add the socket's group to groups = [...] (SupplementaryGroups= under systemd)"))
         }
         return out
     }
@@ -36,8 +53,7 @@ extension Appliance {
         return pathsUsedAfterStart.compactMap { item in
             guard seen.insert(item.path).inserted, let e = ProcessIdentity.accessProblem(item.path, write: item.write) else { return nil }
             let how = item.write ? "read and written" : "read"
-            return AccessProblem(path: item.path, message: "\(item.what) cannot be \(how) by user \(who.userName) (uid \(who.uid), gid \(who.gid)) after the privilege drop: \(e); "
-                + (item.write ? "add its group to groups = [...]" : "what was read at start keeps serving, a change will not be seen; make it readable by that user or one of its groups"))
+            return AccessProblem(path: item.path, message: "\(item.what) cannot be \(how) by user \(who.userName) (uid \(who.uid), gid \(who.gid)) after the privilege drop: \(e); \(item.fix)")
         }
     }
 

@@ -459,3 +459,35 @@ def test_dnsmasq_conf_user_and_group_drop_the_same_way(workdir, backend, account
     r = subprocess.run([str(BINARY), "check", "--config", str(workdir / "other.toml"), "--dnsmasq-conf", str(conf)],
                        capture_output=True, text=True)
     assert r.returncode != 0 and f"user={account.user} disagrees with user = \"nobody\"" in r.stdout + r.stderr
+
+
+def test_acme_storage_directory_the_user_cannot_write_is_named(workdir, backend, account):
+    """acme.json is written by rename in its directory on each renewal: a root-only directory is named in
+    `show config-errors`, with what to change."""
+    port = free_port()
+    store = workdir / "acme-root"
+    store.mkdir()
+    store.chmod(0o700)
+    dyn = workdir / "dynamic.yml"
+    dyn.write_text('http:\n  routers:\n    app: {rule: "Host(`app.test`)", service: app}\n'
+                   '  services:\n    app: {loadBalancer: {servers: [{url: "http://127.0.0.1:9"}]}}\n')
+    dyn.chmod(0o644)
+    static = workdir / "traefik.yml"
+    static.write_text(f'entryPoints:\n  websecure:\n    address: "127.0.0.1:{port}"\n    http:\n      tls: {{}}\n'
+                      f'providers:\n  file: {{filename: "{dyn}"}}\n'
+                      f'certificatesResolvers:\n  le:\n    acme:\n      email: admin@example.net\n'
+                      f'      storage: "{store / "acme.json"}"\n      caServer: "https://127.0.0.1:9/directory"\n'
+                      f'      httpChallenge: {{entryPoint: websecure}}\n')
+    static.chmod(0o644)
+    s = Stoep(workdir, backend)
+    cfg = s.write_config(f'user = "{account.user}"\n')
+    try:
+        s.start("--traefik-config", str(static), config=cfg)
+        lines = [e for e in config_errors(s) if e["source"] == str(store)]
+        assert len(lines) == 1, config_errors(s)
+        assert f"cannot be read and written by user {account.user}" in lines[0]["message"]
+        assert "give that user the directory" in lines[0]["message"]
+        os.chown(store, account.uid, account.own_gid)
+        assert not [e for e in config_errors(s) if e["source"] == str(store)]
+    finally:
+        s.stop()
