@@ -20,7 +20,7 @@ public struct TraefikMiddleware: Sendable, Hashable {
         case ipAllowList(TraefikIPAllowList)
         /// Qualified middleware names, run in order.
         case chain([String])
-        /// `buffering`: only `maxRequestBodyBytes` is applied (413 past it); stoep streams bodies.
+        /// `buffering`: the request body is read whole before going on, bounded by `maxRequestBodyBytes` (413 past it).
         case buffering(maxRequestBodyBytes: Int64)
         /// `compress`: gzip, br, zstd as Traefik 3.7 negotiates them.
         case compress(TraefikCompress)
@@ -198,18 +198,20 @@ extension TraefikMiddleware {
         case "buffering":
             body.warnUnknownKeys(allowed: ["maxRequestBodyBytes", "memRequestBodyBytes", "maxResponseBodyBytes",
                                            "memResponseBodyBytes", "retryExpression"], log: &log)
-            // The mem* sizes only choose where Traefik keeps a body (memory, then a temporary file): nothing a
-            // client or server sees, so a warning. A response limit (Traefik answers 500 above it) and retries
-            // would change answers: refused.
-            for key in ["memRequestBodyBytes", "memResponseBodyBytes"] where body.node(key) != nil {
-                log.warning(body.node(key)?.location ?? body.location, body.path(key),
-                            "no effect: stoep streams bodies instead of buffering them (only where Traefik keeps a body)")
-            }
+            // memRequestBodyBytes/memResponseBodyBytes only choose where oxy keeps a body (memory, then a
+            // temporary file): nothing a client or server sees. stoep keeps a held request body in memory, so
+            // maxRequestBodyBytes must bound it. A response limit and retries need the response held, which
+            // stoep does not do: refused.
             for key in ["maxResponseBodyBytes", "retryExpression"] where body.node(key) != nil {
                 log.error(body.node(key)?.location ?? body.location, body.path(key),
-                          "not supported by stoep: responses are streamed, not buffered, so they can be neither limited nor retried")
+                          "not supported by stoep: it streams responses instead of holding them, so they can be neither limited nor retried")
             }
-            return .buffering(maxRequestBodyBytes: body.integer("maxRequestBodyBytes", in: 0...Int64.max, &log) ?? 0)
+            let max = body.integer("maxRequestBodyBytes", in: 0...Int64.max, &log) ?? 0
+            if max == 0 {
+                log.error(body.node("maxRequestBodyBytes")?.location ?? body.location, body.path("maxRequestBodyBytes"),
+                          "required by stoep (and not 0): it holds a buffered request body in memory, so it needs a bound (Traefik's 0 means unlimited, kept on disk past memRequestBodyBytes)")
+            }
+            return .buffering(maxRequestBodyBytes: max)
         case "stripPrefix":
             body.warnUnknownKeys(allowed: ["prefixes", "forceSlash"], log: &log)
             return .stripPrefix(prefixes: body.strings("prefixes", &log) ?? [], forceSlash: body.bool("forceSlash", &log) ?? false)

@@ -26,6 +26,10 @@ struct ForwardedRequest {
     var responseHeaders: [(name: String, value: String)] = []
     /// buffering.maxRequestBodyBytes for a body whose length is not declared (chunked).
     var maxRequestBody: UInt64?
+    /// Set by `buffering`: the session reads the whole body before the next middleware runs.
+    var holdBody = false
+    /// The body was read whole (`buffering`): it goes upstream with this Content-Length, whatever its framing.
+    var heldBodyLength: UInt64?
     /// compress middlewares' choices, outermost first; each adds `Vary: Accept-Encoding` to the response.
     var compressions: [CompressionChoice] = []
     /// circuitBreakers the request passed; each records the request's status and latency when it ends.

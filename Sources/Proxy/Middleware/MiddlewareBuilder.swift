@@ -67,7 +67,7 @@ enum MiddlewareBuilder {
             }
             return .success([ErrorPagesMiddleware(name: name, config: config, service: service)])
         case .inFlightConn: return .failure(Why(description: "inFlightConn is a TCP middleware"))
-        case .buffering(let max): return .success(max > 0 ? [BodyLimitMiddleware(name: name, limit: UInt64(max))] : [])
+        case .buffering(let max): return .success([BufferingMiddleware(name: name, limit: UInt64(max))])
         case .stripPrefixRegex(let patterns):
             do {
                 let compiled = try patterns.map { (p: String) throws(RegexCompileError) -> CompiledRegex in try CompiledRegex(p) }

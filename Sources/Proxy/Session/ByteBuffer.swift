@@ -58,6 +58,13 @@ struct ByteBuffer {
 
     mutating func append(_ bytes: [UInt8]) { storage += bytes }
 
+    /// Puts `bytes` before the unread ones (a body `buffering` read whole, de-chunked, goes back in front).
+    mutating func prepend(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        storage = bytes + storage[readIndex...]
+        readIndex = 0
+    }
+
     /// The unread bytes.
     func withUnreadBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
         storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[readIndex...])) }

@@ -51,6 +51,8 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     var headStartedAt: UInt64 = 0
     /// A request waiting on `holdTimer` (rateLimit's delay, retry's backoff); nothing else is read meanwhile.
     var heldRequest: PendingRequest?
+    /// A request parked by `buffering` until its body is read whole (HTTPSession+HeldBody.swift).
+    var heldBody: HeldBody?
     var holdTimer: Timer?
     /// forwardAuth's request to its auth server while `heldRequest` waits for the answer.
     var authExchange: HTTPClientExchange?
@@ -144,6 +146,10 @@ final class HTTPSession: IOHandler, UpstreamOwner {
             rounds += 1
             if !flushClient() { return }
             if heldRequest != nil { return }
+            if heldBody != nil {
+                if !collectHeldBody() { return }
+                continue
+            }
             if let x = exchange {
                 if !driveExchange(x) { return }
                 continue
@@ -266,6 +272,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         if let t = holdTimer { proxy.loop.cancel(t) }
         holdTimer = nil
         heldRequest = nil
+        heldBody = nil
         authExchange?.cancel()
         authExchange = nil
         if let x = exchange { abandon(x) }

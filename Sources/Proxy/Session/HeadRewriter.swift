@@ -51,7 +51,9 @@ enum HeadRewriter {
         var dropped = hopByHop
         // A chunked request's announced trailers stay announced (Go's transport writes `Trailer` from the
         // request's trailer names, which its server took from this field).
-        if head.isChunked { dropped.remove("trailer") }
+        if head.isChunked && forward.heldBodyLength == nil { dropped.remove("trailer") }
+        // A body `buffering` read whole goes with a Content-Length instead of the client's framing.
+        if forward.heldBodyLength != nil { dropped.insert("transfer-encoding") }
         var priorFor: String? = nil
         var connectionNamesTE = false
         forEachConnectionOption(head.fields, in: b) { t in
@@ -93,7 +95,12 @@ enum HeadRewriter {
             w.copyField(f, from: view.bytes)
         }
         if head.host == nil, let h = hostOverride { _ = w.field("Host", h) }
-        writeContentLength(head, into: &w)
+        if let n = forward.heldBodyLength {
+            let expectsLength = head.knownMethod == .post || head.knownMethod == .put || head.knownMethod == .patch
+            if n > 0 || expectsLength { _ = w.field("Content-Length", n) }
+        } else {
+            writeContentLength(head, into: &w)
+        }
         // `TE: trailers` survives the hop-by-hop removal (Go's ReverseProxy keeps it: gRPC needs it), unless
         // the client's Connection header named TE (Traefik's forwarded-headers handler removed it first).
         if !connectionNamesTE, let te = head.facts.te, listContains(b, te, "trailers") { _ = w.field("Te", "trailers") }

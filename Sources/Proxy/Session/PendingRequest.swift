@@ -60,6 +60,10 @@ extension HTTPSession {
                 from.carried = nil
                 p.retryStart = RetryStart(from)
             }
+            if p.forward.holdBody {
+                holdBody(p)
+                return
+            }
             if p.forward.holdFor > 0 {
                 let wait = p.forward.holdFor
                 p.forward.holdFor = 0
@@ -107,6 +111,7 @@ extension HTTPSession {
             x.attempt += 1
         } else {
             x = HTTPExchange(view: view, route: route, server: server, startedAt: now)
+            if let n = forward.heldBodyLength { x.requestBody = BodyForwarder(.contentLength(n)) }
             x.upstreamOut = head
             x.retryStartedAt = now
         }
@@ -122,7 +127,8 @@ extension HTTPSession {
         x.forward = forward.errorPages.isEmpty ? nil : forward
         if p.carried == nil {
             if !view.head.keepAlive { closeAfterResponse = true }
-            if view.head.facts.expectsContinue && view.head.version.isAtLeast11 && view.head.framing != .none {
+            if view.head.facts.expectsContinue && view.head.version.isAtLeast11 && view.head.framing != .none
+                && forward.heldBodyLength == nil {
                 x.awaitingContinue = true
             } else {
                 x.requestBody.absorb(&inbuf, into: &x.upstreamOut)
