@@ -62,8 +62,7 @@ def test_body_with_length_under_the_limit(peers):
 
 
 def test_declared_length_past_the_limit_is_413(peers):
-    responses = same(peers, post(b"buf", b"Content-Length: 1001\r\n", b"x" * 1001))
-    assert responses
+    same(peers, post(b"buf", b"Content-Length: 1001\r\n", b"x" * 1001))
 
 
 def test_chunked_body_past_the_limit_is_413_before_the_backend(peers):
@@ -80,6 +79,14 @@ def test_held_body_then_pipelined_request(peers):
     same(peers, raw, count=2)
 
 
+@pytest.mark.xfail(strict=True, reason="known difference (docs/proxy.md): oxy holds the response too, so a small "
+                   "chunked answer reaches Traefik's client with a Content-Length; stoep streams it chunked")
 def test_chunked_answer_through_buffering(peers):
-    """oxy holds the response too (memResponseBodyBytes): compared here to see what the client gets."""
+    """oxy holds the response too (memResponseBodyBytes): Go's server then gives a body of at most 2 KiB
+    a Content-Length."""
     same(peers, b"GET /chunked-answer HTTP/1.1\r\nHost: buf.test\r\n\r\n")
+
+
+def test_expect_continue_is_answered_by_the_proxy(peers):
+    raw = post(b"buf", b"Content-Length: 5\r\nExpect: 100-continue\r\n", b"hello")
+    same(peers, raw, count=2, pause_after_head=0.5)

@@ -57,8 +57,10 @@ extension LocalResponse {
     /// 503 from a service with no healthy server (Traefik wrr.go).
     static var noAvailableServer: LocalResponse { goError(503, "no available server") }
 
-    /// 413 in http.Error form, closing the connection (the body is not read).
-    static var requestEntityTooLarge: LocalResponse { goError(413, "Request Entity Too Large", closesConnection: true) }
+    /// 413 as oxy's SizeErrHandler writes it (`buffering`): only the status text, no Content-Type. The
+    /// caller closes the connection after it (the body is not read) without saying so in the head, as Go's
+    /// server does when it gives up on an unread body.
+    static var requestEntityTooLarge: LocalResponse { statusText(413) }
 
     /// A handler that writes only the status text: Traefik's proxy ErrorHandler (502, 504, 500) and the
     /// ipAllowList reject (403). No Content-Type, because Traefik 3 turns Go's content sniffing off for
