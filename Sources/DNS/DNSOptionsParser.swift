@@ -90,6 +90,21 @@ public struct DNSOptions: Sendable {
             default: throw v.error("expected no value, 'extra' or 'proto'")
             }
         case "log-facility": settings.logFacility = try v.required()
+        case "blocklists":
+            try v.stoepOnly()
+            settings.blocklists.append(try v.required())
+        case "allowlists":
+            try v.stoepOnly()
+            settings.allowlists.append(try v.required())
+        case "block-mode":
+            try v.stoepOnly()
+            guard let mode = DNSSettings.BlockMode(rawValue: try v.required().lowercased()) else {
+                throw v.error("expected \"null\" (0.0.0.0 and ::, Pi-hole's default) or \"nxdomain\"")
+            }
+            settings.blockMode = mode
+        case "block-ttl":
+            try v.stoepOnly()
+            settings.blockTTL = try v.integer(UInt32.self)
         default:
             if line.name.isEmpty { throw v.error("empty option name") }
             return false
@@ -112,6 +127,13 @@ struct DNSOptionValue {
         case nil, "true", "yes": return true
         case "false", "no": return false
         default: throw error("takes no value")
+        }
+    }
+
+    /// stoep's own keys live in the `[dns]` table of stoep's TOML: a dnsmasq.conf stays readable by dnsmasq.
+    func stoepOnly() throws(DNSOptionError) {
+        guard line.origin == .stoepTOML else {
+            throw error("stoep's own key, not a dnsmasq option: set it in the [dns] table of stoep's TOML configuration")
         }
     }
 

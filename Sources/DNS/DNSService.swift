@@ -8,6 +8,8 @@ public final class DNSService {
         public var queriesUDP: UInt64 = 0
         public var queriesTCP: UInt64 = 0
         public var local: UInt64 = 0
+        /// Answered as blocked (a blocklist matched).
+        public var blocked: UInt64 = 0
         public var dropped: UInt64 = 0
         public var sendErrors: UInt64 = 0
         public var tcpConnections: UInt64 = 0
@@ -23,13 +25,19 @@ public final class DNSService {
     var querySink: DNSQueryLogSink?
     private var udp: [DNSUDPListener] = []
     private var tcp: [DNSTCPListener] = []
+    /// The names blocked now; replaced whole when a load finishes (the old set serves until then).
+    public private(set) var blocklist = Blocklist()
+    private var blocklistLoader: BlocklistLoader?
+    /// The inotify watcher the lists are watched with (nil: none; SIGHUP re-reads them).
+    var watcher: FileWatcher?
     public private(set) var addresses: [String] = []
 
     /// Builds the service for `settings` with `zone`, bound to its listen addresses.
-    init(setup: DNSSetup, loop: EventLoop) throws {
+    init(setup: DNSSetup, loop: EventLoop, watcher: FileWatcher? = nil) throws {
         let settings = setup.settings
         self.settings = settings
         self.loop = loop
+        self.watcher = watcher
         let sink = DNSQueryLogSink(facility: settings.logFacility, fallback: loop.log)
         querySink = sink
         responder = DNSResponder(zone: setup.zone, settings: settings) { line in sink.line(line) }
@@ -55,7 +63,31 @@ public final class DNSService {
             stop()
             throw error
         }
+        startBlocklists()
     }
+
+    /// Starts loading the block and allow lists of `settings` (none: no blocking); the list in use keeps
+    /// serving until the new one is complete.
+    func startBlocklists() {
+        blocklistLoader?.stop()
+        blocklistLoader = nil
+        guard !settings.blocklists.isEmpty else {
+            blocklist = Blocklist()
+            return
+        }
+        let sources = settings.blocklists.map { BlocklistLoader.Source(path: $0, allowlist: false) }
+            + settings.allowlists.map { BlocklistLoader.Source(path: $0, allowlist: true) }
+        let loader = BlocklistLoader(sources: sources, loop: loop, log: loop.log) { [unowned self] list, summary in
+            self.blocklist = list
+            self.blocklistLoads &+= 1
+            self.loop.log.info(summary)
+        }
+        blocklistLoader = loader
+        loader.start(watcher: watcher)
+    }
+
+    /// Lists loaded so far (tests and the stats page wait for the next one after a change).
+    public private(set) var blocklistLoads: UInt64 = 0
 
     /// One line for the status page.
     public var summary: String {
@@ -76,6 +108,8 @@ public final class DNSService {
     }
 
     public func stop() {
+        blocklistLoader?.stop()
+        blocklistLoader = nil
         forwarder.stop()
         for u in udp { u.close() }
         for t in tcp { t.close() }
@@ -113,6 +147,13 @@ public final class DNSService {
             count(bytes, type: query.question.type)
             return .answer(bytes)
         case .forward(let query):
+            if !blocklist.isEmpty, query.question.recordClass == DNSQuestion.classIN || query.question.recordClass == DNSQuestion.classANY,
+               blocklist.blocks(query.question.name) {
+                counters.blocked &+= 1
+                let bytes = responder.blockedAnswer(to: query, transport: transport, mode: settings.blockMode, ttl: settings.blockTTL)
+                count(bytes, type: query.question.type)
+                return .answer(bytes)
+            }
             let limit = responder.responseSizeLimit(for: query, transport: transport)
             if let bytes = forwarder.cachedAnswer(to: query, limit: limit) {
                 count(bytes, type: query.question.type)

@@ -51,6 +51,20 @@ public struct DNSSettings: Equatable, Sendable {
     /// `log-facility`: a syslog facility name or a file path; nil = default (DAEMON).
     public var logFacility: String? = nil
 
+    // stoep's own keys ([dns] of stoep's TOML only; docs/dns.md, "Blocklists").
+    /// `blocklists`: hosts-format, plain or `||d^` files whose names are answered as blocked.
+    public var blocklists: [String] = []
+    /// `allowlists`: names (and `||d^` domains) never blocked, whatever the blocklists say.
+    public var allowlists: [String] = []
+    /// `block-mode`: Pi-hole's default NULL (0.0.0.0 / ::, NODATA for other types) or NXDOMAIN.
+    public var blockMode: BlockMode = .null
+    /// `block-ttl`: the TTL of blocked answers' records; Pi-hole's `dns.blockTTL` default, 2 s.
+    public var blockTTL: UInt32 = 2
+
+    public enum BlockMode: String, Equatable, Sendable {
+        case null, nxdomain
+    }
+
     public init() {}
 
     /// Domains answered only from local data (`local=/d/`, `server=/d/`): NXDOMAIN when nothing local matches.

@@ -138,6 +138,10 @@ extension Appliance: StatsProvider {
         r.counter("dns_queries", labels: [("transport", "udp")]).value = k.queriesUDP
         r.counter("dns_queries", labels: [("transport", "tcp")]).value = k.queriesTCP
         r.counter("dns_answered_local").value = k.local
+        r.counter("dns_blocked").value = k.blocked
+        r.gauge("dns_blocklist_names").set(Int64(dns.blocklist.blockedCount))
+        r.gauge("dns_blocklist_bytes").set(Int64(dns.blocklist.memoryBytes))
+        r.counter("dns_blocklist_loads").value = dns.blocklistLoads
         let f = dns.forwarder.counters
         r.counter("dns_forwarded").value = f.forwarded
         r.counter("dns_answered_from_cache").value = f.cacheAnswers
