@@ -99,29 +99,35 @@ public final class BlocklistBuilder {
         var end = text.count
         if end > 0, text[end - 1] == UInt8(ascii: ".") { end -= 1 }
         guard end > 0, end < DNSName.maxWireLength - 1 else { return skip("not a domain name") }
-        // Label boundaries, checked as DNSName(text:) checks them.
-        var labelStart = 0
-        var bounds: [(Int, Int)] = []
-        for i in 0...end {
-            if i == end || text[i] == UInt8(ascii: ".") {
-                let length = i - labelStart
-                guard length > 0, length <= DNSName.maxLabelLength else { return skip("not a domain name (label length)") }
-                bounds.append((labelStart, i))
-                labelStart = i + 1
-                continue
-            }
-            let byte = text[i]
-            guard byte > 0x20, byte < 0x7F, byte != UInt8(ascii: "/"), byte != UInt8(ascii: "\\") else {
-                return skip("not a domain name (character)")
-            }
-        }
-        starts.append(UInt32(entries.count))
+        // Labels from the last to the first (the key's order), checked as DNSName(text:) checks them; the
+        // entry is written as it goes and taken back if the name turns out invalid.
+        let entryStart = entries.count
         entries.append(kind.rawValue)
         entries.append(UInt8(end + 1))  // labels' length bytes replace the dots, plus the first one
-        for (s, e) in bounds.reversed() {
-            entries.append(UInt8(e - s))
-            for i in s..<e { entries.append(DNSName.lowercase(text[i])) }
+        var labelEnd = end
+        var i = end - 1
+        while true {
+            if i < 0 || text[i] == UInt8(ascii: ".") {
+                let length = labelEnd - (i + 1)
+                guard length > 0, length <= DNSName.maxLabelLength else {
+                    entries.removeSubrange(entryStart...)
+                    return skip("not a domain name (label length)")
+                }
+                entries.append(UInt8(length))
+                for k in (i + 1)..<labelEnd {
+                    let byte = text[k]
+                    guard byte > 0x20, byte < 0x7F, byte != UInt8(ascii: "/"), byte != UInt8(ascii: "\\") else {
+                        entries.removeSubrange(entryStart...)
+                        return skip("not a domain name (character)")
+                    }
+                    entries.append(DNSName.lowercase(byte))
+                }
+                if i < 0 { break }
+                labelEnd = i
+            }
+            i -= 1
         }
+        starts.append(UInt32(entryStart))
     }
 
     // MARK: finishing in steps

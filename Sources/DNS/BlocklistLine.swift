@@ -56,8 +56,17 @@ enum BlocklistLine: Equatable {
             return isAddress ? .unsupported("an address without a name") : .names(fields)
         }
         guard isAddress else { return .unsupported("expected `address name…`, a domain name or `||domain^`") }
-        let names = fields.dropFirst().filter { !hostsOwnNames.contains(Array(UnsafeRawBufferPointer(rebasing: line[$0]))) }
+        let names = fields.dropFirst().filter { !isHostsOwnName(line, $0) }
         return names.isEmpty ? .comment : .names(Array(names))
+    }
+
+    /// One of `hostsOwnNames` (checked without a copy for the usual case, a name that cannot be one).
+    private static func isHostsOwnName(_ line: UnsafeRawBufferPointer, _ r: Range<Int>) -> Bool {
+        guard r.count <= 21 else { return false }
+        let first = line[r.lowerBound]
+        guard first == UInt8(ascii: "l") || first == UInt8(ascii: "b") || first == UInt8(ascii: "i")
+            || first == UInt8(ascii: "0") else { return false }
+        return hostsOwnNames.contains(Array(UnsafeRawBufferPointer(rebasing: line[r])))
     }
 
     /// The part after `||`: `domain^` (a trailing `^|` ends at the same place and is taken too), nothing else.

@@ -6,10 +6,13 @@
 import Reactor
 
 final class BlocklistLoader {
-    /// Bytes read and parsed per turn: ~8,000 lines of a typical list, a few milliseconds of work.
-    static let sliceBytes = 256 << 10
-    /// Sort moves / encoded keys per turn: a few milliseconds on a slow board.
-    static let stepBudget = 200_000
+    /// Loop time a load may take per turn: queries that arrive meanwhile wait at most about this long.
+    static let turnNanos: UInt64 = 4_000_000
+    /// Bytes read and parsed at a time (~2,000 lines, well under a millisecond): the deadline is checked
+    /// between slices.
+    static let sliceBytes = 64 << 10
+    /// Sort moves / encoded keys at a time, between deadline checks.
+    static let stepBudget = 20_000
 
     struct Source: Equatable {
         var path: String
@@ -103,7 +106,9 @@ final class BlocklistLoader {
 
     private func turn() {
         guard let builder else { return }
-        if current < sources.count {
+        // Work in small pieces until this turn's share of time is used, then let the loop serve queries.
+        let deadline = monotonicNanos() &+ Self.turnNanos
+        while current < sources.count {
             let more = withUnsafeTemporaryAllocation(byteCount: Self.sliceBytes, alignment: 16) { chunk -> Bool in
                 switch fd.read(into: chunk) {
                 case .bytes(let n):
@@ -121,10 +126,15 @@ final class BlocklistLoader {
                     return true
                 }
             }
-            if more { scheduleTurn() }
-            return
+            guard more else { return }
+            if monotonicNanos() >= deadline { return scheduleTurn() }
         }
-        guard let list = builder.step(budget: Self.stepBudget) else { return scheduleTurn() }
+        var finished: Blocklist? = nil
+        while finished == nil {
+            finished = builder.step(budget: Self.stepBudget)
+            if finished == nil && monotonicNanos() >= deadline { return scheduleTurn() }
+        }
+        guard let list = finished else { return }
         self.builder = nil
         loads += 1
         let ms = (monotonicNanos() - startedAt) / 1_000_000

@@ -90,6 +90,20 @@ public struct DNSOptions: Sendable {
             default: throw v.error("expected no value, 'extra' or 'proto'")
             }
         case "log-facility": settings.logFacility = try v.required()
+        case "local-service":
+            switch line.value {
+            case nil, "true", "yes", "net": settings.localService = .net
+            case "host": settings.localService = .host
+            default: throw v.error("expected no value, 'net' or 'host'")
+            }
+        case "rate-limit":
+            try v.stoepOnly()
+            let parts = try v.required().split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, let n = UInt32(parts[0]), let seconds = UInt32(parts[1]), (n == 0) == (seconds == 0) else {
+                throw v.error("expected \"COUNT/SECONDS\" as Pi-hole writes it (\"1000/60\"; \"0/0\" turns it off)")
+            }
+            settings.rateLimitCount = n
+            settings.rateLimitIntervalSeconds = seconds
         case "blocklists":
             try v.stoepOnly()
             settings.blocklists.append(try v.required())

@@ -61,6 +61,27 @@ public struct DNSSettings: Equatable, Sendable {
     /// `block-ttl`: the TTL of blocked answers' records; Pi-hole's `dns.blockTTL` default, 2 s.
     public var blockTTL: UInt32 = 2
 
+    /// `local-service[=net|host]` as given (nil: not given). stoep applies `net` unless `listen-address` or
+    /// `interface` lines are given — see `effectiveLocalService`.
+    public var localService: LocalService? = nil
+    /// `rate-limit` (stoep key, Pi-hole's dns.rateLimit): queries per client per interval; 0/0 disables.
+    public var rateLimitCount: UInt32 = 1000
+    public var rateLimitIntervalSeconds: UInt32 = 60
+
+    public enum LocalService: String, Equatable, Sendable {
+        /// Answer clients on the box's own subnets only.
+        case net
+        /// Listen on loopback and answer the box itself only.
+        case host
+    }
+
+    /// dnsmasq's rule (dnsmasq.c): `local-service` has no effect when `interface` or `listen-address` lines
+    /// say where to serve. stoep: on (`net`) by default, as Debian and OpenWrt start dnsmasq.
+    public var effectiveLocalService: LocalService? {
+        guard listenAddresses.isEmpty && interfaces.isEmpty else { return nil }
+        return localService ?? .net
+    }
+
     public enum BlockMode: String, Equatable, Sendable {
         case null, nxdomain
     }

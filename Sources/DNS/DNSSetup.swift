@@ -84,7 +84,8 @@ extension DNSService {
             return nil
         }
         if let current, current.settings.port == setup.settings.port,
-           current.settings.listenAddresses == setup.settings.listenAddresses {
+           current.settings.listenAddresses == setup.settings.listenAddresses,
+           current.settings.effectiveLocalService == setup.settings.effectiveLocalService {
             current.replace(setup, watcher: setup.settings.blocklists.isEmpty ? nil : watcher())
             return current
         }
@@ -104,5 +105,6 @@ extension DNSService {
         forwarder = DNSForwarder(settings: setup.settings, resolvServers: setup.resolvServers, loop: loop,
                                  log: setup.settings.logQueries == .off ? nil : { line in sink.line(line) })
         startBlocklists()  // re-read on reload, as dnsmasq re-reads its hosts files on SIGHUP
+        applyClientPolicy()
     }
 }

@@ -35,7 +35,7 @@ public struct TopKSketch<Key: Hashable, Payload> {
 
     /// Counts one occurrence of `key` and lets `update` change its payload. `copy` makes the key that is
     /// stored when the key is new (a name sliced from a packet is copied, so the packet is not kept).
-    public mutating func add(_ key: Key, copy: (Key) -> Key = { $0 }, _ update: (inout Payload) -> Void = { _ in }) {
+    public mutating func add(_ key: Key, copy: (Key) -> Key = { $0 }, update: (inout Payload) -> Void = { _ in }) {
         total &+= 1
         if let i = position[key] {
             heap[i].count &+= 1
