@@ -33,6 +33,19 @@ public struct DNSSetup {
             warnings += parsed.problems.map { "\($0): skipped" }
             hosts.append(parsed)
         }
+        // Block and allow lists are read later, on the loop, in slices (BlocklistLoader); here only whether
+        // they can be opened, so that a wrong path stops `stoep check` and start-up with its key.
+        for (key, paths) in [("blocklists", options.settings.blocklists), ("allowlists", options.settings.allowlists)] {
+            for path in paths {
+                do {
+                    try FileDescriptor.openForReading(path).close()
+                } catch {
+                    let at = lines.first { $0.name == key && $0.value == path }
+                    errors.append(DNSOptionError(file: at?.location.file ?? path, line: at?.location.line ?? 0, option: key,
+                                                 message: "cannot read \(path): \(error)"))
+                }
+            }
+        }
         var resolv: [IPAddress] = []
         if !options.settings.noResolv {
             if let text = readTextFile(options.settings.resolvFile) {
@@ -64,29 +77,34 @@ public struct DNSSetup {
 extension DNSService {
     /// Applies `setup` to the running service: the same listen set keeps its sockets and swaps the zone
     /// at once; a different one is rebound. nil `setup` (no DNS options, or port=0) turns DNS off.
-    public static func reconfigure(_ current: DNSService?, setup: DNSSetup?, loop: EventLoop) throws -> DNSService? {
+    public static func reconfigure(_ current: DNSService?, setup: DNSSetup?, loop: EventLoop,
+                                   watcher: @autoclosure () -> FileWatcher? = nil) throws -> DNSService? {
         guard let setup, setup.settings.port != 0 else {
             current?.stop()
             return nil
         }
         if let current, current.settings.port == setup.settings.port,
-           current.settings.listenAddresses == setup.settings.listenAddresses {
-            current.replace(setup)
+           current.settings.listenAddresses == setup.settings.listenAddresses,
+           current.settings.effectiveLocalService == setup.settings.effectiveLocalService {
+            current.replace(setup, watcher: setup.settings.blocklists.isEmpty ? nil : watcher())
             return current
         }
         current?.stop()
-        return try DNSService(setup: setup, loop: loop)
+        return try DNSService(setup: setup, loop: loop, watcher: setup.settings.blocklists.isEmpty ? nil : watcher())
     }
 
     /// Takes new settings and zone on the same sockets; the cache starts empty (flushed on reload, as
     /// dnsmasq's SIGHUP does) and queries in flight are dropped.
-    func replace(_ setup: DNSSetup) {
+    func replace(_ setup: DNSSetup, watcher: FileWatcher?) {
         settings = setup.settings
+        self.watcher = watcher
         let sink = DNSQueryLogSink(facility: setup.settings.logFacility, fallback: loop.log)
         querySink = sink
         responder = DNSResponder(zone: setup.zone, settings: setup.settings) { line in sink.line(line) }
         forwarder.stop()
         forwarder = DNSForwarder(settings: setup.settings, resolvServers: setup.resolvServers, loop: loop,
                                  log: setup.settings.logQueries == .off ? nil : { line in sink.line(line) })
+        startBlocklists()  // re-read on reload, as dnsmasq re-reads its hosts files on SIGHUP
+        applyClientPolicy()
     }
 }

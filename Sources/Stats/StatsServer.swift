@@ -16,8 +16,17 @@ public protocol StatsProvider: AnyObject {
     func writeInfo(into w: inout JSONWriter)
     func writeStats(into w: inout JSONWriter)
     func writeConfigErrors(into w: inout JSONWriter)
+    /// `show dns-clients`: per-client DNS counts and top names (an empty document without DNS).
+    func writeDNSClients(into w: inout JSONWriter)
     /// The connections open now; `show conns` describes them in batches.
     func connectionSnapshot() -> [ConnectionDescribing]
+}
+
+extension StatsProvider {
+    public func writeDNSClients(into w: inout JSONWriter) {
+        w.beginObject()
+        w.endObject()
+    }
 }
 
 public final class StatsServer: AcceptHandler {

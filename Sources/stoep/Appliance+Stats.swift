@@ -138,6 +138,12 @@ extension Appliance: StatsProvider {
         r.counter("dns_queries", labels: [("transport", "udp")]).value = k.queriesUDP
         r.counter("dns_queries", labels: [("transport", "tcp")]).value = k.queriesTCP
         r.counter("dns_answered_local").value = k.local
+        r.counter("dns_blocked").value = k.blocked
+        r.counter("dns_ignored_non_local").value = k.nonLocal
+        r.counter("dns_rate_limited").value = k.rateLimited
+        r.gauge("dns_blocklist_names").set(Int64(dns.blocklist.blockedCount))
+        r.gauge("dns_blocklist_bytes").set(Int64(dns.blocklist.memoryBytes))
+        r.counter("dns_blocklist_loads").value = dns.blocklistLoads
         let f = dns.forwarder.counters
         r.counter("dns_forwarded").value = f.forwarded
         r.counter("dns_answered_from_cache").value = f.cacheAnswers
@@ -233,4 +239,46 @@ enum Version {
 
 extension String {
     var trimmingSpace: String { String(drop(while: { $0 == " " })) }
+}
+
+extension Appliance {
+    /// How many clients and names `show dns-clients` lists (the sketches count more; these are the largest).
+    static let dnsClientsShown = 50
+    static let dnsNamesShown = 20
+
+    func writeDNSClients(into w: inout JSONWriter) {
+        w.beginObject()
+        guard let stats = dns?.clientStatistics else { return w.endObject() }
+        w.field("queries", stats.clients.total)
+        w.field("clients_tracked", stats.clients.count)
+        w.field("clients_capacity", stats.clients.capacity)
+        w.key("clients")
+        w.beginArray()
+        for e in stats.clients.top(Self.dnsClientsShown) {
+            w.beginObject()
+            w.field("address", e.key.description)
+            w.field("queries", e.count)
+            w.field("error", e.error)
+            w.field("blocked", e.payload.blocked)
+            w.field("forwarded", e.payload.forwarded)
+            w.field("cached", e.payload.cached)
+            w.field("local", e.payload.local)
+            w.field("limited", e.payload.limited)
+            w.endObject()
+        }
+        w.endArray()
+        for (key, sketch) in [("top_names", stats.names), ("top_blocked", stats.blockedNames)] {
+            w.key(key)
+            w.beginArray()
+            for e in sketch.top(Self.dnsNamesShown) {
+                w.beginObject()
+                w.field("name", DNSQueryLog.text(e.key))
+                w.field("queries", e.count)
+                w.field("error", e.error)
+                w.endObject()
+            }
+            w.endArray()
+        }
+        w.endObject()
+    }
 }

@@ -110,6 +110,7 @@ extension DNSService {
                    "stoep_dns_answers_total{source=\"local\"} \(c.local)",
                    "stoep_dns_answers_total{source=\"cache\"} \(f.cacheAnswers)",
                    "stoep_dns_answers_total{source=\"forwarded\"} \(f.forwarded)",
+                   "stoep_dns_answers_total{source=\"blocked\"} \(c.blocked)",
                    "# HELP stoep_dns_cache_entries Entries in the DNS cache.", "# TYPE stoep_dns_cache_entries gauge",
                    "stoep_dns_cache_entries \(forwarder.cache.count)"]
         out.append("# HELP stoep_dns_upstream_failures_total Upstream timeouts and failures.")
