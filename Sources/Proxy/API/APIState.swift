@@ -70,6 +70,8 @@ struct APIService {
         case internalService
         case loadBalancer(TraefikLoadBalancer)
         case weighted([TraefikWeightedService])
+        case failover(TraefikFailover)
+        case mirroring(TraefikMirroring)
         case tcp(TraefikTCPService)
     }
     var name: String

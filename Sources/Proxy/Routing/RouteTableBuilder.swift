@@ -70,13 +70,14 @@ public enum RouteTableBuilder {
                                             method: $0.method.isEmpty ? "GET" : $0.method, expectedStatus: $0.status.map { Int($0) },
                                             port: $0.port.map { UInt16($0) }, headers: $0.headers.map { ($0.key, $0.value) })
                     }
-                    services[name] = HTTPService(name: name, servers: servers, passHostHeader: lb.passHostHeader, healthCheck: hc, sticky: lb.sticky)
-                case .weighted:
-                    continue   // WeightedServiceBuilder, once every load balancer is known
+                    services[name] = HTTPService(name: name, servers: servers, passHostHeader: lb.passHostHeader, healthCheck: hc, sticky: lb.sticky,
+                                                 strategy: lb.strategy)
+                case .weighted, .failover, .mirroring:
+                    continue   // CompositeServiceBuilder, once every load balancer is known
                 }
             }
         }
-        WeightedServiceBuilder.build(configs, into: &services, problems: &problems)
+        CompositeServiceBuilder.build(configs, into: &services, problems: &problems)
         var routes: [HTTPRoute] = []
         for c in configs {
             for (name, r) in c.httpRouters.sorted(by: { $0.key < $1.key }) {
