@@ -268,12 +268,12 @@ final class TraefikDynamicConfigTests: XCTestCase {
                                                    maxBodySize: 1024, writtenService: "p")))
         XCTAssertEqual(config.tcpServices["w@file"]?.weighted, [TraefikWeightedService(name: "db@file", weight: 3, written: "db"),
                                                                TraefikWeightedService(name: "x@docker", weight: 1)])
-        XCTAssertEqual(config.httpServices.keys.sorted(), ["fo@file", "h@file", "m@file", "p@file"])
+        XCTAssertEqual(config.httpServices["hrw@file"]?.kind, .highestRandomWeight([TraefikWeightedService(name: "p@file", weight: 1, written: "p")]))
+        XCTAssertEqual(config.httpServices.keys.sorted(), ["fo@file", "h@file", "hrw@file", "m@file", "p@file"])
         XCTAssertEqual(config.tcpServices.keys.sorted(), ["w@file"])
         XCTAssertEqual(issues.map { "\($0.severity) \($0.path)" }.sorted(), [
             "error http.services.bad.loadBalancer.strategy",
             "error http.services.foerr.failover.errors",
-            "error http.services.hrw.highestRandomWeight",
             "error http.services.mbad.mirroring.mirrors[0].percent",
             "error tcp.services.whc.weighted.healthCheck",
             "warning http.services.h.loadBalancer.sticky",

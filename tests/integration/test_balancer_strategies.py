@@ -7,6 +7,8 @@ file-provider configuration in front of the same backends:
   while one holds a slow request, every other request goes to the other;
 - leasttime: while the times to first byte are equal (0 ms) servers alternate; a server that answers in
   150 ms then loses to one answering at once;
+- a `highestRandomWeight` service picks among other services as Traefik does (its children's names
+  as written hashed with the client IP);
 - the API shows the strategy as Traefik's does. Both reactor backends; Traefik started once per module."""
 import http.client
 import json
@@ -28,8 +30,13 @@ http:
     hrwh: {{rule: "Host(`hrwh.test`)", service: hrwh, entryPoints: [web]}}
     p2c: {{rule: "Host(`p2c.test`)", service: p2c, entryPoints: [web]}}
     lt: {{rule: "Host(`lt.test`)", service: lt, entryPoints: [web]}}
+    hrwsvc: {{rule: "Host(`hrwsvc.test`)", service: hrwsvc, entryPoints: [web]}}
     api: {{rule: "Host(`api.test`)", service: api@internal, entryPoints: [web]}}
   services:
+    sa: {{loadBalancer: {{servers: [{{url: "{a}"}}]}}}}
+    sb: {{loadBalancer: {{servers: [{{url: "{b}"}}]}}}}
+    sc: {{loadBalancer: {{servers: [{{url: "{c}"}}]}}}}
+    hrwsvc: {{highestRandomWeight: {{services: [{{name: sa}}, {{name: sb, weight: 2}}, {{name: sc}}]}}}}
     hrw: {{loadBalancer: {{strategy: hrw, servers: [{{url: "{a}"}}, {{url: "{b}"}}, {{url: "{c}", weight: 2}}]}}}}
     hrwh: {{loadBalancer: {{strategy: hrw, servers: [{{url: "{d}"}}, {{url: "{e}"}}],
             healthCheck: {{path: /health, interval: 300ms, timeout: 200ms}}}}}}
@@ -64,6 +71,16 @@ def test_hrw_sends_each_client_ip_to_the_server_traefik_picks(proxies):
     assert len({name for _, name in picks["stoep"]}) > 1  # the clients spread
     again = [get_from(proxies, "stoep", "hrw.test", s) for s in sources]
     assert again == picks["stoep"]  # and stay
+
+
+def test_highest_random_weight_service_picks_children_as_traefik(proxies):
+    sources = [f"127.0.0.{i}" for i in range(1, 13)]
+    picks = {proxy: [get_from(proxies, proxy, "hrwsvc.test", s) for s in sources] for proxy in ("traefik", "stoep")}
+    # FNV-1a of "127.0.0.N" + a two-letter name: these sources all favour sb, in both.
+    assert picks["stoep"] == picks["traefik"]
+    docs = {proxy: proxies.api(proxy, "/api/http/services/hrwsvc@file") for proxy in ("traefik", "stoep")}
+    for key in ("highestRandomWeight", "type", "status", "name", "provider"):
+        assert docs["stoep"][1].get(key) == docs["traefik"][1].get(key), key
 
 
 def test_hrw_leaves_out_a_server_down_and_takes_it_back(proxies):

@@ -1,8 +1,8 @@
 // `http.services.NAME`: where routers send requests. `loadBalancer` (its servers picked by wrr, p2c, hrw
 // or leasttime as in Traefik 3.7), `weighted` (split between other services, nested), `failover` (a
 // service, and another while the first is down) and `mirroring` (a service, with copies of requests sent
-// to others) are served. `failover.errors` and `highestRandomWeight` are refused with an error naming the
-// key. A refused service drops its routers (they answer 404, as in Traefik for a missing service) rather
+// to others) and `highestRandomWeight` (other services chosen by client IP) are served. `failover.errors`
+// is refused with an error naming the key. A refused service drops its routers (they answer 404, as in Traefik for a missing service) rather
 // than serving traffic differently from what was configured.
 
 public struct TraefikHTTPService: Sendable, Hashable {
@@ -11,13 +11,16 @@ public struct TraefikHTTPService: Sendable, Hashable {
         case weighted([TraefikWeightedService])
         case failover(TraefikFailover)
         case mirroring(TraefikMirroring)
+        /// `highestRandomWeight.services`: children scored by client IP as the hrw strategy scores servers.
+        case highestRandomWeight([TraefikWeightedService])
     }
 
     /// Qualified ("app@file").
     public var name: String
     public var kind: Kind
     public var location: SourceLocation
-    /// `weighted.healthCheck` was set (its body is empty in Traefik): a child's health counts.
+    /// `weighted.healthCheck` (or `highestRandomWeight.healthCheck`) was set (its body is empty in
+    /// Traefik): a child's health counts.
     public var weightedHealthCheck: Bool
     /// `weighted.sticky.cookie`: a client stays with the child it was sent to.
     public var weightedSticky: TraefikStickyCookie?
@@ -198,7 +201,7 @@ extension TraefikHTTPService {
             section.warnUnknownKeys(allowed: kinds, log: &log)
             let present = kinds.filter(section.has)
             guard present.count == 1, let kind = present.first else {
-                let message = present.isEmpty ? "service has no type; expected one of: loadBalancer, weighted, failover, mirroring"
+                let message = present.isEmpty ? "service has no type; expected one of: loadBalancer, weighted, failover, mirroring, highestRandomWeight"
                                               : "service has several types (\(present.joined(separator: ", "))); expected exactly one"
                 log.error(section.location, section.path, message)
                 return nil
@@ -214,6 +217,13 @@ extension TraefikHTTPService {
             case "failover":
                 guard let body = section.section(kind, &log) else { return nil }
                 return decodeFailover(body, scope: scope, log: &log).map { TraefikHTTPService(name: scope.qualify(name), kind: .failover($0), location: section.location) }
+            case "highestRandomWeight":
+                guard let body = section.section(kind, &log) else { return nil }
+                body.warnUnknownKeys(allowed: ["services", "healthCheck"], log: &log)
+                let entries = decodeWeighted(body, scope: scope, log: &log, checkKeys: false)
+                if entries.isEmpty { return nil }
+                return TraefikHTTPService(name: scope.qualify(name), kind: .highestRandomWeight(entries), location: section.location,
+                                          weightedHealthCheck: body.has("healthCheck"))
             case "mirroring":
                 guard let body = section.section(kind, &log) else { return nil }
                 return decodeMirroring(body, scope: scope, log: &log).map { TraefikHTTPService(name: scope.qualify(name), kind: .mirroring($0), location: section.location) }
@@ -353,8 +363,8 @@ extension TraefikHTTPService {
                                 maxBodySize: body.integer("maxBodySize", &log) ?? -1, healthCheck: body.has("healthCheck"), writtenService: service)
     }
 
-    static func decodeWeighted(_ body: TraefikSection, scope: TraefikScope, log: inout TraefikIssueLog) -> [TraefikWeightedService] {
-        body.warnUnknownKeys(allowed: ["services", "sticky", "healthCheck"], log: &log)
+    static func decodeWeighted(_ body: TraefikSection, scope: TraefikScope, log: inout TraefikIssueLog, checkKeys: Bool = true) -> [TraefikWeightedService] {
+        if checkKeys { body.warnUnknownKeys(allowed: ["services", "sticky", "healthCheck"], log: &log) }
         let services: [TraefikWeightedService] = (body.sections("services", &log) ?? []).compactMap { entry in
             entry.warnUnknownKeys(allowed: ["name", "weight"], log: &log)
             let weight = entry.integer("weight", in: 0...Int64(Int32.max), &log) ?? 1

@@ -104,6 +104,20 @@ enum APIJSON {
             }
             w.endArray()
             w.endObject()
+        case .highestRandomWeight(let services):
+            type = "highestrandomweight"
+            w.key("highestRandomWeight")
+            w.beginObject()
+            w.key("services")
+            w.beginArray()
+            for ws in services {
+                w.beginObject()
+                w.field("name", ws.written)
+                w.field("weight", ws.weight)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
         case .failover(let f):
             // dynamic.Failover as Traefik's API marshals it (names as written).
             type = "failover"

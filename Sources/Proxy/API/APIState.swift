@@ -72,6 +72,7 @@ struct APIService {
         case weighted([TraefikWeightedService])
         case failover(TraefikFailover)
         case mirroring(TraefikMirroring)
+        case highestRandomWeight([TraefikWeightedService])
         case tcp(TraefikTCPService)
     }
     var name: String

@@ -29,6 +29,7 @@ enum DashboardPage {
             case .weighted(let ws): servers = ws.map(\.name)
             case .failover(let f): servers = [f.service, f.fallback]
             case .mirroring(let m): servers = [m.service] + m.mirrors.map(\.name)
+            case .highestRandomWeight(let ws): servers = ws.map(\.name)
             case .internalService: servers = []
             }
             let cells = servers.map { url -> String in

@@ -1,10 +1,10 @@
-// Services that name other services — `weighted`, `failover`, `mirroring` — to HTTPServices, once every
+// Services that name other services — `weighted`, `highestRandomWeight`, `failover`, `mirroring` — to HTTPServices, once every
 // provider's load balancers are built: they name others by qualified name, possibly from another
 // provider and possibly composite themselves (nested). Traefik builds them depth first
 // (pkg/server/service/service.go, BuildHTTP) and fails a service whose child is missing, part of a
 // cycle, or — where the parent follows its health — cannot report it (the child "not a
 // healthcheck.StatusUpdater" / "healthCheck not enabled in config for this … service"):
-// - weighted with healthCheck: every child must report;
+// - weighted or highestRandomWeight with healthCheck: every child must report;
 // - failover: its service must report (failover.errors, which would lift that, is refused); with
 //   failover.healthCheck its fallback must report too;
 // - mirroring: mirrors need not report; with mirroring.healthCheck the service must.
@@ -18,7 +18,7 @@ enum CompositeServiceBuilder {
         for c in configs {
             for (name, s) in c.httpServices {
                 switch s.kind {
-                case .weighted, .failover, .mirroring: declared[name] = s
+                case .weighted, .failover, .mirroring, .highestRandomWeight: declared[name] = s
                 case .loadBalancer: break
                 }
             }
@@ -53,16 +53,20 @@ enum CompositeServiceBuilder {
         switch config.kind {
         case .loadBalancer:
             return nil
-        case .weighted(let entries):
+        case .weighted(let entries), .highestRandomWeight(let entries):
+            var hrw = false
+            if case .highestRandomWeight = config.kind { hrw = true }
+            let key = hrw ? "highestRandomWeight" : "weighted"
             var children: [(service: HTTPService, weight: Int, key: String)] = []
             for entry in entries {
                 guard let c = child(entry.name) else { return nil }
                 if config.weightedHealthCheck && !c.reportsHealth {
-                    return refuse("weighted.healthCheck needs a healthCheck on child service \(entry.name) (Traefik: healthCheck not enabled in config for this service)")
+                    return refuse("\(key).healthCheck needs a healthCheck on child service \(entry.name) (Traefik: healthCheck not enabled in config for this service)")
                 }
                 children.append((c, Int(entry.weight), entry.written))
             }
-            service = HTTPService(name: name, children: children, followsHealth: config.weightedHealthCheck, sticky: config.weightedSticky)
+            service = HTTPService(name: name, children: children, followsHealth: config.weightedHealthCheck, sticky: hrw ? nil : config.weightedSticky,
+                                  strategy: hrw ? .hrw : .wrr)
         case .failover(let f):
             guard let main = child(f.service) else { return nil }
             if !main.reportsHealth {

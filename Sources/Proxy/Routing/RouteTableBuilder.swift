@@ -72,7 +72,7 @@ public enum RouteTableBuilder {
                     }
                     services[name] = HTTPService(name: name, servers: servers, passHostHeader: lb.passHostHeader, healthCheck: hc, sticky: lb.sticky,
                                                  strategy: lb.strategy)
-                case .weighted, .failover, .mirroring:
+                case .weighted, .failover, .mirroring, .highestRandomWeight:
                     continue   // CompositeServiceBuilder, once every load balancer is known
                 }
             }

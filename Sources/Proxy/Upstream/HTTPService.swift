@@ -5,6 +5,8 @@
 //   Traefik's weighted round robin order (EarliestDeadlineSchedule, as loadbalancer/wrr/wrr.go);
 // - a `failover`: its service while that one is up as its health checks say, else its fallback
 //   (loadbalancer/failover/failover.go);
+// - a `highestRandomWeight` service: other services, the one scoring highest for the client IP
+//   (loadbalancer/hrw/hrw.go, as the hrw strategy scores servers);
 // - a `mirroring` service: requests go to its service, and a share of them is copied to each mirror
 //   (loadbalancer/mirror/mirror.go; the copies are sent by the session, MirrorCopy).
 // Sticky cookies (StickyCookie: an entry the client's cookie names is taken while it is up) come first
@@ -97,6 +99,8 @@ public final class HTTPService {
     /// leasttime's tie-break deadlines (leasttime.go selectWRR), staggered by 1/weight as Add sets them.
     private var tieDeadlines: [Double] = []
     private var random = SplitMix64(seed: UInt64.random(in: 1...UInt64.max))
+    /// What hrw scores per entry: the server URL or the child's name as written, and its weight.
+    private var hrwEntries: [(key: String, weight: Int)] = []
 
     init(name: String, servers: [UpstreamServer], passHostHeader: Bool, healthCheck: HealthCheckSettings? = nil,
          sticky: TraefikStickyCookie? = nil, strategy: TraefikBalancerStrategy = .wrr) {
@@ -111,18 +115,22 @@ public final class HTTPService {
         reportsHealth = healthCheck != nil
         self.sticky = strategy == .hrw ? nil : sticky.map { StickyTable(cookie: StickyCookie($0, service: name), keys: servers.map(\.url)) }
         schedule = EarliestDeadlineSchedule(weights: servers.map(\.weight))
+        hrwEntries = servers.map { ($0.url, $0.weight) }
         var deadline = 0.0
         tieDeadlines = servers.map { deadline += 1 / Double($0.weight); return deadline }
     }
 
     /// A `weighted` service over `children` (weights as configured; ≤ 0 never picked, as in Traefik).
     /// `key`: the child's name as written in the configuration, which Traefik's sticky value hashes.
-    init(name: String, children: [(service: HTTPService, weight: Int, key: String)], followsHealth: Bool, sticky: TraefikStickyCookie? = nil) {
+    /// `strategy` .hrw: a `highestRandomWeight` service (children scored by client IP and `key`).
+    init(name: String, children: [(service: HTTPService, weight: Int, key: String)], followsHealth: Bool, sticky: TraefikStickyCookie? = nil,
+         strategy: TraefikBalancerStrategy = .wrr) {
         self.name = name
         servers = []
         passHostHeader = true
         healthCheck = nil
-        strategy = .wrr
+        self.strategy = strategy
+        hrwEntries = children.map { ($0.key, $0.weight) }
         weighted = Weighted(children: children.map(\.service), followsHealth: followsHealth)
         failover = nil
         mirroring = nil
@@ -237,10 +245,11 @@ public final class HTTPService {
         case .hrw:
             // hrw.go getNodeScore: FNV-1a 64 of client IP + server URL as a fraction of 2^64, scored
             // 1/-ln(fraction) × weight; the highest wins (the first on a tie).
+            // highestRandomWeight services score their children by name; a weight ≤ 0 is left out (Add).
             var best: Int?
             var bestScore = 0.0
-            for i in servers.indices where allowed(i) {
-                let s = Self.hrwScore(key: clientIP, name: servers[i].url, weight: servers[i].weight)
+            for (i, e) in hrwEntries.enumerated() where e.weight > 0 && allowed(i) {
+                let s = Self.hrwScore(key: clientIP, name: e.key, weight: e.weight)
                 if s > bestScore { best = i; bestScore = s }
             }
             return best
