@@ -29,6 +29,8 @@ public final class HTTPProxy {
     public var reloads: UInt64 = 0
     /// Attempts the retry middleware made again after a connection failure.
     public var retries: UInt64 = 0
+    /// Mirroring services' copies (HTTPSession+Mirroring).
+    public var mirrors = MirrorCounters()
     /// Told about every finished request (metrics, access log).
     public var observers: [RequestObserver] = []
     /// What answers api@internal, prometheus@internal & co (the routes to them are in `table`).

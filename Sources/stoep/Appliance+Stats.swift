@@ -96,6 +96,12 @@ extension Appliance: StatsProvider {
             }
         }
         c("http_retries", proxy.retries)
+        // Mirroring services' copies: in flight is capped (MirrorCopy.maxInFlight), beyond it dropped.
+        c("http_mirror_requests", proxy.mirrors.sent)
+        g("http_mirror_in_flight", proxy.mirrors.inFlight)
+        c("http_mirror_failures", proxy.mirrors.failed)
+        c("http_mirror_dropped", proxy.mirrors.dropped)
+        c("http_mirror_skipped", proxy.mirrors.skipped)
         for svc in proxy.table.services {
             for s in svc.servers {
                 let l = [("service", svc.name), ("server", s.url)]
@@ -106,6 +112,7 @@ extension Appliance: StatsProvider {
                 g("server_idle_connections", s.idleCount, l)
                 g("server_h2_connections", s.http2ConnectionCount, l)
                 g("server_h2_streams", s.http2StreamCount, l)
+                g("server_in_flight", s.inFlight, l)
             }
         }
         for p in entryPoints.statusPages.values {

@@ -6,7 +6,19 @@ import Reactor
 final class HTTPExchange {
     let view: RequestView
     let route: HTTPRoute?
-    var server: UpstreamServer?
+    /// Counted in the server's requests in flight while the exchange has it (p2c, leasttime).
+    var server: UpstreamServer? {
+        didSet {
+            if oldValue !== server {
+                oldValue?.load.inFlight -= 1
+                server?.load.inFlight += 1
+            }
+        }
+    }
+    /// When the server was picked (leasttime's time to first byte runs from there).
+    var pickedAt: UInt64 = 0
+    /// Copies of the request for mirroring services on the way to the server, sent once it is answered.
+    var mirrorCopies: [MirrorCopy] = []
     var upstream: UpstreamConnection?
     /// The connection came from the pool: a failure before any answer may be retried once on a new one.
     var reusedConnection = false
@@ -68,7 +80,13 @@ final class HTTPExchange {
         self.view = view
         self.route = route
         self.server = server
+        server?.load.inFlight += 1
         self.startedAt = startedAt
+        pickedAt = startedAt
         requestBody = BodyForwarder(view.head.framing)
+    }
+
+    deinit {
+        server?.load.inFlight -= 1
     }
 }

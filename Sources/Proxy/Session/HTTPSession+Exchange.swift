@@ -113,6 +113,7 @@ extension HTTPSession {
         }
         x.upstream = nil
         exchange = nil
+        if !x.mirrorCopies.isEmpty { sendMirrors(x) }
         report(view: x.view, route: x.route, server: x.server, status: x.status, requestBytes: x.requestBody.bytes,
                responseBytes: x.responseBytes, startedAt: x.startedAt)
         currentView = nil
@@ -168,6 +169,11 @@ extension HTTPSession {
                 upstreamFailed(x, timedOut: false, unparseable: true)
                 return false
             case .complete(let head, let length):
+                // leasttime's time to first byte (once: a 100 Continue head comes before the final one).
+                if x.pickedAt != 0, let server = x.server {
+                    server.recordResponseTime(proxy.loop.now &- x.pickedAt)
+                    x.pickedAt = 0
+                }
                 if x.sniffContentType && !head.isInformational {
                     switch sniffContentType(x, head, length: length, u) {
                     case .ready: break

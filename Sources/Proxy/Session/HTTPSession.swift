@@ -52,6 +52,9 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     /// A request waiting on `holdTimer` (rateLimit's delay, retry's backoff); nothing else is read meanwhile.
     var heldRequest: PendingRequest?
     var holdTimer: Timer?
+    /// A mirroring service copies the body: `heldRequest` waits until `inbuf` holds this many body bytes
+    /// (HTTPSession+Mirroring). 0: not waiting for a body.
+    var awaitingBody = 0
     /// forwardAuth's request to its auth server while `heldRequest` waits for the answer.
     var authExchange: HTTPClientExchange?
 
@@ -143,7 +146,10 @@ final class HTTPSession: IOHandler, UpstreamOwner {
             }
             rounds += 1
             if !flushClient() { return }
-            if heldRequest != nil { return }
+            if heldRequest != nil {
+                if awaitingBody == 0 || !collectBody() { return }
+                continue
+            }
             if let x = exchange {
                 if !driveExchange(x) { return }
                 continue
@@ -266,6 +272,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         if let t = holdTimer { proxy.loop.cancel(t) }
         holdTimer = nil
         heldRequest = nil
+        awaitingBody = 0
         authExchange?.cancel()
         authExchange = nil
         if let x = exchange { abandon(x) }
