@@ -133,7 +133,7 @@ extension TraefikStaticConfig {
     }
 
     private static func decodeAccessLog(_ section: TraefikSection, log: inout TraefikIssueLog) -> TraefikAccessLog {
-        section.warnUnknownKeys(allowed: ["filePath", "format", "bufferingSize", "fields", "filters", "addInternals"], log: &log)
+        section.warnUnknownKeys(allowed: ["filePath", "format", "bufferingSize", "fields", "filters", "addInternals", "otlp", "dualOutput"], log: &log)
         var accessLog = TraefikAccessLog()
         accessLog.filePath = section.string("filePath", &log).flatMap { $0.isEmpty ? nil : $0 }
         if let format = section.string("format", &log) {
@@ -144,21 +144,83 @@ extension TraefikStaticConfig {
             }
         }
         accessLog.bufferingSize = section.integer("bufferingSize", in: 0...1_000_000, &log) ?? 0
-        if let fields = section.node("fields") {
-            if case .table(let table) = fields.value { accessLog.fields = table } else {
-                log.error(fields.location, section.path("fields"), "expected a table, found \(TraefikSection.describe(fields.value))")
+        accessLog.addInternals = section.bool("addInternals", &log) ?? false
+        if let fields = section.section("fields", &log) { accessLog.fields = decodeAccessLogFields(fields, log: &log) }
+        if let filters = section.section("filters", &log) { accessLog.filters = decodeAccessLogFilters(filters, log: &log) }
+        for key in ["otlp", "dualOutput"] where section.has(key) {
+            log.error(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)),
+                      "OpenTelemetry access logs are not supported by stoep (the lines would not be exported)")
+        }
+        return accessLog
+    }
+
+    /// `accessLog.fields`: modes as Traefik reads them (names lowercased, header names canonical); a mode
+    /// Traefik would quietly treat as the default is warned about.
+    private static func decodeAccessLogFields(_ section: TraefikSection, log: inout TraefikIssueLog) -> TraefikAccessLogFields {
+        section.warnUnknownKeys(allowed: ["defaultMode", "names", "headers", "queryParameters"], log: &log)
+        var fields = TraefikAccessLogFields()
+        func mode(_ s: TraefikSection, _ key: String, _ allowed: [String], _ log: inout TraefikIssueLog) -> String? {
+            guard let value = s.string(key, &log) else { return nil }
+            if !allowed.contains(value) {
+                log.warning(s.node(key)?.location ?? s.location, s.path(s.writtenKey(key)),
+                            "expected \(allowed.map { "\"\($0)\"" }.joined(separator: " or ")), found \"\(value)\"; Traefik and stoep use the default")
+            }
+            return value
+        }
+        fields.defaultMode = mode(section, "defaultMode", ["keep", "drop"], &log) ?? fields.defaultMode
+        if let names = section.section("names", &log) {
+            for entry in names.entries {
+                if let m = mode(names, entry.key, ["keep", "drop"], &log) { fields.names[entry.key.lowercased()] = m }
             }
         }
-        // Not applied yet, so refused: filters would log every request where Traefik logs a few, fields would
-        // keep, drop or redact other fields than configured (Traefik's pkg/middlewares/accesslog).
-        if let filters = section.node("filters") {
-            log.error(filters.location, section.path(section.writtenKey("filters")), "access log filters are not supported by stoep (every request would be logged)")
+        if let headers = section.section("headers", &log) {
+            headers.warnUnknownKeys(allowed: ["defaultMode", "names"], log: &log)
+            fields.headersDefaultMode = mode(headers, "defaultMode", ["keep", "drop", "redact"], &log) ?? fields.headersDefaultMode
+            if let names = headers.section("names", &log) {
+                for entry in names.entries {
+                    if let m = mode(names, entry.key, ["keep", "drop", "redact"], &log) { fields.headerNames[canonicalHeaderName(entry.key)] = m }
+                }
+            }
         }
-        if let fields = section.node("fields") {
-            log.error(fields.location, section.path(section.writtenKey("fields")), "access log fields (defaultMode, names, headers) are not supported by stoep (the fields would not be kept, dropped or redacted as configured)")
+        if let query = section.section("queryParameters", &log) {
+            query.warnUnknownKeys(allowed: ["defaultMode"], log: &log)
+            fields.queryParametersDefaultMode = mode(query, "defaultMode", ["keep", "drop"], &log) ?? fields.queryParametersDefaultMode
         }
-        _ = section.bool("addInternals", &log)
-        return accessLog
+        return fields
+    }
+
+    /// `accessLog.filters`. A status code range that does not parse is refused (Traefik logs an error and
+    /// then drops that filter, logging every status).
+    private static func decodeAccessLogFilters(_ section: TraefikSection, log: inout TraefikIssueLog) -> TraefikAccessLogFilters {
+        section.warnUnknownKeys(allowed: ["statusCodes", "retryAttempts", "minDuration"], log: &log)
+        var filters = TraefikAccessLogFilters()
+        for text in section.strings("statusCodes", &log) ?? [] {
+            let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+            if parts.count <= 2, let low = Int(parts[0]), let high = Int(parts.count == 2 ? parts[1] : parts[0]) {
+                // Go's [low, high] with low > high matches nothing; ClosedRange cannot hold it.
+                if low <= high { filters.statusCodes.append(low...high) }
+            } else {
+                log.error(section.node("statusCodes")?.location ?? section.location, section.path(section.writtenKey("statusCodes")),
+                          "expected a status code or a range like \"400-499\", found \"\(text)\"")
+            }
+        }
+        filters.retryAttempts = section.bool("retryAttempts", &log) ?? false
+        if let d = section.duration("minDuration", &log) { filters.minDuration = UInt64(max(0, d.nanoseconds)) }
+        return filters
+    }
+
+    /// Go's textproto.CanonicalMIMEHeaderKey: letters after the start and each '-' upper case, the rest
+    /// lower; a name with a byte outside a token is kept as written.
+    public static func canonicalHeaderName(_ name: String) -> String {
+        let token = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        guard name.utf8.allSatisfy({ token.contains($0) }) else { return name }
+        var upper = true
+        return String(decoding: name.utf8.map { b -> UInt8 in
+            defer { upper = b == UInt8(ascii: "-") }
+            if upper, b >= 97, b <= 122 { return b - 32 }
+            if !upper, b >= 65, b <= 90 { return b + 32 }
+            return b
+        }, as: UTF8.self)
     }
 
     private static func decodeLog(_ section: TraefikSection, log: inout TraefikIssueLog) -> TraefikLog {
