@@ -132,7 +132,16 @@ extension TraefikEntryPoint {
                 decodeHTTP(http, into: &entryPoint, log: &log)
             }
             if let forwarded = section.section("forwardedHeaders", &log) {
-                forwarded.warnUnknownKeys(allowed: ["trustedIPs", "insecure", "connection"], log: &log)
+                forwarded.warnUnknownKeys(allowed: ["trustedIPs", "insecure", "connection", "notAppendXForwardedFor"], log: &log)
+                // Neither is applied: stoep removes every Connection-named field and always appends the peer.
+                if forwarded.has("connection") {
+                    log.error(forwarded.node("connection")?.location ?? forwarded.location, forwarded.path(forwarded.writtenKey("connection")),
+                              "not supported by stoep (fields named in Connection are always removed before the middlewares)")
+                }
+                if forwarded.bool("notAppendXForwardedFor", &log) == true {
+                    log.error(forwarded.node("notAppendXForwardedFor")?.location ?? forwarded.location, forwarded.path(forwarded.writtenKey("notAppendXForwardedFor")),
+                              "not supported by stoep (it always appends the client's address to X-Forwarded-For)")
+                }
                 entryPoint.forwardedHeaders.trustedIPs = forwarded.strings("trustedIPs", &log) ?? []
                 for (index, ip) in entryPoint.forwardedHeaders.trustedIPs.enumerated() where !TraefikMiddleware.isAddressOrCIDR(ip) {
                     log.error(forwarded.node("trustedIPs")?.location ?? forwarded.location, "\(forwarded.path("trustedIPs"))[\(index)]", "expected an IP or CIDR, found \"\(ip)\"")
@@ -179,8 +188,11 @@ extension TraefikEntryPoint {
                     log.warning(http2.node(key)?.location ?? http2.location, http2.path(http2.writtenKey(key)), "not supported by stoep; ignored (4096, HPACK's default)")
                 }
             }
-            for key in ["http3", "allowACMEByPass", "reusePort", "observability"] where section.has(key) {
+            for key in ["http3", "allowACMEByPass", "reusePort"] where section.has(key) {
                 log.warning(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)), "not supported by stoep; ignored")
+            }
+            if let observability = section.section("observability", &log) {
+                TraefikObservabilityOptions.check(observability, log: &log)
             }
             return entryPoint
         }

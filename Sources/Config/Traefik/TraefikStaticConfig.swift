@@ -82,6 +82,8 @@ public struct TraefikPrometheus: Sendable, Hashable {
     public var entryPoint = "traefik"
     /// true = expose only through a user router to prometheus@internal.
     public var manualRouting = false
+    /// `metrics.addInternals`: requests to …@internal services are counted too.
+    public var addInternals = false
 
     public init() {}
 }

@@ -21,22 +21,40 @@ extension TraefikStaticConfig {
 
         if let global = root.section("global", &log) {
             // checkNewVersion / sendAnonymousUsage: stoep never phones home, so both are moot.
-            global.warnUnknownKeys(allowed: ["checkNewVersion", "sendAnonymousUsage"], log: &log)
+            global.warnUnknownKeys(allowed: ["checkNewVersion", "sendAnonymousUsage", "notAppendXForwardedFor"], log: &log)
             _ = global.bool("checkNewVersion", &log)
             _ = global.bool("sendAnonymousUsage", &log)
+            if global.bool("notAppendXForwardedFor", &log) == true {
+                log.error(global.node("notAppendXForwardedFor")?.location ?? global.location, global.path(global.writtenKey("notAppendXForwardedFor")),
+                          "not supported by stoep (it always appends the client's address to X-Forwarded-For)")
+            }
         }
         for (name, section) in root.section("entryPoints", &log)?.namedSections(&log) ?? [] {
             if let entryPoint = TraefikEntryPoint.decode(name: name, section, log: &log) { config.entryPoints.append(entryPoint) }
         }
         if let providers = root.section("providers", &log) { config.providers = decodeProviders(providers, log: &log) }
         if let api = root.section("api", &log) {
-            api.warnUnknownKeys(allowed: ["dashboard", "insecure", "debug", "basePath", "disableDashboardAd"], log: &log)
+            api.warnUnknownKeys(allowed: ["dashboard", "insecure", "debug", "basePath", "disableDashboardAd", "dashboardName"], log: &log)
             var decoded = TraefikAPI()
             decoded.dashboard = api.bool("dashboard", &log) ?? true
             decoded.insecure = api.bool("insecure", &log) ?? false
             decoded.debug = api.bool("debug", &log) ?? false
             decoded.basePath = api.string("basePath", &log) ?? "/"
+            // stoep's dashboard page shows no advertisement: disableDashboardAd is what it always does.
             _ = api.bool("disableDashboardAd", &log)
+            // Options that would change what the API answers, refused rather than left unused.
+            if decoded.debug {
+                log.error(api.node("debug")?.location ?? api.location, api.path(api.writtenKey("debug")),
+                          "not supported by stoep (Traefik's /debug/vars and pprof endpoints are not served)")
+            }
+            if decoded.basePath != "/" && !decoded.basePath.isEmpty {
+                log.error(api.node("basePath")?.location ?? api.location, api.path(api.writtenKey("basePath")),
+                          "not supported by stoep (the API and dashboard are served under / only)")
+            }
+            if api.has("dashboardName") {
+                log.error(api.node("dashboardName")?.location ?? api.location, api.path(api.writtenKey("dashboardName")),
+                          "not supported by stoep (its dashboard page has no configurable name)")
+            }
             config.api = decoded
         }
         if root.has("ping") && !root.isDisabled("ping") {
@@ -76,9 +94,19 @@ extension TraefikStaticConfig {
     }
 
     private static func decodeProviders(_ providers: TraefikSection, log: inout TraefikIssueLog) -> TraefikProviders {
-        providers.warnUnknownKeys(allowed: ["file", "docker", "providersThrottleDuration"] + otherProviders, log: &log)
+        providers.warnUnknownKeys(allowed: ["file", "docker", "providersThrottleDuration", "precedence"] + otherProviders, log: &log)
+        if providers.has("precedence") {
+            log.error(providers.node("precedence")?.location ?? providers.location, providers.path(providers.writtenKey("precedence")),
+                      "not supported by stoep (it reads only the file and Docker providers, with no order between them)")
+        }
         var result = TraefikProviders()
         result.throttleDuration = providers.duration("providersThrottleDuration", &log) ?? result.throttleDuration
+        // stoep applies a provider's change as soon as it is read (file events are coalesced per loop turn);
+        // Traefik's wait after each change is not kept, so a configured one is refused rather than ignored.
+        if providers.has("providersThrottleDuration") {
+            log.error(providers.node("providersThrottleDuration")?.location ?? providers.location, providers.path(providers.writtenKey("providersThrottleDuration")),
+                      "not supported by stoep (changes are applied when they are read, without Traefik's wait)")
+        }
         if let file = providers.section("file", &log) {
             file.warnUnknownKeys(allowed: ["filename", "directory", "watch", "debugLogGeneratedTemplate"], log: &log)
             let provider = TraefikFileProvider(filename: file.string("filename", &log), directory: file.string("directory", &log), watch: file.bool("watch", &log) ?? true)
@@ -99,7 +127,7 @@ extension TraefikStaticConfig {
         for key in ["datadog", "statsD", "influxDB2", "otlp"] where metrics.has(key) {
             log.warning(metrics.node(key)?.location ?? metrics.location, metrics.path(metrics.writtenKey(key)), "only Prometheus metrics are supported by stoep; ignored")
         }
-        _ = metrics.bool("addInternals", &log)
+        let addInternals = metrics.bool("addInternals", &log) ?? false
         guard let prometheus = metrics.section("prometheus", &log) else { return nil }
         prometheus.warnUnknownKeys(allowed: ["buckets", "addEntryPointsLabels", "addServicesLabels", "addRoutersLabels", "entryPoint", "manualRouting",
                                              "headerLabels"], log: &log)
@@ -126,8 +154,9 @@ extension TraefikStaticConfig {
         result.addRoutersLabels = prometheus.bool("addRoutersLabels", &log) ?? false
         result.entryPoint = prometheus.string("entryPoint", &log) ?? result.entryPoint
         result.manualRouting = prometheus.bool("manualRouting", &log) ?? false
+        result.addInternals = addInternals
         if let labels = prometheus.node("headerLabels") {
-            log.warning(labels.location, prometheus.path(prometheus.writtenKey("headerLabels")), "header labels are not supported by stoep; ignored")
+            log.error(labels.location, prometheus.path(prometheus.writtenKey("headerLabels")), "header labels are not supported by stoep (the series would lack the configured labels)")
         }
         return result
     }

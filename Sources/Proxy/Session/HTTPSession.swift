@@ -173,8 +173,10 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     /// reports it. `headOnly`: the answer to a HEAD request, without its body; `close`: the connection ends
     /// after it.
     func respond(_ response: LocalResponse, headOnly: Bool = false, close: Bool) {
-        let written = response.write(into: &clientOut, headOnly: headOnly)
-        recordAnswer(status: response.status, bytes: written, close: close,
+        response.write(into: &clientOut, headOnly: headOnly)
+        // The access log's DownstreamContentSize and the metrics' response size count body bytes, as Go's
+        // ResponseWriter capture does.
+        recordAnswer(status: response.status, bytes: headOnly ? 0 : response.body.count, close: close,
                      fields: proxy.observersWantHeaders ? response.fields + [("Content-Length", String(response.body.count))] : [])
     }
 
