@@ -16,7 +16,8 @@ STATIC_REFUSED = [
     ("api:\n  basePath: /traefik\n", "api.basePath", "under / only"),
     ("api:\n  dashboardName: Mine\n", "api.dashboardName", "no configurable name"),
     ("metrics:\n  prometheus:\n    headerLabels:\n      useragent: User-Agent\n", "metrics.prometheus.headerLabels", "lack the configured labels"),
-    ("providers:\n  providersThrottleDuration: 5s\n", "providers.providersThrottleDuration", "without Traefik's wait"),
+    ("tcpServersTransport:\n  dialTimeout: 5s\n", "tcpServersTransport", "tcp.serversTransports"),
+    ("log:\n  otlp: {}\n", "log.otlp", "OpenTelemetry"),
     ("providers:\n  precedence: [file]\n", "providers.precedence", "no order"),
     ("accessLog:\n  otlp: {}\n", "accessLog.otlp", "OpenTelemetry"),
     ("accessLog:\n  filters:\n    statusCodes: [\"4xx\"]\n", "accessLog.filters.statusCodes", "range like"),
@@ -25,6 +26,7 @@ EP_REFUSED = [
     ("    forwardedHeaders:\n      connection: [X-Keep]\n", "entryPoints.web.forwardedHeaders.connection", "always removed"),
     ("    forwardedHeaders:\n      notAppendXForwardedFor: true\n", "entryPoints.web.forwardedHeaders.notAppendXForwardedFor", "always appends"),
     ("    observability:\n      accessLogs: false\n", "entryPoints.web.observability.accessLogs", "still be logged"),
+    ("    http:\n      underscoreHeadersStrategy: reject\n", "entryPoints.web.http.underscoreHeadersStrategy", "only \"keep\""),
     ("    transport:\n      keepAliveMaxRequests: 10\n", "entryPoints.web.transport.keepAliveMaxRequests", "not closed"),
 ]
 STATIC_WORKS = [

@@ -205,7 +205,12 @@ extension TraefikEntryPoint {
 
     private static func decodeHTTP(_ http: TraefikSection, into entryPoint: inout TraefikEntryPoint, log: inout TraefikIssueLog) {
         http.warnUnknownKeys(allowed: ["redirections", "tls", "middlewares", "encodeQuerySemicolons", "sanitizePath", "maxHeaderBytes",
-                                        "encodedCharacters"], log: &log)
+                                        "encodedCharacters", "underscoreHeadersStrategy"], log: &log)
+        // Traefik's default, keep, is what stoep does: fields with underscores pass as they came.
+        if let strategy = http.string("underscoreHeadersStrategy", &log), strategy.lowercased() != "keep" {
+            log.error(http.node("underscoreHeadersStrategy")?.location ?? http.location, http.path(http.writtenKey("underscoreHeadersStrategy")),
+                      "only \"keep\" is supported by stoep (header fields with underscores are passed as they came), found \"\(strategy)\"")
+        }
         if let redirections = http.section("redirections", &log) {
             redirections.warnUnknownKeys(allowed: ["entryPoint"], log: &log)
             if let target = redirections.section("entryPoint", &log) {

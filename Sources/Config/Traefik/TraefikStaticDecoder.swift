@@ -6,9 +6,9 @@ extension TraefikStaticConfig {
     static let topLevelKeys = ["global", "entryPoints", "providers", "api", "metrics", "accessLog", "log", "serversTransport",
                                "certificatesResolvers", "core", "ping", "tracing", "experimental", "pilot", "hub", "hostResolver",
                                "tcpServersTransport", "spiffe", "ocsp"]
-    static let unsupportedTopLevel = ["tracing", "experimental", "pilot", "hub", "hostResolver", "tcpServersTransport", "spiffe", "ocsp"]
+    static let unsupportedTopLevel = ["tracing", "experimental", "pilot", "hub", "hostResolver", "spiffe", "ocsp"]
     static let otherProviders = ["swarm", "kubernetesCRD", "kubernetesIngress", "kubernetesGateway", "kubernetesIngressNGINX", "consulCatalog",
-                                 "nomad", "ecs", "consul", "etcd", "zooKeeper", "redis", "http", "rest", "plugin", "marathon", "rancher"]
+                                 "nomad", "ecs", "consul", "etcd", "zooKeeper", "redis", "http", "rest", "plugin", "marathon", "rancher", "knative"]
 
     /// Decodes a whole static configuration. The config is usable only when no issue is an `.error`.
     /// `unknownKeysAreErrors`: for flags and environment variables, whose unknown keys Traefik refuses.
@@ -87,6 +87,12 @@ extension TraefikStaticConfig {
                 }
             }
         }
+        // The default transport to TCP servers: its dial timeout, keep-alive, termination delay and TLS
+        // would change how every TCP service connects, so it is refused rather than ignored.
+        if root.has("tcpServersTransport") {
+            log.error(root.node("tcpServersTransport")?.location ?? root.location, root.writtenKey("tcpServersTransport"),
+                      "not supported by stoep (name a tcp.serversTransports entry on the service instead)")
+        }
         for key in unsupportedTopLevel where root.has(key) {
             log.warning(root.node(key)?.location ?? root.location, root.writtenKey(key), "not supported by stoep; ignored")
         }
@@ -101,11 +107,11 @@ extension TraefikStaticConfig {
         }
         var result = TraefikProviders()
         result.throttleDuration = providers.duration("providersThrottleDuration", &log) ?? result.throttleDuration
-        // stoep applies a provider's change as soon as it is read (file events are coalesced per loop turn);
-        // Traefik's wait after each change is not kept, so a configured one is refused rather than ignored.
+        // stoep applies a provider's change as soon as it is read (file events are coalesced per loop turn),
+        // configured or not; only the timing differs, so a configured wait is warned about, not refused.
         if providers.has("providersThrottleDuration") {
-            log.error(providers.node("providersThrottleDuration")?.location ?? providers.location, providers.path(providers.writtenKey("providersThrottleDuration")),
-                      "not supported by stoep (changes are applied when they are read, without Traefik's wait)")
+            log.warning(providers.node("providersThrottleDuration")?.location ?? providers.location, providers.path(providers.writtenKey("providersThrottleDuration")),
+                        "not applied by stoep; ignored (changes are applied when they are read, without Traefik's wait)")
         }
         if let file = providers.section("file", &log) {
             file.warnUnknownKeys(allowed: ["filename", "directory", "watch", "debugLogGeneratedTemplate"], log: &log)
@@ -253,7 +259,10 @@ extension TraefikStaticConfig {
     }
 
     private static func decodeLog(_ section: TraefikSection, log: inout TraefikIssueLog) -> TraefikLog {
-        section.warnUnknownKeys(allowed: ["level", "filePath", "format", "noColor", "maxSize", "maxAge", "maxBackups", "compress"], log: &log)
+        section.warnUnknownKeys(allowed: ["level", "filePath", "format", "noColor", "maxSize", "maxAge", "maxBackups", "compress", "otlp"], log: &log)
+        if let otlp = section.node("otlp") {
+            log.error(otlp.location, section.path(section.writtenKey("otlp")), "OpenTelemetry logs are not supported by stoep (the lines would not be exported)")
+        }
         var result = TraefikLog()
         if let level = section.string("level", &log) {
             if TraefikLog.levels.contains(level.uppercased()) { result.level = level.uppercased() } else {
