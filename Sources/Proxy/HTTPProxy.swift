@@ -33,6 +33,8 @@ public final class HTTPProxy {
     public var mirrors = MirrorCounters()
     /// Told about every finished request (metrics, access log).
     public var observers: [RequestObserver] = []
+    /// An observer writes header fields (access log `fields.headers`): requests collect them for it.
+    public var observersWantHeaders = false
     /// What answers api@internal, prometheus@internal & co (the routes to them are in `table`).
     public var internalHandlers = InternalHandlers()
 

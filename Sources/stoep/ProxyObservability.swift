@@ -71,15 +71,20 @@ final class ProxyObservability {
             if accessLog == nil || accessLogConfig != config {
                 accessLog?.flush()
                 let file = AccessLog(path: config.filePath, format: config.format)
+                file.fields = config.fields
+                file.filters = config.filters
+                file.addInternals = config.addInternals
                 if let e = file.openError { log.warning("accessLog \(config.filePath ?? "stdout"): cannot open: \(e)") }
                 accessLog = file
                 accessLogConfig = config
             }
             if let a = accessLog { proxy.observers.append(a) }
+            proxy.observersWantHeaders = config.fields.logsHeaders
         } else {
             accessLog?.flush()
             accessLog = nil
             accessLogConfig = nil
+            proxy.observersWantHeaders = false
         }
     }
 

@@ -192,7 +192,8 @@ public struct TraefikWeightedService: Sendable, Hashable {
 
 extension TraefikHTTPService {
     static let kinds = ["loadBalancer", "weighted", "mirroring", "failover", "highestRandomWeight"]
-    static let loadBalancerKeys = ["servers", "passHostHeader", "healthCheck", "serversTransport", "responseForwarding", "sticky", "strategy"]
+    static let loadBalancerKeys = ["servers", "passHostHeader", "healthCheck", "serversTransport", "responseForwarding", "sticky", "strategy",
+                                   "passiveHealthCheck"]
     static let healthCheckKeys = ["path", "interval", "timeout", "scheme", "hostname", "port", "method", "status", "followRedirects", "headers", "mode", "unhealthyInterval"]
 
     static func decode(name: String, _ section: TraefikSection, scope: TraefikScope, log: inout TraefikIssueLog) -> TraefikHTTPService? {
@@ -240,6 +241,11 @@ extension TraefikHTTPService {
         for server in body.sections("servers", &log) ?? [] {
             server.warnUnknownKeys(allowed: ["url", "weight", "preservePath"], log: &log)
             let weight = server.integer("weight", in: 0...Int64(Int32.max), &log) ?? 1
+            // stoep sends the request's path alone, as Traefik does without preservePath.
+            if server.bool("preservePath", &log) == true {
+                log.error(server.node("preservePath")?.location ?? server.location, server.path(server.writtenKey("preservePath")),
+                          "not supported by stoep (the server URL's path is not put before the request's)")
+            }
             guard let url = server.string("url", &log), !url.isEmpty else {
                 log.error(server.location, server.path("url"), "server has no url; expected url = \"http://host:port\"")
                 continue
@@ -250,6 +256,10 @@ extension TraefikHTTPService {
             balancer.servers.append(TraefikServer(url: url, weight: weight))
         }
         balancer.passHostHeader = body.bool("passHostHeader", &log) ?? true
+        if let passive = body.node("passiveHealthCheck") {
+            log.error(passive.location, body.path(body.writtenKey("passiveHealthCheck")),
+                      "not supported by stoep (its passive check is fixed: a server that refused a connection is skipped for 5 s)")
+        }
         balancer.serversTransport = body.string("serversTransport", &log).map(scope.qualify)
         if let forwarding = body.section("responseForwarding", &log) {
             forwarding.warnUnknownKeys(allowed: ["flushInterval"], log: &log)

@@ -36,6 +36,8 @@ final class HTTPExchange {
     /// Body bytes sent to the client, compressed or not.
     var responseBytes: UInt64 { compressedBody?.bytes ?? responseBody.bytes }
     var responseHeaders: [(name: String, value: String)] = []
+    /// The answer's fields as the client got them, kept only when observers want headers.
+    var loggedResponseFields: [(name: String, value: String)] = []
     /// forwardAuth's addAuthCookiesToResponse: the backend's Set-Cookie fields rewritten.
     var authCookies: AuthCookies?
     /// Set-Cookie values of sticky balancers (HTTPService.pick), added beside the backend's own.

@@ -115,7 +115,8 @@ extension HTTPSession {
         exchange = nil
         if !x.mirrorCopies.isEmpty { sendMirrors(x) }
         report(view: x.view, route: x.route, server: x.server, status: x.status, requestBytes: x.requestBody.bytes,
-               responseBytes: x.responseBytes, startedAt: x.startedAt)
+               responseBytes: x.responseBytes, startedAt: x.startedAt, retryAttempts: x.attempt - 1,
+               responseFields: x.loggedResponseFields)
         currentView = nil
         return true
     }
@@ -215,6 +216,12 @@ extension HTTPSession {
                 let status = x.pageStatus ?? (x.forward == nil ? nil : head.status)
                 let extra = x.responseHeaders + (x.sniffedType.map { [("Content-Type", $0)] } ?? [])
                     + (x.authCookies.map { $0.fields(replacing: setCookies(head, bytes)) } ?? [])
+                if proxy.observersWantHeaders {
+                    x.loggedResponseFields = head.fields.compactMap { f in
+                        let name = String(decoding: bytes[f.name], as: UTF8.self)
+                        return HeadRewriter.hopByHop.contains(name.lowercased()) ? nil : (name, String(decoding: bytes[f.value], as: UTF8.self))
+                    } + extra
+                }
                 // An error page is sent as it came (stoep does not compress what errors serves).
                 if !x.compressions.isEmpty && x.pageStatus == nil
                     && startCompressing(x, head, bytes, status: status, extra: extra, sniffedType: x.sniffedType) { return true }

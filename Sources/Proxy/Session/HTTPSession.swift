@@ -47,6 +47,8 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     var currentView: RequestView?
     var currentRoute: HTTPRoute?
     var currentStart: UInt64 = 0
+    /// The answer being written comes from one of Traefik's own routers (`/metrics`, api.insecure, ping).
+    var answeringInternalRouter: HTTPRoute?
     /// When the first byte of the request head being read arrived (0: none yet).
     var headStartedAt: UInt64 = 0
     /// A request waiting on `holdTimer` (rateLimit's delay, retry's backoff); nothing else is read meanwhile.
@@ -186,8 +188,11 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     func respond(_ response: LocalResponse, headOnly: Bool = false, close: Bool) {
         var response = response
         if keepAliveSpent { response.closesConnection = true }
-        let written = response.write(into: &clientOut, headOnly: headOnly)
-        recordAnswer(status: response.status, bytes: written, close: close)
+        response.write(into: &clientOut, headOnly: headOnly)
+        // The access log's DownstreamContentSize and the metrics' response size count body bytes, as Go's
+        // ResponseWriter capture does.
+        recordAnswer(status: response.status, bytes: headOnly ? 0 : response.body.count, close: close,
+                     fields: proxy.observersWantHeaders ? response.fields + [("Content-Length", String(response.body.count))] : [])
     }
 
     /// Queues Go's answer to a request head it cannot read; the connection ends after it.
@@ -197,11 +202,13 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         recordAnswer(status: e.status, bytes: bytes.count, close: true)
     }
 
-    private func recordAnswer(status: Int, bytes: Int, close: Bool) {
+    private func recordAnswer(status: Int, bytes: Int, close: Bool, fields: [(name: String, value: String)] = []) {
         count(status: status)
         if close { closeAfterResponse = true }
         report(view: currentView, route: currentRoute, server: nil, status: status, requestBytes: 0,
-               responseBytes: UInt64(bytes), startedAt: currentStart)
+               responseBytes: UInt64(bytes), startedAt: currentStart, responseFields: fields,
+               internalRouter: answeringInternalRouter)
+        answeringInternalRouter = nil
         currentView = nil
         currentRoute = nil
     }
