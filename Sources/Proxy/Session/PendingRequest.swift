@@ -75,7 +75,9 @@ extension HTTPSession {
             return
         }
         let now = proxy.loop.now
-        guard let pick = route.service.pick(now: now, cookies: view.headerValues(named: "cookie")) else {
+        // The Cookie fields are read only for a sticky balancer on the way (no header scan otherwise).
+        let cookies = route.service.readsCookies ? view.headerValues(named: "cookie") : []
+        guard let pick = route.service.pick(now: now, cookies: cookies) else {
             dropCarried(p)
             // A retry finding every server passively down (each just refused): Traefik would try one
             // again and fail the same way, so the client gets that failure, not 503.

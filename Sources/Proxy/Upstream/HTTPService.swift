@@ -31,6 +31,9 @@ public final class HTTPService {
     let weighted: Weighted?
     /// `sticky.cookie`: entries are servers (keyed by URL) or children (keyed by service name).
     let sticky: StickyTable?
+    /// A sticky cookie on this service or any service below it: only then does a pick need the request's
+    /// Cookie fields (the session skips that header scan otherwise).
+    let readsCookies: Bool
     private var schedule: EarliestDeadlineSchedule
 
     init(name: String, servers: [UpstreamServer], passHostHeader: Bool, healthCheck: HealthCheckSettings? = nil,
@@ -41,6 +44,7 @@ public final class HTTPService {
         self.healthCheck = healthCheck
         weighted = nil
         self.sticky = sticky.map { StickyTable(cookie: StickyCookie($0, service: name), keys: servers.map(\.url)) }
+        readsCookies = sticky != nil
         schedule = EarliestDeadlineSchedule(weights: servers.map(\.weight))
     }
 
@@ -53,27 +57,24 @@ public final class HTTPService {
         healthCheck = nil
         weighted = Weighted(children: children.map(\.service), followsHealth: followsHealth)
         self.sticky = sticky.map { StickyTable(cookie: StickyCookie($0, service: name), keys: children.map(\.key)) }
+        readsCookies = sticky != nil || children.contains { $0.service.readsCookies }
         schedule = EarliestDeadlineSchedule(weights: children.map(\.weight))
     }
 
     /// The next server that is up, with the passHostHeader of the load balancer it belongs to; nil when
-    /// none can be had (Traefik: 503 no available server). `cookies`: the request's Cookie fields.
+    /// none can be had (Traefik: 503 no available server). `cookies`: the request's Cookie fields (read
+    /// only when `readsCookies`; callers pass [] otherwise).
+    /// Without a sticky cookie on the way this allocates nothing: no closure context, no array (issue 18).
     func pick(now: UInt64, cookies: [String] = []) -> ServicePick? {
-        let allowed: (Int) -> Bool
-        if let weighted {
-            allowed = { !weighted.followsHealth || weighted.children[$0].hasServerUp(now) }
-        } else {
-            allowed = { self.servers[$0].isUp(now) }
-        }
         // wrr.go ServeHTTP: a pinned entry that is up is taken without a cookie written, unless the
         // value was an older form; otherwise the schedule picks and the cookie names its choice.
         var index: Int
         var write = true
-        if let sticky, let pinned = sticky.pinned(cookies), allowed(pinned.index) {
+        if let sticky, let pinned = sticky.pinned(cookies), allows(pinned.index, now) {
             index = pinned.index
             write = pinned.rewrite
         } else {
-            guard let next = schedule.next(allowed) else { return nil }
+            guard let next = schedule.next({ allows($0, now) }) else { return nil }
             index = next
         }
         var result: ServicePick
@@ -85,6 +86,14 @@ public final class HTTPService {
         }
         if write, let sticky { result.setCookies.insert(sticky.cookie.setCookie(sticky.values[index]), at: 0) }
         return result
+    }
+
+    /// Whether entry `index` (a server, or a weighted child) may be picked now.
+    private func allows(_ index: Int, _ now: UInt64) -> Bool {
+        if let weighted {
+            return !weighted.followsHealth || weighted.children[index].hasServerUp(now)
+        }
+        return servers[index].isUp(now)
     }
 
     /// Whether a pick could find a server now (a weighted child's status as Traefik propagates it).
