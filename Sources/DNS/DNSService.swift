@@ -11,6 +11,8 @@ public final class DNSService {
         public var dropped: UInt64 = 0
         public var sendErrors: UInt64 = 0
         public var tcpConnections: UInt64 = 0
+        /// Connections closed at once because `maxConnections` were open (the per-listener cap).
+        public var tcpRefused: UInt64 = 0
         public var byType: [UInt16: UInt64] = [:]
         public var byRcode: [UInt16: UInt64] = [:]
     }
