@@ -22,6 +22,9 @@ public final class DNSService {
     let loop: EventLoop
     var responder: DNSResponder
     public internal(set) var forwarder: DNSForwarder
+    /// Forwarders a reload replaced that still have queries in flight: they finish them (answer or time
+    /// out, within the upstream timeout), then go. A reload loses no answer.
+    var retiring: [DNSForwarder] = []
     var querySink: DNSQueryLogSink?
     private var udp: [DNSUDPListener] = []
     private var tcp: [DNSTCPListener] = []
@@ -79,6 +82,8 @@ public final class DNSService {
 
     public func stop() {
         forwarder.stop()
+        for f in retiring { f.stop() }
+        retiring = []
         for u in udp { u.close() }
         for t in tcp { t.close() }
         udp = []

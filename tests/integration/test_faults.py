@@ -821,6 +821,9 @@ servers = [{{url = "{be.url}"}}]
 def reload_storm(stoep, backends, reloads, record_property):
     be = backends()
     port, dns_port = free_port(), free_port()
+    # Forwarded names too, answered after 50 ms: queries are in flight upstream when reloads land.
+    upstream = FakeUpstream("answer", delay=0.05)
+    stoep_upstream.append(upstream)
     config_path = stoep.workdir / "stoep.toml"
 
     def config(n):
@@ -834,6 +837,7 @@ listen-address = "127.0.0.1"
 bind-interfaces = true
 no-resolv = true
 address = ["/box.test/192.0.2.1"]
+server = ["/up.test/127.0.0.1#{upstream.port}"]
 
 [providers.file]
 directory = "{stoep.workdir / 'dyn'}"
@@ -868,7 +872,8 @@ servers = [{{url = "{be.url}"}}]
         i = 0
         while running[0]:
             i += 1
-            q = dns.message.make_query(f"h{i % 50}.box.test", "A")
+            forwarded = i % 2 == 0  # a new name each time: never cached, always asked upstream
+            q = dns.message.make_query(f"u{i}.up.test" if forwarded else f"h{i % 50}.box.test", "A")
             s.sendto(q.to_wire(), ("127.0.0.1", dns_port))
             asked[0] += 1
             try:
@@ -876,7 +881,9 @@ servers = [{{url = "{be.url}"}}]
                     m = dns.message.from_wire(s.recv(4096))
                     if m.id == q.id:
                         break
-                if [r.to_text() for rr in m.answer for r in rr] != ["192.0.2.1"]:
+                if forwarded and m.rcode() != dns.rcode.NXDOMAIN:
+                    lost.append(m.to_text())
+                if not forwarded and [r.to_text() for rr in m.answer for r in rr] != ["192.0.2.1"]:
                     lost.append(m.to_text())
             except (socket.timeout, OSError) as e:
                 lost.append(repr(e))
@@ -911,6 +918,16 @@ servers = [{{url = "{be.url}"}}]
     assert reloads_done >= 2 + reloads // 4
     assert series(stats, "counters", "config_reload_failures") == 0
     return rss_before, rss_after
+
+
+stoep_upstream = []
+
+
+@pytest.fixture(autouse=True)
+def close_upstreams():
+    yield
+    while stoep_upstream:
+        stoep_upstream.pop().close()
 
 
 def test_reload_storm_loses_no_request_and_no_dns_answer(stoep, fast, record_property):

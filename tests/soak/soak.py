@@ -24,6 +24,7 @@ import signal
 import socket
 import ssl
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -37,7 +38,6 @@ import dns.query  # noqa: E402
 
 from conftest import Stoep, free_port, series  # noqa: E402
 from dns_upstream import DnsmasqUpstream  # noqa: E402
-from http_backend import Backend  # noqa: E402
 
 SECONDS = int(os.environ.get("SOAK_SECONDS", "1800"))
 SAMPLE = 10.0
@@ -89,7 +89,18 @@ def main():
     work = ROOT / ".build" / "soak" / time.strftime("run-%Y%m%d-%H%M%S")
     work.mkdir(parents=True)
     csv_path = Path(os.environ.get("SOAK_CSV", work.parent / f"soak-{time.strftime('%Y%m%d-%H%M%S')}.csv"))
-    backend = Backend()
+    # nginx as the backend (a real server that answers in one write; Python's http.server writes head and
+    # body apart, and Nagle with delayed ACKs then adds 40 ms to every answer).
+    backend_port = free_port()
+    (work / "www").mkdir()
+    (work / "www" / "2k").write_bytes(b"s" * 2048)
+    (work / "www" / "512").write_bytes(b"t" * 512)
+    (work / "nginx.conf").write_text(f"""daemon off; worker_processes 1; pid {work}/nginx.pid; error_log {work}/nginx.err;
+events {{ worker_connections 1024; }}
+http {{ access_log off; keepalive_requests 100000000; server {{ listen 127.0.0.1:{backend_port}; root {work}/www; }} }}
+""")
+    nginx = subprocess.Popen(["nginx", "-c", str(work / "nginx.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    backend_url = f"http://127.0.0.1:{backend_port}"
     upstream = DnsmasqUpstream(work / "up", options=["--address=/up.test/192.0.2.99"])
     web, websecure, dns_port = free_port(), free_port(), free_port()
     (work / "dyn").mkdir()
@@ -127,7 +138,7 @@ entryPoints = ["websecure"]
 certResolver = "community"
 
 [http.services.app.loadBalancer]
-servers = [{{url = "{backend.url}"}}]
+servers = [{{url = "{backend_url}"}}]
 """)
     stoep = Stoep(work, os.environ.get("SOAK_BACKEND", "io_uring"))
     stoep.start(config=config)
@@ -140,7 +151,7 @@ servers = [{{url = "{backend.url}"}}]
     def http_step(state):
         c = state.get("c") or http.client.HTTPConnection("127.0.0.1", web, timeout=5)
         state["c"] = c
-        c.request("GET", "/bytes/2048", headers={"Host": "app.test"})
+        c.request("GET", "/2k", headers={"Host": "app.test"})
         r = c.getresponse()
         body = r.read()
         if r.status != 200 or len(body) != 2048:
@@ -149,7 +160,7 @@ servers = [{{url = "{backend.url}"}}]
     def tls_step(state):
         with ctx.wrap_socket(socket.create_connection(("127.0.0.1", websecure), timeout=5),
                              server_hostname="wiki.box.test") as s:
-            s.sendall(b"GET /bytes/512 HTTP/1.1\r\nHost: wiki.box.test\r\nConnection: close\r\n\r\n")
+            s.sendall(b"GET /512 HTTP/1.1\r\nHost: wiki.box.test\r\nConnection: close\r\n\r\n")
             data = b""
             while True:
                 b = s.recv(65536)
@@ -218,7 +229,8 @@ servers = [{{url = "{backend.url}"}}]
         l.stop()
     stats = stoep.stats()
     stoep.stop()
-    backend.close()
+    nginx.terminate()
+    nginx.wait(10)
     upstream.close()
 
     after = [r for r in rows if r["t_s"] > WARMUP] or rows
@@ -237,6 +249,7 @@ servers = [{{url = "{backend.url}"}}]
         "median_p99_ms": {k: statistics.median(r[f"{k}_p99_ms"] for r in rows) for k in kinds},
         "config_reloads": series(stats, "counters", "config_reloads"),
         "config_reload_failures": series(stats, "counters", "config_reload_failures"),
+        "first_failures": {k: v[:3] for k, v in failures.items() if v},
     }
     print(json.dumps(summary, indent=2))
     problems = []
