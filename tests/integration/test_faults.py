@@ -168,13 +168,14 @@ class Prober:
 
 def peer_closed(s):
     """True when the server ended the connection (EOF or reset); False when it is still open."""
-    try:
-        r, _, _ = select.select([s], [], [], 0)
-        if not r:
+    while True:  # (not select(): the slow flood's descriptors are past FD_SETSIZE)
+        try:
+            if s.recv(65536, socket.MSG_DONTWAIT) == b"":
+                return True
+        except BlockingIOError:
             return False
-        return s.recv(65536) == b""
-    except OSError:
-        return True
+        except OSError:
+            return True
 
 
 # ---------------------------------------------------------------------------------------------------------
