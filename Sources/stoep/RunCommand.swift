@@ -53,6 +53,10 @@ enum RunCommand {
         ProcessFacts.raiseFileLimit()
         let appliance: Appliance
         do {
+            // A restart right after a kill -9: the predecessor's sockets may be held for some ms more by its
+            // io_uring, which the kernel tears down after the process is gone (Socket.waitForAddressInUseUntil).
+            Socket.waitForAddressInUseUntil = monotonicNanos() &+ 1_000_000_000
+            defer { Socket.waitForAddressInUseUntil = 0 }
             appliance = try Appliance(loaded: loaded, source: source, backend: backend, statsPath: statsPath, log: log)
             try appliance.start()
             if let user = config.user { try ProcessFacts.dropPrivileges(to: user) }

@@ -10,6 +10,7 @@ import resource
 import select
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import threading
@@ -753,6 +754,14 @@ def test_kill_9_under_load_then_restart(stoep, fast, tmp_path):
     be = fast()
     web, tls_port, dns_port = free_port(), free_port(), free_port()
     storage = tmp_path / "state" / "ca"
+    # acme.json as Traefik keeps it, with a certificate valid for 60 days (nothing to renew; the CA is
+    # unreachable anyway): it must come through the kill byte for byte.
+    from tls_certs import CA, acme_json
+    cert, key = CA("faults CA").issue(["shop.box.test"], days=60)
+    acme = tmp_path / "state" / "acme.json"
+    acme.parent.mkdir(parents=True)
+    acme.write_text(acme_json("le", [("shop.box.test", [], cert, key)]))
+    os.chmod(acme, 0o600)
     config = stoep.write_config(f"""
 [entryPoints.web]
 address = "127.0.0.1:{web}"
@@ -769,10 +778,23 @@ address = ["/box.test/192.0.2.1"]
 [certificatesResolvers.community.localCA]
 storage = "{storage}"
 
+[certificatesResolvers.le.acme]
+email = "admin@box.test"
+storage = "{acme}"
+caServer = "http://127.0.0.1:9/directory"
+[certificatesResolvers.le.acme.httpChallenge]
+entryPoint = "web"
+
 [http.routers.app]
 rule = "Host(`app.test`)"
 service = "app"
 entryPoints = ["web"]
+[http.routers.shop]
+rule = "Host(`shop.box.test`)"
+service = "app"
+entryPoints = ["websecure"]
+[http.routers.shop.tls]
+certResolver = "le"
 [http.routers.wiki]
 rule = "Host(`wiki.box.test`)"
 service = "app"
@@ -788,8 +810,8 @@ servers = [{{url = "{be.url}"}}]
     while not list(storage.glob("**/*.pem"))[2:] and time.time() < deadline:
         time.sleep(0.1)
     time.sleep(0.5)
-    state = {p: p.read_bytes() for p in storage.rglob("*") if p.is_file()}
-    assert len(state) >= 3, state.keys()
+    state = {p: p.read_bytes() for p in storage.parent.rglob("*") if p.is_file()}
+    assert len(state) >= 4, state.keys()
     probes = [Prober(web, pause=0) for _ in range(3)]
     time.sleep(0.5)
     for p in probes:
@@ -813,8 +835,16 @@ servers = [{{url = "{be.url}"}}]
     assert c.getresponse().status == 200
     assert [r.to_text() for rr in ask(dns_port, "a.box.test").answer for r in rr] == ["192.0.2.1"]
     # The state files are as they were: whole, unchanged, and no temporary file left beside them.
-    after = {p: p.read_bytes() for p in storage.rglob("*") if p.is_file()}
+    after = {p: p.read_bytes() for p in storage.parent.rglob("*") if p.is_file()}
     assert after == state
+    # and acme.json's certificate is the one served for its name.
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    with ctx.wrap_socket(socket.create_connection(("127.0.0.1", tls_port), timeout=5), server_hostname="shop.box.test") as t:
+        served = t.getpeercert(binary_form=True)
+    from cryptography import x509
+    assert served == ssl.PEM_cert_to_DER_cert(cert.decode() if isinstance(cert, bytes) else cert), \
+        (x509.load_der_x509_certificate(served).issuer, stoep.stats("show info")["acme"], stoep.log_text()[-2000:])
     assert stoep.log_text().count("community CA community: ordering a certificate") == 1
     assert stoep.stats("show info")["pid"] == stoep.pid
 
