@@ -843,9 +843,9 @@ servers = [{{url = "{be.url}"}}]
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
     with ctx.wrap_socket(socket.create_connection(("127.0.0.1", tls_port), timeout=5), server_hostname="shop.box.test") as t:
         served = t.getpeercert(binary_form=True)
-    from cryptography import x509
-    assert served == ssl.PEM_cert_to_DER_cert(cert.decode() if isinstance(cert, bytes) else cert), \
-        (x509.load_der_x509_certificate(served).issuer, stoep.stats("show info")["acme"], stoep.log_text()[-2000:])
+    pem = cert.decode() if isinstance(cert, bytes) else cert
+    leaf = pem[:pem.index("-----END CERTIFICATE-----") + len("-----END CERTIFICATE-----")] + "\n"
+    assert served == ssl.PEM_cert_to_DER_cert(leaf)
     assert stoep.log_text().count("community CA community: ordering a certificate") == 1
     assert stoep.stats("show info")["pid"] == stoep.pid
 
