@@ -157,6 +157,7 @@ extension HTTPSession {
                     return false
                 case .error(.connectionAborted):  // an HTTP/2 stream the server refused: sent again once if it can be
                     x.reusedConnection = true
+                    x.refusedUnprocessed = true
                     upstreamFailed(x, timedOut: false, stale: true)
                     return false
                 case .error(.protocolError):  // an HTTP/2 backend's reset or lost connection: 500, as Traefik
