@@ -10,11 +10,20 @@ public struct DNSOption: Sendable, Equatable, CustomStringConvertible {
     public var name: String
     public var value: String?
     public var location: SourceLocation
+    /// Where the option was written: stoep's own keys (`blocklists`, …) are refused in a dnsmasq.conf,
+    /// which dnsmasq itself must still be able to read.
+    public var origin: Origin
 
-    public init(name: String, value: String?, location: SourceLocation) {
+    public enum Origin: Sendable, Equatable {
+        case dnsmasqConf
+        case stoepTOML
+    }
+
+    public init(name: String, value: String?, location: SourceLocation, origin: Origin = .dnsmasqConf) {
         self.name = name
         self.value = value
         self.location = location
+        self.origin = origin
     }
 
     /// A line of a dnsmasq-style file: the option starts its line.
@@ -35,20 +44,20 @@ public struct DNSOption: Sendable, Equatable, CustomStringConvertible {
         for (name, node) in table.entries {
             switch node.value {
             case .bool(true):
-                options.append(DNSOption(name: name, value: nil, location: node.location))
+                options.append(DNSOption(name: name, value: nil, location: node.location, origin: .stoepTOML))
             case .bool(false):
                 continue
             case .array(let elements):
                 for element in elements {
                     if let value = scalarText(element.value) {
-                        options.append(DNSOption(name: name, value: value, location: element.location))
+                        options.append(DNSOption(name: name, value: value, location: element.location, origin: .stoepTOML))
                     } else {
                         diagnostics.add(element.location, "[dns] \(name): expected each array element to be a string or integer, found \(article(element.value))")
                     }
                 }
             default:
                 if let value = scalarText(node.value) {
-                    options.append(DNSOption(name: name, value: value, location: node.location))
+                    options.append(DNSOption(name: name, value: value, location: node.location, origin: .stoepTOML))
                 } else {
                     diagnostics.add(node.location, "[dns] \(name): expected a string, integer, boolean or array of those (a dnsmasq option value), found \(article(node.value))")
                 }

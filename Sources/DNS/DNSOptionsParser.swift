@@ -90,6 +90,35 @@ public struct DNSOptions: Sendable {
             default: throw v.error("expected no value, 'extra' or 'proto'")
             }
         case "log-facility": settings.logFacility = try v.required()
+        case "local-service":
+            switch line.value {
+            case nil, "true", "yes", "net": settings.localService = .net
+            case "host": settings.localService = .host
+            default: throw v.error("expected no value, 'net' or 'host'")
+            }
+        case "rate-limit":
+            try v.stoepOnly()
+            let parts = try v.required().split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, let n = UInt32(parts[0]), let seconds = UInt32(parts[1]), (n == 0) == (seconds == 0) else {
+                throw v.error("expected \"COUNT/SECONDS\" as Pi-hole writes it (\"1000/60\"; \"0/0\" turns it off)")
+            }
+            settings.rateLimitCount = n
+            settings.rateLimitIntervalSeconds = seconds
+        case "blocklists":
+            try v.stoepOnly()
+            settings.blocklists.append(try v.required())
+        case "allowlists":
+            try v.stoepOnly()
+            settings.allowlists.append(try v.required())
+        case "block-mode":
+            try v.stoepOnly()
+            guard let mode = DNSSettings.BlockMode(rawValue: try v.required().lowercased()) else {
+                throw v.error("expected \"null\" (0.0.0.0 and ::, Pi-hole's default) or \"nxdomain\"")
+            }
+            settings.blockMode = mode
+        case "block-ttl":
+            try v.stoepOnly()
+            settings.blockTTL = try v.integer(UInt32.self)
         default:
             if line.name.isEmpty { throw v.error("empty option name") }
             return false
@@ -112,6 +141,13 @@ struct DNSOptionValue {
         case nil, "true", "yes": return true
         case "false", "no": return false
         default: throw error("takes no value")
+        }
+    }
+
+    /// stoep's own keys live in the `[dns]` table of stoep's TOML: a dnsmasq.conf stays readable by dnsmasq.
+    func stoepOnly() throws(DNSOptionError) {
+        guard line.origin == .stoepTOML else {
+            throw error("stoep's own key, not a dnsmasq option: set it in the [dns] table of stoep's TOML configuration")
         }
     }
 

@@ -51,7 +51,7 @@ public enum DNSQueryLog {
         "cached \(text(name)) is \(address)"
     }
 
-    static func text(_ name: DNSName) -> String {
+    public static func text(_ name: DNSName) -> String {
         name.isPrintable ? name.description : "<name unprintable>"
     }
 

@@ -223,7 +223,7 @@ struct LocalResponse {
     }
 
     /// Sets the header; drops every answer and sets TC when they do not fit in `limit` with the OPT.
-    mutating func finish(advertising size: UInt16) -> [UInt8] {
+    mutating func finish(advertising size: UInt16, extendedError: UInt16? = nil) -> [UInt8] {
         var flags = DNSHeader.responseFlags(to: query.header, rcode: rcode, authoritative: authoritative)
         let optSize = query.edns == nil ? 0 : EDNS.fixedSize
         if writer.count + optSize > limit {
@@ -231,7 +231,7 @@ struct LocalResponse {
             answerCount = 0
             flags |= DNSHeader.tcBit
         }
-        if let edns = query.edns { writer.appendOPT(edns.reply(advertising: size, rcode: rcode)) }
+        if let edns = query.edns { writer.appendOPT(edns.reply(advertising: size, rcode: rcode), extendedError: extendedError) }
         writer.setUInt16(flags, at: 2)
         writer.setUInt16(answerCount, at: 6)
         return writer.bytes

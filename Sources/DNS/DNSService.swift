@@ -8,28 +8,51 @@ public final class DNSService {
         public var queriesUDP: UInt64 = 0
         public var queriesTCP: UInt64 = 0
         public var local: UInt64 = 0
+        /// Answered as blocked (a blocklist matched).
+        public var blocked: UInt64 = 0
         public var dropped: UInt64 = 0
         public var sendErrors: UInt64 = 0
         public var tcpConnections: UInt64 = 0
+        /// Ignored: from a client outside the box's subnets under local-service.
+        public var nonLocal: UInt64 = 0
+        /// Answered REFUSED by the per-client rate limit.
+        public var rateLimited: UInt64 = 0
+        /// Connections closed at once because `maxConnections` were open (the per-listener cap).
+        public var tcpRefused: UInt64 = 0
         public var byType: [UInt16: UInt64] = [:]
         public var byRcode: [UInt16: UInt64] = [:]
     }
 
     public internal(set) var settings: DNSSettings
     public let counters = Counters()
+    /// Per-client counts and the top names, in fixed memory (`show dns-clients`).
+    public let clientStatistics = DNSClientStatistics()
     let loop: EventLoop
     var responder: DNSResponder
     public internal(set) var forwarder: DNSForwarder
+    /// Forwarders a reload replaced that still have queries in flight: they finish them (answer or time
+    /// out, within the upstream timeout), then go. A reload loses no answer.
+    var retiring: [DNSForwarder] = []
     var querySink: DNSQueryLogSink?
     private var udp: [DNSUDPListener] = []
     private var tcp: [DNSTCPListener] = []
+    /// The names blocked now; replaced whole when a load finishes (the old set serves until then).
+    public private(set) var blocklist = Blocklist()
+    private var blocklistLoader: BlocklistLoader?
+    /// Under local-service (nil: every client is answered).
+    public private(set) var localNetworks: DNSLocalNetworks?
+    private var rateLimiter: DNSRateLimiter?
+    private var warnedNonLocal = false
+    /// The inotify watcher the lists are watched with (nil: none; SIGHUP re-reads them).
+    var watcher: FileWatcher?
     public private(set) var addresses: [String] = []
 
     /// Builds the service for `settings` with `zone`, bound to its listen addresses.
-    init(setup: DNSSetup, loop: EventLoop) throws {
+    init(setup: DNSSetup, loop: EventLoop, watcher: FileWatcher? = nil) throws {
         let settings = setup.settings
         self.settings = settings
         self.loop = loop
+        self.watcher = watcher
         let sink = DNSQueryLogSink(facility: settings.logFacility, fallback: loop.log)
         querySink = sink
         responder = DNSResponder(zone: setup.zone, settings: settings) { line in sink.line(line) }
@@ -43,6 +66,9 @@ public final class DNSService {
                 binds.append((a, false))
             }
         }
+        if binds.isEmpty && settings.effectiveLocalService == .host {
+            binds = [("127.0.0.1", false), ("::1", false)]  // dnsmasq's local-service=host: the lo interface
+        }
         if binds.isEmpty { binds = [("0.0.0.0", true), ("::", true)] }  // dnsmasq's default: every interface
         do {
             for (host, wildcard) in binds {
@@ -55,7 +81,40 @@ public final class DNSService {
             stop()
             throw error
         }
+        startBlocklists()
+        applyClientPolicy()
     }
+
+    /// local-service and the rate limit for the current settings; the box's subnets are read now (at start
+    /// and on every reload; dnsmasq follows interface changes as they happen).
+    func applyClientPolicy() {
+        localNetworks = settings.effectiveLocalService == nil ? nil : DNSLocalNetworks.ofInterfaces()
+        rateLimiter = DNSRateLimiter(count: settings.rateLimitCount, intervalSeconds: settings.rateLimitIntervalSeconds)
+        warnedNonLocal = false
+    }
+
+    /// Starts loading the block and allow lists of `settings` (none: no blocking); the list in use keeps
+    /// serving until the new one is complete.
+    func startBlocklists() {
+        blocklistLoader?.stop()
+        blocklistLoader = nil
+        guard !settings.blocklists.isEmpty else {
+            blocklist = Blocklist()
+            return
+        }
+        let sources = settings.blocklists.map { BlocklistLoader.Source(path: $0, allowlist: false) }
+            + settings.allowlists.map { BlocklistLoader.Source(path: $0, allowlist: true) }
+        let loader = BlocklistLoader(sources: sources, loop: loop, log: loop.log) { [unowned self] list, summary in
+            self.blocklist = list
+            self.blocklistLoads &+= 1
+            self.loop.log.info(summary)
+        }
+        blocklistLoader = loader
+        loader.start(watcher: watcher)
+    }
+
+    /// Lists loaded so far (tests and the stats page wait for the next one after a change).
+    public private(set) var blocklistLoads: UInt64 = 0
 
     /// One line for the status page.
     public var summary: String {
@@ -76,7 +135,11 @@ public final class DNSService {
     }
 
     public func stop() {
+        blocklistLoader?.stop()
+        blocklistLoader = nil
         forwarder.stop()
+        for f in retiring { f.stop() }
+        retiring = []
         for u in udp { u.close() }
         for t in tcp { t.close() }
         udp = []
@@ -94,6 +157,15 @@ public final class DNSService {
     /// allocated on that hot path); the rest goes through `forward`.
     func handle(_ packet: [UInt8], transport: DNSTransport, client: IPAddress?) -> Handling {
         counters.queries &+= 1
+        if let localNetworks, let client, !localNetworks.contains(client) {
+            counters.nonLocal &+= 1
+            if !warnedNonLocal {
+                warnedNonLocal = true
+                loop.log.warning("dns: ignoring query from non-local network \(client) (local-service; name the addresses to "
+                                 + "serve with listen-address= to answer other networks)")
+            }
+            return .drop
+        }
         let query: DNSQuery
         switch DNSQuery.parse(packet) {
         case .failure(let rejection):
@@ -107,17 +179,38 @@ public final class DNSService {
         case .success(let parsed):
             query = parsed
         }
+        if let client, !client.isLoopback, case .refuse(let first)? = rateLimiter?.check(client, now: loop.now) {
+            if let seconds = first {
+                loop.log.info("Rate-limiting \(client) for at least \(seconds) second\(seconds == 1 ? "" : "s")")
+            }
+            counters.rateLimited &+= 1
+            clientStatistics.record(client: client, name: query.question.name, outcome: .limited)
+            let reply = DNSErrorResponse.make(to: query, rcode: .refused, advertisedUDPSize: UInt16(clamping: settings.ednsPacketMax))
+            count(reply, type: query.question.type)
+            return .answer(reply)
+        }
         switch responder.answer(query, transport: transport, client: client) {
         case .answer(let bytes):
             counters.local &+= 1
+            clientStatistics.record(client: client, name: query.question.name, outcome: .local)
             count(bytes, type: query.question.type)
             return .answer(bytes)
         case .forward(let query):
-            let limit = responder.responseSizeLimit(for: query, transport: transport)
-            if let bytes = forwarder.cachedAnswer(to: query, limit: limit) {
+            if !blocklist.isEmpty, query.question.recordClass == DNSQuestion.classIN || query.question.recordClass == DNSQuestion.classANY,
+               blocklist.blocks(query.question.name) {
+                counters.blocked &+= 1
+                clientStatistics.record(client: client, name: query.question.name, outcome: .blocked)
+                let bytes = responder.blockedAnswer(to: query, transport: transport, mode: settings.blockMode, ttl: settings.blockTTL)
                 count(bytes, type: query.question.type)
                 return .answer(bytes)
             }
+            let limit = responder.responseSizeLimit(for: query, transport: transport)
+            if let bytes = forwarder.cachedAnswer(to: query, limit: limit) {
+                clientStatistics.record(client: client, name: query.question.name, outcome: .cached)
+                count(bytes, type: query.question.type)
+                return .answer(bytes)
+            }
+            clientStatistics.record(client: client, name: query.question.name, outcome: .forwarded)
             return .forward(query, limit: limit)
         case .drop:
             counters.dropped &+= 1

@@ -51,6 +51,41 @@ public struct DNSSettings: Equatable, Sendable {
     /// `log-facility`: a syslog facility name or a file path; nil = default (DAEMON).
     public var logFacility: String? = nil
 
+    // stoep's own keys ([dns] of stoep's TOML only; docs/dns.md, "Blocklists").
+    /// `blocklists`: hosts-format, plain or `||d^` files whose names are answered as blocked.
+    public var blocklists: [String] = []
+    /// `allowlists`: names (and `||d^` domains) never blocked, whatever the blocklists say.
+    public var allowlists: [String] = []
+    /// `block-mode`: Pi-hole's default NULL (0.0.0.0 / ::, NODATA for other types) or NXDOMAIN.
+    public var blockMode: BlockMode = .null
+    /// `block-ttl`: the TTL of blocked answers' records; Pi-hole's `dns.blockTTL` default, 2 s.
+    public var blockTTL: UInt32 = 2
+
+    /// `local-service[=net|host]` as given (nil: not given). stoep applies `net` unless `listen-address` or
+    /// `interface` lines are given — see `effectiveLocalService`.
+    public var localService: LocalService? = nil
+    /// `rate-limit` (stoep key, Pi-hole's dns.rateLimit): queries per client per interval; 0/0 disables.
+    public var rateLimitCount: UInt32 = 1000
+    public var rateLimitIntervalSeconds: UInt32 = 60
+
+    public enum LocalService: String, Equatable, Sendable {
+        /// Answer clients on the box's own subnets only.
+        case net
+        /// Listen on loopback and answer the box itself only.
+        case host
+    }
+
+    /// dnsmasq's rule (dnsmasq.c): `local-service` has no effect when `interface` or `listen-address` lines
+    /// say where to serve. stoep: on (`net`) by default, as Debian and OpenWrt start dnsmasq.
+    public var effectiveLocalService: LocalService? {
+        guard listenAddresses.isEmpty && interfaces.isEmpty else { return nil }
+        return localService ?? .net
+    }
+
+    public enum BlockMode: String, Equatable, Sendable {
+        case null, nxdomain
+    }
+
     public init() {}
 
     /// Domains answered only from local data (`local=/d/`, `server=/d/`): NXDOMAIN when nothing local matches.

@@ -33,6 +33,19 @@ public struct DNSSetup {
             warnings += parsed.problems.map { "\($0): skipped" }
             hosts.append(parsed)
         }
+        // Block and allow lists are read later, on the loop, in slices (BlocklistLoader); here only whether
+        // they can be opened, so that a wrong path stops `stoep check` and start-up with its key.
+        for (key, paths) in [("blocklists", options.settings.blocklists), ("allowlists", options.settings.allowlists)] {
+            for path in paths {
+                do {
+                    try FileDescriptor.openForReading(path).close()
+                } catch {
+                    let at = lines.first { $0.name == key && $0.value == path }
+                    errors.append(DNSOptionError(file: at?.location.file ?? path, line: at?.location.line ?? 0, option: key,
+                                                 message: "cannot read \(path): \(error)"))
+                }
+            }
+        }
         var resolv: [IPAddress] = []
         if !options.settings.noResolv {
             if let text = readTextFile(options.settings.resolvFile) {
@@ -64,29 +77,51 @@ public struct DNSSetup {
 extension DNSService {
     /// Applies `setup` to the running service: the same listen set keeps its sockets and swaps the zone
     /// at once; a different one is rebound. nil `setup` (no DNS options, or port=0) turns DNS off.
-    public static func reconfigure(_ current: DNSService?, setup: DNSSetup?, loop: EventLoop) throws -> DNSService? {
+    public static func reconfigure(_ current: DNSService?, setup: DNSSetup?, loop: EventLoop,
+                                   watcher: @autoclosure () -> FileWatcher? = nil) throws -> DNSService? {
         guard let setup, setup.settings.port != 0 else {
             current?.stop()
             return nil
         }
         if let current, current.settings.port == setup.settings.port,
-           current.settings.listenAddresses == setup.settings.listenAddresses {
-            current.replace(setup)
+           current.settings.listenAddresses == setup.settings.listenAddresses,
+           current.settings.effectiveLocalService == setup.settings.effectiveLocalService {
+            current.replace(setup, watcher: setup.settings.blocklists.isEmpty ? nil : watcher())
             return current
         }
         current?.stop()
-        return try DNSService(setup: setup, loop: loop)
+        return try DNSService(setup: setup, loop: loop, watcher: setup.settings.blocklists.isEmpty ? nil : watcher())
     }
 
     /// Takes new settings and zone on the same sockets; the cache starts empty (flushed on reload, as
-    /// dnsmasq's SIGHUP does) and queries in flight are dropped.
-    func replace(_ setup: DNSSetup) {
+    /// dnsmasq's SIGHUP does). Queries in flight finish on the forwarder that sent them (its upstream
+    /// sockets stay open until each is answered or times out), as dnsmasq keeps its in-flight records
+    /// across SIGHUP: a reload storm loses no answer (test_faults.py::test_reload_storm_*).
+    func replace(_ setup: DNSSetup, watcher: FileWatcher?) {
         settings = setup.settings
+        self.watcher = watcher
         let sink = DNSQueryLogSink(facility: setup.settings.logFacility, fallback: loop.log)
         querySink = sink
         responder = DNSResponder(zone: setup.zone, settings: setup.settings) { line in sink.line(line) }
-        forwarder.stop()
+        retire(forwarder)
         forwarder = DNSForwarder(settings: setup.settings, resolvServers: setup.resolvServers, loop: loop,
                                  log: setup.settings.logQueries == .off ? nil : { line in sink.line(line) })
+        startBlocklists()  // re-read on reload, as dnsmasq re-reads its hosts files on SIGHUP
+        applyClientPolicy()
+    }
+
+    /// Keeps `old` until its last query in flight completes; the removal runs on the next loop turn, never
+    /// inside the forwarder's own call.
+    private func retire(_ old: DNSForwarder) {
+        guard old.pending > 0 else {
+            old.stop()
+            return
+        }
+        retiring.append(old)
+        old.onIdle = { [weak self, weak old] in
+            guard let self else { return }
+            let t = Timer { [weak self] _ in self?.retiring.removeAll { $0 === old || $0.pending == 0 } }
+            self.loop.schedule(t, after: 0)
+        }
     }
 }

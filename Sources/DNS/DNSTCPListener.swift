@@ -24,6 +24,7 @@ final class DNSTCPListener: AcceptHandler {
 
     func accepted(fd: FileDescriptor) {
         guard sessions.count < maxConnections else {
+            service.counters.tcpRefused &+= 1
             fd.close()
             return
         }
@@ -50,7 +51,7 @@ final class DNSTCPSession: IOHandler {
     init(fd: FileDescriptor, listener: DNSTCPListener) {
         connection = StreamConnection(transport: PlainTransport(fd: fd), loop: listener.service.loop)
         self.listener = listener
-        client = listener.service.logsQueries ? fd.peerAddress.flatMap { IPAddress($0) } : nil
+        client = fd.peerAddress.flatMap { IPAddress($0) }
     }
 
     func start() throws {

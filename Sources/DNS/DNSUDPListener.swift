@@ -41,7 +41,7 @@ final class DNSUDPListener: IOHandler {
                 service.counters.queriesUDP &+= 1
                 guard let bytes = batch.payload(i) else { continue }  // truncated datagram: not a query we can answer
                 let packet = Array(bytes)
-                let client: IPAddress? = service.logsQueries ? IPAddress(batch.peer(i)) : nil
+                let client = IPAddress(batch.peer(i))  // per-client statistics (and log-queries)
                 switch service.handle(packet, transport: .udp, client: client) {
                 case .answer(let reply):
                     // The query was copied out, so its buffer takes the answer; all go out in one call.

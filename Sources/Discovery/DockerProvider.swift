@@ -25,7 +25,7 @@ public final class DockerProvider {
     public let settings: DockerProviderSettings
     private var watcher: DockerWatcher?
 
-    /// `options.endpoint` is `unix:///path` or `tcp://IP:port` (the static configuration refuses others).
+    /// `options.endpoint` is `unix:///path` or `tcp://HOST:port` (the static configuration refuses others).
     /// Throws when the TLS context for a tcp:// endpoint cannot be built (unreadable CA file).
     public init(options: TraefikDockerProvider, loop: EventLoop, onUpdate: @escaping (Snapshot) -> Void) throws {
         self.options = options
@@ -42,8 +42,10 @@ public final class DockerProvider {
         guard let (host, port) = options.tcpAddress else {
             return DockerWatcher.Endpoint(address: .unix(socketPath(options.endpoint)), requestTimeout: timeout, watch: options.watch)
         }
-        guard let address = SocketAddress(host: host == "localhost" ? "127.0.0.1" : host, port: port) else {
-            throw DockerEndpointError(message: "docker endpoint \(options.endpoint): not an IP address and port")
+        // A host name is resolved here, once, when the provider starts (load time, like servers' URLs).
+        guard let address = SocketAddress(host: host == "localhost" ? "127.0.0.1" : host, port: port)
+                ?? SocketAddress.resolving(host: host, port: port) else {
+            throw DockerEndpointError(message: "docker endpoint \(options.endpoint): cannot resolve \"\(host)\"")
         }
         var tls: (context: TLSClientContext, serverName: String)?
         if let t = options.tls {

@@ -139,18 +139,41 @@ public final class HTTPClientExchange: IOHandler {
         return exchange
     }
 
+    /// Starts a request already written out (`raw`: head and body, as the proxy forwards them — a
+    /// mirroring service's copy); `method` tells the reader whether a body follows, `what` names it in
+    /// errors. The connection is closed once the answer is complete, whatever the head asked.
+    @discardableResult
+    public static func start(loop: EventLoop, to addresses: [HTTPClientAddress], tls: (context: TLSClientContext, serverName: String)?,
+                             raw: [UInt8], method: HTTPMethod, what: String, timeout: UInt64?, body: HTTPClientBody,
+                             completion: @escaping Completion) -> HTTPClientExchange {
+        let exchange = HTTPClientExchange(loop: loop, addresses: addresses, tls: tls, bytes: raw, method: method, what: what, timeout: timeout,
+                                          body: body, completion: completion)
+        exchange.running = exchange
+        let t = Timer { [weak exchange] _ in exchange?.begin() }
+        exchange.timer = t
+        loop.schedule(t, after: 0)
+        return exchange
+    }
+
+    private convenience init(loop: EventLoop, addresses: [HTTPClientAddress], tls: (context: TLSClientContext, serverName: String)?,
+                             request: HTTPClientRequest, timeout: UInt64?, body: HTTPClientBody, completion: @escaping Completion) {
+        self.init(loop: loop, addresses: addresses, tls: tls, bytes: request.bytes, method: request.method,
+                  what: "\(request.methodName) \(tls == nil ? "http" : "https")://\(request.host)\(request.target)",
+                  timeout: timeout, body: body, completion: completion)
+    }
+
     private init(loop: EventLoop, addresses: [HTTPClientAddress], tls: (context: TLSClientContext, serverName: String)?,
-                 request: HTTPClientRequest, timeout: UInt64?, body: HTTPClientBody, completion: @escaping Completion) {
+                 bytes: [UInt8], method: HTTPMethod, what: String, timeout: UInt64?, body: HTTPClientBody, completion: @escaping Completion) {
         self.loop = loop
         self.addresses = addresses[...]
         self.tls = tls
-        self.request = request.bytes
-        method = request.method
+        request = bytes
+        self.method = method
         bodyMode = body
         self.timeout = timeout
         self.completion = completion
-        reader = HTTPResponseReader(requestMethod: request.method)
-        what = "\(request.methodName) \(tls == nil ? "http" : "https")://\(request.host)\(request.target)"
+        reader = HTTPResponseReader(requestMethod: method)
+        self.what = what
     }
 
     /// Ends the exchange without calling back (the owner moved on).

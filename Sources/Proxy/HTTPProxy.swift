@@ -29,8 +29,12 @@ public final class HTTPProxy {
     public var reloads: UInt64 = 0
     /// Attempts the retry middleware made again after a connection failure.
     public var retries: UInt64 = 0
+    /// Mirroring services' copies (HTTPSession+Mirroring).
+    public var mirrors = MirrorCounters()
     /// Told about every finished request (metrics, access log).
     public var observers: [RequestObserver] = []
+    /// An observer writes header fields (access log `fields.headers`): requests collect them for it.
+    public var observersWantHeaders = false
     /// What answers api@internal, prometheus@internal & co (the routes to them are in `table`).
     public var internalHandlers = InternalHandlers()
 

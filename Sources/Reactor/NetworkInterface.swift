@@ -17,6 +17,9 @@ public struct NetworkInterface: Sendable {
     public let flags: Flags
     /// IPv4 and IPv6 addresses (port 0), in the order the kernel lists them; IPv6 link-local ones included.
     public let addresses: [SocketAddress]
+    /// The network prefix length of each address (from its netmask), in the same order: the box's own
+    /// subnets, for dnsmasq's `local-service`.
+    public let prefixLengths: [Int]
 
     /// Every interface with its addresses, in the order getifaddrs first names each (the kernel's
     /// interface index order); empty when getifaddrs fails.
@@ -25,7 +28,7 @@ public struct NetworkInterface: Sendable {
         guard getifaddrs(&list) == 0 else { return [] }
         defer { freeifaddrs(list) }
         var order: [String] = []
-        var found: [String: (flags: Flags, addresses: [SocketAddress])] = [:]
+        var found: [String: (flags: Flags, addresses: [SocketAddress], prefixes: [Int])] = [:]
         var p = list
         while let entry = p {
             defer { p = entry.pointee.ifa_next }
@@ -36,13 +39,23 @@ public struct NetworkInterface: Sendable {
                 var flags: Flags = []
                 if raw & Int32(IFF_UP) != 0 { flags.insert(.up) }
                 if raw & Int32(IFF_LOOPBACK) != 0 { flags.insert(.loopback) }
-                found[name] = (flags, [])
+                found[name] = (flags, [], [])
                 order.append(name)
             }
             if let sa = entry.pointee.ifa_addr, let address = SocketAddress(ipOf: UnsafePointer(sa), port: 0) {
                 found[name]!.addresses.append(address)
+                var bits = 0
+                if let mask = entry.pointee.ifa_netmask, let m = SocketAddress(ipOf: UnsafePointer(mask), port: 0),
+                   let bytes = m.ipBytes {
+                    bits = bytes.reduce(0) { $0 + $1.nonzeroBitCount }
+                } else {
+                    bits = address.ipv4 != nil ? 32 : 128
+                }
+                found[name]!.prefixes.append(bits)
             }
         }
-        return order.map { NetworkInterface(name: $0, flags: found[$0]!.flags, addresses: found[$0]!.addresses) }
+        return order.map {
+            NetworkInterface(name: $0, flags: found[$0]!.flags, addresses: found[$0]!.addresses, prefixLengths: found[$0]!.prefixes)
+        }
     }
 }

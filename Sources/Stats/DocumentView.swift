@@ -13,8 +13,29 @@ public enum DocumentView {
         case .showStats: return StatsView.render(stats: document, info: nil)
         case .showConns: return conns(document) ?? fallback(document)
         case .showConfigErrors: return configErrors(document) ?? fallback(document)
+        case .showDNSClients: return dnsClients(document) ?? fallback(document)
         case .unknown: return fallback(document)
         }
+    }
+
+    /// `show dns-clients`: one table of clients, then the top names and the top blocked names.
+    static func dnsClients(_ document: JSONValue) -> String? {
+        guard let clients = document["clients"]?.arrayValue else { return nil }
+        var out = ""
+        var table = TextTable(header: ["CLIENT", "QUERIES", "BLOCKED", "FORWARDED", "CACHED", "LOCAL", "LIMITED"],
+                              alignments: [.left, .right, .right, .right, .right, .right, .right])
+        for c in clients {
+            table.append([c["address"]?.stringValue ?? "-"] + ["queries", "blocked", "forwarded", "cached", "local", "limited"]
+                .map { StatsView.integerText(c[$0]) })
+        }
+        out += table.render()
+        for (key, title) in [("top_names", "NAME"), ("top_blocked", "BLOCKED NAME")] {
+            guard let names = document[key]?.arrayValue, !names.isEmpty else { continue }
+            var t = TextTable(header: [title, "QUERIES"], alignments: [.left, .right])
+            for n in names { t.append([n["name"]?.stringValue ?? "-", StatsView.integerText(n["queries"])]) }
+            out += "\n" + t.render()
+        }
+        return out
     }
 
     static func help(_ document: JSONValue) -> String? {

@@ -11,6 +11,7 @@ public enum StatsCommand: Equatable, Sendable {
     case showStats
     case showConns
     case showConfigErrors
+    case showDNSClients
     case unknown(String)
 
     /// Longest command line the server needs to buffer; more without a newline is answered as an unknown
@@ -18,7 +19,7 @@ public enum StatsCommand: Equatable, Sendable {
     public static let maxLineLength = 1024
 
     /// Every known command in the order `help` lists them.
-    public static let all: [StatsCommand] = [.help, .showInfo, .showStats, .showConns, .showConfigErrors]
+    public static let all: [StatsCommand] = [.help, .showInfo, .showStats, .showConns, .showConfigErrors, .showDNSClients]
 
     /// Parses one command line. Only the text before the first "\n" counts.
     public static func parse(_ line: String) -> StatsCommand {
@@ -50,6 +51,7 @@ public enum StatsCommand: Equatable, Sendable {
         case ["show", "stats"]: return .showStats
         case ["show", "conns"]: return .showConns
         case ["show", "config-errors"]: return .showConfigErrors
+        case ["show", "dns-clients"]: return .showDNSClients
         default: return .unknown(words.joined(separator: " "))
         }
     }
@@ -62,6 +64,7 @@ public enum StatsCommand: Equatable, Sendable {
         case .showStats: return "show stats"
         case .showConns: return "show conns"
         case .showConfigErrors: return "show config-errors"
+        case .showDNSClients: return "show dns-clients"
         case .unknown(let text): return text
         }
     }
@@ -74,6 +77,7 @@ public enum StatsCommand: Equatable, Sendable {
         case .showStats: return "all counters, gauges and latency histograms"
         case .showConns: return "open connections with addresses, state, bytes and age"
         case .showConfigErrors: return "problems found while loading the configuration"
+        case .showDNSClients: return "DNS queries per client (blocked, forwarded, cached, local) and the top names"
         case .unknown: return ""
         }
     }

@@ -96,6 +96,12 @@ extension Appliance: StatsProvider {
             }
         }
         c("http_retries", proxy.retries)
+        // Mirroring services' copies: in flight is capped (MirrorCopy.maxInFlight), beyond it dropped.
+        c("http_mirror_requests", proxy.mirrors.sent)
+        g("http_mirror_in_flight", proxy.mirrors.inFlight)
+        c("http_mirror_failures", proxy.mirrors.failed)
+        c("http_mirror_dropped", proxy.mirrors.dropped)
+        c("http_mirror_skipped", proxy.mirrors.skipped)
         for svc in proxy.table.services {
             for s in svc.servers {
                 let l = [("service", svc.name), ("server", s.url)]
@@ -106,6 +112,7 @@ extension Appliance: StatsProvider {
                 g("server_idle_connections", s.idleCount, l)
                 g("server_h2_connections", s.http2ConnectionCount, l)
                 g("server_h2_streams", s.http2StreamCount, l)
+                g("server_in_flight", s.inFlight, l)
             }
         }
         for p in entryPoints.statusPages.values {
@@ -138,6 +145,12 @@ extension Appliance: StatsProvider {
         r.counter("dns_queries", labels: [("transport", "udp")]).value = k.queriesUDP
         r.counter("dns_queries", labels: [("transport", "tcp")]).value = k.queriesTCP
         r.counter("dns_answered_local").value = k.local
+        r.counter("dns_blocked").value = k.blocked
+        r.counter("dns_ignored_non_local").value = k.nonLocal
+        r.counter("dns_rate_limited").value = k.rateLimited
+        r.gauge("dns_blocklist_names").set(Int64(dns.blocklist.blockedCount))
+        r.gauge("dns_blocklist_bytes").set(Int64(dns.blocklist.memoryBytes))
+        r.counter("dns_blocklist_loads").value = dns.blocklistLoads
         let f = dns.forwarder.counters
         r.counter("dns_forwarded").value = f.forwarded
         r.counter("dns_answered_from_cache").value = f.cacheAnswers
@@ -163,6 +176,7 @@ extension Appliance: StatsProvider {
         r.counter("dns_dropped").value = k.dropped
         r.counter("dns_send_errors").value = k.sendErrors
         r.counter("dns_tcp_connections").value = k.tcpConnections
+        r.counter("dns_tcp_refused").value = k.tcpRefused
         for (t, n) in k.byType { r.counter("dns_answers_by_type", labels: [("type", DNSRecordType(rawValue: t).description)]).value = n }
         for (code, n) in k.byRcode { r.counter("dns_answers_by_rcode", labels: [("rcode", DNSResponseCode(rawValue: code).description)]).value = n }
     }
@@ -233,4 +247,46 @@ enum Version {
 
 extension String {
     var trimmingSpace: String { String(drop(while: { $0 == " " })) }
+}
+
+extension Appliance {
+    /// How many clients and names `show dns-clients` lists (the sketches count more; these are the largest).
+    static let dnsClientsShown = 50
+    static let dnsNamesShown = 20
+
+    func writeDNSClients(into w: inout JSONWriter) {
+        w.beginObject()
+        guard let stats = dns?.clientStatistics else { return w.endObject() }
+        w.field("queries", stats.clients.total)
+        w.field("clients_tracked", stats.clients.count)
+        w.field("clients_capacity", stats.clients.capacity)
+        w.key("clients")
+        w.beginArray()
+        for e in stats.clients.top(Self.dnsClientsShown) {
+            w.beginObject()
+            w.field("address", e.key.description)
+            w.field("queries", e.count)
+            w.field("error", e.error)
+            w.field("blocked", e.payload.blocked)
+            w.field("forwarded", e.payload.forwarded)
+            w.field("cached", e.payload.cached)
+            w.field("local", e.payload.local)
+            w.field("limited", e.payload.limited)
+            w.endObject()
+        }
+        w.endArray()
+        for (key, sketch) in [("top_names", stats.names), ("top_blocked", stats.blockedNames)] {
+            w.key(key)
+            w.beginArray()
+            for e in sketch.top(Self.dnsNamesShown) {
+                w.beginObject()
+                w.field("name", DNSQueryLog.text(e.key))
+                w.field("queries", e.count)
+                w.field("error", e.error)
+                w.endObject()
+            }
+            w.endArray()
+        }
+        w.endObject()
+    }
 }

@@ -71,15 +71,20 @@ final class ProxyObservability {
             if accessLog == nil || accessLogConfig != config {
                 accessLog?.flush()
                 let file = AccessLog(path: config.filePath, format: config.format)
+                file.fields = config.fields
+                file.filters = config.filters
+                file.addInternals = config.addInternals
                 if let e = file.openError { log.warning("accessLog \(config.filePath ?? "stdout"): cannot open: \(e)") }
                 accessLog = file
                 accessLogConfig = config
             }
             if let a = accessLog { proxy.observers.append(a) }
+            proxy.observersWantHeaders = config.fields.logsHeaders
         } else {
             accessLog?.flush()
             accessLog = nil
             accessLogConfig = nil
+            proxy.observersWantHeaders = false
         }
     }
 
@@ -110,6 +115,7 @@ extension DNSService {
                    "stoep_dns_answers_total{source=\"local\"} \(c.local)",
                    "stoep_dns_answers_total{source=\"cache\"} \(f.cacheAnswers)",
                    "stoep_dns_answers_total{source=\"forwarded\"} \(f.forwarded)",
+                   "stoep_dns_answers_total{source=\"blocked\"} \(c.blocked)",
                    "# HELP stoep_dns_cache_entries Entries in the DNS cache.", "# TYPE stoep_dns_cache_entries gauge",
                    "stoep_dns_cache_entries \(forwarder.cache.count)"]
         out.append("# HELP stoep_dns_upstream_failures_total Upstream timeouts and failures.")

@@ -205,10 +205,10 @@ final class TraefikDynamicConfigTests: XCTestCase {
         guard case .loadBalancer(let sticky)? = config.httpServices["sticky@file"]?.kind else { return XCTFail("sticky kept") }
         XCTAssertEqual(sticky.flushInterval, .milliseconds(100))
         XCTAssertEqual(sticky.sticky, TraefikStickyCookie(name: "s"))
-        XCTAssertEqual(config.httpServices.keys.sorted(), ["app@file", "split@file", "sticky@file"])
+        XCTAssertEqual(config.httpServices["mirror@file"]?.kind, .mirroring(TraefikMirroring(service: "app@file", mirrors: [], writtenService: "app")))
+        XCTAssertEqual(config.httpServices.keys.sorted(), ["app@file", "mirror@file", "split@file", "sticky@file"])
         XCTAssertEqual(issues.map { "\($0.severity) \($0.path)" }, [
-            "error http.services.mirror.mirroring",
-            "error http.services.fail.failover",
+            "error http.services.fail.failover.fallback",
             "error http.services.none",
             "error http.services.badurl.loadBalancer.servers[0].url",
         ])
@@ -218,6 +218,66 @@ final class TraefikDynamicConfigTests: XCTestCase {
         XCTAssertEqual(transport.rootCAs, ["/ca.pem"])
         XCTAssertEqual(transport.maxIdleConnsPerHost, 0)
         XCTAssertEqual(transport.forwardingTimeouts, TraefikForwardingTimeouts(dialTimeout: .seconds(2), responseHeaderTimeout: .seconds(60), idleConnTimeout: .seconds(90)))
+    }
+
+    func testStrategiesFailoverMirroringAndTCPWeighted() throws {
+        let (config, issues) = Self.decode("""
+            [http.services.p.loadBalancer]
+            strategy = "p2c"
+            servers = [{ url = "http://10.0.0.1" }]
+            [http.services.h.loadBalancer]
+            strategy = "hrw"
+            servers = [{ url = "http://10.0.0.1" }]
+            sticky.cookie.name = "s"
+            [http.services.bad.loadBalancer]
+            strategy = "random"
+            servers = [{ url = "http://10.0.0.1" }]
+            [http.services.fo.failover]
+            service = "p"
+            fallback = "h@docker"
+            healthCheck = {}
+            [http.services.foerr.failover]
+            service = "p"
+            fallback = "h"
+            errors = { status = ["500-599"] }
+            [http.services.m.mirroring]
+            service = "p"
+            maxBodySize = 1024
+            mirrorBody = false
+            mirrors = [{ name = "h", percent = 10 }]
+            [http.services.mbad.mirroring]
+            service = "p"
+            mirrors = [{ name = "h", percent = 101 }]
+            [http.services.hrw.highestRandomWeight]
+            services = [{ name = "p" }]
+            [tcp.services.w.weighted]
+            services = [{ name = "db", weight = 3 }, { name = "x@docker" }]
+            [tcp.services.whc.weighted]
+            services = [{ name = "db" }]
+            healthCheck = {}
+            """)
+        guard case .loadBalancer(let p)? = config.httpServices["p@file"]?.kind else { return XCTFail("p kept") }
+        XCTAssertEqual(p.strategy, .p2c)
+        guard case .loadBalancer(let h)? = config.httpServices["h@file"]?.kind else { return XCTFail("h kept") }
+        XCTAssertEqual(h.strategy, .hrw)
+        XCTAssertNil(h.sticky)
+        XCTAssertEqual(config.httpServices["fo@file"]?.kind,
+                       .failover(TraefikFailover(service: "p@file", fallback: "h@docker", healthCheck: true, written: (service: "p", fallback: "h@docker"))))
+        XCTAssertEqual(config.httpServices["m@file"]?.kind,
+                       .mirroring(TraefikMirroring(service: "p@file", mirrors: [.init(name: "h@file", percent: 10, written: "h")], mirrorBody: false,
+                                                   maxBodySize: 1024, writtenService: "p")))
+        XCTAssertEqual(config.tcpServices["w@file"]?.weighted, [TraefikWeightedService(name: "db@file", weight: 3, written: "db"),
+                                                               TraefikWeightedService(name: "x@docker", weight: 1)])
+        XCTAssertEqual(config.httpServices["hrw@file"]?.kind, .highestRandomWeight([TraefikWeightedService(name: "p@file", weight: 1, written: "p")]))
+        XCTAssertEqual(config.httpServices.keys.sorted(), ["fo@file", "h@file", "hrw@file", "m@file", "p@file"])
+        XCTAssertEqual(config.tcpServices.keys.sorted(), ["w@file"])
+        XCTAssertEqual(issues.map { "\($0.severity) \($0.path)" }.sorted(), [
+            "error http.services.bad.loadBalancer.strategy",
+            "error http.services.foerr.failover.errors",
+            "error http.services.mbad.mirroring.mirrors[0].percent",
+            "error tcp.services.whc.weighted.healthCheck",
+            "warning http.services.h.loadBalancer.sticky",
+        ])
     }
 
     func testTCPAndTLSAndUDP() throws {

@@ -4,6 +4,24 @@ import JSON
 @testable import Proxy
 import XCTest
 
+/// The old one-call forms, over fields(): `headers` keeps every header (Traefik's default drops them).
+private func fieldsConfig(headers: Bool) -> TraefikAccessLogFields {
+    var f = TraefikAccessLogFields()
+    f.headersDefaultMode = headers ? "keep" : "drop"
+    return f
+}
+
+extension AccessLogLine {
+    static func common(_ r: CompletedRequest, start: WallTime, count: UInt64, headers: Bool, generic: Bool) -> String {
+        common(fields(r, start: start, count: count, config: fieldsConfig(headers: headers)), start: start,
+               duration: r.duration, generic: generic)
+    }
+
+    static func json(_ r: CompletedRequest, start: WallTime, end: WallTime, count: UInt64, headers: Bool) -> String {
+        json(fields(r, start: start, count: count, config: fieldsConfig(headers: headers)), end: end)
+    }
+}
+
 final class AccessLogTests: XCTestCase {
     /// 2009-11-10 23:00:00 UTC, the instant of Traefik's own formatter tests.
     private let start = WallTime(seconds: 1_257_894_000, nanos: 0)
@@ -72,10 +90,10 @@ final class AccessLogTests: XCTestCase {
         let r = completedRequest(router: nil, service: nil, serverURL: nil, host: "", status: 404, durationMillis: 2)
         let line = AccessLogLine.json(r, start: start, end: start, count: 1, headers: true)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        for absent in ["RouterName", "ServiceName", "ServiceURL", "ServiceAddr", "OriginStatus", "OriginDuration",
-                       "OriginContentSize", "RequestAddr", "RequestHost", "RequestPort"] {
+        for absent in ["RouterName", "ServiceName", "ServiceURL", "ServiceAddr", "RequestAddr", "RequestHost", "RequestPort"] {
             XCTAssertNil(object[absent], absent)
         }
+        for zero in ["OriginStatus", "OriginDuration", "OriginContentSize"] { XCTAssertEqual(object[zero] as? Int, 0, zero) }
         XCTAssertEqual(object["Overhead"] as? Int, 2_000_000)
         XCTAssertEqual(object["ClientHost"] as? String, "10.0.0.1")
         XCTAssertEqual(object["ClientPort"] as? String, "-")
@@ -119,6 +137,45 @@ final class AccessLogTests: XCTestCase {
                        "2009-11-10T23:00:00.00000012Z")
         XCTAssertEqual(WallTime(seconds: 0, nanos: 0).commonLogUTC, "01/Jan/1970:00:00:00 +0000")
         XCTAssertEqual(WallTime(seconds: 0, nanos: 0).rfc3339(local: false), "1970-01-01T00:00:00Z")
+    }
+
+    func testFieldsModesAsTraefik() throws {
+        var config = TraefikAccessLogFields()
+        config.defaultMode = "drop"
+        config.names = ["requestpath": "keep", "downstreamstatus": "keep", "routername": "bogus"]
+        config.headerNames = ["User-Agent": "keep", "Referer": "redact", "X-Secret": "drop"]
+        config.queryParametersDefaultMode = "drop"
+        var r = completedRequest(path: "/a?token=1", userAgent: "ua", referer: "https://x/")
+        r.requestHeaders += [("x-secret", "s"), ("X-Multi", "1"), ("x-multi", "2")]
+        r.responseHeaders = [("Content-Type", "text/plain")]
+        r.fromServer = true
+        let f = AccessLogLine.fields(r, start: start, count: 1, config: config)
+        XCTAssertEqual(Set(f.keys), ["RequestPath", "DownstreamStatus", "request_User-Agent", "request_Referer"])
+        XCTAssertEqual(f["RequestPath"]?.text, "/a")
+        XCTAssertEqual(f["request_Referer"]?.text, "REDACTED")
+        config.headersDefaultMode = "keep"
+        let g = AccessLogLine.fields(r, start: start, count: 1, config: config)
+        XCTAssertEqual(g["request_X-Multi"]?.text, "1,2")
+        XCTAssertNil(g["request_X-Secret"])
+        XCTAssertEqual(g["origin_Content-Type"]?.text, "text/plain")
+        XCTAssertEqual(g["downstream_Content-Type"]?.text, "text/plain")
+        // CLF with the fields gone: dashes where Traefik's formatter finds nothing.
+        XCTAssertEqual(AccessLogLine.common(f, start: start, duration: r.duration, generic: false),
+                       "- - - [-] \"- /a -\" 200 - \"REDACTED\" \"ua\" - \"-\" \"-\" 0ms\n")
+    }
+
+    func testFiltersKeepAsTraefik() {
+        var filters = TraefikAccessLogFilters()
+        XCTAssertTrue(filters.keeps(status: 200, retryAttempts: 0, duration: 0))
+        filters.statusCodes = [400...499, 503...503]
+        XCTAssertFalse(filters.keeps(status: 200, retryAttempts: 0, duration: 0))
+        XCTAssertTrue(filters.keeps(status: 404, retryAttempts: 0, duration: 0))
+        XCTAssertTrue(filters.keeps(status: 503, retryAttempts: 0, duration: 0))
+        filters.retryAttempts = true
+        XCTAssertTrue(filters.keeps(status: 200, retryAttempts: 1, duration: 0))
+        filters.minDuration = 10
+        XCTAssertFalse(filters.keeps(status: 200, retryAttempts: 0, duration: 10))
+        XCTAssertTrue(filters.keeps(status: 200, retryAttempts: 0, duration: 11))
     }
 
     private func temporaryDirectory() throws -> URL {

@@ -12,7 +12,17 @@ func completedRequest(entryPoint: String = "web", router: String? = "app@file", 
                      method: method, path: path, host: host, protocolName: protocolName, status: status,
                      clientAddress: clientAddress, requestBytes: requestBytes, responseBytes: responseBytes,
                      startedAt: 0, duration: UInt64(durationMillis * 1_000_000), userAgent: userAgent,
-                     referer: referer, user: user)
+                     referer: referer, user: user).withHeaders(userAgent: userAgent, referer: referer)
+}
+
+extension CompletedRequest {
+    /// The request's fields as the session collects them for the access log.
+    func withHeaders(userAgent: String?, referer: String?) -> CompletedRequest {
+        var r = self
+        if let referer { r.requestHeaders.append(("Referer", referer)) }
+        if let userAgent { r.requestHeaders.append(("user-agent", userAgent)) }
+        return r
+    }
 }
 
 /// One sample line of a rendered exposition.

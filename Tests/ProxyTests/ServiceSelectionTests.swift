@@ -3,6 +3,7 @@
 // answers in tests/integration/test_sticky_services.py).
 import Config
 @testable import Proxy
+import Reactor
 import XCTest
 
 final class ServiceSelectionTests: XCTestCase {
@@ -44,5 +45,53 @@ final class ServiceSelectionTests: XCTestCase {
         XCTAssertEqual(plain.setCookie("v"), "\(plain.name)=v; Path=/; Max-Age=0")
         XCTAssertEqual(c.value(in: ["a=1; s=\"v2\" ", "s=v3"]), "v2")
         XCTAssertNil(c.value(in: ["ss=1"]))
+    }
+
+    private func server(_ port: UInt16, weight: Int = 1) -> UpstreamServer {
+        UpstreamServer(url: "http://127.0.0.1:\(port)", hostHeader: "127.0.0.1:\(port)", address: SocketAddress(host: "127.0.0.1", port: port)!, weight: weight)
+    }
+
+    func testMirrorPercentAccountingAsMirrorGo() {
+        let main = HTTPService(name: "main", servers: [server(1)], passHostHeader: true)
+        let half = HTTPService(name: "half", servers: [server(2)], passHostHeader: true)
+        let third = HTTPService(name: "third", servers: [server(3)], passHostHeader: true)
+        let m = HTTPService.Mirroring(service: main, mirrors: [(half, 50), (third, 33)], mirrorBody: true, maxBodySize: -1)
+        let picks = (0..<6).map { _ in m.activeMirrors().map(\.name) }
+        // count × 100 < total × percent: half on requests 1, 3, 5; third on 1 (0 < 33) and 4 (100 < 132).
+        XCTAssertEqual(picks, [["half", "third"], [], ["half"], ["third"], ["half"], []])
+    }
+
+    func testFailoverFollowsTheServiceHealth() {
+        let main = HTTPService(name: "main", servers: [server(1)], passHostHeader: true)
+        let spare = HTTPService(name: "spare", servers: [server(2)], passHostHeader: true)
+        let f = HTTPService(name: "f", failover: .init(service: main, fallback: spare, fallbackFollowsHealth: true), healthCheck: true)
+        XCTAssertEqual(f.pick(now: 0)?.server.url, "http://127.0.0.1:1")
+        main.servers[0].activeDown = true
+        XCTAssertEqual(f.pick(now: 0)?.server.url, "http://127.0.0.1:2")
+        spare.servers[0].activeDown = true
+        guard case .failure(let e) = f.choose(now: 0, cookies: [], clientIP: "") else { return XCTFail("both down") }
+        XCTAssertEqual(e.miss, .failoverDown)
+        XCTAssertFalse(f.hasServerUp(0))
+    }
+
+    func testP2CPicksFewerInFlightAndHRWIsStable() {
+        let a = server(1), b = server(2)
+        let p2c = HTTPService(name: "p", servers: [a, b], passHostHeader: true, strategy: .p2c)
+        a.load.inFlight = 3
+        XCTAssertEqual(Set((0..<20).map { _ in p2c.pick(now: 0)!.server.url }), ["http://127.0.0.1:2"])
+        a.load.inFlight = 0
+        let hrw = HTTPService(name: "h", servers: [server(1), server(2), server(3)], passHostHeader: true, strategy: .hrw)
+        let first = hrw.pick(now: 0, clientIP: "192.0.2.7")!.server.url
+        XCTAssertEqual(Set((0..<10).map { _ in hrw.pick(now: 0, clientIP: "192.0.2.7")!.server.url }), [first])
+        // 1/-ln(x) grows with x: the server whose FNV-1a hash is highest wins.
+        XCTAssertGreaterThan(HTTPService.hrwScore(key: "k", name: "a", weight: 2), HTTPService.hrwScore(key: "k", name: "a", weight: 1))
+    }
+
+    func testTCPWeightedInterleavesAsTraefik() {
+        let a = TCPService(name: "a", servers: [TCPUpstream(configured: "a", address: SocketAddress(host: "127.0.0.1", port: 1)!)])
+        let b = TCPService(name: "b", servers: [TCPUpstream(configured: "b", address: SocketAddress(host: "127.0.0.1", port: 2)!)])
+        let w = TCPService(name: "w", children: [(a, 3), (b, 1)])
+        XCTAssertEqual((0..<8).map { _ in w.next()!.upstream.configured }, ["a", "a", "a", "b", "a", "a", "a", "b"])
+        XCTAssertNil(TCPService(name: "z", children: [(a, 0)]).next())
     }
 }

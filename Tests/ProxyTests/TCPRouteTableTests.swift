@@ -169,7 +169,7 @@ final class TCPRouteTableTests: XCTestCase {
                                     "no-such-host.invalid:6"])
         let service = built.table.services.first
         XCTAssertEqual(service?.servers.map(\.configured), ["127.0.0.1:1", "[::1]:2", "localhost:3"])
-        XCTAssertEqual((0..<7).compactMap { _ in service?.next()?.configured },
+        XCTAssertEqual((0..<7).compactMap { _ in service?.next()?.upstream.configured },
                        ["127.0.0.1:1", "[::1]:2", "localhost:3", "127.0.0.1:1", "[::1]:2", "localhost:3", "127.0.0.1:1"])
         XCTAssertEqual(built.problems.filter { $0.contains("warning: host name resolved once") }.count, 1, "\(built.problems)")
         for bad in ["nope", "::1:5", "10.0.0.1:0", "no-such-host.invalid:6"] {

@@ -12,6 +12,7 @@ final class StatsCommandTests: XCTestCase {
             ("  show \t stats  \r\n", .showStats),
             ("show conns", .showConns),
             ("show config-errors\n", .showConfigErrors),
+            ("show dns-clients", .showDNSClients),
             ("show stats\nshow info\n", .showStats),  // only the first line counts
             ("", .unknown("")),
             ("\r\n", .unknown("")),
@@ -38,7 +39,7 @@ final class StatsCommandTests: XCTestCase {
         }
         let help = try JSONParser.parse(StatsCommand.helpJSON)
         let listed = help["commands"]?.arrayValue?.compactMap { $0["command"]?.stringValue }
-        XCTAssertEqual(listed, ["help", "show info", "show stats", "show conns", "show config-errors"])
+        XCTAssertEqual(listed, ["help", "show info", "show stats", "show conns", "show config-errors", "show dns-clients"])
         XCTAssertFalse(help["commands"]?[1]?["description"]?.stringValue?.isEmpty ?? true)
     }
 

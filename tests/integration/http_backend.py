@@ -58,6 +58,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         self.server.requests += 1
         path = self.path
+        if path != "/health":
+            self.server.seen.append((self.command, path, 0, self.headers.get("Host")))
+            if self.server.delay:
+                time.sleep(self.server.delay)
         if path.startswith("/bytes/"):
             n = int(path.split("/")[2])
             body = (b"0123456789abcdef" * (n // 16 + 1))[:n]
@@ -100,6 +104,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         self.server.requests += 1
         digest, n = self._read_body()
+        self.server.seen.append((self.command, self.path, n, digest))
         self._send(200, json.dumps({"sha256": digest, "length": n, "path": self.path}).encode())
 
     do_PUT = do_POST
@@ -120,6 +125,10 @@ class Backend:
         self.server.daemon_threads = True
         self.server.requests = 0
         self.server.healthy = True
+        # What came in besides health probes: (method, path, body length, Host or body sha256).
+        self.server.seen = []
+        # Seconds every GET but /health waits before answering.
+        self.server.delay = 0
         self.port = self.server.server_address[1]
         self.server_names = []
         if tls is not None:

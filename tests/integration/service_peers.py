@@ -15,7 +15,7 @@ class ServicePeers:
     """`dynamic`: YAML with "{a}", "{b}"… for the URLs of backends named by `names`; `ready_host`: a
     Host that answers 200 once Traefik has loaded the file."""
 
-    def __init__(self, workdir, reactor, dynamic, names, ready_host):
+    def __init__(self, workdir, reactor, dynamic, names, ready_host, static_extra=""):
         self.backends = {name: Backend() for name in names}
         self.names = {b.port: name for name, b in self.backends.items()}
         self.ports = {"traefik": free_port(), "stoep": free_port()}
@@ -25,8 +25,10 @@ class ServicePeers:
         for name in self.ports:
             (workdir / f"{name}.yml").write_text(
                 "global: {checkNewVersion: false, sendAnonymousUsage: false}\n"
-                f"entryPoints: {{web: {{address: \"127.0.0.1:{self.ports[name]}\"}}}}\n"
-                f"providers: {{file: {{filename: \"{path}\"}}}}\n")
+                f"entryPoints: {{web: {{address: \"127.0.0.1:{self.ports[name]}\"}}"
+                # api (static_extra) would otherwise open Traefik's default `traefik` entry point on :8080 in both.
+                + (f", traefik: {{address: \"127.0.0.1:{free_port()}\"}}" if "api" in static_extra else "") + "}\n"
+                f"providers: {{file: {{filename: \"{path}\"}}}}\n" + static_extra)
         self.traefik = subprocess.Popen([traefik_binary(), f"--configfile={workdir / 'traefik.yml'}"],
                                         stdout=self.log, stderr=subprocess.STDOUT)
         (workdir / "stoep").mkdir()
@@ -52,6 +54,16 @@ class ServicePeers:
             return 0, None, []
         name = self.names.get(json.loads(body)["port"]) if r.status == 200 else None
         return r.status, name, cookies
+
+    def api(self, proxy, path, host="api.test"):
+        """A JSON document of api@internal through `proxy` (a router for `host` to api@internal, and
+        `static_extra` "api: {}")."""
+        c = http.client.HTTPConnection("127.0.0.1", self.ports[proxy], timeout=5)
+        c.request("GET", path, headers={"Host": host})
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        return r.status, json.loads(body) if r.status == 200 else body
 
     def run(self, proxy, host, n):
         """(status, backend name) for `n` GETs in a row."""

@@ -2,6 +2,7 @@
 with Traefik 3.7 on the same API where it shows: a tcp:// endpoint through a real TCP socket proxy (socat,
 plain and TLS), `constraints`, `watch=false` (read once), `traefik.docker.allownonrunning`,
 `httpClientTimeout`, and `stoep check` refusing what stoep cannot do the same way."""
+import socket
 import subprocess
 import time
 
@@ -45,6 +46,18 @@ exposedByDefault = false
     return web
 
 
+def loopback_name():
+    """A host name (not "localhost", which stoep reads as 127.0.0.1 itself) that resolves to 127.0.0.1, so
+    the endpoint goes through getaddrinfo; the address when the machine has none."""
+    for name in (socket.gethostname(), "localhost.localdomain"):
+        try:
+            if socket.gethostbyname(name) == "127.0.0.1":
+                return name
+        except OSError:
+            pass
+    return "127.0.0.1"
+
+
 def test_tcp_endpoint_with_constraints(stoep, podman_api, socket_proxy):
     tag = stoep.backend.replace("_", "")
     pub, lan = f"pub-{tag}", f"lan-{tag}"
@@ -52,7 +65,8 @@ def test_tcp_endpoint_with_constraints(stoep, podman_api, socket_proxy):
     podman_api.run(pub, pp, labels("pub" + tag, f"{pub}.test", pp, zone="public"))
     podman_api.run(lan, lp, labels("lan" + tag, f"{lan}.test", lp, zone="lan"))
     try:
-        web = start(stoep, f"tcp://127.0.0.1:{socket_proxy['plain']}", 'constraints = "Label(`zone`, `public`) && !LabelRegex(`zone`, `^lan`)"')
+        # A host name, as a compose file names its socket-proxy service: resolved when the provider starts.
+        web = start(stoep, f"tcp://{loopback_name()}:{socket_proxy['plain']}", 'constraints = "Label(`zone`, `public`) && !LabelRegex(`zone`, `^lan`)"')
         wait_for(lambda: get(web, f"{pub}.test") == (200, pub + "\n"))
         assert get(web, f"{lan}.test")[0] == 404
     finally:
@@ -148,7 +162,7 @@ def test_same_answers_as_traefik(podman_api, tmp_path, stoep):
 
 
 def test_check_refuses_what_differs(tmp_path):
-    cases = [("endpoint = \"tcp://socket-proxy:2375\"", "by IP address only"),
+    cases = [("endpoint = \"ssh://me@socket-proxy\"", "unix:// and tcp://"),
              ("constraints = \"Label(`a`)\"", "takes 2 arguments"),
              ("username = \"me\"", "basic authentication"),
              ("endpoint = \"tcp://127.0.0.1:2376\"\n[providers.docker.tls]\ncert = \"/c.pem\"", "client certificates")]

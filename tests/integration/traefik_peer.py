@@ -265,7 +265,8 @@ def read_responses(sock, method=b"GET", count=1, timeout=5, first_only=False):
 
 class Peers:
     """Traefik and stoep on the same configuration. `static` and `dynamic` are YAML texts; "{web}" in
-    `static` becomes each proxy's entry-point address, "{backend}" in `dynamic` its own backend's URL."""
+    `static` becomes each proxy's entry-point address, "{dir}" its own directory (an access log's path),
+    "{backend}" in `dynamic` its own backend's URL."""
 
     def __init__(self, workdir, reactor, static, dynamic, respond=ok_response, continue_first=False):
         self.workdir = Path(workdir)
@@ -279,7 +280,7 @@ class Peers:
             (d / "dynamic.yml").write_text(dynamic.replace("{backend}", self.backends[name].url))
             (d / "static.yml").write_text(
                 "global: {checkNewVersion: false, sendAnonymousUsage: false}\n"
-                + static.replace("{web}", f"127.0.0.1:{self.ports[name]}")
+                + static.replace("{web}", f"127.0.0.1:{self.ports[name]}").replace("{dir}", str(d))
                 + f"providers:\n  file: {{filename: \"{d / 'dynamic.yml'}\"}}\n")
         self.traefik_log = open(self.workdir / "traefik" / "log", "wb")
         self.traefik = subprocess.Popen([traefik_binary(), f"--configfile={self.workdir / 'traefik/static.yml'}",

@@ -8,7 +8,7 @@ public struct TraefikDockerProvider: Sendable, Hashable {
     public static let defaultEndpoint = "unix:///var/run/docker.sock"
     public static let defaultRuleTemplate = "Host(`{{ normalize .Name }}`)"
 
-    /// `unix:///path`, or `tcp://IP:port` (a socket proxy such as tecnativa/docker-socket-proxy).
+    /// `unix:///path`, or `tcp://HOST:port` (a socket proxy such as tecnativa/docker-socket-proxy).
     public var endpoint: String = defaultEndpoint
     /// false = only containers labelled `traefik.enable=true`.
     public var exposedByDefault = true
@@ -60,8 +60,10 @@ public struct TraefikDockerProvider: Sendable, Hashable {
         let endpointAt = docker.node("endpoint")?.location ?? docker.location
         if provider.endpoint.hasPrefix("tcp://") {
             if let (host, _) = provider.tcpAddress {
+                // A name (a socket-proxy container's) is resolved when the provider starts, as servers' host
+                // names are when a configuration loads: getaddrinfo blocks, so never again on the loop.
                 if !isIPLiteral(host) && host != "localhost" {
-                    log.error(endpointAt, docker.path("endpoint"), "stoep connects to a tcp:// Docker endpoint by IP address only (it resolves no name at start), found host \"\(host)\"")
+                    log.warning(endpointAt, docker.path("endpoint"), "host \"\(host)\" is resolved once when the provider starts (Traefik resolves it on every connection); restart stoep if its address changes")
                 }
             } else {
                 log.error(endpointAt, docker.path("endpoint"), "expected tcp://HOST:PORT, found \"\(provider.endpoint)\"")

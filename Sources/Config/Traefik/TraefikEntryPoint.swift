@@ -136,7 +136,16 @@ extension TraefikEntryPoint {
                 decodeHTTP(http, into: &entryPoint, log: &log)
             }
             if let forwarded = section.section("forwardedHeaders", &log) {
-                forwarded.warnUnknownKeys(allowed: ["trustedIPs", "insecure", "connection"], log: &log)
+                forwarded.warnUnknownKeys(allowed: ["trustedIPs", "insecure", "connection", "notAppendXForwardedFor"], log: &log)
+                // Neither is applied: stoep removes every Connection-named field and always appends the peer.
+                if forwarded.has("connection") {
+                    log.error(forwarded.node("connection")?.location ?? forwarded.location, forwarded.path(forwarded.writtenKey("connection")),
+                              "not supported by stoep (fields named in Connection are always removed before the middlewares)")
+                }
+                if forwarded.bool("notAppendXForwardedFor", &log) == true {
+                    log.error(forwarded.node("notAppendXForwardedFor")?.location ?? forwarded.location, forwarded.path(forwarded.writtenKey("notAppendXForwardedFor")),
+                              "not supported by stoep (it always appends the client's address to X-Forwarded-For)")
+                }
                 entryPoint.forwardedHeaders.trustedIPs = forwarded.strings("trustedIPs", &log) ?? []
                 for (index, ip) in entryPoint.forwardedHeaders.trustedIPs.enumerated() where !TraefikMiddleware.isAddressOrCIDR(ip) {
                     log.error(forwarded.node("trustedIPs")?.location ?? forwarded.location, "\(forwarded.path("trustedIPs"))[\(index)]", "expected an IP or CIDR, found \"\(ip)\"")
@@ -183,8 +192,11 @@ extension TraefikEntryPoint {
                     log.warning(http2.node(key)?.location ?? http2.location, http2.path(http2.writtenKey(key)), "not supported by stoep; ignored (4096, HPACK's default)")
                 }
             }
-            for key in ["http3", "allowACMEByPass", "reusePort", "observability"] where section.has(key) {
+            for key in ["http3", "allowACMEByPass", "reusePort"] where section.has(key) {
                 log.warning(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)), "not supported by stoep; ignored")
+            }
+            if let observability = section.section("observability", &log) {
+                TraefikObservabilityOptions.check(observability, log: &log)
             }
             return entryPoint
         }
@@ -197,7 +209,12 @@ extension TraefikEntryPoint {
 
     private static func decodeHTTP(_ http: TraefikSection, into entryPoint: inout TraefikEntryPoint, log: inout TraefikIssueLog) {
         http.warnUnknownKeys(allowed: ["redirections", "tls", "middlewares", "encodeQuerySemicolons", "sanitizePath", "maxHeaderBytes",
-                                        "encodedCharacters"], log: &log)
+                                        "encodedCharacters", "underscoreHeadersStrategy"], log: &log)
+        // Traefik's default, keep, is what stoep does: fields with underscores pass as they came.
+        if let strategy = http.string("underscoreHeadersStrategy", &log), strategy.lowercased() != "keep" {
+            log.error(http.node("underscoreHeadersStrategy")?.location ?? http.location, http.path(http.writtenKey("underscoreHeadersStrategy")),
+                      "only \"keep\" is supported by stoep (header fields with underscores are passed as they came), found \"\(strategy)\"")
+        }
         if let redirections = http.section("redirections", &log) {
             redirections.warnUnknownKeys(allowed: ["entryPoint"], log: &log)
             if let target = redirections.section("entryPoint", &log) {

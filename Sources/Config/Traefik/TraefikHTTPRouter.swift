@@ -113,8 +113,8 @@ extension TraefikHTTPRouter {
             }
             router.priority = section.integer("priority", in: Int64.min...maximumPriority, &log) ?? 0
             router.tls = TraefikRouterTLS.decode(section, key: "tls", scope: scope, allowsPassthrough: false, log: &log)
-            if section.has("observability") {
-                log.warning(section.node("observability")?.location ?? section.location, section.path("observability"), "per-router observability settings are not supported; ignored")
+            if let observability = section.section("observability", &log) {
+                TraefikObservabilityOptions.check(observability, log: &log)
             }
             return router
         }

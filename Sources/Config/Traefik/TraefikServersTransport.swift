@@ -57,7 +57,7 @@ public struct TraefikServersTransport: Sendable, Hashable {
 
 extension TraefikServersTransport {
     static let keys = ["insecureSkipVerify", "rootCAs", "serverName", "maxIdleConnsPerHost", "disableHTTP2", "forwardingTimeouts",
-                       "certificates", "peerCertURI", "spiffe"]
+                       "certificates", "peerCertURI", "spiffe", "cipherSuites", "minVersion", "maxVersion"]
 
     /// Reads one transport; `name` is "" for the static one (whose maxIdleConnsPerHost default is 200).
     static func decode(name: String, _ section: TraefikSection, log: inout TraefikIssueLog) -> TraefikServersTransport {
@@ -87,7 +87,12 @@ extension TraefikServersTransport {
             log.error(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)), "client certificates towards servers are not supported by stoep yet")
         }
         if let uri = section.node("peerCertURI") {
-            log.warning(uri.location, section.path(section.writtenKey("peerCertURI")), "peerCertURI is not supported; ignored")
+            log.error(uri.location, section.path(section.writtenKey("peerCertURI")), "peerCertURI is not supported by stoep (the server's certificate URI would not be checked)")
+        }
+        // OpenSSL's defaults towards servers are kept; a configured set or range would not be applied.
+        for key in ["cipherSuites", "minVersion", "maxVersion"] where section.has(key) {
+            log.error(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)),
+                      "not supported by stoep (TLS to servers uses OpenSSL's default versions and ciphers)")
         }
         return transport
     }

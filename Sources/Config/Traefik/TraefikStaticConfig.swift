@@ -82,6 +82,8 @@ public struct TraefikPrometheus: Sendable, Hashable {
     public var entryPoint = "traefik"
     /// true = expose only through a user router to prometheus@internal.
     public var manualRouting = false
+    /// `metrics.addInternals`: requests to …@internal services are counted too.
+    public var addInternals = false
 
     public init() {}
 }
@@ -94,12 +96,76 @@ public struct TraefikAccessLog: Sendable, Equatable {
     /// nil = standard output.
     public var filePath: String?
     public var format = Format.common
-    /// Lines buffered before writing; 0 = unbuffered.
+    /// Traefik's channel length before lines are written by another goroutine; stoep always buffers lines
+    /// and writes them once per loop turn, so the value changes nothing a reader of the log sees.
     public var bufferingSize: Int64 = 0
-    /// `fields` (defaultMode, names, headers), kept raw for the access logger.
-    public var fields: TOMLTable?
+    /// Log requests whose router's service is `…@internal` (api, ping, noop, prometheus) too.
+    public var addInternals = false
+    public var fields = TraefikAccessLogFields()
+    /// nil = every request is logged.
+    public var filters: TraefikAccessLogFilters?
 
     public init() {}
+}
+
+/// `accessLog.fields`, with Traefik's defaults (fields kept, headers dropped, query kept). Modes are kept
+/// as written: Traefik treats a value other than keep/drop(/redact) as the default, and so does stoep.
+public struct TraefikAccessLogFields: Sendable, Equatable {
+    public var defaultMode = "keep"
+    /// Field name lowercased → mode (Traefik lowercases both sides).
+    public var names: [String: String] = [:]
+    public var headersDefaultMode = "drop"
+    /// Go canonical header name ("User-Agent") → mode.
+    public var headerNames: [String: String] = [:]
+    public var queryParametersDefaultMode = "keep"
+
+    public init() {}
+
+    /// Traefik's AccessLogFields.Keep: `field` lowercased.
+    public func keep(_ field: String) -> Bool {
+        let base = Self.check(defaultMode, true)
+        if let mode = names[field] { return Self.check(mode, base) }
+        return base
+    }
+
+    /// Traefik's KeepHeader: "keep", "drop" or "redact" for a canonical header name.
+    public func headerMode(_ canonicalName: String) -> String {
+        let base = ["keep", "drop", "redact"].contains(headersDefaultMode) ? headersDefaultMode : "keep"
+        if let mode = headerNames[canonicalName], ["keep", "drop", "redact"].contains(mode) { return mode }
+        return base
+    }
+
+    /// Whether any header can be written (so the proxy must collect them).
+    public var logsHeaders: Bool { headerMode("") != "drop" || headerNames.values.contains { $0 == "keep" || $0 == "redact" } }
+
+    public var keepsQueryParameters: Bool { Self.check(queryParametersDefaultMode, true) }
+
+    private static func check(_ mode: String, _ fallback: Bool) -> Bool {
+        switch mode {
+        case "keep": return true
+        case "drop": return false
+        default: return fallback
+        }
+    }
+}
+
+/// `accessLog.filters`: a line is written when any configured filter matches (Traefik's keepAccessLog).
+public struct TraefikAccessLogFilters: Sendable, Equatable {
+    /// Inclusive ranges.
+    public var statusCodes: [ClosedRange<Int>] = []
+    public var retryAttempts = false
+    /// Nanoseconds; 0 = not set. A request is kept when it took strictly longer.
+    public var minDuration: UInt64 = 0
+
+    public init() {}
+
+    public func keeps(status: Int, retryAttempts retries: Int, duration: UInt64) -> Bool {
+        if statusCodes.isEmpty && !retryAttempts && minDuration == 0 { return true }
+        if statusCodes.contains(where: { $0.contains(status) }) { return true }
+        if retryAttempts && retries > 0 { return true }
+        if minDuration > 0 && duration > minDuration { return true }
+        return false
+    }
 }
 
 public struct TraefikLog: Sendable, Hashable {

@@ -42,12 +42,16 @@ public struct TraefikTCPService: Sendable, Hashable {
     /// service names no serversTransport (pkg/tcp/dialer.go Build).
     public var terminationDelayMilliseconds: Int64?
     public var location: SourceLocation
+    /// `weighted.services`: a share of connections for each of other TCP services (no `loadBalancer` then).
+    public var weighted: [TraefikWeightedService]?
 
-    public init(name: String, servers: [TraefikTCPServer], serversTransport: String? = nil, location: SourceLocation) {
+    public init(name: String, servers: [TraefikTCPServer], serversTransport: String? = nil, location: SourceLocation,
+                weighted: [TraefikWeightedService]? = nil) {
         self.name = name
         self.servers = servers
         self.serversTransport = serversTransport
         self.location = location
+        self.weighted = weighted
     }
 }
 
@@ -98,9 +102,34 @@ extension TraefikTCPService {
         log.decodeEntry { log in
             scope.checkName(name, section, &log)
             section.warnUnknownKeys(allowed: ["loadBalancer", "weighted"], log: &log)
-            if let weighted = section.node("weighted") {
-                log.error(weighted.location, section.path(section.writtenKey("weighted")), "weighted TCP services are not supported by stoep yet")
-                return nil
+            if section.has("weighted") {
+                if section.has("loadBalancer") {
+                    log.error(section.location, section.path, "TCP service has both loadBalancer and weighted; expected one")
+                    return nil
+                }
+                guard let body = section.section("weighted", &log) else { return nil }
+                body.warnUnknownKeys(allowed: ["services", "healthCheck"], log: &log)
+                // tcp.WRRLoadBalancer follows its children's health only through their health checks,
+                // which stoep's TCP load balancers do not run: a healthCheck here could never act.
+                if let hc = body.node("healthCheck") {
+                    log.error(hc.location, body.path(body.writtenKey("healthCheck")),
+                              "weighted.healthCheck needs TCP health checks on the children, which stoep does not run yet")
+                    return nil
+                }
+                let entries: [TraefikWeightedService] = (body.sections("services", &log) ?? []).compactMap { entry in
+                    entry.warnUnknownKeys(allowed: ["name", "weight"], log: &log)
+                    let weight = entry.integer("weight", in: 0...Int64(Int32.max), &log) ?? 1
+                    guard let name = entry.string("name", &log), !name.isEmpty else {
+                        log.error(entry.location, entry.path("name"), "weighted entry has no service name; expected name = \"SERVICE\"")
+                        return nil
+                    }
+                    return TraefikWeightedService(name: scope.qualify(name), weight: weight, written: name)
+                }
+                if entries.isEmpty {
+                    log.error(body.location, body.path("services"), "weighted TCP service lists no services")
+                    return nil
+                }
+                return TraefikTCPService(name: scope.qualify(name), servers: [], location: section.location, weighted: entries)
             }
             guard let body = section.section("loadBalancer", &log) else {
                 if section.node("loadBalancer") == nil {

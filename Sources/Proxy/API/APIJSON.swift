@@ -69,7 +69,7 @@ enum APIJSON {
                 w.endObject()
             }
             w.endArray()
-            w.field("strategy", "wrr")
+            w.field("strategy", lb.strategy.rawValue)
             if let hc = lb.healthCheck {
                 w.key("healthCheck")
                 w.beginObject()
@@ -99,6 +99,71 @@ enum APIJSON {
             for ws in services {
                 w.beginObject()
                 w.field("name", ws.name)
+                w.field("weight", ws.weight)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        case .highestRandomWeight(let services):
+            type = "highestrandomweight"
+            w.key("highestRandomWeight")
+            w.beginObject()
+            w.key("services")
+            w.beginArray()
+            for ws in services {
+                w.beginObject()
+                w.field("name", ws.written)
+                w.field("weight", ws.weight)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        case .failover(let f):
+            // dynamic.Failover as Traefik's API marshals it (names as written).
+            type = "failover"
+            w.key("failover")
+            w.beginObject()
+            w.field("service", f.writtenService)
+            w.field("fallback", f.writtenFallback)
+            if f.healthCheck {
+                w.key("healthCheck")
+                w.beginObject()
+                w.endObject()
+            }
+            w.endObject()
+        case .mirroring(let m):
+            type = "mirroring"
+            w.key("mirroring")
+            w.beginObject()
+            w.field("service", m.writtenService)
+            w.field("mirrorBody", m.mirrorBody)
+            w.field("maxBodySize", m.maxBodySize)
+            if !m.mirrors.isEmpty {
+                w.key("mirrors")
+                w.beginArray()
+                for mirror in m.mirrors {
+                    w.beginObject()
+                    w.field("name", mirror.written)
+                    if mirror.percent != 0 { w.field("percent", mirror.percent) }
+                    w.endObject()
+                }
+                w.endArray()
+            }
+            if m.healthCheck {
+                w.key("healthCheck")
+                w.beginObject()
+                w.endObject()
+            }
+            w.endObject()
+        case .tcp(let t) where t.weighted != nil:
+            type = "weighted"
+            w.key("weighted")
+            w.beginObject()
+            w.key("services")
+            w.beginArray()
+            for ws in t.weighted ?? [] {
+                w.beginObject()
+                w.field("name", ws.written)
                 w.field("weight", ws.weight)
                 w.endObject()
             }

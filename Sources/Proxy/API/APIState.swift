@@ -70,6 +70,9 @@ struct APIService {
         case internalService
         case loadBalancer(TraefikLoadBalancer)
         case weighted([TraefikWeightedService])
+        case failover(TraefikFailover)
+        case mirroring(TraefikMirroring)
+        case highestRandomWeight([TraefikWeightedService])
         case tcp(TraefikTCPService)
     }
     var name: String

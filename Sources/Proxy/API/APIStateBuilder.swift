@@ -49,6 +49,9 @@ public enum APIStateBuilder {
                 switch s.kind {
                 case .loadBalancer(let lb): kind = .loadBalancer(lb)
                 case .weighted(let w): kind = .weighted(w)
+                case .failover(let f): kind = .failover(f)
+                case .mirroring(let m): kind = .mirroring(m)
+                case .highestRandomWeight(let h): kind = .highestRandomWeight(h)
                 }
                 if errors.isEmpty && !installedServices.contains(name) { errors = ["not served by stoep"] }
                 state.httpServices.append(APIService(name: name, provider: c.provider, kind: kind,

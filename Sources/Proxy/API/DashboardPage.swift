@@ -27,6 +27,9 @@ enum DashboardPage {
             case .loadBalancer(let lb): servers = lb.servers.map(\.url)
             case .tcp(let t): servers = t.servers.map(\.address)
             case .weighted(let ws): servers = ws.map(\.name)
+            case .failover(let f): servers = [f.service, f.fallback]
+            case .mirroring(let m): servers = [m.service] + m.mirrors.map(\.name)
+            case .highestRandomWeight(let ws): servers = ws.map(\.name)
             case .internalService: servers = []
             }
             let cells = servers.map { url -> String in

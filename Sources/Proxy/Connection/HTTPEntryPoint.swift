@@ -226,8 +226,7 @@ public final class HTTPEntryPoint: AcceptHandler {
             client.close()
             return
         }
-        let service = route.service
-        guard let upstream = service.next(), let up = try? Socket.connectTCP(upstream.address) else {
+        guard let (upstream, service) = route.service.next(), let up = try? Socket.connectTCP(upstream.address) else {
             admission.release()
             if let token { proxy.loop.deregister(token) }
             client.close()

@@ -3,9 +3,9 @@
 // writes what the descriptor takes now (non-blocking), the rest waits for the next turn. When the buffer is
 // full, new lines are dropped and counted in `dropped`, like Reactor's Logger.
 //
-// Not handled (yet): accessLog.filters, accessLog.fields (names/headers modes) and bufferingSize; the line
-// buffer replaces Traefik's channel. Referer and User-Agent are logged when `logsRequestHeaders` is true
-// (the default); Traefik's own default (fields.headers.defaultMode=drop) corresponds to false.
+// `filters` decide whether a request is written, `fields` which fields and headers a line holds (Traefik's
+// logger.go: keepAccessLog, Keep, KeepHeader). `bufferingSize` has nothing to do: the line buffer replaces
+// Traefik's channel, and lines never wait for the disk in the request's path either way.
 import Config
 import Glibc
 import Reactor
@@ -16,8 +16,12 @@ public final class AccessLog: RequestObserver {
     /// Why the last open failed (nil after a successful one); lines are kept, within the buffer limit,
     /// until a `reopen()` succeeds.
     public private(set) var openError: Errno?
-    /// Whether Referer and User-Agent are written (CLF fields, JSON request_Referer/request_User-Agent).
-    public var logsRequestHeaders = true
+    /// `accessLog.fields` (Traefik's defaults: every field, no header).
+    public var fields = TraefikAccessLogFields()
+    /// `accessLog.filters`; nil = every request.
+    public var filters: TraefikAccessLogFilters?
+    /// `accessLog.addInternals`: requests to Traefik's own services are written too.
+    public var addInternals = false
     /// Bytes waiting for the descriptor.
     public var pendingBytes: Int { buffer.count }
 
@@ -55,15 +59,18 @@ public final class AccessLog: RequestObserver {
 
     /// Formats and buffers one line; `end` is the wall-clock time the request finished.
     func append(_ r: CompletedRequest, end: WallTime) {
+        if r.internalService && !addInternals { return }
+        // Traefik counts every request it sees, the filtered ones too.
         requestCount &+= 1
+        if let filters, !filters.keeps(status: r.status, retryAttempts: r.retryAttempts, duration: r.duration) { return }
         let start = end.minus(nanoseconds: r.duration)
+        let values = AccessLogLine.fields(r, start: start, count: requestCount, config: fields)
         let line: String
         switch format {
         case .common, .genericCLF:
-            line = AccessLogLine.common(r, start: start, count: requestCount, headers: logsRequestHeaders,
-                                        generic: format == .genericCLF)
+            line = AccessLogLine.common(values, start: start, duration: r.duration, generic: format == .genericCLF)
         case .json:
-            line = AccessLogLine.json(r, start: start, end: end, count: requestCount, headers: logsRequestHeaders)
+            line = AccessLogLine.json(values, end: end)
         }
         guard buffer.count + line.utf8.count <= bufferLimit else {
             dropped &+= 1

@@ -72,6 +72,8 @@ public final class PrometheusMetrics: RequestObserver {
     /// Counts one finished request at its entry point, and at its service and router when one matched
     /// (a request no router took, the 404, counts only at the entry point, as in Traefik).
     public func requestCompleted(_ r: CompletedRequest) {
+        // Traefik's shouldMeter: requests to its own services (…@internal) only with metrics.addInternals.
+        if r.internalService && !config.addInternals { return }
         let code = String(r.status)
         let seconds = Double(r.duration) / 1e9
         if config.addEntryPointsLabels {

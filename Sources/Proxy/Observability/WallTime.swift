@@ -25,11 +25,18 @@ struct WallTime: Equatable {
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// Go's "02/Jan/2006:15:04:05 -0700" in UTC: "10/Nov/2009:23:00:00 +0000" (Traefik's CLF stamp).
-    var commonLogUTC: String {
-        let tm = broken(local: false)
+    var commonLogUTC: String { commonLog(local: false) }
+
+    /// The same in local time with its offset (Traefik's CLF when StartUTC is dropped and StartLocal kept).
+    var commonLogLocal: String { commonLog(local: true) }
+
+    private func commonLog(local: Bool) -> String {
+        let tm = broken(local: local)
         let month = WallTime.months[Int(tm.tm_mon) % 12]
+        let minutes = Int32(tm.tm_gmtoff.magnitude / 60)
+        let offset = (tm.tm_gmtoff < 0 ? "-" : "+") + pad(minutes / 60) + pad(minutes % 60)
         return "\(pad(tm.tm_mday))/\(month)/\(tm.tm_year + 1900):\(pad(tm.tm_hour)):\(pad(tm.tm_min)):"
-            + "\(pad(tm.tm_sec)) +0000"
+            + "\(pad(tm.tm_sec)) \(local ? offset : "+0000")"
     }
 
     /// Go's time.RFC3339Nano, as encoding/json writes a time.Time: fraction without trailing zeros and

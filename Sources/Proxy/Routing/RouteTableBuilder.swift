@@ -71,13 +71,14 @@ public enum RouteTableBuilder {
                                             port: $0.port.map { UInt16($0) }, headers: $0.headers.map { ($0.key, $0.value) },
                                             followRedirects: $0.followRedirects)
                     }
-                    services[name] = HTTPService(name: name, servers: servers, passHostHeader: lb.passHostHeader, healthCheck: hc, sticky: lb.sticky)
-                case .weighted:
-                    continue   // WeightedServiceBuilder, once every load balancer is known
+                    services[name] = HTTPService(name: name, servers: servers, passHostHeader: lb.passHostHeader, healthCheck: hc, sticky: lb.sticky,
+                                                 strategy: lb.strategy)
+                case .weighted, .failover, .mirroring, .highestRandomWeight:
+                    continue   // CompositeServiceBuilder, once every load balancer is known
                 }
             }
         }
-        WeightedServiceBuilder.build(configs, into: &services, problems: &problems)
+        CompositeServiceBuilder.build(configs, into: &services, problems: &problems)
         var routes: [HTTPRoute] = []
         var claims: [HostClaim] = []
         for c in configs {

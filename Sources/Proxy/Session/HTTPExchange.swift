@@ -6,7 +6,19 @@ import Reactor
 final class HTTPExchange {
     let view: RequestView
     let route: HTTPRoute?
-    var server: UpstreamServer?
+    /// Counted in the server's requests in flight while the exchange has it (p2c, leasttime).
+    var server: UpstreamServer? {
+        didSet {
+            if oldValue !== server {
+                oldValue?.load.inFlight -= 1
+                server?.load.inFlight += 1
+            }
+        }
+    }
+    /// When the server was picked (leasttime's time to first byte runs from there).
+    var pickedAt: UInt64 = 0
+    /// Copies of the request for mirroring services on the way to the server, sent once it is answered.
+    var mirrorCopies: [MirrorCopy] = []
     var upstream: UpstreamConnection?
     /// The connection came from the pool: a failure before any answer may be retried once on a new one.
     var reusedConnection = false
@@ -24,12 +36,16 @@ final class HTTPExchange {
     /// Body bytes sent to the client, compressed or not.
     var responseBytes: UInt64 { compressedBody?.bytes ?? responseBody.bytes }
     var responseHeaders: [(name: String, value: String)] = []
+    /// The answer's fields as the client got them, kept only when observers want headers.
+    var loggedResponseFields: [(name: String, value: String)] = []
     /// forwardAuth's addAuthCookiesToResponse: the backend's Set-Cookie fields rewritten.
     var authCookies: AuthCookies?
     /// Set-Cookie values of sticky balancers (HTTPService.pick), added beside the backend's own.
     var setCookies: [String] = []
     var status = 0
     var maxRequestBody: UInt64 = .max
+    /// `buffering` read the body whole: its length, for a retry's next attempt.
+    var heldBodyLength: UInt64?
     let startedAt: UInt64
     var connectDeadline: UInt64 = 0
     /// responseHeaderTimeout: when the response head must have come (0 = no limit).
@@ -61,14 +77,33 @@ final class HTTPExchange {
     var pageForHead = false
     /// What the sniffing found, sent as Content-Type.
     var sniffedType: String?
-    /// A body-less request can be sent again on another connection.
-    var retryable: Bool { requestBody.isNone }
+    /// A request that may be sent again on a fresh connection after a reused one failed before any answer,
+    /// as Go's transport decides (persistConn.shouldRetryRequest): a body-less request when nothing of it
+    /// was written yet, or once it was written only when it is replayable (Request.isReplayable: no body,
+    /// and GET, HEAD, OPTIONS, TRACE or an Idempotency-Key / X-Idempotency-Key field). A POST or DELETE the
+    /// server may have acted on is answered 502, never sent twice.
+    var retryable: Bool {
+        guard requestBody.isNone else { return false }
+        if upstreamOutSent == 0 || refusedUnprocessed { return true }
+        switch view.method {
+        case "GET", "HEAD", "OPTIONS", "TRACE": return true
+        default: return view.header("Idempotency-Key") != nil || view.header("X-Idempotency-Key") != nil
+        }
+    }
+    /// An HTTP/2 backend refused the stream (REFUSED_STREAM): it did not process it, any method may go again.
+    var refusedUnprocessed = false
 
     init(view: RequestView, route: HTTPRoute?, server: UpstreamServer?, startedAt: UInt64) {
         self.view = view
         self.route = route
         self.server = server
+        server?.load.inFlight += 1
         self.startedAt = startedAt
+        pickedAt = startedAt
         requestBody = BodyForwarder(view.head.framing)
+    }
+
+    deinit {
+        server?.load.inFlight -= 1
     }
 }

@@ -113,8 +113,10 @@ extension HTTPSession {
         }
         x.upstream = nil
         exchange = nil
+        if !x.mirrorCopies.isEmpty { sendMirrors(x) }
         report(view: x.view, route: x.route, server: x.server, status: x.status, requestBytes: x.requestBody.bytes,
-               responseBytes: x.responseBytes, startedAt: x.startedAt)
+               responseBytes: x.responseBytes, startedAt: x.startedAt, retryAttempts: x.attempt - 1,
+               responseFields: x.loggedResponseFields)
         currentView = nil
         return true
     }
@@ -155,6 +157,7 @@ extension HTTPSession {
                     return false
                 case .error(.connectionAborted):  // an HTTP/2 stream the server refused: sent again once if it can be
                     x.reusedConnection = true
+                    x.refusedUnprocessed = true
                     upstreamFailed(x, timedOut: false, stale: true)
                     return false
                 case .error(.protocolError):  // an HTTP/2 backend's reset or lost connection: 500, as Traefik
@@ -168,6 +171,11 @@ extension HTTPSession {
                 upstreamFailed(x, timedOut: false, unparseable: true)
                 return false
             case .complete(let head, let length):
+                // leasttime's time to first byte (once: a 100 Continue head comes before the final one).
+                if x.pickedAt != 0, let server = x.server {
+                    server.recordResponseTime(proxy.loop.now &- x.pickedAt)
+                    x.pickedAt = 0
+                }
                 if x.sniffContentType && !head.isInformational {
                     switch sniffContentType(x, head, length: length, u) {
                     case .ready: break
@@ -207,15 +215,25 @@ extension HTTPSession {
                     && x.view.head.version.isAtLeast11
                 if head.framing == .untilClose && !asChunks { closeAfterResponse = true }
                 let status = x.pageStatus ?? (x.forward == nil ? nil : head.status)
-                let extra = x.responseHeaders + (x.sniffedType.map { [("Content-Type", $0)] } ?? [])
-                    + (x.authCookies.map { $0.fields(replacing: setCookies(head, bytes)) } ?? [])
-                // An error page is sent as it came (stoep does not compress what errors serves).
-                if !x.compressions.isEmpty && x.pageStatus == nil
-                    && startCompressing(x, head, bytes, status: status, extra: extra, sniffedType: x.sniffedType) { return true }
+                // Fields the middlewares add; built up only from what this request uses (none: no array).
+                var extra = x.responseHeaders
+                if let type = x.sniffedType { extra.append(("Content-Type", type)) }
+                if let cookies = x.authCookies { extra += cookies.fields(replacing: setCookies(head, bytes)) }
+                if proxy.observersWantHeaders {
+                    x.loggedResponseFields = head.fields.compactMap { f in
+                        let name = String(decoding: bytes[f.name], as: UTF8.self)
+                        return HeadRewriter.hopByHop.contains(name.lowercased()) ? nil : (name, String(decoding: bytes[f.value], as: UTF8.self))
+                    } + extra
+                }
+                if !x.compressions.isEmpty {
+                    // An error page is sent as it came (stoep does not compress what errors serves).
+                    if x.pageStatus == nil
+                        && startCompressing(x, head, bytes, status: status, extra: extra, sniffedType: x.sniffedType) { return true }
+                    extra += CompressionHead.vary(x.compressions, head, bytes)
+                }
                 clientOut += HeadRewriter.response(head, bytes: bytes, close: closeAfterResponse, chunked: asChunks,
                                                    // errors' codeCatcher writes the status anew: Go's reason phrase.
-                                                   status: status, extra: extra + CompressionHead.vary(x.compressions, head, bytes),
-                                                   setCookies: x.setCookies)
+                                                   status: status, extra: extra, setCookies: x.setCookies)
                 // An error page for a HEAD request: Traefik asks for it with GET; the client gets its head only.
                 x.responseBody = BodyForwarder(x.pageForHead ? .none : head.framing, asChunks: asChunks && !x.pageForHead)
                 // Body bytes that came with the head leave in the same send as the head.

@@ -23,6 +23,12 @@ extension HTTPSession {
     func holdBody(_ p: PendingRequest) {
         var p = p
         p.forward.holdBody = false
+        if let carried = p.carried {
+            // A retry's next attempt: the body was read whole for the first one and goes again from there.
+            p.forward.heldBodyLength = carried.heldBodyLength
+            continueRequest(p)
+            return
+        }
         var held = HeldBody(request: p, limit: p.forward.maxRequestBody ?? .max)
         switch p.view.head.framing {
         case .chunked: held.decoder = ChunkedDecoder()

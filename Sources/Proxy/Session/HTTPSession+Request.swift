@@ -99,6 +99,7 @@ extension HTTPSession {
         if route.isInternalRouter, let service = route.internalService {
             // Traefik's own routers (`/metrics`, api.insecure): the request as it came, no middlewares.
             let (path, query) = view.pathAndQuery
+            answeringInternalRouter = route
             answerInternal(service, InternalRequest(method: view.method, path: path, query: query, host: view.hostHeader, direct: true),
                            headOnly: head.knownMethod == .head, close: mustClose)
             return
@@ -230,6 +231,7 @@ extension HTTPSession {
         let answered = certificateRejected || unparseable  // the server is up; it answered wrongly
         if x.responseHead == nil && x.reusedConnection && x.retryable && !timedOut && !answered {
             x.reusedConnection = false
+            x.refusedUnprocessed = false
             x.upstreamOutSent = 0
             attachUpstream(x)
             return

@@ -47,6 +47,8 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     var currentView: RequestView?
     var currentRoute: HTTPRoute?
     var currentStart: UInt64 = 0
+    /// The answer being written comes from one of Traefik's own routers (`/metrics`, api.insecure, ping).
+    var answeringInternalRouter: HTTPRoute?
     /// When the first byte of the request head being read arrived (0: none yet).
     var headStartedAt: UInt64 = 0
     /// A request waiting on `holdTimer` (rateLimit's delay, retry's backoff); nothing else is read meanwhile.
@@ -54,6 +56,9 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     /// A request parked by `buffering` until its body is read whole (HTTPSession+HeldBody.swift).
     var heldBody: HeldBody?
     var holdTimer: Timer?
+    /// A mirroring service copies the body: `heldRequest` waits until `inbuf` holds this many body bytes
+    /// (HTTPSession+Mirroring). 0: not waiting for a body.
+    var awaitingBody = 0
     /// forwardAuth's request to its auth server while `heldRequest` waits for the answer.
     var authExchange: HTTPClientExchange?
 
@@ -145,7 +150,10 @@ final class HTTPSession: IOHandler, UpstreamOwner {
             }
             rounds += 1
             if !flushClient() { return }
-            if heldRequest != nil { return }
+            if heldRequest != nil {
+                if awaitingBody == 0 || !collectBody() { return }
+                continue
+            }
             if heldBody != nil {
                 if !collectHeldBody() { return }
                 continue
@@ -186,8 +194,11 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     func respond(_ response: LocalResponse, headOnly: Bool = false, close: Bool) {
         var response = response
         if keepAliveSpent { response.closesConnection = true }
-        let written = response.write(into: &clientOut, headOnly: headOnly)
-        recordAnswer(status: response.status, bytes: written, close: close)
+        response.write(into: &clientOut, headOnly: headOnly)
+        // The access log's DownstreamContentSize and the metrics' response size count body bytes, as Go's
+        // ResponseWriter capture does.
+        recordAnswer(status: response.status, bytes: headOnly ? 0 : response.body.count, close: close,
+                     fields: proxy.observersWantHeaders ? response.fields + [("Content-Length", String(response.body.count))] : [])
     }
 
     /// Queues Go's answer to a request head it cannot read; the connection ends after it.
@@ -197,11 +208,13 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         recordAnswer(status: e.status, bytes: bytes.count, close: true)
     }
 
-    private func recordAnswer(status: Int, bytes: Int, close: Bool) {
+    private func recordAnswer(status: Int, bytes: Int, close: Bool, fields: [(name: String, value: String)] = []) {
         count(status: status)
         if close { closeAfterResponse = true }
         report(view: currentView, route: currentRoute, server: nil, status: status, requestBytes: 0,
-               responseBytes: UInt64(bytes), startedAt: currentStart)
+               responseBytes: UInt64(bytes), startedAt: currentStart, responseFields: fields,
+               internalRouter: answeringInternalRouter)
+        answeringInternalRouter = nil
         currentView = nil
         currentRoute = nil
     }
@@ -273,6 +286,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         holdTimer = nil
         heldRequest = nil
         heldBody = nil
+        awaitingBody = 0
         authExchange?.cancel()
         authExchange = nil
         if let x = exchange { abandon(x) }

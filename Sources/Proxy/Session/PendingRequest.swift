@@ -78,12 +78,27 @@ extension HTTPSession {
                            headOnly: view.head.knownMethod == .head, close: p.mustClose)
             return
         }
+        // Traefik's mirroring reads a body whole before the request goes on (to copy it): a short
+        // Content-Length body is waited for here, so the copy does not depend on how it was sent.
+        if p.carried == nil, case .contentLength(let n) = view.head.framing, n > 0, n <= UInt64(MirrorCopy.bodyCap),
+           inbuf.count < Int(n), !view.head.facts.expectsContinue, route.service.mirrorsBody {
+            heldRequest = p
+            awaitingBody = Int(n)
+            return
+        }
         let now = proxy.loop.now
-        guard let pick = route.service.pick(now: now, cookies: view.headerValues(named: "cookie")) else {
+        // The Cookie fields and the client's address as text are read only for a sticky balancer or hrw on
+        // the way (no header scan, no String otherwise).
+        let service = route.service
+        let choice = service.choose(now: now, cookies: service.readsCookies ? view.headerValues(named: "cookie") : [],
+                                    clientIP: service.readsClientIP ? (view.clientIP?.description ?? peerText) : "")
+        guard case .success(let pick) = choice else {
             dropCarried(p)
             // A retry finding every server passively down (each just refused): Traefik would try one
             // again and fail the same way, so the client gets that failure, not 503.
-            let answer: LocalResponse = p.carried.map { .statusText($0.failureStatus) } ?? .noAvailableServer
+            var missed: LocalResponse = .noAvailableServer
+            if case .failure(let e) = choice, e.miss == .failoverDown { missed = .goError(503, "Service Unavailable") }
+            let answer: LocalResponse = p.carried.map { .statusText($0.failureStatus) } ?? missed
             if servedErrorPage(status: answer.status, view: view, route: route, forward: forward,
                                startedAt: p.carried?.startedAt ?? now, close: p.mustClose) { return }
             respond(answer, close: p.mustClose)
@@ -111,7 +126,10 @@ extension HTTPSession {
             x.attempt += 1
         } else {
             x = HTTPExchange(view: view, route: route, server: server, startedAt: now)
-            if let n = forward.heldBodyLength { x.requestBody = BodyForwarder(.contentLength(n)) }
+            if let n = forward.heldBodyLength {
+                x.requestBody = BodyForwarder(.contentLength(n))
+                x.heldBodyLength = n
+            }
             x.upstreamOut = head
             x.retryStartedAt = now
         }
@@ -134,6 +152,8 @@ extension HTTPSession {
                 x.requestBody.absorb(&inbuf, into: &x.upstreamOut)
             }
         }
+        x.pickedAt = now
+        if !pick.mirrors.isEmpty && p.carried == nil { x.mirrorCopies = mirrorCopies(pick, x, p, now: now) }
         exchange = x
         attachUpstream(x)
     }

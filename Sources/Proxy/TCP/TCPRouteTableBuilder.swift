@@ -17,10 +17,17 @@ public enum TCPRouteTableBuilder {
             transports.merge(config.tcpServersTransports) { _, b in b }
             middlewares.merge(config.tcpMiddlewares) { _, b in b }
         }
+        var weighted: [String: TraefikTCPService] = [:]
         for config in configs {
             for (name, s) in config.tcpServices.sorted(by: { $0.key < $1.key }) {
+                if s.weighted != nil { weighted[name] = s; continue }
                 if let service = service(name, s, transports: transports, &problems) { services[name] = service }
             }
+        }
+        var failed: Set<String> = []
+        for name in weighted.keys.sorted() {
+            var visiting: [String] = []
+            _ = weightedService(name, weighted, &services, &failed, &visiting, &problems)
         }
         var routes: [TCPRoute] = []
         for config in configs {
@@ -34,6 +41,33 @@ public enum TCPRouteTableBuilder {
         let table = TCPRouteTable(routes: routes, services: services.sorted { $0.key < $1.key }.map(\.value),
                                   problems: problems)
         return (table, problems)
+    }
+
+    /// A weighted TCP service, its children built first (nested to any depth; a missing child or a cycle
+    /// fails it, as Traefik's BuildTCP does).
+    private static func weightedService(_ name: String, _ declared: [String: TraefikTCPService], _ services: inout [String: TCPService],
+                                        _ failed: inout Set<String>, _ visiting: inout [String], _ problems: inout [String]) -> TCPService? {
+        if let built = services[name] { return built }
+        guard let config = declared[name], let entries = config.weighted, !failed.contains(name) else { return nil }
+        func refuse(_ why: String) -> TCPService? {
+            problems.append("\(config.location): TCP service \(name): \(why); skipped")
+            failed.insert(name)
+            return nil
+        }
+        if visiting.contains(name) { return refuse("weighted services form a cycle (\((visiting + [name]).joined(separator: " → ")))") }
+        visiting.append(name)
+        defer { visiting.removeLast() }
+        var children: [(service: TCPService, weight: Int)] = []
+        for entry in entries {
+            guard let child = weightedService(entry.name, declared, &services, &failed, &visiting, &problems) else {
+                if failed.contains(name) { return nil }
+                return refuse("child service \(entry.name) not found or not served")
+            }
+            children.append((child, Int(entry.weight)))
+        }
+        let service = TCPService(name: name, children: children)
+        services[name] = service
+        return service
     }
 
     /// The service's usable servers; nil (reported) when every configured server is unusable.

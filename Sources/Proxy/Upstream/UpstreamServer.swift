@@ -35,6 +35,8 @@ public final class UpstreamServer {
     public var failures: UInt64 = 0
     public var reused: UInt64 = 0
     public var opened: UInt64 = 0
+    /// Requests in flight and times to first byte (the p2c and leasttime strategies).
+    var load = UpstreamLoad()
 
     /// Passive health: how long a server that refused a connection is skipped.
     static let downFor: UInt64 = 5_000_000_000
@@ -86,4 +88,43 @@ public final class UpstreamServer {
         for c in http2Connections { c.retire() }
         http2Connections = []
     }
+}
+
+// What the p2c and leasttime strategies read (pkg/server/service/loadbalancer/p2c, leasttime): the
+// requests in flight to the server (an HTTPExchange counts from the moment it is given the server until
+// it goes away) and the last 100 times to first byte, in whole milliseconds as Traefik truncates them.
+extension UpstreamServer {
+    /// Requests in flight to the server.
+    public var inFlight: Int { load.inFlight }
+
+    /// leasttime.go sampleSize.
+    static let responseTimeSamples = 100
+
+    /// leasttime.go getAvgResponseTime: 0 until a sample is in.
+    var averageResponseTime: Double {
+        load.sampleCount == 0 ? 0 : load.sampleSum / Double(load.sampleCount)
+    }
+
+    /// leasttime.go updateResponseTime, for a response head that came `elapsed` ns after the pick.
+    func recordResponseTime(_ elapsed: UInt64) {
+        let ms = Double(elapsed / 1_000_000)
+        if load.samples.count < Self.responseTimeSamples {
+            load.samples.append(ms)
+            load.sampleSum += ms
+            load.sampleCount += 1
+        } else {
+            load.sampleSum += ms - load.samples[load.next]
+            load.samples[load.next] = ms
+        }
+        load.next = (load.next + 1) % Self.responseTimeSamples
+    }
+}
+
+/// The counters of a server's load (UpstreamServer.load).
+struct UpstreamLoad {
+    var inFlight = 0
+    var samples: [Double] = []
+    var sampleSum: Double = 0
+    var sampleCount = 0
+    var next = 0
 }
