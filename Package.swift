@@ -96,8 +96,10 @@ let package = Package(
         // runs the target STOEP_FUZZ_TARGET names: `make fuzz` (-sanitize=fuzzer,address), docs/fuzzing.md.
         .target(name: "FuzzTargets", dependencies: ["DNS", "Config", "HTTP", "JSON", "Rules", "Discovery", "Proxy",
                                                     "ACME", "PKI", "Reactor"], path: "Sources/Fuzz"),
+        // Linked with GNU ld: gold stops with an internal error (format_file_lineno) on the sanitizer build.
         .executableTarget(name: "stoep-fuzz", dependencies: ["FuzzTargets"], path: "Sources/FuzzMain",
-                          swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+                          swiftSettings: [.unsafeFlags(["-parse-as-library"])],
+                          linkerSettings: [.unsafeFlags(["-use-ld=bfd"])]),
         // What several test targets share (SplitMix64); a library, since test targets cannot import each other.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),

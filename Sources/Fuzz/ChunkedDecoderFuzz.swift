@@ -9,7 +9,7 @@ enum ChunkedDecoderFuzz {
         guard let first = input.first else { return }
         let bytes = Array(input.dropFirst())
         let whole: Result<(payload: [UInt8], body: ChunkedBody)?, HTTPChunkedError> = Result { () throws(HTTPChunkedError) in
-            try ChunkedBody.decode(bytes)
+            try ChunkedDecoder.decode(bytes)
         }
         let streamed = stream(bytes, piece: Int(first % 16) + 1)
         switch (whole, streamed) {

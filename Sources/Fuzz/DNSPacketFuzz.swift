@@ -19,7 +19,7 @@ enum DNSPacketFuzz {
     }()
 
     /// A fixed valid query (A fuzz.lan, EDNS) for shaping fuzzed "upstream answers".
-    nonisolated(unsafe) static let probeQuery: DNSQuery = {
+    static let probeQuery: DNSQuery = {
         let bytes: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1,
                               4, 0x66, 0x75, 0x7a, 0x7a, 3, 0x6c, 0x61, 0x6e, 0, 0, 1, 0, 1,
                               0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]
