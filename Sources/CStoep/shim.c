@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
+#include <linux/capability.h>
 #include <arpa/inet.h>
 
 ssize_t stoep_splice(int fd_in, int fd_out, size_t len) {
@@ -154,4 +156,31 @@ int stoep_send_batch(int fd, struct stoep_dgram *d, unsigned n, int use_dest) {
     }
     int sent = sendmmsg(fd, msgs, n, MSG_DONTWAIT | MSG_NOSIGNAL);
     return sent < 0 ? -errno : sent;
+}
+
+int stoep_keep_capabilities(int on) {
+    return prctl(PR_SET_KEEPCAPS, on ? 1 : 0, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+int stoep_limit_capabilities_to(int cap, int ambient) {
+    // Version 3: two 32-bit words per set (capabilities 0-63).
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    unsigned word = (unsigned)cap / 32, bit = 1u << ((unsigned)cap % 32);
+    if (word > 1) return -EINVAL;
+    data[word].effective = data[word].permitted = data[word].inheritable = bit;
+    if (syscall(SYS_capset, &header, data) < 0) return -errno;
+    if (ambient && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) return -errno;
+    return 0;
+}
+
+int stoep_has_effective_capability(int cap) {
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capget, &header, data) < 0) return -errno;
+    unsigned word = (unsigned)cap / 32;
+    if (word > 1) return -EINVAL;
+    return (data[word].effective >> ((unsigned)cap % 32)) & 1;
 }

@@ -14,6 +14,10 @@ public struct StoepConfig: Sendable {
     public var backend: Backend
     /// User to switch to after binding sockets; nil keeps the current user.
     public var user: String?
+    /// `group = "name"`: the primary group after the drop (dnsmasq's group=); nil: the user's own.
+    public var group: String?
+    /// `groups = ["docker"]`: supplementary groups kept beside the user's own (docs/security.md).
+    public var groups: [String]
     public var stats: StatsConfig
     /// Raw TCP forwarders, in file order.
     public var forwards: [ForwardConfig]
@@ -35,6 +39,8 @@ public struct StoepConfig: Sendable {
         self.source = source
         self.backend = .auto
         self.user = nil
+        self.group = nil
+        self.groups = []
         self.stats = StatsConfig()
         self.forwards = []
         self.dns = nil

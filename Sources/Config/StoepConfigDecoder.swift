@@ -2,7 +2,7 @@
 // (unknown keys included, as typo protection) instead of stopping at the first.
 
 enum StoepConfigDecoder {
-    static let topLevelKeys = ["backend", "user", "stats", "forward", "dns", "entryPoints", "http", "tcp", "udp", "providers", "certificatesResolvers", "autoDNS"]
+    static let topLevelKeys = ["backend", "user", "group", "groups", "stats", "forward", "dns", "entryPoints", "http", "tcp", "udp", "providers", "certificatesResolvers", "autoDNS"]
     static let statsKeys = ["socket"]
     static let forwardKeys = ["name", "listen", "upstream", "connect-timeout", "idle-timeout"]
     /// sun_path holds 108 bytes including the terminating NUL.
@@ -28,6 +28,7 @@ enum StoepConfigDecoder {
                 config.user = text
             }
         }
+        decodeIdentity(top, into: &config, diagnostics: &diagnostics)
         if let stats = table("stats", in: root, written: "[stats]", diagnostics: &diagnostics) {
             config.stats = decodeStats(stats, diagnostics: &diagnostics)
         }
@@ -45,6 +46,36 @@ enum StoepConfigDecoder {
         config.certificatesResolvers = table("certificatesResolvers", in: root, written: "[certificatesResolvers]", diagnostics: &diagnostics)
         checkListenerOverlaps(config, diagnostics: &diagnostics)
         return config
+    }
+
+    /// `group` and `groups`: only beside `user` (without a drop there is nothing to keep). Whether the
+    /// names exist is checked at start-up, on the machine that runs stoep.
+    private static func decodeIdentity(_ top: SectionReader, into config: inout StoepConfig, diagnostics: inout ConfigDiagnostics) {
+        if let (text, location) = top.string("group", diagnostics: &diagnostics) {
+            if text.isEmpty || text.utf8.contains(0) {
+                diagnostics.add(location, "group: expected a group name, found an empty string")
+            } else if config.user == nil {
+                diagnostics.add(location, "group: only with user = \"name\" (the group stoep switches to after binding)")
+            } else {
+                config.group = text
+            }
+        }
+        guard let node = top.table["groups"] else { return }
+        guard case .array(let elements) = node.value else {
+            diagnostics.add(node.location, "groups: expected an array of group names like [\"docker\"], found \(article(node.value))")
+            return
+        }
+        if config.user == nil {
+            diagnostics.add(node.location, "groups: only with user = \"name\" (the groups kept after switching to that user)")
+            return
+        }
+        for element in elements {
+            guard case .string(let name) = element.value, !name.isEmpty, !name.utf8.contains(0) else {
+                diagnostics.add(element.location, "groups: expected a group name (a string), found \(article(element.value))")
+                continue
+            }
+            config.groups.append(name)
+        }
     }
 
     /// The table under `key`, or nil (with an error when something other than a table is there).

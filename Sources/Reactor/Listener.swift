@@ -15,8 +15,9 @@ public final class Listener {
     }
 
     /// Listens on the unix socket `path`, created with `mode` (the caller removed a stale file first).
-    public static func unix(path: String, mode: mode_t, loop: EventLoop, handler: AcceptHandler) throws(SystemError) -> Listener {
-        try Listener(try Socket.listenUnix(path: path, mode: mode), loop: loop, handler: handler)
+    public static func unix(path: String, mode: mode_t, owner: (uid: uid_t, gid: gid_t)? = nil, loop: EventLoop,
+                            handler: AcceptHandler) throws(SystemError) -> Listener {
+        try Listener(try Socket.listenUnix(path: path, mode: mode, owner: owner), loop: loop, handler: handler)
     }
 
     private init(_ fd: FileDescriptor, loop: EventLoop, handler: AcceptHandler) throws(SystemError) {

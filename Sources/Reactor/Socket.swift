@@ -62,12 +62,22 @@ public enum Socket {
         }
     }
 
-    /// A listening unix stream socket at `path` with `mode` (e.g. 0o660).
-    public static func listenUnix(path: String, mode: mode_t) throws(SystemError) -> FileDescriptor {
+    /// A listening unix stream socket at `path` with `mode` (e.g. 0o660) and, given, `owner`.
+    /// No moment with other permissions: bind creates the file with `mode` itself (the umask is set
+    /// around it: the process is single-threaded, nothing else creates a file meanwhile), and the owner
+    /// is set before listen, while a connect is still refused. fchown on the socket descriptor would
+    /// change the socket's inode in sockfs, not the file, hence lchown on the path; the path's directory
+    /// is the caller's (only its owner could swap the file between bind and lchown).
+    public static func listenUnix(path: String, mode: mode_t, owner: (uid: uid_t, gid: gid_t)? = nil) throws(SystemError) -> FileDescriptor {
         let addr = try unixAddress(path)
         return try make(family: AF_UNIX, type: SOCK_STREAM) { fd throws(SystemError) in
-            try check("bind \(path)") { addr.withSockaddr { bind(fd.rawValue, $0, $1) } }
-            _ = chmod(path, mode)
+            let saved = umask(~mode & 0o777)
+            let (r, e) = retryingEINTR { addr.withSockaddr { bind(fd.rawValue, $0, $1) } }
+            umask(saved)
+            if r < 0 { throw SystemError("bind \(path)", errno: e) }
+            if let owner {
+                try check("chown \(path) to \(owner.uid):\(owner.gid)") { lchown(path, owner.uid, owner.gid) }
+            }
             try check("listen \(path)") { listen(fd.rawValue, 128) }
         }
     }

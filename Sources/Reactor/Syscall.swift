@@ -73,12 +73,3 @@ public func sleepBlocking(nanoseconds: UInt64) {
         request = remaining
     }
 }
-
-/// The process's user and group (`user = "name"` in the configuration, after the privileged ports are bound).
-public enum ProcessIdentity {
-    /// Drops the supplementary groups, then sets the group and the user (in that order: after setuid the
-    /// process may no longer change its group).
-    public static func become(uid: uid_t, gid: gid_t) throws(Errno) {
-        if setgroups(0, nil) != 0 || setgid(gid) != 0 || setuid(uid) != 0 { throw Errno.current }
-    }
-}

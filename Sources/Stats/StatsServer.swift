@@ -42,13 +42,19 @@ public final class StatsServer: AcceptHandler {
         }
     }
 
-    public init(path: String, loop: EventLoop, provider: StatsProvider) {
+    /// The socket file's owner: the user and group `user =` drops to, so the file is theirs from the
+    /// moment it exists (nil: the process's own).
+    let owner: (uid: uid_t, gid: gid_t)?
+
+    public init(path: String, owner: (uid: uid_t, gid: gid_t)? = nil, loop: EventLoop, provider: StatsProvider) {
         self.path = path
+        self.owner = owner
         self.loop = loop
         self.provider = provider
     }
 
-    /// Binds the socket (mode 0660). A live socket at `path` means another instance: refuse. A stale file
+    /// Binds the socket (mode 0660, owned by `owner`: stoep after the drop and its group's members may
+    /// connect, nobody else; docs/security.md). A live socket at `path` means another instance: refuse. A stale file
     /// left by a crash is replaced.
     public func start() throws {
         var st = stat()
@@ -59,7 +65,7 @@ public final class StatsServer: AcceptHandler {
             }
             unlink(path)
         }
-        listener = try Listener.unix(path: path, mode: 0o660, loop: loop, handler: self)
+        listener = try Listener.unix(path: path, mode: 0o660, owner: owner, loop: loop, handler: self)
     }
 
     public func stop() {

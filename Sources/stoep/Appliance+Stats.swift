@@ -178,6 +178,13 @@ extension Appliance: StatsProvider {
             w.field("message", e.message)
             w.endObject()
         }
+        for p in accessProblemsAfterDrop() {
+            w.beginObject()
+            w.field("source", p.path)
+            w.field("line", 0)
+            w.field("message", p.message)
+            w.endObject()
+        }
         // Dynamic-configuration problems ("file:line:col: …"): each skipped one router/service/middleware.
         for p in dynamic.problems {
             let parts = p.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)

@@ -39,11 +39,17 @@ final class Appliance {
     private(set) var shuttingDown = false
     private var drainTimer: Timer?
     static let drainTimeout: UInt64 = 10_000_000_000  // Traefik's lifeCycle.graceTimeOut default
+    /// The user `user =` dropped to (nil: no drop, or started as that user already).
+    var droppedTo: ProcessIdentity?
+    /// The stats socket's owner: the user and group stoep drops to after binding.
+    let statsOwner: (uid: uid_t, gid: gid_t)?
     /// The configuration read before start-up, applied by `start()`.
     private var pending: LoadedConfig?
 
-    init(loaded: LoadedConfig, source: ConfigSource, backend: BackendKind?, statsPath: String, log: Logger) throws {
+    init(loaded: LoadedConfig, source: ConfigSource, backend: BackendKind?, statsPath: String,
+         statsOwner: (uid: uid_t, gid: gid_t)? = nil, log: Logger) throws {
         self.config = loaded.config
+        self.statsOwner = statsOwner
         self.pending = loaded
         pool = PipePool(size: loaded.profile?.pipeSize ?? 1 << 20, limit: loaded.profile?.pipeLimit ?? 1024)
         self.source = source
@@ -77,7 +83,7 @@ final class Appliance {
 
     /// Binds everything the configuration names. Any failure stops start-up with the reason.
     func start() throws {
-        let stats = StatsServer(path: statsPath, loop: loop, provider: self)
+        let stats = StatsServer(path: statsPath, owner: statsOwner, loop: loop, provider: self)
         try stats.start()
         self.stats = stats
         signals = try SignalSource(loop: loop, signals: [SIGTERM, SIGINT, SIGHUP, SIGUSR1]) { [unowned self] sig in
@@ -174,6 +180,9 @@ final class Appliance {
             log.error("reload failed, keeping the running configuration:")
             for err in e.errors { log.error("  \(err)") }
         case .success(let c):
+            if c.config.user != config.user || c.config.group != config.group || c.config.groups != config.groups {
+                log.warning("reload: user, group and groups take effect at the next start (privileges were dropped once, at start)")
+            }
             do {
                 try apply(c)
                 reloadRecord.applied(clearingErrors: true)

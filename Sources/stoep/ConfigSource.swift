@@ -84,6 +84,7 @@ struct ConfigSource {
                 errors.append(ConfigError(location: SourceLocation(file: path, line: 0, column: 0), message: "cannot read \(path)"))
             }
         }
+        errors += Self.takeIdentity(from: &lines, into: &config)
         let (proxy, proxyErrors, proxyWarnings) = ProxySetup.load(config, traefik: traefik)
         errors += proxyErrors
         var profile: HardwareProfile? = nil
@@ -116,5 +117,35 @@ struct ConfigSource {
         if !errors.isEmpty { return .failure(ConfigErrors(errors)) }
         config.source = description
         return .success(LoadedConfig(config: config, dns: dns, profile: profile, proxy: proxy, autoDNS: autoDNS, warnings: warnings))
+    }
+
+    /// dnsmasq's `user=` and `group=` (dnsmasq.conf or `[dns]`): the same privilege drop as stoep's own
+    /// `user`/`group`, taken out of the DNS options. Written in both places they must agree. Unlike
+    /// dnsmasq, no line means no drop (dnsmasq started as root drops to its compiled-in "nobody"): stoep
+    /// also stands in for Traefik, which never changes user (docs/security.md, "Privileges").
+    static func takeIdentity(from lines: inout [DNSOption], into config: inout StoepConfig) -> [ConfigError] {
+        var errors: [ConfigError] = []
+        var group: DNSOption?
+        for option in lines where option.name == "user" || option.name == "group" {
+            guard let value = option.value, !value.isEmpty, !value.utf8.contains(0) else {
+                errors.append(ConfigError(location: option.location, message: "\(option.name): expected a \(option.name) name"))
+                continue
+            }
+            let current = option.name == "user" ? config.user : config.group
+            if let current, current != value {
+                errors.append(ConfigError(location: option.location, message: "\(option.name)=\(value) disagrees with \(option.name) = \"\(current)\" written elsewhere; write it once"))
+                continue
+            }
+            if option.name == "user" { config.user = value } else { group = option }
+        }
+        if let group, let value = group.value, !value.isEmpty {
+            if config.user == nil {
+                errors.append(ConfigError(location: group.location, message: "group: only with user= (stoep drops privileges only when a user is named)"))
+            } else {
+                config.group = value
+            }
+        }
+        lines.removeAll { $0.name == "user" || $0.name == "group" }
+        return errors
     }
 }

@@ -1,5 +1,5 @@
 // Facts about this process for `show info`, and the process-level set-up of `stoep run`:
-// file-descriptor limit, privilege drop.
+// file-descriptor limit (the privilege drop: ProcessIdentity and Appliance+Privileges).
 import Glibc
 import Reactor
 
@@ -35,27 +35,6 @@ enum ProcessFacts {
             _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &lim)
         }
         return UInt64(lim.rlim_cur)
-    }
-
-    /// Drops to `user` (name or numeric uid) after the privileged ports are bound. Throws a readable
-    /// message when the user does not exist or the calls fail.
-    static func dropPrivileges(to user: String) throws {
-        var uid: uid_t, gid: gid_t
-        if let pw = getpwnam(user) {
-            uid = pw.pointee.pw_uid
-            gid = pw.pointee.pw_gid
-        } else if let n = UInt32(user) {
-            uid = n
-            gid = n
-        } else {
-            throw ArgumentError(description: "user \(user): no such user")
-        }
-        if getuid() == uid { return }
-        do {
-            try ProcessIdentity.become(uid: uid, gid: gid)
-        } catch {
-            throw ArgumentError(description: "user \(user): cannot drop privileges: \(error)")
-        }
     }
 
     /// The box's host name (the community CA names its root after it); "stoep" when it cannot be read.

@@ -53,9 +53,16 @@ enum RunCommand {
         ProcessFacts.raiseFileLimit()
         let appliance: Appliance
         do {
-            appliance = try Appliance(loaded: loaded, source: source, backend: backend, statsPath: statsPath, log: log)
+            // Resolved before anything is bound: a missing user or group takes no port, and the stats
+            // socket is created with its final owner.
+            let identity = try config.user.map { try ProcessIdentity.resolve(user: $0, group: config.group, extraGroups: config.groups) }
+            let owner: (uid: uid_t, gid: gid_t)? = identity.flatMap { $0.isCurrent ? nil : (uid: $0.uid, gid: $0.gid) }
+            appliance = try Appliance(loaded: loaded, source: source, backend: backend, statsPath: statsPath, statsOwner: owner, log: log)
             try appliance.start()
-            if let user = config.user { try ProcessFacts.dropPrivileges(to: user) }
+            if let identity {
+                try identity.become()
+                appliance.privilegesDropped(to: identity)
+            }
         } catch {
             log.error("cannot start: \(error)")
             log.flush()

@@ -32,6 +32,10 @@ final class TLSTermination {
     private var certificatesBySource: [String: [TLSCertificate]] = [:]
     /// The certificate files watched, and their watch ids.
     private var watched: (files: [String], ids: [Int]) = ([], [])
+    /// The certificate files read again on a change (certFile, keyFile, acme.json).
+    var watchedFiles: [String] { watched.files }
+    /// The certificate resolvers' acme.json files (stoep writes them, by rename in their directory).
+    var acmeStorageFiles: [String] { settings.map { Array(Set($0.acmeStorages.values)).sorted() } ?? [] }
     private(set) var certificateReloads: UInt64 = 0
     /// Certificate problems of the last read (listed with the dynamic configuration's).
     var problems: [String] = []

@@ -109,13 +109,26 @@ final class ConfigLoaderTests: XCTestCase {
     }
 
     /// Each case: a config with one mistake, and the single error it must produce ("line: words").
+    func testUserGroupAndGroups() {
+        let config = parsed("user = \"stoep\"\ngroup = \"stoep\"\ngroups = [\"docker\", \"999\"]\n")
+        XCTAssertEqual(config?.user, "stoep")
+        XCTAssertEqual(config?.group, "stoep")
+        XCTAssertEqual(config?.groups, ["docker", "999"])
+        XCTAssertEqual(parsed("backend = \"auto\"")?.groups, [])
+    }
+
     func testSingleErrors() {
         let cases: [(String, String, UInt)] = [
             ("backend = \"kqueue\"", "stoep.toml:1:11: backend: expected one of \"auto\", \"io_uring\", \"epoll\", found \"kqueue\"", #line),
             ("backend = 1", "stoep.toml:1:11: top level backend: expected a string, found an integer", #line),
             ("user = \"\"", "stoep.toml:1:8: user: expected a user name, found an empty string", #line),
-            ("bakend = \"epoll\"", "stoep.toml:1:10: unknown key 'bakend' in top level; expected one of: backend, user, stats, forward, dns, entryPoints, http, tcp, udp, providers, certificatesResolvers, autoDNS (did you mean 'backend'?)", #line),
-            ("[udpp]", "stoep.toml:1:1: unknown key 'udpp' in top level; expected one of: backend, user, stats, forward, dns, entryPoints, http, tcp, udp, providers, certificatesResolvers, autoDNS (did you mean 'udp'?)", #line),
+            ("group = \"docker\"", "stoep.toml:1:9: group: only with user = \"name\" (the group stoep switches to after binding)", #line),
+            ("groups = [\"docker\"]", "stoep.toml:1:10: groups: only with user = \"name\" (the groups kept after switching to that user)", #line),
+            ("user = \"stoep\"\ngroups = \"docker\"", "stoep.toml:2:10: groups: expected an array of group names like [\"docker\"], found a string", #line),
+            ("user = \"stoep\"\ngroups = [\"docker\", 5]", "stoep.toml:2:21: groups: expected a group name (a string), found an integer", #line),
+            ("user = \"stoep\"\ngroup = \"\"", "stoep.toml:2:9: group: expected a group name, found an empty string", #line),
+            ("bakend = \"epoll\"", "stoep.toml:1:10: unknown key 'bakend' in top level; expected one of: backend, user, group, groups, stats, forward, dns, entryPoints, http, tcp, udp, providers, certificatesResolvers, autoDNS (did you mean 'backend'?)", #line),
+            ("[udpp]", "stoep.toml:1:1: unknown key 'udpp' in top level; expected one of: backend, user, group, groups, stats, forward, dns, entryPoints, http, tcp, udp, providers, certificatesResolvers, autoDNS (did you mean 'udp'?)", #line),
             ("stats = 1", "stoep.toml:1:9: stats: expected a table ([stats]), found an integer", #line),
             ("[stats]\nprometheus = true", "stoep.toml:2:14: [stats] prometheus: not an option (it never did anything); Prometheus metrics are served by Traefik's metrics.prometheus on an HTTP entry point (docs/proxy.md, Observability)", #line),
             ("[stats]\nsocket = \"\"", "stoep.toml:2:10: [stats] socket: expected a unix socket path of 1-107 bytes", #line),

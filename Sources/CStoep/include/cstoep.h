@@ -72,4 +72,14 @@ struct stoep_dgram {
 int stoep_recv_batch(int fd, struct stoep_dgram *d, unsigned n);
 // Sends d[0..n) (each len bytes to its peer) without blocking; returns how many went out, or -errno.
 int stoep_send_batch(int fd, struct stoep_dgram *d, unsigned n, int use_dest);
+// The privilege drop keeps one capability (ProcessIdentity.swift). prctl(2) is variadic and capset(2)
+// has no glibc wrapper (libcap is not linked; syscall(2) is variadic): Swift can call neither.
+// PR_SET_KEEPCAPS: whether setuid() away from root keeps the permitted set. 0 or -errno.
+int stoep_keep_capabilities(int on);
+// capset(2): permitted, effective and inheritable sets become exactly `cap` (e.g. CAP_NET_BIND_SERVICE);
+// with `ambient`, also raised in the ambient set (kept across execve by children). 0 or -errno.
+int stoep_limit_capabilities_to(int cap, int ambient);
+// capget(2): whether `cap` is in the effective set. 1, 0, or -errno.
+int stoep_has_effective_capability(int cap);
+
 #endif

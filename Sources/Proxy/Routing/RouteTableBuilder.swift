@@ -78,6 +78,7 @@ public enum RouteTableBuilder {
         }
         WeightedServiceBuilder.build(configs, into: &services, problems: &problems)
         var routes: [HTTPRoute] = []
+        var claims: [HostClaim] = []
         for c in configs {
             for (name, r) in c.httpRouters.sorted(by: { $0.key < $1.key }) {
                 guard let ruleText = r.rule else {
@@ -120,6 +121,8 @@ public enum RouteTableBuilder {
                     problems.append("\(r.location): router \(name): entry point \(unknownEntryPoints.joined(separator: ", ")) does not exist")
                 }
                 let priority = r.priority != 0 ? Int(r.priority) : RulePriority.defaultPriority(rule: ruleText)
+                claims.append(HostClaim(router: name, location: r.location, priority: priority, hosts: expression.exactHostNames,
+                                        entryPoints: r.entryPoints.isEmpty ? nil : Set(r.entryPoints)))
                 routes.append(HTTPRoute(name: name, priority: priority, rule: expression,
                                         entryPoints: r.entryPoints.isEmpty ? nil : Set(r.entryPoints),
                                         middlewares: chain, service: service, tls: r.tls != nil, tlsEntryPoints: tlsEntryPoints,
@@ -127,6 +130,7 @@ public enum RouteTableBuilder {
             }
         }
         routes += redirectionRoutes(redirections)
+        problems += HostClaims.problems(claims)
         problems += transports.problems
         let table = RouteTable(routes: routes, internalRoutes: internalRouters.routes(), services: Array(services.values), problems: problems)
         return Result(table: table, problems: problems)
