@@ -11,8 +11,7 @@ func selectedTarget() -> FuzzTarget {
     let name = getenv("STOEP_FUZZ_TARGET").map { String(cString: $0) } ?? ""
     guard let target = FuzzTarget.named(name) else {
         let names = FuzzTarget.all.map(\.name).joined(separator: " ")
-        let message = Array("stoep-fuzz: set STOEP_FUZZ_TARGET to one of: \(names)\n".utf8)
-        _ = write(2, message, message.count)
+        fputs("stoep-fuzz: set STOEP_FUZZ_TARGET to one of: \(names)\n", stderr)
         exit(2)
     }
     return target

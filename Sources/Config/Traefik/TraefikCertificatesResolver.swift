@@ -2,7 +2,7 @@
 // `acme` resolver (RFC 8555, lego's options, Traefik 3.7's defaults) and stoep's own `localCA` (the
 // community CA for boxes with no uplink; a key Traefik does not have, so only in stoep's TOML).
 // Every key is honoured or refused with its reason (docs/tls.md); nothing is silently dropped. What
-// stoep cannot do (a DNS provider's API, preferredChain) is a warning, listed by `show config-errors`:
+// stoep cannot do (a DNS provider's API) is a warning, listed by `show config-errors`:
 // the other resolvers and names keep working, as a Traefik whose provider fails keeps serving.
 
 public struct TraefikCertificatesResolver: Sendable, Hashable {
@@ -157,7 +157,9 @@ public struct TraefikCertificatesResolver: Sendable, Hashable {
         for (key, reason) in [("preferredChain", "stoep downloads the CA's default chain only"),
                               ("emailAddresses", "stoep's CSRs carry DNS names and IP addresses only"),
                               ("disableCommonName", "stoep's CSRs always carry the first name as the common name")] where s.has(key) {
-            log.warning(s.node(key)?.location ?? s.location, s.path(s.writtenKey(key)), "not supported: \(reason)")
+            // disableCommonName: false is lego's default, which is what stoep does.
+            if key == "disableCommonName" && s.bool(key, &log) == false { continue }
+            log.error(s.node(key)?.location ?? s.location, s.path(s.writtenKey(key)), "not supported: \(reason)")
         }
         if let http = s.section("httpChallenge", &log) {
             http.warnUnknownKeys(allowed: ["entryPoint", "delay"], log: &log)

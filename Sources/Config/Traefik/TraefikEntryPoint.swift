@@ -192,8 +192,13 @@ extension TraefikEntryPoint {
                     log.warning(http2.node(key)?.location ?? http2.location, http2.path(http2.writtenKey(key)), "not supported by stoep; ignored (4096, HPACK's default)")
                 }
             }
-            for key in ["http3", "allowACMEByPass", "reusePort"] where section.has(key) {
-                log.warning(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)), "not supported by stoep; ignored")
+            // reusePort only lets another process bind the same port: nothing a client sees. HTTP/3 (an
+            // Alt-Svc answer and a UDP listener) and allowACMEByPass (routing of challenge paths) would differ.
+            if section.has("reusePort") {
+                log.warning(section.node("reusePort")?.location ?? section.location, section.path(section.writtenKey("reusePort")), "not supported by stoep; ignored")
+            }
+            for key in ["http3", "allowACMEByPass"] where section.has(key) {
+                log.error(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)), "not supported by stoep")
             }
             if let observability = section.section("observability", &log) {
                 TraefikObservabilityOptions.check(observability, log: &log)
@@ -239,7 +244,8 @@ extension TraefikEntryPoint {
             entryPoint.deniedEncodedCharacters = encodedCharacterOptions.filter { encoded.bool($0, &log) == false }
         }
         for key in ["maxHeaderBytes"] where http.has(key) {
-            log.warning(http.node(key)?.location ?? http.location, http.path(http.writtenKey(key)), "not supported by stoep; ignored")
+            log.error(http.node(key)?.location ?? http.location, http.path(http.writtenKey(key)),
+                      "not supported by stoep (its request head limit is fixed; docs/proxy.md)")
         }
     }
 
@@ -258,7 +264,8 @@ extension TraefikEntryPoint {
             entryPoint.graceTimeOut = lifeCycle.duration("graceTimeOut", &log) ?? entryPoint.graceTimeOut
             if lifeCycle.has("requestAcceptGraceTimeout") {
                 _ = lifeCycle.duration("requestAcceptGraceTimeout", &log)
-                log.warning(lifeCycle.node("requestAcceptGraceTimeout")?.location ?? lifeCycle.location, lifeCycle.path("requestAcceptGraceTimeout"), "not supported by stoep; ignored")
+                log.error(lifeCycle.node("requestAcceptGraceTimeout")?.location ?? lifeCycle.location, lifeCycle.path("requestAcceptGraceTimeout"),
+                          "not supported by stoep (it stops accepting at once on SIGTERM, then waits graceTimeOut)")
             }
         }
         entryPoint.keepAliveMaxRequests = transport.integer("keepAliveMaxRequests", &log) ?? 0

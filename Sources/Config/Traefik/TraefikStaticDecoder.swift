@@ -93,8 +93,10 @@ extension TraefikStaticConfig {
             log.error(root.node("tcpServersTransport")?.location ?? root.location, root.writtenKey("tcpServersTransport"),
                       "not supported by stoep (name a tcp.serversTransports entry on the service instead)")
         }
+        // Each of these changes what a client, a server or the operator sees (trace headers to servers,
+        // stapled OCSP answers, CNAME flattening, plugins): refused, not ignored.
         for key in unsupportedTopLevel where root.has(key) {
-            log.warning(root.node(key)?.location ?? root.location, root.writtenKey(key), "not supported by stoep; ignored")
+            log.error(root.node(key)?.location ?? root.location, root.writtenKey(key), "not supported by stoep")
         }
         return (config, log.issues)
     }
@@ -123,7 +125,8 @@ extension TraefikStaticConfig {
         }
         if let docker = providers.section("docker", &log) { result.docker = TraefikDockerProvider.decode(docker, log: &log) }
         for key in otherProviders where providers.has(key) {
-            log.warning(providers.node(key)?.location ?? providers.location, providers.path(providers.writtenKey(key)), "provider not supported by stoep; ignored")
+            // Its routers would be missing: refused rather than started without them.
+            log.error(providers.node(key)?.location ?? providers.location, providers.path(providers.writtenKey(key)), "provider not supported by stoep (only file and docker)")
         }
         return result
     }
@@ -131,7 +134,7 @@ extension TraefikStaticConfig {
     private static func decodeMetrics(_ metrics: TraefikSection, log: inout TraefikIssueLog) -> TraefikPrometheus? {
         metrics.warnUnknownKeys(allowed: ["prometheus", "addInternals", "datadog", "statsD", "influxDB2", "otlp"], log: &log)
         for key in ["datadog", "statsD", "influxDB2", "otlp"] where metrics.has(key) {
-            log.warning(metrics.node(key)?.location ?? metrics.location, metrics.path(metrics.writtenKey(key)), "only Prometheus metrics are supported by stoep; ignored")
+            log.error(metrics.node(key)?.location ?? metrics.location, metrics.path(metrics.writtenKey(key)), "only Prometheus metrics are supported by stoep (nothing would be sent there)")
         }
         let addInternals = metrics.bool("addInternals", &log) ?? false
         guard let prometheus = metrics.section("prometheus", &log) else { return nil }
@@ -275,8 +278,13 @@ extension TraefikStaticConfig {
                 log.error(section.node("format")?.location ?? section.location, section.path("format"), "expected \"common\" or \"json\", found \"\(format)\"")
             }
         }
-        for key in ["noColor", "maxSize", "maxAge", "maxBackups", "compress"] where section.has(key) {
-            log.warning(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)), "not supported by stoep; ignored")
+        // Colours change nothing in a file or a journal; rotation would leave a file growing without bound.
+        if section.has("noColor") {
+            log.warning(section.node("noColor")?.location ?? section.location, section.path(section.writtenKey("noColor")), "not supported by stoep; ignored")
+        }
+        for key in ["maxSize", "maxAge", "maxBackups", "compress"] where section.has(key) {
+            log.error(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)),
+                      "log rotation is not supported by stoep (rotate with logrotate and SIGUSR1)")
         }
         return result
     }
