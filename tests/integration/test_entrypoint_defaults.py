@@ -8,7 +8,7 @@ configuration (traefik_peer.py), comparing what the client and the backend saw.
   because `web` is marked asDefault.
 - `broken` names a middleware that does not exist: every router copy on it fails and is not served,
   while the same router's copy on `web` serves.
-- `redir` redirects to `web` and has `hdr@file`: Traefik's internal redirect router gets it too.
+- `redir` redirects to `web` (https) and has `hdr@file`: Traefik's internal redirect router gets it too.
 """
 import base64
 
@@ -38,7 +38,7 @@ STATIC = """entryPoints:
     http:
       middlewares: ["hdr@file"]
       redirections:
-        entryPoint: {to: web, scheme: http}
+        entryPoint: {to: web}
 """
 
 DYNAMIC = """http:
