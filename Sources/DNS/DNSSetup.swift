@@ -94,17 +94,34 @@ extension DNSService {
     }
 
     /// Takes new settings and zone on the same sockets; the cache starts empty (flushed on reload, as
-    /// dnsmasq's SIGHUP does) and queries in flight are dropped.
+    /// dnsmasq's SIGHUP does). Queries in flight finish on the forwarder that sent them (its upstream
+    /// sockets stay open until each is answered or times out), as dnsmasq keeps its in-flight records
+    /// across SIGHUP: a reload storm loses no answer (test_faults.py::test_reload_storm_*).
     func replace(_ setup: DNSSetup, watcher: FileWatcher?) {
         settings = setup.settings
         self.watcher = watcher
         let sink = DNSQueryLogSink(facility: setup.settings.logFacility, fallback: loop.log)
         querySink = sink
         responder = DNSResponder(zone: setup.zone, settings: setup.settings) { line in sink.line(line) }
-        forwarder.stop()
+        retire(forwarder)
         forwarder = DNSForwarder(settings: setup.settings, resolvServers: setup.resolvServers, loop: loop,
                                  log: setup.settings.logQueries == .off ? nil : { line in sink.line(line) })
         startBlocklists()  // re-read on reload, as dnsmasq re-reads its hosts files on SIGHUP
         applyClientPolicy()
+    }
+
+    /// Keeps `old` until its last query in flight completes; the removal runs on the next loop turn, never
+    /// inside the forwarder's own call.
+    private func retire(_ old: DNSForwarder) {
+        guard old.pending > 0 else {
+            old.stop()
+            return
+        }
+        retiring.append(old)
+        old.onIdle = { [weak self, weak old] in
+            guard let self else { return }
+            let t = Timer { [weak self] _ in self?.retiring.removeAll { $0 === old || $0.pending == 0 } }
+            self.loop.schedule(t, after: 0)
+        }
     }
 }

@@ -24,6 +24,7 @@ final class DNSTCPListener: AcceptHandler {
 
     func accepted(fd: FileDescriptor) {
         guard sessions.count < maxConnections else {
+            service.counters.tcpRefused &+= 1
             fd.close()
             return
         }

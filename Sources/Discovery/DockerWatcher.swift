@@ -123,7 +123,7 @@ public final class DockerWatcher {
         guard case .success(let answer) = result, answer.status == 200 else { return fail("GET /containers/json failed" + Self.reason(result)) }
         let json: JSONValue
         do { json = try JSONParser.parse(answer.body) } catch { return fail("GET /containers/json: \(error)") }
-        let ids = (json.arrayValue ?? []).compactMap { $0["Id"]?.stringValue }.filter(Self.isContainerID)
+        let ids = Self.listedContainerIDs(json)
         let live = Set(ids)
         containers = containers.filter { live.contains($0.key) }
         queue = []
@@ -190,18 +190,29 @@ public final class DockerWatcher {
     }
 
     private func event(_ line: [UInt8]) {
-        guard let json = try? JSONParser.parse(line) else { return }
+        if let id = Self.eventContainerID(line) { enqueue(id) }
+    }
+
+    /// The container an event line (one JSON object of the /events stream) asks to inspect again; nil for
+    /// other events and for lines that are not JSON. Pure, so the fuzzer drives it (docs/fuzzing.md).
+    public static func eventContainerID(_ line: [UInt8]) -> String? {
+        guard let json = try? JSONParser.parse(line) else { return nil }
         let type = json["Type"]?.stringValue ?? "container"
         let action = json["Action"]?.stringValue ?? json["status"]?.stringValue ?? ""
         let verb = String(action.split(separator: ":").first ?? "")
-        guard type == "container", Self.eventActions.contains(verb),
-              let id = json["Actor"]?["ID"]?.stringValue ?? json["id"]?.stringValue, Self.isContainerID(id) else { return }
-        enqueue(id)
+        guard type == "container", eventActions.contains(verb),
+              let id = json["Actor"]?["ID"]?.stringValue ?? json["id"]?.stringValue, isContainerID(id) else { return nil }
+        return id
+    }
+
+    /// The container ids of a GET /containers/json answer, those fit for a request path only.
+    public static func listedContainerIDs(_ json: JSONValue) -> [String] {
+        (json.arrayValue ?? []).compactMap { $0["Id"]?.stringValue }.filter(isContainerID)
     }
 
     /// Ids go into a request path: only what Docker and podman make (hex digits), nothing that could
     /// change the path.
-    static func isContainerID(_ id: String) -> Bool {
+    public static func isContainerID(_ id: String) -> Bool {
         !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
     }
 

@@ -21,7 +21,7 @@ public struct DatagramSocket {
             } else if packetInfo {
                 Socket.setInt(fd, Int32(IPPROTO_IP), IP_PKTINFO, 1)
             }
-            try check("bind udp \(addr)") { addr.withSockaddr { Glibc.bind(fd.rawValue, $0, $1) } }
+            try Socket.bindWaitingOutPredecessor(fd, addr, "bind udp \(addr)")
         }
         return DatagramSocket(fd: fd, packetInfo: packetInfo)
     }

@@ -42,6 +42,8 @@ public final class FileWatcher: IOHandler {
     private var token: Token?
     private var subscriptions: [Int: Subscription] = [:]
     private var nextID = 1
+    /// A subscription to a directory named through a symbolic link → the subscription to the link itself.
+    private var companions: [Int: Int] = [:]
     /// Directory path → inotify watch descriptor, and back.
     private var wdByDirectory: [String: Int32] = [:]
     /// Several paths may name one directory (symlinks, `a/../a`): the kernel gives them one wd.
@@ -75,6 +77,10 @@ public final class FileWatcher: IOHandler {
     @discardableResult
     public func watch(path: String, onChange: @escaping () -> Void) -> Int {
         let (directory, name) = FileWatcher.split(path)
+        return subscribe(directory: directory, name: name, onChange: onChange)
+    }
+
+    private func subscribe(directory: String, name: String?, onChange: @escaping () -> Void) -> Int {
         let id = nextID
         nextID += 1
         let timer = Timer { [weak self] _ in self?.fire(id) }
@@ -85,11 +91,42 @@ public final class FileWatcher: IOHandler {
                 scheduleRetry()
             }
         }
+        if name == nil, FileWatcher.isSymbolicLink(directory) {
+            // A directory reached through a symbolic link (a deployment that swaps `conf -> conf.v2` with one
+            // rename): inotify watches the directory the link named when the watch was added, so a swap
+            // changes nothing it sees. The link's own entry in its parent is watched too; when it changes,
+            // the watch moves to the directory the link names now, and the subscriber hears of it.
+            let slash = directory.lastIndex(of: "/")
+            let parent = slash.map { $0 == directory.startIndex ? "/" : String(directory[..<$0]) } ?? "."
+            let entry = slash.map { String(directory[directory.index(after: $0)...]) } ?? directory
+            companions[id] = subscribe(directory: parent, name: entry) { [weak self] in
+                guard let self else { return }
+                self.rewatch(directory)
+                self.subscriptions[id]?.onChange()
+            }
+        }
         return id
+    }
+
+    /// Points the watch of `directory` at the inode its path names now (after a symbolic link swap).
+    private func rewatch(_ directory: String) {
+        let wd = inotify_add_watch(fd.rawValue, directory, FileWatcher.mask | UInt32(IN_ONLYDIR))
+        guard wd >= 0 else { return }  // gone: the next change or the IN_IGNORED path finds it again
+        if let old = wdByDirectory[directory], old != wd {
+            directoriesByWD[old]?.remove(directory)
+            if directoriesByWD[old]?.isEmpty ?? true {
+                directoriesByWD[old] = nil
+                _ = inotify_rm_watch(fd.rawValue, old)
+            }
+        }
+        missing.remove(directory)
+        wdByDirectory[directory] = wd
+        directoriesByWD[wd, default: []].insert(directory)
     }
 
     /// Stops calling the watcher `id`; the directory's inotify watch goes when its last watcher does.
     public func unwatch(_ id: Int) {
+        if let companion = companions.removeValue(forKey: id) { unwatch(companion) }
         guard let s = subscriptions.removeValue(forKey: id) else { return }
         loop.cancel(s.timer)
         guard !subscriptions.values.contains(where: { $0.directory == s.directory }) else { return }
@@ -107,6 +144,7 @@ public final class FileWatcher: IOHandler {
     public func close() {
         for s in subscriptions.values { loop.cancel(s.timer) }
         subscriptions = [:]
+        companions = [:]
         if let t = retryTimer { loop.cancel(t) }
         if let token { loop.deregister(token) }
         token = nil
@@ -234,6 +272,11 @@ public final class FileWatcher: IOHandler {
         guard let slash = p.lastIndex(of: "/") else { return (".", p) }
         let dir = p[..<slash]
         return (dir.isEmpty ? "/" : String(dir), String(p[p.index(after: slash)...]))
+    }
+
+    private static func isSymbolicLink(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
     }
 
     private static func isDirectory(_ path: String) -> Bool {

@@ -57,7 +57,7 @@ public enum Socket {
             setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1)
             if reusePort { setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
             if addr.family == AF_INET6 { setInt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
-            try check("bind \(addr)") { addr.withSockaddr { bind(fd.rawValue, $0, $1) } }
+            try bindWaitingOutPredecessor(fd, addr, "bind \(addr)")
             try check("listen \(addr)") { listen(fd.rawValue, backlog) }
         }
     }
@@ -118,6 +118,37 @@ public enum Socket {
         guard let fd = try? connectBlocking(unixPath: path, timeoutSeconds: 0) else { return false }
         fd.close()
         return true
+    }
+
+    /// Whether the socket at `path` accepts connections through all of the next `nanos` (probed every
+    /// 10 ms). A process killed with SIGKILL leaves its io_uring to be torn down by the kernel after it is
+    /// reaped: for 10–60 ms (measured) its listening sockets still take connections although nobody will
+    /// ever accept them. Such a socket stops being live within the window; a running stoep's does not.
+    public static func unixSocketStaysLive(path: String, nanos: UInt64) -> Bool {
+        let deadline = monotonicNanos() &+ nanos
+        while monotonicNanos() < deadline {
+            guard unixSocketIsLive(path: path) else { return false }
+            usleep(10_000)
+        }
+        return true
+    }
+
+    /// Until this moment (monotonic nanoseconds) a bind that finds its address in use waits for it, trying
+    /// again every 10 ms: set at start-up (`stoep run`), so a restart right after a kill -9 binds once the
+    /// predecessor's io_uring is torn down (see `unixSocketStaysLive`) instead of failing. 0 (never) on
+    /// reloads: a port another program holds is reported at once there.
+    nonisolated(unsafe) public static var waitForAddressInUseUntil: UInt64 = 0
+
+    static func bindWaitingOutPredecessor(_ fd: FileDescriptor, _ addr: SocketAddress, _ call: @autoclosure () -> String) throws(SystemError) {
+        while true {
+            let (r, e) = retryingEINTR { addr.withSockaddr { Glibc.bind(fd.rawValue, $0, $1) } }
+            if r >= 0 { return }
+            if e.rawValue == EADDRINUSE && monotonicNanos() < waitForAddressInUseUntil {
+                usleep(10_000)
+                continue
+            }
+            throw SystemError(call(), errno: e)
+        }
     }
 
     static func unixAddress(_ path: String) throws(SystemError) -> SocketAddress {

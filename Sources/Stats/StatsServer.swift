@@ -64,11 +64,15 @@ public final class StatsServer: AcceptHandler {
 
     /// Binds the socket (mode 0660, owned by `owner`: stoep after the drop and its group's members may
     /// connect, nobody else; docs/security.md). A live socket at `path` means another instance: refuse. A stale file
-    /// left by a crash is replaced.
+    /// left by a crash is replaced (also one whose dead owner's io_uring still holds it for some ms).
     public func start() throws {
         var st = stat()
         if lstat(path, &st) == 0 {
-            if Socket.unixSocketIsLive(path: path) { throw StartError.inUse(path) }
+            // Live only when it stays live for a second: a predecessor killed with SIGKILL leaves a socket
+            // that still takes connections until the kernel has torn its io_uring down.
+            if Socket.unixSocketIsLive(path: path) && Socket.unixSocketStaysLive(path: path, nanos: 1_000_000_000) {
+                throw StartError.inUse(path)
+            }
             guard (st.st_mode & S_IFMT) == S_IFSOCK else {
                 throw StartError.system("stats socket \(path) exists and is not a socket")
             }

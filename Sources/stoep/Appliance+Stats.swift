@@ -176,6 +176,7 @@ extension Appliance: StatsProvider {
         r.counter("dns_dropped").value = k.dropped
         r.counter("dns_send_errors").value = k.sendErrors
         r.counter("dns_tcp_connections").value = k.tcpConnections
+        r.counter("dns_tcp_refused").value = k.tcpRefused
         for (t, n) in k.byType { r.counter("dns_answers_by_type", labels: [("type", DNSRecordType(rawValue: t).description)]).value = n }
         for (code, n) in k.byRcode { r.counter("dns_answers_by_rcode", labels: [("rcode", DNSResponseCode(rawValue: code).description)]).value = n }
     }

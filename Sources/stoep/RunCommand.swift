@@ -53,6 +53,10 @@ enum RunCommand {
         ProcessFacts.raiseFileLimit()
         let appliance: Appliance
         do {
+            // A restart right after a kill -9: the predecessor's sockets may be held for some ms more by its
+            // io_uring, which the kernel tears down after the process is gone (Socket.waitForAddressInUseUntil).
+            Socket.waitForAddressInUseUntil = monotonicNanos() &+ 1_000_000_000
+            defer { Socket.waitForAddressInUseUntil = 0 }
             // Resolved before anything is bound: a missing user or group takes no port, and the stats
             // socket is created with its final owner.
             let identity = try config.user.map { try ProcessIdentity.resolve(user: $0, group: config.group, extraGroups: config.groups) }

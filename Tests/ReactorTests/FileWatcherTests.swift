@@ -91,6 +91,27 @@ final class FileWatcherTests: XCTestCase {
     func testUnwatchAndMissingDirectoryOnEpoll() throws { try unwatchAndMissingDirectory(backend: .epoll) }
     func testUnwatchAndMissingDirectoryOnIOUring() throws { try unwatchAndMissingDirectory(backend: .ioUring) }
 
+    /// A watched directory reached through a symbolic link that a deployment swaps (`conf -> v1` renamed
+    /// over by `conf -> v2`): the swap is reported, and so is a later change inside v2 (the watch moved).
+    private func symlinkSwap(backend: BackendKind) throws {
+        mkdir(directory + "/v1", 0o755)
+        mkdir(directory + "/v2", 0o755)
+        symlink("v1", directory + "/conf")
+        var calls = 0
+        let w = try run(backend: backend, total: 600, setUp: { w in
+            w.watch(path: directory + "/conf") { calls += 1 }
+        }, steps: [
+            (20, { symlink("v2", self.directory + "/conf.new"); rename(self.directory + "/conf.new", self.directory + "/conf") }),
+            (250, { self.write("v2/dyn.yml", "x") }),
+            (450, { self.write("v1/dyn.yml", "old target: not watched any more") }),
+        ])
+        XCTAssertEqual(calls, 2, "\(backend.rawValue): the swap, then the change inside the new target")
+        _ = w
+    }
+
+    func testSymlinkSwapOnEpoll() throws { try symlinkSwap(backend: .epoll) }
+    func testSymlinkSwapOnIOUring() throws { try symlinkSwap(backend: .ioUring) }
+
     func testUnwatchedWatcherIsNotCalled() throws {
         var calls = 0
         var watcher: FileWatcher?

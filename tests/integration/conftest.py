@@ -1,6 +1,7 @@
 """Fixtures that start the real stoep binary and talk to it with real clients over loopback."""
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -68,13 +69,15 @@ class Stoep:
         path.write_text(text)
         return path
 
-    def start(self, *args, config=None, wait_for=None, binary=None):
+    def start(self, *args, config=None, wait_for=None, binary=None, nofile=None):
+        """`nofile`: RLIMIT_NOFILE of the new process (`ulimit -n` before it starts)."""
         cmd = [str(binary or BINARY), "run", "--backend", self.backend, "--stats-socket", str(self.sock)]
         if config is not None:
             cmd += ["--config", str(config)]
         cmd += list(args)
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT)
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) if nofile else None
+        self.proc = subprocess.Popen(cmd, cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=limit)
         deadline = time.time() + 10
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -183,6 +183,31 @@ def test_daemon_restart_resynchronises(stoep, podman_api):
     podman_api.remove(after)
 
 
+@pytest.mark.heavy
+def test_daemon_killed_mid_stream_resynchronises(stoep, podman_api):
+    """The API service killed with SIGKILL while stoep's event stream is open (no orderly end of the
+    stream, a stale socket file left): the routes it knew keep serving, and a restarted service is
+    resynchronised (tests/integration/test_faults.py's companion; docs/robustness.md)."""
+    web = start_docker_stoep(stoep, podman_api)
+    before, after = f"kb-{stoep.backend}", f"ka-{stoep.backend}"
+    bp, ap = free_port(), free_port()
+    podman_api.run(before, bp, labels("kb", f"{before}.test", bp))
+    wait_for(lambda: get(web, f"{before}.test")[0] == 200)
+    podman_api.service.kill()
+    podman_api.service.wait()
+    podman_api.service = None
+    wait_for(lambda: stoep.stats("show info")["docker"]["synchronised"] is False, timeout=5)
+    assert get(web, f"{before}.test")[0] == 200
+    podman_api.sock.unlink(missing_ok=True)
+    podman_api.run(after, ap, labels("ka", f"{after}.test", ap))
+    podman_api.start()
+    wait_for(lambda: get(web, f"{after}.test")[0] == 200, timeout=10)
+    assert get(web, f"{before}.test")[0] == 200
+    assert stoep.stats("show info")["pid"] == stoep.pid
+    podman_api.remove(before)
+    podman_api.remove(after)
+
+
 def test_health_status_events(stoep, podman_api):
     """A container with a health check is served only while healthy (Traefik's keepContainer); each
     health_status event re-inspects it."""

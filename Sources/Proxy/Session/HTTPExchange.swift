@@ -75,8 +75,21 @@ final class HTTPExchange {
     var pageForHead = false
     /// What the sniffing found, sent as Content-Type.
     var sniffedType: String?
-    /// A body-less request can be sent again on another connection.
-    var retryable: Bool { requestBody.isNone }
+    /// A request that may be sent again on a fresh connection after a reused one failed before any answer,
+    /// as Go's transport decides (persistConn.shouldRetryRequest): a body-less request when nothing of it
+    /// was written yet, or once it was written only when it is replayable (Request.isReplayable: no body,
+    /// and GET, HEAD, OPTIONS, TRACE or an Idempotency-Key / X-Idempotency-Key field). A POST or DELETE the
+    /// server may have acted on is answered 502, never sent twice.
+    var retryable: Bool {
+        guard requestBody.isNone else { return false }
+        if upstreamOutSent == 0 || refusedUnprocessed { return true }
+        switch view.method {
+        case "GET", "HEAD", "OPTIONS", "TRACE": return true
+        default: return view.header("Idempotency-Key") != nil || view.header("X-Idempotency-Key") != nil
+        }
+    }
+    /// An HTTP/2 backend refused the stream (REFUSED_STREAM): it did not process it, any method may go again.
+    var refusedUnprocessed = false
 
     init(view: RequestView, route: HTTPRoute?, server: UpstreamServer?, startedAt: UInt64) {
         self.view = view

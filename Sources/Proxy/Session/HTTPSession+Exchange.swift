@@ -157,6 +157,7 @@ extension HTTPSession {
                     return false
                 case .error(.connectionAborted):  // an HTTP/2 stream the server refused: sent again once if it can be
                     x.reusedConnection = true
+                    x.refusedUnprocessed = true
                     upstreamFailed(x, timedOut: false, stale: true)
                     return false
                 case .error(.protocolError):  // an HTTP/2 backend's reset or lost connection: 500, as Traefik
@@ -214,21 +215,25 @@ extension HTTPSession {
                     && x.view.head.version.isAtLeast11
                 if head.framing == .untilClose && !asChunks { closeAfterResponse = true }
                 let status = x.pageStatus ?? (x.forward == nil ? nil : head.status)
-                let extra = x.responseHeaders + (x.sniffedType.map { [("Content-Type", $0)] } ?? [])
-                    + (x.authCookies.map { $0.fields(replacing: setCookies(head, bytes)) } ?? [])
+                // Fields the middlewares add; built up only from what this request uses (none: no array).
+                var extra = x.responseHeaders
+                if let type = x.sniffedType { extra.append(("Content-Type", type)) }
+                if let cookies = x.authCookies { extra += cookies.fields(replacing: setCookies(head, bytes)) }
                 if proxy.observersWantHeaders {
                     x.loggedResponseFields = head.fields.compactMap { f in
                         let name = String(decoding: bytes[f.name], as: UTF8.self)
                         return HeadRewriter.hopByHop.contains(name.lowercased()) ? nil : (name, String(decoding: bytes[f.value], as: UTF8.self))
                     } + extra
                 }
-                // An error page is sent as it came (stoep does not compress what errors serves).
-                if !x.compressions.isEmpty && x.pageStatus == nil
-                    && startCompressing(x, head, bytes, status: status, extra: extra, sniffedType: x.sniffedType) { return true }
+                if !x.compressions.isEmpty {
+                    // An error page is sent as it came (stoep does not compress what errors serves).
+                    if x.pageStatus == nil
+                        && startCompressing(x, head, bytes, status: status, extra: extra, sniffedType: x.sniffedType) { return true }
+                    extra += CompressionHead.vary(x.compressions, head, bytes)
+                }
                 clientOut += HeadRewriter.response(head, bytes: bytes, close: closeAfterResponse, chunked: asChunks,
                                                    // errors' codeCatcher writes the status anew: Go's reason phrase.
-                                                   status: status, extra: extra + CompressionHead.vary(x.compressions, head, bytes),
-                                                   setCookies: x.setCookies)
+                                                   status: status, extra: extra, setCookies: x.setCookies)
                 // An error page for a HEAD request: Traefik asks for it with GET; the client gets its head only.
                 x.responseBody = BodyForwarder(x.pageForHead ? .none : head.framing, asChunks: asChunks && !x.pageForHead)
                 // Body bytes that came with the head leave in the same send as the head.

@@ -231,6 +231,7 @@ extension HTTPSession {
         let answered = certificateRejected || unparseable  // the server is up; it answered wrongly
         if x.responseHead == nil && x.reusedConnection && x.retryable && !timedOut && !answered {
             x.reusedConnection = false
+            x.refusedUnprocessed = false
             x.upstreamOutSent = 0
             attachUpstream(x)
             return

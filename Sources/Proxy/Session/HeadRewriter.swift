@@ -20,9 +20,20 @@ enum HeadRewriter {
     /// First letters (lower-cased) of the hop-by-hop, managed and Host header names.
     static let interestingFirstBytes: Set<UInt8> = Set("chkptux".utf8)
 
+    /// The bytes lower-cased (ASCII) as a String. A name of up to 15 bytes is lowered on the stack and
+    /// becomes a small String held inline: no allocation, where most header names land (issue 18).
     static func lower(_ bytes: ArraySlice<UInt8>) -> String {
-        String(decoding: bytes.map { HTTPASCII.lowercased($0) }, as: UTF8.self)
+        guard bytes.count <= 15 else { return String(decoding: bytes.map { HTTPASCII.lowercased($0) }, as: UTF8.self) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 15) { buffer in
+            var n = 0
+            for b in bytes {
+                buffer[n] = HTTPASCII.lowercased(b)
+                n += 1
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<n]), as: UTF8.self)
+        }
     }
+
 
     /// Calls `body` with each name the head's Connection fields list (RFC 9110 §7.6.1: they are hop-by-hop
     /// too), lower-cased, trimmed of OWS, empty elements skipped; the list is walked on the bytes.
@@ -43,10 +54,13 @@ enum HeadRewriter {
         let b = view.bytes
         func slice(_ r: Range<Int>) -> ArraySlice<UInt8> { b[r] }
         var w = HTTPHeaderWriter(reservingCapacity: b.count + 256)
-        let target: [UInt8] = pathChanged
-            ? Array((forward.path.isEmpty ? "/" : forward.path).utf8) + (forward.query.isEmpty ? [] : Array(("?" + forward.query).utf8))
-            : Array(slice(head.target))
-        w.requestLine(method: slice(head.method), target: target, version: .http11)
+        if pathChanged {
+            let target = Array((forward.path.isEmpty ? "/" : forward.path).utf8) + (forward.query.isEmpty ? [] : Array(("?" + forward.query).utf8))
+            w.requestLine(method: slice(head.method), target: target, version: .http11)
+        } else {
+            // The target as it came, copied from the head's bytes (no array of its own).
+            w.requestLine(method: slice(head.method), target: slice(head.target), version: .http11)
+        }
         // Names the client's Connection header lists are hop-by-hop too.
         var dropped = hopByHop
         // A chunked request's announced trailers stay announced (Go's transport writes `Trailer` from the
@@ -116,7 +130,7 @@ enum HeadRewriter {
         if !keep("x-forwarded-port") {
             let port = hostHeader.lastIndex(of: ":").flatMap { i -> String? in
                 hostHeader.hasSuffix("]") ? nil : String(hostHeader[hostHeader.index(after: i)...])
-            } ?? (scheme == "https" || ["https", "wss"].contains(keptProto) ? "443" : "80")
+            } ?? (scheme == "https" || keptProto == "https" || keptProto == "wss" ? "443" : "80")
             _ = w.field("X-Forwarded-Port", port)
         }
         if !keep("x-forwarded-proto") {
@@ -125,7 +139,9 @@ enum HeadRewriter {
         }
         if !set.contains("x-forwarded-server") { _ = w.field("X-Forwarded-Server", serverName) }
         if !hadRealIP && !set.contains("x-real-ip") { _ = w.field("X-Real-Ip", peerIP) }
-        return w.finished()
+        // finish() then the bytes: the consuming finished() copied the whole head once more here.
+        w.finish()
+        return w.bytes
     }
 
     /// Content-Length as Go's transport writes it (transfer.go, shouldSendContentLength): once, as the number
@@ -151,24 +167,58 @@ enum HeadRewriter {
         } else {
             w.statusLine(head.status, reason: String(decoding: slice(head.reason), as: UTF8.self), version: .http11)
         }
-        var dropped = hopByHop
-        // Names the backend's Connection header lists are hop-by-hop too.
-        forEachConnectionOption(head.fields, in: bytes) { dropped.insert($0) }
-        if head.isSwitchingProtocols { dropped.remove("connection"); dropped.remove("upgrade") }
-        // The trailers a chunked answer announces stay announced (Go's ReverseProxy re-adds `Trailer`).
-        if head.framing == .chunked { dropped.remove("trailer") }
-        let replaced = Set(extra.map { $0.name.lowercased() })
-        for f in head.fields {
-            let name = lower(slice(f.name))
-            if dropped.contains(name) || replaced.contains(name) { continue }
-            w.copyField(f, from: bytes)
+        // Hop-by-hop fields, and those the backend's Connection fields name, are dropped; a 101 keeps its
+        // Connection and Upgrade, a chunked answer its announced trailers (Go's ReverseProxy re-adds
+        // `Trailer`). Compared on the head's bytes: no String or Set per field (issue 18).
+        let hasConnection = head.fields.contains { isNamed($0, "connection", in: bytes) }
+        let replaced: Set<String> = extra.isEmpty ? [] : Set(extra.map { $0.name.lowercased() })
+        bytes.withUnsafeBytes { p in
+            for f in head.fields {
+                let name = UnsafeRawBufferPointer(rebasing: p[f.name])
+                if isDroppedFromResponse(name, head: head, hasConnection: hasConnection, in: p) { continue }
+                if !replaced.isEmpty && replaced.contains(lower(slice(f.name))) { continue }
+                w.copyField(f, from: p)
+            }
         }
         for (n, v) in extra where !v.isEmpty { _ = w.field(n, v) }
         // Sticky cookies come beside the backend's own Set-Cookie fields, never instead of them.
         for v in setCookies { _ = w.field("Set-Cookie", v) }
         if close && !head.isSwitchingProtocols { _ = w.field("Connection", "close") }
         if chunked { _ = w.field("Transfer-Encoding", "chunked") }
-        return w.finished()
+        w.finish()
+        return w.bytes
+    }
+
+    /// Whether the response field called `name` is hop-by-hop for `head` (see `response`). Lengths are
+    /// compared first: most fields have no hop-by-hop name's length and cost one comparison each.
+    private static func isDroppedFromResponse(_ name: UnsafeRawBufferPointer, head: HTTPResponseHead, hasConnection: Bool,
+                                              in p: UnsafeRawBufferPointer) -> Bool {
+        func named(_ literal: StaticString) -> Bool {
+            name.count == literal.utf8CodeUnitCount && HTTPASCII.equalsIgnoringCase(name, literal)
+        }
+        switch name.count {
+        case 2: if named("te") { return true }
+        case 7:
+            if named("trailer") { return head.framing != .chunked }
+            if named("upgrade") { return !head.isSwitchingProtocols }
+        case 10:
+            if named("connection") { return !head.isSwitchingProtocols }
+            if named("keep-alive") { return true }
+        case 16: if named("proxy-connection") { return true }
+        case 18: if named("proxy-authenticate") { return true }
+        case 19: if named("proxy-authorization") { return true }
+        default: break
+        }
+        guard hasConnection else { return false }
+        var listed = false
+        for c in head.fields where !listed && c.name.count == 10 && HTTPASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: p[c.name]), "connection") {
+            HTTPASCII.forEachListElement(p, c.value) { element in
+                if !listed && element.count == name.count && HTTPASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: p[element]), name) {
+                    listed = true
+                }
+            }
+        }
+        return listed
     }
 
     /// A 1xx interim head for the client: every field as it came (Go's reverse proxy copies them all into

@@ -83,7 +83,11 @@ extension HTTPSession {
             return
         }
         let now = proxy.loop.now
-        let choice = route.service.choose(now: now, cookies: view.headerValues(named: "cookie"), clientIP: view.clientIP?.description ?? peerText)
+        // The Cookie fields and the client's address as text are read only for a sticky balancer or hrw on
+        // the way (no header scan, no String otherwise).
+        let service = route.service
+        let choice = service.choose(now: now, cookies: service.readsCookies ? view.headerValues(named: "cookie") : [],
+                                    clientIP: service.readsClientIP ? (view.clientIP?.description ?? peerText) : "")
         guard case .success(let pick) = choice else {
             dropCarried(p)
             // A retry finding every server passively down (each just refused): Traefik would try one

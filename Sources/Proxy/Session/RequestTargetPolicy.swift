@@ -60,25 +60,27 @@ public struct RequestTargetPolicy: Equatable, Sendable {
             rawPath = rawPath.lowerBound..<mark
         }
         let raw = bytes[rawPath]
-        var path: [UInt8]
+        let pathText: String
         if raw.isEmpty {
-            path = [UInt8(ascii: "/")]
+            pathText = "/"
             rewritten = true
         } else if URIPath.isAlreadyNormal(raw) {
-            path = Array(raw)
+            // Straight from the head's bytes (a short path is a small String: no allocation).
+            pathText = String(decoding: raw, as: UTF8.self)
         } else {
             guard URIPath.hasValidEscapes(raw) else { return .malformed }
             if raw.contains(UInt8(ascii: "#")) { return .fragment }
-            path = URIPath.normalized(raw)
+            var path = URIPath.normalized(raw)
             if sanitizePath { path = URIPath.removeDotSegments(path) }
             if !path.elementsEqual(raw) { rewritten = true }
+            pathText = String(decoding: path, as: UTF8.self)
         }
         var queryText = String(decoding: query, as: UTF8.self)
         if query.contains(UInt8(ascii: ";")) {
             queryText = queryText.replacingSemicolons(with: encodeQuerySemicolons ? "%3B" : "&")
             rewritten = true
         }
-        return .target(path: String(decoding: path, as: UTF8.self), query: queryText, rewritten: rewritten)
+        return .target(path: pathText, query: queryText, rewritten: rewritten)
     }
 
     /// True when the escaped `path` holds an escape a router on this entry point refuses.

@@ -42,7 +42,9 @@ struct RequestView: RuleRequest {
     }
 
     func headerValues(named name: String) -> [String] {
-        if !trustedPeer && HeadRewriter.forwardedHeaders.contains(name.lowercased()) { return [] }
+        // Every managed (X-Forwarded-*, X-Real-Ip) name starts with x: others skip lower-casing and hashing.
+        if !trustedPeer, let first = name.utf8.first, first | 0x20 == UInt8(ascii: "x"),
+           HeadRewriter.forwardedHeaders.contains(name.lowercased()) { return [] }
         return head.fields.filter { HTTPASCII.equalsIgnoringCase(bytes[$0.name], name.utf8) }.map { text($0.value) }
     }
 

@@ -11,11 +11,23 @@
 struct EarliestDeadlineSchedule {
     private var deadlines: [Double]
     private let steps: [Double]
+    /// Entries with a positive weight, in declaration order (the only ones ever picked), and how many pops
+    /// `next` may take: both fixed by the weights, so a pick allocates nothing (issue 18).
+    private let candidates: [Int]
+    private let popBound: Int
 
     /// `weights`: one per entry; an entry with a weight ≤ 0 is never picked (Traefik does not add it).
     init(weights: [Int]) {
-        steps = weights.map { $0 > 0 ? 1 / Double($0) : 0 }
+        let steps = weights.map { $0 > 0 ? 1 / Double($0) : 0 }
+        let candidates = steps.indices.filter { steps[$0] > 0 }
+        self.steps = steps
+        self.candidates = candidates
         deadlines = steps.map { $0 > 0 ? $0 : .infinity }
+        // Each pop moves one deadline on by at most 1/minWeight; an allowed entry with weight ≥ 1 is due
+        // within 1 + its step of the current deadline, so this many pops always reach one.
+        let maxStep = candidates.map { steps[$0] }.max() ?? 1
+        let minStep = candidates.map { steps[$0] }.min() ?? 1
+        popBound = candidates.count * (Int((maxStep / minStep).rounded(.up)) + 2)
     }
 
     var count: Int { deadlines.count }
@@ -23,14 +35,14 @@ struct EarliestDeadlineSchedule {
     /// The next entry for which `allowed` holds, or nil when no entry with a positive weight is allowed.
     /// Bounded: at most one lap over every entry's deadline moving past the chosen one.
     mutating func next(_ allowed: (Int) -> Bool) -> Int? {
-        let candidates = (0..<deadlines.count).filter { steps[$0] > 0 }
         guard candidates.contains(where: allowed) else { return nil }
-        // Each pop moves one deadline on by at most 1/minWeight; an allowed entry with weight ≥ 1 is due
-        // within 1 + its step of the current deadline, so this many pops always reach one.
-        let maxStep = candidates.map { steps[$0] }.max() ?? 1
-        let minStep = candidates.map { steps[$0] }.min() ?? 1
-        let bound = candidates.count * (Int((maxStep / minStep).rounded(.up)) + 2)
-        for _ in 0..<bound {
+        // One entry: it is the pick (its deadline moves on as the loop below would move it).
+        if candidates.count == 1 {
+            let only = candidates[0]
+            deadlines[only] += steps[only]
+            return only
+        }
+        for _ in 0..<popBound {
             var best = candidates[0]
             for i in candidates where deadlines[i] < deadlines[best] { best = i }
             deadlines[best] += steps[best]

@@ -95,6 +95,11 @@ public final class HTTPService {
     let reportsHealth: Bool
     /// `sticky.cookie`: entries are servers (keyed by URL) or children (keyed by service name).
     let sticky: StickyTable?
+    /// A sticky cookie on this service or any service below it: only then does a pick need the request's
+    /// Cookie fields (the session skips that header scan otherwise).
+    let readsCookies: Bool
+    /// An hrw strategy on this service or below it: only then does a pick need the client's address as text.
+    let readsClientIP: Bool
     private var schedule: EarliestDeadlineSchedule
     /// leasttime's tie-break deadlines (leasttime.go selectWRR), staggered by 1/weight as Add sets them.
     private var tieDeadlines: [Double] = []
@@ -114,6 +119,8 @@ public final class HTTPService {
         mirroring = nil
         reportsHealth = healthCheck != nil
         self.sticky = strategy == .hrw ? nil : sticky.map { StickyTable(cookie: StickyCookie($0, service: name), keys: servers.map(\.url)) }
+        readsCookies = self.sticky != nil
+        readsClientIP = strategy == .hrw
         schedule = EarliestDeadlineSchedule(weights: servers.map(\.weight))
         hrwEntries = servers.map { ($0.url, $0.weight) }
         var deadline = 0.0
@@ -136,6 +143,8 @@ public final class HTTPService {
         mirroring = nil
         reportsHealth = followsHealth
         self.sticky = sticky.map { StickyTable(cookie: StickyCookie($0, service: name), keys: children.map(\.key)) }
+        readsCookies = sticky != nil || children.contains { $0.service.readsCookies }
+        readsClientIP = strategy == .hrw || children.contains { $0.service.readsClientIP }
         schedule = EarliestDeadlineSchedule(weights: children.map(\.weight))
     }
 
@@ -151,6 +160,8 @@ public final class HTTPService {
         mirroring = nil
         reportsHealth = healthCheck
         sticky = nil
+        readsCookies = failover.service.readsCookies || failover.fallback.readsCookies
+        readsClientIP = failover.service.readsClientIP || failover.fallback.readsClientIP
         schedule = EarliestDeadlineSchedule(weights: [])
     }
 
@@ -166,6 +177,8 @@ public final class HTTPService {
         self.mirroring = mirroring
         reportsHealth = healthCheck && mirroring.service.reportsHealth
         sticky = nil
+        readsCookies = mirroring.service.readsCookies
+        readsClientIP = mirroring.service.readsClientIP
         schedule = EarliestDeadlineSchedule(weights: [])
     }
 
@@ -177,7 +190,8 @@ public final class HTTPService {
 
     /// The next server that is up, with the passHostHeader of the load balancer it belongs to, or why
     /// none can be had. `cookies`: the request's Cookie fields; `clientIP`: the peer's address as text
-    /// (hrw hashes it).
+    /// (hrw hashes it; read only when `readsClientIP`, "" otherwise). Cookie fields likewise only when
+    /// `readsCookies`. Without sticky cookies or hrw on the way a pick allocates nothing (issue 18).
     func choose(now: UInt64, cookies: [String], clientIP: String) -> Result<ServicePick, ServiceMissError> {
         if let failover {
             if failover.service.hasServerUp(now) { return failover.service.choose(now: now, cookies: cookies, clientIP: clientIP) }
@@ -196,22 +210,16 @@ public final class HTTPService {
             }
             return result
         }
-        let allowed: (Int) -> Bool
-        if let weighted {
-            allowed = { !weighted.followsHealth || weighted.children[$0].hasServerUp(now) }
-        } else {
-            allowed = { self.servers[$0].isUp(now) }
-        }
         // wrr.go ServeHTTP (p2c and leasttime alike): a pinned entry that is up is taken without a
         // cookie written, unless the value was an older form; otherwise the strategy picks and the
         // cookie names its choice.
         var index: Int
         var write = true
-        if let sticky, let pinned = sticky.pinned(cookies), allowed(pinned.index) {
+        if let sticky, let pinned = sticky.pinned(cookies), allows(pinned.index, now) {
             index = pinned.index
             write = pinned.rewrite
         } else {
-            guard let next = nextIndex(allowed, clientIP: clientIP) else { return .failure(ServiceMissError(miss: .noServer)) }
+            guard let next = nextIndex(now, clientIP: clientIP) else { return .failure(ServiceMissError(miss: .noServer)) }
             index = next
         }
         var result: ServicePick
@@ -228,14 +236,14 @@ public final class HTTPService {
     }
 
     /// The strategy's choice among the entries `allowed` (up), nil when none is.
-    private func nextIndex(_ allowed: (Int) -> Bool, clientIP: String) -> Int? {
+    private func nextIndex(_ now: UInt64, clientIP: String) -> Int? {
         switch strategy {
         case .wrr:
-            return schedule.next(allowed)
+            return schedule.next { allows($0, now) }
         case .p2c:
             // p2c.go nextServer: two distinct random picks among the healthy, fewer in flight wins
             // (the first on a tie); weights are not used.
-            let healthy = servers.indices.filter(allowed)
+            let healthy = servers.indices.filter { allows($0, now) }
             guard healthy.count > 1 else { return healthy.first }
             let n1 = Int(random.next() % UInt64(healthy.count))
             var n2 = Int(random.next() % UInt64(healthy.count))
@@ -248,7 +256,7 @@ public final class HTTPService {
             // highestRandomWeight services score their children by name; a weight ≤ 0 is left out (Add).
             var best: Int?
             var bestScore = 0.0
-            for (i, e) in hrwEntries.enumerated() where e.weight > 0 && allowed(i) {
+            for (i, e) in hrwEntries.enumerated() where e.weight > 0 && allows(i, now) {
                 let s = Self.hrwScore(key: clientIP, name: e.key, weight: e.weight)
                 if s > bestScore { best = i; bestScore = s }
             }
@@ -256,7 +264,7 @@ public final class HTTPService {
         case .leasttime:
             // leasttime.go nextServer: score = average time to first byte × (1 + in flight) / weight;
             // the lowest wins, equal ones go by earliest deadline.
-            let healthy = servers.indices.filter(allowed)
+            let healthy = servers.indices.filter { allows($0, now) }
             guard healthy.count > 1 else { return healthy.first }
             var minScore = Double.greatestFiniteMagnitude
             var candidates: [Int] = []
@@ -293,6 +301,14 @@ public final class HTTPService {
         if let failover { return failover.service.mirrorsBody || failover.fallback.mirrorsBody }
         if let weighted { return weighted.children.contains { $0.mirrorsBody } }
         return false
+    }
+
+    /// Whether entry `index` (a server, or a weighted child) may be picked now.
+    private func allows(_ index: Int, _ now: UInt64) -> Bool {
+        if let weighted {
+            return !weighted.followsHealth || weighted.children[index].hasServerUp(now)
+        }
+        return servers[index].isUp(now)
     }
 
     /// Whether a pick could find a server now (the status as Traefik propagates it to a parent).
