@@ -43,6 +43,7 @@ struct RouteBuild {
         let dynamic = setup.allDynamic
         let result = RouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names,
                                              tlsEntryPoints: setup.tlsEntryPoints, redirections: setup.redirections,
+                                             entryPointMiddlewares: setup.entryPointModels.middlewares,
                                              transports: setup.serversTransports, internalServices: internals,
                                              internalRouters: ownRouters, previous: previous)
         let tcp = TCPRouteTableBuilder.build(dynamic, defaultSyntax: setup.defaultSyntax, entryPointNames: names)

@@ -41,7 +41,10 @@ struct ProxySetup {
     var fileProvider: TraefikFileProvider?
     var files = FileProviderSnapshot()
     /// Every provider's dynamic configuration, and every problem found reading it.
-    var allDynamic: [TraefikDynamicConfig] { dynamic + files.configs + discovered }
+    /// with the static entry points' `asDefault` and `http.middlewares` applied, as Traefik's aggregator does.
+    var allDynamic: [TraefikDynamicConfig] { entryPointModels.apply(dynamic + files.configs + discovered) }
+    /// Entry points' `asDefault` and `http.middlewares` (TraefikEntryPointModels).
+    var entryPointModels = TraefikEntryPointModels()
     /// The Docker provider's latest configuration (set by the appliance before each build).
     var discovered: [TraefikDynamicConfig] = []
     var allIssues: [String] { issues + files.issues }
@@ -140,7 +143,6 @@ struct ProxySetup {
                 setup.certificatesResolvers.merge(stat.certificatesResolvers) { own, _ in own }
                 setup.readTLS(stat, warnings: &warnings, path: path)
                 for ep in stat.entryPoints where ep.transport == .tcp {
-                    errors += Self.unappliedOptions(ep)
                     setup.entryPoints.removeAll { $0.name == ep.name }
                     let t = ep.respondingTimeouts
                     setup.entryPoints.append(ProxyEntryPointSetup(
@@ -166,6 +168,7 @@ struct ProxySetup {
                    let addr = HostPort.parse(":8080") {
                     setup.entryPoints.append(ProxyEntryPointSetup(name: "traefik", address: addr, trustedIPs: [], insecure: false))
                 }
+                setup.entryPointModels = TraefikEntryPointModels(stat.entryPoints, extraNames: setup.entryPoints.map(\.name))
                 if let file = stat.providers.file {
                     if let dir = file.directory, !FileProviderReader.isDirectory(dir) {
                         warnings.append("\(path): providers.file.directory \(dir): cannot be read; no file-provider routes from it")
@@ -181,22 +184,6 @@ struct ProxySetup {
             }
         }
         return (setup, errors, warnings)
-    }
-
-    /// Entry-point options the proxy does not apply yet, refused rather than ignored: without them a router
-    /// would be served without the entry point's middlewares (an authentication there bypassed), or on
-    /// entry points the configuration kept it off.
-    static func unappliedOptions(_ ep: TraefikEntryPoint) -> [ConfigError] {
-        var errors: [ConfigError] = []
-        if !ep.middlewares.isEmpty {
-            errors.append(ConfigError(location: ep.location, message: "entryPoints.\(ep.name).http.middlewares: entry-point middlewares are not "
-                                      + "applied by stoep yet; refused so that no router is served without \(ep.middlewares.joined(separator: ", "))"))
-        }
-        if ep.asDefault {
-            errors.append(ConfigError(location: ep.location, message: "entryPoints.\(ep.name).asDefault: not supported by stoep yet; refused "
-                                      + "because routers without entryPoints would be served on every entry point"))
-        }
-        return errors
     }
 
     /// Entry points' `http.tls` and `http.redirections.entryPoint` (Traefik 3: permanent by default,

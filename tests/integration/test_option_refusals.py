@@ -27,7 +27,6 @@ EP_REFUSED = [
     ("    forwardedHeaders:\n      notAppendXForwardedFor: true\n", "entryPoints.web.forwardedHeaders.notAppendXForwardedFor", "always appends"),
     ("    observability:\n      accessLogs: false\n", "entryPoints.web.observability.accessLogs", "still be logged"),
     ("    http:\n      underscoreHeadersStrategy: reject\n", "entryPoints.web.http.underscoreHeadersStrategy", "only \"keep\""),
-    ("    transport:\n      keepAliveMaxRequests: 10\n", "entryPoints.web.transport.keepAliveMaxRequests", "not closed"),
 ]
 STATIC_WORKS = [
     "accessLog:\n  format: json\n  bufferingSize: 50\n  addInternals: true\n  filters:\n    statusCodes: [\"400-499\"]\n"

@@ -10,6 +10,7 @@ A test sends the same raw bytes to both and compares everything the client and t
   canonical name, stoep keeps the client's order, and neither order is something a client relies on.
 """
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -265,22 +266,28 @@ def read_responses(sock, method=b"GET", count=1, timeout=5, first_only=False):
 
 class Peers:
     """Traefik and stoep on the same configuration. `static` and `dynamic` are YAML texts; "{web}" in
-    `static` becomes each proxy's entry-point address, "{dir}" its own directory (an access log's path),
-    "{backend}" in `dynamic` its own backend's URL."""
+    `static` becomes each proxy's entry-point address, "{ep:NAME}" another entry point's (a port of its
+    own per proxy; `exchange(..., entry_point="NAME")` talks to it), "{dir}" its own directory (an access
+    log's path), "{backend}" in `dynamic` its own backend's URL."""
 
     def __init__(self, workdir, reactor, static, dynamic, respond=ok_response, continue_first=False):
         self.workdir = Path(workdir)
         self.backends = {name: RecordingBackend(respond, continue_first) for name in ("traefik", "stoep")}
         self.ports = {name: free_port() for name in ("traefik", "stoep")}
+        extra = sorted(set(re.findall(r"\{ep:(\w+)\}", static)))
+        self.entry_point_ports = {name: {ep: free_port() for ep in extra} for name in ("traefik", "stoep")}
         self.traefik = None
         self.stoep = None
         for name in ("traefik", "stoep"):
             d = self.workdir / name
             d.mkdir(parents=True, exist_ok=True)
             (d / "dynamic.yml").write_text(dynamic.replace("{backend}", self.backends[name].url))
+            text = static
+            for ep, port in self.entry_point_ports[name].items():
+                text = text.replace("{ep:%s}" % ep, f"127.0.0.1:{port}")
             (d / "static.yml").write_text(
                 "global: {checkNewVersion: false, sendAnonymousUsage: false}\n"
-                + static.replace("{web}", f"127.0.0.1:{self.ports[name]}").replace("{dir}", str(d))
+                + text.replace("{web}", f"127.0.0.1:{self.ports[name]}").replace("{dir}", str(d))
                 + f"providers:\n  file: {{filename: \"{d / 'dynamic.yml'}\"}}\n")
         self.traefik_log = open(self.workdir / "traefik" / "log", "wb")
         self.traefik = subprocess.Popen([traefik_binary(), f"--configfile={self.workdir / 'traefik/static.yml'}",
@@ -306,16 +313,17 @@ class Peers:
             time.sleep(0.1)
         raise RuntimeError("traefik did not come up: " + (self.workdir / "traefik/log").read_text())
 
-    def exchange(self, raw, count=1, method=None, timeout=5, pause_after_head=None):
+    def exchange(self, raw, count=1, method=None, timeout=5, pause_after_head=None, entry_point=None):
         """Sends `raw` to both proxies on a new connection each; returns {name: (responses, requests)}:
         the responses the client read and the requests the backend received. `pause_after_head`: send
         up to the head's end, read what comes back within that many seconds (interim answers), then send
-        the rest."""
+        the rest. `entry_point`: a "{ep:NAME}" entry point instead of "{web}"."""
         method = method or raw.split(b" ", 1)[0]
         out = {}
         for name in ("traefik", "stoep"):
             self.backends[name].take()
-            with socket.create_connection(("127.0.0.1", self.ports[name]), timeout=timeout) as s:
+            port = self.entry_point_ports[name][entry_point] if entry_point else self.ports[name]
+            with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
                 interim = []
                 if pause_after_head is not None:
                     cut = raw.index(b"\r\n\r\n") + 4

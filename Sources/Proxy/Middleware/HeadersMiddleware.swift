@@ -42,8 +42,12 @@ final class HeadersMiddleware: HTTPMiddleware {
     func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> LocalResponse? {
         if hasCORS, let preflight = preflightResponse(request) { return preflight }
         for kv in config.customRequestHeaders {
+            // Go's Header.Set/Del on the request: an earlier middleware's setting of the name is replaced
+            // (an entry point's headers middleware before the router's, one X-Order left).
+            let lower = kv.key.lowercased()
+            forward.setHeaders.removeAll { $0.name.lowercased() == lower }
             if kv.value.isEmpty {
-                forward.removeHeaders.insert(kv.key.lowercased())
+                forward.removeHeaders.insert(lower)
             } else {
                 forward.setHeaders.append((kv.key, kv.value))
             }

@@ -18,10 +18,12 @@ public enum RouteTableBuilder {
     /// TLS client settings (serversTransport). `internalServices`: the `NAME@internal` services the static
     /// configuration provides (api@internal with `[api]`, prometheus@internal with `metrics.prometheus`); a
     /// router naming another is skipped. `internalRouters`: Traefik's own routers the static configuration
-    /// adds (`/metrics`, and the API on the `traefik` entry point).
+    /// adds (`/metrics`, and the API on the `traefik` entry point). `entryPointMiddlewares`: entry points'
+    /// `http.middlewares`, put before a redirection's (routers have them already: TraefikEntryPointModels).
     public static func build(_ configs: [TraefikDynamicConfig], defaultSyntax: TraefikRuleSyntax = .v3,
                              entryPointNames: [String], tlsEntryPoints: Set<String> = [],
                              redirections: [String: (to: String, redirect: TraefikRedirectScheme)] = [:],
+                             entryPointMiddlewares: [String: [String]] = [:],
                              transports: ServersTransports = ServersTransports(),
                              internalServices: Set<InternalService> = [.noop], internalRouters: InternalRouters = InternalRouters(),
                              previous: RouteTable? = nil) -> Result {
@@ -131,7 +133,8 @@ public enum RouteTableBuilder {
                                         internalService: internalTarget))
             }
         }
-        routes += redirectionRoutes(redirections)
+        routes += redirectionRoutes(redirections, entryPointMiddlewares: entryPointMiddlewares,
+                                    middlewareConfigs: middlewareConfigs, services: services, problems: &problems)
         problems += HostClaims.problems(claims)
         problems += transports.problems
         let table = RouteTable(routes: routes, internalRoutes: internalRouters.routes(), services: Array(services.values), problems: problems)
@@ -139,15 +142,30 @@ public enum RouteTableBuilder {
     }
 
     /// Traefik's `NAME-to-TARGET@internal` routers: every plain request on the entry point is redirected
-    /// (priority MaxInt-1, above every user router).
-    private static func redirectionRoutes(_ redirections: [String: (to: String, redirect: TraefikRedirectScheme)]) -> [HTTPRoute] {
+    /// (priority MaxInt-1, above every user router). The entry point's `http.middlewares` come first, as
+    /// Traefik's applyModel gives them to its internal router too; names resolve in the `internal`
+    /// provider when unqualified, and a missing one leaves the entry point without its redirection.
+    private static func redirectionRoutes(_ redirections: [String: (to: String, redirect: TraefikRedirectScheme)],
+                                          entryPointMiddlewares: [String: [String]], middlewareConfigs: [String: TraefikMiddleware],
+                                          services: [String: HTTPService], problems: inout [String]) -> [HTTPRoute] {
         // Traefik's rule: any non-empty Host (a request without one is not redirected).
         guard let everything = try? RuleParser.parseAuto("HostRegexp(`^.+$`)", default: .v3).expression else { return [] }
         let noop = HTTPService(name: InternalService.noop.rawValue, servers: [], passHostHeader: true)
-        return redirections.sorted { $0.key < $1.key }.map { entryPoint, r in
-            HTTPRoute(name: "\(entryPoint)-to-\(r.to)@internal", priority: Int.max - 1, rule: everything, entryPoints: [entryPoint],
-                      middlewares: [RedirectSchemeMiddleware(name: "redirect-\(entryPoint)-to-\(r.to)@internal", config: r.redirect)], service: noop,
-                      internalService: .noop)
+        return redirections.sorted { $0.key < $1.key }.compactMap { entryPoint, r in
+            let name = "\(entryPoint)-to-\(r.to)@internal"
+            var chain: [HTTPMiddleware] = []
+            for ref in entryPointMiddlewares[entryPoint] ?? [] {
+                let qualified = TraefikDynamicConfig.qualify(ref, provider: "internal")
+                switch MiddlewareBuilder.chain(qualified, middlewareConfigs, services: services) {
+                case .success(let list): chain += list
+                case .failure(let why):
+                    problems.append("entryPoints.\(entryPoint): router \(name): middleware \(qualified): \(why); skipped")
+                    return nil
+                }
+            }
+            return HTTPRoute(name: name, priority: Int.max - 1, rule: everything, entryPoints: [entryPoint],
+                             middlewares: chain + [RedirectSchemeMiddleware(name: "redirect-\(entryPoint)-to-\(r.to)@internal", config: r.redirect)],
+                             service: noop, internalService: .noop)
         }
     }
 

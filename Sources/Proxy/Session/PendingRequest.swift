@@ -164,6 +164,14 @@ extension HTTPSession {
         dropCarried(p)
         if servedErrorPage(status: answer.status, view: p.view, route: p.route, forward: p.forward,
                            startedAt: p.carried?.startedAt ?? currentStart, close: p.mustClose) { return }
+        // The headers middlewares the request passed change this answer too: Traefik's wrap the response
+        // writer (PostRequestModifyResponseHeaders), so a 401 or a redirect from a later one carries them.
+        var answer = answer
+        for (name, value) in p.forward.responseHeaders {
+            let lower = name.lowercased()
+            answer.fields.removeAll { $0.name.lowercased() == lower }
+            if !value.isEmpty { answer.fields.append((name, value)) }
+        }
         respond(answer, close: p.mustClose)
     }
 
