@@ -11,7 +11,7 @@ func selectedTarget() -> FuzzTarget {
     let name = getenv("STOEP_FUZZ_TARGET").map { String(cString: $0) } ?? ""
     guard let target = FuzzTarget.named(name) else {
         let names = FuzzTarget.all.map(\.name).joined(separator: " ")
-        fputs("stoep-fuzz: set STOEP_FUZZ_TARGET to one of: \(names)\n", stderr)
+        print("stoep-fuzz: set STOEP_FUZZ_TARGET to one of: \(names)")
         exit(2)
     }
     return target

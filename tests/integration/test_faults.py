@@ -28,6 +28,9 @@ from conftest import Stoep, free_port, series, stats_query
 from dns_upstream import DnsStoep, FakeUpstream, ask
 from test_proxy import backends  # noqa: F401 (fixture)
 
+# `heavy`: the epoll half runs in `make test-slow` (make test's time budget); io_uring's stays in make test.
+pytestmark = pytest.mark.heavy
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 

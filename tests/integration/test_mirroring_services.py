@@ -15,7 +15,8 @@ from conftest import series
 from service_peers import ServicePeers
 from traefik_peer import traefik_binary
 
-pytestmark = pytest.mark.skipif(traefik_binary() is None, reason="Traefik 3.7 (make deps) not installed")
+# `heavy`: the epoll half runs in `make test-slow` (make test's time budget); io_uring's stays in make test.
+pytestmark = [pytest.mark.skipif(traefik_binary() is None, reason="Traefik 3.7 (make deps) not installed"), pytest.mark.heavy]
 
 DYNAMIC = """
 http:

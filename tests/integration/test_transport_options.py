@@ -20,6 +20,9 @@ from proxy_pair import TraefikRun, allocate, needs_traefik, start_stoep
 from test_http2 import frame
 from upstreams import Upstream
 
+# `heavy`: the epoll half runs in `make test-slow` (make test's time budget); io_uring's stays in make test.
+pytestmark = pytest.mark.heavy
+
 
 class TrackingBackend:
     """HTTP/1.1 keep-alive server: answers every request 200 "ok" (after ?ms=N milliseconds); /hc redirects
