@@ -52,6 +52,14 @@ public struct DNSOptions: Sendable {
         case "bind-interfaces": settings.bindInterfaces = try v.flag()
         case "no-hosts": settings.noHosts = try v.flag()
         case "addn-hosts": settings.additionalHostsFiles.append(try v.required())
+        case "hostsdir": settings.hostsDirectories.append(try v.required())
+        case "expand-hosts": settings.expandHosts = try v.flag()
+        case "domain":
+            if let local = try settings.hostsDomains.add(v) { settings.servers.append(local) }
+        case "rev-server": settings.servers.append(try DNSRecordLineParser.reverseServer(v))
+        case "conf-file", "conf-dir", "servers-file":
+            // Expanded before parsing (DnsmasqConfIncludes); one that reaches here was already read.
+            break
         case "address": settings.addressRules.append(try DNSRecordLineParser.address(v))
         case "host-record": settings.hostRecords.append(try DNSRecordLineParser.hostRecord(v))
         case "cname": settings.cnames.append(try DNSRecordLineParser.cname(v))

@@ -17,6 +17,12 @@ public struct DNSSettings: Equatable, Sendable {
     public var noHosts = false
     /// `addn-hosts`: extra hosts files, in order.
     public var additionalHostsFiles: [String] = []
+    /// `hostsdir`: directories whose every file is a hosts file, watched for new and changed files.
+    public var hostsDirectories: [String] = []
+    /// `expand-hosts`: dotless hosts-file names also answer as name.domain (`domain=`).
+    public var expandHosts = false
+    /// `domain=` lines: the domain expand-hosts appends, per address.
+    public var hostsDomains = DNSHostsDomains()
     public var addressRules: [DNSAddressRule] = []
     public var hostRecords: [DNSHostRecord] = []
     public var cnames: [DNSCNAMERecord] = []

@@ -102,4 +102,14 @@ public struct DNSUpstreams {
         }
         return out
     }
+
+    /// The first domain of the first `search` line (option.c, for `domain=#`: strtok on blanks).
+    public static func firstSearchDomain(_ text: String) -> DNSName? {
+        for line in text.split(separator: "\n") {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            guard words.count >= 2, words[0] == "search", let name = try? DNSName(text: String(words[1])) else { continue }
+            return name
+        }
+        return nil
+    }
 }
