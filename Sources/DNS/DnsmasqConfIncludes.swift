@@ -15,6 +15,7 @@
 //                       lines (read_file with LOPT_REV_SERV: anything else is an "illegal option").
 // Pure: every file access goes through `DnsmasqConfFiles`.
 import Config
+import Reactor
 
 public struct DnsmasqConfIncludes<Files: DnsmasqConfFiles> {
     /// Deeper nesting than this is an error (dnsmasq has no bound; distinct files this deep are a mistake).
