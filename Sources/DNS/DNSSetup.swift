@@ -158,6 +158,7 @@ extension DNSService {
     /// across SIGHUP: a reload storm loses no answer (test_faults.py::test_reload_storm_*).
     func replace(_ setup: DNSSetup, watcher: FileWatcher?) {
         settings = setup.settings
+        unwatchHostsDirectories()  // with the watcher that made the watches
         self.watcher = watcher
         let sink = DNSQueryLogSink(facility: setup.settings.logFacility, fallback: loop.log)
         querySink = sink

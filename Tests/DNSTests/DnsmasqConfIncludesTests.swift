@@ -27,6 +27,15 @@ final class DnsmasqConfIncludesTests: XCTestCase {
         XCTAssertEqual(r.errors, [])
     }
 
+    func testIncludesInStoepsDNSTableToo() {
+        let toml = [DNSOption(name: "conf-file", value: "/x.conf", location: SourceLocation(file: "stoep.toml", line: 3, column: 1), origin: .stoepTOML),
+                    DNSOption(name: "port", value: "53", location: SourceLocation(file: "stoep.toml", line: 4, column: 1), origin: .stoepTOML)]
+        let fs = DnsmasqConfMemoryFiles(files: ["/x.conf": "no-resolv\n", "/etc/dnsmasq.conf": "conf-file=/x.conf\n"])
+        let r = DnsmasqConfIncludes.read(tomlLines: toml, dnsmasqConf: "/etc/dnsmasq.conf", files: fs)
+        XCTAssertEqual(r.lines.map { "\($0.fileAndLine) \($0.description) \($0.origin)" },
+                       ["/x.conf:1 no-resolv dnsmasqConf", "stoep.toml:4 port=53 stoepTOML"])
+    }
+
     func testMissingFileIsAnErrorAtTheDirective() {
         let r = read(["/etc/dnsmasq.conf": "port=53\nconf-file=/nope.conf\n"])
         XCTAssertEqual(r.errors, ["/etc/dnsmasq.conf:2: conf-file: cannot read /nope.conf: No such file or directory"])
