@@ -29,6 +29,7 @@ W=$(mktemp -d); chmod 755 "$W"; PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$W"; }
 trap cleanup EXIT
 mkdir -p "$W/www"; head -c 612 /dev/zero | tr '\0' 'x' > "$W/www/index.html"
+head -c 100000000 /dev/zero > "$W/www/large.bin"
 cat > "$W/backend.conf" <<C
 daemon off; worker_processes 1; pid $W/backend.pid; error_log $W/backend.err;
 events { worker_connections 1024; }
@@ -58,5 +59,8 @@ C
   if [ $SITES = 1 ]; then
     malloc_sites "$pid" "$per_req" "$d/wrk2" -- wrk -t1 -c16 -d2s -H "Host: $HOST" "$url"
   fi
+  # A 100 MB body through the proxy (spliced): its allocations are the request's, none per relayed chunk.
+  total=$(malloc_count "$pid" "$d/curl" -- curl -s -o /dev/null -w '%{size_download}' -H "Host: $HOST" "http://127.0.0.1:$port/large.bin")
+  printf '%-12s %8s bytes     %6d allocations for the whole 100 MB response\n' "$name" "$(cat "$d/curl")" "$total"
   kill "$pid"; port=$((port + 1))
 done
