@@ -46,8 +46,20 @@ public struct DNSSetup {
                 }
             }
         }
+        // server-tls: the trust is loaded here too, so a CA file that cannot be read or parsed stops
+        // `stoep check` and start-up with its key (the forwarder loads it again for itself).
+        if !options.settings.serverTLS.isEmpty {
+            do throws(TLSError) {
+                _ = try DNSTLSChannel.trust(caFiles: options.settings.serverTLSCA)
+            } catch {
+                let at = lines.first { $0.name == "server-tls-ca" } ?? lines.first { $0.name == "server-tls" }
+                errors.append(DNSOptionError(file: at?.location.file ?? "", line: at?.location.line ?? 0,
+                                             option: at?.name ?? "server-tls-ca", message: error.description))
+            }
+        }
         var resolv: [IPAddress] = []
-        if !options.settings.noResolv {
+        // server-tls: the resolv-file is not read — its nameservers would be a plaintext path.
+        if !options.settings.noResolv && options.settings.serverTLS.isEmpty {
             if let text = readTextFile(options.settings.resolvFile) {
                 resolv = DNSUpstreams.parseResolvConf(text)
             } else {
@@ -120,7 +132,13 @@ extension DNSService {
         retiring.append(old)
         old.onIdle = { [weak self, weak old] in
             guard let self else { return }
-            let t = Timer { [weak self] _ in self?.retiring.removeAll { $0 === old || $0.pending == 0 } }
+            let t = Timer { [weak self] _ in
+                self?.retiring.removeAll { f in
+                    guard f === old || f.pending == 0 else { return false }
+                    f.stop()  // its TLS connections close with it
+                    return true
+                }
+            }
             self.loop.schedule(t, after: 0)
         }
     }
