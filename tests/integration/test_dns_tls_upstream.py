@@ -92,7 +92,7 @@ class UnboundDoT:
         self.log = self.workdir / f"{stem}.log"
         self.control = self.workdir / f"{stem}.ctl"
         data = "\n".join(f'  local-data: "{n}. 300 IN A {a}"' for n, a in RECORDS.items())
-        data += f'\n  local-data: "who.dot.test. 300 IN TXT \\"{stem}\\""'
+        data += f"\n  local-data: 'who.dot.test. 300 IN TXT \"{stem}\"'"
         self.conf.write_text(f"""server:
   interface: 127.0.0.1@{self.port}
   tls-port: {self.port}
