@@ -11,8 +11,9 @@
 // query waiting for it — each one then moves on to the next upstream, or SERVFAIL — and the reason is
 // counted per upstream (`dns_upstream_tls_failures{reason}`) and logged when it changes. A connection that
 // breaks after it has answered (the server closed it while we wrote) gets its unanswered queries once more
-// on a new connection, as RFC 7766 §6.2.1 asks of clients. A query that times out while nothing at all
-// came back since it was sent makes the connection count as dead: it is closed, the next query reconnects.
+// on a new connection, as RFC 7766 §6.2.1 asks of clients. A query that times out before the handshake
+// is done, or while nothing at all came back since it was sent, makes the connection count as dead: it is
+// closed, the next query reconnects.
 import Reactor
 
 /// A query waiting on a DNSTLSChannel (a DNSUpstreamAttempt); every call on the loop.
@@ -96,12 +97,13 @@ final class DNSTLSChannel: IOHandler {
         flush()
     }
 
-    /// Takes `e` out (answered elsewhere, timed out, abandoned). `timedOut`: when nothing came back on
-    /// the connection since `e` was sent, the connection is taken for dead and closed.
+    /// Takes `e` out (answered elsewhere, timed out, abandoned). `timedOut`: when the connection is still
+    /// not set up (a server that accepts TCP but never finishes the handshake), or nothing came back on it
+    /// since `e` was sent, it is taken for dead and closed.
     func withdraw(_ e: DNSTLSExchange, timedOut: Bool) {
-        let wasInFlight = pipeline.remove { $0 === e }
-        if timedOut && wasInFlight && state != .closed && lastReceived < e.startedAt {
-            fail(.tls("no answer on the connection in time"), resend: false)
+        pipeline.remove { $0 === e }
+        if timedOut && state != .closed && (state != .open || lastReceived < e.startedAt) {
+            fail(.tls(state == .open ? "no answer on the connection in time" : "no TLS handshake in time"), resend: false)
             return
         }
         if pipeline.abandonedCount > 4 * DNSTLSChannel.maxInFlight {

@@ -233,7 +233,7 @@ def test_parallel_queries_share_one_pipelined_connection(dns_stoep, dot):
     assert tls_series(dns_stoep, "dns_upstream_tls_connections", up) == 1
     assert series(dns_stoep.stats(), "counters", "dns_upstream_queries", upstream=up) == 2 * len(names)
     # unbound's side: the one connection stoep keeps open (the other tests' stoeps are stopped by now)
-    assert dot.good.connections() == 1
+    assert wait_until(lambda: dot.good.connections() == 1), dot.good.connections()
 
 
 def test_wrong_name_and_untrusted_ca_are_servfail_with_the_reason(dns_stoep, dot):
@@ -306,6 +306,25 @@ def test_reconnects_after_unbound_restart_and_caches_dot_answers(dns_stoep, dot,
         assert a_of(ask(port, "n6.dot.test")) == ["192.0.2.6"]
     finally:
         u.stop()
+
+
+def test_silent_server_times_out_and_its_connection_is_dropped(dns_stoep):
+    """A server that accepts TCP but never answers the ClientHello: SERVFAIL after the deadline (twice
+    fast-dns-retry), the connection counted as failed and closed, the next query tries a new one."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # never accepted: the kernel completes the TCP handshake, nobody speaks TLS
+    try:
+        up = f"127.0.0.1@{silent.getsockname()[1]}#dot.test"
+        port = start_stoep(dns_stoep, f'server-tls = ["{up}"]\n', conf="listen-address=127.0.0.1\nno-resolv\nno-hosts\nfast-dns-retry=150\n")
+        for n in (1, 2):
+            t = time.monotonic()
+            assert ask(port, "n1.dot.test").rcode() == dns.rcode.SERVFAIL
+            assert time.monotonic() - t < 2
+            assert wait_until(lambda: tls_failures(dns_stoep, up).get("no TLS handshake in time") == n), tls_failures(dns_stoep, up)
+        assert series(dns_stoep.stats(), "counters", "dns_upstream_timeouts", upstream=up) == 2
+    finally:
+        silent.close()
 
 
 def test_domain_servers_stay_plain_beside_server_tls(dns_stoep, dot, tmp_path):
