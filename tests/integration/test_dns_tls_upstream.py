@@ -8,6 +8,7 @@ import datetime
 import ipaddress
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -306,6 +307,18 @@ def test_reconnects_after_unbound_restart_and_caches_dot_answers(dns_stoep, dot,
         assert a_of(ask(port, "n6.dot.test")) == ["192.0.2.6"]
     finally:
         u.stop()
+
+
+def test_reload_closes_the_old_connection(dns_stoep, dot):
+    """SIGHUP builds a new forwarder: its upstream opens a new connection, the old forwarder's is closed."""
+    up = f"127.0.0.1@{dot.good.port}#dot.test"
+    port = start_stoep(dns_stoep, f'server-tls = ["{up}"]\nserver-tls-ca = ["{dot.ca}"]\n')
+    assert a_of(ask(port, "n8.dot.test")) == ["192.0.2.8"]
+    assert wait_until(lambda: dot.good.connections() == 1), dot.good.connections()
+    dns_stoep.signal(signal.SIGHUP)
+    assert wait_until(lambda: tls_series(dns_stoep, "dns_upstream_tls_open", up) == 0)
+    assert a_of(ask(port, "n9.dot.test")) == ["192.0.2.9"]
+    assert wait_until(lambda: dot.good.connections() == 1), dot.good.connections()
 
 
 def test_silent_server_times_out_and_its_connection_is_dropped(dns_stoep):
