@@ -103,7 +103,9 @@ final class DNSTLSChannel: IOHandler {
     func withdraw(_ e: DNSTLSExchange, timedOut: Bool) {
         pipeline.remove { $0 === e }
         if timedOut && state != .closed && (state != .open || lastReceived < e.startedAt) {
-            fail(.tls(state == .open ? "no answer on the connection in time" : "no TLS handshake in time"), resend: false)
+            let why = state == .open ? "no answer on the connection in time"
+                : state == .handshaking ? "no TLS handshake in time" : "no TCP connection in time"
+            fail(.tls(why), resend: false)
             return
         }
         if pipeline.abandonedCount > 4 * DNSTLSChannel.maxInFlight {
