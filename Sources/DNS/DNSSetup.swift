@@ -57,14 +57,29 @@ public struct DNSSetup {
                                   message: failure.message)
         }
         warnings += directoryFiles.files.flatMap { $0.problems.map { "\($0): skipped" } }
+        // server-tls: the trust is loaded here too, so a CA file that cannot be read or parsed stops
+        // `stoep check` and start-up with its key (the forwarder loads it again for itself).
+        if !settings.serverTLS.isEmpty {
+            do throws(TLSError) {
+                _ = try DNSTLSChannel.trust(caFiles: settings.serverTLSCA)
+            } catch {
+                let at = lines.first { $0.name == "server-tls-ca" } ?? lines.first { $0.name == "server-tls" }
+                errors.append(DNSOptionError(file: at?.location.file ?? "", line: at?.location.line ?? 0,
+                                             option: at?.name ?? "server-tls-ca", message: error.description))
+            }
+        }
         var resolv: [IPAddress] = []
         var resolvText: String? = nil
         if !settings.noResolv {
             resolvText = readTextFile(settings.resolvFile)
-            if let text = resolvText {
-                resolv = DNSUpstreams.parseResolvConf(text)
-            } else {
-                warnings.append("\(settings.resolvFile): cannot read, no upstream servers from it")
+            // server-tls: the resolv-file's nameservers are not used — they would be a plaintext path (its
+            // search domain still serves `domain=#`).
+            if settings.serverTLS.isEmpty {
+                if let text = resolvText {
+                    resolv = DNSUpstreams.parseResolvConf(text)
+                } else {
+                    warnings.append("\(settings.resolvFile): cannot read, no upstream servers from it")
+                }
             }
         }
         if settings.hostsDomains.suffixFromResolvFile {
@@ -181,7 +196,13 @@ extension DNSService {
         retiring.append(old)
         old.onIdle = { [weak self, weak old] in
             guard let self else { return }
-            let t = Timer { [weak self] _ in self?.retiring.removeAll { $0 === old || $0.pending == 0 } }
+            let t = Timer { [weak self] _ in
+                self?.retiring.removeAll { f in
+                    guard f === old || f.pending == 0 else { return false }
+                    f.stop()  // its TLS connections close with it
+                    return true
+                }
+            }
             self.loop.schedule(t, after: 0)
         }
     }
