@@ -104,7 +104,7 @@ final class DnsmasqRepeatedOptionsTests: XCTestCase {
         XCTAssertTrue(options.warnings[0].hasPrefix("stoep.toml:3: local-ttl: replaced by dnsmasq.conf:1"), options.warnings[0])
         // …once: a second file line is the file's repeat.
         let twice = DNSOptions.parse(lines + DnsmasqConfReader.parse(text: "\nlocal-ttl=11\n", file: "more.conf"))
-        XCTAssertEqual(twice.errors.map(\.description).map { String($0.prefix(50)) }, ["more.conf:2: local-ttl: illegal repeated keyword: fi"])
+        XCTAssertEqual(twice.errors.map(\.description).map { String($0.prefix(50)) }, ["more.conf:2: local-ttl: illegal repeated keyword: "])
     }
 
     func testTwiceInTheDNSTableIsARepeatedFlag() {

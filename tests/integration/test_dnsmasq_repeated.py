@@ -61,6 +61,7 @@ def both_refuse_at(conf, key, *flags, stoep_args=()):
     ("local-service=net", "local-service=host"),
     ("port=5353", "port=notanumber"),                  # the repeat is found before the value is read
     ("dhcp-leasefile=/tmp/a.leases", "dhcp-lease=/tmp/b.leases"),  # two names, one option
+    ("user=nobody", "user=nobody"),                    # taken out for the privilege drop, still checked
 ])
 def test_single_valued_option_twice_is_refused_as_dnsmasq(tmp_path, first, second):
     conf = tmp_path / "dnsmasq.conf"
