@@ -1,0 +1,330 @@
+"""The shipped unit under a real systemd (docs/security.md "Privileges", docs/deploy.md "The unit under a
+real systemd"): deploy/systemd/stoep.service and its Docker drop-in, unchanged, started by systemd as PID 1
+of a `systemd-nspawn --volatile=yes --boot` container of this machine's own /usr (systemd_machine.py).
+Installed inside: the worktree's release binary at /usr/local/bin/stoep, /etc/stoep/stoep.toml, a `docker`
+group (systemd-sysusers, as Docker's package makes it) and /run/docker.sock, root:docker 0660: a real
+Docker Engine API (podman's, podman_api.py) whose containers the host starts.
+
+The checks, in order on one boot (a few seconds; the module is `slow` because it boots a container and
+starts podman): the unit is active after READY=1, its process a DynamicUser (no passwd entry, uid in
+61184-65519) with the docker group, CAP_NET_BIND_SERVICE ambient and nothing else; DNS on :53 and HTTP on :80;
+the stats socket in RuntimeDirectory= owned by the dynamic user, 0660; a container's labels become a router
+through the Docker socket; acme.json restored into StateDirectory= as root 0600 is read; `systemctl reload`
+binds a new port below 1024; `systemctl restart` (a new dynamic uid may be picked) reads the state again."""
+import grp
+import json
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import dns.message
+import dns.query
+import pytest
+
+from conftest import BINARY, stats_query
+from podman_api import PodmanAPI, available as podman_available
+from systemd_machine import SystemdMachine, unavailable
+from tls_certs import CA, acme_json
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(unavailable() is not None, reason=f"no systemd container: {unavailable()}"),
+              pytest.mark.skipif(not podman_available(), reason="podman, runc or busybox-static missing (make deps)")]
+
+ROOT = Path(__file__).resolve().parents[2]
+UNIT = ROOT / "deploy" / "systemd" / "stoep.service"
+DROPIN = ROOT / "deploy" / "systemd" / "stoep.service.d"
+CAP_NET_BIND_SERVICE = 1 << 10
+DYNAMIC_UIDS = range(61184, 65520)  # systemd's DynamicUser= range
+ADDRESS = "127.0.0.1"  # the container shares the host's network: the unit's ports are the host's
+PORTS = {"web": 80, "dns": 53, "reload": 81}
+
+
+def docker_gid():
+    """A gid for the container's `docker` group; the host's socket is chowned to the same number."""
+    return next(g for g in range(980, 1000) if not any(x.gr_gid == g for x in grp.getgrall()))
+
+
+def busy_ports():
+    out = []
+    for name, port in PORTS.items():
+        kinds = [socket.SOCK_STREAM, socket.SOCK_DGRAM] if name == "dns" else [socket.SOCK_STREAM]
+        for kind in kinds:
+            with socket.socket(socket.AF_INET, kind) as s:
+                try:
+                    s.bind((ADDRESS, port))
+                except OSError:
+                    out.append(port)
+    return out
+
+
+def config(extra=""):
+    return f"""# test_systemd_unit.py: the unit's /etc/stoep/stoep.toml
+[dns]
+port = {PORTS["dns"]}
+listen-address = ["{ADDRESS}"]
+address = ["/unit.stoep.lan/192.0.2.80"]
+no-resolv = true
+no-hosts = true
+
+[entryPoints.web]
+address = "{ADDRESS}:{PORTS["web"]}"
+
+[providers.docker]
+endpoint = "unix:///run/docker.sock"
+exposedByDefault = false
+
+[certificatesResolvers.le.acme]
+email = "admin@inethilocal.net"
+storage = "/var/lib/stoep/acme.json"
+caServer = "https://127.0.0.1:9/dir"
+keyType = "EC256"
+[certificatesResolvers.le.acme.httpChallenge]
+entryPoint = "web"
+{extra}"""
+
+
+def write_config(directory, text):
+    """Replaces stoep.toml by rename (as an editor or config management does), readable by anyone."""
+    tmp = directory / "stoep.toml.tmp"
+    tmp.write_text(text)
+    tmp.chmod(0o644)
+    tmp.rename(directory / "stoep.toml")
+
+
+class Unit:
+    """The booted container with the unit installed, and what the tests reach it through."""
+
+    def __init__(self, machine, workdir, api, gid):
+        self.machine, self.workdir, self.api, self.gid = machine, workdir, api, gid
+        self.config_dir = workdir / "etc-stoep"
+
+    def props(self, *names):
+        return self.machine.show("stoep.service", *names)
+
+    def main_status(self):
+        pid = self.props("MainPID")["MainPID"]
+        text = self.machine.run("cat", f"/proc/{pid}/status").stdout
+        return {k: v.strip() for k, v in (l.split(":", 1) for l in text.splitlines())}
+
+    @property
+    def stats_path(self):
+        return self.machine.path("/run/stoep/stoep.sock")
+
+    def stats(self, command="show info"):
+        return stats_query(self.stats_path, command)
+
+    def journal(self):
+        return self.machine.journal("stoep.service")
+
+    def wait(self, check, timeout, what):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if check():
+                    return
+            except (OSError, ValueError, KeyError):
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"{what} within {timeout} s; journal:\n{self.journal()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def unit():
+    if not BINARY.exists():
+        pytest.skip(f"{BINARY} missing")
+    busy = busy_ports()
+    if busy:
+        pytest.skip(f"ports {busy} on {ADDRESS} are taken: the unit binds the real low ports in the host's network")
+    workdir = Path(tempfile.mkdtemp(prefix="stoep-unit-", dir="/tmp"))
+    workdir.chmod(0o755)
+    # The binary alone in a directory mounted over /usr/local/bin (the unit's ExecStart path).
+    bindir = workdir / "bin"
+    bindir.mkdir()
+    shutil.copy(BINARY, bindir / "stoep")
+    (workdir / "etc-stoep").mkdir(mode=0o755)
+    write_config(workdir / "etc-stoep", config())
+    gid = docker_gid()
+    api = PodmanAPI(workdir / "podman")
+    api.start()
+    api.import_image()
+    os.chown(api.sock, 0, gid)
+    api.sock.chmod(0o660)
+    binds = [(bindir, "/usr/local/bin", True), (workdir / "etc-stoep", "/etc/stoep", True),
+             (UNIT, "/etc/systemd/system/stoep.service", True), (DROPIN, "/etc/systemd/system/stoep.service.d", True),
+             (api.sock, "/run/docker.sock", False)]
+    binds += [(d, d, True) for d in outside_usr_libraries(BINARY)]
+    machine = SystemdMachine(f"stoep-unit-{os.getpid()}", workdir / "console.log", binds)
+    u = Unit(machine, workdir, api, gid)
+    try:
+        machine.boot(timeout=120)
+        # Docker's package makes its group with groupadd; sysusers is systemd's way to the same entry.
+        machine.run("systemd-sysusers", "--inline", f"g docker {gid}")
+        restore_acme_json(machine)
+        machine.systemctl("daemon-reload")
+        started = time.time()
+        r = machine.systemctl("start", "stoep.service", check=False, timeout=90)
+        u.start_seconds = time.time() - started
+        assert r.returncode == 0, f"{r.stderr}\n{u.journal()[-3000:]}"
+        yield u
+    finally:
+        machine.stop()
+        api.cleanup()
+        api.stop_service()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def outside_usr_libraries(binary):
+    """Directories of shared libraries the binary loads from outside /usr (the Swift runtime in /opt for a
+    non-static build): the volatile root has only the host's /usr."""
+    out = subprocess.run(["ldd", str(binary)], capture_output=True, text=True).stdout
+    dirs = set()
+    for line in out.splitlines():
+        parts = line.split("=>")
+        path = parts[-1].split("(")[0].strip() if len(parts) > 1 else ""
+        if path.startswith("/") and not path.startswith(("/usr/", "/lib/", "/lib64/")):
+            dirs.add(str(Path(path).resolve().parent))
+    return sorted(dirs)
+
+
+ACME_NAME = "unit.test"
+
+
+def restore_acme_json(machine):
+    """acme.json put back from a backup by root, 0600 root, into StateDirectory='s real place before the
+    unit ever ran (DynamicUser: /var/lib/private/stoep). systemd must hand it to the dynamic user."""
+    cert, key = CA("systemd unit test CA").issue([ACME_NAME])
+    state = machine.path("/var/lib/private/stoep")
+    state.mkdir(parents=True, mode=0o700)
+    machine.path("/var/lib/private").chmod(0o700)
+    acme = state / "acme.json"
+    acme.write_text(acme_json("le", [(ACME_NAME, [], cert, key)]))
+    acme.chmod(0o600)
+
+
+def test_unit_is_ready_as_a_dynamic_user_with_the_docker_group(unit):
+    """Type=notify: `systemctl start` returned once stoep sent READY=1; the process runs as a DynamicUser
+    with the drop-in's docker group, only CAP_NET_BIND_SERVICE (ambient), NoNewPrivileges."""
+    p = unit.props("ActiveState", "SubState", "Type", "StatusText", "NRestarts", "ExecMainStatus")
+    assert (p["ActiveState"], p["SubState"], p["Type"]) == ("active", "running", "notify"), p
+    st = unit.main_status()
+    uid = int(st["Uid"].split()[0])
+    assert st["Uid"].split() == [str(uid)] * 4 and uid in DYNAMIC_UIDS, st["Uid"]
+    assert int(st["Gid"].split()[0]) == uid
+    assert unit.gid in set(map(int, st["Groups"].split())), st["Groups"]
+    assert int(st["CapEff"], 16) == CAP_NET_BIND_SERVICE and int(st["CapAmb"], 16) == CAP_NET_BIND_SERVICE
+    assert int(st["CapBnd"], 16) == CAP_NET_BIND_SERVICE and st["NoNewPrivs"] == "1"
+    # No passwd entry on disk: the name comes from systemd (nss-systemd), the uid is free again after stop.
+    assert "stoep:" not in unit.machine.path("/etc/passwd").read_text()
+    print(f"systemctl start returned after {unit.start_seconds:.2f} s; uid {uid}, groups {st['Groups']}")
+
+
+def test_low_ports_answer(unit):
+    """DNS on :53 (UDP and TCP) and HTTP on :80, bound by the dynamic user through the ambient capability."""
+    q = dns.message.make_query("unit.stoep.lan", "A")
+    for query in (dns.query.udp, dns.query.tcp):
+        r = query(q, ADDRESS, port=PORTS["dns"], timeout=3)
+        assert [rr.to_text() for rrset in r.answer for rr in rrset] == ["192.0.2.80"]
+    r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "5",
+                        f"http://{ADDRESS}:{PORTS['web']}/"], capture_output=True, text=True)
+    assert r.stdout in ("200", "404"), r
+
+
+def test_stats_socket_in_the_runtime_directory(unit):
+    """$RUNTIME_DIRECTORY/stoep.sock, owned by the dynamic user and group from the start, 0660; the
+    directory is RuntimeDirectoryMode=0750."""
+    uid = int(unit.main_status()["Uid"].split()[0])
+    st = os.lstat(unit.stats_path)
+    assert stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o660
+    assert (st.st_uid, st.st_gid) == (uid, uid)
+    d = os.stat(unit.stats_path.parent)
+    assert (d.st_uid, stat.S_IMODE(d.st_mode)) == (uid, 0o750)
+    info = unit.stats()
+    assert info["stats_socket"] == "/run/stoep/stoep.sock", info.get("stats_socket")
+    assert unit.stats("show config-errors")["errors"] == []
+
+
+def get(host, port=PORTS["web"]):
+    r = subprocess.run(["curl", "-s", "-m", "3", "-H", f"Host: {host}", "-w", "\n%{http_code}",
+                        f"http://{ADDRESS}:{port}/"], capture_output=True, text=True)
+    body, _, code = r.stdout.rpartition("\n")
+    return code, body
+
+
+def test_docker_labels_become_a_router(unit):
+    """The Docker socket, root:docker 0660, reached through SupplementaryGroups=docker: a container's labels
+    become a router the dynamic user serves."""
+    unit.wait(lambda: unit.stats().get("docker", {}).get("synchronised"), 15, "Docker provider not synchronised")
+    name = f"unitapp{os.getpid()}"
+    port = free_high_port()
+    unit.api.run(name, port, {"traefik.enable": "true", f"traefik.http.routers.{name}.rule": f"Host(`{name}.test`)",
+                              f"traefik.http.services.{name}.loadbalancer.server.port": str(port)})
+    unit.wait(lambda: get(f"{name}.test") == ("200", name + "\n"), 15, "the container's router did not serve")
+    unit.api.remove(name)
+    unit.wait(lambda: get(f"{name}.test")[0] == "404", 15, "the router stayed after the container went")
+
+
+def free_high_port():
+    with socket.socket() as s:
+        s.bind((ADDRESS, 0))
+        return s.getsockname()[1]
+
+
+def acme_certificates(unit):
+    return unit.stats().get("acme", {}).get("le", {}).get("certificates", [])
+
+
+def test_acme_json_restored_as_root_is_read_from_the_state_directory(unit):
+    """acme.json restored by root (0600) before the first start: systemd gives StateDirectory= to the
+    dynamic user, stoep reads the certificate, and nothing is named in `show config-errors`."""
+    uid = int(unit.main_status()["Uid"].split()[0])
+    acme = unit.machine.path("/var/lib/private/stoep/acme.json")
+    st = os.stat(acme)
+    assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (uid, 0o600)
+    unit.wait(lambda: any(c.get("names") == [ACME_NAME] and "not_after" in c for c in acme_certificates(unit)), 10,
+              "acme.json's certificate not loaded")
+    assert unit.stats("show config-errors")["errors"] == []
+
+
+def test_reload_binds_a_new_low_port(unit):
+    """`systemctl reload` (ExecReload: SIGHUP; stoep answers RELOADING=1, then READY=1) with a new entry point
+    on :81: bound by the dynamic user, the unit active again, no restart."""
+    before = unit.props("MainPID", "NRestarts")
+    write_config(unit.config_dir, config(f'\n[entryPoints.second]\naddress = "{ADDRESS}:{PORTS["reload"]}"\n'))
+    r = unit.machine.systemctl("reload", "stoep.service", check=False, timeout=60)
+    assert r.returncode == 0, f"{r.stderr}\n{unit.journal()[-3000:]}"
+    unit.wait(lambda: get("anything", PORTS["reload"])[0] in ("200", "404"), 10, ":81 not served after reload")
+    after = unit.props("ActiveState", "SubState", "MainPID", "NRestarts")
+    assert (after["ActiveState"], after["SubState"]) == ("active", "running"), after
+    assert (after["MainPID"], after["NRestarts"]) == (before["MainPID"], before["NRestarts"])
+    assert unit.stats("show config-errors")["errors"] == []
+
+
+def test_restart_reads_the_state_again(unit):
+    """`systemctl restart`: a new process (DynamicUser may pick another uid; systemd then hands
+    StateDirectory= over again), the stats socket recreated with the new owner, acme.json read again."""
+    old = unit.props("MainPID")["MainPID"]
+    r = unit.machine.systemctl("restart", "stoep.service", check=False, timeout=90)
+    assert r.returncode == 0, f"{r.stderr}\n{unit.journal()[-3000:]}"
+    assert unit.props("MainPID")["MainPID"] != old
+    uid = int(unit.main_status()["Uid"].split()[0])
+    assert os.lstat(unit.stats_path).st_uid == uid
+    assert os.stat(unit.machine.path("/var/lib/private/stoep/acme.json")).st_uid == uid
+    unit.wait(lambda: any(c.get("names") == [ACME_NAME] and "not_after" in c for c in acme_certificates(unit)), 10,
+              "acme.json's certificate not loaded after restart")
+    assert unit.stats("show config-errors")["errors"] == []
+    q = dns.message.make_query("unit.stoep.lan", "A")
+    assert dns.query.udp(q, ADDRESS, port=PORTS["dns"], timeout=3).answer
+
+
+def test_stop_is_clean(unit):
+    """`systemctl stop`: STOPPING=1, exit 0 within TimeoutStopSec, the low ports free again."""
+    r = unit.machine.systemctl("stop", "stoep.service", check=False, timeout=60)
+    assert r.returncode == 0, r.stderr
+    p = unit.props("ActiveState", "Result", "ExecMainStatus")
+    assert (p["ActiveState"], p["Result"]) == ("inactive", "success"), p
+    assert busy_ports() == []
