@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import stat
 import subprocess
 import tempfile
@@ -26,14 +27,16 @@ import dns.message
 import dns.query
 import pytest
 
-from conftest import BINARY, stats_query
+from acme_peer import Pebble, have_pebble
+from conftest import BINARY, free_port, stats_query
 from podman_api import PodmanAPI, available as podman_available
 from systemd_machine import SystemdMachine, unavailable
-from tls_certs import CA, acme_json
+from tls_certs import CA, acme_json, san_names
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(unavailable() is not None, reason=f"no systemd container: {unavailable()}"),
-              pytest.mark.skipif(not podman_available(), reason="podman, runc or busybox-static missing (make deps)")]
+              pytest.mark.skipif(not podman_available(), reason="podman, runc or busybox-static missing (make deps)"),
+              pytest.mark.skipif(not have_pebble(), reason="pebble missing (make deps)")]
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "deploy" / "systemd" / "stoep.service"
@@ -41,7 +44,7 @@ DROPIN = ROOT / "deploy" / "systemd" / "stoep.service.d"
 CAP_NET_BIND_SERVICE = 1 << 10
 DYNAMIC_UIDS = range(61184, 65520)  # systemd's DynamicUser= range
 ADDRESS = "127.0.0.1"  # the container shares the host's network: the unit's ports are the host's
-PORTS = {"web": 80, "dns": 53, "reload": 81}
+PORTS = {"web": 80, "dns": 53, "reload": 81, "websecure": 443}
 
 
 def docker_gid():
@@ -55,6 +58,8 @@ def busy_ports():
         kinds = [socket.SOCK_STREAM, socket.SOCK_DGRAM] if name == "dns" else [socket.SOCK_STREAM]
         for kind in kinds:
             with socket.socket(socket.AF_INET, kind) as s:
+                # SO_REUSEADDR as stoep binds: connections the server closed linger in TIME_WAIT on :80.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     s.bind((ADDRESS, port))
                 except OSError:
@@ -62,7 +67,7 @@ def busy_ports():
     return out
 
 
-def config(extra=""):
+def config(pebble, extra=""):
     return f"""# test_systemd_unit.py: the unit's /etc/stoep/stoep.toml
 [dns]
 port = {PORTS["dns"]}
@@ -74,6 +79,12 @@ no-hosts = true
 [entryPoints.web]
 address = "{ADDRESS}:{PORTS["web"]}"
 
+[entryPoints.websecure]
+address = "{ADDRESS}:{PORTS["websecure"]}"
+
+[providers.file]
+filename = "/etc/stoep/dynamic.yml"
+
 [providers.docker]
 endpoint = "unix:///run/docker.sock"
 exposedByDefault = false
@@ -81,7 +92,8 @@ exposedByDefault = false
 [certificatesResolvers.le.acme]
 email = "admin@inethilocal.net"
 storage = "/var/lib/stoep/acme.json"
-caServer = "https://127.0.0.1:9/dir"
+caServer = "{pebble.directory}"
+caCertificates = ["/etc/stoep/pebble-ca.pem"]
 keyType = "EC256"
 [certificatesResolvers.le.acme.httpChallenge]
 entryPoint = "web"
@@ -130,7 +142,11 @@ class Unit:
             except (OSError, ValueError, KeyError):
                 pass
             time.sleep(0.1)
-        raise AssertionError(f"{what} within {timeout} s; journal:\n{self.journal()[-3000:]}")
+        try:
+            info = json.dumps(self.stats(), indent=1)[-3000:]
+        except (OSError, ValueError) as e:
+            info = str(e)
+        raise AssertionError(f"{what} within {timeout} s; journal:\n{self.journal()[-3000:]}\nshow info:\n{info}")
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +162,25 @@ def unit():
     bindir = workdir / "bin"
     bindir.mkdir()
     shutil.copy(BINARY, bindir / "stoep")
-    (workdir / "etc-stoep").mkdir(mode=0o755)
-    write_config(workdir / "etc-stoep", config())
+    etc = workdir / "etc-stoep"
+    etc.mkdir(mode=0o755)
+    # A real ACME server on the host (the network is shared): HTTP-01 is validated on the unit's :80.
+    pebble = Pebble(workdir, PORTS["web"], free_port())
+    pebble.start()
+    shutil.copy(pebble.ca_file, etc / "pebble-ca.pem")
+    (etc / "pebble-ca.pem").chmod(0o644)
+    (etc / "dynamic.yml").write_text(f"""http:
+  routers:
+    issued:
+      rule: "Host(`{ISSUED_NAME}`)"
+      entryPoints: [websecure]
+      service: nowhere
+      tls: {{certResolver: le}}
+  services:
+    nowhere: {{loadBalancer: {{servers: [{{url: "http://127.0.0.1:9"}}]}}}}
+""")
+    (etc / "dynamic.yml").chmod(0o644)
+    write_config(etc, config(pebble))
     gid = docker_gid()
     api = PodmanAPI(workdir / "podman")
     api.start()
@@ -160,6 +193,7 @@ def unit():
     binds += [(d, d, True) for d in outside_usr_libraries(BINARY)]
     machine = SystemdMachine(f"stoep-unit-{os.getpid()}", workdir / "console.log", binds)
     u = Unit(machine, workdir, api, gid)
+    u.pebble = pebble
     try:
         machine.boot(timeout=120)
         # Docker's package makes its group with groupadd; sysusers is systemd's way to the same entry.
@@ -175,6 +209,7 @@ def unit():
         machine.stop()
         api.cleanup()
         api.stop_service()
+        pebble.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -191,13 +226,14 @@ def outside_usr_libraries(binary):
     return sorted(dirs)
 
 
-ACME_NAME = "unit.test"
+ACME_NAME = "unit.test"  # restored from a backup into StateDirectory= before the first start
+ISSUED_NAME = "issued.test"  # issued by pebble to the running unit, written by the dynamic user
 
 
 def restore_acme_json(machine):
     """acme.json put back from a backup by root, 0600 root, into StateDirectory='s real place before the
     unit ever ran (DynamicUser: /var/lib/private/stoep). systemd must hand it to the dynamic user."""
-    cert, key = CA("systemd unit test CA").issue([ACME_NAME])
+    cert, key = CA("systemd unit test CA").issue([ACME_NAME], days=89)  # not due for renewal
     state = machine.path("/var/lib/private/stoep")
     state.mkdir(parents=True, mode=0o700)
     machine.path("/var/lib/private").chmod(0o700)
@@ -290,11 +326,36 @@ def test_acme_json_restored_as_root_is_read_from_the_state_directory(unit):
     assert unit.stats("show config-errors")["errors"] == []
 
 
+def served_names(name, port=PORTS["websecure"]):
+    """The DNS names of the certificate served for SNI `name` (not verified: only which one is served)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    with socket.create_connection((ADDRESS, port), timeout=5) as raw, ctx.wrap_socket(raw, server_hostname=name) as tls:
+        return san_names(tls.getpeercert(binary_form=True))
+
+
+def test_certificate_issued_to_the_unit_is_written_to_the_state_directory(unit):
+    """A router with certResolver le: the dynamic user obtains a certificate from pebble (HTTP-01 answered
+    on :80), writes acme.json in StateDirectory= (by rename: a new file, its own, 0600) beside the restored
+    entry, and serves it on :443."""
+    unit.wait(lambda: any(c.get("names") == [ISSUED_NAME] and "not_after" in c for c in acme_certificates(unit)), 20,
+              "no certificate issued")
+    uid = int(unit.main_status()["Uid"].split()[0])
+    acme = unit.machine.path("/var/lib/private/stoep/acme.json")
+    st = os.stat(acme)
+    assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (uid, 0o600)
+    doc = json.loads(acme.read_text())
+    assert sorted(c["domain"]["main"] for c in doc["le"]["Certificates"]) == [ISSUED_NAME, ACME_NAME]
+    assert doc["le"]["Account"]["Registration"]["body"]["status"] == "valid"
+    assert ISSUED_NAME in served_names(ISSUED_NAME) and ACME_NAME in served_names(ACME_NAME)
+    assert unit.stats("show config-errors")["errors"] == []
+
+
 def test_reload_binds_a_new_low_port(unit):
     """`systemctl reload` (ExecReload: SIGHUP; stoep answers RELOADING=1, then READY=1) with a new entry point
     on :81: bound by the dynamic user, the unit active again, no restart."""
     before = unit.props("MainPID", "NRestarts")
-    write_config(unit.config_dir, config(f'\n[entryPoints.second]\naddress = "{ADDRESS}:{PORTS["reload"]}"\n'))
+    write_config(unit.config_dir, config(unit.pebble, f'\n[entryPoints.second]\naddress = "{ADDRESS}:{PORTS["reload"]}"\n'))
     r = unit.machine.systemctl("reload", "stoep.service", check=False, timeout=60)
     assert r.returncode == 0, f"{r.stderr}\n{unit.journal()[-3000:]}"
     unit.wait(lambda: get("anything", PORTS["reload"])[0] in ("200", "404"), 10, ":81 not served after reload")
@@ -316,9 +377,22 @@ def test_restart_reads_the_state_again(unit):
     assert os.stat(unit.machine.path("/var/lib/private/stoep/acme.json")).st_uid == uid
     unit.wait(lambda: any(c.get("names") == [ACME_NAME] and "not_after" in c for c in acme_certificates(unit)), 10,
               "acme.json's certificate not loaded after restart")
+    loaded = {tuple(c["names"]) for c in acme_certificates(unit) if "not_after" in c}
+    assert loaded == {(ACME_NAME,), (ISSUED_NAME,)}, acme_certificates(unit)
+    assert ISSUED_NAME in served_names(ISSUED_NAME)
     assert unit.stats("show config-errors")["errors"] == []
     q = dns.message.make_query("unit.stoep.lan", "A")
     assert dns.query.udp(q, ADDRESS, port=PORTS["dns"], timeout=3).answer
+
+
+def test_watchdog_pings_arrive(unit):
+    """WatchdogSec=30s: stoep pings at half of $WATCHDOG_USEC from its loop; systemd moves the unit's
+    WatchdogTimestamp on each WATCHDOG=1 (it is first set when the process starts)."""
+    first = unit.props("WatchdogTimestampMonotonic", "WatchdogUSec")
+    assert first["WatchdogUSec"] in ("30s", "30000000"), first
+    unit.wait(lambda: unit.props("WatchdogTimestampMonotonic")["WatchdogTimestampMonotonic"]
+              != first["WatchdogTimestampMonotonic"], 20, "no WATCHDOG=1 within 20 s")
+    assert unit.props("NRestarts")["NRestarts"] == "0"
 
 
 def test_stop_is_clean(unit):
@@ -328,3 +402,4 @@ def test_stop_is_clean(unit):
     p = unit.props("ActiveState", "Result", "ExecMainStatus")
     assert (p["ActiveState"], p["Result"]) == ("inactive", "success"), p
     assert busy_ports() == []
+    print(unit.journal())
