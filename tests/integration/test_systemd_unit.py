@@ -281,7 +281,13 @@ def test_stats_socket_in_the_runtime_directory(unit):
     assert (d.st_uid, stat.S_IMODE(d.st_mode)) == (uid, 0o750)
     info = unit.stats()
     assert info["stats_socket"] == "/run/stoep/stoep.sock", info.get("stats_socket")
-    assert unit.stats("show config-errors")["errors"] == []
+    assert config_errors(unit) == []
+
+
+def config_errors(unit):
+    """`show config-errors` but the notice that :443 serves a generated default certificate to unknown names
+    (the test configures none): what is left would name a file or socket the dynamic user cannot reach."""
+    return [e for e in unit.stats("show config-errors")["errors"] if "no default certificate" not in e["message"]]
 
 
 def get(host, port=PORTS["web"]):
@@ -323,7 +329,7 @@ def test_acme_json_restored_as_root_is_read_from_the_state_directory(unit):
     assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (uid, 0o600)
     unit.wait(lambda: any(c.get("names") == [ACME_NAME] and "not_after" in c for c in acme_certificates(unit)), 10,
               "acme.json's certificate not loaded")
-    assert unit.stats("show config-errors")["errors"] == []
+    assert config_errors(unit) == []
 
 
 def served_names(name, port=PORTS["websecure"]):
@@ -348,7 +354,7 @@ def test_certificate_issued_to_the_unit_is_written_to_the_state_directory(unit):
     assert sorted(c["domain"]["main"] for c in doc["le"]["Certificates"]) == [ISSUED_NAME, ACME_NAME]
     assert doc["le"]["Account"]["Registration"]["body"]["status"] == "valid"
     assert ISSUED_NAME in served_names(ISSUED_NAME) and ACME_NAME in served_names(ACME_NAME)
-    assert unit.stats("show config-errors")["errors"] == []
+    assert config_errors(unit) == []
 
 
 def test_reload_binds_a_new_low_port(unit):
@@ -362,7 +368,7 @@ def test_reload_binds_a_new_low_port(unit):
     after = unit.props("ActiveState", "SubState", "MainPID", "NRestarts")
     assert (after["ActiveState"], after["SubState"]) == ("active", "running"), after
     assert (after["MainPID"], after["NRestarts"]) == (before["MainPID"], before["NRestarts"])
-    assert unit.stats("show config-errors")["errors"] == []
+    assert config_errors(unit) == []
 
 
 def test_restart_reads_the_state_again(unit):
@@ -380,7 +386,7 @@ def test_restart_reads_the_state_again(unit):
     loaded = {tuple(c["names"]) for c in acme_certificates(unit) if "not_after" in c}
     assert loaded == {(ACME_NAME,), (ISSUED_NAME,)}, acme_certificates(unit)
     assert ISSUED_NAME in served_names(ISSUED_NAME)
-    assert unit.stats("show config-errors")["errors"] == []
+    assert config_errors(unit) == []
     q = dns.message.make_query("unit.stoep.lan", "A")
     assert dns.query.udp(q, ADDRESS, port=PORTS["dns"], timeout=3).answer
 
