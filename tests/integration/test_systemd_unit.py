@@ -1,16 +1,19 @@
 """The shipped unit under a real systemd (docs/security.md "Privileges", docs/deploy.md "The unit under a
 real systemd"): deploy/systemd/stoep.service and its Docker drop-in, unchanged, started by systemd as PID 1
 of a `systemd-nspawn --volatile=yes --boot` container of this machine's own /usr (systemd_machine.py).
-Installed inside: the worktree's release binary at /usr/local/bin/stoep, /etc/stoep/stoep.toml, a `docker`
-group (systemd-sysusers, as Docker's package makes it) and /run/docker.sock, root:docker 0660: a real
-Docker Engine API (podman's, podman_api.py) whose containers the host starts.
+Installed inside: the worktree's release binary at /usr/local/bin/stoep, /etc/stoep/stoep.toml (+ a file
+provider file and pebble's CA), a `docker` group (systemd-sysusers, as Docker's package makes it) and
+/run/docker.sock, root:docker 0660: a real Docker Engine API (podman's, podman_api.py) whose containers the
+host starts. A real ACME server (pebble, acme_peer.py) runs on the host; the network is shared.
 
-The checks, in order on one boot (a few seconds; the module is `slow` because it boots a container and
-starts podman): the unit is active after READY=1, its process a DynamicUser (no passwd entry, uid in
-61184-65519) with the docker group, CAP_NET_BIND_SERVICE ambient and nothing else; DNS on :53 and HTTP on :80;
-the stats socket in RuntimeDirectory= owned by the dynamic user, 0660; a container's labels become a router
-through the Docker socket; acme.json restored into StateDirectory= as root 0600 is read; `systemctl reload`
-binds a new port below 1024; `systemctl restart` (a new dynamic uid may be picked) reads the state again."""
+The checks, in order on one boot (~25 s, 15 s of it waiting for a watchdog ping; `slow`: it boots a
+container and starts podman and pebble): the unit is active after READY=1, its process a DynamicUser (no
+passwd entry, uid in 61184-65519) with the docker group, CAP_NET_BIND_SERVICE ambient and nothing else; DNS
+on :53 and HTTP on :80; the stats socket in RuntimeDirectory= owned by the dynamic user, 0660; a container's
+labels become a router through the Docker socket; acme.json restored into StateDirectory= as root 0600 is
+read; a certificate obtained from pebble is written there and served on :443; the community CA is made
+there; `systemctl reload` binds a new port below 1024; `systemctl restart` (a new process; DynamicUser may
+pick another uid) reads the state again; watchdog pings arrive; `systemctl stop` is clean."""
 import grp
 import json
 import os
@@ -97,6 +100,9 @@ caCertificates = ["/etc/stoep/pebble-ca.pem"]
 keyType = "EC256"
 [certificatesResolvers.le.acme.httpChallenge]
 entryPoint = "web"
+
+# The community CA, made on first use in its default storage /var/lib/stoep/ca (StateDirectory=).
+[certificatesResolvers.community.localCA]
 {extra}"""
 
 
@@ -176,6 +182,11 @@ def unit():
       entryPoints: [websecure]
       service: nowhere
       tls: {{certResolver: le}}
+    community:
+      rule: "Host(`{COMMUNITY_NAME}`)"
+      entryPoints: [websecure]
+      service: nowhere
+      tls: {{certResolver: community}}
   services:
     nowhere: {{loadBalancer: {{servers: [{{url: "http://127.0.0.1:9"}}]}}}}
 """)
@@ -228,6 +239,7 @@ def outside_usr_libraries(binary):
 
 ACME_NAME = "unit.test"  # restored from a backup into StateDirectory= before the first start
 ISSUED_NAME = "issued.test"  # issued by pebble to the running unit, written by the dynamic user
+COMMUNITY_NAME = "community.lan"  # issued by the community CA the unit makes in StateDirectory=
 
 
 def restore_acme_json(machine):
@@ -357,6 +369,31 @@ def test_certificate_issued_to_the_unit_is_written_to_the_state_directory(unit):
     assert config_errors(unit) == []
 
 
+def community_root(unit):
+    """The community CA's root as the status page hands it to phones (plain HTTP on :80)."""
+    r = subprocess.run(["curl", "-sf", "-m", "5", f"http://{ADDRESS}:{PORTS['web']}/stoep-ca.pem"],
+                       capture_output=True, text=True)
+    return r.stdout if r.returncode == 0 and "BEGIN CERTIFICATE" in r.stdout else None
+
+
+def test_community_ca_is_made_in_the_state_directory(unit):
+    """The localCA resolver's first use makes the CA in /var/lib/stoep/ca (StateDirectory=, written by the
+    dynamic user; its keys 0600), issues for a router's name, and the root is offered on :80."""
+    unit.wait(lambda: COMMUNITY_NAME in served_names(COMMUNITY_NAME), 20, "no community certificate served")
+    uid = int(unit.main_status()["Uid"].split()[0])
+    ca = unit.machine.path("/var/lib/private/stoep/ca")
+    files = sorted(ca.rglob("*"))
+    assert files, "no CA files"
+    for f in [ca, *files]:
+        st = os.lstat(f)
+        assert st.st_uid == uid, (f, st.st_uid)
+        if f.is_file() and "key" in f.name:
+            assert stat.S_IMODE(st.st_mode) == 0o600, (f, oct(st.st_mode))
+    unit.community_root = community_root(unit)
+    assert unit.community_root is not None
+    assert config_errors(unit) == []
+
+
 def test_reload_binds_a_new_low_port(unit):
     """`systemctl reload` (ExecReload: SIGHUP; stoep answers RELOADING=1, then READY=1) with a new entry point
     on :81: bound by the dynamic user, the unit active again, no restart."""
@@ -386,6 +423,8 @@ def test_restart_reads_the_state_again(unit):
     loaded = {tuple(c["names"]) for c in acme_certificates(unit) if "not_after" in c}
     assert loaded == {(ACME_NAME,), (ISSUED_NAME,)}, acme_certificates(unit)
     assert ISSUED_NAME in served_names(ISSUED_NAME)
+    unit.wait(lambda: COMMUNITY_NAME in served_names(COMMUNITY_NAME), 10, "no community certificate after restart")
+    assert community_root(unit) == unit.community_root, "the community CA was made again"
     assert config_errors(unit) == []
     q = dns.message.make_query("unit.stoep.lan", "A")
     assert dns.query.udp(q, ADDRESS, port=PORTS["dns"], timeout=3).answer
