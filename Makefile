@@ -7,6 +7,7 @@
 #   make test-slow  the integration tests marked `slow`: the container image build, the fixture box's real ACME
 #               renewal, 4 GiB and soak-like runs, a second Traefik start, and the epoll run of the tests marked
 #               `heavy`; every feature keeps a fast test in `make test` (markers: tests/integration/conftest.py)
+#   make test-systemd  the shipped systemd unit started by a real systemd (PID 1 of an nspawn container; slow)
 #   make soak   mixed HTTP, TLS, DNS and reloads for SOAK_SECONDS (default 1800), failing on RSS, descriptor or
 #               latency growth (tests/soak/soak.py, docs/robustness.md)
 SHELL := /bin/bash
