@@ -47,6 +47,9 @@ DROPIN = ROOT / "deploy" / "systemd" / "stoep.service.d"
 CAP_NET_BIND_SERVICE = 1 << 10
 DYNAMIC_UIDS = range(61184, 65520)  # systemd's DynamicUser= range
 ADDRESS = "127.0.0.1"  # the container shares the host's network: the unit's ports are the host's
+# The executable the unit runs: the release build (what deploy/image installs), or STOEP_BINARY= (as for
+# `make image`), e.g. the container's static build.
+UNIT_BINARY = Path(os.environ.get("STOEP_BINARY") or BINARY)
 PORTS = {"web": 80, "dns": 53, "reload": 81, "websecure": 443}
 
 
@@ -157,8 +160,8 @@ class Unit:
 
 @pytest.fixture(scope="module")
 def unit():
-    if not BINARY.exists():
-        pytest.skip(f"{BINARY} missing")
+    if not UNIT_BINARY.exists():
+        pytest.skip(f"{UNIT_BINARY} missing")
     busy = busy_ports()
     if busy:
         pytest.skip(f"ports {busy} on {ADDRESS} are taken: the unit binds the real low ports in the host's network")
@@ -167,7 +170,7 @@ def unit():
     # The binary alone in a directory mounted over /usr/local/bin (the unit's ExecStart path).
     bindir = workdir / "bin"
     bindir.mkdir()
-    shutil.copy(BINARY, bindir / "stoep")
+    shutil.copy(UNIT_BINARY, bindir / "stoep")
     etc = workdir / "etc-stoep"
     etc.mkdir(mode=0o755)
     # A real ACME server on the host (the network is shared): HTTP-01 is validated on the unit's :80.
@@ -201,7 +204,7 @@ def unit():
     binds = [(bindir, "/usr/local/bin", True), (workdir / "etc-stoep", "/etc/stoep", True),
              (UNIT, "/etc/systemd/system/stoep.service", True), (DROPIN, "/etc/systemd/system/stoep.service.d", True),
              (api.sock, "/run/docker.sock", False)]
-    binds += [(d, d, True) for d in outside_usr_libraries(BINARY)]
+    binds += [(d, d, True) for d in outside_usr_libraries(UNIT_BINARY)]
     machine = SystemdMachine(f"stoep-unit-{os.getpid()}", workdir / "console.log", binds)
     u = Unit(machine, workdir, api, gid)
     u.pebble = pebble
