@@ -51,6 +51,26 @@ ADDRESS = "127.0.0.1"  # the container shares the host's network: the unit's por
 # `make image`), e.g. the container's static build.
 UNIT_BINARY = Path(os.environ.get("STOEP_BINARY") or BINARY)
 PORTS = {"web": 80, "dns": 53, "reload": 81, "websecure": 443}
+ACME_NAME = "unit.test"  # restored from a backup into StateDirectory= before the first start
+ISSUED_NAME = "issued.test"  # issued by pebble to the running unit, written by the dynamic user
+COMMUNITY_NAME = "community.lan"  # issued by the community CA the unit makes in StateDirectory=
+# The file provider's file: one router per resolver on :443 (the service is never reached: the tests look
+# at the certificate served).
+DYNAMIC = f"""http:
+  routers:
+    issued:
+      rule: "Host(`{ISSUED_NAME}`)"
+      entryPoints: [websecure]
+      service: nowhere
+      tls: {{certResolver: le}}
+    community:
+      rule: "Host(`{COMMUNITY_NAME}`)"
+      entryPoints: [websecure]
+      service: nowhere
+      tls: {{certResolver: community}}
+  services:
+    nowhere: {{loadBalancer: {{servers: [{{url: "http://127.0.0.1:9"}}]}}}}
+"""
 
 
 def docker_gid():
@@ -175,33 +195,9 @@ def unit():
     etc.mkdir(mode=0o755)
     # A real ACME server on the host (the network is shared): HTTP-01 is validated on the unit's :80.
     pebble = Pebble(workdir, PORTS["web"], free_port())
-    pebble.start()
-    shutil.copy(pebble.ca_file, etc / "pebble-ca.pem")
-    (etc / "pebble-ca.pem").chmod(0o644)
-    (etc / "dynamic.yml").write_text(f"""http:
-  routers:
-    issued:
-      rule: "Host(`{ISSUED_NAME}`)"
-      entryPoints: [websecure]
-      service: nowhere
-      tls: {{certResolver: le}}
-    community:
-      rule: "Host(`{COMMUNITY_NAME}`)"
-      entryPoints: [websecure]
-      service: nowhere
-      tls: {{certResolver: community}}
-  services:
-    nowhere: {{loadBalancer: {{servers: [{{url: "http://127.0.0.1:9"}}]}}}}
-""")
-    (etc / "dynamic.yml").chmod(0o644)
-    write_config(etc, config(pebble))
-    gid = docker_gid()
     api = PodmanAPI(workdir / "podman")
-    api.start()
-    api.import_image()
-    os.chown(api.sock, 0, gid)
-    api.sock.chmod(0o660)
-    binds = [(bindir, "/usr/local/bin", True), (workdir / "etc-stoep", "/etc/stoep", True),
+    gid = docker_gid()
+    binds = [(bindir, "/usr/local/bin", True), (etc, "/etc/stoep", True),
              (UNIT, "/etc/systemd/system/stoep.service", True), (DROPIN, "/etc/systemd/system/stoep.service.d", True),
              (api.sock, "/run/docker.sock", False)]
     binds += [(d, d, True) for d in outside_usr_libraries(UNIT_BINARY)]
@@ -209,6 +205,16 @@ def unit():
     u = Unit(machine, workdir, api, gid)
     u.pebble = pebble
     try:
+        pebble.start()
+        shutil.copy(pebble.ca_file, etc / "pebble-ca.pem")
+        (etc / "pebble-ca.pem").chmod(0o644)
+        (etc / "dynamic.yml").write_text(DYNAMIC)
+        (etc / "dynamic.yml").chmod(0o644)
+        write_config(etc, config(pebble))
+        api.start()
+        api.import_image()
+        os.chown(api.sock, 0, gid)
+        api.sock.chmod(0o660)
         try:
             machine.boot(timeout=120)
         except RuntimeError as e:  # nspawn present but no systemd comes up here (no privileges, no cgroups...)
@@ -241,11 +247,6 @@ def outside_usr_libraries(binary):
         if path.startswith("/") and not path.startswith(("/usr/", "/lib/", "/lib64/")):
             dirs.add(str(Path(path).resolve().parent))
     return sorted(dirs)
-
-
-ACME_NAME = "unit.test"  # restored from a backup into StateDirectory= before the first start
-ISSUED_NAME = "issued.test"  # issued by pebble to the running unit, written by the dynamic user
-COMMUNITY_NAME = "community.lan"  # issued by the community CA the unit makes in StateDirectory=
 
 
 def restore_acme_json(machine):
