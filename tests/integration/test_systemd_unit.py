@@ -6,9 +6,9 @@ provider file and pebble's CA), a `docker` group (systemd-sysusers, as Docker's 
 /run/docker.sock, root:docker 0660: a real Docker Engine API (podman's, podman_api.py) whose containers the
 host starts. A real ACME server (pebble, acme_peer.py) runs on the host; the network is shared.
 
-The checks, in order on one boot (~25 s, 15 s of it waiting for a watchdog ping; `slow`: it boots a
+The checks, in order on one boot (~27 s, 15 s of it waiting for a watchdog ping; `slow`: it boots a
 container and starts podman and pebble): the unit is active after READY=1, its process a DynamicUser (no
-passwd entry, uid in 61184-65519) with the docker group, CAP_NET_BIND_SERVICE ambient and nothing else; DNS
+passwd entry, uid in 61184-65519) with the docker group, CAP_NET_BIND_SERVICE ambient and nothing else; only its own directories writable; DNS
 on :53 and HTTP on :80; the stats socket in RuntimeDirectory= owned by the dynamic user, 0660; a container's
 labels become a router through the Docker socket; acme.json restored into StateDirectory= as root 0600 is
 read; a certificate obtained from pebble is written there and served on :443; the community CA is made
@@ -276,6 +276,24 @@ def test_unit_is_ready_as_a_dynamic_user_with_the_docker_group(unit):
     # No passwd entry on disk: the name comes from systemd (nss-systemd), the uid is free again after stop.
     assert "stoep:" not in unit.machine.path("/etc/passwd").read_text()
     print(f"systemctl start returned after {unit.start_seconds:.2f} s; uid {uid}, groups {st['Groups']}")
+
+
+def writable_in_the_units_mounts(unit, directory):
+    """Whether root can create a file in `directory` as the unit's mount namespace shows it (a read-only
+    mount refuses even root: EROFS)."""
+    pid = unit.props("MainPID")["MainPID"]
+    probe = f"{directory}/.stoep-unit-probe"
+    r = unit.machine.run("nsenter", "-t", pid, "-m", "sh", "-c", f"touch {probe} && rm {probe}", check=False)
+    return r.returncode == 0
+
+
+def test_protect_system_leaves_only_the_units_directories_writable(unit):
+    """ProtectSystem=strict (+ DynamicUser's own rules): the OS, /etc and the configuration are read-only for
+    the unit; its StateDirectory=, LogsDirectory= and RuntimeDirectory= are writable."""
+    for d in ("/etc", "/etc/stoep", "/usr/local/bin", "/var/lib", "/var/lib/private"):
+        assert not writable_in_the_units_mounts(unit, d), d
+    for d in ("/var/lib/private/stoep", "/var/log/private/stoep", "/run/stoep"):
+        assert writable_in_the_units_mounts(unit, d), d
 
 
 def test_low_ports_answer(unit):
