@@ -8,8 +8,8 @@ host starts. A real ACME server (pebble, acme_peer.py) runs on the host; the net
 
 The checks, in order on one boot (~27 s, 15 s of it waiting for a watchdog ping; `slow`: it boots a
 container and starts podman and pebble): the unit is active after READY=1, its process a DynamicUser (no
-passwd entry, uid in 61184-65519) with the docker group, CAP_NET_BIND_SERVICE ambient and nothing else; only its own directories writable; DNS
-on :53 and HTTP on :80; the stats socket in RuntimeDirectory= owned by the dynamic user, 0660; a container's
+passwd entry, uid in 61184-65519) with the docker group, CAP_NET_BIND_SERVICE ambient and nothing else;
+only its own directories writable; DNS on :53 and HTTP on :80; the stats socket in RuntimeDirectory= owned by the dynamic user, 0660; a container's
 labels become a router through the Docker socket; acme.json restored into StateDirectory= as root 0600 is
 read; a certificate obtained from pebble is written there and served on :443; the community CA is made
 there; `systemctl reload` binds a new port below 1024; `systemctl restart` (a new process; DynamicUser may
