@@ -45,16 +45,17 @@ public enum SwarmServices {
             // lbswarm, from traefik.swarm.* or the deprecated traefik.docker.* (both present: the builder
             // skips the service).
             var lbSwarm = false
+            var badLabel = false
             for key in ["traefik.swarm.lbswarm", "traefik.docker.lbswarm"] {
                 guard let (written, text) = labelEntry(labels, key) else { continue }
                 guard let flag = ContainerConfigBuilder.parseBool(text) else {
                     report(written, "expected true or false, found \"\(text)\"; service skipped")
-                    lbSwarm = false
+                    badLabel = true
                     break
                 }
-                lbSwarm = flag
+                lbSwarm = lbSwarm || flag
             }
-            if problems.last?.container == name && problems.last?.message.hasSuffix("service skipped") == true { continue }
+            if badLabel { continue }
             let mode = service["Spec"]?["EndpointSpec"]?["Mode"]?.stringValue ?? ""
             if lbSwarm && mode != "dnsrr" {
                 var container = DockerContainer(id: id, name: name, labels: labels)

@@ -69,16 +69,17 @@ final class SwarmProviderTests: XCTestCase {
         XCTAssertEqual(s.problems, [])
         XCTAssertEqual(Set(s.config.httpRouters.keys), ["stack-web@swarm"])
         XCTAssertEqual(s.config.httpRouters["stack-web@swarm"]?.rule, "Host(`stack-web`)")
-        XCTAssertEqual(s.config.httpRouters["stack-web@swarm"]?.service, "web")
+        XCTAssertEqual(s.config.httpRouters["stack-web@swarm"]?.service, "web@swarm")
         XCTAssertEqual(urls(s, "web@swarm"), ["http://10.0.1.3:8080", "http://10.0.1.4:8080"])
     }
 
     func testNetworkLabelsChooseTheAddress() throws {
         let attachments = [("net1", ["10.0.1.3/24"]), ("net2", ["10.0.2.3/24"])]
-        for (labels, expected, line) in [([String: String](), "http://10.0.1.3:8080", #line),
+        let cases: [([String: String], String, UInt)] = [([:], "http://10.0.1.3:8080", #line),
                                          (["traefik.swarm.network": "stack_back"], "http://10.0.2.3:8080", #line),
                                          (["traefik.docker.network": "stack_back"], "http://10.0.2.3:8080", #line),
-                                         (["traefik.swarm.network": "back"], "http://10.0.1.3:8080", #line)] {  // unprefixed: not found, first
+                                         (["traefik.swarm.network": "back"], "http://10.0.1.3:8080", #line)]  // unprefixed: not found, first
+        for (labels, expected, line) in cases {
             let s = try snapshot(services: [service("svc1", "stack_web", labels: port.merging(labels) { a, _ in a })],
                                  tasks: [task("t1", service: "svc1", slot: 1, attachments: attachments)])
             XCTAssertEqual(urls(s, "web@swarm"), [expected], "\(labels)", line: line)

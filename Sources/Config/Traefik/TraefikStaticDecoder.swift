@@ -102,7 +102,7 @@ extension TraefikStaticConfig {
     }
 
     private static func decodeProviders(_ providers: TraefikSection, log: inout TraefikIssueLog) -> TraefikProviders {
-        providers.warnUnknownKeys(allowed: ["file", "docker", "providersThrottleDuration", "precedence"] + otherProviders, log: &log)
+        providers.warnUnknownKeys(allowed: ["file", "docker", "swarm", "providersThrottleDuration", "precedence"] + otherProviders, log: &log)
         if providers.has("precedence") {
             log.error(providers.node("precedence")?.location ?? providers.location, providers.path(providers.writtenKey("precedence")),
                       "not supported by stoep (it reads only the file, Docker and Swarm providers, with no order between them)")
