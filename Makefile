@@ -7,7 +7,7 @@
 #   make test-slow  the integration tests marked `slow`: the container image build, the fixture box's real ACME
 #               renewal, 4 GiB and soak-like runs, a second Traefik start, and the epoll run of the tests marked
 #               `heavy`; every feature keeps a fast test in `make test` (markers: tests/integration/conftest.py)
-#   make test-swarm  the Swarm provider against a real single-node swarm beside Traefik (slow; in test-slow too)
+#   make test-swarm  the Swarm provider on real single- and three-node swarms beside Traefik (slow; in test-slow too)
 #   make soak   mixed HTTP, TLS, DNS and reloads for SOAK_SECONDS (default 1800), failing on RSS, descriptor or
 #               latency growth (tests/soak/soak.py, docs/robustness.md)
 SHELL := /bin/bash
@@ -44,10 +44,11 @@ integration: build
 
 test-slow: deps build integration-slow
 
-# The Swarm provider on a real single-node Docker Swarm (Debian's docker.io in a network namespace of its
-# own, tests/integration/swarm_fixture.py) beside Traefik 3.7; marked slow, so also part of test-slow.
+# The Swarm provider on a real single-node and a three-node Docker Swarm (Debian's docker.io, each dockerd in
+# network namespaces of its own, tests/integration/swarm_fixture.py) beside Traefik 3.7; ~2 min; marked
+# slow, so also part of test-slow.
 test-swarm: deps build
-	$(PYENV)/bin/pytest -q tests/integration/test_swarm.py
+	$(PYENV)/bin/pytest -q tests/integration/test_swarm.py tests/integration/test_swarm_nodes.py
 
 integration-slow: build
 	$(PYENV)/bin/pytest -q -m slow tests/integration

@@ -10,6 +10,8 @@
 - A process outside the overlay cannot reach task addresses: `Swarm.edge` is a container attached to the
   stack's overlay network; proxies run in its network namespace (`nsenter -t PID -n` with the host's
   binaries) and the test's client threads enter it with setns(2) (`Swarm.client_pool`).
+- `Cluster`: three such dockerds, each in its own namespace with an `eth0` on a bridge in a namespace of
+  the test's own (192.168.77.N/24), joined as managers with tokens: overlay traffic crosses nodes (VXLAN).
 Everything is bounded in time and torn down: services and containers removed, the swarm left, dockerd
 stopped (its namespace and mounts go with it), the shim processes it left killed by pid.
 """
@@ -40,11 +42,13 @@ def available():
 
 
 class Swarm:
-    def __init__(self, workdir):
+    def __init__(self, workdir, address=None):
+        """`address`: the node's address on the test's bridge (Cluster); None: a lone node on 127.0.0.1."""
         self.dir = Path(workdir)
         self.sock = self.dir / "docker.sock"
         self.proc = None
         self.edge_pid = None
+        self.address = address
 
     @property
     def endpoint(self):
@@ -62,13 +66,25 @@ class Swarm:
         return json.loads(r.stdout)
 
     def start(self):
+        self.launch()
+        self.started()
+
+    def launch(self):
         for d in ("data", "exec"):
             (self.dir / d).mkdir(parents=True, exist_ok=True)
-        script = (f"ip link set lo up && mount -t tmpfs tmpfs /run && exec {DOCKERD} --data-root {self.dir}/data "
+        wait_link = ""
+        if self.address:
+            # eth0 is moved in by Cluster once this namespace exists (bounded wait: 30 s).
+            wait_link = (f"i=0; while ! ip link show eth0 >/dev/null 2>&1; do sleep 0.1; i=$((i+1)); [ $i -gt 300 ] && exit 1; done; "
+                         f"ip addr add {self.address}/24 dev eth0 && ip link set eth0 up && ")
+        script = (f"ip link set lo up && mount -t tmpfs tmpfs /run && {wait_link}exec {DOCKERD} --data-root {self.dir}/data "
                   f"--exec-root {self.dir}/exec --pidfile {self.dir}/dockerd.pid -H {self.endpoint} --log-level warn")
         self.log = open(self.dir / "dockerd.log", "ab")
         self.proc = subprocess.Popen(["unshare", "-n", "-m", "--propagation", "private", "sh", "-c", script],
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def started(self, init=True):
+        """Waits for dockerd, initialises the swarm (`init`) and imports the image."""
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -78,7 +94,9 @@ class Swarm:
             time.sleep(0.2)
         else:
             raise RuntimeError("dockerd did not answer within 60 s")
-        self.docker("swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", "127.0.0.1:2377")
+        if init:
+            address = self.address or "127.0.0.1"
+            self.docker("swarm", "init", "--advertise-addr", address, "--listen-addr", f"{address}:2377")
         root = self.dir / "rootfs"
         for d in ("bin", "www", "tmp", "etc"):
             (root / d).mkdir(parents=True, exist_ok=True)
@@ -175,3 +193,39 @@ class Swarm:
                 out.append(c)
                 todo.append(c)
         return out
+
+
+class Cluster:
+    """Three dockerds, each a Swarm node in its own network namespace, on a bridge in a namespace of the
+    test's own, joined as managers (three managers: Raft keeps a quorum with one down)."""
+
+    def __init__(self, workdir, count=3):
+        self.dir = Path(workdir)
+        self.nodes = [Swarm(self.dir / f"node{i}", address=f"192.168.77.{i}") for i in range(1, count + 1)]
+        self.hub = None
+
+    def start(self):
+        self.hub = subprocess.Popen(["unshare", "-n", "sh", "-c", "ip link set lo up && ip link add br0 type bridge && ip link set br0 up "
+                                     "&& exec sleep 3600"], start_new_session=True)
+        time.sleep(0.3)
+        for i, node in enumerate(self.nodes, 1):
+            node.launch()
+            # The node's eth0: one end of a veth pair, its other end on the hub's bridge.
+            for argv in (["ip", "link", "add", f"v{i}", "type", "veth", "peer", "name", "eth0", "netns", str(node.proc.pid)],
+                         ["ip", "link", "set", f"v{i}", "master", "br0", "up"]):
+                subprocess.run(["nsenter", "-t", str(self.hub.pid), "-n", *argv], check=True, timeout=10)
+        first = self.nodes[0]
+        first.started(init=True)
+        token = first.docker("swarm", "join-token", "-q", "manager")
+        for node in self.nodes[1:]:
+            node.started(init=False)
+            node.docker("swarm", "join", "--token", token, "--advertise-addr", node.address,
+                        "--listen-addr", f"{node.address}:2377", f"{first.address}:2377", timeout=60)
+
+    def stop(self):
+        for node in reversed(self.nodes):
+            node.stop()
+        if self.hub:
+            self.hub.kill()
+            self.hub.wait(10)
+            self.hub = None
