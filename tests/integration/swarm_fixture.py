@@ -89,7 +89,9 @@ class Swarm:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("dockerd exited: " + (self.dir / "dockerd.log").read_text(errors="replace")[-2000:])
-            if self.docker("version", check=False, timeout=5):
+            r = subprocess.run([DOCKER, "-H", self.endpoint, "version", "--format", "{{.Server.Version}}"],
+                               capture_output=True, text=True, timeout=10)
+            if r.returncode == 0 and r.stdout.strip():
                 break
             time.sleep(0.2)
         else:

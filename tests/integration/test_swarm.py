@@ -303,3 +303,25 @@ def test_scale_update_and_remove_within_one_refresh(swarm, proxies):
         proxies.wait(lambda: proxies.get(port, "stk-auto")[0] == 404, within)
     stoep, traefik = proxies.views("stk-auto", 2)
     assert stoep == traefik
+
+
+def test_the_stack_file_deploys(swarm, proxies):
+    """deploy/swarm/stack.yml is a stack Swarm accepts: a global stoep with host-mode ports and the socket
+    proxy on managers. (Its tasks cannot start here: neither image is on this node and nothing is pulled.)"""
+    from conftest import ROOT
+    swarm.docker("network", "create", "-d", "overlay", "--attachable", "community")
+    try:
+        swarm.docker("stack", "deploy", "--resolve-image", "never", "-c", str(ROOT / "deploy/swarm/stack.yml"), "edge", timeout=120)
+        stoep = swarm.api("/services/edge_stoep")["Spec"]
+        assert "Global" in stoep["Mode"]
+        assert {(p["TargetPort"], p["Protocol"], p["PublishMode"]) for p in stoep["EndpointSpec"]["Ports"]} == {
+            (53, "udp", "host"), (53, "tcp", "host"), (80, "tcp", "host"), (443, "tcp", "host")}
+        proxy = swarm.api("/services/edge_socket-proxy")["Spec"]
+        assert proxy["TaskTemplate"]["Placement"]["Constraints"] == ["node.role == manager"]
+        assert "POST=0" in proxy["TaskTemplate"]["ContainerSpec"]["Env"]
+    finally:
+        swarm.docker("stack", "rm", "edge", check=False)
+        for _ in range(50):  # the stack's networks go once its services are gone
+            if swarm.docker("network", "rm", "community", check=False) == "community":
+                break
+            time.sleep(0.2)
