@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What the dashboard costs stoep (issue 20): idle RSS with api.dashboard on and nobody watching, for each
-binary given (before/after), and the CPU one watcher costs at the page's 1 s refresh — the stoep process's
+binary given (before/after) and, for the same binary, with api.dashboard off; and the CPU one watcher costs at the page's 1 s refresh — the stoep process's
 on-CPU time (/proc/PID/schedstat, ns) over WATCH seconds of polling /dashboard/live.json on one keep-alive
 connection, as the page does, minus the same span with nobody watching. Also the document's size.
 
@@ -49,7 +49,7 @@ def cpu_ns(pid):
     return int(open(f"/proc/{pid}/schedstat").read().split()[0])
 
 
-def box(workdir, origin_port):
+def box(workdir, origin_port, dashboard=True):
     web, dash, dns = free_port(), free_port(), free_port()
     dyn = os.path.join(workdir, "dynamic.yml")
     routers = "".join(f'    r{i}: {{rule: "Host(`r{i}.test`)", entryPoints: [web], service: s{i}}}\n' for i in range(5))
@@ -60,7 +60,7 @@ def box(workdir, origin_port):
 entryPoints:
   web: {{address: "127.0.0.1:{web}"}}
   traefik: {{address: "127.0.0.1:{dash}"}}
-api: {{insecure: true, dashboard: true}}
+api: {{insecure: true, dashboard: {"true" if dashboard else "false"}}}
 providers:
   file: {{filename: "{dyn}"}}
 """)
@@ -69,9 +69,9 @@ providers:
     return web, dash, dns, static, conf
 
 
-def one_round(binary, seconds, origin_port):
+def one_round(binary, seconds, origin_port, dashboard=True):
     with tempfile.TemporaryDirectory() as w:
-        web, dash, dns, static, conf = box(w, origin_port)
+        web, dash, dns, static, conf = box(w, origin_port, dashboard)
         p = subprocess.Popen([binary, "run", "--stats-socket", os.path.join(w, "s.sock"), "--traefik-config", static,
                               "--dnsmasq-conf", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=w)
         try:
@@ -88,6 +88,8 @@ def one_round(binary, seconds, origin_port):
             c.close()
             time.sleep(1)
             idle_rss = rss_kib(p.pid)
+            if not dashboard:
+                return idle_rss, idle_rss, 0, 0, 0
             a = cpu_ns(p.pid)
             time.sleep(seconds)
             idle_cpu = cpu_ns(p.pid) - a
@@ -117,9 +119,11 @@ def main():
     origin = ThreadingHTTPServer(("127.0.0.1", 0), Origin)
     threading.Thread(target=origin.serve_forever, daemon=True).start()
     for binary in args.binaries:
+        off = statistics.median(one_round(binary, 0, origin.server_address[1], dashboard=False)[0] for _ in range(args.rounds))
+        print(f"{binary}: api.dashboard off: idle RSS {off:.0f} KiB")
         rounds = [one_round(binary, args.seconds, origin.server_address[1]) for _ in range(args.rounds)]
         med = [statistics.median(x) for x in zip(*rounds)]
-        print(f"{binary}: idle RSS {med[0]:.0f} KiB, after {args.seconds} s watched {med[1]:.0f} KiB; "
+        print(f"{binary}: api.dashboard on: idle RSS {med[0]:.0f} KiB, after {args.seconds} s watched {med[1]:.0f} KiB; "
               f"CPU idle {med[2] / 1e6:.3f} ms/s, watched at 1 s {med[3] / 1e6:.3f} ms/s "
               f"(one watcher: {(med[3] - med[2]) / 1e6:.3f} ms of CPU per second); live.json {med[4]:.0f} bytes "
               f"(medians of {args.rounds})")
