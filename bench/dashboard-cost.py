@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""What the dashboard costs stoep (issue 20): idle RSS with api.dashboard on and nobody watching, for each
-binary given (before/after) and, for the same binary, with api.dashboard off; and the CPU one watcher costs at the page's 1 s refresh — the stoep process's
-on-CPU time (/proc/PID/schedstat, ns) over WATCH seconds of polling /dashboard/live.json on one keep-alive
-connection, as the page does, minus the same span with nobody watching. Also the document's size.
+"""What the dashboard costs stoep (issue 20): idle RSS with nobody watching, with api.dashboard off and
+on, for each binary given (before/after); and the CPU one watcher costs at the page's 1 s refresh — the
+stoep process's on-CPU time (/proc/PID/schedstat, ns) over SECONDS of fetching /dashboard/live.json once a
+second on one keep-alive connection, as the page does, minus the same span with nobody watching. Also the
+document's size. Results: BENCHMARKS.md, "The dashboard".
 
 usage: bench/dashboard-cost.py [--rounds 3] [--seconds 20] BIN [BIN...]
 """

@@ -124,6 +124,7 @@ function histKeys(s, name, label, value) {
 function spark(svg, values) {
   if (!svg) return;
   const v = values.slice(-KEEP), max = Math.max(1e-9, ...v);
+  svg.classList.toggle('idle', max <= 1e-9);
   const pts = v.map((y, i) => (v.length < 2 ? 0 : i * 120 / (KEEP - 1) + (KEEP - v.length) * 120 / (KEEP - 1)).toFixed(1) + ',' + (27 - 25 * y / max).toFixed(1)).join(' ');
   let line = svg.firstChild;
   if (!line) { line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline'); svg.appendChild(line); }
@@ -165,8 +166,9 @@ function showHealth(d) {
   box.className = 'health ' + (list.length ? 'bad' : 'ok');
   box.dataset.problems = String(list.length);
   if (!list.length) {
-    const served = (d.services || []).filter((s) => s.status !== 'disabled').length;
-    const routers = (d.routers || []).length;
+    // Traefik's own routers and services (api@internal…) are not what a volunteer configured: not counted.
+    const served = (d.services || []).filter((s) => s.status !== 'disabled' && s.provider !== 'internal').length;
+    const routers = (d.routers || []).filter((r) => r.provider !== 'internal').length;
     put('health-title', 'All is well — ' + plural(routers, 'router') + ', ' + plural(served, 'service') + ' up, no configuration errors, providers in step, certificates valid for more than ' + CERT_WARN_DAYS + ' days');
     $('health-list').replaceChildren();
     return;

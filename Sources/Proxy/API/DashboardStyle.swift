@@ -29,6 +29,7 @@ h3{font-size:.95em;margin:1em 0 .4em;color:var(--mute)}
 svg.spark{display:block;width:100%;height:28px;margin-top:.2em}
 svg.spark polyline{fill:none;stroke:var(--accent);stroke-width:1.5;vector-effect:non-scaling-stroke}
 svg.spark.c5 polyline{stroke:var(--bad)}
+svg.spark.idle polyline{stroke:var(--line)}
 td svg.spark{width:90px;height:18px;margin:0}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;background:var(--card);border:1px solid var(--line);border-radius:8px}
 table{border-collapse:collapse;width:100%;font-size:.88em}
