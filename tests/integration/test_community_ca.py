@@ -10,6 +10,7 @@ trusting only the exported root, completes a handshake to stoep; `openssl verify
 stoep presents.
 """
 import hashlib
+import json
 import http.client
 import socket
 import ssl
@@ -252,3 +253,7 @@ providers:
     c.request("GET", "/dashboard/")
     page = c.getresponse().read().decode()
     assert "Secure connections on this network" in page and 'href="/stoep-ca.crt"' in page
+    c = http.client.HTTPConnection("127.0.0.1", dash, timeout=5)
+    c.request("GET", "/dashboard/live.json")
+    certificates = json.loads(c.getresponse().read())["certificates"]
+    assert certificates and all(x["issuer"] and x["not_after_s"] > time.time() for x in certificates), certificates

@@ -6,6 +6,7 @@ websecure, with the middlewares applied and web redirecting; and ~100 container 
 cost no socket error and no non-2xx answer."""
 import base64
 import http.client
+import json
 import re
 import signal
 import socket
@@ -137,6 +138,10 @@ def test_fixture_shapes_route_each_host(fixture_stoep, podman_api):
         # The dashboard router (labels on the proxy's own container) serves Traefik's API, docker routers listed.
         status, body = https_get(ws, "traefik.inethilocal.net", ca, path="/api/http/routers")
         assert status == 200 and "nextcloud@docker" in body and "Prometheus@docker" in body, body[:500]
+        # The dashboard's data names the container each router came from.
+        status, body = https_get(ws, "traefik.inethilocal.net", ca, path="/dashboard/live.json")
+        routers = {r["name"]: r for r in json.loads(body)["routers"]} if status == 200 else {}
+        assert routers["nextcloud@docker"]["origin"] == "docker container nextcloud", body[:500]
         # traefik.enable=false: not routed.
         assert fetch("plain.inethilocal.net")[0] == 404
         # web redirects to websecure (the fixture's entry point redirection).

@@ -65,6 +65,8 @@ int stoep_tls_use_certificate(SSL *ssl, X509 *cert, EVP_PKEY *key, STACK_OF(X509
 
 // The subject CN and the serial number in decimal (Go's big.Int String, as Traefik's metric labels).
 void stoep_tls_certificate_facts(X509 *cert, char *cn, size_t cn_size, char *serial, size_t serial_size);
+// The issuer's CN, else its O ("" when neither): the dashboard's certificate list.
+void stoep_tls_certificate_issuer(X509 *cert, char *out, size_t out_size);
 
 // Keeps `*drained` up to date for the connection: 1 when OpenSSL's last read from the socket came
 // back short or would block (the socket was empty then), 0 when it filled what it asked for. With

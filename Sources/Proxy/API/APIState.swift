@@ -63,6 +63,8 @@ struct APIRouter {
     var status: String
     var using: [String]
     var isTCP = false
+    /// Where it was defined: "dynamic.yml:12" or "docker container web" (the dashboard shows it).
+    var origin = ""
 }
 
 struct APIService {

@@ -4,6 +4,11 @@
 import Config
 
 public enum APIStateBuilder {
+    /// "file:line" of a file's entry, the container's origin ("docker container web") of a label's.
+    static func origin(_ location: SourceLocation) -> String {
+        location.line > 0 ? "\(location.file):\(location.line)" : location.file
+    }
+
     /// `problems`: every line the table builders and decoders reported (they name the entry they concern).
     public static func build(configs: [TraefikDynamicConfig], table: RouteTable, tcpTable: TCPRouteTable,
                              problems: [String], facts: APIStaticFacts) -> APIState {
@@ -24,7 +29,7 @@ public enum APIStateBuilder {
                     service: r.service.map { local($0, provider: c.provider) } ?? "", rule: rule,
                     ruleSyntax: r.ruleSyntax?.rawValue, priority: installed[name].map(Int64.init) ?? (r.priority != 0 ? r.priority : Int64(rule.count)),
                     tls: r.tls, errors: errors, status: status(installed[name] != nil, errors),
-                    using: eps.filter(epNames.contains)))
+                    using: eps.filter(epNames.contains), origin: origin(r.location)))
             }
             for (name, r) in c.tcpRouters {
                 let errors = ProblemLines.messages(problems, kind: "TCP router", name: name)
@@ -34,7 +39,7 @@ public enum APIStateBuilder {
                     service: r.service.map { local($0, provider: c.provider) } ?? "", rule: r.rule,
                     ruleSyntax: r.ruleSyntax?.rawValue, priority: installedTCP[name].map(Int64.init) ?? (r.priority != 0 ? r.priority : Int64(r.rule.count)),
                     tls: r.tls, errors: errors, status: status(installedTCP[name] != nil, errors),
-                    using: eps.filter(epNames.contains), isTCP: true))
+                    using: eps.filter(epNames.contains), isTCP: true, origin: origin(r.location)))
             }
         }
         addInternalRouters(&state)

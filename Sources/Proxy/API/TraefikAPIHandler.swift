@@ -1,5 +1,6 @@
 // api@internal: Traefik's read-only JSON API (`/api/...`, pkg/api/handler.go) and, with `api.dashboard`,
-// a small HTML page at /dashboard/ in place of Traefik's web application. Lists are sorted by name and
+// the operator's live page at /dashboard/ (DashboardPage) and its data at /dashboard/live.json
+// (DashboardLiveJSON) in place of Traefik's web application. Lists are sorted by name and
 // paginated as Traefik does (`page`, `per_page` (100), `X-Next-Page`; `search` and `status` filters).
 import Config
 import HTTP
@@ -10,7 +11,13 @@ public final class TraefikAPIHandler {
     public var state: APIState = .empty
     /// The community CA's "install this once" section for the dashboard, when the box has one.
     public var communityCASection: () -> String? = { nil }
+    /// Writes the appliance's members of /dashboard/live.json (process, traffic, DNS, health sources) into
+    /// the open object; the handler adds the configuration it holds itself.
+    public var liveFacts: (inout JSONWriter) -> Void = { _ in }
     private let loop: EventLoop
+    /// The page gzip-compressed, made on the first request that accepts it (nothing is held before anyone
+    /// looks), again only when the community CA section changes.
+    private var compressedPage: (section: String?, bytes: [UInt8])?
 
     public init(loop: EventLoop) {
         self.loop = loop
@@ -31,9 +38,41 @@ public final class TraefikAPIHandler {
             }
             return LocalResponse(status: 302, fields: [("Location", "/dashboard/")], body: [])
         }
-        guard path == "/dashboard/" || path == "/dashboard" else { return .notFound }
-        return LocalResponse(status: 200, fields: [("Content-Type", "text/html; charset=utf-8")],
-                                body: Array(DashboardPage.render(state, health: health, communityCA: communityCASection()).utf8))
+        switch path {
+        case "/dashboard":
+            // The page fetches live.json relative to itself, so it must be loaded with the slash.
+            return LocalResponse(status: 301, fields: [("Location", "/dashboard/")], body: Array("Moved Permanently".utf8))
+        case "/dashboard/":
+            return page(request)
+        case "/dashboard/live.json":
+            guard request.method == "GET" || request.method == "HEAD" else { return .empty(405) }
+            var w = JSONWriter(reservingCapacity: 16 * 1024)
+            w.beginObject()
+            liveFacts(&w)
+            DashboardLiveJSON.writeConfiguration(state, health: health, into: &w)
+            w.endObject()
+            return LocalResponse(status: 200, fields: [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body: w.bytes)
+        default:
+            return .notFound
+        }
+    }
+
+    /// The page, gzip-compressed when the request's Accept-Encoding allows it (Traefik's negotiation).
+    private func page(_ request: InternalRequest) -> LocalResponse {
+        let section = communityCASection()
+        var fields: [(name: String, value: String)] = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-cache"),
+                                                       ("Vary", "Accept-Encoding")]
+        let wantsGzip = !request.acceptEncoding.isEmpty
+            && AcceptEncoding.negotiate(request.acceptEncoding, encodings: ["gzip"], defaultEncoding: "") == "gzip"
+        guard wantsGzip else { return LocalResponse(status: 200, fields: fields, body: Array(DashboardPage.html(communityCA: section).utf8)) }
+        if compressedPage == nil || compressedPage?.section != section {
+            guard let bytes = DashboardPage.gzip(DashboardPage.html(communityCA: section)) else {
+                return LocalResponse(status: 200, fields: fields, body: Array(DashboardPage.html(communityCA: section).utf8))
+            }
+            compressedPage = (section, bytes)
+        }
+        fields.append(("Content-Encoding", "gzip"))
+        return LocalResponse(status: 200, fields: fields, body: compressedPage?.bytes ?? [])
     }
 
     private func api(_ path: String, query: [(key: String, value: String)]) -> LocalResponse {

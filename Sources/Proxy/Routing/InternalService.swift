@@ -31,6 +31,8 @@ public struct InternalRequest: Sendable {
     public let host: String
     /// True when answered by one of Traefik's own routers (InternalRouters), not a configured one.
     public let direct: Bool
+    /// The request's Accept-Encoding field lines (the dashboard's page is sent compressed when they allow).
+    public var acceptEncoding: [String] = []
 }
 
 /// What answers the internal services; set by the appliance from the static configuration. A service

@@ -111,7 +111,8 @@ extension HTTPSession {
             // Traefik's own routers (`/metrics`, api.insecure): the request as it came, no middlewares.
             let (path, query) = view.pathAndQuery
             answeringInternalRouter = route
-            answerInternal(service, InternalRequest(method: view.method, path: path, query: query, host: view.hostHeader, direct: true),
+            answerInternal(service, InternalRequest(method: view.method, path: path, query: query, host: view.hostHeader, direct: true,
+                                                   acceptEncoding: view.headerValues(named: "Accept-Encoding")),
                            headOnly: head.knownMethod == .head, close: mustClose)
             return
         }

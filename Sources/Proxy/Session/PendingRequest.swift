@@ -74,7 +74,8 @@ extension HTTPSession {
         let view = p.view, route = p.route, forward = p.forward
         if let target = route.internalService {
             dropCarried(p)
-            answerInternal(target, InternalRequest(method: view.method, path: forward.path, query: forward.query, host: view.hostHeader, direct: false),
+            answerInternal(target, InternalRequest(method: view.method, path: forward.path, query: forward.query, host: view.hostHeader, direct: false,
+                                                   acceptEncoding: view.headerValues(named: "Accept-Encoding")),
                            headOnly: view.head.knownMethod == .head, close: p.mustClose)
             return
         }

@@ -33,6 +33,13 @@ public final class TLSCertificate {
         names = buf[0..<used].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self).lowercased() }
     }
 
+    /// The issuer's common name, else its organisation; read when asked (the dashboard), not kept.
+    public func issuerName() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        stoep_tls_certificate_issuer(leaf, &buf, buf.count)
+        return TLSCertificate.text(buf)
+    }
+
     private static func text(_ c: [CChar]) -> String {
         String(decoding: c.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
