@@ -10,6 +10,9 @@ final class DNSTCPListener: AcceptHandler {
     let idleTimeout: UInt64 = 10_000_000_000
     /// At most this many connections at once (dnsmasq's max-tcp-connections is 20; we are cheaper).
     let maxConnections = 256
+    /// The query, its name and its answer, one message at a time for all the connections (one thread,
+    /// each message answered before the next is read): a local or cached answer allocates only its framing.
+    var buffers = DNSAnswerBuffers()
 
     init(address: SocketAddress, service: DNSService) throws {
         self.service = service
@@ -82,12 +85,13 @@ final class DNSTCPSession: IOHandler {
     private func answerComplete() {
         var consumed = 0
         messages: while let range = DNSTCPFraming.message(in: input, at: consumed) {
-            let message = Array(input[range])
+            listener.buffers.setQuery(input[range])
             consumed = range.upperBound
             listener.service.counters.queriesTCP &+= 1
-            switch listener.service.handle(message, transport: .tcp, client: client) {
+            switch listener.service.handle(listener.buffers.query, transport: .tcp, client: client, buffers: &listener.buffers) {
             case .answer(let reply):
                 enqueue(reply)
+                listener.buffers.recycle(reply)
             case .forward(let query, let limit):
                 // Answers may go out of order on TCP (RFC 7766 §6.2.1.1): each when it is ready.
                 waiting += 1
