@@ -32,7 +32,7 @@ struct DNSAnswerBuffers {
 
     /// Takes back an answer `handle` returned, so its storage writes the next one.
     mutating func recycle(_ reply: consuming [UInt8]) {
-        answer = reply
+        answer = consume reply
     }
 
     /// The answer buffer, emptied, for a writer to fill; the caller returns the filled array as the answer

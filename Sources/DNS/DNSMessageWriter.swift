@@ -17,7 +17,7 @@ public struct DNSMessageWriter {
     /// A writer over `buffer` (emptied; its capacity is kept and grown to `capacity` if smaller). The
     /// message is `bytes` when done: hand it back to the owner of the buffer to reuse.
     init(reusing buffer: consuming [UInt8], capacity: Int) {
-        bytes = buffer
+        bytes = consume buffer  // not a copy: the storage must stay uniquely held to be written in place
         bytes.removeAll(keepingCapacity: true)
         bytes.reserveCapacity(capacity)
     }

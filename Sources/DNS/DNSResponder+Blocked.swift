@@ -17,7 +17,7 @@ extension DNSResponder {
     public func blockedAnswer(to query: DNSQuery, transport: DNSTransport, mode: DNSSettings.BlockMode, ttl: UInt32,
                               reusing buffer: consuming [UInt8] = []) -> [UInt8] {
         let question = query.question
-        var response = LocalResponse(query: query, limit: responseSizeLimit(for: query, transport: transport), buffer: buffer)
+        var response = LocalResponse(query: query, limit: responseSizeLimit(for: query, transport: transport), buffer: consume buffer)
         response.authoritative = false
         switch mode {
         case .nxdomain:

@@ -228,7 +228,7 @@ struct LocalResponse {
     init(query: DNSQuery, limit: Int, buffer: consuming [UInt8] = []) {
         self.query = query
         self.limit = limit
-        writer = DNSMessageWriter(reusing: buffer, capacity: min(limit, 512))
+        writer = DNSMessageWriter(reusing: consume buffer, capacity: min(limit, 512))
         writer.append(DNSHeader(id: query.id, questionCount: 1, additionalCount: query.edns == nil ? 0 : 1))
         writer.appendQuestion(wire: query.packet[query.questionRange], name: query.question.name)
         questionEnd = writer.count
