@@ -5,7 +5,8 @@
 // the writer itself wrote (always backwards, to names already written).
 
 struct DNSCompressionTable {
-    /// Beyond this many remembered names, names are written uncompressed (still correct).
+    /// Beyond this many remembered names, names are written uncompressed (still correct). The 32 of the
+    /// inline arrays below.
     static let capacity = 32
 
     /// Message offsets (≤ 0x3FFF, pointers carry 14 bits) of the remembered names, oldest first.

@@ -9,6 +9,7 @@ public struct DNSMessageWriter {
 
     /// Pointers carry 14 bits of offset.
     static let maxPointerOffset = 0x3FFF
+
     public init(capacity: Int = 512) {
         bytes = []
         bytes.reserveCapacity(capacity)
