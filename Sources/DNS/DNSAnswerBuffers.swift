@@ -7,7 +7,8 @@
 // emptied with `removeAll(keepingCapacity:)` before reuse, which reuses the storage only when nothing else
 // holds it — otherwise it allocates a fresh one and the holder keeps its bytes untouched. So a query that
 // waits for an upstream keeps its own bytes either way; `DNSService.handle` gives it exact-size copies
-// (`DNSQuery.owningItsBytes`) so the listener's buffers stay its own (that path allocates, the steady-state answers do not).
+// (`DNSQuery.owningItsBytes`) so the listener's buffers stay its own (that path allocates; the
+// steady-state answers do not).
 
 struct DNSAnswerBuffers {
     /// The query as received (a UDP query is copied out of its receive slot: its answer is written there).
