@@ -38,7 +38,14 @@ extension DNSCache {
         /// The reply to `query` (whose question this entry holds) at `now`: `bytes(now:)` shaped as
         /// DNSUpstreamAnswer.shaped does. Nil only if the stored form were inconsistent.
         public func shaped(now: UInt64, for query: DNSQuery, limit: Int, advertisedUDPSize: UInt16) -> [UInt8]? {
-            guard let header = try? DNSHeader(parsing: storage) else { return nil }
+            var out: [UInt8] = []
+            return shaped(now: now, for: query, limit: limit, advertisedUDPSize: advertisedUDPSize, into: &out) ? out : nil
+        }
+
+        /// As `shaped(now:for:limit:advertisedUDPSize:)`, written over `out` (a reused buffer, its capacity
+        /// kept); false where that returns nil.
+        func shaped(now: UInt64, for query: DNSQuery, limit: Int, advertisedUDPSize: UInt16, into out: inout [UInt8]) -> Bool {
+            guard let header = try? DNSHeader(parsing: storage) else { return false }
             let authorityEnd = Int(storage[messageLength]) << 8 | Int(storage[messageLength + 1])
             // Stored without OPT: the rcode is the header's (only NOERROR and NXDOMAIN are cached), and every
             // additional record is kept. The question has the wire length of the client's, whose it is.
@@ -48,7 +55,7 @@ extension DNSCache {
                                              rcode: DNSResponseCode(rawValue: UInt16(header.rcodeLow)))
             return DNSUpstreamAnswer.shape(storage, sections, for: query, limit: limit,
                                            advertisedUDPSize: advertisedUDPSize,
-                                           countdown: .init(offsets: ttlOffsets, elapsed: elapsed(now)))
+                                           countdown: .init(offsets: ttlOffsets, elapsed: elapsed(now)), into: &out)
         }
     }
 }

@@ -47,6 +47,6 @@ public final class DNSClientStatistics {
         if outcome == .blocked { blockedNames.add(name, copy: Self.own) }
     }
 
-    /// A name that owns its bytes (a name read from a packet is a slice of it).
-    private static func own(_ name: DNSName) -> DNSName { DNSName(trustedWire: Array(name.wire)[...]) }
+    /// A name that owns its bytes (a name read from a query shares the listener's reused buffer).
+    private static func own(_ name: DNSName) -> DNSName { name.owned }
 }

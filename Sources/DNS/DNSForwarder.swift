@@ -67,11 +67,21 @@ public final class DNSForwarder {
     /// The answer to `query` from the cache, shaped for it; nil on a miss (then `forward`). Synchronous,
     /// so the listener sends it with the local answers of the same batch.
     func cachedAnswer(to query: DNSQuery, limit: Int) -> [UInt8]? {
+        var buffers = DNSAnswerBuffers()
+        return cachedAnswer(to: query, limit: limit, buffers: &buffers)
+    }
+
+    /// As `cachedAnswer(to:limit:)`, the answer written into `buffers.answer` (the array returned is that
+    /// buffer, for the caller to recycle; a miss leaves it where it was).
+    func cachedAnswer(to query: DNSQuery, limit: Int, buffers: inout DNSAnswerBuffers) -> [UInt8]? {
         let dnssecOK = query.edns?.dnssecOK ?? false
         let now = nowSeconds
-        guard let cached = cache.lookup(query.question, dnssecOK: dnssecOK, now: now),
-              let bytes = cached.shaped(now: now, for: query, limit: limit, advertisedUDPSize: advertisedUDPSize)
-        else { return nil }
+        guard let cached = cache.lookup(query.question, dnssecOK: dnssecOK, now: now) else { return nil }
+        var bytes = buffers.takeAnswer()
+        guard cached.shaped(now: now, for: query, limit: limit, advertisedUDPSize: advertisedUDPSize, into: &bytes) else {
+            buffers.recycle(bytes)
+            return nil
+        }
         counters.cacheAnswers &+= 1
         if let log {
             // The shaped copy is walked once more, only when queries are logged.

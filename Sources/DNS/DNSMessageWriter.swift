@@ -1,20 +1,26 @@
 // Builds response messages: header, echoed question, answer records with name compression
-// (RFC 1035 4.1.4), and OPT. One growing byte array per response; the compression table
-// holds slices of names already written, so lookups compare bytes without allocating.
+// (RFC 1035 4.1.4), and OPT. One growing byte array per response — or a buffer lent for reuse
+// (`init(reusing:)`); the compression table is inline and reads the names from the message itself,
+// so a writer allocates nothing once its buffer has the capacity.
 
 public struct DNSMessageWriter {
     public private(set) var bytes: [UInt8]
-    private var written: [(name: DNSName, offset: Int)] = []
+    private var written = DNSCompressionTable()
 
     /// Pointers carry 14 bits of offset.
     static let maxPointerOffset = 0x3FFF
-    /// Beyond this many remembered suffixes, names are written uncompressed (still correct).
-    static let maxRemembered = 32
 
     public init(capacity: Int = 512) {
         bytes = []
         bytes.reserveCapacity(capacity)
-        written.reserveCapacity(8)
+    }
+
+    /// A writer over `buffer` (emptied; its capacity is kept and grown to `capacity` if smaller). The
+    /// message is `bytes` when done: hand it back to the owner of the buffer to reuse.
+    init(reusing buffer: consuming [UInt8], capacity: Int) {
+        bytes = consume buffer  // not a copy: the storage must stay uniquely held to be written in place
+        bytes.removeAll(keepingCapacity: true)
+        bytes.reserveCapacity(capacity)
     }
 
     public var count: Int { bytes.count }
@@ -37,7 +43,7 @@ public struct DNSMessageWriter {
     public mutating func appendName(_ name: DNSName) {
         var current: DNSName? = name
         while let suffix = current, !suffix.isRoot {
-            if let offset = offsetOf(suffix) {
+            if let offset = written.offset(of: suffix, in: bytes) {
                 bytes.append(0xC0 | UInt8(offset >> 8)); bytes.append(UInt8(truncatingIfNeeded: offset))
                 return
             }
@@ -88,7 +94,7 @@ public struct DNSMessageWriter {
     public mutating func truncate(to count: Int) {
         guard count < bytes.count else { return }
         bytes.removeSubrange(count...)
-        written.removeAll { $0.offset >= count }
+        written.forget(from: count)
     }
 
     private mutating func appendFixed(type: DNSRecordType, ttl: UInt32, rdLength: UInt16) {
@@ -99,13 +105,8 @@ public struct DNSMessageWriter {
         bytes.append(UInt8(rdLength >> 8)); bytes.append(UInt8(truncatingIfNeeded: rdLength))
     }
 
-    private func offsetOf(_ name: DNSName) -> Int? {
-        for entry in written where entry.name == name { return entry.offset }
-        return nil
-    }
-
     private mutating func remember(_ name: DNSName, at offset: Int) {
-        guard offset <= Self.maxPointerOffset, written.count < Self.maxRemembered, !name.isRoot else { return }
-        written.append((name, offset))
+        guard offset <= Self.maxPointerOffset, !written.isFull, !name.isRoot else { return }
+        written.remember(name, at: offset)
     }
 }

@@ -17,6 +17,11 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
     /// Caller guarantees `wire` is valid, lowercase and root-terminated.
     init(trustedWire: ArraySlice<UInt8>) { wire = trustedWire }
 
+    /// This name in storage of its own, exact size: for a name kept beyond the packet or the reused buffer
+    /// it was read into. (Copied through a buffer pointer: `Array(wire)` may share the storage when the
+    /// slice spans all of it.)
+    public var owned: DNSName { DNSName(trustedWire: wire.withUnsafeBufferPointer { Array($0) }[...]) }
+
     /// Parses presentation text (`app.inethi.net`, trailing dot optional, `.` or empty = root).
     /// Accepts printable ASCII except whitespace, `/` and `\` (names come from configuration
     /// and hosts files, not zone files, so escapes are not needed). Lowercases.

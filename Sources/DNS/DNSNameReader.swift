@@ -12,8 +12,17 @@ extension DNSName {
                              minimumPointerTarget: Int = DNSHeader.size) throws(DNSWireError) -> (name: DNSName, end: Int) {
         var out: [UInt8] = []
         out.reserveCapacity(32)
-        let end = try walk(message, at: offset, minimumPointerTarget: minimumPointerTarget, into: &out, collect: true)
-        return (DNSName(trustedWire: out[...]), end)
+        return try parse(message, at: offset, minimumPointerTarget: minimumPointerTarget, into: &out)
+    }
+
+    /// As `parse(_:at:minimumPointerTarget:)`, writing the name into `storage` (emptied first, its capacity
+    /// kept): the name returned shares it. A caller that parses name after name into one buffer allocates
+    /// only while the buffer grows — or when a previous name from it is still held (copy-on-write).
+    public static func parse(_ message: [UInt8], at offset: Int, minimumPointerTarget: Int = DNSHeader.size,
+                             into storage: inout [UInt8]) throws(DNSWireError) -> (name: DNSName, end: Int) {
+        storage.removeAll(keepingCapacity: true)
+        let end = try walk(message, at: offset, minimumPointerTarget: minimumPointerTarget, into: &storage, collect: true)
+        return (DNSName(trustedWire: storage[...]), end)
     }
 
     /// Validates the name at `offset` exactly as `parse` does, without building it (no allocation).

@@ -22,6 +22,14 @@ public struct DNSQuery: Sendable {
     /// Validates `packet` as a query. On failure, the rejection says whether to drop it or
     /// carries the error reply to send.
     public static func parse(_ packet: [UInt8]) -> Result<DNSQuery, DNSQueryRejection> {
+        var nameStorage: [UInt8] = []
+        nameStorage.reserveCapacity(32)
+        return parse(packet, nameStorage: &nameStorage)
+    }
+
+    /// As `parse(_:)`, the question's name written into `nameStorage` (DNSAnswerBuffers.name): the query
+    /// holds `packet` and that buffer, so a caller that reuses both allocates nothing here.
+    public static func parse(_ packet: [UInt8], nameStorage: inout [UInt8]) -> Result<DNSQuery, DNSQueryRejection> {
         let header: DNSHeader
         do { header = try DNSHeader(parsing: packet) } catch { return .failure(.drop(error)) }
         guard !header.isResponse else { return .failure(.drop(.notAQuery)) }
@@ -34,7 +42,7 @@ public struct DNSQuery: Sendable {
         let question: DNSQuestion
         let questionEnd: Int
         do {
-            (question, questionEnd) = try DNSQuestion.parse(packet, at: DNSHeader.size)
+            (question, questionEnd) = try DNSQuestion.parse(packet, at: DNSHeader.size, nameStorage: &nameStorage)
         } catch {
             return .failure(.reply(error, rcode: .formatError, header: header))
         }
@@ -78,6 +86,14 @@ public struct DNSQuery: Sendable {
         let end = nameEnd + 10 + rdLength
         guard end <= packet.count else { throw .truncated(offset: nameEnd + 8) }
         return end
+    }
+
+    /// This query with bytes and name of its own, exact size: a query that waits for an upstream must not
+    /// keep a listener's reused buffers (DNSAnswerBuffers).
+    func owningItsBytes() -> DNSQuery {
+        var question = question
+        question.name = question.name.owned
+        return DNSQuery(packet: packet.withUnsafeBufferPointer { Array($0) }, header: header, question: question, questionRange: questionRange, edns: edns)
     }
 
     private func with(edns: EDNS?) -> DNSQuery {

@@ -16,7 +16,15 @@ public struct DNSQuestion: Hashable, Sendable {
 
     /// Parses one question at `offset`; returns it and the offset just past it.
     public static func parse(_ message: [UInt8], at offset: Int) throws(DNSWireError) -> (question: DNSQuestion, end: Int) {
-        let (name, nameEnd) = try DNSName.parse(message, at: offset)
+        var storage: [UInt8] = []
+        storage.reserveCapacity(32)
+        return try parse(message, at: offset, nameStorage: &storage)
+    }
+
+    /// As `parse(_:at:)`, the name written into `nameStorage` (DNSName.parse(_:at:into:)).
+    public static func parse(_ message: [UInt8], at offset: Int,
+                             nameStorage: inout [UInt8]) throws(DNSWireError) -> (question: DNSQuestion, end: Int) {
+        let (name, nameEnd) = try DNSName.parse(message, at: offset, into: &nameStorage)
         guard nameEnd + 4 <= message.count else { throw .truncated(offset: nameEnd) }
         let type = UInt16(message[nameEnd]) << 8 | UInt16(message[nameEnd + 1])
         let cls = UInt16(message[nameEnd + 2]) << 8 | UInt16(message[nameEnd + 3])

@@ -13,10 +13,11 @@ extension DNSResponder {
     /// Extended DNS Error 15, "Blocked" (RFC 8914 4.16).
     static let blockedError: UInt16 = 15
 
-    /// The blocked answer to `query` (a name the blocklist matched).
-    public func blockedAnswer(to query: DNSQuery, transport: DNSTransport, mode: DNSSettings.BlockMode, ttl: UInt32) -> [UInt8] {
+    /// The blocked answer to `query` (a name the blocklist matched), written over `buffer` (DNSAnswerBuffers).
+    public func blockedAnswer(to query: DNSQuery, transport: DNSTransport, mode: DNSSettings.BlockMode, ttl: UInt32,
+                              reusing buffer: consuming [UInt8] = []) -> [UInt8] {
         let question = query.question
-        var response = LocalResponse(query: query, limit: responseSizeLimit(for: query, transport: transport))
+        var response = LocalResponse(query: query, limit: responseSizeLimit(for: query, transport: transport), buffer: consume buffer)
         response.authoritative = false
         switch mode {
         case .nxdomain:

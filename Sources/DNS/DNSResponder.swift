@@ -64,6 +64,14 @@ public struct DNSResponder {
 
     /// Answers an already validated query from local data, or returns `.forward`.
     public func answer(_ query: DNSQuery, transport: DNSTransport, client: IPAddress? = nil) -> DNSDecision {
+        var buffers = DNSAnswerBuffers()
+        return answer(query, transport: transport, client: client, buffers: &buffers)
+    }
+
+    /// As `answer(_:transport:client:)`, a local answer written into `buffers.answer` (the answer returned
+    /// is that buffer, for the caller to recycle; a forwarded query leaves it where it was).
+    func answer(_ query: DNSQuery, transport: DNSTransport, client: IPAddress?,
+                buffers: inout DNSAnswerBuffers) -> DNSDecision {
         let question = query.question
         if let log, let client { log(DNSQueryLog.query(question.type, question.name, from: client)) }
         guard question.recordClass == DNSQuestion.classIN || question.recordClass == DNSQuestion.classANY else {
@@ -74,11 +82,14 @@ public struct DNSResponder {
             log?(DNSQueryLog.configError(rcode))
             return .answer(DNSErrorResponse.make(to: query, rcode: rcode, advertisedUDPSize: UInt16(clamping: ednsPacketMax)))
         }
-        var response = LocalResponse(query: query, limit: responseSizeLimit(for: query, transport: transport))
+        let dotlessAnswered = domainNeeded && question.type.isAddress && question.name.labelCount == 1
+        if case .notLocal = match, question.type != .mailb, !dotlessAnswered { return .forward(query) }
+        var response = LocalResponse(query: query, limit: responseSizeLimit(for: query, transport: transport),
+                                     buffer: buffers.takeAnswer())
         if question.type == .mailb { return .answer(mailboxAnswer(match, into: &response)) }
         switch match {
         case .notLocal:
-            guard domainNeeded, question.type.isAddress, question.name.labelCount == 1 else { return .forward(query) }
+            // Only domain-needed's dotless A/AAAA get here (the rest was forwarded above).
             // dnsmasq's own answer (forward.c, OPT_NODOTS_LOCAL): NOERROR when the name exists locally.
             response.authoritative = false
             if zone.isNonTerminal(question.name) {
@@ -213,10 +224,11 @@ struct LocalResponse {
     var authoritative = true
     private let questionEnd: Int
 
-    init(query: DNSQuery, limit: Int) {
+    /// `buffer` is written over (DNSAnswerBuffers.answer; an empty array when nothing is reused).
+    init(query: DNSQuery, limit: Int, buffer: consuming [UInt8] = []) {
         self.query = query
         self.limit = limit
-        writer = DNSMessageWriter(capacity: min(limit, 512))
+        writer = DNSMessageWriter(reusing: consume buffer, capacity: min(limit, 512))
         writer.append(DNSHeader(id: query.id, questionCount: 1, additionalCount: query.edns == nil ? 0 : 1))
         writer.appendQuestion(wire: query.packet[query.questionRange], name: query.question.name)
         questionEnd = writer.count

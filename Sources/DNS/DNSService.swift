@@ -161,8 +161,12 @@ public final class DNSService {
     }
 
     /// Decides what to do with one message. Local answers and cache hits come back at once (no closure
-    /// allocated on that hot path); the rest goes through `forward`.
-    func handle(_ packet: [UInt8], transport: DNSTransport, client: IPAddress?) -> Handling {
+    /// allocated on that hot path); the rest goes through `forward`. `packet` is normally `buffers.query`;
+    /// the question's name is read into `buffers.name`, and local and cached answers are written into
+    /// `buffers.answer`: give such an answer back with `buffers.recycle` once it is sent, and a steady
+    /// stream of them allocates nothing (issue 18). A query to forward comes back with bytes of its own.
+    func handle(_ packet: [UInt8], transport: DNSTransport, client: IPAddress?,
+                buffers: inout DNSAnswerBuffers) -> Handling {
         counters.queries &+= 1
         if let localNetworks, let client, !localNetworks.contains(client) {
             counters.nonLocal &+= 1
@@ -174,7 +178,7 @@ public final class DNSService {
             return .drop
         }
         let query: DNSQuery
-        switch DNSQuery.parse(packet) {
+        switch DNSQuery.parse(packet, nameStorage: &buffers.name) {
         case .failure(let rejection):
             guard let reply = rejection.reply else {
                 counters.dropped &+= 1
@@ -196,7 +200,7 @@ public final class DNSService {
             count(reply, type: query.question.type)
             return .answer(reply)
         }
-        switch responder.answer(query, transport: transport, client: client) {
+        switch responder.answer(query, transport: transport, client: client, buffers: &buffers) {
         case .answer(let bytes):
             counters.local &+= 1
             clientStatistics.record(client: client, name: query.question.name, outcome: .local)
@@ -207,18 +211,20 @@ public final class DNSService {
                blocklist.blocks(query.question.name) {
                 counters.blocked &+= 1
                 clientStatistics.record(client: client, name: query.question.name, outcome: .blocked)
-                let bytes = responder.blockedAnswer(to: query, transport: transport, mode: settings.blockMode, ttl: settings.blockTTL)
+                let bytes = responder.blockedAnswer(to: query, transport: transport, mode: settings.blockMode,
+                                                    ttl: settings.blockTTL, reusing: buffers.takeAnswer())
                 count(bytes, type: query.question.type)
                 return .answer(bytes)
             }
             let limit = responder.responseSizeLimit(for: query, transport: transport)
-            if let bytes = forwarder.cachedAnswer(to: query, limit: limit) {
+            if let bytes = forwarder.cachedAnswer(to: query, limit: limit, buffers: &buffers) {
                 clientStatistics.record(client: client, name: query.question.name, outcome: .cached)
                 count(bytes, type: query.question.type)
                 return .answer(bytes)
             }
             clientStatistics.record(client: client, name: query.question.name, outcome: .forwarded)
-            return .forward(query, limit: limit)
+            // It waits for an upstream: it must not hold the listener's buffers (DNSAnswerBuffers).
+            return .forward(query.owningItsBytes(), limit: limit)
         case .drop:
             counters.dropped &+= 1
             return .drop

@@ -10,6 +10,11 @@ final class DNSTCPListener: AcceptHandler {
     let idleTimeout: UInt64 = 10_000_000_000
     /// At most this many connections at once (dnsmasq's max-tcp-connections is 20; we are cheaper).
     let maxConnections = 256
+    /// The query, its name and its answer, one message at a time for all the connections (one thread,
+    /// each message answered before the next is read): a local or cached answer allocates only its framing.
+    var buffers = DNSAnswerBuffers()
+    /// What a session reads into before appending to its input; shared for the same reason.
+    var readChunk = [UInt8](repeating: 0, count: 4096)
 
     init(address: SocketAddress, service: DNSService) throws {
         self.service = service
@@ -61,11 +66,10 @@ final class DNSTCPSession: IOHandler {
 
     func ready(fd: FileDescriptor, _ events: Readiness) {
         connection.note(events)
-        var chunk = [UInt8](repeating: 0, count: 4096)
         while connection.readable && connection.pendingOutput < 256 * 1024 && !peerDone {
-            switch chunk.withUnsafeMutableBytes({ connection.transport.read(into: $0) }) {
+            switch listener.readChunk.withUnsafeMutableBytes({ connection.transport.read(into: $0) }) {
             case .bytes(let n):
-                input.append(contentsOf: chunk[0..<n])
+                input.append(contentsOf: listener.readChunk[0..<n])
                 answerComplete()
             case .wouldBlock: connection.readable = false
             case .eof: peerDone = true
@@ -82,12 +86,13 @@ final class DNSTCPSession: IOHandler {
     private func answerComplete() {
         var consumed = 0
         messages: while let range = DNSTCPFraming.message(in: input, at: consumed) {
-            let message = Array(input[range])
+            listener.buffers.setQuery(input[range])
             consumed = range.upperBound
             listener.service.counters.queriesTCP &+= 1
-            switch listener.service.handle(message, transport: .tcp, client: client) {
+            switch listener.service.handle(listener.buffers.query, transport: .tcp, client: client, buffers: &listener.buffers) {
             case .answer(let reply):
                 enqueue(reply)
+                listener.buffers.recycle(reply)
             case .forward(let query, let limit):
                 // Answers may go out of order on TCP (RFC 7766 §6.2.1.1): each when it is ready.
                 waiting += 1
@@ -107,11 +112,12 @@ final class DNSTCPSession: IOHandler {
         if consumed > 0 { input.removeFirst(consumed) }
     }
 
+    /// Appends the framed reply to the connection's output queue, whose capacity stays (no array per reply;
+    /// the slice keeps `reply` from becoming the queue's storage, so the listener can reuse it).
     private func enqueue(_ reply: [UInt8]) {
-        var framed: [UInt8] = []
-        framed.reserveCapacity(reply.count + 2)
-        DNSTCPFraming.append(reply, to: &framed)
-        connection.enqueue(framed)
+        // Answers are at most 65,535 bytes (the TCP size limit, DNSResponder.responseSizeLimit).
+        withUnsafeBytes(of: UInt16(reply.count).bigEndian) { connection.enqueue($0) }
+        connection.enqueue(reply[...])
     }
 
     private func flush() {

@@ -13,6 +13,8 @@ final class DNSUDPListener: IOHandler {
     private static let batchSize = 32
     /// Receive slots; answers are written over the queries they answer and go out together.
     private let batch = DatagramBatch(capacity: DNSUDPListener.batchSize, bufferSize: DNSUDPListener.bufferSize)
+    /// The query, its name and its answer, one query at a time: a local or cached answer allocates nothing.
+    private var buffers = DNSAnswerBuffers()
 
     init(address: SocketAddress, packetInfo: Bool, service: DNSService) throws {
         socket = try DatagramSocket.bind(address, packetInfo: packetInfo)
@@ -40,12 +42,13 @@ final class DNSUDPListener: IOHandler {
             for i in 0..<got {
                 service.counters.queriesUDP &+= 1
                 guard let bytes = batch.payload(i) else { continue }  // truncated datagram: not a query we can answer
-                let packet = Array(bytes)
+                buffers.setQuery(bytes)
                 let client = IPAddress(batch.peer(i))  // per-client statistics (and log-queries)
-                switch service.handle(packet, transport: .udp, client: client) {
+                switch service.handle(buffers.query, transport: .udp, client: client, buffers: &buffers) {
                 case .answer(let reply):
                     // The query was copied out, so its buffer takes the answer; all go out in one call.
                     if !batch.queueReply(to: i, reply) { send(reply, to: batch.peer(i), from: batch.destination(i)) }
+                    buffers.recycle(reply)
                 case .forward(let query, let limit):
                     let (to, origin) = (batch.peer(i), batch.destination(i))
                     service.forward(query, limit: limit) { [weak self] reply in

@@ -78,10 +78,21 @@ public struct DNSUpstreamAnswer {
     /// the records kept (a cached copy).
     static func shape(_ response: [UInt8], _ sections: DNSAnswerSections, for query: DNSQuery, limit: Int,
                       advertisedUDPSize: UInt16, countdown: TTLCountdown? = nil) -> [UInt8]? {
+        var out: [UInt8] = []
+        guard shape(response, sections, for: query, limit: limit, advertisedUDPSize: advertisedUDPSize,
+                    countdown: countdown, into: &out) else { return nil }
+        return out
+    }
+
+    /// As `shape(_:_:for:limit:advertisedUDPSize:countdown:)`, written over `out` (emptied, its capacity
+    /// kept: a reused buffer, DNSAnswerBuffers). False, and `out` empty, where that returns nil.
+    static func shape(_ response: [UInt8], _ sections: DNSAnswerSections, for query: DNSQuery, limit: Int,
+                      advertisedUDPSize: UInt16, countdown: TTLCountdown?, into out: inout [UInt8]) -> Bool {
+        out.removeAll(keepingCapacity: true)
         let clientQuestion = query.packet[query.questionRange]
         let questionRange = DNSHeader.size..<sections.questionEnd
         // Equal names have equal wire lengths; checked anyway since the copy below relies on it.
-        guard clientQuestion.count == questionRange.count else { return nil }
+        guard clientQuestion.count == questionRange.count else { return false }
 
         let optSize = query.edns == nil ? 0 : EDNS.fixedSize
         var cut = sections.keptEnd
@@ -108,7 +119,6 @@ public struct DNSUpstreamAnswer {
             | (rcode.rawValue & 0x000F)
         if truncated { flags |= DNSHeader.tcBit }
 
-        var out: [UInt8] = []
         out.reserveCapacity(cut + optSize)
         out.append(contentsOf: response[0..<cut])
         out.setDNSUInt16(query.id, at: 0)
@@ -133,6 +143,6 @@ public struct DNSUpstreamAnswer {
         if let edns = query.edns {
             edns.reply(advertising: advertisedUDPSize, rcode: rcode).write(into: &out)
         }
-        return out
+        return true
     }
 }

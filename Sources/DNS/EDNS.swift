@@ -51,17 +51,19 @@ public struct EDNS: Equatable, Sendable {
     }
 
     /// Appends this OPT record. `extendedError` adds an RFC 8914 option with that INFO-CODE.
+    /// Byte by byte: an array literal here would be a temporary array (a heap allocation per answer).
     public func write(into out: inout [UInt8], extendedError: UInt16? = nil) {
         out.append(0)
-        out.append(contentsOf: [0, 41])
+        out.append(0); out.append(41)
         out.append(UInt8(udpPayloadSize >> 8)); out.append(UInt8(truncatingIfNeeded: udpPayloadSize))
         out.append(extendedRCode); out.append(version)
         out.append(dnssecOK ? 0x80 : 0); out.append(0)
         if let code = extendedError {
-            out.append(contentsOf: [0, 6, 0, UInt8(Self.extendedErrorOption), 0, 2])
+            out.append(0); out.append(6)  // RDLENGTH: one option of 2 bytes
+            out.append(0); out.append(UInt8(Self.extendedErrorOption)); out.append(0); out.append(2)
             out.append(UInt8(code >> 8)); out.append(UInt8(truncatingIfNeeded: code))
         } else {
-            out.append(contentsOf: [0, 0])
+            out.append(0); out.append(0)
         }
     }
 
