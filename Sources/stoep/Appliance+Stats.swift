@@ -14,6 +14,7 @@ extension Appliance: StatsProvider {
         w.beginObject()
         w.field("version", Version.text)
         w.field("pid", Int(getpid()))
+        if let workerIndex { w.field("worker", workerIndex) }
         w.field("uptime_s", uptimeSeconds)
         w.field("backend", loop.backendKind.rawValue)
         w.key("backend_features")
