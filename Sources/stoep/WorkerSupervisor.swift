@@ -42,6 +42,8 @@ final class WorkerSupervisor {
     private let statsOwner: (uid: uid_t, gid: gid_t)?
     private(set) var slots: [Slot]
     private var stats: StatsServer?
+    /// The stats server's provider (it holds it unowned).
+    private var aggregate: WorkerStatsAggregate?
     private var signals: SignalSource?
     private(set) var stopping = false
     /// Every worker has been ready once: a later death is restarted, an earlier one fails the start.
@@ -77,7 +79,9 @@ final class WorkerSupervisor {
     /// Runs until every worker has ended; the exit status of `stoep run`.
     func run() -> Int32 {
         do {
-            let server = StatsServer(path: statsPath, owner: statsOwner, loop: loop, provider: WorkerStatsAggregate(supervisor: self))
+            let aggregate = WorkerStatsAggregate(supervisor: self)
+            self.aggregate = aggregate
+            let server = StatsServer(path: statsPath, owner: statsOwner, loop: loop, provider: aggregate)
             try server.start()
             stats = server
             signals = try SignalSource(loop: loop, signals: [SIGTERM, SIGINT, SIGHUP, SIGUSR1]) { [unowned self] in self.signal($0) }

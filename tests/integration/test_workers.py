@@ -20,7 +20,7 @@ from upstreams import EchoServer
 CONNECTIONS = 24  # per protocol: each a new 4-tuple, so all landing on one of two workers has odds 2^-23
 
 
-def workers_config(web, secure, dns_port, fw, echo, backend_url, extra_router=""):
+def workers_config(web, secure, dns_port, fw, echo, backend_url):
     return f"""
 workers = 2
 
@@ -28,7 +28,6 @@ workers = 2
 address = "127.0.0.1:{web}"
 [entryPoints.websecure]
 address = "127.0.0.1:{secure}"
-[entryPoints.websecure.http.tls]
 
 [[forward]]
 name = "fw"
@@ -45,7 +44,13 @@ address = ["/box.test/192.0.2.1"]
 [http.routers.app]
 rule = "Host(`app.test`)"
 service = "app"
-{extra_router}
+entryPoints = ["web"]
+[http.routers.secure]
+rule = "Host(`app.test`)"
+service = "app"
+entryPoints = ["websecure"]
+[http.routers.secure.tls]
+options = "default"
 [http.services.app.loadBalancer]
 servers = [{{url = "{backend_url}"}}]
 """
@@ -151,7 +156,7 @@ def test_reload_kill_restart_and_stop(stoep):
         assert http_get(web, host="new.test") == 404
         # SIGHUP reaches every worker: each serves the new router and counts one reload.
         stoep.write_config(workers_config(web, secure, dns_port, fw, echo, be.url).replace(
-            'rule = "Host(`app.test`)"', 'rule = "Host(`app.test`) || Host(`new.test`)"'))
+            'rule = "Host(`app.test`)"', 'rule = "Host(`app.test`) || Host(`new.test`)"', 1))
         stoep.signal(signal.SIGHUP)
         deadline = time.time() + 10
         while time.time() < deadline:
