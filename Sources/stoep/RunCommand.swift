@@ -74,7 +74,7 @@ enum RunCommand {
                 do {
                     let identity = try config.user.map { try ProcessIdentity.resolve(user: $0, group: config.group, extraGroups: config.groups) }
                     let owner: (uid: uid_t, gid: gid_t)? = identity.flatMap { $0.isCurrent ? nil : (uid: $0.uid, gid: $0.gid) }
-                    let supervisor = try WorkerSupervisor(workers: n, arguments: Array(args).filter { !$0.hasPrefix("--workers") },
+                    let supervisor = try WorkerSupervisor(workers: n, arguments: Array(args),
                                                           source: source, statsPath: statsPath, statsOwner: owner, backend: backend, log: log)
                     return supervisor.run()
                 } catch {

@@ -93,6 +93,7 @@ final class WorkerSupervisor {
             return 1
         }
         loop.addTurnHook { [unowned self] in self.log.flush() }
+        _ = ProcessFacts.releaseStartupTextPages()  // the configuration's parsing is done here too
         systemd.startWatchdog(on: loop)
         log.info("stoep \(Version.text) supervising \(slots.count) workers (\(source.description)); stats socket \(statsPath)")
         do { try loop.run() } catch { log.error("supervisor loop failed: \(error)"); exitStatus = 1 }
