@@ -14,6 +14,7 @@ public enum DocumentView {
         case .showConns: return conns(document) ?? fallback(document)
         case .showConfigErrors: return configErrors(document) ?? fallback(document)
         case .showDNSClients: return dnsClients(document) ?? fallback(document)
+        case .showMetrics: return document["text"]?.stringValue ?? fallback(document)
         case .unknown: return fallback(document)
         }
     }

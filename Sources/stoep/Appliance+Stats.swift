@@ -182,6 +182,13 @@ extension Appliance: StatsProvider {
         for (code, n) in k.byRcode { r.counter("dns_answers_by_rcode", labels: [("rcode", DNSResponseCode(rawValue: code).description)]).value = n }
     }
 
+    /// `show metrics`: this process's own Prometheus text (a worker's; the supervisor sums them).
+    func writeMetrics(into w: inout JSONWriter) {
+        w.beginObject()
+        w.field("text", observability.metrics.map { String(decoding: $0.render(), as: UTF8.self) } ?? "")
+        w.endObject()
+    }
+
     func writeConfigErrors(into w: inout JSONWriter) {
         w.beginObject()
         w.key("errors")

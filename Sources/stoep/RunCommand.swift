@@ -11,7 +11,7 @@ enum RunCommand {
         let parsed: Arguments
         do {
             parsed = try Arguments(args, valued: ["config", "dnsmasq-conf", "traefik-config", "backend", "stats-socket", "log-level", "profile",
-                                                    "workers", "worker", "supervisor"],
+                                                    "workers", "worker", "supervisor", "metrics-totals"],
                                    boolean: [], traefik: true)
         } catch {
             printError("stoep run: \(error)")
@@ -74,7 +74,7 @@ enum RunCommand {
                 do {
                     let identity = try config.user.map { try ProcessIdentity.resolve(user: $0, group: config.group, extraGroups: config.groups) }
                     let owner: (uid: uid_t, gid: gid_t)? = identity.flatMap { $0.isCurrent ? nil : (uid: $0.uid, gid: $0.gid) }
-                    let supervisor = try WorkerSupervisor(workers: n, arguments: Array(args),
+                    let supervisor = try WorkerSupervisor(workers: n, arguments: Array(args), metrics: loaded.proxy.prometheus != nil,
                                                           source: source, statsPath: statsPath, statsOwner: owner, backend: backend, log: log)
                     return supervisor.run()
                 } catch {
@@ -107,6 +107,7 @@ enum RunCommand {
             let owner: (uid: uid_t, gid: gid_t)? = identity.flatMap { $0.isCurrent ? nil : (uid: $0.uid, gid: $0.gid) }
             appliance = try Appliance(loaded: loaded, source: source, backend: backend, statsPath: statsPath, statsOwner: owner, log: log)
             appliance.workerIndex = workerIndex
+            appliance.observability.totalsFile = parsed.options["metrics-totals"]
             try appliance.start()
             if let identity {
                 try identity.become()

@@ -5,7 +5,6 @@
 //   answers the order, every worker reads the certificate from acme.json when it changes.
 // - localCA: its resolver serves the certificates it issues from its own memory (not from a file the
 //   other workers could read).
-// - metrics.prometheus: a scrape lands on one worker, and Traefik's /metrics must show the whole box.
 import Config
 
 extension WorkerCount {
@@ -18,9 +17,6 @@ extension WorkerCount {
             if r.localCA != nil {
                 out.append(ConfigError(location: r.location, message: "certificatesResolvers.\(name).localCA needs workers = 1 (its certificates live in one process's memory)"))
             }
-        }
-        if loaded.proxy.prometheus != nil {
-            out.append(ConfigError(location: nil, message: "metrics.prometheus needs workers = 1 (a scrape would see one worker's figures, not the box's; `stoep stats` sums the workers)"))
         }
         return out
     }

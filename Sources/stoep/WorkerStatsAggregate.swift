@@ -201,6 +201,18 @@ final class WorkerStatsAggregate: StatsProvider {
         w.endObject()
     }
 
+    /// Every serving worker's Prometheus text, summed (PrometheusTextSum); nil when none answered.
+    func summedMetrics() -> [UInt8]? {
+        let texts = ask("show metrics").compactMap { $0.doc?["text"]?.stringValue }.filter { !$0.isEmpty }
+        return texts.isEmpty ? nil : PrometheusTextSum.merge(texts.map { Array($0.utf8) })
+    }
+
+    func writeMetrics(into w: inout JSONWriter) {
+        w.beginObject()
+        w.field("text", summedMetrics().map { String(decoding: $0, as: UTF8.self) } ?? "")
+        w.endObject()
+    }
+
     func connectionSnapshot() -> [ConnectionDescribing] {
         var rows: [ConnectionDescribing] = []
         for (slot, doc) in ask("show conns") {

@@ -51,7 +51,7 @@ final class WorkerSupervisor {
     private var exitStatus: Int32 = 0
 
     /// `arguments`: the `stoep run` arguments the supervisor was given; each worker gets them plus its own.
-    init(workers: Int, arguments: [String], source: ConfigSource, statsPath: String,
+    init(workers: Int, arguments: [String], metrics: Bool, source: ConfigSource, statsPath: String,
          statsOwner: (uid: uid_t, gid: gid_t)?, backend: BackendKind?, log: Logger) throws {
         guard let exe = WorkerProcess.executablePath() else { throw SystemError("readlink /proc/self/exe", errno: Errno(rawValue: errno)) }
         for i in 0..<workers {
@@ -71,7 +71,13 @@ final class WorkerSupervisor {
         environment = ProcessFacts.environment().filter { !hidden.contains($0.key) }.map { "\($0.key)=\($0.value)" }
         loop = try EventLoop(backend: backend, log: log)
         slots = (0..<workers).map { Slot(index: $0) }
+        metricsTotals = metrics ? Self.metricsTotalsPath(statsPath) : nil
     }
+
+    /// Where the workers' summed Prometheus text is written (metrics.prometheus), beside the stats socket.
+    let metricsTotals: String?
+    static func metricsTotalsPath(_ statsPath: String) -> String { "\(statsPath).metrics" }
+    private var metricsTimer: Timer?
 
     /// Worker I's private stats socket, beside the public one.
     static func socketPath(_ statsPath: String, _ index: Int) -> String { "\(statsPath).worker\(index)" }
@@ -95,15 +101,22 @@ final class WorkerSupervisor {
         loop.addTurnHook { [unowned self] in self.log.flush() }
         _ = ProcessFacts.releaseStartupTextPages()  // the configuration's parsing is done here too
         systemd.startWatchdog(on: loop)
+        if metricsTotals != nil {
+            let t = Timer { [unowned self] _ in self.writeMetricsTotals() }
+            metricsTimer = t
+            loop.schedule(t, after: Self.metricsInterval)
+        }
         log.info("stoep \(Version.text) supervising \(slots.count) workers (\(source.description)); stats socket \(statsPath)")
         do { try loop.run() } catch { log.error("supervisor loop failed: \(error)"); exitStatus = 1 }
         stats?.stop()
+        if let path = metricsTotals { unlink(path) }
         log.flush()
         return exitStatus
     }
 
     private func spawn(_ slot: Slot) throws(SystemError) {
         let own = ["--worker", String(slot.index), "--supervisor", String(getpid()), "--stats-socket", Self.socketPath(statsPath, slot.index)]
+            + (metricsTotals.map { ["--metrics-totals", $0] } ?? [])
         slot.restartTimer = nil
         slot.startedAt = loop.now
         slot.process = try WorkerProcess(executable: executable, arguments: ["run"] + arguments + own, environment: environment, loop: loop,
@@ -185,6 +198,23 @@ final class WorkerSupervisor {
             slot.process?.signal(SIGTERM)
         }
         if slots.allSatisfy({ $0.process == nil }) { loop.stop() }
+    }
+
+    /// How often the summed metrics are written: a scrape sees figures at most this old (Prometheus
+    /// scrapes every 15 s by default), and the idle cost is one round trip per worker per interval.
+    static let metricsInterval: UInt64 = 2_000_000_000
+
+    /// Asks every worker for its Prometheus text, writes the sum (by rename: a scrape reads a whole file).
+    private func writeMetricsTotals() {
+        if let path = metricsTotals, let text = aggregate?.summedMetrics() {
+            do {
+                try writeFileAtomically(path: path, bytes: text, mode: 0o640)
+                if let owner = statsOwner { _ = chown(path, owner.uid, owner.gid) }
+            } catch {
+                log.warning("metrics: cannot write \(path): \(error)")
+            }
+        }
+        if let t = metricsTimer, !stopping { loop.schedule(t, after: Self.metricsInterval) }
     }
 
     var uptimeSeconds: Double { Double(monotonicNanos() &- startedAt) / 1e9 }

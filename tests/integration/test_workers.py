@@ -216,3 +216,51 @@ entryPoint = "web"
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 2, r
     assert "httpChallenge and tlsChallenge need workers = 1" in r.stderr
+
+
+def test_prometheus_metrics_sum_the_workers(stoep):
+    # /metrics is served by whichever worker accepts the scrape: it answers the supervisor's sum of every
+    # worker (written every 2 s), so a scrape sees one Traefik.
+    be = Backend()
+    try:
+        web, metrics = free_port(), free_port()
+        dyn = stoep.workdir / "dynamic.yml"
+        dyn.write_text(f"""http:
+  routers:
+    app: {{rule: "Host(`app.test`)", service: app}}
+  services:
+    app: {{loadBalancer: {{servers: [{{url: "{be.url}"}}]}}}}
+""")
+        static = stoep.workdir / "traefik.yml"
+        static.write_text(f"""global: {{checkNewVersion: false, sendAnonymousUsage: false}}
+entryPoints:
+  web: {{address: "127.0.0.1:{web}"}}
+  metrics: {{address: "127.0.0.1:{metrics}"}}
+providers:
+  file: {{filename: "{dyn}"}}
+metrics:
+  prometheus: {{entryPoint: metrics}}
+""")
+        stoep.start("--traefik-config", str(static), "--workers", "2",
+                    wait_for=lambda: stats_query(stoep.sock, "show info", timeout=3).get("workers_serving") == 2)
+        for _ in range(CONNECTIONS):
+            assert http_get(web) == 200
+        rows = stats_query(stoep.sock, "show stats")["workers"]
+        assert all(series(r, "counters", "http_requests", entrypoint="web") > 0 for r in rows)
+        want = f'traefik_entrypoint_requests_total{{code="200",entrypoint="web",method="GET",protocol="http"}} {CONNECTIONS}'
+        deadline = time.time() + 8
+        text = ""
+        while time.time() < deadline:
+            c = http.client.HTTPConnection("127.0.0.1", metrics, timeout=5)
+            c.request("GET", "/metrics", headers={"Host": "localhost"})
+            text = c.getresponse().read().decode()
+            c.close()
+            if want in text:
+                break
+            time.sleep(0.2)
+        assert want in text, text
+        assert text.count("# TYPE traefik_entrypoint_requests_total counter") == 1
+        assert "traefik_config_reloads_total 0" in text
+        assert want in stats_query(stoep.sock, "show metrics")["text"]
+    finally:
+        be.close()
