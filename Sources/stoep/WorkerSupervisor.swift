@@ -208,8 +208,7 @@ final class WorkerSupervisor {
     private func writeMetricsTotals() {
         if let path = metricsTotals, let text = aggregate?.summedMetrics() {
             do {
-                try writeFileAtomically(path: path, bytes: text, mode: 0o640)
-                if let owner = statsOwner { _ = chown(path, owner.uid, owner.gid) }
+                try writeFileAtomically(path: path, bytes: text, mode: 0o640, durable: false, owner: statsOwner)
             } catch {
                 log.warning("metrics: cannot write \(path): \(error)")
             }
