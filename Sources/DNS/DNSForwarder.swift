@@ -46,6 +46,15 @@ public final class DNSForwarder {
         cache = DNSCache(capacity: settings.cacheSize, minTTL: settings.minCacheTTL, maxTTL: settings.maxCacheTTL,
                          negativeTTL: settings.negativeTTL)
         self.log = log
+        // server-tls: one channel (connection) per upstream; the trust is loaded once for all of them
+        // (checked at load time already, DNSSetup; nil here fails their queries with the reason).
+        let tlsUpstreams = upstreams.all.filter { $0.tls != nil }
+        if !tlsUpstreams.isEmpty {
+            let context = try? DNSTLSChannel.trust(caFiles: settings.serverTLSCA)
+            for u in tlsUpstreams {
+                u.channel = DNSTLSChannel(upstream: u, server: u.tls!, context: context, loop: loop, scratch: receiveBuffer)
+            }
+        }
     }
 
     deinit { receiveBuffer.deallocate() }
@@ -135,5 +144,11 @@ public final class DNSForwarder {
     public func stop() {
         for q in inFlight.values { q.abandon() }
         inFlight = [:]
+        // The TLS connections go with the forwarder (they read into its buffer); the loop holds them
+        // while they are registered, so they are closed here, not left to deinit.
+        for u in upstreams.all {
+            u.channel?.close()
+            u.channel = nil
+        }
     }
 }

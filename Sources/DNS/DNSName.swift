@@ -50,6 +50,13 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
         byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 
+    /// This name with `domain` after it (`nas` + `lan` = `nas.lan`); nil past 255 octets.
+    public func appending(_ domain: DNSName) -> DNSName? {
+        let count = wire.count - 1 + domain.wire.count
+        guard count <= Self.maxWireLength else { return nil }
+        return DNSName(trustedWire: (Array(wire.dropLast()) + Array(domain.wire))[...])
+    }
+
     public static func == (a: DNSName, b: DNSName) -> Bool {
         guard a.wire.count == b.wire.count else { return false }
         return a.wire.withUnsafeBytes { x in b.wire.withUnsafeBytes { y in memcmpEqual(x, y) } }

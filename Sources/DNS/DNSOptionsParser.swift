@@ -35,7 +35,20 @@ public struct DNSOptions: Sendable {
                 result.errors.append(error)
             }
         }
+        result.checkTLSOnlyForwarding(lines)
         return result
+    }
+
+    /// With `server-tls`, names no domain line covers go over TLS only (docs/dns.md, "DNS over TLS
+    /// upstreams"): a plain unqualified `server=` line or a `resolv-file` would be a second, plaintext
+    /// path for the same names, and ignoring it silently is not allowed — both are refused at their line.
+    private mutating func checkTLSOnlyForwarding(_ lines: [DNSOption]) {
+        guard !settings.serverTLS.isEmpty else { return }
+        let why = "not used beside server-tls: names no server=/domain/ line covers go over TLS only (no plaintext fallback); remove it, or give it a /domain/"
+        for line in lines where line.name == "server" || line.name == "resolv-file" {
+            if line.name == "server", let value = line.value, value.hasPrefix("/") { continue }
+            errors.append(DNSOptionError(file: line.location.file, line: line.location.line, option: line.name, message: why))
+        }
     }
 
     /// Applies one line; false when the option is not one stoep implements.
@@ -52,6 +65,14 @@ public struct DNSOptions: Sendable {
         case "bind-interfaces": settings.bindInterfaces = try v.flag()
         case "no-hosts": settings.noHosts = try v.flag()
         case "addn-hosts": settings.additionalHostsFiles.append(try v.required())
+        case "hostsdir": settings.hostsDirectories.append(try v.required())
+        case "expand-hosts": settings.expandHosts = try v.flag()
+        case "domain":
+            if let local = try settings.hostsDomains.add(v) { settings.servers.append(local) }
+        case "rev-server": settings.servers.append(try DNSRecordLineParser.reverseServer(v))
+        case "conf-file", "conf-dir", "servers-file":
+            // Expanded before parsing (DnsmasqConfIncludes); one that reaches here was already read.
+            break
         case "address": settings.addressRules.append(try DNSRecordLineParser.address(v))
         case "host-record": settings.hostRecords.append(try DNSRecordLineParser.hostRecord(v))
         case "cname": settings.cnames.append(try DNSRecordLineParser.cname(v))
@@ -119,6 +140,15 @@ public struct DNSOptions: Sendable {
         case "block-ttl":
             try v.stoepOnly()
             settings.blockTTL = try v.integer(UInt32.self)
+        case "server-tls":
+            try v.stoepOnly()
+            switch DNSTLSServer.parse(try v.required(), location: line.fileAndLine) {
+            case .success(let server): settings.serverTLS.append(server)
+            case .failure(let e): throw v.error(e.description)
+            }
+        case "server-tls-ca":
+            try v.stoepOnly()
+            settings.serverTLSCA.append(try v.required())
         default:
             if line.name.isEmpty { throw v.error("empty option name") }
             return false

@@ -42,7 +42,10 @@ final class DNSPendingQuery: DNSAttemptOwner {
         launch(s, overTCP: false)
     }
 
+    /// A DNS-over-TLS upstream is always asked over its stream (never UDP; a TC bit there is passed on,
+    /// never retried in plaintext).
     private func launch(_ s: DNSUpstream, overTCP: Bool) {
+        let overTCP = overTCP || s.tls != nil
         let a = DNSUpstreamAttempt(upstream: s, overTCP: overTCP, pending: self, loop: forwarder.loop,
                                    scratch: forwarder.receiveBuffer)
         attempts.append(a)
@@ -91,7 +94,7 @@ final class DNSPendingQuery: DNSAttemptOwner {
         guard !finished else { return }
         switch why {
         case .timeout: a.upstream.timeouts &+= 1
-        case .socket, .closed: a.upstream.failures &+= 1
+        case .socket, .closed, .tls: a.upstream.failures &+= 1
         }
         drop(a)
         if forwarder.allServers {

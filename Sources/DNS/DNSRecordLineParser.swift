@@ -87,6 +87,33 @@ enum DNSRecordLineParser {
         return DNSServerLine(domains: domains, target: target, location: v.line.fileAndLine)
     }
 
+    /// `rev-server=ADDR[/LEN][,SERVER]` (option.c LOPT_REV_SERV): SERVER (as in server=) for the subnet's
+    /// reverse zones, or local-only ones without SERVER (domain_rev4/domain_rev6 with no server).
+    static func reverseServer(_ v: DNSOptionValue) throws(DNSOptionError) -> DNSServerLine {
+        let value = try v.required()
+        let comma = value.firstIndex(of: ",")
+        let subnet = DnsmasqConfReader.trim(value[..<(comma ?? value.endIndex)])
+        let server = comma.map { String(DnsmasqConfReader.trim(value[value.index(after: $0)...])) }
+        var addressText = subnet
+        var length: Int? = nil
+        if let slash = subnet.firstIndex(of: "/") {
+            addressText = subnet[..<slash]
+            length = Int(subnet[subnet.index(after: slash)...])  // not a number: the whole address (atoi_check fails)
+        }
+        guard let address = IPAddress(String(addressText)) else { throw v.error("'\(addressText)' is not an IP address") }
+        let bits: Int
+        if case .v4 = address { bits = length ?? 32 } else { bits = length ?? 128 }
+        let zones = try DNSReverseZones.of(address, length: bits, v)
+        guard let server, !server.isEmpty else {
+            return DNSServerLine(domains: zones, target: .localOnly, location: v.line.fileAndLine)
+        }
+        var line = v.line
+        line.value = "/" + zones.map(\.description).joined(separator: "/") + "/" + server
+        var parsed = try Self.server(DNSOptionValue(line: line))
+        parsed.domains = zones
+        return parsed
+    }
+
     /// Splits `/d1/d2/tail` into domain names and the text after the last slash.
     private static func slashDomains(_ v: DNSOptionValue) throws(DNSOptionError) -> ([DNSName], Substring) {
         let value = try v.required()

@@ -45,6 +45,11 @@ public final class DNSService {
     private var warnedNonLocal = false
     /// The inotify watcher the lists are watched with (nil: none; SIGHUP re-reads them).
     var watcher: FileWatcher?
+    /// /etc/hosts and addn-hosts as read at load, and the watches on the hostsdir directories.
+    var staticHostsFiles: [HostsFile] = []
+    var hostsDirectoryWatches: [Int] = []
+    /// Zones rebuilt after a hostsdir change (tests wait for the next one).
+    public internal(set) var hostsDirectoryReloads: UInt64 = 0
     public private(set) var addresses: [String] = []
 
     /// Builds the service for `settings` with `zone`, bound to its listen addresses.
@@ -82,6 +87,7 @@ public final class DNSService {
             throw error
         }
         startBlocklists()
+        watchHostsDirectories(setup)
         applyClientPolicy()
     }
 
@@ -135,6 +141,7 @@ public final class DNSService {
     }
 
     public func stop() {
+        unwatchHostsDirectories()
         blocklistLoader?.stop()
         blocklistLoader = nil
         forwarder.stop()

@@ -17,6 +17,12 @@ public struct DNSSettings: Equatable, Sendable {
     public var noHosts = false
     /// `addn-hosts`: extra hosts files, in order.
     public var additionalHostsFiles: [String] = []
+    /// `hostsdir`: directories whose every file is a hosts file, watched for new and changed files.
+    public var hostsDirectories: [String] = []
+    /// `expand-hosts`: dotless hosts-file names also answer as name.domain (`domain=`).
+    public var expandHosts = false
+    /// `domain=` lines: the domain expand-hosts appends, per address.
+    public var hostsDomains = DNSHostsDomains()
     public var addressRules: [DNSAddressRule] = []
     public var hostRecords: [DNSHostRecord] = []
     public var cnames: [DNSCNAMERecord] = []
@@ -60,6 +66,12 @@ public struct DNSSettings: Equatable, Sendable {
     public var blockMode: BlockMode = .null
     /// `block-ttl`: the TTL of blocked answers' records; Pi-hole's `dns.blockTTL` default, 2 s.
     public var blockTTL: UInt32 = 2
+    /// `server-tls` (docs/dns.md, "DNS over TLS upstreams"): DNS-over-TLS upstreams, in order. When any is
+    /// given, names no `server=/domain/` line covers go over TLS only: plain unqualified `server=` lines and
+    /// `resolv-file` are refused beside it and the resolv-file is not read (no fallback to plaintext).
+    public var serverTLS: [DNSTLSServer] = []
+    /// `server-tls-ca`: PEM bundles trusted for `server-tls` besides the system store.
+    public var serverTLSCA: [String] = []
 
     /// `local-service[=net|host]` as given (nil: not given). stoep applies `net` unless `listen-address` or
     /// `interface` lines are given — see `effectiveLocalService`.

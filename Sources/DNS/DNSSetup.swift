@@ -11,6 +11,9 @@ public struct DNSSetupErrors: Error {
 public struct DNSSetup {
     public let settings: DNSSettings
     public let zone: LocalZone
+    /// /etc/hosts and the addn-hosts files as read at load; a hostsdir change rebuilds the zone from these
+    /// and the directories' files read again.
+    public let hostsFiles: [HostsFile]
     /// Nameservers of the resolv-file, read at load time (empty with `no-resolv`).
     public let resolvServers: [IPAddress]
     /// Lines to log once at start: unsupported options, hosts-file lines that were skipped.
@@ -46,18 +49,61 @@ public struct DNSSetup {
                 }
             }
         }
+        var settings = options.settings
+        let directoryFiles = readHostsDirectories(settings.hostsDirectories)
+        errors += directoryFiles.errors.map { failure in
+            let at = lines.last { $0.name == "hostsdir" && $0.value == failure.directory }
+            return DNSOptionError(file: at?.location.file ?? failure.directory, line: at?.location.line ?? 0, option: "hostsdir",
+                                  message: failure.message)
+        }
+        warnings += directoryFiles.files.flatMap { $0.problems.map { "\($0): skipped" } }
+        // server-tls: the trust is loaded here too, so a CA file that cannot be read or parsed stops
+        // `stoep check` and start-up with its key (the forwarder loads it again for itself).
+        if !settings.serverTLS.isEmpty {
+            do throws(TLSError) {
+                _ = try DNSTLSChannel.trust(caFiles: settings.serverTLSCA)
+            } catch {
+                let at = lines.first { $0.name == "server-tls-ca" } ?? lines.first { $0.name == "server-tls" }
+                errors.append(DNSOptionError(file: at?.location.file ?? "", line: at?.location.line ?? 0,
+                                             option: at?.name ?? "server-tls-ca", message: error.description))
+            }
+        }
         var resolv: [IPAddress] = []
-        if !options.settings.noResolv {
-            if let text = readTextFile(options.settings.resolvFile) {
-                resolv = DNSUpstreams.parseResolvConf(text)
+        var resolvText: String? = nil
+        if !settings.noResolv {
+            resolvText = readTextFile(settings.resolvFile)
+            // server-tls: the resolv-file's nameservers are not used — they would be a plaintext path (its
+            // search domain still serves `domain=#`).
+            if settings.serverTLS.isEmpty {
+                if let text = resolvText {
+                    resolv = DNSUpstreams.parseResolvConf(text)
+                } else {
+                    warnings.append("\(settings.resolvFile): cannot read, no upstream servers from it")
+                }
+            }
+        }
+        if settings.hostsDomains.suffixFromResolvFile {
+            // option.c: `domain=#` takes the first `search` domain of the one resolv-file, else dnsmasq stops.
+            let at = lines.last { $0.name == "domain" && $0.value.map(DnsmasqConfReader.trim) == "#" }
+            let fail = { (message: String) in
+                errors.append(DNSOptionError(file: at?.location.file ?? "", line: at?.location.line ?? 0, option: "domain", message: message))
+            }
+            if settings.noResolv {
+                fail("domain=# reads the resolv-file's search domain, and no-resolv reads no resolv-file")
+            } else if let text = resolvText {
+                if let domain = DNSUpstreams.firstSearchDomain(text) { settings.hostsDomains.suffix = domain } else {
+                    fail("no search directive found in \(settings.resolvFile)")
+                }
             } else {
-                warnings.append("\(options.settings.resolvFile): cannot read, no upstream servers from it")
+                fail("failed to read \(settings.resolvFile) for its search domain")
             }
         }
         guard errors.isEmpty else { return .failure(DNSSetupErrors(errors: errors)) }
+        hosts += directoryFiles.files
         do {
-            let zone = try LocalZone(settings: options.settings, hostsFiles: hosts)
-            return .success(DNSSetup(settings: options.settings, zone: zone, resolvServers: resolv, warnings: warnings))
+            let zone = try LocalZone(settings: settings, hostsFiles: hosts)
+            return .success(DNSSetup(settings: settings, zone: zone, hostsFiles: Array(hosts.dropLast(directoryFiles.files.count)),
+                                     resolvServers: resolv, warnings: warnings))
         } catch {
             let parts = error.location.split(separator: ":")
             let line = parts.count > 1 ? Int(parts[parts.count - 1]) ?? 0 : 0
@@ -65,6 +111,34 @@ public struct DNSSetup {
             return .failure(DNSSetupErrors(errors: [DNSOptionError(file: file, line: line, option: "zone", message: error.message)]))
         }
     }
+
+    /// The hosts files of `hostsdir` directories (inotify.c set_dynamic_inotify): every regular file not
+    /// hidden or a backup (the conf-dir filter), in name order per directory (dnsmasq: directory order). A
+    /// directory or file that cannot be read is returned as a failure.
+    public static func readHostsDirectories(_ directories: [String]) -> (files: [HostsFile], errors: [(directory: String, message: String)]) {
+        var files: [HostsFile] = []
+        var errors: [(directory: String, message: String)] = []
+        for directory in directories {
+            guard case .success(let status) = FileStatus.of(directory), status.kind == .directory,
+                  case .success(let names) = directoryEntries(path: directory) else {
+                errors.append((directory, "cannot read directory \(directory)"))
+                continue
+            }
+            for name in names where !DnsmasqConfIncludes<DnsmasqConfDisk>.isHiddenOrBackup(name) {
+                let path = directory + "/" + name  // as inotify.c joins them (log lines name this path)
+                guard case .success(let s) = FileStatus.of(path), s.kind == .regular else { continue }
+                guard let text = readTextFile(path) else {
+                    errors.append((directory, "cannot read \(path)"))
+                    continue
+                }
+                files.append(HostsFile(text: text, file: path))
+            }
+        }
+        return (files, errors)
+    }
+
+    /// Block lists and hostsdir directories are watched with inotify.
+    var needsWatcher: Bool { !settings.blocklists.isEmpty || !settings.hostsDirectories.isEmpty }
 
     /// Reads a whole (small) configuration file; nil when it cannot be read (or is over 64 MiB: not a
     /// configuration file).
@@ -86,11 +160,11 @@ extension DNSService {
         if let current, current.settings.port == setup.settings.port,
            current.settings.listenAddresses == setup.settings.listenAddresses,
            current.settings.effectiveLocalService == setup.settings.effectiveLocalService {
-            current.replace(setup, watcher: setup.settings.blocklists.isEmpty ? nil : watcher())
+            current.replace(setup, watcher: setup.needsWatcher ? watcher() : nil)
             return current
         }
         current?.stop()
-        return try DNSService(setup: setup, loop: loop, watcher: setup.settings.blocklists.isEmpty ? nil : watcher())
+        return try DNSService(setup: setup, loop: loop, watcher: setup.needsWatcher ? watcher() : nil)
     }
 
     /// Takes new settings and zone on the same sockets; the cache starts empty (flushed on reload, as
@@ -99,6 +173,7 @@ extension DNSService {
     /// across SIGHUP: a reload storm loses no answer (test_faults.py::test_reload_storm_*).
     func replace(_ setup: DNSSetup, watcher: FileWatcher?) {
         settings = setup.settings
+        unwatchHostsDirectories()  // with the watcher that made the watches
         self.watcher = watcher
         let sink = DNSQueryLogSink(facility: setup.settings.logFacility, fallback: loop.log)
         querySink = sink
@@ -107,6 +182,7 @@ extension DNSService {
         forwarder = DNSForwarder(settings: setup.settings, resolvServers: setup.resolvServers, loop: loop,
                                  log: setup.settings.logQueries == .off ? nil : { line in sink.line(line) })
         startBlocklists()  // re-read on reload, as dnsmasq re-reads its hosts files on SIGHUP
+        watchHostsDirectories(setup)
         applyClientPolicy()
     }
 
@@ -120,7 +196,13 @@ extension DNSService {
         retiring.append(old)
         old.onIdle = { [weak self, weak old] in
             guard let self else { return }
-            let t = Timer { [weak self] _ in self?.retiring.removeAll { $0 === old || $0.pending == 0 } }
+            let t = Timer { [weak self] _ in
+                self?.retiring.removeAll { f in
+                    guard f === old || f.pending == 0 else { return false }
+                    f.stop()  // its TLS connections close with it
+                    return true
+                }
+            }
             self.loop.schedule(t, after: 0)
         }
     }

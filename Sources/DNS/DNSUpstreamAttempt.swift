@@ -14,19 +14,22 @@ protocol DNSAttemptOwner: AnyObject {
     func attemptFailed(_ a: DNSUpstreamAttempt<Self>, _ why: DNSAttemptFailure)
 }
 
-enum DNSAttemptFailure: CustomStringConvertible {
+enum DNSAttemptFailure: Error, CustomStringConvertible {
     case timeout, socket(Errno), closed
+    /// DNS over TLS: the connection could not be set up (handshake, certificate) or broke; the reason.
+    case tls(String)
 
     var description: String {
         switch self {
         case .timeout: return "no answer in time"
         case .socket(let e): return "\(e)"
         case .closed: return "connection closed without an answer"
+        case .tls(let why): return why
         }
     }
 }
 
-final class DNSUpstreamAttempt<Owner: DNSAttemptOwner>: IOHandler {
+final class DNSUpstreamAttempt<Owner: DNSAttemptOwner>: IOHandler, DNSTLSExchange {
     typealias Failure = DNSAttemptFailure
 
     /// The socket of the attempt: a connected UDP socket, or a TCP connection.
@@ -34,12 +37,19 @@ final class DNSUpstreamAttempt<Owner: DNSAttemptOwner>: IOHandler {
         case none
         case udp(DatagramSocket)
         case tcp(PlainTransport)
+        /// DNS over TLS: a query on the upstream's shared connection (no socket of its own).
+        case tls(DNSTLSChannel)
     }
 
     let upstream: DNSUpstream
     let overTCP: Bool
-    let id: UInt16
+    /// The query ID; over TLS the channel may change it (another query in flight has it).
+    var id: UInt16
     let startedAt: UInt64
+    /// Over TLS: the query as sent, kept to send it again on a new connection once (DNSTLSChannel).
+    private(set) var message: [UInt8] = []
+    var resent = false
+    private var timedOut = false
     private unowned let pending: Owner
     private var channel = Channel.none
     private var token: Token?
@@ -69,6 +79,13 @@ final class DNSUpstreamAttempt<Owner: DNSAttemptOwner>: IOHandler {
         var message = packet
         message[0] = UInt8(id >> 8)
         message[1] = UInt8(id & 0xFF)
+        if overTCP, let tlsChannel = upstream.channel {
+            self.message = message
+            channel = .tls(tlsChannel)
+            scheduleTimeout(timeout)
+            tlsChannel.submit(self)
+            return
+        }
         do throws(SystemError) {
             let fd: FileDescriptor
             if overTCP {
@@ -92,7 +109,14 @@ final class DNSUpstreamAttempt<Owner: DNSAttemptOwner>: IOHandler {
             fail(.socket(error.errno))
             return
         }
-        let t = Timer { [unowned self] _ in self.fail(.timeout) }
+        scheduleTimeout(timeout)
+    }
+
+    private func scheduleTimeout(_ timeout: UInt64) {
+        let t = Timer { [unowned self] _ in
+            self.timedOut = true
+            self.fail(.timeout)
+        }
         timer = t
         loop.schedule(t, after: timeout)
     }
@@ -101,9 +125,17 @@ final class DNSUpstreamAttempt<Owner: DNSAttemptOwner>: IOHandler {
         switch channel {
         case .udp(let s): udpReady(s)
         case .tcp(let t): tcpReady(t, events)
-        case .none: break
+        case .tls, .none: break
         }
     }
+
+    // DNSTLSExchange: the channel is done with this attempt when it calls either.
+    func tlsAnswered(_ response: [UInt8]) {
+        guard !closed else { return }
+        if !pending.accept(response, from: self) { fail(.tls("an answer to another question")) }
+    }
+
+    func tlsFailed(_ why: DNSAttemptFailure) { fail(why) }
 
     private func udpReady(_ socket: DatagramSocket) {
         while !closed {
@@ -171,6 +203,7 @@ final class DNSUpstreamAttempt<Owner: DNSAttemptOwner>: IOHandler {
         switch channel {
         case .udp(let s): s.close()
         case .tcp(let t): t.close()
+        case .tls(let c): c.withdraw(self, timedOut: timedOut)
         case .none: break
         }
         channel = .none

@@ -1,6 +1,6 @@
 // Which upstream servers a forwarded name goes to: `server=/domain/ip` lines for their domains (the most
 // specific domain wins, as in dnsmasq), the plain `server=ip` lines and the resolv-file's nameservers for
-// everything else. Each upstream keeps its own counters and latency histogram for the stats socket.
+// everything else — or, with `server-tls`, its DNS-over-TLS upstreams alone. Each upstream keeps its own counters and latency histogram for the stats socket.
 import Glibc
 import Reactor
 import Stats
@@ -14,6 +14,17 @@ public final class DNSUpstream {
     public var timeouts: UInt64 = 0
     public var failures: UInt64 = 0  // SERVFAIL/REFUSED answers and socket errors
     public let latency: Histogram
+    /// A `server-tls` upstream: what to verify; nil for plain DNS.
+    public let tls: DNSTLSServer?
+    /// Its connection (DNSTLSChannel), made by the forwarder that owns this upstream.
+    var channel: DNSTLSChannel?
+    /// TLS connections opened (handshake done) to this upstream.
+    public internal(set) var tlsConnections: UInt64 = 0
+    /// Why TLS connections failed (connect, handshake, certificate verification, broken with queries on
+    /// them), by reason.
+    public internal(set) var tlsFailures: [String: UInt64] = [:]
+    /// Whether a TLS connection is open now.
+    public var tlsOpen: Bool { channel?.isOpen ?? false }
 
     init?(ip: IPAddress, port: UInt16) {
         guard let a = SocketAddress(host: ip.description, port: port) else { return nil }
@@ -21,6 +32,17 @@ public final class DNSUpstream {
         self.ip = ip
         text = port == 53 ? ip.description : "\(ip)#\(port)"  // dnsmasq's way of writing a server
         latency = Histogram(name: "dns_upstream_latency_us", labels: [StatsLabel("upstream", text)])
+        tls = nil
+    }
+
+    /// A DNS-over-TLS upstream, named as it was written (`9.9.9.9@853#dns.quad9.net`).
+    init?(tls server: DNSTLSServer) {
+        guard let a = SocketAddress(host: server.address.description, port: server.port) else { return nil }
+        address = a
+        ip = server.address
+        text = server.description
+        latency = Histogram(name: "dns_upstream_latency_us", labels: [StatsLabel("upstream", text)])
+        tls = server
     }
 }
 
@@ -47,12 +69,19 @@ public struct DNSUpstreams {
         }
         var domainServers: [DNSName: [DNSUpstream]?] = [:]
         var order: [DNSName] = []
+        // server-tls: the defaults are the TLS upstreams alone (plain unqualified lines and the resolv-file
+        // are refused beside it at load time, DNSOptions.checkTLSOnlyForwarding; skipped here all the same).
+        let overTLS = !settings.serverTLS.isEmpty
+        var tlsSeen = Set<String>()
+        for server in settings.serverTLS where tlsSeen.insert(server.description).inserted {
+            if let u = DNSUpstream(tls: server) { defaults.append(u) }
+        }
         for line in settings.servers {
             switch line.target {
             case .upstream(let ip, let port):
                 guard let u = upstream(ip, port) else { continue }
                 if line.domains.isEmpty {
-                    defaults.append(u)
+                    if !overTLS { defaults.append(u) }
                 } else {
                     for d in line.domains {
                         if domainServers[d] == nil { order.append(d) }
@@ -73,7 +102,7 @@ public struct DNSUpstreams {
                 }
             }
         }
-        if !settings.noResolv {
+        if !settings.noResolv && !overTLS {
             for ip in resolvServers { if let u = upstream(ip, 53) { defaults.append(u) } }
         }
         byDomain = order.map { ($0, domainServers[$0] ?? nil) }
@@ -101,5 +130,15 @@ public struct DNSUpstreams {
             if let ip = IPAddress(host) { out.append(ip) }
         }
         return out
+    }
+
+    /// The first domain of the first `search` line (option.c, for `domain=#`: strtok on blanks).
+    public static func firstSearchDomain(_ text: String) -> DNSName? {
+        for line in text.split(separator: "\n") {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            guard words.count >= 2, words[0] == "search", let name = try? DNSName(text: String(words[1])) else { continue }
+            return name
+        }
+        return nil
     }
 }

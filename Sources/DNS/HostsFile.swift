@@ -8,6 +8,9 @@ public struct HostsFile: Sendable {
         /// The first name is the canonical one (used for PTR).
         public var names: [DNSName]
         public var line: Int
+        /// Per name: written without a dot, so `expand-hosts` also answers it as name.domain (cache.c
+        /// read_hostsfile tests the text as written: `nas.` has a dot and is not expanded).
+        public var dotless: [Bool] = []
     }
 
     public struct Problem: Equatable, Sendable, CustomStringConvertible {
@@ -38,9 +41,11 @@ public struct HostsFile: Sendable {
                 continue
             }
             var names: [DNSName] = []
+            var dotless: [Bool] = []
             for field in fields.dropFirst() {
                 do {
                     names.append(try DNSName(text: String(field)))
+                    dotless.append(!field.contains("."))
                 } catch {
                     problems.append(Problem(file: file, line: number, message: error.description))
                 }
@@ -49,7 +54,7 @@ public struct HostsFile: Sendable {
                 problems.append(Problem(file: file, line: number, message: "no usable name"))
                 continue
             }
-            entries.append(Entry(address: address, names: names, line: number))
+            entries.append(Entry(address: address, names: names, line: number, dotless: dotless))
         }
         self.entries = entries
         self.problems = problems

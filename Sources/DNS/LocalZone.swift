@@ -178,6 +178,12 @@ public struct LocalZone: Sendable {
         return zone
     }
 
+    /// Takes `other`'s proxy-published names (a zone rebuilt for new hosts files, same settings).
+    mutating func carryPublishedNames(from other: LocalZone) {
+        published = other.published
+        publishedNonTerminals = other.publishedNonTerminals
+    }
+
     /// Inserts every proper ancestor of `name` except the root.
     static func addAncestors(of name: DNSName, to set: inout Set<DNSName>) {
         var candidate = name.parent

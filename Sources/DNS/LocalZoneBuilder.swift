@@ -30,12 +30,18 @@ extension LocalZone {
             }
         }
         for file in hostsFiles {
+            let source = LocalSource.hostsFile(file.file)
             for entry in file.entries {
-                for name in entry.names {
-                    addExact(name, entry.address, ttl: settings.localTTL, source: .hostsFile(file.file))
-                }
-                if let first = entry.names.first {
-                    addPointer(entry.address, to: first, ttl: settings.localTTL, source: .hostsFile(file.file))
+                // expand-hosts (cache.c read_hostsfile): a dotless name is entered as name.domain first and
+                // then as written, so the address's PTR (first name wins) answers the expanded name.
+                let domain = settings.expandHosts ? settings.hostsDomains.domain(for: entry.address) : nil
+                for (index, name) in entry.names.enumerated() {
+                    if let domain, index < entry.dotless.count, entry.dotless[index], let expanded = name.appending(domain) {
+                        addExact(expanded, entry.address, ttl: settings.localTTL, source: source)
+                        addPointer(entry.address, to: expanded, ttl: settings.localTTL, source: source)
+                    }
+                    addExact(name, entry.address, ttl: settings.localTTL, source: source)
+                    addPointer(entry.address, to: name, ttl: settings.localTTL, source: source)
                 }
             }
         }

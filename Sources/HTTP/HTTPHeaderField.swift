@@ -26,6 +26,21 @@ struct HTTPFieldSectionParser {
         fields.reserveCapacity(16)
     }
 
+    /// Parses into `storage`'s buffer (emptied, capacity kept): a caller that keeps the array between heads
+    /// parses without a heap allocation once the head it gave the buffer to has gone (issue 18). Hand the
+    /// buffer back with `returnStorage(to:)`.
+    init(reusing storage: inout [HTTPHeaderField]) {
+        swap(&fields, &storage)
+        fields.removeAll(keepingCapacity: true)
+        if fields.capacity == 0 { fields.reserveCapacity(16) }
+    }
+
+    /// Gives the field buffer back to the caller's storage (shared with a head made from it: the next
+    /// `init(reusing:)` copies only if that head is still alive).
+    func returnStorage(to storage: inout [HTTPHeaderField]) {
+        storage = fields
+    }
+
     mutating func parse(_ scanner: HTTPLineScanner, from start: Int) -> End {
         let p = scanner.p
         var position = start

@@ -11,6 +11,15 @@ public struct HTTPHeaderWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Appends to `existing`, whose buffer it takes over (`existing` is left empty): hand the result back
+    /// with `existing = writer.bytes`. Writing into a buffer that keeps its capacity between requests (a
+    /// session's output) allocates nothing (issue 18).
+    public init(appendingTo existing: inout [UInt8], reservingCapacity capacity: Int) {
+        bytes = []
+        swap(&bytes, &existing)
+        bytes.reserveCapacity(bytes.count + capacity)
+    }
+
     /// "METHOD target HTTP/1.x\r\n"
     public mutating func requestLine<M: Collection<UInt8>, T: Collection<UInt8>>(
         method: M, target: T, version: HTTPVersion = .http11

@@ -37,6 +37,14 @@ public struct HTTPRequestHead: Equatable, Sendable {
     /// line are skipped (RFC 9112 §2.2) and counted in `headLength`.
     public static func parse(_ bytes: UnsafeRawBufferPointer,
                              limits: HTTPParseLimits = HTTPParseLimits()) -> HTTPParseResult<HTTPRequestHead> {
+        var storage: [HTTPHeaderField] = []
+        return parse(bytes, limits: limits, reusing: &storage)
+    }
+
+    /// `parse`, with the fields array taken from `storage` and given back to it (see
+    /// `HTTPFieldSectionParser.init(reusing:)`): a session keeps one and parses heads without allocating.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, limits: HTTPParseLimits,
+                             reusing storage: inout [HTTPHeaderField]) -> HTTPParseResult<HTTPRequestHead> {
         let scanner = HTTPLineScanner(p: bytes, limits: limits)
         var start = 0
         var requestLine: Range<Int>
@@ -55,7 +63,8 @@ public struct HTTPRequestHead: Equatable, Sendable {
         case .failure(let e): return .error(e)
         case .success(let l): line = l
         }
-        var section = HTTPFieldSectionParser()
+        var section = HTTPFieldSectionParser(reusing: &storage)
+        defer { section.returnStorage(to: &storage) }
         switch section.parse(scanner, from: start) {
         case .incomplete: return .incomplete
         case .error(let e): return .error(e)

@@ -30,6 +30,14 @@ public struct HTTPResponseHead: Equatable, Sendable {
     /// Same contract as `HTTPRequestHead.parse`; errors' `status` is meaningless here (answer 500).
     public static func parse(_ bytes: UnsafeRawBufferPointer, requestMethod: HTTPMethod,
                              limits: HTTPParseLimits = HTTPParseLimits()) -> HTTPParseResult<HTTPResponseHead> {
+        var storage: [HTTPHeaderField] = []
+        return parse(bytes, requestMethod: requestMethod, limits: limits, reusing: &storage)
+    }
+
+    /// `parse`, with the fields array taken from `storage` and given back to it (see
+    /// `HTTPFieldSectionParser.init(reusing:)`).
+    public static func parse(_ bytes: UnsafeRawBufferPointer, requestMethod: HTTPMethod, limits: HTTPParseLimits,
+                             reusing storage: inout [HTTPHeaderField]) -> HTTPParseResult<HTTPResponseHead> {
         let scanner = HTTPLineScanner(p: bytes, limits: limits, lineEnds: .crlfOrLF)
         let statusLine: Range<Int>, fieldsStart: Int
         switch scanner.line(from: 0) {
@@ -42,7 +50,8 @@ public struct HTTPResponseHead: Equatable, Sendable {
         case .failure(let e): return .error(e)
         case .success(let parsed): (version, status, reason) = parsed
         }
-        var section = HTTPFieldSectionParser()
+        var section = HTTPFieldSectionParser(reusing: &storage)
+        defer { section.returnStorage(to: &storage) }
         switch section.parse(scanner, from: fieldsStart) {
         case .incomplete: return .incomplete
         case .error(let e): return .error(e)

@@ -14,6 +14,8 @@ public final class HTTPProxy {
 
     let loop: EventLoop
     let pool: PipePool
+    /// Head buffers lent to sessions for an exchange (no allocation per keep-alive request).
+    let heads = HeadBufferPool()
     public private(set) var table: RouteTable = .empty
     /// TCP routers (HostSNI, passthrough), tried before the HTTP ones on an entry point.
     public var tcpTable: TCPRouteTable = .empty

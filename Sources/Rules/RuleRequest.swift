@@ -67,6 +67,13 @@ public enum RuleHost {
     /// "Example.COM:8080" -> "example.com", "[::1]:80" -> "::1", "a.lan." -> "a.lan".
     /// Stripping the trailing dot here is stoep's choice: Traefik keeps it and lets Host() tolerate it.
     public static func canonical(_ hostHeader: String) -> String {
+        if let fast = hostHeader.utf8.withContiguousStorageIfAvailable({ canonicalASCII(UnsafeRawBufferPointer($0)) }),
+           let fast { return fast }
+        return canonicalCharacters(hostHeader)
+    }
+
+    /// `canonical` on Characters: any host, Unicode lower-casing.
+    static func canonicalCharacters(_ hostHeader: String) -> String {
         var host = Substring(hostHeader)
         if host.contains(":") {
             if host.first == "[" {
@@ -81,5 +88,48 @@ public enum RuleHost {
         while let last = host.last, last == " " || last == "\t" { host = host.dropLast() }
         if host.last == "." { host = host.dropLast() }
         return host.lowercased()
+    }
+
+    /// `canonical` of a Host field given as its bytes (the proxy's request head).
+    public static func canonical(bytes: UnsafeRawBufferPointer) -> String {
+        canonicalASCII(bytes) ?? canonical(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// The same steps on the bytes of an all-ASCII host (every real Host field): no Character iteration and
+    /// one String made at the end (8.9 % of a small request's instructions went to the String version).
+    /// Nil when a byte is not ASCII: the String version then decides, with Unicode lower-casing.
+    static func canonicalASCII(_ p: UnsafeRawBufferPointer) -> String? {
+        var colons = 0, firstColon = -1, upper = false
+        for i in 0..<p.count {
+            let b = p[i]
+            if b >= 0x80 { return nil }
+            if b == UInt8(ascii: ":") {
+                colons += 1
+                if firstColon < 0 { firstColon = i }
+            }
+            if b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") { upper = true }
+        }
+        var lo = 0, hi = p.count
+        if colons > 0 {
+            if p[0] == UInt8(ascii: "[") {
+                // "[v6]:port" or "[v6]": keep what is inside the brackets.
+                if let close = (0..<p.count).first(where: { p[$0] == UInt8(ascii: "]") }) { (lo, hi) = (1, close) }
+            } else if colons == 1 {
+                hi = firstColon
+            }
+            // More than one colon and no brackets: a bare IPv6 address, kept as is.
+        }
+        while lo < hi, p[lo] == HTTPASCII.sp || p[lo] == 0x09 { lo += 1 }
+        while hi > lo, p[hi - 1] == HTTPASCII.sp || p[hi - 1] == 0x09 { hi -= 1 }
+        if hi > lo, p[hi - 1] == UInt8(ascii: ".") { hi -= 1 }
+        let part = UnsafeRawBufferPointer(rebasing: p[lo..<hi])
+        if !upper { return String(decoding: part, as: UTF8.self) }
+        return String(unsafeUninitializedCapacity: part.count) { out in
+            for i in 0..<part.count {
+                let b = part[i]
+                out[i] = b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b
+            }
+            return part.count
+        }
     }
 }

@@ -173,6 +173,15 @@ extension Appliance: StatsProvider {
             r.counter("dns_upstream_timeouts", labels: l).value = u.timeouts
             r.counter("dns_upstream_failures", labels: l).value = u.failures
             r.add(u.latency)
+            if u.tls != nil {
+                // DNS over TLS (docs/dns.md, "DNS over TLS upstreams"): connections opened, one open now,
+                // and why connections failed (certificate verification among them), by reason.
+                r.counter("dns_upstream_tls_connections", labels: l).value = u.tlsConnections
+                r.gauge("dns_upstream_tls_open", labels: l).set(u.tlsOpen ? 1 : 0)
+                for (reason, n) in u.tlsFailures {
+                    r.counter("dns_upstream_tls_failures", labels: [("upstream", u.text), ("reason", reason)]).value = n
+                }
+            }
         }
         r.counter("dns_dropped").value = k.dropped
         r.counter("dns_send_errors").value = k.sendErrors

@@ -141,7 +141,7 @@ final class Appliance {
         }
         let newDNS: DNSService?
         do {
-            newDNS = try DNSService.reconfigure(dns, setup: loaded.dns, loop: loop, watcher: self.files.watcher(for: "[dns] blocklists"))
+            newDNS = try DNSService.reconfigure(dns, setup: loaded.dns, loop: loop, watcher: self.files.watcher(for: "[dns] blocklists and hostsdir"))
         } catch {
             forwards.rollback()
             endpoints.rollback()

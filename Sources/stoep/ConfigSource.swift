@@ -76,14 +76,11 @@ struct ConfigSource {
         } else {
             config = StoepConfig(source: description, raw: TOMLTable(location: SourceLocation(file: description, line: 1, column: 1)))
         }
-        var lines = config.dns ?? []
-        if let path = dnsmasqPath {
-            if let text = DNSSetup.readTextFile(path) {
-                lines += DnsmasqConfReader.parse(text: text, file: path)
-            } else {
-                errors.append(ConfigError(location: SourceLocation(file: path, line: 0, column: 0), message: "cannot read \(path)"))
-            }
-        }
+        // conf-file, conf-dir and servers-file are expanded here, in [dns] and in dnsmasq.conf alike, so that
+        // every line keeps the file and line it was written at (and SIGHUP reads them all again).
+        let read = DnsmasqConfIncludes.read(tomlLines: config.dns ?? [], dnsmasqConf: dnsmasqPath, files: DnsmasqConfDisk())
+        var lines = read.lines
+        errors += read.errors.map { ConfigError(location: SourceLocation(file: $0.file, line: $0.line, column: 0), message: "\($0.option): \($0.message)") }
         errors += Self.takeIdentity(from: &lines, into: &config)
         let (proxy, proxyErrors, proxyWarnings) = ProxySetup.load(config, traefik: traefik)
         errors += proxyErrors
@@ -100,7 +97,7 @@ struct ConfigSource {
             }
         }
         var dns: DNSSetup? = nil
-        var warnings: [String] = sourceWarnings + proxyWarnings
+        var warnings: [String] = sourceWarnings + proxyWarnings + read.warnings
         if config.dns != nil || dnsmasqPath != nil {
             switch DNSSetup.make(lines) {
             case .success(let s):
@@ -113,7 +110,7 @@ struct ConfigSource {
         var (autoDNS, autoErrors) = AutoDNSSettings.decode(config.raw["autoDNS"])
         errors += autoErrors
         // dnsmasq's `domain=` (the DHCP domain, possibly with a range after a comma) is a local domain too.
-        autoDNS.dhcpDomains = lines.filter { $0.name == "domain" }.compactMap { $0.value?.split(separator: ",").first.map(String.init) }
+        autoDNS.dhcpDomains = lines.filter { $0.name == "domain" }.compactMap { $0.value?.split(separator: ",").first.map(String.init) }.filter { $0 != "#" }
         if !errors.isEmpty { return .failure(ConfigErrors(errors)) }
         config.source = description
         return .success(LoadedConfig(config: config, dns: dns, profile: profile, proxy: proxy, autoDNS: autoDNS, warnings: warnings))

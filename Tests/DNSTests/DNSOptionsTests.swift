@@ -164,14 +164,14 @@ final class DNSOptionsTests: XCTestCase {
             enable-tftp
             address=/a.test/10.0.0.1
             dhcp-option=3,192.168.1.1
-            conf-dir=/etc/dnsmasq.d
-            expand-hosts
+            dhcp-host=aa:bb:cc:dd:ee:ff,10.0.0.9
+            tftp-root=/srv/tftp
             """
         let options = DNSOptions.parse(DnsmasqConfReader.parse(text: text, file: "x.conf"))
         XCTAssertEqual(options.errors, [])
         XCTAssertEqual(options.unsupported.map { "\($0.fileAndLine) \($0.name)" }, [
-            "x.conf:1 dhcp-range", "x.conf:2 enable-tftp", "x.conf:4 dhcp-option", "x.conf:5 conf-dir",
-            "x.conf:6 expand-hosts",
+            "x.conf:1 dhcp-range", "x.conf:2 enable-tftp", "x.conf:4 dhcp-option", "x.conf:5 dhcp-host",
+            "x.conf:6 tftp-root",
         ])
         XCTAssertEqual(options.settings.addressRules.count, 1)
     }

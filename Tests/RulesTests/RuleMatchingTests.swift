@@ -166,6 +166,16 @@ final class RuleMatchingTests: XCTestCase {
             ("::1", "::1"), (" spaced ", "spaced"), ("", ""),
         ]
         for (header, canonical) in hosts { XCTAssertEqual(RuleHost.canonical(header), canonical, header) }
+        // The ASCII fast path gives what the Character path gives, on every shape of host.
+        let alphabet = Array("aZ.:[]1 \t-")
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let header = String((0..<Int.random(in: 0...9, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+            let viaBytes = Array(header.utf8).withUnsafeBytes { RuleHost.canonical(bytes: $0) }
+            XCTAssertEqual(viaBytes, RuleHost.canonicalCharacters(header), header)
+            XCTAssertEqual(RuleHost.canonical(header), RuleHost.canonicalCharacters(header), header)
+        }
+        XCTAssertEqual(RuleHost.canonical("ÉXAMPLE.com"), "éxample.com")
         XCTAssertEqual(ClientIP("10.1.2.3")?.description, "10.1.2.3")
         XCTAssertEqual(ClientIP("2001:db8::1")?.description, "2001:db8::1")
         XCTAssertNil(ClientIP("10.1.2"))

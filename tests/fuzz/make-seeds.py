@@ -151,6 +151,8 @@ confs = {
  "cache": "cache-size=1000\nneg-ttl=60\nlocal-ttl=5\nmin-cache-ttl=10\nedns-packet-max=1232\nbogus-priv\ndomain-needed\nstrict-order\n",
  "errors": "address=/x/999.1.1.1\nunknown-option=1\nport=99999\nserver=/a/\n#comment\n  spaced = 1\n",
  "resolv": "nameserver 10.0.0.1\nnameserver fd00::53\nsearch lan\n127.0.0.1 localhost\n::1 localhost ip6-localhost\n",
+ "includes": "conf-file=fuzz.conf\nconf-file=/etc/dnsmasq.conf\nconf-dir=/etc/dnsmasq.d,*.conf,.bak\nservers-file=servers\nserver=10.0.0.1\nrev-server=10.1.0.0/23,10.0.0.53#5353\nrev-server=fd00::/62\n",
+ "domains": "expand-hosts\ndomain=lan\ndomain=wifi.lan,10.0.1.0/24,local\ndomain=guest.lan,10.0.2.10,10.0.2.99\ndomain=v6.lan,fd00::/64\ndomain=#\n10.0.1.5 nas printer.lan\nfd00::5 nas6\n",
 }
 for k, v in confs.items(): write("dnsmasq-conf", k, v)
 

@@ -118,6 +118,8 @@ extension HTTPSession {
                responseBytes: x.responseBytes, startedAt: x.startedAt, retryAttempts: x.attempt - 1,
                responseFields: x.loggedResponseFields)
         currentView = nil
+        proxy.heads.give(&x.upstreamOut)
+        headBuffers.giveBack(to: proxy.heads)
         return true
     }
 
@@ -139,8 +141,10 @@ extension HTTPSession {
     /// Reads and handles the response head. True once a final head was processed.
     private func readResponseHead(_ x: HTTPExchange, _ u: UpstreamConnection) -> Bool {
         while true {
+            if headBuffers.responseFields.capacity == 0 { headBuffers.responseFields = proxy.heads.takeFields() }
             let result = u.buffer.withUnreadBytes {
-                HTTPResponseHead.parse($0, requestMethod: x.view.head.knownMethod, limits: HTTPSession.limits)
+                HTTPResponseHead.parse($0, requestMethod: x.view.head.knownMethod, limits: HTTPSession.limits,
+                                       reusing: &headBuffers.responseFields)
             }
             switch result {
             case .incomplete:
@@ -183,7 +187,7 @@ extension HTTPSession {
                     case .wait: return false
                     }
                 }
-                let bytes = Array(u.buffer.unread.prefix(length))
+                let bytes = SessionHeadBuffers.copy(u.buffer.unread.prefix(length), into: &headBuffers.responseBytes, from: proxy.heads)
                 u.buffer.consume(length)
                 if head.isInformational {
                     // 100 Continue and friends go to the client with their fields; the final head follows.
@@ -231,9 +235,9 @@ extension HTTPSession {
                         && startCompressing(x, head, bytes, status: status, extra: extra, sniffedType: x.sniffedType) { return true }
                     extra += CompressionHead.vary(x.compressions, head, bytes)
                 }
-                clientOut += HeadRewriter.response(head, bytes: bytes, close: closeAfterResponse, chunked: asChunks,
-                                                   // errors' codeCatcher writes the status anew: Go's reason phrase.
-                                                   status: status, extra: extra, setCookies: x.setCookies)
+                HeadRewriter.response(head, bytes: bytes, close: closeAfterResponse, chunked: asChunks,
+                                      // errors' codeCatcher writes the status anew: Go's reason phrase.
+                                      status: status, extra: extra, setCookies: x.setCookies, into: &clientOut)
                 // An error page for a HEAD request: Traefik asks for it with GET; the client gets its head only.
                 x.responseBody = BodyForwarder(x.pageForHead ? .none : head.framing, asChunks: asChunks && !x.pageForHead)
                 // Body bytes that came with the head leave in the same send as the head.

@@ -11,7 +11,16 @@ extension HTTPSession {
     /// changed (an exchange started, or a response was queued); false to wait for readiness.
     func readNextRequest() -> Bool {
         while true {
-            let result = inbuf.withUnreadBytes { HTTPRequestHead.parse($0, limits: HTTPSession.limits) }
+            // Nothing read: nothing to parse (and an idle connection borrows no field buffer).
+            let result: HTTPParseResult<HTTPRequestHead>
+            if inbuf.isEmpty {
+                result = .incomplete
+            } else {
+                if headBuffers.requestFields.capacity == 0 { headBuffers.requestFields = proxy.heads.takeFields() }
+                result = inbuf.withUnreadBytes {
+                    HTTPRequestHead.parse($0, limits: HTTPSession.limits, reusing: &headBuffers.requestFields)
+                }
+            }
             if firstRequest, client.fd != .invalid {
                 if case .incomplete = result {} else {
                     firstRequest = false
@@ -23,7 +32,7 @@ extension HTTPSession {
             }
             switch result {
             case .complete(let head, let length):
-                let bytes = Array(inbuf.unread.prefix(length))
+                let bytes = SessionHeadBuffers.copy(inbuf.unread.prefix(length), into: &headBuffers.requestBytes, from: proxy.heads)
                 inbuf.consume(length)
                 headStartedAt = inbuf.isEmpty ? 0 : proxy.loop.now  // a pipelined head already started
                 startExchange(head, bytes)
@@ -89,8 +98,10 @@ extension HTTPSession {
             respond(.empty(400), close: mustClose)
             return
         }
+        let hostText = lastHost.reused(for: head.host.map { bytes[$0] } ?? [])
+        lastHost = hostText
         let view = RequestView(head: head, bytes: bytes, clientIP: peerIP, trustedPeer: entryPoint.isTrusted(peerIP),
-                               pathAndQuery: pathAndQuery)
+                               pathAndQuery: pathAndQuery, host: hostText)
         currentView = view
         guard let route = entryPoint.route(for: view, tls: isTLS) else {
             respond(.notFound, close: mustClose)

@@ -21,6 +21,8 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     var clientOut: [UInt8] = []
     var clientOutSent = 0
     var exchange: HTTPExchange?
+    /// Head buffers borrowed from the proxy's pool for the exchange under way.
+    var headBuffers = SessionHeadBuffers()
     var closeAfterResponse = false
     /// Requests read on this connection (keepAliveMaxRequests), and when its first request came
     /// (keepAliveMaxTime counts from there: Traefik's HTTP server gets the connection from its TCP router
@@ -45,6 +47,8 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     private var resumeTimer: Timer?
     /// The request being answered, for reports of responses stoep makes itself.
     var currentView: RequestView?
+    /// The Host of the previous request, as text (most connections send the same one every time).
+    var lastHost = HostText([])
     var currentRoute: HTTPRoute?
     var currentStart: UInt64 = 0
     /// The answer being written comes from one of Traefik's own routers (`/metrics`, api.insecure, ping).
@@ -291,6 +295,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         authExchange = nil
         if let x = exchange { abandon(x) }
         exchange = nil
+        headBuffers.giveBack(to: proxy.heads)
         if !relayed {
             if let t = token { proxy.loop.deregister(t) }
             client.close()

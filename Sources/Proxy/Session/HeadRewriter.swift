@@ -50,10 +50,19 @@ enum HeadRewriter {
     /// The request head for the upstream.
     static func request(_ view: RequestView, forward: ForwardedRequest, pathChanged: Bool, hostOverride: String?,
                         trustedPeer: Bool, peerIP: String, scheme: String, serverName: String) -> [UInt8] {
+        var out: [UInt8] = []
+        request(view, forward: forward, pathChanged: pathChanged, hostOverride: hostOverride, trustedPeer: trustedPeer,
+                peerIP: peerIP, scheme: scheme, serverName: serverName, into: &out)
+        return out
+    }
+
+    /// The request head for the upstream, appended to `out` (a buffer the session reuses: no allocation).
+    static func request(_ view: RequestView, forward: ForwardedRequest, pathChanged: Bool, hostOverride: String?,
+                        trustedPeer: Bool, peerIP: String, scheme: String, serverName: String, into out: inout [UInt8]) {
         let head = view.head
         let b = view.bytes
         func slice(_ r: Range<Int>) -> ArraySlice<UInt8> { b[r] }
-        var w = HTTPHeaderWriter(reservingCapacity: b.count + 256)
+        var w = HTTPHeaderWriter(appendingTo: &out, reservingCapacity: b.count + 256)
         if pathChanged {
             let target = Array((forward.path.isEmpty ? "/" : forward.path).utf8) + (forward.query.isEmpty ? [] : Array(("?" + forward.query).utf8))
             w.requestLine(method: slice(head.method), target: target, version: .http11)
@@ -148,7 +157,7 @@ enum HeadRewriter {
         if !hadRealIP && !set.contains("x-real-ip") { _ = w.field("X-Real-Ip", peerIP) }
         // finish() then the bytes: the consuming finished() copied the whole head once more here.
         w.finish()
-        return w.bytes
+        out = w.bytes
     }
 
     /// Content-Length as Go's transport writes it (transfer.go, shouldSendContentLength): once, as the number
@@ -167,8 +176,17 @@ enum HeadRewriter {
     /// `status`: written instead of the backend's, with its standard reason (an error page's caught status).
     static func response(_ head: HTTPResponseHead, bytes: [UInt8], close: Bool, chunked: Bool = false, status: Int? = nil,
                          extra: [(name: String, value: String)], setCookies: [String] = []) -> [UInt8] {
+        var out: [UInt8] = []
+        response(head, bytes: bytes, close: close, chunked: chunked, status: status, extra: extra, setCookies: setCookies,
+                 into: &out)
+        return out
+    }
+
+    /// The response head for the client, appended to `out` (the session's output buffer: no allocation).
+    static func response(_ head: HTTPResponseHead, bytes: [UInt8], close: Bool, chunked: Bool = false, status: Int? = nil,
+                         extra: [(name: String, value: String)], setCookies: [String] = [], into out: inout [UInt8]) {
         func slice(_ r: Range<Int>) -> ArraySlice<UInt8> { bytes[r] }
-        var w = HTTPHeaderWriter(reservingCapacity: bytes.count + 64)
+        var w = HTTPHeaderWriter(appendingTo: &out, reservingCapacity: bytes.count + 64)
         if let status {
             w.statusLine(status)
         } else {
@@ -193,7 +211,7 @@ enum HeadRewriter {
         if close && !head.isSwitchingProtocols { _ = w.field("Connection", "close") }
         if chunked { _ = w.field("Transfer-Encoding", "chunked") }
         w.finish()
-        return w.bytes
+        out = w.bytes
     }
 
     /// Whether the response field called `name` is hop-by-hop for `head` (see `response`). Lengths are

@@ -107,10 +107,14 @@ extension HTTPSession {
         let server = pick.server
         server.requests &+= 1
         let original = view.pathAndQuery
-        let head = HeadRewriter.request(
+        // Written straight into a pooled buffer that becomes the exchange's upstreamOut (no allocation).
+        var head = proxy.heads.takeBytes()
+        HeadRewriter.request(
             view, forward: forward, pathChanged: p.targetRewritten || forward.path != original.path || forward.query != original.query,
             hostOverride: pick.passHostHeader ? nil : server.hostHeader,
-            trustedPeer: view.trustedPeer, peerIP: peerText, scheme: isTLS ? "https" : "http", serverName: proxy.serverName)
+            trustedPeer: view.trustedPeer, peerIP: peerText, scheme: isTLS ? "https" : "http", serverName: proxy.serverName,
+            into: &head)
+        let headLength = head.count
         let x: HTTPExchange
         if let carried = p.carried {
             // The next attempt: the same exchange (its start time, the body bytes read with the head) to
@@ -130,10 +134,11 @@ extension HTTPSession {
                 x.requestBody = BodyForwarder(.contentLength(n))
                 x.heldBodyLength = n
             }
-            x.upstreamOut = head
+            // Moved, not shared: the body bytes appended below must not copy it.
+            x.upstreamOut = consume head
             x.retryStartedAt = now
         }
-        x.headLength = head.count
+        x.headLength = headLength
         x.responseHeaders = forward.responseHeaders
         x.compressions = forward.compressions
         x.setCookies = pick.setCookies

@@ -11,13 +11,18 @@ struct RequestView: RuleRequest {
     /// removed before any middleware reads them, as Traefik's forwarded-headers handler removes them.
     let trustedPeer: Bool
 
+    /// `host`: the Host field as text and canonical, when the caller has them already (a session keeps
+    /// them from its previous request: the same Host on every request of a connection makes no String).
     init(head: HTTPRequestHead, bytes: [UInt8], clientIP: ClientIP?, trustedPeer: Bool = false,
-         pathAndQuery: (path: String, query: String)) {
+         pathAndQuery: (path: String, query: String), host: HostText? = nil) {
         self.head = head
         self.bytes = bytes
         self.clientIP = clientIP
         self.trustedPeer = trustedPeer
         self.pathAndQuery = pathAndQuery
+        let text = host ?? HostText(head.host.map { bytes[$0] } ?? [])
+        hostHeader = text.header
+        self.host = text.canonical
     }
 
     func text(_ r: Range<Int>) -> String {
@@ -26,8 +31,9 @@ struct RequestView: RuleRequest {
 
     var method: String { text(head.method) }
     var target: String { text(head.target) }
-    var hostHeader: String { head.host.map(text) ?? "" }
-    var host: String { RuleHost.canonical(hostHeader) }
+    /// The Host field as it came ("" without one), and canonical (RuleHost) as rules match it.
+    let hostHeader: String
+    let host: String
 
     /// The path (escaped, after the entry point's normalisation) and query that rules match and the backend
     /// receives (RequestTargetPolicy); absolute-form targets lose their scheme and authority.
@@ -50,4 +56,22 @@ struct RequestView: RuleRequest {
 
     /// The first value of a header, or nil.
     func header(_ name: String) -> String? { headerValues(named: name).first }
+}
+
+/// A Host field's text and canonical form, made once per distinct Host a connection sends.
+struct HostText {
+    let bytes: [UInt8]
+    let header: String
+    let canonical: String
+
+    init(_ field: ArraySlice<UInt8>) {
+        bytes = Array(field)
+        header = String(decoding: field, as: UTF8.self)
+        canonical = field.withUnsafeBytes { RuleHost.canonical(bytes: $0) }
+    }
+
+    /// These strings when `field` is the same Host, else new ones.
+    func reused(for field: ArraySlice<UInt8>) -> HostText {
+        bytes.elementsEqual(field) ? self : HostText(field)
+    }
 }

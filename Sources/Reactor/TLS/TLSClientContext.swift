@@ -53,11 +53,11 @@ public final class TLSClientContext {
     /// A client transport over a connecting socket; `serverName` is sent as SNI (and verified).
     /// `offerHTTP2`: ALPN offers h2 then http/1.1 (Go's transport for an https backend unless HTTP/2 is
     /// disabled); otherwise http/1.1 alone (the context's default).
-    public func transport(fd: FileDescriptor, serverName: String, offerHTTP2: Bool = false) -> TLSTransport? {
+    /// `alpn`: another ALPN wire list to offer instead (DNS over TLS offers "dot", RFC 7858 / IANA).
+    public func transport(fd: FileDescriptor, serverName: String, offerHTTP2: Bool = false, alpn: [UInt8]? = nil) -> TLSTransport? {
         guard let t = TLSTransport(fd: fd, context: context, server: false), let ssl = t.handle else { return nil }
         guard stoep_tls_set_client_name(ssl, serverName, verify ? 1 : 0) == 0 else { return nil }
-        if offerHTTP2 {
-            let protos = TLSClientContext.h2AndHTTP11
+        if let protos = alpn ?? (offerHTTP2 ? TLSClientContext.h2AndHTTP11 : nil) {
             guard protos.withUnsafeBufferPointer({ SSL_set_alpn_protos(ssl, $0.baseAddress, UInt32($0.count)) }) == 0 else { return nil }
         }
         t.keepAlive = self

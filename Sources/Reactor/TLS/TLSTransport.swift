@@ -87,6 +87,15 @@ public final class TLSTransport: Transport {
         }
     }
 
+    /// Why the peer's certificate failed verification ("hostname mismatch", "unable to get local issuer
+    /// certificate"), after a failed client handshake; nil when it passed or was not checked.
+    public var verifyFailure: String? {
+        guard let s = ssl else { return nil }
+        let result = SSL_get_verify_result(s)
+        guard result != X509_V_OK, let text = X509_verify_cert_error_string(result) else { return nil }
+        return String(cString: text)
+    }
+
     public var sessionReused: Bool { ssl.map { stoep_tls_session_reused($0) == 1 } ?? false }
 
     /// The SNI the client sent (server side), lower-cased; nil when none.
