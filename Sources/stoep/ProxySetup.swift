@@ -94,10 +94,10 @@ struct ProxySetup {
             if let udp = config.udp { root.set("udp", TOMLNode(value: .table(udp), location: udp.location)) }
             setup.addDynamic(root)
         }
-        // stoep's own [providers.docker] and [certificatesResolvers] take Traefik's keys: decoded by the
-        // same static decoder.
-        let ownStatic = [("providers", config.providers.flatMap { $0["docker"] != nil ? $0 : nil }),
-                         ("certificatesResolvers", config.certificatesResolvers)].filter { $0.1 != nil }
+        // stoep's own [providers] (docker, file) and [certificatesResolvers] take Traefik's keys: decoded by
+        // the same static decoder, so a provider stoep does not have is refused there as in Traefik's file.
+        let ownStatic = [("providers", config.providers), ("certificatesResolvers", config.certificatesResolvers)]
+            .filter { $0.1 != nil }
         if !ownStatic.isEmpty {
             var root = TOMLTable(location: config.raw.location)
             for (key, table) in ownStatic { root.set(key, TOMLNode(value: .table(table!), location: table!.location)) }
@@ -108,6 +108,9 @@ struct ProxySetup {
                 } else {
                     warnings.append(i.description)
                 }
+            }
+            if let file = stat.providers.file {
+                setup.useFileProvider(file, path: config.raw.location.file, warnings: &warnings)
             }
             if let docker = stat.providers.docker {
                 setup.docker = docker
@@ -170,12 +173,7 @@ struct ProxySetup {
                 }
                 setup.entryPointModels = TraefikEntryPointModels(stat.entryPoints, extraNames: setup.entryPoints.map(\.name))
                 if let file = stat.providers.file {
-                    if let dir = file.directory, !FileProviderReader.isDirectory(dir) {
-                        warnings.append("\(path): providers.file.directory \(dir): cannot be read; no file-provider routes from it")
-                    }
-                    setup.fileProvider = file
-                    setup.files = FileProviderReader.read(file, environment: ProcessFacts.environment())
-                    setup.routing = true
+                    setup.useFileProvider(file, path: path, warnings: &warnings)
                 }
                 if let docker = stat.providers.docker {
                     setup.docker = docker
@@ -184,6 +182,17 @@ struct ProxySetup {
             }
         }
         return (setup, errors, warnings)
+    }
+
+    /// providers.file from Traefik's static configuration or stoep's own `[providers.file]`: its files are
+    /// read now and watched (DynamicConfiguration). `path`: the configuration file that names it.
+    private mutating func useFileProvider(_ file: TraefikFileProvider, path: String, warnings: inout [String]) {
+        if let dir = file.directory, !FileProviderReader.isDirectory(dir) {
+            warnings.append("\(path): providers.file.directory \(dir): cannot be read; no file-provider routes from it")
+        }
+        fileProvider = file
+        files = FileProviderReader.read(file, environment: ProcessFacts.environment())
+        routing = true
     }
 
     /// Entry points' `http.tls` and `http.redirections.entryPoint` (Traefik 3: permanent by default,

@@ -3,12 +3,13 @@ directory (or a single file replaced by rename) are applied within 0.5 s while r
 closing a connection; a broken file is reported with file:line and its last good version keeps serving."""
 import http.client
 import os
+import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import free_port
+from conftest import BINARY, free_port
 from http_backend import Backend
 from test_proxy import get
 
@@ -156,6 +157,25 @@ def test_single_file_replaced_by_rename(stoep, origin):
     (stoep.workdir / "unrelated.yml").write_text("junk: [\n")
     time.sleep(0.3)
     assert status(web, "other.test") == 200
+
+
+def test_stoep_toml_names_the_file_provider_as_traefiks_static_file_does(stoep, origin):
+    """stoep.toml's own [providers.file] (the systemd unit's /etc/stoep/stoep.toml): read and watched as
+    Traefik's static file's providers.file, not skipped; a provider stoep does not have is refused."""
+    f = stoep.workdir / "dynamic.yml"
+    router_file(f, "app", "app.test", origin.url)
+    web = free_port()
+    cfg = stoep.write_config(f'[entryPoints.web]\naddress = "127.0.0.1:{web}"\n[providers.file]\nfilename = "{f}"\n')
+    stoep.start(config=cfg)
+    assert status(web, "app.test") == 200
+    tmp = stoep.workdir / ".dynamic.yml.tmp"
+    router_file(tmp, "app", "other.test", origin.url)
+    os.replace(tmp, f)
+    assert wait_status(web, "other.test", 200) is not None
+    bad = stoep.workdir / "swarm.toml"
+    bad.write_text('[providers.swarm]\nendpoint = "tcp://127.0.0.1:2375"\n')
+    r = subprocess.run([str(BINARY), "check", "--config", str(bad)], capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0 and "providers.swarm" in r.stdout + r.stderr, r.stdout + r.stderr
 
 
 def test_watch_false_waits_for_sighup(stoep, origin):
