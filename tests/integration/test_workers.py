@@ -2,7 +2,8 @@
 and TCP and a [[forward]] listener are all served, connections land on both workers (their rows in
 `show info` / `show stats`), the totals are the sum of the rows, SIGHUP reaches every worker, a worker
 killed with SIGKILL is restarted (visible in `show info` and the log) while clients keep being served,
-and SIGTERM stops them all. Both reactor backends (the `stoep` fixture)."""
+and SIGTERM stops them all; /metrics sums the workers; one ACME issuer (DNS-01) whose certificate every
+worker serves. Both reactor backends (the `stoep` fixture; ACME on one)."""
 import http.client
 import os
 import signal
@@ -16,6 +17,7 @@ import dns.query
 from conftest import free_port, series, stats_query
 from http_backend import Backend
 from upstreams import EchoServer
+from acme_peer import pebble_factory  # noqa: F401 (fixture)
 
 CONNECTIONS = 24  # per protocol: each a new 4-tuple, so all landing on one of two workers has odds 2^-23
 
@@ -262,5 +264,37 @@ metrics:
         assert text.count("# TYPE traefik_entrypoint_requests_total counter") == 1
         assert "traefik_config_reloads_total 0" in text
         assert want in stats_query(stoep.sock, "show metrics")["text"]
+    finally:
+        be.close()
+
+
+def test_acme_dns01_one_issuer_every_worker_serves(stoep, pebble_factory, tmp_path, monkeypatch):
+    # Only worker 0 runs the ACME client (one order, one hook call per name); worker 1 reads the
+    # certificate from acme.json when worker 0 stores it, so every connection gets it.
+    from test_acme import pebble_roots, reactor_neutral, served_names, wait_for_certificates, write_configs
+    from test_acme_dns01 import dns_challenge, exec_hook
+    reactor_neutral(stoep)
+    be = Backend()
+    try:
+        pebble = pebble_factory(free_port(), free_port())
+        pebble.start()
+        hook, calls = exec_hook(tmp_path, pebble)
+        monkeypatch.setenv("EXEC_PATH", str(hook))
+        monkeypatch.setenv("EXEC_POLLING_INTERVAL", "1")
+        static = write_configs(stoep.workdir, pebble, stoep.workdir / "acme.json", ["app.test"], be.url,
+                               challenge=dns_challenge("exec", pebble))
+        stoep.start("--traefik-config", str(static), "--workers", "2",
+                    wait_for=lambda: stats_query(stoep.sock, "show info", timeout=3).get("workers_serving") == 2)
+        wait_for_certificates(stoep, 1)
+        roots = pebble_roots(pebble, stoep.workdir)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            names = [served_names(pebble.tls_port, "app.test", cafile=None) for _ in range(CONNECTIONS)]
+            if all("app.test" in n for n in names):
+                break
+            time.sleep(0.2)
+        assert all("app.test" in n for n in names), names
+        assert "app.test" in served_names(pebble.tls_port, "app.test", cafile=roots)
+        assert [line.split()[0] for line in calls.read_text().splitlines()] == ["present", "cleanup"]
     finally:
         be.close()
