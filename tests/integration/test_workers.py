@@ -298,3 +298,28 @@ def test_acme_dns01_one_issuer_every_worker_serves(stoep, pebble_factory, tmp_pa
         assert [line.split()[0] for line in calls.read_text().splitlines()] == ["present", "cleanup"]
     finally:
         be.close()
+
+
+def test_systemd_ready_once_all_workers_serve(stoep, tmp_path, monkeypatch):
+    # The supervisor is systemd's only party: one READY=1, after every worker said it serves.
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    path = tmp_path / "notify.sock"
+    notify.bind(str(path))
+    notify.settimeout(10)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+    web = free_port()
+    stoep.start("--entrypoints.web.address=127.0.0.1:%d" % web, "--workers", "2",
+                wait_for=lambda: stats_query(stoep.sock, "show info", timeout=3).get("workers_serving") == 2)
+    first = notify.recv(4096).decode()
+    assert first.startswith("READY=1") and "2 workers" in first, first
+    stoep.signal(signal.SIGTERM)
+    assert stoep.proc.wait(10) == 0
+    rest = []
+    notify.settimeout(0.5)
+    try:
+        while True:
+            rest.append(notify.recv(4096).decode())
+    except socket.timeout:
+        pass
+    assert rest == ["STOPPING=1"], rest  # and no worker's READY=1
+    notify.close()
