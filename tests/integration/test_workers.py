@@ -323,3 +323,19 @@ def test_systemd_ready_once_all_workers_serve(stoep, tmp_path, monkeypatch):
         pass
     assert rest == ["STOPPING=1"], rest  # and no worker's READY=1
     notify.close()
+
+
+def test_a_profiles_workers_yield_to_what_they_cannot_share(stoep, tmp_path):
+    # `workers` from a board profile is the board's default: with a localCA resolver (refused with workers)
+    # stoep keeps one process and says why; written in the configuration it is refused (above).
+    profile = tmp_path / "board.toml"
+    profile.write_text("[stoep]\nworkers = 2\n")
+    config = stoep.write_config(f"""
+[entryPoints.web]
+address = "127.0.0.1:{free_port()}"
+[certificatesResolvers.community.localCA]
+storage = "{tmp_path}/ca"
+""")
+    info = stoep.start("--profile", str(profile), config=config)
+    assert "role" not in info and "workers" not in info
+    assert "profile " in stoep.log_text() and "workers = 2 not applied, running one process" in stoep.log_text()
