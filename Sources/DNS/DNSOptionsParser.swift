@@ -1,7 +1,8 @@
 // Turning dnsmasq option lines into DNSSettings. Every line ends up in exactly one place:
 // the settings, `errors` (a bad value, with file:line), or `unsupported` (an option stoep
 // does not implement — DHCP, TFTP, …), so that nothing is silently dropped.
-// Scalar options given twice: the last one wins, as in dnsmasq.
+// A single-valued option given twice is refused as dnsmasq 2.90 refuses it (DnsmasqRepeatedOptions); where
+// dnsmasq lets a second value in (a dnsmasq.conf line after [dns]'s), the last one read wins, as in dnsmasq.
 import Config
 
 /// A value stoep cannot use, located at its source line.
@@ -24,11 +25,14 @@ public struct DNSOptions: Sendable {
     public var errors: [DNSOptionError]
     /// Options recognised as dnsmasq's but not implemented by stoep, each with its line.
     public var unsupported: [DNSOption]
+    /// Legal but worth saying once at start: a [dns] value a dnsmasq.conf line replaced.
+    public var warnings: [String] = []
 
     /// Parses `lines` in order on top of the defaults.
     public static func parse(_ lines: [DNSOption]) -> DNSOptions {
-        var result = DNSOptions(settings: DNSSettings(), errors: [], unsupported: [])
-        for line in lines {
+        let repeats = DnsmasqRepeatedOptions.check(lines)
+        var result = DNSOptions(settings: DNSSettings(), errors: repeats.errors, unsupported: [], warnings: repeats.warnings)
+        for line in repeats.accepted {
             do {
                 if try !result.apply(line) { result.unsupported.append(line) }
             } catch {

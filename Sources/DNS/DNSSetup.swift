@@ -23,7 +23,7 @@ public struct DNSSetup {
     public static func make(_ lines: [DNSOption]) -> Result<DNSSetup, DNSSetupErrors> {
         let options = DNSOptions.parse(lines)
         var errors = options.errors
-        var warnings = options.unsupported.map { "\($0.fileAndLine): \($0.name): not supported by stoep, ignored" }
+        var warnings = options.warnings + options.unsupported.map { "\($0.fileAndLine): \($0.name): not supported by stoep, ignored" }
         var hosts: [HostsFile] = []
         let files = (options.settings.noHosts ? [] : ["/etc/hosts"]) + options.settings.additionalHostsFiles
         for file in files {

@@ -40,7 +40,8 @@ public struct DnsmasqConfIncludes<Files: DnsmasqConfFiles> {
         return (lines, includes.errors, includes.warnings)
     }
 
-    /// `lines` with every conf-file and conf-dir line replaced by what it names; servers-file remembered.
+    /// `lines` with every conf-file and conf-dir line replaced by what it names; servers-file remembered (and
+    /// left in place: it is single-valued, DnsmasqRepeatedOptions refuses a second one in the files).
     mutating func expand(_ lines: [DNSOption], depth: Int) -> [DNSOption] {
         var out: [DNSOption] = []
         for line in lines {
@@ -63,6 +64,7 @@ public struct DnsmasqConfIncludes<Files: DnsmasqConfFiles> {
                     continue
                 }
                 serversFile = line
+                out.append(line)  // kept in place (the parser passes over it) so that a repeat is refused there
             default:
                 out.append(line)
             }

@@ -32,14 +32,26 @@ public struct ContainerConfigBuilder {
     /// and the problems found (skips and ignored labels).
     public func build(_ container: DockerContainer) -> (TraefikDynamicConfig?, [ContainerProblem]) {
         var problems: [ContainerProblem] = []
+        // A Swarm task is reported under its service's name: every task of a service has its labels, so
+        // its problems are the same lines, listed once (SwarmProvider).
+        let subjectName = container.service ?? container.name
+        let skipped = settings.swarm ? "service skipped" : "container skipped"
         func report(_ label: String?, _ message: String) {
-            problems.append(ContainerProblem(container: container.name, label: label, message: message))
+            problems.append(ContainerProblem(container: subjectName, label: label, message: message, subject: settings.subject))
+        }
+        if settings.swarm {
+            // Traefik's extractSwarmLabels: traefik.docker.* (deprecated there) or traefik.swarm.*, not both.
+            let lower = container.labels.keys.map { $0.lowercased() }
+            if lower.contains(where: { $0.hasPrefix("traefik.docker.") }) && lower.contains(where: { $0.hasPrefix("traefik.swarm.") }) {
+                report(nil, "both Docker and Swarm labels are defined (traefik.docker.* and traefik.swarm.*); service skipped")
+                return (nil, problems)
+            }
         }
         let enableKey = container.labels.keys.first { $0.lowercased() == "traefik.enable" }
         var enabled = settings.exposedByDefault
         if let key = enableKey, let text = container.labels[key] {
             guard let flag = Self.parseBool(text) else {
-                report(key, "expected true or false, found \"\(text)\"; container skipped")
+                report(key, "expected true or false, found \"\(text)\"; \(settings.swarm ? "service" : "container") skipped")
                 return (nil, problems)
             }
             enabled = flag
@@ -50,7 +62,7 @@ public struct ContainerConfigBuilder {
         let allowNonRunning: Bool
         if let key = container.labels.keys.first(where: { $0.lowercased() == "traefik.docker.allownonrunning" }), let text = container.labels[key] {
             guard let flag = Self.parseBool(text) else {
-                report(key, "expected true or false, found \"\(text)\"; container skipped")
+                report(key, "expected true or false, found \"\(text)\"; \(skipped)")
                 return (nil, problems)
             }
             allowNonRunning = flag
@@ -63,7 +75,7 @@ public struct ContainerConfigBuilder {
             if !healthy && !settings.allowEmptyServices { return (nil, problems) }
         }
 
-        let origin = "docker container \(container.name)"
+        let origin = "\(settings.subject) \(subjectName)"
         var (root, labelProblems) = LabelTree.build(container.labels, origin: origin)
         for p in labelProblems { report(p.key, p.message + "; label ignored") }
         let serviceName = DockerNames.serviceName(container)
@@ -73,11 +85,12 @@ public struct ContainerConfigBuilder {
         /// Traefik picks it); nil after reporting why the container cannot be served.
         func hostPort(_ label: String, _ server: TOMLTable) -> String? {
             guard let address else {
-                report(nil, "no address for the container (network \(network(container) ?? "none") not found); container skipped")
+                report(nil, "no address for the container (network \(network(container) ?? "none") not found); \(skipped)")
                 return nil
             }
             guard let port = server.text("port") ?? container.ports.min().map(String.init) else {
-                report(label + ".server.port", "port is missing (no label and the container exposes no port); container skipped")
+                report(label + ".server.port", settings.swarm ? "port is missing (a Swarm service needs this label: the API gives no port of a task); service skipped"
+                                                              : "port is missing (no label and the container exposes no port); container skipped")
                 return nil
             }
             // useBindPortIP (Traefik's getIPPort): the port's published binding when it names a host IP;
@@ -102,7 +115,7 @@ public struct ContainerConfigBuilder {
             for (name, node) in services.entries {
                 let label = "traefik.\(kind).services.\(name).loadbalancer"
                 guard case .table(var service) = node.value, var lb = service.table("loadBalancer") else {
-                    report(label, "the service has no load balancer; container skipped")
+                    report(label, "the service has no load balancer; \(skipped)")
                     return nil
                 }
                 let server = lb.table("server") ?? TOMLTable(location: location)
@@ -152,7 +165,7 @@ public struct ContainerConfigBuilder {
             for (name, node) in httpServices.entries {
                 let label = "traefik.http.services.\(name).loadbalancer"
                 guard case .table(var service) = node.value, var lb = service.table("loadBalancer") else {
-                    report(label, "the service has no load balancer (load-balancer is not defined); container skipped")
+                    report(label, "the service has no load balancer (load-balancer is not defined); \(skipped)")
                     return (nil, problems)
                 }
                 let server = lb.table("server") ?? TOMLTable(location: location)
@@ -204,7 +217,7 @@ public struct ContainerConfigBuilder {
             http.setTable("services", httpServices)
             root.setTable("http", http)
         }
-        let (config, issues) = TraefikDynamicConfig.decode(root, provider: "docker")
+        let (config, issues) = TraefikDynamicConfig.decode(root, provider: settings.providerName)
         for issue in issues {
             let verdict = issue.severity == .error ? "; entry skipped" : ""
             report("traefik." + issue.path, issue.message + verdict)
@@ -212,7 +225,7 @@ public struct ContainerConfigBuilder {
         return (config, problems)
     }
 
-    /// The container's address: the network named by `traefik.docker.network` or the provider, host
+    /// The container's address: the network named by `traefik.docker.network` (`traefik.swarm.network`) or the provider, host
     /// networking → the host address, else its first network; nil when it has none.
     func address(_ container: DockerContainer) -> String? {
         if let wanted = network(container), let match = container.networks.first(where: { $0.name == wanted }), !match.address.isEmpty {
@@ -223,6 +236,7 @@ public struct ContainerConfigBuilder {
     }
 
     func network(_ container: DockerContainer) -> String? {
+        if settings.swarm, let key = container.labels.keys.first(where: { $0.lowercased() == "traefik.swarm.network" }) { return container.labels[key] }
         if let key = container.labels.keys.first(where: { $0.lowercased() == "traefik.docker.network" }) { return container.labels[key] }
         return settings.network
     }

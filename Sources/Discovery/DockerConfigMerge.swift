@@ -7,8 +7,8 @@ import Config
 public enum DockerConfigMerge {
     /// `parts` are (container name, configuration), merged in container-name order so the result does not
     /// depend on Docker's listing order.
-    public static func merge(_ parts: [(container: String, config: TraefikDynamicConfig)]) -> (TraefikDynamicConfig, [ContainerProblem]) {
-        var result = TraefikDynamicConfig(provider: "docker")
+    public static func merge(_ parts: [(container: String, config: TraefikDynamicConfig)], provider: String = "docker") -> (TraefikDynamicConfig, [ContainerProblem]) {
+        var result = TraefikDynamicConfig(provider: provider)
         var problems: [ContainerProblem] = []
         var conflicts = Conflicts()
         for (container, part) in parts.sorted(by: { $0.container < $1.container }) {

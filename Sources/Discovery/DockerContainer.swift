@@ -19,6 +19,9 @@ public struct DockerContainer: Sendable, Equatable {
     public var ports: [Int]
     /// NetworkSettings.Ports' first host binding of each tcp/udp port that is published (for useBindPortIP).
     public var bindings: [PortBinding] = []
+    /// A Swarm task's (or lbswarm service's) service name, which names its routers and services (Traefik's
+    /// dockerData.ServiceName); nil for a plain container, named after itself.
+    public var service: String?
 
     public struct PortBinding: Sendable, Equatable {
         public var port: Int
@@ -40,7 +43,7 @@ public struct DockerContainer: Sendable, Equatable {
 
     public static func == (a: DockerContainer, b: DockerContainer) -> Bool {
         a.id == b.id && a.name == b.name && a.labels == b.labels && a.running == b.running && a.health == b.health
-            && a.networkMode == b.networkMode && a.ports == b.ports && a.bindings == b.bindings
+            && a.networkMode == b.networkMode && a.ports == b.ports && a.bindings == b.bindings && a.service == b.service
             && a.networks.map(\.name) == b.networks.map(\.name) && a.networks.map(\.address) == b.networks.map(\.address)
     }
 

@@ -1,6 +1,8 @@
 // The Docker provider as a whole: a DockerWatcher following the Engine API, and on every change the
 // containers' labels built into one dynamic configuration (provider "docker") with its problems. The
 // build is pure (`configuration(for:settings:)`) so the label rules are tested without a daemon.
+// In Swarm mode (providers.swarm, provider "swarm"; v2's providers.docker.swarmMode) a SwarmWatcher polls
+// the services and tasks instead, and the same build turns the tasks (SwarmServices) into configuration.
 import Config
 import HTTPClient
 import Reactor
@@ -24,6 +26,7 @@ public final class DockerProvider {
     public let options: TraefikDockerProvider
     public let settings: DockerProviderSettings
     private var watcher: DockerWatcher?
+    private var swarmWatcher: SwarmWatcher?
 
     /// `options.endpoint` is `unix:///path` or `tcp://HOST:port` (the static configuration refuses others).
     /// Throws when the TLS context for a tcp:// endpoint cannot be built (unreadable CA file).
@@ -31,8 +34,18 @@ public final class DockerProvider {
         self.options = options
         let settings = DockerProviderSettings(options)
         self.settings = settings
-        watcher = DockerWatcher(endpoint: try Self.endpoint(options), loop: loop) { [settings] containers in
-            onUpdate(Self.configuration(for: containers, settings: settings))
+        let endpoint = try Self.endpoint(options)
+        if options.swarmMode {
+            swarmWatcher = SwarmWatcher(endpoint: endpoint, refresh: UInt64(max(1, options.refreshSeconds.nanoseconds)),
+                                        exposedByDefault: options.exposedByDefault, loop: loop) { [settings] tasks, problems in
+                var snapshot = Self.configuration(for: tasks, settings: settings)
+                snapshot.problems = Self.unique(problems + snapshot.problems)
+                onUpdate(snapshot)
+            }
+        } else {
+            watcher = DockerWatcher(endpoint: endpoint, loop: loop) { [settings] containers in
+                onUpdate(Self.configuration(for: containers, settings: settings))
+            }
         }
     }
 
@@ -63,14 +76,25 @@ public final class DockerProvider {
         public var description: String { message }
     }
 
-    public func start() { watcher?.start() }
+    public func start() {
+        watcher?.start()
+        swarmWatcher?.start()
+    }
 
     public func stop() {
         watcher?.stop()
         watcher = nil
+        swarmWatcher?.stop()
+        swarmWatcher = nil
     }
 
-    public var isSynchronised: Bool { watcher?.isSynchronised ?? false }
+    public var isSynchronised: Bool { watcher?.isSynchronised ?? swarmWatcher?.isSynchronised ?? false }
+
+    /// Each problem once, in first-seen order (every task of a Swarm service reports the same lines).
+    static func unique(_ problems: [ContainerProblem]) -> [ContainerProblem] {
+        var seen = Set<ContainerProblem>()
+        return problems.filter { seen.insert($0).inserted }
+    }
 
     /// "unix:///var/run/docker.sock" → "/var/run/docker.sock"; a bare path is taken as it is.
     public static func socketPath(_ endpoint: String) -> String {
@@ -85,9 +109,14 @@ public final class DockerProvider {
         for container in containers {
             let (config, found) = builder.build(container)
             problems += found
-            if let config { parts.append((container.name, config)) }
+            // Merged in Traefik's order: by "<service name>-<id>" (its containerName) in Swarm mode, so
+            // servers are listed as Traefik lists them.
+            let key = settings.swarm ? DockerNames.serviceName(container) + "-" + container.id : container.name
+            if let config { parts.append((key, config)) }
         }
-        let (merged, conflicts) = DockerConfigMerge.merge(parts)
-        return Snapshot(config: merged, problems: problems + conflicts, containers: containers.count)
+        var (merged, conflicts) = DockerConfigMerge.merge(parts, provider: settings.providerName)
+        if settings.swarm { conflicts = conflicts.map { var p = $0; p.subject = "swarm tasks"; return p } }
+        let all = problems + conflicts
+        return Snapshot(config: merged, problems: settings.swarm ? unique(all) : all, containers: containers.count)
     }
 }

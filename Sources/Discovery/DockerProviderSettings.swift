@@ -16,6 +16,12 @@ public struct DockerProviderSettings: Sendable, Hashable {
     public var useBindPortIP = false
     /// Where a host-networked container is reached (Traefik: host.docker.internal, else 127.0.0.1).
     public var hostAddress = "127.0.0.1"
+    /// Swarm (providers.swarm or v2's swarmMode): the network also comes from `traefik.swarm.network`, and a
+    /// service with both `traefik.docker.*` and `traefik.swarm.*` labels is skipped (Traefik's
+    /// extractSwarmLabels).
+    public var swarm = false
+    /// The provider's name in the configuration's names (`@docker`, `@swarm`).
+    public var providerName = "docker"
 
     public init() {}
 
@@ -26,7 +32,12 @@ public struct DockerProviderSettings: Sendable, Hashable {
         allowEmptyServices = provider.allowEmptyServices
         constraints = provider.constraints
         useBindPortIP = provider.useBindPortIP
+        swarm = provider.swarmMode
+        providerName = provider.name
     }
+
+    /// How a problem names what it is about ("docker container web-1", "swarm service web").
+    var subject: String { swarm ? "swarm service" : "docker container" }
 }
 
 /// A container-level problem: the container is skipped (or one of its routers is), reported with the
@@ -36,14 +47,17 @@ public struct ContainerProblem: Sendable, Hashable, CustomStringConvertible {
     /// The label key concerned ("traefik.http.routers.db.rule"), or nil when no single label is.
     public var label: String?
     public var message: String
+    /// "docker container", or "swarm service" for the Swarm provider's.
+    public var subject: String
 
-    public init(container: String, label: String?, message: String) {
+    public init(container: String, label: String?, message: String, subject: String = "docker container") {
         self.container = container
         self.label = label
         self.message = message
+        self.subject = subject
     }
 
     public var description: String {
-        "docker container \(container): " + (label.map { "label \($0): " } ?? "") + message
+        "\(subject) \(container): " + (label.map { "label \($0): " } ?? "") + message
     }
 }

@@ -80,12 +80,13 @@ public enum DockerNames {
         name.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).joined(separator: "-")
     }
 
-    /// Traefik's getServiceName: compose containers are `<service>_<project>`, others their name; normalized.
+    /// Traefik's getServiceName: compose containers are `<service>_<project>`, others their name (a Swarm
+    /// task its service's name, `stack_svc`); normalized.
     public static func serviceName(_ container: DockerContainer) -> String {
         if let service = container.labels["com.docker.compose.service"], let project = container.labels["com.docker.compose.project"] {
             return normalize(service + "_" + project)
         }
-        return normalize(container.name)
+        return normalize(container.service ?? container.name)
     }
 }
 

@@ -2,7 +2,7 @@
 // one dynamic-configuration decoder (Config/Traefik) reads all of them. Traefik's label syntax
 // (pkg/config/label, paerser): `traefik.` + a dotted path; `name[n]` indexes a list
 // (`tls.domains[0].main`); values are text, typed later by the decoder; keys are case-insensitive,
-// which the decoder handles (TraefikSection). `traefik.enable` and `traefik.docker.*` configure the
+// which the decoder handles (TraefikSection). `traefik.enable`, `traefik.docker.*` and `traefik.swarm.*` configure the
 // provider, not routing, and are left out here.
 import Config
 
@@ -44,7 +44,7 @@ public enum LabelTree {
     static func routingPath(_ key: String) -> Substring? {
         let lower = key.lowercased()
         guard lower.hasPrefix("traefik.") else { return nil }
-        if lower == "traefik.enable" || lower.hasPrefix("traefik.docker.") { return nil }
+        if lower == "traefik.enable" || lower.hasPrefix("traefik.docker.") || lower.hasPrefix("traefik.swarm.") { return nil }
         return key.dropFirst("traefik.".count)
     }
 

@@ -39,7 +39,7 @@ extension Appliance {
             out.append(UsedPath(path: dir, what: "the directory of acme.json \(p) (written there, by rename, on each renewal)", write: true,
                                 fix: "certificates ordered from now on cannot be stored; give that user the directory (StateDirectory= under systemd)"))
         }
-        if let endpoint = dynamic.docker?.options.endpoint, endpoint.hasPrefix("unix://") {
+        for endpoint in [dynamic.docker?.options.endpoint, dynamic.swarm?.options.endpoint].compactMap({ $0 }) where endpoint.hasPrefix("unix://") {
             out.append(UsedPath(path: String(endpoint.dropFirst("unix://".count)), what: "the Docker socket (connected again when the daemon restarts)",
                                 write: true, fix: "add the socket's group to groups = [...] (SupplementaryGroups= under systemd)"))
         }

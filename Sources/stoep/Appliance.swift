@@ -108,6 +108,7 @@ final class Appliance {
         try loop.run()
         stats?.stop()
         dynamic.docker?.stop()
+        dynamic.swarm?.stop()
         observability.flushAccessLog()
         entryPoints.stopAccepting(closingIdle: false)
         dns?.stop()

@@ -121,9 +121,12 @@ struct ConfigSource {
     /// dnsmasq, no line means no drop (dnsmasq started as root drops to its compiled-in "nobody"): stoep
     /// also stands in for Traefik, which never changes user (docs/security.md, "Privileges").
     static func takeIdentity(from lines: inout [DNSOption], into config: inout StoepConfig) -> [ConfigError] {
-        var errors: [ConfigError] = []
+        // Both are single-valued in dnsmasq 2.90 (ARG_ONE): a second one in the files is refused as dnsmasq
+        // refuses it. They leave the DNS options here, so the rule is applied here too.
+        let repeats = DnsmasqRepeatedOptions.check(lines.filter { $0.name == "user" || $0.name == "group" })
+        var errors = repeats.errors.map { ConfigError(location: SourceLocation(file: $0.file, line: $0.line, column: 0), message: "\($0.option): \($0.message)") }
         var group: DNSOption?
-        for option in lines where option.name == "user" || option.name == "group" {
+        for option in repeats.accepted {
             guard let value = option.value, !value.isEmpty, !value.utf8.contains(0) else {
                 errors.append(ConfigError(location: option.location, message: "\(option.name): expected a \(option.name) name"))
                 continue

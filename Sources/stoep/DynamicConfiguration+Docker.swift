@@ -1,4 +1,4 @@
-// The Docker provider in the running appliance: its routes join the other providers', and each change it
+// The Docker and Swarm providers in the running appliance: its routes join the other providers', and each change it
 // reports rebuilds only the dynamic half — a new route table swapped in at once (requests in flight finish on
 // the table they started with, no connection is closed), the problems listed once in the log and in
 // `show config-errors`, and the auto-DNS names republished.
@@ -10,9 +10,14 @@ import Proxy
 import Stats
 
 extension DynamicConfiguration {
-    /// Starts, restarts (other endpoint or options) or stops the Docker provider to match `setup`.
+    /// Starts, restarts (other endpoint or options) or stops the Docker and Swarm providers to match `setup`.
     func applyDiscovery(_ setup: ProxySetup) {
-        guard let wanted = setup.docker else {
+        applyDocker(setup.docker)
+        applySwarm(setup.swarm)
+    }
+
+    private func applyDocker(_ wanted: TraefikDockerProvider?) {
+        guard let wanted else {
             if let current = docker {
                 current.stop()
                 docker = nil
@@ -24,28 +29,55 @@ extension DynamicConfiguration {
         if let current = docker, current.options == wanted { return }
         docker?.stop()
         docker = nil
-        let provider: DockerProvider
-        do {
-            provider = try DockerProvider(options: wanted, loop: loop) { [unowned self] snapshot in
-                self.dockerChanged(snapshot)
-            }
-        } catch {
-            log.error("docker: \(error); provider not started")
-            return
+        docker = startProvider(wanted) { [unowned self] snapshot in
+            let first = self.dockerSnapshot == nil
+            self.dockerSnapshot = snapshot
+            self.providerUpdated(snapshot, first: first, name: wanted.swarmMode ? "docker (swarmMode)" : "docker")
         }
-        docker = provider
-        log.info("docker: watching \(wanted.endpoint)")
-        provider.start()
     }
 
-    private func dockerChanged(_ snapshot: DockerProvider.Snapshot) {
-        let first = dockerSnapshot == nil
-        dockerSnapshot = snapshot
+    /// providers.swarm: a second DockerProvider in Swarm mode, its snapshot beside the Docker provider's.
+    private func applySwarm(_ wanted: TraefikDockerProvider?) {
+        guard let wanted else {
+            if let current = swarm {
+                current.stop()
+                swarm = nil
+                swarmSnapshot = nil
+                install(self.setup, reconfigureTLS: false)
+            }
+            return
+        }
+        if let current = swarm, current.options == wanted { return }
+        swarm?.stop()
+        swarm = nil
+        swarm = startProvider(wanted) { [unowned self] snapshot in
+            let first = self.swarmSnapshot == nil
+            self.swarmSnapshot = snapshot
+            self.providerUpdated(snapshot, first: first, name: "swarm")
+        }
+    }
+
+    private func startProvider(_ wanted: TraefikDockerProvider, _ onUpdate: @escaping (DockerProvider.Snapshot) -> Void) -> DockerProvider? {
+        let label = wanted.name == "swarm" ? "swarm" : "docker"
+        let provider: DockerProvider
+        do {
+            provider = try DockerProvider(options: wanted, loop: loop, onUpdate: onUpdate)
+        } catch {
+            log.error("\(label): \(error); provider not started")
+            return nil
+        }
+        log.info(wanted.swarmMode ? "\(label): polling \(wanted.endpoint) every \(wanted.refreshSeconds.seconds) s (Swarm services)" : "\(label): watching \(wanted.endpoint)")
+        provider.start()
+        return provider
+    }
+
+    private func providerUpdated(_ snapshot: DockerProvider.Snapshot, first: Bool, name: String) {
         install(setup, reconfigureTLS: false)
         providerChanged(.docker)
         publishNames()
         if first {
-            log.info("docker: \(snapshot.containers) running containers, \(snapshot.config.httpRouters.count) HTTP routers")
+            let what = name == "docker" ? "running containers" : "running tasks"
+            log.info("\(name): \(snapshot.containers) \(what), \(snapshot.config.httpRouters.count) HTTP routers")
         }
     }
 
@@ -65,19 +97,21 @@ extension DynamicConfiguration {
         }
     }
 
-    /// `show info` → "docker": the endpoint, whether the container set is in step with the daemon, and
-    /// what it gave (absent without providers.docker).
+    /// `show info` → "docker" and "swarm": the endpoint, whether the provider is in step with the daemon,
+    /// and what it gave (absent without the provider).
     func writeDockerInfo(into w: inout JSONWriter) {
-        guard let docker else { return }
-        w.key("docker")
-        w.beginObject()
-        w.field("endpoint", docker.options.endpoint)
-        w.field("synchronised", docker.isSynchronised)
-        w.field("containers", dockerSnapshot?.containers ?? 0)
-        w.field("http_routers", dockerSnapshot?.config.httpRouters.count ?? 0)
-        w.field("tcp_routers", dockerSnapshot?.config.tcpRouters.count ?? 0)
-        w.field("problems", dockerSnapshot?.problems.count ?? 0)
-        w.field("published_names", publishedNames.count)
-        w.endObject()
+        for (key, provider, snapshot) in [("docker", docker, dockerSnapshot), ("swarm", swarm, swarmSnapshot)] {
+            guard let provider else { continue }
+            w.key(key)
+            w.beginObject()
+            w.field("endpoint", provider.options.endpoint)
+            w.field("synchronised", provider.isSynchronised)
+            w.field(provider.options.swarmMode ? "tasks" : "containers", snapshot?.containers ?? 0)
+            w.field("http_routers", snapshot?.config.httpRouters.count ?? 0)
+            w.field("tcp_routers", snapshot?.config.tcpRouters.count ?? 0)
+            w.field("problems", snapshot?.problems.count ?? 0)
+            w.field("published_names", publishedNames.count)
+            w.endObject()
+        }
     }
 }

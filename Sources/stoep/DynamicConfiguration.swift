@@ -28,6 +28,9 @@ final class DynamicConfiguration {
     /// The Docker provider and what it last reported.
     var docker: DockerProvider?
     var dockerSnapshot: DockerProvider.Snapshot?
+    /// The Swarm provider (providers.swarm) and what it last reported.
+    var swarm: DockerProvider?
+    var swarmSnapshot: DockerProvider.Snapshot?
     /// The file provider being watched and the watcher's id.
     private var fileProviderWatch: (provider: TraefikFileProvider, id: Int)?
     /// Problems of the dynamic configuration (skipped routers, services…, certificate problems included).
@@ -68,7 +71,7 @@ final class DynamicConfiguration {
     /// first to need it, so no certificate file is read on the loop for it.
     func install(_ setup: ProxySetup, reconfigureTLS: Bool = true) {
         var setup = setup
-        setup.discovered = dockerSnapshot.map { [$0.config] } ?? []
+        setup.discovered = [dockerSnapshot, swarmSnapshot].compactMap { $0?.config }
         self.setup = setup
         guard setup.routing else {
             problems = []
@@ -84,7 +87,7 @@ final class DynamicConfiguration {
         if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tls.configure(setup) }
         let build = RouteBuild.make(setup, acmeHTTPEntryPoints: resolvers?.httpChallengeEntryPoints ?? [],
                                     communityCA: communityCARoot() != nil, tlsProblems: tls.problems,
-                                    dockerProblems: dockerSnapshot?.problems.map(\.description) ?? [],
+                                    dockerProblems: [dockerSnapshot, swarmSnapshot].flatMap { $0?.problems.map(\.description) ?? [] },
                                     resolverProblems: resolvers?.problems ?? [], previous: proxy.table)
         proxy.install(build.table)
         proxy.tcpTable = build.tcpTable
@@ -111,6 +114,7 @@ final class DynamicConfiguration {
     func pingStatus(_ ping: TraefikPing) -> Int {
         if shuttingDown() { return ping.terminatingStatusCode }
         if docker != nil && dockerSnapshot == nil { return 503 }
+        if swarm != nil && swarmSnapshot == nil { return 503 }
         return 200
     }
 
@@ -137,6 +141,7 @@ final class DynamicConfiguration {
         }
         if setup.fileProvider != nil || !setup.dynamic.isEmpty { facts.providers.append("File") }
         if setup.docker != nil { facts.providers.append("Docker") }
+        if setup.swarm != nil { facts.providers.append("Swarm") }
         facts.api = setup.api
         facts.prometheus = setup.prometheus
         facts.ping = setup.ping

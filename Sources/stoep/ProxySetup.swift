@@ -64,6 +64,8 @@ struct ProxySetup {
     /// providers.docker (Traefik static configuration, or stoep's own `[providers.docker]`): watched by
     /// the Docker provider, its routes joined to the file provider's (DynamicConfiguration+Docker).
     var docker: TraefikDockerProvider?
+    /// providers.swarm: Swarm services' labels, polled (the same label rules, DynamicConfiguration+Docker).
+    var swarm: TraefikDockerProvider?
     /// Entry points with `http.tls`: their routers serve HTTPS.
     var tlsEntryPoints: Set<String> = []
     /// Their `http.tls` (certResolver, domains): routers there without their own tls take it, as in Traefik.
@@ -94,8 +96,8 @@ struct ProxySetup {
             if let udp = config.udp { root.set("udp", TOMLNode(value: .table(udp), location: udp.location)) }
             setup.addDynamic(root)
         }
-        // stoep's own [providers] (docker, file) and [certificatesResolvers] take Traefik's keys: decoded by
-        // the same static decoder, so a provider stoep does not have is refused there as in Traefik's file.
+        // stoep's own [providers] (docker, swarm, file) and [certificatesResolvers] take Traefik's keys: decoded
+        // by the same static decoder, so a provider stoep does not have is refused there as in Traefik's file.
         let ownStatic = [("providers", config.providers), ("certificatesResolvers", config.certificatesResolvers)]
             .filter { $0.1 != nil }
         if !ownStatic.isEmpty {
@@ -114,6 +116,10 @@ struct ProxySetup {
             }
             if let docker = stat.providers.docker {
                 setup.docker = docker
+                setup.routing = true
+            }
+            if let swarm = stat.providers.swarm {
+                setup.swarm = swarm
                 setup.routing = true
             }
             setup.certificatesResolvers.merge(stat.certificatesResolvers) { _, new in new }
@@ -177,6 +183,10 @@ struct ProxySetup {
                 }
                 if let docker = stat.providers.docker {
                     setup.docker = docker
+                    setup.routing = true
+                }
+                if let swarm = stat.providers.swarm {
+                    setup.swarm = swarm
                     setup.routing = true
                 }
             }

@@ -71,7 +71,8 @@ final class DnsmasqConfIncludesTests: XCTestCase {
     func testServersFileComesLastWithServerLinesOnly() {
         let r = read(["/etc/dnsmasq.conf": "servers-file=/s\nserver=1.1.1.1\n",
                       "/s": "server=9.9.9.9\nrev-server=10.0.0.0/8,10.0.0.53\naddress=/x/1.2.3.4\n"])
-        XCTAssertEqual(r.lines, ["/etc/dnsmasq.conf:2 server=1.1.1.1", "/s:1 server=9.9.9.9", "/s:2 rev-server=10.0.0.0/8,10.0.0.53"])
+        XCTAssertEqual(r.lines, ["/etc/dnsmasq.conf:1 servers-file=/s", "/etc/dnsmasq.conf:2 server=1.1.1.1", "/s:1 server=9.9.9.9",
+                                 "/s:2 rev-server=10.0.0.0/8,10.0.0.53"])
         XCTAssertEqual(r.errors, ["/s:3: address: a servers-file holds only server= and rev-server= lines (dnsmasq: illegal option)"])
         XCTAssertEqual(read(["/etc/dnsmasq.conf": "servers-file=/none\n"]).errors,
                        ["/etc/dnsmasq.conf:1: servers-file: cannot read /none: No such file or directory"])

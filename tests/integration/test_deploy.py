@@ -110,3 +110,15 @@ def test_migrate_turns_the_fixture_files_into_a_config_that_checks(tmp_path):
     assert "dhcp-range" in r.stderr and "port=0" in r.stderr  # reported, with the way out
     check = subprocess.run([str(BINARY), "check", str(out)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+def test_swarm_stack_files_check(tmp_path):
+    """deploy/swarm/: the static configuration every node's stoep runs and the node file it takes pass
+    `stoep check` (the stack itself needs several nodes: docs/cluster.md)."""
+    node = tmp_path / "node.toml"
+    node.write_text('[autoDNS]\naddress = "192.168.1.11"\n')
+    swarm = ROOT / "deploy" / "swarm"
+    r = subprocess.run([str(BINARY), "check", "--traefik-config", str(swarm / "traefik.yml"),
+                        "--dnsmasq-conf", str(swarm / "dnsmasq.conf"), "--config", str(node)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -59,6 +59,9 @@ VALUES = {
     "providers.docker.tls.key": "/k.pem", "providers.docker.username": "me", "providers.docker.password": "pw",
     "providers.precedence": "file",
 }
+# providers.swarm takes providers.docker's keys (and refreshSeconds, a duration): the same values.
+VALUES.update({k.replace("providers.docker.", "providers.swarm."): v for k, v in list(VALUES.items()) if k.startswith("providers.docker.")})
+VALUES["providers.swarm.refreshseconds"] = "5s"
 
 
 def value(name, default=""):
@@ -103,6 +106,8 @@ def flags(name, default=""):
         args.append("--providers.file.filename=/dev/null")
     if name.startswith("providers.docker.tls"):
         args.append("--providers.docker.endpoint=tcp://127.0.0.1:2376")
+    if name.startswith("providers.swarm.tls"):
+        args.append("--providers.swarm.endpoint=tcp://127.0.0.1:2376")
     return args
 
 

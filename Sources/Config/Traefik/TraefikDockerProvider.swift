@@ -1,7 +1,10 @@
 // `providers.docker` of Traefik's static configuration (v3.7.9 pkg/provider/docker/pdocker.go Provider and
 // shared.go ClientConfig): where the Engine API is, which containers are served and how. What stoep cannot
 // do the same way is an error, never a silent difference: an endpoint by host name (stoep resolves no name
-// with a blocking call at start), client certificates to a TLS endpoint, basic authentication, Swarm.
+// with a blocking call at start), client certificates to a TLS endpoint, basic authentication.
+// The same type describes `providers.swarm` (v3.7 pkg/provider/docker/pswarm.go SwarmProvider: the shared
+// keys plus refreshSeconds) and v2's `providers.docker.swarmMode` (swarmModeRefreshSeconds): the Engine
+// API's services and tasks instead of its containers, polled (Swarm has no service events).
 import Rules
 
 public struct TraefikDockerProvider: Sendable, Hashable {
@@ -34,6 +37,14 @@ public struct TraefikDockerProvider: Sendable, Hashable {
         public var insecureSkipVerify = false
     }
 
+    /// Swarm: services and their running tasks, listed every `refreshSeconds` (providers.swarm, or v2's
+    /// providers.docker.swarmMode).
+    public var swarmMode = false
+    /// Polling interval in Swarm mode (Traefik's default 15 s).
+    public var refreshSeconds = TraefikDuration.seconds(15)
+    /// The provider's name in router and service names (`@swarm`; `@docker` for v2's swarmMode).
+    public var name = "docker"
+
     public init() {}
 
     /// The endpoint's TCP host and port, nil for a unix socket.
@@ -51,10 +62,29 @@ public struct TraefikDockerProvider: Sendable, Hashable {
         return (String(host), port)
     }
 
-    static func decode(_ docker: TraefikSection, log: inout TraefikIssueLog) -> TraefikDockerProvider {
-        docker.warnUnknownKeys(allowed: ["endpoint", "exposedByDefault", "network", "defaultRule", "watch", "useBindPortIP", "allowEmptyServices",
-                                         "constraints", "httpClientTimeout", "tls", "username", "password", "swarmMode", "swarmModeRefreshSeconds"],
-                               log: &log)
+    /// `providers.swarm`: the shared keys and refreshSeconds.
+    static func decodeSwarm(_ swarm: TraefikSection, log: inout TraefikIssueLog) -> TraefikDockerProvider {
+        var provider = decode(swarm, swarmSection: true, log: &log)
+        provider.swarmMode = true
+        provider.name = "swarm"
+        provider.refreshSeconds = refresh(swarm, "refreshSeconds", &log) ?? provider.refreshSeconds
+        return provider
+    }
+
+    /// The polling interval: positive (Go's time.NewTicker panics on 0 or less; stoep refuses it).
+    private static func refresh(_ section: TraefikSection, _ key: String, _ log: inout TraefikIssueLog) -> TraefikDuration? {
+        guard let d = section.duration(key, &log) else { return nil }
+        if d.nanoseconds <= 0 {
+            log.error(section.node(key)?.location ?? section.location, section.path(section.writtenKey(key)), "must be a positive duration (Traefik's ticker panics on \(d.seconds) s)")
+            return nil
+        }
+        return d
+    }
+
+    static func decode(_ docker: TraefikSection, swarmSection: Bool = false, log: inout TraefikIssueLog) -> TraefikDockerProvider {
+        let shared = ["endpoint", "exposedByDefault", "network", "defaultRule", "watch", "useBindPortIP", "allowEmptyServices",
+                      "constraints", "httpClientTimeout", "tls", "username", "password"]
+        docker.warnUnknownKeys(allowed: shared + (swarmSection ? ["refreshSeconds"] : ["swarmMode", "swarmModeRefreshSeconds"]), log: &log)
         var provider = TraefikDockerProvider()
         provider.endpoint = docker.string("endpoint", &log) ?? provider.endpoint
         let endpointAt = docker.node("endpoint")?.location ?? docker.location
@@ -100,12 +130,17 @@ public struct TraefikDockerProvider: Sendable, Hashable {
         for key in ["username", "password"] where docker.has(key) {
             log.error(docker.node(key)?.location ?? docker.location, docker.path(docker.writtenKey(key)), "basic authentication to the Docker endpoint is not supported by stoep")
         }
-        if let swarm = docker.node("swarmMode") {
-            log.error(swarm.location, docker.path(docker.writtenKey("swarmMode")), "Swarm mode is not supported by stoep (in Traefik v3 it moved to providers.swarm)")
-        }
-        if docker.has("swarmModeRefreshSeconds") {
+        guard !swarmSection else { return provider }
+        // Traefik v2's Swarm mode (v3 moved it to providers.swarm and refuses these keys): read as v2 did,
+        // routers named @docker, with a warning so that the move is made before a Traefik 3 swap.
+        if docker.bool("swarmMode", &log) == true {
+            provider.swarmMode = true
+            log.warning(docker.node("swarmMode")?.location ?? docker.location, docker.path(docker.writtenKey("swarmMode")),
+                        "Traefik v2 key (Traefik 3.7 refuses it; its place is providers.swarm); read as v2 did, routers named @docker")
+            provider.refreshSeconds = refresh(docker, "swarmModeRefreshSeconds", &log) ?? provider.refreshSeconds
+        } else if docker.has("swarmModeRefreshSeconds") {
             log.warning(docker.node("swarmModeRefreshSeconds")?.location ?? docker.location, docker.path(docker.writtenKey("swarmModeRefreshSeconds")),
-                        "Swarm mode is not supported by stoep; ignored")
+                        "applies only with swarmMode: true; ignored")
         }
         return provider
     }

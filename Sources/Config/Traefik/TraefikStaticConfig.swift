@@ -30,6 +30,8 @@ public struct TraefikStaticConfig: Sendable, Equatable {
 public struct TraefikProviders: Sendable, Hashable {
     public var file: TraefikFileProvider?
     public var docker: TraefikDockerProvider?
+    /// `providers.swarm` (Traefik v3): Swarm services' labels, polled.
+    public var swarm: TraefikDockerProvider?
     /// `providersThrottleDuration`: how long to wait after a change before applying it (default 2s).
     public var throttleDuration = TraefikDuration.seconds(2)
 

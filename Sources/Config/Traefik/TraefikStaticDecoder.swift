@@ -7,7 +7,7 @@ extension TraefikStaticConfig {
                                "certificatesResolvers", "core", "ping", "tracing", "experimental", "pilot", "hub", "hostResolver",
                                "tcpServersTransport", "spiffe", "ocsp"]
     static let unsupportedTopLevel = ["tracing", "experimental", "pilot", "hub", "hostResolver", "spiffe", "ocsp"]
-    static let otherProviders = ["swarm", "kubernetesCRD", "kubernetesIngress", "kubernetesGateway", "kubernetesIngressNGINX", "consulCatalog",
+    static let otherProviders = ["kubernetesCRD", "kubernetesIngress", "kubernetesGateway", "kubernetesIngressNGINX", "consulCatalog",
                                  "nomad", "ecs", "consul", "etcd", "zooKeeper", "redis", "http", "rest", "plugin", "marathon", "rancher", "knative"]
 
     /// Decodes a whole static configuration. The config is usable only when no issue is an `.error`.
@@ -102,10 +102,10 @@ extension TraefikStaticConfig {
     }
 
     private static func decodeProviders(_ providers: TraefikSection, log: inout TraefikIssueLog) -> TraefikProviders {
-        providers.warnUnknownKeys(allowed: ["file", "docker", "providersThrottleDuration", "precedence"] + otherProviders, log: &log)
+        providers.warnUnknownKeys(allowed: ["file", "docker", "swarm", "providersThrottleDuration", "precedence"] + otherProviders, log: &log)
         if providers.has("precedence") {
             log.error(providers.node("precedence")?.location ?? providers.location, providers.path(providers.writtenKey("precedence")),
-                      "not supported by stoep (it reads only the file and Docker providers, with no order between them)")
+                      "not supported by stoep (it reads only the file, Docker and Swarm providers, with no order between them)")
         }
         var result = TraefikProviders()
         result.throttleDuration = providers.duration("providersThrottleDuration", &log) ?? result.throttleDuration
@@ -124,9 +124,10 @@ extension TraefikStaticConfig {
             result.file = provider
         }
         if let docker = providers.section("docker", &log) { result.docker = TraefikDockerProvider.decode(docker, log: &log) }
+        if let swarm = providers.section("swarm", &log) { result.swarm = TraefikDockerProvider.decodeSwarm(swarm, log: &log) }
         for key in otherProviders where providers.has(key) {
             // Its routers would be missing: refused rather than started without them.
-            log.error(providers.node(key)?.location ?? providers.location, providers.path(providers.writtenKey(key)), "provider not supported by stoep (only file and docker)")
+            log.error(providers.node(key)?.location ?? providers.location, providers.path(providers.writtenKey(key)), "provider not supported by stoep (only file, docker and swarm)")
         }
         return result
     }

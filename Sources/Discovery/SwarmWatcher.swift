@@ -1,0 +1,135 @@
+// Keeps the Swarm provider's picture of the services and their running tasks, on the loop. Swarm has no
+// service or task events (docker/docker#23827), so like Traefik it polls: every `refresh` (providers.swarm
+// refreshSeconds, 15 s by default) three GETs one after the other — GET /networks (scope swarm), GET
+// /services, GET /tasks (desired-state running: one request for every service's tasks, where Traefik
+// asks once per service) — then SwarmServices turns them into DockerContainer values. `onChange` runs
+// after the first listing and then only when the picture changed. A failed request (the manager went
+// away, a worker's socket proxy restarted) keeps the last picture and retries with a backoff (0.2 s
+// doubling to the refresh interval), logged once per outage; with `watch` off the services are listed
+// once — retried the same way until it works — and never again, as Traefik's watch=false. Only GET is
+// sent: a read-only socket proxy with SERVICES=1, TASKS=1 and NETWORKS=1 is enough.
+import HTTPClient
+import JSON
+import Reactor
+
+public final class SwarmWatcher {
+    public typealias ChangeHandler = ([DockerContainer], [ContainerProblem]) -> Void
+
+    static let networksPath = "/networks?filters=%7B%22scope%22%3A%5B%22swarm%22%5D%7D"
+    static let servicesPath = "/services"
+    static let tasksPath = "/tasks?filters=%7B%22desired-state%22%3A%5B%22running%22%5D%7D"
+    static let maxBody = 32 << 20
+
+    public let endpoint: DockerWatcher.Endpoint
+    /// Nanoseconds between two listings.
+    public let refresh: UInt64
+    private let exposedByDefault: Bool
+    private let loop: EventLoop
+    private let onChange: ChangeHandler
+    private var request: HTTPClientExchange?
+    private var answers: [JSONValue] = []
+    private var timer: Timer?
+    private var stopped = false
+    private var backoff = DockerWatcher.firstBackoff
+    private var last: ([DockerContainer], [ContainerProblem])?
+    /// Why the API is unreachable (nil while it answers): logged once per outage.
+    public private(set) var outage: String?
+    /// Completed listings.
+    public private(set) var listings = 0
+
+    public init(endpoint: DockerWatcher.Endpoint, refresh: UInt64, exposedByDefault: Bool, loop: EventLoop, onChange: @escaping ChangeHandler) {
+        self.endpoint = endpoint
+        self.refresh = max(refresh, 1_000_000)
+        self.exposedByDefault = exposedByDefault
+        self.loop = loop
+        self.onChange = onChange
+    }
+
+    public func start() {
+        stopped = false
+        poll()
+    }
+
+    public func stop() {
+        stopped = true
+        request?.cancel()
+        request = nil
+        if let t = timer { loop.cancel(t) }
+        timer = nil
+    }
+
+    public var isSynchronised: Bool { listings > 0 && outage == nil }
+
+    private var requestTimeout: UInt64 { endpoint.requestTimeout > 0 ? endpoint.requestTimeout : DockerWatcher.defaultRequestTimeout }
+
+    private func poll() {
+        guard !stopped else { return }
+        answers = []
+        next()
+    }
+
+    /// The next of the three GETs, or the result once all three answered.
+    private func next() {
+        let paths = [Self.networksPath, Self.servicesPath, Self.tasksPath]
+        guard answers.count < paths.count else { return listed() }
+        let path = paths[answers.count]
+        request = HTTPClientExchange.start(loop: loop, to: [endpoint.address], tls: endpoint.tls,
+                                           request: HTTPClientRequest(.get, target: path, host: "docker",
+                                                                      headers: [("User-Agent", "stoep"), ("Accept", "application/json")]),
+                                           timeout: requestTimeout, body: .whole(limit: Self.maxBody)) { [unowned self] result in
+            self.request = nil
+            guard case .success(let answer) = result, answer.status == 200 else {
+                let why: String
+                switch result {
+                case .success(let answer): why = " (status \(answer.status))"
+                case .failure(let error): why = ": \(error.reason)"
+                }
+                return self.fail("GET \(path.split(separator: "?").first ?? "") failed" + why)
+            }
+            do {
+                self.answers.append(try JSONParser.parse(answer.body))
+            } catch {
+                return self.fail("GET \(path.split(separator: "?").first ?? ""): \(error)")
+            }
+            self.next()
+        }
+    }
+
+    private func listed() {
+        let found = SwarmServices.containers(networks: answers[0], services: answers[1], tasks: answers[2], exposedByDefault: exposedByDefault)
+        answers = []
+        listings += 1
+        backoff = DockerWatcher.firstBackoff
+        if let why = outage {
+            loop.log.info("swarm: \(endpoint.address) reachable again after \(why)")
+            outage = nil
+        }
+        let sorted = (found.0.sorted { $0.name < $1.name }, found.1)
+        if last == nil || last!.0 != sorted.0 || last!.1 != sorted.1 {
+            last = sorted
+            onChange(sorted.0, sorted.1)
+        }
+        schedule(after: refresh)
+    }
+
+    private func schedule(after delay: UInt64) {
+        guard !stopped, endpoint.watch || listings == 0 else { return }
+        let t = Timer { [unowned self] _ in
+            self.timer = nil
+            self.poll()
+        }
+        timer = t
+        loop.schedule(t, after: delay)
+    }
+
+    private func fail(_ why: String) {
+        answers = []
+        guard !stopped else { return }
+        if outage == nil {
+            loop.log.warning("swarm: \(endpoint.address): \(why); keeping the last known services, retrying")
+            outage = why
+        }
+        schedule(after: backoff)
+        backoff = min(backoff * 2, max(refresh, DockerWatcher.firstBackoff))
+    }
+}
