@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <linux/capability.h>
 #include <arpa/inet.h>
 
@@ -183,4 +184,15 @@ int stoep_has_effective_capability(int cap) {
     unsigned word = (unsigned)cap / 32;
     if (word > 1) return -EINVAL;
     return (data[word].effective >> ((unsigned)cap % 32)) & 1;
+}
+
+int stoep_pin_to_cpu(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set) < 0 ? -errno : 0;
+}
+
+int stoep_signal_on_parent_death(int sig) {
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0) < 0 ? -errno : 0;
 }

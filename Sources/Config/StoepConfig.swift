@@ -19,6 +19,10 @@ public struct StoepConfig: Sendable {
     /// `groups = ["docker"]`: supplementary groups kept beside the user's own (docs/security.md).
     public var groups: [String]
     public var stats: StatsConfig
+    /// `workers`: how many processes serve (nil: not written; one, or the profile's).
+    public var workers: WorkerCount?
+    /// `worker-cpu-affinity = true`: worker i runs on CPU i modulo the online CPUs.
+    public var workerCPUAffinity = false
     /// Raw TCP forwarders, in file order.
     public var forwards: [ForwardConfig]
     /// dnsmasq options from `[dns]`, in file order; nil when there is no `[dns]` table (no DNS server).

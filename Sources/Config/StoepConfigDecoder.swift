@@ -2,7 +2,7 @@
 // (unknown keys included, as typo protection) instead of stopping at the first.
 
 enum StoepConfigDecoder {
-    static let topLevelKeys = ["backend", "user", "group", "groups", "stats", "forward", "dns", "entryPoints", "http", "tcp", "udp", "providers", "certificatesResolvers", "autoDNS"]
+    static let topLevelKeys = ["backend", "user", "group", "groups", "stats", "forward", "dns", "entryPoints", "http", "tcp", "udp", "providers", "certificatesResolvers", "autoDNS", "workers", "worker-cpu-affinity"]
     static let statsKeys = ["socket"]
     static let forwardKeys = ["name", "listen", "upstream", "connect-timeout", "idle-timeout"]
     /// sun_path holds 108 bytes including the terminating NUL.
@@ -29,6 +29,7 @@ enum StoepConfigDecoder {
             }
         }
         decodeIdentity(top, into: &config, diagnostics: &diagnostics)
+        decodeWorkers(top, into: &config, diagnostics: &diagnostics)
         if let stats = table("stats", in: root, written: "[stats]", diagnostics: &diagnostics) {
             config.stats = decodeStats(stats, diagnostics: &diagnostics)
         }
@@ -46,6 +47,25 @@ enum StoepConfigDecoder {
         config.certificatesResolvers = table("certificatesResolvers", in: root, written: "[certificatesResolvers]", diagnostics: &diagnostics)
         checkListenerOverlaps(config, diagnostics: &diagnostics)
         return config
+    }
+
+    /// `workers = N | "auto"` and `worker-cpu-affinity = true` (docs/architecture.md, "Workers").
+    private static func decodeWorkers(_ top: SectionReader, into config: inout StoepConfig, diagnostics: inout ConfigDiagnostics) {
+        if let node = top.table["workers"] {
+            switch node.value {
+            case .string(let text):
+                if let w = WorkerCount(text) { config.workers = w } else {
+                    diagnostics.add(node.location, "workers: expected a number from 1 to \(WorkerCount.maximum) or \"auto\", found \"\(text)\"")
+                }
+            case .integer(let n):
+                if let w = WorkerCount(String(n)) { config.workers = w } else {
+                    diagnostics.add(node.location, "workers: expected a number from 1 to \(WorkerCount.maximum) or \"auto\", found \(n)")
+                }
+            default:
+                diagnostics.add(node.location, "workers: expected a number or \"auto\", found \(article(node.value))")
+            }
+        }
+        if let pin = top.bool("worker-cpu-affinity", diagnostics: &diagnostics) { config.workerCPUAffinity = pin }
     }
 
     /// `group` and `groups`: only beside `user` (without a drop there is nothing to keep). Whether the

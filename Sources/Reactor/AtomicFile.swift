@@ -12,8 +12,11 @@ import Glibc
 ///      IN_MOVED_TO for the name,
 ///   4. fsync of the directory: the rename itself survives a power cut.
 /// The temporary file is removed when a step before the rename fails. Throws the failed step's call and
-/// errno; the caller names the file.
-public func writeFileAtomically(path: String, bytes: [UInt8], mode: mode_t = 0o600) throws(SystemError) {
+/// errno; the caller names the file. `durable` false skips both fsyncs: for a file rewritten every few
+/// seconds that a power cut may lose (the workers' summed metrics), so an SD card is not worn by it.
+/// `owner`: the file's owner and group from the moment its name exists (fchown before the rename).
+public func writeFileAtomically(path: String, bytes: [UInt8], mode: mode_t = 0o600, durable: Bool = true,
+                                owner: (uid: uid_t, gid: gid_t)? = nil) throws(SystemError) {
     let directory = parentDirectory(of: path)
     let (fd, temporary) = try createTemporaryFile(besides: path, mode: mode)
     var renamed = false
@@ -23,12 +26,13 @@ public func writeFileAtomically(path: String, bytes: [UInt8], mode: mode_t = 0o6
     do {
         defer { fd.close() }
         _ = try check("fchmod") { fchmod(fd.rawValue, mode) }
+        if let owner { _ = try check("fchown") { fchown(fd.rawValue, owner.uid, owner.gid) } }
         if let e = fd.writeAll(bytes) { throw SystemError("write", errno: e) }
-        _ = try check("fsync") { fsync(fd.rawValue) }
+        if durable { _ = try check("fsync") { fsync(fd.rawValue) } }
     }
     _ = try check("rename") { rename(temporary, path) }
     renamed = true
-    try syncDirectory(directory)
+    if durable { try syncDirectory(directory) }
 }
 
 /// Creates `path` and any missing parents as directories with `mode` (0700 by default: the community

@@ -15,6 +15,7 @@ public struct DatagramSocket {
     public static func bind(_ addr: SocketAddress, packetInfo: Bool) throws(SystemError) -> DatagramSocket {
         let fd = try Socket.make(family: addr.family, type: SOCK_DGRAM) { fd throws(SystemError) in
             Socket.setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+            if Socket.sharedPorts { Socket.setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1) }  // the workers' shared port
             if addr.family == AF_INET6 {
                 Socket.setInt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1)
                 if packetInfo { Socket.setInt(fd, Int32(IPPROTO_IPV6), IPV6_RECVPKTINFO, 1) }

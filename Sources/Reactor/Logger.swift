@@ -10,6 +10,8 @@ public final class Logger {
     }
 
     public var level: Level = .info
+    /// Written before each levelled line ("worker 1: "), so a worker's lines tell whose they are.
+    public var prefix = ""
     /// Lines dropped because the buffer was full (exported as a stats counter).
     public private(set) var dropped: UInt64 = 0
     private var buffer: [UInt8] = []
@@ -39,7 +41,7 @@ public final class Logger {
     }
 
     private func line(_ level: Level, _ s: String) {
-        append("\(level.name): \(s)")
+        append("\(level.name): \(prefix)\(s)")
     }
 
     private func append(_ s: String) {

@@ -51,11 +51,17 @@ public enum Socket {
         throw SystemError("connect \(what())", errno: e)
     }
 
+    /// Set once at start in a worker of `workers = N` (N > 1): every TCP listener and bound UDP socket
+    /// gets SO_REUSEPORT, so the N workers bind the same addresses and the kernel spreads connections and
+    /// datagrams over them by a hash of the 4-tuple (docs/architecture.md, "Workers"). Off otherwise: a
+    /// single stoep keeps refusing to start beside another one on the same port.
+    nonisolated(unsafe) public static var sharedPorts = false
+
     /// A listening TCP socket. `reusePort` lets a later reload (or a second process) bind beside it.
     public static func listenTCP(_ addr: SocketAddress, backlog: Int32 = 4096, reusePort: Bool = false) throws(SystemError) -> FileDescriptor {
         try make(family: addr.family, type: SOCK_STREAM) { fd throws(SystemError) in
             setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1)
-            if reusePort { setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
+            if reusePort || sharedPorts { setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
             if addr.family == AF_INET6 { setInt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
             try bindWaitingOutPredecessor(fd, addr, "bind \(addr)")
             try check("listen \(addr)") { listen(fd.rawValue, backlog) }

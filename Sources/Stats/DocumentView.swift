@@ -14,6 +14,7 @@ public enum DocumentView {
         case .showConns: return conns(document) ?? fallback(document)
         case .showConfigErrors: return configErrors(document) ?? fallback(document)
         case .showDNSClients: return dnsClients(document) ?? fallback(document)
+        case .showMetrics: return document["text"]?.stringValue ?? fallback(document)
         case .unknown: return fallback(document)
         }
     }
@@ -50,7 +51,7 @@ public enum DocumentView {
     static func info(_ document: JSONValue) -> String? {
         guard let members = document.objectValue else { return nil }
         var table = TextTable(header: ["FIELD", "VALUE"], alignments: [.left, .left])
-        for member in members {
+        for member in members where !(member.key == "workers" && member.value.arrayValue != nil) {
             let shown: String
             switch member.key {
             case "uptime_s":
@@ -62,7 +63,19 @@ public enum DocumentView {
             }
             table.append([member.key, shown])
         }
-        return table.render()
+        guard let workers = document["workers"]?.arrayValue else { return table.render() }
+        // `workers = N`: one row per worker (docs/stats.md, "With workers = N").
+        var rows = TextTable(header: ["WORKER", "STATE", "PID", "RESTARTS", "LAST EXIT", "UP", "RSS", "CONNS", "HTTP REQS", "DNS QUERIES", "DNS HIT %"],
+                             alignments: [.right, .left, .right, .right, .left, .right, .right, .right, .right, .right, .right])
+        for w in workers {
+            rows.append([StatsView.integerText(w["worker"]), w["state"]?.stringValue ?? "-", StatsView.integerText(w["pid"]),
+                         StatsView.integerText(w["restarts"]), w["last_exit"]?.stringValue ?? "-",
+                         w["uptime_s"]?.doubleValue.map { TextFormat.duration(seconds: $0) } ?? "-",
+                         w["rss_bytes"]?.doubleValue.map { TextFormat.bytes($0) } ?? "-", StatsView.integerText(w["open_connections"]),
+                         StatsView.integerText(w["http_requests"]), StatsView.integerText(w["dns_queries"]),
+                         w["dns_cache_hit_ratio"]?.doubleValue.map { String(Int(($0 * 100).rounded())) } ?? "-"])
+        }
+        return table.render() + "\n" + rows.render()
     }
 
     static func conns(_ document: JSONValue) -> String? {

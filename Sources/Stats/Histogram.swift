@@ -46,6 +46,17 @@ public final class Histogram {
         record(microseconds: nanoseconds / 1000)
     }
 
+    /// Adds another process's figures (a worker's `show stats` histogram: its buckets as
+    /// (lower bound in µs, count)), so the supervisor reports one distribution for all workers.
+    public func merge(count: UInt64, sum: UInt64, min: UInt64, max: UInt64, buckets: [(lower: UInt64, count: UInt64)]) {
+        guard count > 0 else { return }
+        for b in buckets { self.buckets[Histogram.bucketIndex(b.lower)] &+= b.count }
+        self.count &+= count
+        self.sum &+= sum
+        if min < self.min { self.min = min }
+        if max > self.max { self.max = max }
+    }
+
     public func reset() {
         for index in buckets.indices { buckets[index] = 0 }
         count = 0

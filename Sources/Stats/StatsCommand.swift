@@ -12,6 +12,7 @@ public enum StatsCommand: Equatable, Sendable {
     case showConns
     case showConfigErrors
     case showDNSClients
+    case showMetrics
     case unknown(String)
 
     /// Longest command line the server needs to buffer; more without a newline is answered as an unknown
@@ -19,7 +20,7 @@ public enum StatsCommand: Equatable, Sendable {
     public static let maxLineLength = 1024
 
     /// Every known command in the order `help` lists them.
-    public static let all: [StatsCommand] = [.help, .showInfo, .showStats, .showConns, .showConfigErrors, .showDNSClients]
+    public static let all: [StatsCommand] = [.help, .showInfo, .showStats, .showConns, .showConfigErrors, .showDNSClients, .showMetrics]
 
     /// Parses one command line. Only the text before the first "\n" counts.
     public static func parse(_ line: String) -> StatsCommand {
@@ -52,6 +53,7 @@ public enum StatsCommand: Equatable, Sendable {
         case ["show", "conns"]: return .showConns
         case ["show", "config-errors"]: return .showConfigErrors
         case ["show", "dns-clients"]: return .showDNSClients
+        case ["show", "metrics"]: return .showMetrics
         default: return .unknown(words.joined(separator: " "))
         }
     }
@@ -65,6 +67,7 @@ public enum StatsCommand: Equatable, Sendable {
         case .showConns: return "show conns"
         case .showConfigErrors: return "show config-errors"
         case .showDNSClients: return "show dns-clients"
+        case .showMetrics: return "show metrics"
         case .unknown(let text): return text
         }
     }
@@ -78,6 +81,7 @@ public enum StatsCommand: Equatable, Sendable {
         case .showConns: return "open connections with addresses, state, bytes and age"
         case .showConfigErrors: return "problems found while loading the configuration"
         case .showDNSClients: return "DNS queries per client (blocked, forwarded, cached, local) and the top names"
+        case .showMetrics: return "the Prometheus text of metrics.prometheus, summed over the workers ({\"text\": …})"
         case .unknown: return ""
         }
     }

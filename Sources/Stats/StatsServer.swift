@@ -18,11 +18,19 @@ public protocol StatsProvider: AnyObject {
     func writeConfigErrors(into w: inout JSONWriter)
     /// `show dns-clients`: per-client DNS counts and top names (an empty document without DNS).
     func writeDNSClients(into w: inout JSONWriter)
+    /// `show metrics`: {"text": the Prometheus text} (an empty text without metrics.prometheus).
+    func writeMetrics(into w: inout JSONWriter)
     /// The connections open now; `show conns` describes them in batches.
     func connectionSnapshot() -> [ConnectionDescribing]
 }
 
 extension StatsProvider {
+    public func writeMetrics(into w: inout JSONWriter) {
+        w.beginObject()
+        w.field("text", "")
+        w.endObject()
+    }
+
     public func writeDNSClients(into w: inout JSONWriter) {
         w.beginObject()
         w.endObject()

@@ -69,6 +69,8 @@ final class StatsSession: IOHandler {
             provider.writeStats(into: &writer)
         case .showConfigErrors:
             provider.writeConfigErrors(into: &writer)
+        case .showMetrics:
+            provider.writeMetrics(into: &writer)
         case .showDNSClients:
             provider.writeDNSClients(into: &writer)
         case .showConns:

@@ -14,6 +14,7 @@ extension Appliance: StatsProvider {
         w.beginObject()
         w.field("version", Version.text)
         w.field("pid", Int(getpid()))
+        if let workerIndex { w.field("worker", workerIndex) }
         w.field("uptime_s", uptimeSeconds)
         w.field("backend", loop.backendKind.rawValue)
         w.key("backend_features")
@@ -188,6 +189,13 @@ extension Appliance: StatsProvider {
         r.counter("dns_tcp_refused").value = k.tcpRefused
         for (t, n) in k.byType { r.counter("dns_answers_by_type", labels: [("type", DNSRecordType(rawValue: t).description)]).value = n }
         for (code, n) in k.byRcode { r.counter("dns_answers_by_rcode", labels: [("rcode", DNSResponseCode(rawValue: code).description)]).value = n }
+    }
+
+    /// `show metrics`: this process's own Prometheus text (a worker's; the supervisor sums them).
+    func writeMetrics(into w: inout JSONWriter) {
+        w.beginObject()
+        w.field("text", observability.metrics.map { String(decoding: $0.render(), as: UTF8.self) } ?? "")
+        w.endObject()
     }
 
     func writeConfigErrors(into w: inout JSONWriter) {

@@ -43,6 +43,11 @@ final class Appliance {
     var droppedTo: ProcessIdentity?
     /// The stats socket's owner: the user and group stoep drops to after binding.
     let statsOwner: (uid: uid_t, gid: gid_t)?
+    /// Which worker of `workers = N` this process is (nil: the only process). Set before `start()`:
+    /// only worker 0 (or the only process) runs the certificate resolvers.
+    var workerIndex: Int? {
+        didSet { dynamic.issuesCertificates = (workerIndex ?? 0) == 0 }
+    }
     /// The configuration read before start-up, applied by `start()`.
     private var pending: LoadedConfig?
 

@@ -9,7 +9,9 @@ import Reactor
 
 extension DynamicConfiguration {
     func certificateResolvers(for setup: ProxySetup) -> CertificateResolvers? {
-        if setup.certificatesResolvers.isEmpty {
+        // Workers 1…N-1 of `workers = N`: one issuer (worker 0); they serve what it stores, read again
+        // from acme.json when the file changes (TLSTermination watches it).
+        if setup.certificatesResolvers.isEmpty || !issuesCertificates {
             certificates = nil
             return nil
         }

@@ -42,6 +42,8 @@ final class DynamicConfiguration {
     var publishedNames: [DNSName: [IPAddress]] = [:]
     /// The certificate resolvers and the settings they were made from (DynamicConfiguration+Certificates).
     var certificates: (settings: [String: TraefikCertificatesResolver], resolvers: CertificateResolvers)?
+    /// False in workers 1…N-1 of `workers = N`: only worker 0 runs the certificate resolvers (one issuer).
+    var issuesCertificates = true
     /// The community CA's root, when a localCA resolver has made one (set by the appliance).
     var communityCARoot: () -> CommunityCARoot? = { nil }
     /// api@internal's handler and the state it serves.

@@ -1,5 +1,5 @@
 // `stoep run --profile NAME`: the part of a board profile (hardware/NAME.toml) a process can apply to
-// itself — splice pipe size and count, the DNS cache size. The sysctls, CPU governor and journald
+// itself — splice pipe size and count, the DNS cache size, the number of workers. The sysctls, CPU governor and journald
 // settings of the same file are applied by the image (deploy/image), which runs as root at boot.
 import Config
 import DNS
@@ -11,6 +11,8 @@ struct HardwareProfile {
     var pipeLimit: Int?
     var dnsCacheSize: Int?
     var dnsCacheSizeLine = 0
+    /// `workers = N | "auto"`: the processes the board runs (a `workers` in the configuration or `--workers` wins).
+    var workers: WorkerCount?
 
     /// Where `--profile NAME` looks, in order; a value containing "/" is a path.
     static func candidates(_ name: String) -> [String] {
@@ -27,6 +29,17 @@ struct HardwareProfile {
             var problems: [ConfigError] = []
             if case .table(let stoep)? = table["stoep"]?.value {
                 for (key, node) in stoep.entries {
+                    if key == "workers" {
+                        let text: String? = switch node.value {
+                        case .string(let t): t
+                        case .integer(let n): String(n)
+                        default: nil
+                        }
+                        if let w = text.flatMap(WorkerCount.init) { p.workers = w } else {
+                            problems.append(ConfigError(location: node.location, message: "workers: expected a number from 1 to \(WorkerCount.maximum) or \"auto\""))
+                        }
+                        continue
+                    }
                     guard case .integer(let v) = node.value, v > 0 else {
                         problems.append(ConfigError(location: node.location, message: "\(key): expected a positive integer"))
                         continue

@@ -24,6 +24,8 @@ final class ProxyObservability {
     var sources = Sources(openConnections: { [] }, configReloads: { PrometheusMetrics.ConfigReloads(total: 0, lastSucceeded: true, lastSuccessTime: 0) },
                           extraLines: { [] }, certificates: { nil })
     private(set) var metrics: PrometheusMetrics?
+    /// In a worker of `workers = N`: the file the supervisor writes the workers' summed metrics to.
+    var totalsFile: String?
     private var accessLog: AccessLog?
     private var accessLogConfig: TraefikAccessLog?
     /// Per router, service and server figures for `show stats`.
@@ -64,7 +66,12 @@ final class ProxyObservability {
                                    routers: Set(proxy.table.routes.map(\.name)),
                                    services: Set(proxy.table.services.map(\.name)))
             proxy.observers.append(m)
-            proxy.internalHandlers.prometheus = { [unowned m] in m.render() }
+            // A worker of N serves the supervisor's sum of every worker (WorkerMetricsTotals), its own
+            // figures only until the first sum is written.
+            proxy.internalHandlers.prometheus = { [unowned m, totalsFile] in
+                if let path = totalsFile, case .success(let bytes) = readWholeFile(path, limit: 16 << 20), !bytes.isEmpty { return bytes }
+                return m.render()
+            }
             metrics = m
         }
         if let config = setup.accessLog {

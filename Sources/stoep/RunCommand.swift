@@ -10,7 +10,8 @@ enum RunCommand {
     static func main(_ args: ArraySlice<String>) -> Int32 {
         let parsed: Arguments
         do {
-            parsed = try Arguments(args, valued: ["config", "dnsmasq-conf", "traefik-config", "backend", "stats-socket", "log-level", "profile"],
+            parsed = try Arguments(args, valued: ["config", "dnsmasq-conf", "traefik-config", "backend", "stats-socket", "log-level", "profile",
+                                                    "workers", "worker", "supervisor", "metrics-totals"],
                                    boolean: [], traefik: true)
         } catch {
             printError("stoep run: \(error)")
@@ -50,6 +51,55 @@ enum RunCommand {
         let backend = BackendKind(rawValue: backendName)  // nil: auto
         let statsPath = StatsSocketPath.resolve(flag: parsed.options["stats-socket"] ?? config.stats.socket,
                                                 environment: ProcessFacts.environment())
+        // `--worker I` (hidden): started by a supervisor; `--workers N`, `workers =` or the profile's: N > 1
+        // makes this process the supervisor (docs/architecture.md, "Workers").
+        let workerIndex = parsed.options["worker"].flatMap { Int($0) }
+        if workerIndex == nil {
+            var count = config.workers ?? loaded.profile?.workers ?? .count(1)
+            if let text = parsed.options["workers"] {
+                guard let w = WorkerCount(text) else {
+                    printError("stoep run: --workers must be a number from 1 to \(WorkerCount.maximum) or auto")
+                    return 2
+                }
+                count = w
+            }
+            var n = count.resolved(onlineCPUs: WorkerProcess.onlineCPUs)
+            let problems = n > 1 ? WorkerCount.problems(loaded) : []
+            if !problems.isEmpty, config.workers == nil, parsed.options["workers"] == nil, let profile = loaded.profile {
+                // The board profile's `workers` is a default for the board, not something this configuration
+                // asked for: what the workers cannot share keeps the single process, and says why.
+                log.warning("profile \(profile.name): workers = \(count) not applied, running one process: \(problems.map(\.message).joined(separator: "; "))")
+                n = 1
+            }
+            if n > 1 {
+                if !problems.isEmpty {
+                    printError("stoep: configuration is not valid with \(n) workers (\(problems.count) error\(problems.count == 1 ? "" : "s")):")
+                    for err in problems { printError("  \(err)") }
+                    return 2
+                }
+                do {
+                    let identity = try config.user.map { try ProcessIdentity.resolve(user: $0, group: config.group, extraGroups: config.groups) }
+                    let owner: (uid: uid_t, gid: gid_t)? = identity.flatMap { $0.isCurrent ? nil : (uid: $0.uid, gid: $0.gid) }
+                    let supervisor = try WorkerSupervisor(workers: n, arguments: Array(args), metrics: loaded.proxy.prometheus != nil,
+                                                          source: source, statsPath: statsPath, statsOwner: owner, backend: backend, log: log)
+                    return supervisor.run()
+                } catch {
+                    log.error("cannot start: \(error)")
+                    log.flush()
+                    return 1
+                }
+            }
+        } else if let index = workerIndex {
+            Socket.sharedPorts = true
+            log.prefix = "worker \(index): "
+            if let supervisor = parsed.options["supervisor"].flatMap({ Int32($0) }), WorkerProcess.dieWithParent(supervisor: supervisor) {
+                return 1  // the supervisor is gone already
+            }
+            if config.workerCPUAffinity {
+                let cpu = index % WorkerProcess.onlineCPUs
+                if let e = WorkerProcess.pin(toCPU: cpu) { log.warning("worker-cpu-affinity: cannot run on CPU \(cpu): \(e)") }
+            }
+        }
         ProcessFacts.raiseFileLimit()
         let appliance: Appliance
         do {
@@ -62,6 +112,8 @@ enum RunCommand {
             let identity = try config.user.map { try ProcessIdentity.resolve(user: $0, group: config.group, extraGroups: config.groups) }
             let owner: (uid: uid_t, gid: gid_t)? = identity.flatMap { $0.isCurrent ? nil : (uid: $0.uid, gid: $0.gid) }
             appliance = try Appliance(loaded: loaded, source: source, backend: backend, statsPath: statsPath, statsOwner: owner, log: log)
+            appliance.workerIndex = workerIndex
+            appliance.observability.totalsFile = parsed.options["metrics-totals"]
             try appliance.start()
             if let identity {
                 try identity.become()
@@ -72,7 +124,11 @@ enum RunCommand {
             log.flush()
             return 1
         }
-        appliance.systemd.ready(status: "serving (\(source.description))")
+        if workerIndex != nil {
+            WorkerProcess.announceReady()
+        } else {
+            appliance.systemd.ready(status: "serving (\(source.description))")
+        }
         log.info("stoep \(Version.text) running on \(appliance.loop.backendKind.rawValue) (\(source.description)); stats socket \(statsPath)")
         log.flush()
         _ = ProcessFacts.releaseStartupTextPages()

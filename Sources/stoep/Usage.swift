@@ -3,7 +3,7 @@ import Reactor
 let usage = """
 usage: stoep run   [--config FILE] [--dnsmasq-conf FILE] [--traefik-config FILE]
                    [--backend auto|io_uring|epoll] [--stats-socket PATH] [--log-level LEVEL]
-                   [--profile rpi4|rpi5|n100|PATH] [Traefik's flags: --entrypoints.web.address=:80 ...]
+                   [--workers N|auto] [--profile rpi4|rpi5|n100|PATH] [Traefik's flags: --entrypoints.web.address=:80 ...]
        stoep check FILE... | [--config FILE] [--dnsmasq-conf FILE] [--traefik-config FILE] [Traefik's flags]
                    (lists what `stoep run` would: every error and warning; exit 1 on an error)
        stoep migrate [--dnsmasq-conf FILE] [--traefik-config FILE]   (prints stoep TOML, reports the rest)

@@ -1,6 +1,6 @@
 // stoep: local DNS, a Traefik-compatible reverse proxy and live stats in one single-threaded process.
 //   stoep run    [--config FILE] [--dnsmasq-conf FILE] [--traefik-config FILE] [--backend auto|io_uring|epoll]
-//                [--stats-socket PATH] [--log-level debug|info|warning|error] [Traefik's flags…]
+//                [--stats-socket PATH] [--log-level debug|info|warning|error] [--workers N|auto] [Traefik's flags…]
 //   stoep check  FILE... | [--config FILE] [--dnsmasq-conf FILE] [--traefik-config FILE] [Traefik's flags…]
 //   stoep migrate [--dnsmasq-conf FILE] [--traefik-config FILE | Traefik's flags…]
 //   stoep stats  [--stats-socket PATH] [--json] [--watch] [COMMAND...]

@@ -13,6 +13,7 @@ final class StatsCommandTests: XCTestCase {
             ("show conns", .showConns),
             ("show config-errors\n", .showConfigErrors),
             ("show dns-clients", .showDNSClients),
+            ("show metrics", .showMetrics),
             ("show stats\nshow info\n", .showStats),  // only the first line counts
             ("", .unknown("")),
             ("\r\n", .unknown("")),
@@ -39,7 +40,7 @@ final class StatsCommandTests: XCTestCase {
         }
         let help = try JSONParser.parse(StatsCommand.helpJSON)
         let listed = help["commands"]?.arrayValue?.compactMap { $0["command"]?.stringValue }
-        XCTAssertEqual(listed, ["help", "show info", "show stats", "show conns", "show config-errors", "show dns-clients"])
+        XCTAssertEqual(listed, ["help", "show info", "show stats", "show conns", "show config-errors", "show dns-clients", "show metrics"])
         XCTAssertFalse(help["commands"]?[1]?["description"]?.stringValue?.isEmpty ?? true)
     }
 

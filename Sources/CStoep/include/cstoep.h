@@ -55,6 +55,13 @@ int stoep_pidfd_open(pid_t pid);
 // set by pipe2 would apply to both ends. pipe2 is a _GNU_SOURCE symbol. 0 or -errno.
 int stoep_child_pipe(int fds[2]);
 
+// A worker of `workers = N` (WorkerProcess.swift). sched_setaffinity's cpu_set_t is filled with the
+// CPU_SET macro, which Swift cannot expand: runs the calling process on `cpu` only. 0 or -errno.
+int stoep_pin_to_cpu(int cpu);
+// prctl(2) is variadic: asks the kernel to send `sig` to the calling process when its parent (the
+// supervisor) dies, so workers never outlive a supervisor killed with SIGKILL. 0 or -errno.
+int stoep_signal_on_parent_death(int sig);
+
 // Datagrams in batches (recvmmsg/sendmmsg are _GNU_SOURCE, and the IP_PKTINFO / IPV6_PKTINFO ancillary
 // data is CMSG_* macro work): one syscall moves up to `n` datagrams. `dest` is the local address a
 // datagram arrived at; with `use_dest`, a sent datagram leaves from its `dest` (a wildcard-bound server
