@@ -64,6 +64,7 @@ enum DashboardPage {
 <div id="acme"></div>
 <h3>Docker</h3>
 <div id="docker" class="mute">–</div>
+<div class="scroll"><table id="config-containers"><thead><tr><th>Container</th><th>Routers</th><th>Services</th></tr></thead><tbody></tbody></table></div>
 
 <h2>The box</h2>
 <dl class="box" id="box"></dl>

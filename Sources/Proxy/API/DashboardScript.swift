@@ -275,8 +275,22 @@ function showConfig(d) {
   }
   const docker = d.info.docker;
   $('docker').textContent = docker
-    ? 'Watching ' + docker.endpoint + (docker.synchronised ? ' (in step)' : ' (not in step)') + ': ' + docker.containers + ' running containers gave ' + docker.http_routers + ' HTTP and ' + docker.tcp_routers + ' TCP routers' + (docker.problems ? ', ' + docker.problems + ' problems (above)' : '') + '; routers defined by containers show "docker container NAME" above.'
+    ? 'Watching ' + docker.endpoint + (docker.synchronised ? ' (in step)' : ' (not in step)') + ': ' + docker.containers + ' running containers gave ' + docker.http_routers + ' HTTP and ' + docker.tcp_routers + ' TCP routers' + (docker.problems ? ', ' + docker.problems + ' problems (above)' : '') + '.'
     : 'The Docker provider is not enabled.';
+  // What each container became: its routers and their services, grouped from the routers' origins.
+  const made = new Map();
+  for (const r of d.routers || []) {
+    const m = /^docker container (.+)$/.exec(r.origin || '');
+    if (!m) continue;
+    const c = made.get(m[1]) || { routers: [], services: new Set() };
+    c.routers.push(r.name + (r.kind !== 'http' ? ' (' + r.kind.toUpperCase() + ')' : ''));
+    c.services.add(r.service);
+    made.set(m[1], c);
+  }
+  fill('config-containers', [...made.keys()].sort().map((name) => {
+    const c = made.get(name);
+    return row([{ t: name, c: 'where' }, c.routers.join(', '), [...c.services].join(', ')]);
+  }), docker ? 'no container defines a router' : 'the Docker provider is not enabled', 3);
 }
 
 // ---- the box ----
