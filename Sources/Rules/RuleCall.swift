@@ -36,6 +36,14 @@ struct RuleCall {
 struct RuleCallParser {
     private var lexer: RuleLexer
     private var current: RuleToken
+    /// Parentheses and `!` open inside each other; `&&`/`||` written one after another. Both make the tree
+    /// (and the recursion that parses, matches and frees it) deeper: a rule from a hostile container's label
+    /// nesting thousands of levels overflowed the stack (found by the `rule` fuzz target). Traefik (Go's
+    /// parser) takes up to 100,000 levels; no real rule comes near these bounds, so deeper is refused.
+    private var nesting = 0
+    private var operators = 0
+    static let maxNesting = 100
+    static let maxOperators = 1_000
 
     /// Parses the whole rule into a tree of calls; names and argument counts are not checked here.
     static func parse(_ rule: String) throws(RuleParseError) -> RuleTree<RuleCall> {
@@ -67,6 +75,7 @@ struct RuleCallParser {
     private mutating func parseOr() throws(RuleParseError) -> RuleTree<RuleCall> {
         var left = try parseAnd()
         while current.kind == .or {
+            try countOperator()
             try advance()
             left = .or(left, try parseAnd())
         }
@@ -76,6 +85,7 @@ struct RuleCallParser {
     private mutating func parseAnd() throws(RuleParseError) -> RuleTree<RuleCall> {
         var left = try parseUnary()
         while current.kind == .and {
+            try countOperator()
             try advance()
             left = .and(left, try parseUnary())
         }
@@ -84,15 +94,33 @@ struct RuleCallParser {
 
     private mutating func parseUnary() throws(RuleParseError) -> RuleTree<RuleCall> {
         if current.kind == .not {
+            try enter()
+            defer { nesting -= 1 }
             try advance()
             return .not(try parseUnary())
         }
         return try parsePrimary()
     }
 
+    private mutating func enter() throws(RuleParseError) {
+        nesting += 1
+        if nesting > Self.maxNesting {
+            throw lexer.error(current.offset, "rule nests deeper than \(Self.maxNesting) levels of parentheses and '!'")
+        }
+    }
+
+    private mutating func countOperator() throws(RuleParseError) {
+        operators += 1
+        if operators > Self.maxOperators {
+            throw lexer.error(current.offset, "rule has more than \(Self.maxOperators) '&&' and '||' operators")
+        }
+    }
+
     private mutating func parsePrimary() throws(RuleParseError) -> RuleTree<RuleCall> {
         switch current.kind {
         case .leftParen:
+            try enter()
+            defer { nesting -= 1 }
             try advance()
             let inner = try parseOr()
             try expect(.rightParen, "')'")

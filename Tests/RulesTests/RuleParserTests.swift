@@ -142,4 +142,22 @@ final class RuleParserTests: XCTestCase {
         XCTAssertEqual(RuleSyntax(configValue: "v3"), .v3)
         XCTAssertNil(RuleSyntax(configValue: "v1"))
     }
+
+    /// A hostile label's rule nesting thousands of levels overflowed the stack (the `rule` fuzz target):
+    /// nesting and operator counts are bounded, and past them the rule is refused with a reason.
+    func testDeepRulesAreRefusedNotOverflowingTheStack() throws {
+        let host = "Host(`a.lan`)"
+        _ = try RuleParser.parse(String(repeating: "(", count: 100) + host + String(repeating: ")", count: 100))
+        _ = try RuleParser.parse(String(repeating: "!", count: 100) + host)
+        for deep in [String(repeating: "(", count: 101) + host + String(repeating: ")", count: 101),
+                     String(repeating: "(", count: 50_000), String(repeating: "!", count: 50_000) + host] {
+            XCTAssertThrowsError(try RuleParser.parse(deep)) { error in
+                XCTAssertTrue("\(error)".contains("nests deeper than 100"), "\(error)")
+            }
+        }
+        _ = try RuleParser.parse(Array(repeating: host, count: 1_001).joined(separator: " && "))
+        XCTAssertThrowsError(try RuleParser.parse(Array(repeating: host, count: 1_002).joined(separator: " || "))) { error in
+            XCTAssertTrue("\(error)".contains("more than 1000"), "\(error)")
+        }
+    }
 }
