@@ -153,10 +153,10 @@ public final class WorkerProcess: IOHandler {
 
     /// This executable's path (/proc/self/exe), so a worker runs the very binary the supervisor runs even
     /// when it was started by a relative path or through PATH.
-    public static func executablePath() -> String? {
+    public static func executablePath() throws(SystemError) -> String {
         var buf = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        guard n > 0 else { return nil }
+        guard n > 0 else { throw SystemError("readlink /proc/self/exe", errno: Errno(rawValue: errno)) }
         return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 

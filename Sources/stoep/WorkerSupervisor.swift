@@ -53,7 +53,7 @@ final class WorkerSupervisor {
     /// `arguments`: the `stoep run` arguments the supervisor was given; each worker gets them plus its own.
     init(workers: Int, arguments: [String], metrics: Bool, source: ConfigSource, statsPath: String,
          statsOwner: (uid: uid_t, gid: gid_t)?, backend: BackendKind?, log: Logger) throws {
-        guard let exe = WorkerProcess.executablePath() else { throw SystemError("readlink /proc/self/exe", errno: Errno(rawValue: errno)) }
+        let exe = try WorkerProcess.executablePath()
         for i in 0..<workers {
             guard SocketAddress(unixPath: Self.socketPath(statsPath, i)) != nil else {
                 throw SystemError("worker stats socket \(Self.socketPath(statsPath, i)) is longer than 107 bytes; pass a shorter --stats-socket",

@@ -172,10 +172,10 @@ def test_stoep_toml_names_the_file_provider_as_traefiks_static_file_does(stoep, 
     router_file(tmp, "app", "other.test", origin.url)
     os.replace(tmp, f)
     assert wait_status(web, "other.test", 200) is not None
-    bad = stoep.workdir / "swarm.toml"
-    bad.write_text('[providers.swarm]\nendpoint = "tcp://127.0.0.1:2375"\n')
+    bad = stoep.workdir / "consul.toml"
+    bad.write_text('[providers.consul]\nendpoints = ["127.0.0.1:8500"]\n')
     r = subprocess.run([str(BINARY), "check", "--config", str(bad)], capture_output=True, text=True, timeout=20)
-    assert r.returncode != 0 and "providers.swarm" in r.stdout + r.stderr, r.stdout + r.stderr
+    assert r.returncode != 0 and "providers.consul" in r.stdout + r.stderr, r.stdout + r.stderr
 
 
 def test_watch_false_waits_for_sighup(stoep, origin):
