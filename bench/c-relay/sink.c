@@ -1,0 +1,80 @@
+// An HTTP/1.1 upload sink for bench/big-body-bench.sh --upload: reads each request's head and its
+// Content-Length body (read(2) into one 256 KiB buffer, discarded), then answers 200 with an empty body.
+// Keep-alive, single-threaded epoll, edge-triggered. A benchmark peer, not part of stoep.
+// Build: cc -O2 -o sink sink.c    Usage: sink PORT
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct conn { int fd; char head[8192]; size_t headlen; long long body; int inbody; };
+static char buf[256 * 1024];
+static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+// Returns -1 when the connection is to be closed.
+static int serve(struct conn *c) {
+    for (;;) {
+        if (c->inbody) {
+            ssize_t n = read(c->fd, buf, c->body < (long long)sizeof buf ? (size_t)c->body : sizeof buf);
+            if (n < 0) return errno == EAGAIN ? 0 : -1;
+            if (n == 0) return -1;
+            c->body -= n;
+            if (c->body == 0) {
+                c->inbody = 0;
+                if (write(c->fd, reply, sizeof reply - 1) < 0) return -1;  // tiny: fits the send buffer
+            }
+            continue;
+        }
+        ssize_t n = read(c->fd, c->head + c->headlen, sizeof c->head - 1 - c->headlen);
+        if (n < 0) return errno == EAGAIN ? 0 : -1;
+        if (n == 0) return -1;
+        c->headlen += n;
+        c->head[c->headlen] = 0;
+        char *end = strstr(c->head, "\r\n\r\n");
+        if (!end) { if (c->headlen >= sizeof c->head - 1) return -1; continue; }
+        char *cl = strcasestr(c->head, "\r\ncontent-length:");
+        c->body = cl ? atoll(cl + 17) : 0;
+        size_t after = c->headlen - (size_t)(end + 4 - c->head);
+        if ((long long)after > c->body) return -1;  // no pipelining in this sink
+        c->body -= after;
+        c->headlen = 0;
+        c->inbody = 1;
+        if (c->body == 0) { c->inbody = 0; if (write(c->fd, reply, sizeof reply - 1) < 0) return -1; }
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: sink PORT\n"); return 2; }
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[1])) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), on = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (bind(lfd, (void *)&a, sizeof a) || listen(lfd, 1024)) { perror("bind/listen"); return 1; }
+    int ep = epoll_create1(0);
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL }, evs[64];
+    epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+    for (;;) {
+        int n = epoll_wait(ep, evs, 64, -1);
+        for (int i = 0; i < n; i++) {
+            struct conn *c = evs[i].data.ptr;
+            if (!c) {
+                int fd;
+                while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+                    c = calloc(1, sizeof *c);
+                    c->fd = fd;
+                    struct epoll_event e = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c };
+                    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+                }
+                continue;
+            }
+            if (serve(c) < 0) { close(c->fd); free(c); }
+        }
+    }
+}
