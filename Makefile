@@ -81,7 +81,7 @@ bench: deps build
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 fuzz: deps
-	swift build -c release --product stoep-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	STOEP_CHECKED_EXCLUSIVITY=1 swift build -c release --product stoep-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # The container image (static binary on scratch, podman). tests/integration/test_container.py's image tests
