@@ -2,13 +2,15 @@
 # Syscalls per MB relayed, counted by the kernel's syscall tracepoints (perf stat -p, no strace slow-down)
 # over N 100 MB downloads (curl, one connection, one at a time): the C relay (bench/c-relay/relay.c),
 # stoep's [[forward]] and stoep's HTTP proxy on each backend. Counts do not depend on the machine's load.
-# Usage: bench/syscalls-per-mb.sh [--transfers 3] [--upload]
+# With --wrk, the load is wrk -t1 -c4 for 4 s (the throughput benchmark's client: 8 KiB reads) instead.
+# Usage: bench/syscalls-per-mb.sh [--transfers 3] [--upload] [--wrk]
 set -euo pipefail
-N=3; UPLOAD=0
+N=3; UPLOAD=0; WRK=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --transfers) N=$2; shift 2;;
     --upload) UPLOAD=1; shift;;
+    --wrk) WRK=1; shift;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -57,16 +59,18 @@ for t in "${TARGETS[@]}"; do
   else
     cmd="for i in \$(seq $N); do curl -s -o /dev/null http://127.0.0.1:$port/big.bin; done"
   fi
+  [ $WRK = 1 ] && cmd="wrk -t1 -c4 -d4s http://127.0.0.1:$port/big.bin > $W/$name.wrk"
   perf stat -x, -o "$W/$name.stat" -e "$EV" -e syscalls:sys_exit_splice --filter 'ret < 0' -p "$pid" -- sh -c "$cmd"
-  python3 - "$W/$name.stat" "$name" "$N" <<'PY'
+  mb=$((N * 100))
+  [ $WRK = 1 ] && mb=$(awk '/read$/ {v=$(NF-1); if (v ~ /GB/) {sub("GB","",v); v*=1024} else sub("MB","",v); print v}' "$W/$name.wrk")
+  python3 - "$W/$name.stat" "$name" "$mb" <<'PY'
 import sys
-path, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+path, name, mb = sys.argv[1], sys.argv[2], float(sys.argv[3])
 c = {}
 for line in open(path):
     f = line.strip().split(",")
     if len(f) > 2 and f[0].replace(".", "").isdigit():
         c[f[2]] = c.get(f[2], 0) + float(f[0])
-mb = n * 100.0
 g = lambda k: c.get(k, 0)
 splice = g("syscalls:sys_enter_splice"); eagain = g("syscalls:sys_exit_splice")
 waits = g("syscalls:sys_enter_epoll_wait") + g("syscalls:sys_enter_io_uring_enter")
