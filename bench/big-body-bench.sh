@@ -3,7 +3,7 @@
 # (sendfile), the minimal C epoll+splice relay (bench/c-relay/relay.c, the reference the byte path is
 # measured against), HAProxy 2.6 (`mode tcp` and `mode http`, nbthread 1), stoep's [[forward]] and stoep's
 # HTTP proxy on each backend. Prints MB/s (wrk -t1 -c4 GET of a 100 MB file), the ratio to direct, and
-# the proxy's CPU seconds per GB (utime+stime from /proc over the run). Prints the load average around it.
+# the proxy's, wrk's and the backend's CPU seconds per GB (utime+stime over the run), and the load average.
 # Usage: bench/big-body-bench.sh [--rounds 3] [--duration 6] [--only REGEX] [--before BIN]
 #   --before BIN   also runs an older stoep binary (rows stoep-*-before): before/after in the same run
 #   --upload       POST the 100 MB body instead (wrk Lua script; the backend discards it)
@@ -60,8 +60,8 @@ http:
   routers: {bench: {rule: "PathPrefix(\`/\`)", service: b}}
   services: {b: {loadBalancer: {servers: [{url: "http://127.0.0.1:$UP"}]}}}
 C
-nginx -c "$W/backend.conf" & PIDS+=($!)
-"$W/sink" $((B+99)) & PIDS+=($!)
+nginx -c "$W/backend.conf" & PIDS+=($!); NGX=$!
+"$W/sink" $((B+99)) & PIDS+=($!); SINK=$!
 TARGETS=("direct=$UP:")
 start() {  # name port command…
   local name=$1 port=$2; shift 2
@@ -107,7 +107,9 @@ for round in $(seq 1 "$ROUNDS"); do
   for t in "${TARGETS[@]}"; do
     name=${t%%=*}; rest=${t#*=}; port=${rest%%:*}; pid=${rest#*:}
     [ -n "$pid" ] && c0=$(ticks "$pid")
-    out=$(wrk -t1 -c4 -d"${DUR}s" "${WRKARGS[@]}" "http://127.0.0.1:$port$URLPATH" 2>&1 || true)
+    n0=$(ticks "$NGX"); s0=$(ticks "$SINK")
+    out=$(/usr/bin/time -f 'wrkcpu %U %S' wrk -t1 -c4 -d"${DUR}s" --timeout 60s "${WRKARGS[@]}" "http://127.0.0.1:$port$URLPATH" 2>&1 || true)
+    n1=$(ticks "$NGX"); s1=$(ticks "$SINK")
     if [ $UPLOAD = 1 ]; then
       reqs=$(awk '/requests in/ {print $1}' <<<"$out"); secs=$(awk '/requests in/ {sub("s,","",$4); print $4}' <<<"$out")
       gb=$(awk -v r="${reqs:-0}" 'BEGIN {print r * 100000000 / 1073741824}')
@@ -116,10 +118,14 @@ for round in $(seq 1 "$ROUNDS"); do
       mbps=$(awk '/Transfer\/sec/ {v=$2; if (v ~ /GB/) {sub("GB","",v); v*=1024} else sub("MB","",v); print v}' <<<"$out")
       gb=$(awk '/read$/ {v=$(NF-1); if (v ~ /GB/) {sub("GB","",v)} else if (v ~ /MB/) {sub("MB","",v); v/=1024} print v}' <<<"$out")
     fi
-    grep -q 'Non-2xx\|Socket errors' <<<"$out" && mbps="errors!"
+    grep -q "Non-2xx\|Socket errors: connect [1-9]\|read [1-9]" <<<"$out" && mbps="errors!"
     cpu=-
     if [ -n "$pid" ]; then c1=$(ticks "$pid"); cpu=$(awk -v d=$((c1-c0)) -v hz="$HZ" -v gb="${gb:-0}" 'BEGIN {if (gb > 0) printf "%.3f", d/hz/gb; else print "-"}'); fi
-    echo "$name ${mbps:-fail} $cpu" >> "$W/rows"
+    # The client's and the backend's CPU per GB too: on 2 cores a proxy wins or loses mostly by what its
+    # kernel work moves off or onto wrk's core.
+    wcpu=$(awk -v gb="${gb:-0}" '/^wrkcpu/ {if (gb > 0) printf "%.3f", ($2 + $3) / gb; else print "-"}' <<<"$out")
+    bcpu=$(awk -v d=$((n1 - n0 + s1 - s0)) -v hz="$HZ" -v gb="${gb:-0}" 'BEGIN {if (gb > 0) printf "%.3f", d/hz/gb; else print "-"}')
+    echo "$name ${mbps:-fail} $cpu ${wcpu:--} $bcpu" >> "$W/rows"
   done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -135,10 +141,12 @@ def nums(col):
         except ValueError: pass
     return out
 direct = statistics.median(nums([v[0] for v in rows["direct"]]) or [1])
-print(f"{'target':<20} {'MB/s':>8} {'vs_direct':>10} {'cpu_s_GB':>9}   rounds (MB/s)")
+print(f"{'target':<20} {'MB/s':>8} {'vs_direct':>10} {'proxy_s_GB':>11} {'wrk_s_GB':>9} {'backend_s_GB':>13}   rounds (MB/s)")
+def med(vals, i):
+    x = nums([v[i] for v in vals])
+    return f"{statistics.median(x):.3f}" if x else "-"
 for name, vals in rows.items():
-    mb = nums([v[0] for v in vals]); cpu = nums([v[1] for v in vals])
+    mb = nums([v[0] for v in vals])
     m = statistics.median(mb) if mb else 0
-    c = f"{statistics.median(cpu):.3f}" if cpu else "-"
-    print(f"{name:<20} {m:>8.0f} {m / direct:>9.2f}x {c:>9}   {' '.join(v[0] for v in vals)}")
+    print(f"{name:<20} {m:>8.0f} {m / direct:>9.2f}x {med(vals, 1):>11} {med(vals, 2):>9} {med(vals, 3):>13}   {' '.join(v[0] for v in vals)}")
 PY

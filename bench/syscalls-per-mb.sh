@@ -3,14 +3,16 @@
 # over N 100 MB downloads (curl, one connection, one at a time): the C relay (bench/c-relay/relay.c),
 # stoep's [[forward]] and stoep's HTTP proxy on each backend. Counts do not depend on the machine's load.
 # With --wrk, the load is wrk -t1 -c4 for 4 s (the throughput benchmark's client: 8 KiB reads) instead.
-# Usage: bench/syscalls-per-mb.sh [--transfers 3] [--upload] [--wrk]
+# --upload --chunked sends the body chunked (curl: Transfer-Encoding: chunked, 64 KiB chunks).
+# Usage: bench/syscalls-per-mb.sh [--transfers 3] [--upload [--chunked]] [--wrk]
 set -euo pipefail
-N=3; UPLOAD=0; WRK=0
+N=3; UPLOAD=0; WRK=0; CHUNKED=
 while [ $# -gt 0 ]; do
   case "$1" in
     --transfers) N=$2; shift 2;;
     --upload) UPLOAD=1; shift;;
     --wrk) WRK=1; shift;;
+    --chunked) CHUNKED="-H 'Transfer-Encoding: chunked'"; shift;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -55,7 +57,7 @@ printf '%-14s %9s %9s %9s %9s %9s %9s %10s\n' target all/MB splice/MB eagain/MB 
 for t in "${TARGETS[@]}"; do
   name=${t%%=*}; rest=${t#*=}; port=${rest%%:*}; pid=${rest#*:}
   if [ $UPLOAD = 1 ]; then
-    cmd="for i in \$(seq $N); do curl -s -o /dev/null -H 'Expect:' --data-binary @$W/up.bin http://127.0.0.1:$port/up; done"
+    cmd="for i in \$(seq $N); do curl -s -o /dev/null -H 'Expect:' $CHUNKED --data-binary @$W/up.bin http://127.0.0.1:$port/up; done"
   else
     cmd="for i in \$(seq $N); do curl -s -o /dev/null http://127.0.0.1:$port/big.bin; done"
   fi
