@@ -3,8 +3,9 @@
 # over N 100 MB downloads (curl, one connection, one at a time): the C relay (bench/c-relay/relay.c),
 # stoep's [[forward]] and stoep's HTTP proxy on each backend. Counts do not depend on the machine's load.
 # With --wrk, the load is wrk -t1 -c4 for 4 s (the throughput benchmark's client: 8 KiB reads) instead.
-# --upload --chunked sends the body chunked (curl: Transfer-Encoding: chunked, 64 KiB chunks).
-# Usage: bench/syscalls-per-mb.sh [--transfers 3] [--upload [--chunked]] [--wrk]
+# --chunked: the body is chunked — uploads by curl (Transfer-Encoding: chunked, 64 KiB chunks), downloads
+# from bench/c-relay/sink.c (1,600 chunks of 62,500 bytes).
+# Usage: bench/syscalls-per-mb.sh [--transfers 3] [--upload] [--chunked] [--wrk]
 set -euo pipefail
 N=3; UPLOAD=0; WRK=0; CHUNKED=
 while [ $# -gt 0 ]; do
@@ -31,7 +32,7 @@ events { worker_connections 64; }
 http { access_log off; sendfile on; tcp_nopush on;
   server { listen 127.0.0.1:$B; root $W/www; } }
 C
-UP=$B; [ $UPLOAD = 1 ] && UP=$((B+99))
+UP=$B; [ $UPLOAD = 1 ] || [ -n "$CHUNKED" ] && UP=$((B+99))  # the sink: uploads, chunked downloads
 nginx -c "$W/backend.conf" & PIDS+=($!)
 "$W/sink" $((B+99)) & PIDS+=($!)
 cat > "$W/dyn.yml" <<C

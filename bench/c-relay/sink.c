@@ -1,6 +1,8 @@
 // An HTTP/1.1 upload sink for bench/big-body-bench.sh --upload: reads each request's head and its
 // Content-Length body (read(2) into one 256 KiB buffer, discarded), then answers 200 with an empty body.
 // A chunked body is read until its last chunk "0\r\n\r\n" (no trailers; enough for the benchmark's clients).
+// A GET is answered with 100,000,000 bytes chunked (1,600 chunks of 62,500), written blocking: one client
+// at a time (bench/syscalls-per-mb.sh --chunked, without --upload), not a throughput peer.
 // Keep-alive, single-threaded epoll, edge-triggered. A benchmark peer, not part of stoep.
 // Build: cc -O2 -o sink sink.c    Usage: sink PORT
 #define _GNU_SOURCE
@@ -12,7 +14,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 struct conn { int fd; char head[8192]; size_t headlen; long long body; int inbody, chunked; char tail[6]; };
@@ -58,6 +62,29 @@ static int serve(struct conn *c) {
         c->head[c->headlen] = 0;
         char *end = strstr(c->head, "\r\n\r\n");
         if (!end) { if (c->headlen >= sizeof c->head - 1) return -1; continue; }
+        if (strncmp(c->head, "GET ", 4) == 0) {
+            static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+            fcntl(c->fd, F_SETFL, 0);
+            if (write(c->fd, head, sizeof head - 1) < 0) return -1;
+            for (int i = 0; i < 1600; i++) {
+                struct iovec v[3] = { { "f424\r\n", 6 }, { buf, 62500 }, { "\r\n", 2 } };
+                size_t want = 6 + 62500 + 2, done = 0;
+                while (done < want) {  // writev may be short: skip what went
+                    struct iovec w[3]; int k = 0; size_t skip = done;
+                    for (int j = 0; j < 3; j++) {
+                        if (skip >= v[j].iov_len) { skip -= v[j].iov_len; continue; }
+                        w[k].iov_base = (char *)v[j].iov_base + skip; w[k].iov_len = v[j].iov_len - skip; skip = 0; k++;
+                    }
+                    ssize_t n = writev(c->fd, w, k);
+                    if (n <= 0) return -1;
+                    done += n;
+                }
+            }
+            if (write(c->fd, "0\r\n\r\n", 5) < 0) return -1;
+            fcntl(c->fd, F_SETFL, O_NONBLOCK);
+            c->headlen = 0;
+            continue;
+        }
         char *cl = strcasestr(c->head, "\r\ncontent-length:");
         c->body = cl ? atoll(cl + 17) : 0;
         c->chunked = strcasestr(c->head, "\r\ntransfer-encoding: chunked") != NULL;
