@@ -52,6 +52,8 @@ public struct ChunkedDecoder: Equatable, Sendable {
     }
 
     public var isDone: Bool { state == .done }
+    /// At a chunk's boundary: the next bytes are a payload's CRLF or a size line (framing, no payload).
+    public var isBetweenChunks: Bool { state == .payloadEnd || state == .size }
 
     /// Looks at `bytes` (the encoded stream from the current position on) and says what comes next. Steps that
     /// report `consumed` advance the decoder: the caller forwards those bytes and drops them from `bytes` before

@@ -191,6 +191,97 @@ def test_bodies_content_length_chunked_head_and_uploads(stoep, backends):
     assert series(stoep.stats(), "counters", "http_bytes_spliced") > size // 2
 
 
+def _chunked_pieces(seed, sizes):
+    """A chunked body as the pieces a peer writes one by one: cut between a payload's CR and LF, after its
+    CRLF, inside the next size line; every third size line carries an extension longer than the proxy's
+    64-byte peek; trailers at the end. Returns (pieces, payload)."""
+    payload, wire, cuts = b"", b"", []
+    for i, n in enumerate(sizes):
+        data = (bytes((seed + i + k) & 0xFF for k in range(251)) * (n // 251 + 1))[:n]
+        ext = (b";ext=" + b"e" * 100) if i % 3 == 1 else b""
+        wire += b"%x%s\r\n%s\r\n" % (n, ext, data)
+        payload += data
+        cuts.append(len(wire) - 1 + i % 3)  # -1: between CR and LF; +0: after CRLF; +1: in the next size line
+    wire += b"0\r\nX-Trailer: yes\r\n\r\n"
+    pieces, last = [], 0
+    for c in cuts:
+        pieces.append(wire[last:c])
+        last = c
+    pieces.append(wire[last:])
+    return pieces, payload
+
+
+def test_chunked_bodies_with_framing_split_anywhere(stoep):
+    """Chunked bodies both ways whose framing arrives in pieces (the proxy peeks at it between spliced
+    payloads, or reads it when the peek cannot see a whole size line): every byte arrives, and the
+    connections stay usable for the next request."""
+    sizes = [1, 70000, 3, 200000, 65536, 7, 300001, 2, 131072]
+    up_pieces, up_payload = _chunked_pieces(1, sizes)
+    down_pieces, down_payload = _chunked_pieces(7, list(reversed(sizes)))
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(4)
+    lsock.settimeout(20)
+    uploads = []
+
+    def read_chunked(f):
+        body = b""
+        while True:
+            n = int(f.readline().split(b";")[0], 16)
+            if n == 0:
+                while f.readline() not in (b"\r\n", b""):
+                    pass
+                return body
+            body += f.read(n)
+            assert f.read(2) == b"\r\n"
+
+    def handle(conn):
+        conn.settimeout(20)
+        f = conn.makefile("rb")
+        while True:
+            head = f.readline()
+            if not head:
+                break
+            while not head.endswith(b"\r\n\r\n"):
+                head += f.readline()
+            if b"chunked" in head.lower():
+                uploads.append(read_chunked(f))
+            conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for p in down_pieces:
+                conn.sendall(p)
+                time.sleep(0.002)
+        conn.close()
+
+    def serve():
+        for _ in range(2):
+            try:
+                conn, _ = lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{lsock.getsockname()[1]}"
+    port = start_proxy(stoep, f"""http:
+  routers: {{app: {{rule: "Host(`app.test`)", service: app}}}}
+  services: {{app: {{loadBalancer: {{servers: [{{url: "{url}"}}]}}}}}}
+""")
+    c = socket.create_connection(("127.0.0.1", port), timeout=20)
+    c.sendall(b"POST /up HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for p in up_pieces:
+        c.sendall(p)
+        time.sleep(0.002)
+    r = http.client.HTTPResponse(c)
+    r.begin()
+    assert r.status == 200 and r.read() == down_payload
+    assert uploads == [up_payload]
+    c.sendall(b"GET /again HTTP/1.1\r\nHost: app.test\r\n\r\n")  # same connection: framing kept
+    r = http.client.HTTPResponse(c)
+    r.begin()
+    assert r.status == 200 and r.read() == down_payload
+    c.close()
+    lsock.close()
+
+
 def test_expect_continue(stoep, backends):
     be = backends()
     port = start_proxy(stoep, simple(be))

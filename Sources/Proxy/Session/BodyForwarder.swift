@@ -2,7 +2,10 @@
 // a known length, chunked, or until the source closes. Bytes already read with the head go first; the
 // rest is spliced. For chunked bodies the chunk-size lines and trailers are read into user space (a few
 // bytes each) and copied, while the chunk payloads are spliced — so the proxy always knows where the
-// message ends and keep-alive keeps working.
+// message ends and keep-alive keeps working. Between two chunks of a spliced body the next chunk's framing is
+// peeked at (recv MSG_PEEK, 64 bytes) instead of read: it stays in the socket and goes out in the same
+// splice as the payload behind it, so a chunk costs one peek and its splices instead of a read, a write and
+// the splices, and no payload byte is copied through user space (BENCHMARKS.md, "Session 8: 100 MB bodies").
 //
 // A body framed by the source's close goes to an HTTP/1.1 client as chunks instead, as Traefik (Go's
 // server) sends it: each read of the source becomes one chunk, its size line copied and its bytes spliced,
@@ -29,6 +32,9 @@ struct BodyForwarder {
     /// Bytes to copy to the destination before any splice (chunk lines, bytes of the source buffer).
     private var pending = PendingWrite()
     private var lengthLeft: UInt64 = 0
+    /// Chunked, peeked framing: how many of the bytes the mover still delivers are chunk framing (a
+    /// payload's CRLF and the next size line) before the payload the decoder waits for.
+    private var framingInMover: UInt64 = 0
     /// untilCloseAsChunks: the source's EOF was seen and the last chunk queued.
     private var sourceEnded = false
     private(set) var bytes: UInt64 = 0
@@ -126,7 +132,10 @@ struct BodyForwarder {
     private mutating func pumpChunked(src: Transport, buffer: inout ByteBuffer, dst: Transport, srcReady: inout Bool,
                                       dstReady: inout Bool, pool: PipePool, counters: RelayCounters) -> Step? {
         if var m = mover {
-            let (step, moved) = Self.pump(&m, src, dst, &srcReady, &dstReady, pool, counters)
+            let (step, delivered) = Self.pump(&m, src, dst, &srcReady, &dstReady, pool, counters)
+            let framing = min(delivered, framingInMover)
+            framingInMover -= framing
+            let moved = delivered - framing
             bytes += moved
             decoder.payloadMoved(moved)
             mover = m
@@ -135,6 +144,17 @@ struct BodyForwarder {
             case .blocked: return .blocked
             case .sourceClosed: m.release(pool); return .sourceClosed
             case .failed(let e): m.release(pool); return .failed(e)
+            }
+        }
+        if buffer.isEmpty, src.canSplice, dst.canSplice, let peeked = peekFraming(src, &srcReady) {
+            switch peeked {
+            case .framing(let n, let size):
+                // The decoder already stands in the payload; the mover takes the framing and the payload.
+                framingInMover = UInt64(n)
+                mover = SpliceChannel(limit: UInt64(n) + size)
+                return nil
+            case .stop(let step):
+                return step
             }
         }
         let step: ChunkedDecoder.Step
@@ -172,6 +192,54 @@ struct BodyForwarder {
             return nil
         case .done:
             return pending.flush(dst, &dstReady) ? .done : .blocked
+        }
+    }
+
+    private enum PeekedFraming {
+        /// `bytes` of framing (CRLF, size line) lead to a payload of `size` bytes; the decoder moved past them.
+        case framing(bytes: Int, size: UInt64)
+        /// What `pumpChunked` returns at once (the source is drained, ended or failed).
+        case stop(Step)
+    }
+
+    /// How many bytes peeked at once: a payload's CRLF and a size line without extensions fit many times over.
+    static let framingPeekBytes = 64
+
+    /// Peeks at the framing that follows a spliced payload and, when it is a payload's end and a complete size
+    /// line of a non-empty chunk, moves the decoder past it without consuming it from the socket. nil when
+    /// the read path must take over: the decoder is not between chunks, the line is longer than the peek or
+    /// incomplete, or it is the last chunk (its trailers are read and parsed as before) or malformed (the
+    /// read path reports it).
+    private mutating func peekFraming(_ src: Transport, _ srcReady: inout Bool) -> PeekedFraming? {
+        guard srcReady, decoder.isBetweenChunks else { return nil }
+        return withUnsafeTemporaryAllocation(byteCount: Self.framingPeekBytes, alignment: 1) { scratch -> PeekedFraming? in
+            let got: Int
+            switch src.peek(into: scratch) {
+            case .bytes(let n): got = n
+            case .wouldBlock: srcReady = false; return .stop(.blocked)
+            case .eof: return .stop(.sourceClosed)
+            case .error(let e): return .stop(.failed(e))
+            }
+            var d = decoder
+            var offset = 0
+            while true {
+                let step: ChunkedDecoder.Step
+                do {
+                    step = try d.next(UnsafeRawBufferPointer(rebasing: scratch[offset..<got]))
+                } catch {
+                    return nil
+                }
+                switch step {
+                case .chunkEnd(let consumed):
+                    offset += consumed
+                case .chunkHeader(let consumed, let size):
+                    guard size > 0 else { return nil }
+                    decoder = d
+                    return .framing(bytes: offset + consumed, size: size)
+                case .needMore, .payload, .trailers, .done:
+                    return nil
+                }
+            }
         }
     }
 
@@ -253,5 +321,6 @@ struct BodyForwarder {
     mutating func release(_ pool: PipePool) {
         mover?.release(pool)
         mover = nil
+        framingInMover = 0
     }
 }
