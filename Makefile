@@ -94,7 +94,7 @@ container-test: deps build
 
 # A bootable disk image for a board (n100; rpi4/rpi5 need STOEP_BINARY and PI_FIRMWARE) into out/image/,
 # and its boot test under qemu (TCG): -kernel/-initrd with a boot-partition config, then UEFI through
-# systemd-boot with an invalid one that must be refused; <= 290 s each. Not part of `make test`
+# systemd-boot with an invalid one that must be refused, then 4 vCPUs (workers = "auto": 4 workers); <= 290 s each. Not part of `make test`
 # (a debootstrap and two emulated boots): docs/deploy.md.
 BOARD ?= n100
 image:
@@ -102,6 +102,7 @@ image:
 image-test:
 	IMAGE_TEST_TIMEOUT=290 deploy/image/test.sh $(BOARD)
 	IMAGE_TEST_TIMEOUT=290 IMAGE_TEST_BOOT=uefi IMAGE_TEST_CONFIG=invalid deploy/image/test.sh $(BOARD)
+	IMAGE_TEST_TIMEOUT=290 IMAGE_TEST_SMP=4 deploy/image/test.sh $(BOARD)
 
 clean:
 	rm -rf .build .build-static .build-image out
