@@ -159,36 +159,6 @@ int stoep_send_batch(int fd, struct stoep_dgram *d, unsigned n, int use_dest) {
     return sent < 0 ? -errno : sent;
 }
 
-void stoep_recvmsg_template(struct msghdr *m, int packet_info) {
-    memset(m, 0, sizeof *m);
-    m->msg_namelen = sizeof(struct sockaddr_in6);  // the larger of the two IP families
-    m->msg_controllen = packet_info ? STOEP_CONTROL_SIZE : 0;
-}
-
-void stoep_dgram_from_recvmsg(void *buf, unsigned len, struct msghdr *tmpl, struct stoep_dgram *d) {
-    struct io_uring_recvmsg_out *o = io_uring_recvmsg_validate(buf, (int)len, tmpl);
-    if (!o) {  // shorter than its own header: not a datagram to answer
-        d->len = d->cap + 1; d->peerlen = 0; memset(&d->dest, 0, sizeof d->dest);
-        return;
-    }
-    unsigned namelen = o->namelen < tmpl->msg_namelen ? o->namelen : tmpl->msg_namelen;
-    memcpy(&d->peer, io_uring_recvmsg_name(o), namelen);
-    d->peerlen = namelen;
-    unsigned payload = io_uring_recvmsg_payload_length(o, (int)len, tmpl);
-    if ((o->flags & MSG_TRUNC) || payload > d->cap) {
-        d->len = d->cap + 1;
-    } else {
-        memcpy(d->buf, io_uring_recvmsg_payload(o, tmpl), payload);
-        d->len = payload;
-    }
-    // The control messages sit after the name's room, laid out as recvmsg(2) writes them.
-    struct msghdr m;
-    memset(&m, 0, sizeof m);
-    m.msg_control = (char *)io_uring_recvmsg_name(o) + tmpl->msg_namelen;
-    m.msg_controllen = o->controllen;
-    read_pktinfo(&m, &d->dest);
-}
-
 int stoep_keep_capabilities(int on) {
     return prctl(PR_SET_KEEPCAPS, on ? 1 : 0, 0, 0, 0) < 0 ? -errno : 0;
 }

@@ -20,7 +20,7 @@ final class DNSUDPListener: IOHandler {
         socket = try DatagramSocket.bind(address, packetInfo: packetInfo)
         self.service = service
         do {
-            token = try service.loop.registerDatagrams(socket: socket, handler: self)
+            token = try service.loop.register(fd: socket.fd, handler: self)
         } catch {
             socket.close()
             throw error
@@ -35,10 +35,10 @@ final class DNSUDPListener: IOHandler {
 
     func ready(fd: FileDescriptor, _ events: Readiness) {
         guard events.contains(.readable) else { return }
-        // Edge-triggered: read until EAGAIN, a batch at a time (from the backend's ring on io_uring).
-        while let token {
+        // Edge-triggered: read until EAGAIN, a batch at a time.
+        while token != nil {
             // EAGAIN, or an ICMP error queued on the socket: nothing to answer.
-            guard case .bytes(let got) = service.loop.receive(socket, token: token, into: batch), got > 0 else { return }
+            guard case .bytes(let got) = socket.receive(batch), got > 0 else { return }
             for i in 0..<got {
                 service.counters.queriesUDP &+= 1
                 guard let bytes = batch.payload(i) else { continue }  // truncated datagram: not a query we can answer

@@ -32,13 +32,6 @@ protocol Backend: AnyObject {
     /// Stops reports for `fd`. The caller closes `fd` afterwards; late reports for `token` may still come
     /// and are ignored by the loop through the token's generation.
     func unwatch(fd: FileDescriptor, token: Token)
-    /// Starts readable reports for the bound datagram socket `fd` (packet info: its datagrams carry their
-    /// destination). A backend may receive the datagrams itself (io_uring: multishot recvmsg into a
-    /// provided-buffer ring); `takeDatagrams` then hands them over. Only `.readable` is reported.
-    func watchDatagrams(fd: FileDescriptor, token: Token, packetInfo: Bool) throws(SystemError)
-    /// Moves datagrams the backend received for `token` into `batch`: how many (0: none wait), or nil when
-    /// the backend does not receive for it (the caller uses recvmmsg). `unwatch` stops the reports.
-    func takeDatagrams(_ token: Token, into batch: DatagramBatch) -> Int?
     /// Starts accepting on the listening socket `fd`; each connection arrives as `.accepted`.
     func watchListener(fd: FileDescriptor, token: Token) throws(SystemError)
     /// Stops accepting on `fd`.

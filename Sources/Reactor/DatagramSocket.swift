@@ -107,11 +107,11 @@ public struct DatagramSocket {
 public final class DatagramBatch {
     public let capacity: Int
     public let bufferSize: Int
-    let slots: UnsafeMutableBufferPointer<stoep_dgram>  // filled by recvmmsg, or by DatagramBufferRing.take
+    fileprivate let slots: UnsafeMutableBufferPointer<stoep_dgram>
     fileprivate let outgoing: UnsafeMutableBufferPointer<stoep_dgram>
     /// Datagrams the last receive brought.
-    public internal(set) var received = 0
-    var replies = 0
+    public fileprivate(set) var received = 0
+    fileprivate var replies = 0
 
     public init(capacity: Int, bufferSize: Int) {
         self.capacity = min(capacity, 64)  // STOEP_BATCH_MAX

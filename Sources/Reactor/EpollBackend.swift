@@ -36,13 +36,6 @@ final class EpollBackend: Backend {
         _ = epoll_ctl(epfd, EPOLL_CTL_DEL, fd.rawValue, &ev)
     }
 
-    /// A datagram socket is an ordinary watch here: its handler receives with recvmmsg.
-    func watchDatagrams(fd: FileDescriptor, token: Token, packetInfo: Bool) throws(SystemError) {
-        try watch(fd: fd, token: token)
-    }
-
-    func takeDatagrams(_ token: Token, into batch: DatagramBatch) -> Int? { nil }
-
     func watchListener(fd: FileDescriptor, token: Token) throws(SystemError) {
         var ev = epoll_event()
         ev.events = EPOLLIN.rawValue

@@ -83,30 +83,6 @@ public final class EventLoop {
         return token
     }
 
-    /// Watches the bound datagram socket `socket` as `register` does (`.readable` reports only), and lets
-    /// the backend receive its datagrams where it can (io_uring: multishot recvmsg into a provided-buffer
-    /// ring, no recvmmsg per wake-up). The handler reads them with `receive(_:token:into:)`, until it
-    /// returns `.wouldBlock` or fewer than the batch holds; `deregister` ends the watch.
-    public func registerDatagrams(socket: DatagramSocket, handler: IOHandler) throws(SystemError) -> Token {
-        let (s, g) = allocateSlot(fd: socket.fd)
-        let token = Token(kind: .watch, generation: g, slot: UInt32(s))
-        ioHandlers[s] = handler
-        do {
-            try backend.watchDatagrams(fd: socket.fd, token: token, packetInfo: socket.packetInfo)
-        } catch {
-            releaseSlot(s)
-            throw error
-        }
-        return token
-    }
-
-    /// The datagrams waiting for a socket of `registerDatagrams`, into `batch` (replacing what it held):
-    /// those the backend received, or else recvmmsg's. As `DatagramSocket.receive(_:)`.
-    public func receive(_ socket: DatagramSocket, token: Token, into batch: DatagramBatch) -> IOResult {
-        if let got = backend.takeDatagrams(token, into: batch) { return got > 0 ? .bytes(got) : .wouldBlock }
-        return socket.receive(batch)
-    }
-
     /// Gives a watched descriptor to another handler without touching the kernel's registration (a
     /// connection moving from its peek to its TLS handshake to its HTTP session). Readiness already
     /// reported is not repeated: the new handler acts as if its descriptor were ready. False when the

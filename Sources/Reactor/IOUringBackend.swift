@@ -9,10 +9,6 @@
 // gives the same contract as the epoll backend. A multishot request can end (a CQE without
 // IORING_CQE_F_MORE: CQ overflow, cancellation, error); it is re-armed when its token is still live.
 //
-// Datagram sockets (`watchDatagrams`) get a multishot recvmsg into a provided-buffer ring instead of a poll
-// (DatagramBufferRing.swift, kernel ≥ 6.0): their datagrams arrive with the wait, no recvmmsg per wake-up.
-// Where the kernel refuses the ring or the multishot recvmsg, such a socket falls back to the poll.
-//
 // Needs kernel ≥ 5.19 (multishot accept). SINGLE_ISSUER | DEFER_TASKRUN (6.1) are asked for and dropped
 // when the kernel answers EINVAL.
 import CStoep
@@ -25,14 +21,8 @@ final class IOUringBackend: Backend {
     /// Removals the kernel answered -EALREADY and that were submitted again (the backend contract test reads it).
     private(set) var removalRetries = 0
     private var ring = io_uring()
-    /// What a live multishot request does.
-    private enum Request { case poll, accept, datagrams }
-    /// Live requests by token, for re-arming a multishot request the kernel ended.
-    private var armed: [UInt64: (fd: FileDescriptor, request: Request)] = [:]
-    /// The provided-buffer ring of the datagram sockets, made with the first one; nil before, or when the
-    /// kernel refused it (`datagramRingRefused`).
-    private var datagramRing: DatagramBufferRing?
-    private var datagramRingRefused = false
+    /// Live requests by token, for re-arming a multishot request the kernel ended: fd and listener flag.
+    private var armed: [UInt64: (fd: FileDescriptor, listener: Bool)] = [:]
     private var cqes: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
     private let batch = 512
     /// Submission entries: a full queue is submitted and refilled, so this bounds a batch, not the number
@@ -73,7 +63,6 @@ final class IOUringBackend: Backend {
 
     deinit {
         if ringReady { io_uring_queue_exit(&ring) }
-        datagramRing?.release()  // after the ring's teardown: the kernel no longer writes into its buffers
         cqes.deallocate()
     }
 
@@ -98,40 +87,13 @@ final class IOUringBackend: Backend {
     }
 
     func watch(fd: FileDescriptor, token: Token) throws(SystemError) {
-        armed[token.raw] = (fd, .poll)
+        armed[token.raw] = (fd, false)
         armPoll(fd, token)
     }
 
     func unwatch(fd: FileDescriptor, token: Token) {
-        guard let entry = armed.removeValue(forKey: token.raw) else { return }
-        if entry.request == .datagrams {
-            datagramRing?.remove(socket: token.raw)
-            cancel(token.with(kind: .datagrams))
-        } else {
-            removePoll(token)
-        }
-    }
-
-    func watchDatagrams(fd: FileDescriptor, token: Token, packetInfo: Bool) throws(SystemError) {
-        if datagramRing == nil && !datagramRingRefused {
-            datagramRing = DatagramBufferRing(registeringWith: &ring)
-            if datagramRing == nil { datagramRingRefused = true } else { features.append("multishot_recvmsg") }
-        }
-        guard let datagramRing else { return try watch(fd: fd, token: token) }
-        datagramRing.add(socket: token.raw, packetInfo: packetInfo)
-        armed[token.raw] = (fd, .datagrams)
-        armRecvmsg(fd, token)
-    }
-
-    func takeDatagrams(_ token: Token, into batch: DatagramBatch) -> Int? {
-        datagramRing?.take(token.raw, into: batch)
-    }
-
-    private func armRecvmsg(_ fd: FileDescriptor, _ token: Token) {
-        guard let datagramRing else { return }
-        let s = sqe()
-        stoep_prep_recvmsg_multishot(s, fd.rawValue, datagramRing.template(for: token.raw), DatagramBufferRing.groupID)
-        io_uring_sqe_set_data64(s, token.with(kind: .datagrams).raw)
+        guard armed.removeValue(forKey: token.raw) != nil else { return }
+        removePoll(token)
     }
 
     /// The poll request holds a reference to the file: remove it, or the socket outlives close(2).
@@ -145,26 +107,24 @@ final class IOUringBackend: Backend {
     }
 
     func watchListener(fd: FileDescriptor, token: Token) throws(SystemError) {
-        armed[token.raw] = (fd, .accept)
+        armed[token.raw] = (fd, true)
         armAccept(fd, token)
     }
 
     func unwatchListener(fd: FileDescriptor, token: Token) {
         guard armed.removeValue(forKey: token.raw) != nil else { return }
-        cancel(token)
+        cancellingListeners.insert(token.with(kind: .removal).raw)
+        cancelAccept(token)
     }
 
-    /// Requests being cancelled (multishot accepts and recvmsgs), by removal token, so an -EALREADY answer
-    /// is retried the right way: the request's own user_data.
-    private var cancelling: [UInt64: Token] = [:]
+    /// Listeners being cancelled, by removal token, so an -EALREADY answer is retried the right way.
+    private var cancellingListeners: Set<UInt64> = []
 
-    private func cancel(_ request: Token) {
+    private func cancelAccept(_ token: Token) {
         pendingRemovals += 1
-        let removal = request.with(kind: .removal)
-        cancelling[removal.raw] = request
         let s = sqe()
-        io_uring_prep_cancel64(s, request.raw, 0)
-        io_uring_sqe_set_data64(s, removal.raw)
+        io_uring_prep_cancel64(s, token.raw, 0)
+        io_uring_sqe_set_data64(s, token.with(kind: .removal).raw)
     }
 
     func poll(timeoutNanos: UInt64?, into events: inout [BackendEvent]) throws(SystemError) {
@@ -199,10 +159,10 @@ final class IOUringBackend: Backend {
             pendingRemovals -= 1
             if c.res == -EALREADY {
                 removalRetries += 1
-                // Accepts and recvmsgs are cancelled with ASYNC_CANCEL, polls with POLL_REMOVE: retry the same.
-                if let request = cancelling.removeValue(forKey: token.raw) { cancel(request) } else { removePoll(token.with(kind: .watch)) }
+                // Listener tokens are cancelled with ASYNC_CANCEL, watches with POLL_REMOVE: retry the same.
+                if cancellingListeners.contains(token.raw) { cancelAccept(token.with(kind: .listener)) } else { removePoll(token.with(kind: .watch)) }
             } else {
-                cancelling.removeValue(forKey: token.raw)
+                cancellingListeners.remove(token.raw)
             }
         case .listener:
             if c.res >= 0 {
@@ -217,8 +177,6 @@ final class IOUringBackend: Backend {
                     armAccept(entry.fd, token)
                 }
             }
-        case .datagrams:
-            datagramCompleted(c, watch: token.with(kind: .watch), more: more, &events)
         default:
             if c.res >= 0 {
                 events.append(.ready(token, Readiness.fromPollBits(UInt32(c.res))))
@@ -228,28 +186,6 @@ final class IOUringBackend: Backend {
             if !more, let entry = armed[token.raw], c.res != -ECANCELED {
                 armPoll(entry.fd, token)
             }
-        }
-    }
-
-    /// A completion of a datagram socket's multishot recvmsg: a datagram in a ring buffer (queued; the
-    /// socket is reported readable once per wait), or the request's end — armed again when the ring had run
-    /// dry (-ENOBUFS) or the kernel just stopped it, and turned into a poll when the kernel cannot receive for
-    /// us on this socket (EINVAL before 6.0, or any other error: the handler's recvmmsg then meets it).
-    private func datagramCompleted(_ c: io_uring_cqe, watch: Token, more: Bool, _ events: inout [BackendEvent]) {
-        if c.flags & stoep_cqe_f_buffer() != 0, let ring = datagramRing {
-            let bid = UInt16(truncatingIfNeeded: c.flags >> 16)  // IORING_CQE_BUFFER_SHIFT
-            if ring.arrived(watch.raw, buffer: bid, length: UInt32(max(c.res, 0))) {
-                events.append(.ready(watch, .readable))
-            }
-        }
-        guard !more, c.res != -ECANCELED, let entry = armed[watch.raw], entry.request == .datagrams else { return }
-        if c.res >= 0 || c.res == -ENOBUFS {
-            armRecvmsg(entry.fd, watch)
-        } else {
-            datagramRing?.remove(socket: watch.raw)
-            armed[watch.raw] = (entry.fd, .poll)
-            armPoll(entry.fd, watch)
-            events.append(.ready(watch, .readable))
         }
     }
 }

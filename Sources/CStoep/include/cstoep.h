@@ -79,25 +79,6 @@ struct stoep_dgram {
 int stoep_recv_batch(int fd, struct stoep_dgram *d, unsigned n);
 // Sends d[0..n) (each len bytes to its peer) without blocking; returns how many went out, or -errno.
 int stoep_send_batch(int fd, struct stoep_dgram *d, unsigned n, int use_dest);
-// Datagrams the kernel receives itself (io_uring multishot recvmsg into a provided-buffer ring, kernel >= 6.0;
-// DatagramBufferRing.swift). The SQE's buffer group sits in a union of io_uring_sqe, and the received
-// buffer's layout (io_uring_recvmsg_out, name, control messages, payload) is walked with liburing's inline
-// accessors and the CMSG_* macros — neither reads well from Swift.
-// Arms a multishot recvmsg on `fd` that takes its buffers from group `bgid`; `tmpl` sets how much room the
-// peer's address and the control messages get in each buffer (the kernel copies it when the SQE is issued).
-static inline void stoep_prep_recvmsg_multishot(struct io_uring_sqe *sqe, int fd, struct msghdr *tmpl, unsigned short bgid) {
-    io_uring_prep_recvmsg_multishot(sqe, fd, tmpl, 0);
-    sqe->flags |= IOSQE_BUFFER_SELECT;
-    sqe->buf_group = bgid;
-}
-static inline unsigned stoep_cqe_f_buffer(void) { return IORING_CQE_F_BUFFER; }
-// The template of a datagram socket's multishot recvmsg: room for an IPv4/IPv6 peer address and, with
-// `packet_info`, for one IP_PKTINFO / IPV6_PKTINFO message.
-void stoep_recvmsg_template(struct msghdr *m, int packet_info);
-// Copies the datagram a multishot recvmsg left in `buf` (`len` bytes: the CQE's result) into `d` as
-// stoep_recv_batch fills a slot: payload into d->buf (len = cap + 1 when it was cut or is larger than
-// d->cap: the caller drops it), peer, and with packet info the address it arrived at.
-void stoep_dgram_from_recvmsg(void *buf, unsigned len, struct msghdr *tmpl, struct stoep_dgram *d);
 // The privilege drop keeps one capability (ProcessIdentity.swift). prctl(2) is variadic and capset(2)
 // has no glibc wrapper (libcap is not linked; syscall(2) is variadic): Swift can call neither.
 // PR_SET_KEEPCAPS: whether setuid() away from root keeps the permitted set. 0 or -errno.
