@@ -41,15 +41,6 @@ protocol Backend: AnyObject {
     /// Removals submitted whose completion has not come back yet (io_uring: until then the kernel still
     /// holds the descriptor, so a listener's port stays bound).
     var pendingRemovals: Int { get }
-    /// Starts receiving the watched stream socket `fd` into the backend's receive ring: its bytes then
-    /// come through the returned queue (ReceiveQueue.swift), each arrival reported as `.readable`, and its
-    /// readiness reports say only `.writable` besides. nil when the backend has no ring (epoll; io_uring
-    /// before 6.1): the socket is read with recv(2) as before.
-    func startReceiving(fd: FileDescriptor, token: Token) -> ReceiveQueue?
-}
-
-extension Backend {
-    func startReceiving(fd: FileDescriptor, token: Token) -> ReceiveQueue? { nil }
 }
 
 /// Makes the backend `choice` names (`--backend io_uring|epoll`). nil (`--backend auto`) tries io_uring

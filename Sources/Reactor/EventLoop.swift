@@ -94,20 +94,6 @@ public final class EventLoop {
         return true
     }
 
-    /// From now on, the watched stream socket's incoming bytes reach `transport.read` through the backend's
-    /// receive ring (io_uring: a multishot recv into provided buffers, so a read makes no recv(2) and an
-    /// idle connection holds no buffer), each arrival reported as `.readable`. False, and nothing changes,
-    /// on a backend without one (epoll, older kernels) or for a stale token. The caller's duty: `token`
-    /// watches `transport.fd`, whose bytes are not taken by anyone else (no splice from it: the transport
-    /// then says `canSpliceFrom == false`).
-    @discardableResult
-    public func receiveIntoRing(_ token: Token, for transport: PlainTransport) -> Bool {
-        guard let s = live(token), token.kind == .watch, transport.receiving == nil, fds[s] == transport.fd,
-              let q = backend.startReceiving(fd: fds[s], token: token) else { return false }
-        transport.receiving = q
-        return true
-    }
-
     /// Stops watching; the caller then closes the descriptor. Safe to call twice.
     public func deregister(_ token: Token) {
         guard let s = live(token), token.kind == .watch else { return }

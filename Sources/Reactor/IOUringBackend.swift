@@ -11,11 +11,6 @@
 //
 // Needs kernel ≥ 5.19 (multishot accept). SINGLE_ISSUER | DEFER_TASKRUN (6.1) are asked for and dropped
 // when the kernel answers EINVAL.
-//
-// Stream connections that opt in (EventLoop.receiveIntoRing: the HTTP sessions' plain client sockets)
-// receive through a multishot recv into the loop's provided-buffer ring (ReceiveRing, ReceiveQueue): the
-// bytes come in the completion, no recv(2) per request; the poll then watches EPOLLOUT only. Offered when
-// DEFER_TASKRUN was granted (so the kernel is ≥ 6.1, past multishot recv's 6.0) and the ring registers.
 import CStoep
 import Glibc
 
@@ -27,15 +22,7 @@ final class IOUringBackend: Backend {
     private(set) var removalRetries = 0
     private var ring = io_uring()
     /// Live requests by token, for re-arming a multishot request the kernel ended: fd and listener flag.
-    private var armed: [UInt64: (fd: FileDescriptor, listener: Bool, writeOnly: Bool)] = [:]
-    /// The provided-buffer ring of multishot receives; nil when the kernel cannot (see the file header).
-    private(set) var receiveRing: ReceiveRing?
-    /// Receiving connections by token slot (a slot's queue is checked against the completion's token).
-    private var receivers: [ReceiveQueue?] = []
-    /// Queues whose recv ended with -ENOBUFS, re-armed when buffers are back (`poll`).
-    private var starved: [ReceiveQueue] = []
-    /// Loop turns (waits) so far: a recv armed in this turn is not submitted yet (see `unwatch`).
-    private var turn: UInt64 = 0
+    private var armed: [UInt64: (fd: FileDescriptor, listener: Bool)] = [:]
     private var cqes: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
     private let batch = 512
     /// Submission entries: a full queue is submitted and refilled, so this bounds a batch, not the number
@@ -69,10 +56,6 @@ final class IOUringBackend: Backend {
         }
         ringReady = true
         features += ["multishot_poll", "multishot_accept"]
-        if features.contains("defer_taskrun"), let r = try? ReceiveRing(registeringWith: &ring) {
-            receiveRing = r
-            features.append("multishot_recv")
-        }
         if stoep_uring_has_feature(&ring, UInt32(IORING_FEAT_EXT_ARG)) == 0 {
             throw SystemError("io_uring_setup (no IORING_FEAT_EXT_ARG, kernel < 5.11)", errno: .notImplemented)
         }
@@ -80,7 +63,6 @@ final class IOUringBackend: Backend {
 
     deinit {
         if ringReady { io_uring_queue_exit(&ring) }
-        receiveRing?.deallocate()
         cqes.deallocate()
     }
 
@@ -92,9 +74,9 @@ final class IOUringBackend: Backend {
         }
     }
 
-    private func armPoll(_ fd: FileDescriptor, _ token: Token, writeOnly: Bool = false) {
+    private func armPoll(_ fd: FileDescriptor, _ token: Token) {
         let s = sqe()
-        io_uring_prep_poll_multishot(s, fd.rawValue, writeOnly ? writeOnlyPollBits : watchPollBits)
+        io_uring_prep_poll_multishot(s, fd.rawValue, watchPollBits)
         io_uring_sqe_set_data64(s, token.raw)
     }
 
@@ -105,118 +87,13 @@ final class IOUringBackend: Backend {
     }
 
     func watch(fd: FileDescriptor, token: Token) throws(SystemError) {
-        armed[token.raw] = (fd, false, false)
+        armed[token.raw] = (fd, false)
         armPoll(fd, token)
     }
 
     func unwatch(fd: FileDescriptor, token: Token) {
-        let slot = token.slot
-        if slot < receivers.count, let q = receivers[slot], q.token == token {
-            receivers[slot] = nil
-            q.detach()
-            if q.armed {
-                cancelReceive(q)
-                // A recv armed in this turn is still in the submission queue and names the descriptor by
-                // number: submit it (and its cancellation) now, while the number is still this socket's.
-                // Once the caller closed it, a socket opened later in this turn could take the number, and
-                // the recv would take that socket's bytes.
-                if q.armedInTurn == turn { _ = io_uring_submit(&ring) }
-            }
-        }
         guard armed.removeValue(forKey: token.raw) != nil else { return }
         removePoll(token)
-    }
-
-    // MARK: receiving into the ring
-
-    func startReceiving(fd: FileDescriptor, token: Token) -> ReceiveQueue? {
-        guard let ring = receiveRing, armed[token.raw] != nil else { return nil }
-        let q = ReceiveQueue(token: token, fd: fd, backend: self, ring: ring)
-        while receivers.count <= token.slot { receivers.append(nil) }
-        receivers[token.slot] = q
-        // The poll keeps reporting EPOLLOUT only: the recv's completions are the readable reports. Should
-        // the update lose a race with the poll's own wake-up (-EALREADY), the poll goes on reporting
-        // EPOLLIN too, which costs a wasted call to the handler, not a byte.
-        armed[token.raw]!.writeOnly = true
-        let s = sqe()
-        io_uring_prep_poll_update(s, token.raw, 0, writeOnlyPollBits, stoep_poll_update_events() | UInt32(IORING_POLL_ADD_MULTI))
-        io_uring_sqe_set_data64(s, Token.ignore.raw)
-        armReceive(q)
-        return q
-    }
-
-    /// Arms `q`'s multishot recv (its consumer read it under the cap, or buffers came back).
-    func armReceive(_ q: ReceiveQueue) {
-        guard !q.armed, !q.detached else { return }
-        let s = sqe()
-        stoep_prep_recv_multishot(s, q.fd.rawValue, ReceiveRing.group)
-        io_uring_sqe_set_data64(s, q.token.with(kind: .receive).raw)
-        q.armed = true
-        q.starved = false
-        q.cancelling = false
-        q.armedInTurn = turn
-    }
-
-    private func cancelReceive(_ q: ReceiveQueue) {
-        q.cancelling = true
-        let s = sqe()
-        io_uring_prep_cancel64(s, q.token.with(kind: .receive).raw, 0)
-        io_uring_sqe_set_data64(s, Token.ignore.raw)
-    }
-
-    /// One completion of a multishot recv: bytes in a ring buffer, the end of the stream, or the end of
-    /// the request (no IORING_CQE_F_MORE: the ring ran dry, our cancellation, an error, EOF).
-    private func handleReceive(_ c: io_uring_cqe, _ token: Token, more: Bool, _ events: inout [BackendEvent]) {
-        let ring = receiveRing!
-        let watch = token.with(kind: .watch)
-        let hasBuffer = c.flags & stoep_cqe_f_buffer() != 0
-        let id = UInt16(truncatingIfNeeded: c.flags >> stoep_cqe_buffer_shift())
-        if hasBuffer { ring.took() }
-        let slot = token.slot
-        guard slot < receivers.count, let q = receivers[slot], q.token == watch else {
-            if hasBuffer { ring.give(id) }  // the watch went: its late bytes go with it
-            return
-        }
-        if !more {
-            q.armed = false
-            q.cancelling = false
-        }
-        if c.res > 0 && hasBuffer {
-            q.append(id, c.res)
-            events.append(.ready(watch, .readable))
-        } else {
-            if hasBuffer { ring.give(id) }
-            switch -c.res {
-            case 0:
-                q.end = .eof
-                events.append(.ready(watch, [.readable, .readHangup]))
-            case ENOBUFS:
-                q.starved = true
-                starved.append(q)
-            case ECANCELED:
-                break
-            default:
-                q.end = .error(Errno(rawValue: -c.res))
-                events.append(.ready(watch, [.readable, .error]))
-            }
-        }
-        if more {
-            if q.queued >= ReceiveQueue.cap && !q.cancelling { cancelReceive(q) }
-        } else if q.end == nil && !q.starved && q.queued < ReceiveQueue.cap {
-            // Ended for another reason (CQ overflow), or our cancellation came after the consumer had
-            // already read the queue down: nobody else would re-arm it.
-            armReceive(q)
-        }
-    }
-
-    /// Re-arms the recvs the ring's running dry had stopped, once some buffers are back.
-    private func rearmStarved() {
-        guard let ring = receiveRing, ring.inKernel >= ReceiveRing.count / 16 else { return }
-        let waiting = starved
-        starved.removeAll(keepingCapacity: true)
-        for q in waiting where q.starved && q.end == nil && q.queued < ReceiveQueue.cap {
-            armReceive(q)
-        }
     }
 
     /// The poll request holds a reference to the file: remove it, or the socket outlives close(2).
@@ -230,7 +107,7 @@ final class IOUringBackend: Backend {
     }
 
     func watchListener(fd: FileDescriptor, token: Token) throws(SystemError) {
-        armed[token.raw] = (fd, true, false)
+        armed[token.raw] = (fd, true)
         armAccept(fd, token)
     }
 
@@ -251,8 +128,6 @@ final class IOUringBackend: Backend {
     }
 
     func poll(timeoutNanos: UInt64?, into events: inout [BackendEvent]) throws(SystemError) {
-        if !starved.isEmpty { rearmStarved() }
-        turn &+= 1
         var cqe: UnsafeMutablePointer<io_uring_cqe>? = nil
         var r: Int32
         if let t = timeoutNanos {
@@ -289,8 +164,6 @@ final class IOUringBackend: Backend {
             } else {
                 cancellingListeners.remove(token.raw)
             }
-        case .receive:
-            handleReceive(c, token, more: more, &events)
         case .listener:
             if c.res >= 0 {
                 events.append(.accepted(token, FileDescriptor(rawValue: c.res)))
@@ -311,7 +184,7 @@ final class IOUringBackend: Backend {
                 events.append(.ready(token, [.error, .readable, .writable]))
             }
             if !more, let entry = armed[token.raw], c.res != -ECANCELED {
-                armPoll(entry.fd, token, writeOnly: entry.writeOnly)
+                armPoll(entry.fd, token)
             }
         }
     }

@@ -38,7 +38,3 @@ public struct Readiness: OptionSet, Sendable, CustomStringConvertible {
 /// Asking for EPOLLOUT all the time costs nothing with edge triggering: the kernel reports it only on a
 /// transition, which for TCP means after a send had filled the buffer (SOCK_NOSPACE) and it drained.
 let watchPollBits: UInt32 = 0x001 | 0x004 | 0x2000  // EPOLLIN | EPOLLOUT | EPOLLRDHUP
-
-/// The poll bits of a socket whose bytes arrive through a multishot recv (ReceiveQueue): writability only;
-/// the recv's completions are its readable, hang-up and error reports.
-let writeOnlyPollBits: UInt32 = 0x004  // EPOLLOUT

@@ -89,7 +89,7 @@ public struct SpliceChannel {
             }
             var progressed = false
             let wanted = remaining - UInt64(held)
-            if src.canSpliceFrom && dst.canSplice && buffer == nil {
+            if src.canSplice && dst.canSplice && buffer == nil {
                 if pipe == nil && wanted > 0 && srcReady && !sourceEOF {
                     pipe = pool.acquire()
                     if pipe == nil {
@@ -144,7 +144,7 @@ public struct SpliceChannel {
                         start += k
                         deliver(k, spliced: false, counters)
                         progressed = progressed || k > 0
-                        if start == end && src.canSpliceFrom && dst.canSplice {
+                        if start == end && src.canSplice && dst.canSplice {
                             // Seeded or fallback bytes are out: back to splicing.
                             b.deallocate()
                             buffer = nil
@@ -187,7 +187,7 @@ public struct SpliceChannel {
         precondition(held == 0, "fill while bytes are held")
         guard srcReady else { return .blocked }
         let result: IOResult
-        if src.canSpliceFrom && dst.canSplice && buffer == nil, let p = pipe ?? pool.acquire() {
+        if src.canSplice && dst.canSplice && buffer == nil, let p = pipe ?? pool.acquire() {
             pipe = p
             let (r, e) = retryingEINTR { stoep_splice(src.fd.rawValue, p.writeFD, p.capacity) }
             result = ioResult(r, errno: e, zeroIsEOF: true)

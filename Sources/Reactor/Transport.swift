@@ -6,9 +6,6 @@ public protocol Transport: AnyObject {
     var fd: FileDescriptor { get }
     /// True when the bytes on the wire are the payload, so splice(2) may move them.
     var canSplice: Bool { get }
-    /// True when splice(2) may take this connection's incoming bytes from its socket: `canSplice`, unless
-    /// the kernel already takes them for us (a receive ring, EventLoop.receiveIntoRing).
-    var canSpliceFrom: Bool { get }
     /// Whether the read that just returned `got` of `asked` bytes left the socket drained, so the caller
     /// may wait for the next readiness without a read that only says EAGAIN. A stream socket: a short
     /// read. TLS returns a record at a time, so it asks what OpenSSL's own last socket read saw.
@@ -21,8 +18,6 @@ public protocol Transport: AnyObject {
 }
 
 extension Transport {
-    public var canSpliceFrom: Bool { canSplice }
-
     /// The bytes waiting on the socket now, as they are on the wire (for TLS: records, not payload), left
     /// there for the next read: a ClientHello to route by, or a pooled connection's "anything unasked?".
     /// `.eof` when the peer finished and nothing is left; `.wouldBlock` when nothing waits.
@@ -33,22 +28,13 @@ extension Transport {
 public final class PlainTransport: Transport {
     public private(set) var fd: FileDescriptor
     public var canSplice: Bool { true }
-    /// Set by EventLoop.receiveIntoRing: the bytes come from the loop's receive ring, not recv(2).
-    var receiving: ReceiveQueue?
-    public var canSpliceFrom: Bool { receiving == nil }
     @inline(__always)
-    public func readDrained(got: Int, asked: Int) -> Bool {
-        if let q = receiving, !q.detached { return q.isEmpty }
-        return got < asked
-    }
+    public func readDrained(got: Int, asked: Int) -> Bool { got < asked }
 
     public init(fd: FileDescriptor) { self.fd = fd }
 
     @inline(__always)
-    public func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
-        if let q = receiving { return q.read(into: buffer) }
-        return fd.receive(into: buffer)
-    }
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult { fd.receive(into: buffer) }
 
     @inline(__always)
     public func write(_ bytes: UnsafeRawBufferPointer) -> IOResult { fd.send(bytes) }

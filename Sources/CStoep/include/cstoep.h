@@ -16,7 +16,6 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <netinet/in.h>
-#include <string.h>
 #include <liburing.h>
 
 // splice(2) with SPLICE_F_MOVE|SPLICE_F_NONBLOCK: never parks the thread; -1/errno as the syscall.
@@ -41,36 +40,6 @@ static inline unsigned stoep_setup_defer_taskrun(void) { return IORING_SETUP_DEF
 static inline unsigned stoep_setup_coop_taskrun(void) { return IORING_SETUP_COOP_TASKRUN; }
 static inline unsigned stoep_setup_cqsize(void) { return IORING_SETUP_CQSIZE; }
 static inline unsigned stoep_cqe_f_more(void) { return IORING_CQE_F_MORE; }
-static inline unsigned stoep_cqe_f_buffer(void) { return IORING_CQE_F_BUFFER; }
-static inline unsigned stoep_cqe_buffer_shift(void) { return IORING_CQE_BUFFER_SHIFT; }
-static inline unsigned stoep_poll_update_events(void) { return IORING_POLL_UPDATE_EVENTS; }
-
-// The provided-buffer ring of multishot receives (ReceiveRing.swift). struct io_uring_buf_ring is a union
-// over a flexible array, which Swift does not import as a usable type, so these take the ring's memory as
-// void*. Registers `entries` (a power of two) ring slots at `mem` (page-aligned) as buffer group `bgid`;
-// 0 or -errno (-EINVAL before 5.19).
-static inline int stoep_buf_ring_register(struct io_uring *ring, void *mem, unsigned entries, unsigned short bgid) {
-    struct io_uring_buf_reg reg;
-    memset(&reg, 0, sizeof reg);
-    reg.ring_addr = (unsigned long)(uintptr_t)mem;
-    reg.ring_entries = entries;
-    reg.bgid = bgid;
-    io_uring_buf_ring_init((struct io_uring_buf_ring *)mem);
-    return io_uring_register_buf_ring(ring, &reg, 0);
-}
-// Hands buffer `bid` (`len` bytes at `addr`) to the kernel, visible at once.
-static inline void stoep_buf_ring_give(void *mem, void *addr, unsigned len, unsigned short bid, unsigned entries) {
-    struct io_uring_buf_ring *br = (struct io_uring_buf_ring *)mem;
-    io_uring_buf_ring_add(br, addr, len, bid, io_uring_buf_ring_mask(entries), 0);
-    io_uring_buf_ring_advance(br, 1);
-}
-// A multishot recv whose data lands in buffers of group `bgid` (the sqe's buf_group field sits in a union
-// Swift sees under another name).
-static inline void stoep_prep_recv_multishot(struct io_uring_sqe *sqe, int fd, unsigned short bgid) {
-    io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
-    sqe->flags |= IOSQE_BUFFER_SELECT;
-    sqe->buf_group = bgid;
-}
 
 // sockaddr_storage <-> text without getaddrinfo (numeric only). Returns 0 or -1.
 int stoep_sockaddr_from_text(const char *host, uint16_t port, struct sockaddr_storage *out, socklen_t *len);

@@ -84,9 +84,6 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         } else {
             token = try proxy.loop.register(fd: client.fd, handler: self)
         }
-        // io_uring: requests arrive in the recv's completions (no recv(2) per request). A plain client
-        // only: TLS reads through OpenSSL's own socket reads.
-        if let plain = client as? PlainTransport, let token { proxy.loop.receiveIntoRing(token, for: plain) }
         let t = Timer { [unowned self] now in self.timerFired(now) }
         timer = t
         proxy.loop.schedule(t, after: entryPoint.idleTimeout)
