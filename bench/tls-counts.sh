@@ -11,6 +11,8 @@
 #    io_uring), instrumentation switched on after a warm-up, wrk -t1 -c8; the handshakes of wrk's own
 #    connections cancel out (a 3 s and a 10 s run, dumped apart, their difference). Under valgrind OpenSSL
 #    sees no AVX-512 (valgrind hides it), so its AES-GCM takes the AVX2 path: the same for both proxies.
+#    Then the instructions of one full handshake: 20 `openssl s_client -tls1_3` handshakes in a row.
+#    Under heavy load the 3 s run may serve no request at all: the difference still cancels the handshakes.
 #    The annotated profiles stay in $KEEP (default /tmp/tls-counts) for callgrind_annotate.
 # Needs root (uprobes), perf, valgrind, nginx, haproxy, wrk. Throughput under the probes means nothing.
 # Usage: bench/tls-counts.sh [--callgrind] [--backend io_uring|epoll] NAME=BINARY [NAME=BINARY ...]
@@ -93,7 +95,7 @@ C
   echo "$name did not start" >&2; exit 1
 }
 URL="https://127.0.0.1:$PORT/index.html"
-printf '%-12s %9s %10s %10s %10s %10s %10s %14s\n' target requests syscalls SSL_read SSL_write allocs faults "instructions"
+printf '%-12s %9s %10s %10s %10s %10s %10s %14s %14s\n' target requests syscalls SSL_read SSL_write allocs faults insn_req insn_handshake
 for nb in "haproxy=haproxy" "${BINS[@]}"; do
   name=${nb%%=*}
   if [ "$name" != haproxy ]; then
@@ -113,7 +115,7 @@ for nb in "haproxy=haproxy" "${BINS[@]}"; do
     END {printf "%.2f", c / r}' "$W/$name.1.stat" "$W/$name.4.stat"; }
   sys=$(per 'raw_syscalls'); rd=$(per '_SSL_read$'); wr=$(per '_SSL_write$'); al=$(per 'probe_libc'); pf=$(per 'page-faults')
   kill "$PID"; wait "$PID" 2>/dev/null || true
-  ins=-
+  ins=-; hs=-
   if [ $CALLGRIND = 1 ]; then
     out="$KEEP/callgrind.$name"; rm -f "$out"*
     start "$name" valgrind -q --tool=callgrind --instr-atstart=no --callgrind-out-file="$out.%p"
@@ -126,14 +128,19 @@ for nb in "haproxy=haproxy" "${BINS[@]}"; do
       wrk -t1 -c8 -d${d}s --timeout 30s -H 'Host: bench.local' "$URL" > "$W/$name.cg$d.wrk"
       callgrind_control -d "$PID" >/dev/null
     done
+    # Then 20 full handshakes, one after the other (openssl s_client, TLS 1.3, no resumption).
+    callgrind_control -z "$PID" >/dev/null
+    for i in $(seq 1 20); do timeout 60 openssl s_client -connect "127.0.0.1:$PORT" -tls1_3 </dev/null >/dev/null 2>&1 || true; done
+    callgrind_control -d "$PID" >/dev/null
     sleep 1; kill "$PID"; wait "$PID" 2>/dev/null || true
     total() { awk '/^summary:|^totals:/ {print $2; exit}' "$1"; }
     t2=$(total "$out.$PID.1"); t8=$(total "$out.$PID.2")
     r2=$(awk '/requests in/ {print $1}' "$W/$name.cg3.wrk"); r8=$(awk '/requests in/ {print $1}' "$W/$name.cg10.wrk")
     ins=$(awk -v a="$t2" -v b="$t8" -v r="$r2" -v s="$r8" 'BEGIN {printf "%.0f", (b - a) / (s - r)}')
+    hs=$(( $(total "$out.$PID.3") / 20 ))
     callgrind_annotate --inclusive=yes "$out.$PID.2" > "$out.$PID.2.txt" 2>/dev/null || true
     echo "  $name under callgrind: $r2 and $r8 requests, $t2 and $t8 instructions" >&2
     echo "  $name: callgrind profile of the 10 s run: $out.$PID.2 (annotated: $out.$PID.2.txt)" >&2
   fi
-  printf '%-12s %9s %10s %10s %10s %10s %10s %14s\n' "$name" "$reqs" "$sys" "$rd" "$wr" "$al" "$pf" "$ins"
+  printf '%-12s %9s %10s %10s %10s %10s %10s %14s %14s\n' "$name" "$reqs" "$sys" "$rd" "$wr" "$al" "$pf" "$ins" "$hs"
 done
