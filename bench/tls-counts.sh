@@ -9,10 +9,10 @@
 #  - with --callgrind: user-space instructions per request (the proxy's own code plus OpenSSL), the
 #    proxy under `valgrind --tool=callgrind` (stoep on the epoll backend: valgrind 3.19 does not follow
 #    io_uring), instrumentation switched on after a warm-up, wrk -t1 -c8; the handshakes of wrk's own
-#    connections cancel out (a 3 s and a 10 s run, dumped apart, their difference). Under valgrind OpenSSL
+#    connections cancel out (a 3 s and a 10 s run, dumped apart, their difference, each less its
+#    SSL_do_handshake: wrk may reconnect, so the runs need not hold as many handshakes). Under valgrind OpenSSL
 #    sees no AVX-512 (valgrind hides it), so its AES-GCM takes the AVX2 path: the same for both proxies.
 #    Then the instructions of one full handshake: 20 `openssl s_client -tls1_3` handshakes in a row.
-#    Under heavy load the 3 s run may serve no request at all: the difference still cancels the handshakes.
 #    The annotated profiles stay in $KEEP (default /tmp/tls-counts) for callgrind_annotate.
 # Needs root (uprobes), perf, valgrind, nginx, haproxy, wrk. Throughput under the probes means nothing.
 # Usage: bench/tls-counts.sh [--callgrind] [--backend io_uring|epoll] NAME=BINARY [NAME=BINARY ...]
@@ -134,7 +134,10 @@ for nb in "haproxy=haproxy" "${BINS[@]}"; do
     callgrind_control -d "$PID" >/dev/null
     sleep 1; kill "$PID"; wait "$PID" 2>/dev/null || true
     total() { awk '/^summary:|^totals:/ {print $2; exit}' "$1"; }
-    t2=$(total "$out.$PID.1"); t8=$(total "$out.$PID.2")
+    # Less the handshakes themselves (wrk may reconnect, so the two runs need not hold as many).
+    handshakes() { callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
+      awk '/:SSL_do_handshake / {gsub(",", "", $1); print $1; f=1; exit} END {if (!f) print 0}'; }
+    t2=$(( $(total "$out.$PID.1") - $(handshakes "$out.$PID.1") )); t8=$(( $(total "$out.$PID.2") - $(handshakes "$out.$PID.2") ))
     r2=$(awk '/requests in/ {print $1}' "$W/$name.cg3.wrk"); r8=$(awk '/requests in/ {print $1}' "$W/$name.cg10.wrk")
     ins=$(awk -v a="$t2" -v b="$t8" -v r="$r2" -v s="$r8" 'BEGIN {printf "%.0f", (b - a) / (s - r)}')
     hs=$(( $(total "$out.$PID.3") / 20 ))
