@@ -136,7 +136,7 @@ for nb in "haproxy=haproxy" "${BINS[@]}"; do
     total() { awk '/^summary:|^totals:/ {print $2; exit}' "$1"; }
     # Less the handshakes themselves (wrk may reconnect, so the two runs need not hold as many).
     handshakes() { callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
-      awk '/:SSL_do_handshake / {gsub(",", "", $1); print $1; f=1; exit} END {if (!f) print 0}'; }
+      awk '/:SSL_do_handshake / && !f {gsub(",", "", $1); n = $1; f = 1} END {print n + 0}'; }  # no early exit: pipefail
     t2=$(( $(total "$out.$PID.1") - $(handshakes "$out.$PID.1") )); t8=$(( $(total "$out.$PID.2") - $(handshakes "$out.$PID.2") ))
     r2=$(awk '/requests in/ {print $1}' "$W/$name.cg3.wrk"); r8=$(awk '/requests in/ {print $1}' "$W/$name.cg10.wrk")
     ins=$(awk -v a="$t2" -v b="$t8" -v r="$r2" -v s="$r8" 'BEGIN {printf "%.0f", (b - a) / (s - r)}')
