@@ -50,7 +50,7 @@ public final class DockerProvider {
     }
 
     /// Where and how the watcher reaches the Engine API.
-    static func endpoint(_ options: TraefikDockerProvider) throws -> DockerWatcher.Endpoint {
+    public static func endpoint(_ options: TraefikDockerProvider) throws -> DockerWatcher.Endpoint {
         let timeout = UInt64(max(0, options.httpClientTimeout.nanoseconds))
         guard let (host, port) = options.tcpAddress else {
             return DockerWatcher.Endpoint(address: .unix(socketPath(options.endpoint)), requestTimeout: timeout, watch: options.watch)

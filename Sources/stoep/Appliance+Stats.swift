@@ -29,6 +29,7 @@ extension Appliance: StatsProvider {
         w.field("shutting_down", shuttingDown)
         tls.writeInfo(into: &w)
         dynamic.certificates?.resolvers.writeInfo(into: &w)
+        dynamic.certificateSharing?.writeInfo(into: &w)
         dynamic.writeDockerInfo(into: &w)
         w.endObject()
     }

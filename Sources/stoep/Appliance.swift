@@ -110,6 +110,7 @@ final class Appliance {
         stats?.stop()
         dynamic.docker?.stop()
         dynamic.swarm?.stop()
+        dynamic.certificateSharing?.stop()
         observability.flushAccessLog()
         entryPoints.stopAccepting(closingIdle: false)
         dns?.stop()

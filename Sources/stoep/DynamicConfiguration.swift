@@ -44,6 +44,14 @@ final class DynamicConfiguration {
     var certificates: (settings: [String: TraefikCertificatesResolver], resolvers: CertificateResolvers)?
     /// False in workers 1…N-1 of `workers = N`: only worker 0 runs the certificate resolvers (one issuer).
     var issuesCertificates = true
+    /// ACME certificates shared with the swarm's other stoeps (DynamicConfiguration+CertificateSharing).
+    var certificateSharing: SwarmCertificateSharing?
+    /// This node's Swarm id, from the environment the stack sets (empty: not in a swarm stack).
+    lazy var swarmNodeID: String = ProcessFacts.environment()[SwarmCertificateSharing.nodeIDVariable] ?? ""
+    /// The cluster channel, when the appliance runs one (set by the appliance).
+    var clusterPeers: () -> ClusterPeers? = { nil }
+    /// The last warning about sharing that could not start (logged once).
+    var certificateSharingWarning: String?
     /// The community CA's root, when a localCA resolver has made one (set by the appliance).
     var communityCARoot: () -> CommunityCARoot? = { nil }
     /// api@internal's handler and the state it serves.
@@ -83,6 +91,7 @@ final class DynamicConfiguration {
         }
         let names = setup.entryPoints.map(\.name)
         let resolvers = certificateResolvers(for: setup)
+        applyCertificateSharing(setup, resolvers: resolvers)
         let dynamic = setup.allDynamic
         if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tls.configure(setup) }
         let build = RouteBuild.make(setup, acmeHTTPEntryPoints: resolvers?.httpChallengeEntryPoints ?? [],

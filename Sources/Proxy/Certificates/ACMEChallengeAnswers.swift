@@ -11,12 +11,17 @@ import Reactor
 public final class HTTP01Solver: ACMEChallengeSolver {
     public let kind = ACMEChallenge.Kind.http01
     private var answers: [String: [String: [UInt8]]] = [:]
+    /// Answers the issuer of a swarm published (docs/cluster.md): the CA's validation may reach any node.
+    private var shared: [String: [String: [UInt8]]] = [:]
+    /// Set on a swarm's issuer: holds `ready` back until every peer can have fetched the answer.
+    public var readyDelay: ((@escaping () -> Void) -> Void)?
 
     public init() {}
 
     public func present(_ challenge: ACMEChallenge, ready: @escaping (String?) -> Void) {
         answers[challenge.token, default: [:]][challenge.domain] = Array(challenge.keyAuthorization.utf8)
-        ready(nil)  // the acme-http@internal router exists whenever a resolver has an httpChallenge entry point
+        // The acme-http@internal router exists whenever a resolver has an httpChallenge entry point.
+        if let readyDelay { readyDelay { ready(nil) } } else { ready(nil) }
     }
 
     public func cleanUp(_ challenge: ACMEChallenge) {
@@ -25,17 +30,49 @@ public final class HTTP01Solver: ACMEChallengeSolver {
     }
 
     /// What acme-http@internal serves for `token` on `host`; nil = 404.
-    public func answer(token: String, host: String) -> [UInt8]? { answers[token]?[host] }
+    public func answer(token: String, host: String) -> [UInt8]? { answers[token]?[host] ?? shared[token]?[host] }
+
+    /// The live answers (token, domain, key authorization), for the swarm's peers.
+    public var pending: [(token: String, domain: String, keyAuthorization: String)] {
+        answers.sorted { $0.key < $1.key }.flatMap { token, byDomain in
+            byDomain.sorted { $0.key < $1.key }.map { (token, $0.key, String(decoding: $0.value, as: UTF8.self)) }
+        }
+    }
+
+    /// Replaces the peers' answers with `entries`.
+    public func share(_ entries: [(token: String, domain: String, keyAuthorization: String)]) {
+        shared = [:]
+        for e in entries { shared[e.token, default: [:]][e.domain] = Array(e.keyAuthorization.utf8) }
+    }
 }
 
-/// The TLS-ALPN-01 certificates by domain, read by every certificate set of the termination.
+/// The TLS-ALPN-01 certificates by domain, read by every certificate set of the termination: this node's
+/// own challenges first, then those a swarm's issuer published (made here from its key authorizations).
 public final class TLSALPNChallengeCertificates {
     private var byDomain: [String: TLSCertificate] = [:]
+    private var shared: [String: (keyAuthorization: String, certificate: TLSCertificate)] = [:]
 
     public init() {}
 
-    func certificate(for name: String) -> TLSCertificate? { byDomain[name] }
+    func certificate(for name: String) -> TLSCertificate? { byDomain[name] ?? shared[name]?.certificate }
     fileprivate func set(_ domain: String, _ c: TLSCertificate?) { byDomain[domain] = c }
+
+    /// Replaces the peers' challenges (domain → key authorization); a certificate already made for the same
+    /// key authorization is kept, not made again.
+    public func share(_ entries: [String: String]) {
+        var next: [String: (keyAuthorization: String, certificate: TLSCertificate)] = [:]
+        for (domain, keyAuthorization) in entries {
+            if let kept = shared[domain], kept.keyAuthorization == keyAuthorization {
+                next[domain] = kept
+                continue
+            }
+            guard let made = ALPNChallengeCertificate.make(name: domain, keyAuthorization: keyAuthorization),
+                  case .success(let c) = TLSCertificate.load(certificatePEM: made.certificatePEM, keyPEM: made.keyPEM,
+                                                              source: "acme-tls/1 \(domain) (swarm issuer)") else { continue }
+            next[domain] = (keyAuthorization, c)
+        }
+        shared = next
+    }
 }
 
 /// TLS-ALPN-01 (RFC 8737): a self-signed certificate for the domain carrying the key authorization's
@@ -43,6 +80,10 @@ public final class TLSALPNChallengeCertificates {
 public final class TLSALPN01Solver: ACMEChallengeSolver {
     public let kind = ACMEChallenge.Kind.tlsALPN01
     public let certificates: TLSALPNChallengeCertificates
+    /// The live challenges (domain → key authorization), for the swarm's peers.
+    public private(set) var pending: [String: String] = [:]
+    /// Set on a swarm's issuer: holds `ready` back until every peer can have fetched the challenge.
+    public var readyDelay: ((@escaping () -> Void) -> Void)?
 
     public init(certificates: TLSALPNChallengeCertificates) {
         self.certificates = certificates
@@ -56,9 +97,13 @@ public final class TLSALPN01Solver: ACMEChallengeSolver {
         case .failure(let e): ready("\(e)")
         case .success(let c):
             certificates.set(challenge.domain, c)
-            ready(nil)
+            pending[challenge.domain] = challenge.keyAuthorization
+            if let readyDelay { readyDelay { ready(nil) } } else { ready(nil) }
         }
     }
 
-    public func cleanUp(_ challenge: ACMEChallenge) { certificates.set(challenge.domain, nil) }
+    public func cleanUp(_ challenge: ACMEChallenge) {
+        certificates.set(challenge.domain, nil)
+        pending[challenge.domain] = nil
+    }
 }
