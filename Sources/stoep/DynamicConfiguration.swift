@@ -49,7 +49,7 @@ final class DynamicConfiguration {
     /// This node's Swarm id, from the environment the stack sets (empty: not in a swarm stack).
     lazy var swarmNodeID: String = ProcessFacts.environment()[SwarmCertificateSharing.nodeIDVariable] ?? ""
     /// The cluster channel, when the appliance runs one (set by the appliance).
-    var clusterPeers: () -> ClusterPeers? = { nil }
+    var clusterPeers: () -> CertificatePeers? = { nil }
     /// The last warning about sharing that could not start (logged once).
     var certificateSharingWarning: String?
     /// The community CA's root, when a localCA resolver has made one (set by the appliance).

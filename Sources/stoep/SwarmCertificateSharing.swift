@@ -31,7 +31,7 @@ final class SwarmCertificateSharing {
     private let refresh: UInt64
     private let loop: EventLoop
     private let log: Logger
-    private let channel: ClusterPeers
+    private let channel: CertificatePeers
     private var leaderWatch: SwarmLeaderWatch?
     private var timer: Timer?
     private var stopped = false
@@ -49,7 +49,7 @@ final class SwarmCertificateSharing {
     private(set) var taken = 0
     private var inFlight = 0
 
-    init(nodeID: String, swarmOptions: TraefikDockerProvider, loop: EventLoop, log: Logger, channel: ClusterPeers) throws {
+    init(nodeID: String, swarmOptions: TraefikDockerProvider, loop: EventLoop, log: Logger, channel: CertificatePeers) throws {
         self.nodeID = nodeID
         self.swarmOptions = swarmOptions
         refresh = UInt64(max(1_000_000_000, swarmOptions.refreshSeconds.nanoseconds))
@@ -253,7 +253,7 @@ final class SwarmCertificateSharing {
 
 /// What the sharing needs of the cluster channel (docs/cluster.md): handlers registered by name, the
 /// peers, and a fetch of a name from a peer.
-protocol ClusterPeers: AnyObject {
+protocol CertificatePeers: AnyObject {
     func register(_ name: String, _ handler: @escaping () -> [UInt8])
     func unregister(_ name: String)
     func peers() -> [String]

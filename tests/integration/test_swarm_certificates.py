@@ -43,7 +43,16 @@ services:
         traefik.http.routers.a.rule: "Host(`a.test`)"
         traefik.http.routers.a.tls.certresolver: le
         traefik.http.services.web.loadbalancer.server.port: "8080"
+  # The stoeps' containers: one task per node (as the stack's global stoep service), so the cluster
+  # channel finds its peers as the running tasks of this service. The stoeps run in their namespaces.
+  edge:
+    image: stoep-busybox:1
+    command: ["sleep", "3600"]
+    networks: [comm]
+    deploy:
+      mode: global
 """
+CLUSTER_PORT = 9443
 
 
 def static_config(node, pebble, storage):
@@ -64,6 +73,16 @@ certificatesResolvers:
       caCertificates: ["{pebble.ca_file}"]
       keyType: EC256
       httpChallenge: {{entryPoint: web}}
+"""
+
+
+def stoep_toml(ca):
+    return f"""[cluster]
+address = ":{CLUSTER_PORT}"
+ca = "{ca}"
+service = "stk_edge"
+network = "stk_comm"
+timeout = 2
 """
 
 
@@ -124,21 +143,26 @@ def cluster(tmp_path_factory):
             in_hub(c, ["iptables", "-A", "INPUT", "-s", node.address, "-p", "tcp", "--dport", str(c.pebble.port)], check=True)
         first = c.nodes[0]
         first.deploy("stk", STACK)
+        ca = c.dir / "cluster-ca.pem"
+        ca.write_bytes(subprocess.run([str(BINARY), "cluster-ca"], capture_output=True, check=True, timeout=30).stdout)
         c.procs = []
         for i, node in enumerate(c.nodes):
-            node.docker("run", "-d", "--name", "edge", "--network", "stk_comm", "stoep-busybox:1", "sleep", "3600")
-            node.edge_pid = int(node.docker("inspect", "-f", "{{.State.Pid}}", "edge"))
+            edge = wait(lambda: node.docker("ps", "-q", "--filter", "label=com.docker.swarm.service.name=stk_edge"), 90,
+                        f"the edge task on node {node.address}")
+            node.edge_pid = int(node.docker("inspect", "-f", "{{.State.Pid}}", edge.split()[0]))
             node.id = node.docker("info", "-f", "{{.Swarm.NodeID}}")
             d = node.dir / "proxy"
             d.mkdir()
             cfg = d / "stoep.yml"
             cfg.write_text(static_config(node, c.pebble, d / "acme.json"))
+            (d / "stoep.toml").write_text(stoep_toml(ca))
             node.sock = d / "stoep.sock"
             node.proxy_dir = d
             log = open(d / "stoep.log", "ab")
             logs.append(log)
             env = dict(os.environ, STOEP_NODE_ID=node.id)
-            argv = [str(BINARY), "run", "--backend", "io_uring", "--stats-socket", str(node.sock), "--traefik-config", str(cfg)]
+            argv = [str(BINARY), "run", "--backend", "io_uring", "--stats-socket", str(node.sock), "--config", str(d / "stoep.toml"),
+                    "--traefik-config", str(cfg)]
             p = subprocess.Popen(node.in_edge(argv), stdout=log, stderr=subprocess.STDOUT, cwd=d, env=env)
             procs.append(p)
             c.procs.append(p)
