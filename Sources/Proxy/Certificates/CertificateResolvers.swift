@@ -27,9 +27,10 @@ public final class CertificateResolvers {
     }
     /// Told when a resolver stored a certificate: the TLS termination reads its sources again.
     public var certificatesChanged: () -> Void = {}
-    /// Whether the resolvers order (false on a swarm node that is not the issuer; docs/cluster.md).
+    /// Whether the ACME resolvers order (false on a swarm node that is not the issuer; docs/cluster.md). A
+    /// community CA resolver is every node's own and always issues.
     public var ordering = true {
-        didSet { for r in runs.values { r.mayOrder = ordering } }
+        didSet { for (name, r) in runs where acme[name] != nil { r.mayOrder = ordering } }
     }
     /// The TLS-ALPN-01 solvers (one per resolver with tlsChallenge): their live challenges are shared.
     public private(set) var tlsALPNSolvers: [TLSALPN01Solver] = []
