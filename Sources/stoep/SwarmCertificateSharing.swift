@@ -45,9 +45,8 @@ final class SwarmCertificateSharing {
     var isIssuer: Bool { leadership?.isLeader ?? false }
     /// Per peer: the last fetch's outcome (for `show info`).
     private var peerState: [String: String] = [:]
-    /// Name sets taken from peers since start, and fetches in flight.
+    /// Name sets taken from peers since start.
     private(set) var taken = 0
-    private var inFlight = 0
 
     init(nodeID: String, swarmOptions: TraefikDockerProvider, loop: EventLoop, log: Logger, channel: CertificatePeers) throws {
         self.nodeID = nodeID

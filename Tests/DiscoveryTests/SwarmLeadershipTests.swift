@@ -34,8 +34,9 @@ final class SwarmLeadershipTests: XCTestCase {
     func testNoClearAnswerOrdersNothing() throws {
         let noLeader = try nodes([("n1", true, false), ("n2", true, false)])
         let two = try nodes([("n1", true, true), ("n2", true, true)])
-        for (list, own) in [(noLeader, "n1"), (two, "n1"), (try nodes([("n1", true, true)]), "n9"),
-                            (try JSONParser.parse("{\"message\":\"This node is not a swarm manager.\"}"), "n1")] {
+        let notListed = try nodes([("n1", true, true)])
+        let refused = try JSONParser.parse("{\"message\":\"This node is not a swarm manager.\"}")
+        for (list, own) in [(noLeader, "n1"), (two, "n1"), (notListed, "n9"), (refused, "n1")] {
             let verdict = SwarmLeadership.decide(nodes: list, ownID: own)
             guard case .unknown = verdict else { return XCTFail("\(verdict) for \(own)") }
             XCTAssertFalse(verdict.isLeader)
