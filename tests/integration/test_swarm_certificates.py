@@ -92,12 +92,12 @@ def in_hub(cluster, argv, **kw):
 
 def pebble_packets(cluster, port):
     """Packets that reached pebble's port, by node address (iptables counters in the hub namespace)."""
-    out = in_hub(cluster, ["iptables", "-n", "-v", "-x", "-L", "INPUT"]).stdout
+    out = in_hub(cluster, ["iptables", "-v", "-S", "INPUT"]).stdout
     counts = {}
     for line in out.splitlines():
-        m = re.match(r"\s*(\d+)\s+\d+\s+\w+\s+\w+\s+--\s+\S+\s+\S+\s+(\S+)\s+\S+\s+tcp dpt:(\d+)", line)
-        if m and int(m.group(3)) == port:
-            counts[m.group(2)] = int(m.group(1))
+        m = re.match(r"-A INPUT -s (\S+)/32 -p tcp -m tcp --dport (\d+) -c (\d+) \d+", line)
+        if m and int(m.group(2)) == port:
+            counts[m.group(1)] = int(m.group(3))
     return counts
 
 
@@ -140,7 +140,8 @@ def cluster(tmp_path_factory):
         in_hub(c, ["ip", "addr", "add", f"{HUB}/24", "dev", "br0"], check=True)
         c.pebble = Pebble(c.dir, 5002, 5001, host=HUB, netns_pid=c.hub.pid, env={"PEBBLE_VA_ALWAYS_VALID": "1"}).start()
         for i, node in enumerate(c.nodes, 1):
-            in_hub(c, ["iptables", "-A", "INPUT", "-s", node.address, "-p", "tcp", "--dport", str(c.pebble.port)], check=True)
+            in_hub(c, ["iptables", "-A", "INPUT", "-s", node.address, "-p", "tcp", "--dport", str(c.pebble.port), "-j", "ACCEPT"],
+                   check=True)
         first = c.nodes[0]
         first.deploy("stk", STACK)
         ca = c.dir / "cluster-ca.pem"
