@@ -30,6 +30,7 @@ extension Appliance: StatsProvider {
         tls.writeInfo(into: &w)
         dynamic.certificates?.resolvers.writeInfo(into: &w)
         dynamic.writeDockerInfo(into: &w)
+        writeClusterInfo(into: &w)
         w.endObject()
     }
 

@@ -7,6 +7,7 @@
 import Config
 import DNS
 import Discovery
+import JSON
 import Glibc
 import Proxy
 import Reactor
@@ -52,6 +53,8 @@ final class DynamicConfiguration {
     var providerChanged: (ProviderChange) -> Void = { _ in }
     /// Whether the appliance is shutting down (a file change is then ignored).
     var shuttingDown: () -> Bool = { false }
+    /// Every Swarm listing's raw networks, services and tasks (the cluster channel's peers come from it).
+    var swarmListing: ((JSONValue, JSONValue, JSONValue) -> Void)?
 
     init(loop: EventLoop, log: Logger, proxy: HTTPProxy, tls: TLSTermination, files: SharedFileWatcher,
          startedAtWall: Int) {
