@@ -93,18 +93,26 @@ public enum DocumentView {
             let up = n["state"]?.stringValue == "up"
             let id = String((n["node_id"]?.stringValue ?? "-").prefix(12)) + (n["self"]?.boolValue == true ? " *" : "")
             if !up { reasons.append("\(id): \(n["reason"]?.stringValue ?? "no answer")") }
-            rows.append([id, n["hostname"]?.stringValue ?? "-", n["address"]?.stringValue ?? "-", n["state"]?.stringValue ?? "-",
-                         up ? n["uptime_s"]?.doubleValue.map { TextFormat.duration(seconds: $0) } ?? "-" : "-",
-                         up ? n["rss_bytes"]?.doubleValue.map { TextFormat.bytes($0) } ?? "-" : "-",
-                         up ? StatsView.integerText(n["open_connections"]) : "-", up ? StatsView.integerText(n["http_requests"]) : "-",
-                         up ? StatsView.integerText(n["http_responses_5xx"]) : "-", up ? StatsView.integerText(n["dns_queries"]) : "-",
-                         up ? hitRatio(n) : "-", up ? StatsView.integerText(n["certificates"]) : "-"])
+            var cells: [String] = [id, n["hostname"]?.stringValue ?? "-", n["address"]?.stringValue ?? "-", n["state"]?.stringValue ?? "-"]
+            if up {
+                let uptime: String = n["uptime_s"]?.doubleValue.map { TextFormat.duration(seconds: $0) } ?? "-"
+                let rss: String = n["rss_bytes"]?.doubleValue.map { TextFormat.bytes($0) } ?? "-"
+                cells += [uptime, rss, StatsView.integerText(n["open_connections"]), StatsView.integerText(n["http_requests"]),
+                          StatsView.integerText(n["http_responses_5xx"]), StatsView.integerText(n["dns_queries"]), hitRatio(n),
+                          StatsView.integerText(n["certificates"])]
+            } else {
+                cells += Array(repeating: "-", count: 8)
+            }
+            rows.append(cells)
         }
         if let t = document["totals"] {
-            rows.append(["total", "\(StatsView.integerText(document["nodes_up"])) up, \(StatsView.integerText(document["nodes_down"])) down", "", "", "",
-                         t["rss_bytes"]?.doubleValue.map { TextFormat.bytes($0) } ?? "-", StatsView.integerText(t["open_connections"]),
-                         StatsView.integerText(t["http_requests"]), StatsView.integerText(t["http_responses_5xx"]),
-                         StatsView.integerText(t["dns_queries"]), hitRatio(t), StatsView.integerText(t["certificates"])])
+            let summary = "\(StatsView.integerText(document["nodes_up"])) up, \(StatsView.integerText(document["nodes_down"])) down"
+            let rss: String = t["rss_bytes"]?.doubleValue.map { TextFormat.bytes($0) } ?? "-"
+            var cells: [String] = ["total", summary, "", "", "", rss]
+            cells += [StatsView.integerText(t["open_connections"]), StatsView.integerText(t["http_requests"]),
+                      StatsView.integerText(t["http_responses_5xx"]), StatsView.integerText(t["dns_queries"]), hitRatio(t),
+                      StatsView.integerText(t["certificates"])]
+            rows.append(cells)
         }
         var out = rows.render()
         if document["listed"]?.boolValue == false { out += "no Swarm listing yet: the peers are not known (providers.swarm has not answered)\n" }
