@@ -5,6 +5,7 @@
 // the services and tasks instead, and the same build turns the tasks (SwarmServices) into configuration.
 import Config
 import HTTPClient
+import JSON
 import Reactor
 
 public final class DockerProvider {
@@ -86,6 +87,12 @@ public final class DockerProvider {
         watcher = nil
         swarmWatcher?.stop()
         swarmWatcher = nil
+    }
+
+    /// In Swarm mode: called with every listing's raw networks, services and tasks (SwarmWatcher.onListing).
+    public var onSwarmListing: ((_ networks: JSONValue, _ services: JSONValue, _ tasks: JSONValue) -> Void)? {
+        get { swarmWatcher?.onListing }
+        set { swarmWatcher?.onListing = newValue }
     }
 
     public var isSynchronised: Bool { watcher?.isSynchronised ?? swarmWatcher?.isSynchronised ?? false }

@@ -31,6 +31,7 @@ extension Appliance: StatsProvider {
         dynamic.certificates?.resolvers.writeInfo(into: &w)
         dynamic.certificateSharing?.writeInfo(into: &w)
         dynamic.writeDockerInfo(into: &w)
+        writeClusterInfo(into: &w)
         w.endObject()
     }
 

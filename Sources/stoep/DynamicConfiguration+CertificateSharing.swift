@@ -2,6 +2,7 @@
 // stopped to match the configuration: on with providers.swarm, an ACME resolver, the node's id in
 // STOEP_NODE_ID and the cluster channel. Missing the id or the channel, each node orders for itself as a
 // lone box does — said once in the log, since a swarm of issuers asks the CA N times per name.
+import Cluster
 import Config
 import Proxy
 
@@ -14,7 +15,13 @@ extension DynamicConfiguration {
             stopCertificateSharing(resolvers)
             return
         }
-        guard !swarmNodeID.isEmpty, let channel = clusterPeers() else {
+        if !swarmNodeID.isEmpty && clusterWanted && clusterChannel() == nil {
+            // [cluster] is configured but not started yet (it starts after the first configuration):
+            // nothing is ordered until the channel and the leader are known.
+            resolvers.ordering = false
+            return
+        }
+        guard !swarmNodeID.isEmpty, let channel = clusterChannel() else {
             stopCertificateSharing(resolvers)
             let why = swarmNodeID.isEmpty ? "\(SwarmCertificateSharing.nodeIDVariable) is not set (the stack passes {{.Node.ID}})"
                                           : "the cluster channel is not configured"
@@ -42,10 +49,15 @@ extension DynamicConfiguration {
         }
     }
 
+    /// The cluster channel has started: sharing can begin.
+    func clusterStarted() {
+        applyCertificateSharing(setup, resolvers: certificates?.resolvers)
+    }
+
     private func stopCertificateSharing(_ resolvers: CertificateResolvers?) {
+        resolvers?.ordering = true
         guard let sharing = certificateSharing else { return }
         sharing.stop()
         certificateSharing = nil
-        resolvers?.ordering = true
     }
 }

@@ -4,9 +4,11 @@
 // found (logged once while they last, listed by `show config-errors`), the API's view, and the names
 // auto-DNS published from the routers' Host rules. The file provider's watch and the Docker provider
 // rebuild only this half (DynamicConfiguration+Docker).
+import Cluster
 import Config
 import DNS
 import Discovery
+import JSON
 import Glibc
 import Proxy
 import Reactor
@@ -49,7 +51,9 @@ final class DynamicConfiguration {
     /// This node's Swarm id, from the environment the stack sets (empty: not in a swarm stack).
     lazy var swarmNodeID: String = ProcessFacts.environment()[SwarmCertificateSharing.nodeIDVariable] ?? ""
     /// The cluster channel, when the appliance runs one (set by the appliance).
-    var clusterPeers: () -> CertificatePeers? = { nil }
+    var clusterChannel: () -> ClusterChannel? = { nil }
+    /// Whether `[cluster]` is configured (its channel starts after the first configuration is applied).
+    var clusterWanted = false
     /// The last warning about sharing that could not start (logged once).
     var certificateSharingWarning: String?
     /// The community CA's root, when a localCA resolver has made one (set by the appliance).
@@ -60,6 +64,8 @@ final class DynamicConfiguration {
     var providerChanged: (ProviderChange) -> Void = { _ in }
     /// Whether the appliance is shutting down (a file change is then ignored).
     var shuttingDown: () -> Bool = { false }
+    /// Every Swarm listing's raw networks, services and tasks (the cluster channel's peers come from it).
+    var swarmListing: ((JSONValue, JSONValue, JSONValue) -> Void)?
 
     init(loop: EventLoop, log: Logger, proxy: HTTPProxy, tls: TLSTermination, files: SharedFileWatcher,
          startedAtWall: Int) {

@@ -13,6 +13,7 @@
 //   any node. The issuer holds each challenge back (refresh + 2 s) before the CA is asked to validate,
 //   so that every peer has fetched it.
 import ACME
+import Cluster
 import Config
 import Discovery
 import JSON
@@ -31,7 +32,7 @@ final class SwarmCertificateSharing {
     private let refresh: UInt64
     private let loop: EventLoop
     private let log: Logger
-    private let channel: CertificatePeers
+    private let channel: ClusterChannel
     private var leaderWatch: SwarmLeaderWatch?
     private var timer: Timer?
     private var stopped = false
@@ -48,7 +49,7 @@ final class SwarmCertificateSharing {
     /// Name sets taken from peers since start.
     private(set) var taken = 0
 
-    init(nodeID: String, swarmOptions: TraefikDockerProvider, loop: EventLoop, log: Logger, channel: CertificatePeers) throws {
+    init(nodeID: String, swarmOptions: TraefikDockerProvider, loop: EventLoop, log: Logger, channel: ClusterChannel) throws {
         self.nodeID = nodeID
         self.swarmOptions = swarmOptions
         refresh = UInt64(max(1_000_000_000, swarmOptions.refreshSeconds.nanoseconds))
@@ -59,8 +60,15 @@ final class SwarmCertificateSharing {
         leaderWatch = SwarmLeaderWatch(ownID: nodeID, endpoint: endpoint, refresh: refresh, loop: loop) { [unowned self] verdict in
             leadershipChanged(verdict)
         }
-        channel.register("certificates") { [unowned self] in certificatesDocument() }
-        channel.register("acme-challenges") { [unowned self] in challengesDocument() }
+        // The channel has no unregister: the handlers of a sharing that stopped answer 404.
+        channel.register("certificates") { [weak self] _ in
+            guard let self, !stopped else { return .error(404, "certificate sharing is off on this node") }
+            return .json(certificatesDocument())
+        }
+        channel.register("acme-challenges") { [weak self] _ in
+            guard let self, !stopped else { return .error(404, "certificate sharing is off on this node") }
+            return .json(challengesDocument())
+        }
     }
 
     func start() {
@@ -75,8 +83,6 @@ final class SwarmCertificateSharing {
         leaderWatch?.stop()
         if let t = timer { loop.cancel(t) }
         timer = nil
-        channel.unregister("certificates")
-        channel.unregister("acme-challenges")
         resolvers?.challengeReadyDelay = nil
     }
 
@@ -145,7 +151,7 @@ final class SwarmCertificateSharing {
     /// Every refresh: both names from every peer, then the next round.
     private func exchange() {
         guard !stopped else { return }
-        let peers = channel.peers()
+        let peers = channel.peers.filter { !channel.isSelf($0) }
         var http: [(token: String, domain: String, keyAuthorization: String)] = []
         var alpn: [String: String] = [:]
         var waiting = peers.count * 2
@@ -166,10 +172,10 @@ final class SwarmCertificateSharing {
                 guard let self else { return }
                 switch result {
                 case .success(let body):
-                    peerState[peer] = "ok"
-                    take(body, from: peer)
+                    peerState[peer.description] = "ok"
+                    take(body, from: peer.description)
                 case .failure(let why):
-                    peerState[peer] = why.reason
+                    peerState[peer.description] = why.description
                 }
                 finished()
             }
@@ -248,17 +254,4 @@ final class SwarmCertificateSharing {
         w.endObject()
         w.endObject()
     }
-}
-
-/// What the sharing needs of the cluster channel (docs/cluster.md): handlers registered by name, the
-/// peers, and a fetch of a name from a peer.
-protocol CertificatePeers: AnyObject {
-    func register(_ name: String, _ handler: @escaping () -> [UInt8])
-    func unregister(_ name: String)
-    func peers() -> [String]
-    func fetch(_ name: String, from peer: String, _ done: @escaping (Result<[UInt8], ClusterFetchFailure>) -> Void)
-}
-
-struct ClusterFetchFailure: Error {
-    let reason: String
 }

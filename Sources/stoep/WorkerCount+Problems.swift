@@ -5,6 +5,8 @@
 //   answers the order, every worker reads the certificate from acme.json when it changes.
 // - localCA: its resolver serves the certificates it issues from its own memory (not from a file the
 //   other workers could read).
+// - [cluster]: a node answers its peers for the whole process (its counters, its certificates); the
+//   channel would be bound by every worker and answer with one worker's share. One process per node.
 import Config
 
 extension WorkerCount {
@@ -17,6 +19,9 @@ extension WorkerCount {
             if r.localCA != nil {
                 out.append(ConfigError(location: r.location, message: "certificatesResolvers.\(name).localCA needs workers = 1 (its certificates live in one process's memory)"))
             }
+        }
+        if let cluster = loaded.cluster {
+            out.append(ConfigError(location: cluster.location, message: "[cluster] needs workers = 1 (a node answers its peers for the whole process; each worker would answer with its own share)"))
         }
         return out
     }
