@@ -40,8 +40,6 @@ final class SwarmCertificateSharing {
     weak var resolvers: CertificateResolvers? {
         didSet { configure() }
     }
-    /// Told when this node became, or stopped being, the issuer.
-    var issuerChanged: (Bool) -> Void = { _ in }
     private(set) var leadership: SwarmLeadership?
     var isIssuer: Bool { leadership?.isLeader ?? false }
     /// Per peer: the last fetch's outcome (for `show info`).
@@ -87,11 +85,9 @@ final class SwarmCertificateSharing {
     }
 
     private func leadershipChanged(_ verdict: SwarmLeadership) {
-        let was = isIssuer
         leadership = verdict
         log.info("swarm certificates: this node is \(verdict)\(verdict.isLeader ? "; it orders" : "; it orders nothing")")
         configure()
-        if was != isIssuer { issuerChanged(isIssuer) }
     }
 
     /// Makes the resolvers match the verdict: ordering only on the issuer, challenges held back there.
