@@ -157,12 +157,12 @@ def cluster(tmp_path_factory):
             cfg = d / "stoep.yml"
             cfg.write_text(static_config(node, c.pebble, d / "acme.json"))
             (d / "stoep.toml").write_text(stoep_toml(ca))
-            node.sock = d / "stoep.sock"
+            node.stoep_sock = d / "stoep.sock"
             node.proxy_dir = d
             log = open(d / "stoep.log", "ab")
             logs.append(log)
             env = dict(os.environ, STOEP_NODE_ID=node.id)
-            argv = [str(BINARY), "run", "--backend", "io_uring", "--stats-socket", str(node.sock), "--config", str(d / "stoep.toml"),
+            argv = [str(BINARY), "run", "--backend", "io_uring", "--stats-socket", str(node.stoep_sock), "--config", str(d / "stoep.toml"),
                     "--traefik-config", str(cfg)]
             p = subprocess.Popen(node.in_edge(argv), stdout=log, stderr=subprocess.STDOUT, cwd=d, env=env)
             procs.append(p)
@@ -184,22 +184,26 @@ def cluster(tmp_path_factory):
 
 
 def info(node):
-    return stats_query(node.sock, "show info")
+    return stats_query(node.stoep_sock, "show info")
 
 
 def leader_id(cluster):
+    """The Swarm leader's node id, as any manager that answers says (None: none answers)."""
     for node in cluster.nodes:
         try:
-            for n in node.api("/nodes"):
-                if n.get("ManagerStatus", {}).get("Leader"):
-                    return n["ID"]
-        except (ValueError, TypeError, AttributeError):
+            out = node.docker("node", "ls", "--format", "{{.ID}} {{.ManagerStatus}}", timeout=20)
+        except (RuntimeError, subprocess.TimeoutExpired):
             continue
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1] == "Leader":
+                return parts[0]
     return None
 
 
 def test_the_leader_alone_orders_and_every_node_serves_its_certificate(cluster):
-    leader = next(n for n in cluster.nodes if n.id == leader_id(cluster))
+    first_leader = wait(lambda: leader_id(cluster), 30, "a leader")
+    leader = next(n for n in cluster.nodes if n.id == first_leader)
     followers = [n for n in cluster.nodes if n is not leader]
     wait(lambda: info(leader).get("swarm_certificates", {}).get("issuer") is True, 30, "the leader's stoep sees itself issuer")
     for f in followers:
