@@ -11,6 +11,7 @@
 import HTTP
 import HTTPClient
 import JSON
+import PKI
 import Reactor
 
 /// One peer's answer to a fetch.

@@ -42,6 +42,7 @@ final class ClusterIdentity {
         do {
             server = try TLSServerContext(selection: ClusterCertificate(leaf), minimum: .tls1_3, stats: TLSStats())
             try server.requireClientCertificates(issuedBy: ca.certificatePEM)
+            server.selectOnlyHTTP11()  // the channel speaks HTTP/1.1 only
             client = try Self.clientContext(ca: ca, leaf: leaf)
         } catch {
             throw ClusterError("[cluster] TLS: \(error)")

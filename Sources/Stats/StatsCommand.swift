@@ -86,6 +86,7 @@ public enum StatsCommand: Equatable, Sendable {
         case .showConfigErrors: return "problems found while loading the configuration"
         case .showDNSClients: return "DNS queries per client (blocked, forwarded, cached, local) and the top names"
         case .showMetrics: return "the Prometheus text of metrics.prometheus, summed over the workers ({\"text\": …})"
+        case .showSwarm: return "every node of the swarm over the cluster channel: totals and one row per node (up or down, with the reason)"
         case .unknown: return ""
         }
     }

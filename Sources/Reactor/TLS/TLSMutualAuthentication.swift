@@ -26,6 +26,30 @@ private func trustStore(pem: [UInt8]) -> OpaquePointer? {
 }
 
 extension TLSServerContext {
+    /// ALPN: select "http/1.1" when the client offers it and nothing else (no ALPN answer otherwise).
+    /// The entry points' contexts select h2 first; a server that speaks only HTTP/1.1 must not, or a
+    /// client offering h2 (curl does) would speak HTTP/2 to it.
+    public func selectOnlyHTTP11() {
+        SSL_CTX_set_alpn_select_cb(context, { _, out, outlen, offered, offeredLength, _ in
+            // RFC 7301 §3.1: the client's list is length-prefixed names; point into it, as OpenSSL's
+            // SSL_select_next_proto does (the list outlives the callback).
+            guard let offered, let out, let outlen else { return SSL_TLSEXT_ERR_NOACK }
+            let http11: [UInt8] = Array("http/1.1".utf8)
+            var i = 0
+            let count = Int(offeredLength)
+            while i < count {
+                let n = Int(offered[i])
+                if n == http11.count && i + 1 + n <= count && (0..<n).allSatisfy({ offered[i + 1 + $0] == http11[$0] }) {
+                    out.pointee = offered + i + 1
+                    outlen.pointee = UInt8(n)
+                    return SSL_TLSEXT_ERR_OK
+                }
+                i += 1 + n
+            }
+            return SSL_TLSEXT_ERR_NOACK
+        }, nil)
+    }
+
     /// From now on a handshake needs a client certificate that chains to a certificate in `caPEM`
     /// (SSL_VERIFY_FAIL_IF_NO_PEER_CERT: no certificate is a failed handshake, not an anonymous client).
     public func requireClientCertificates(issuedBy caPEM: [UInt8]) throws(TLSError) {
