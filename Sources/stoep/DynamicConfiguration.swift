@@ -56,6 +56,11 @@ final class DynamicConfiguration {
     var clusterWanted = false
     /// The last warning about sharing that could not start (logged once).
     var certificateSharingWarning: String?
+    /// With `workers = N`: the directory where worker 0 publishes its ACME challenge answers and the
+    /// others read them (SharedChallenges).
+    var sharedChallenges: SharedChallenges?
+    /// Where the acme-http@internal router goes: the resolvers' httpChallenge entry points, in every worker.
+    var acmeHTTPEntryPoints: [String] = []
     /// The community CA's root, when a localCA resolver has made one (set by the appliance).
     var communityCARoot: () -> CommunityCARoot? = { nil }
     /// api@internal's handler and the state it serves.
@@ -100,7 +105,7 @@ final class DynamicConfiguration {
         applyCertificateSharing(setup, resolvers: resolvers)
         let dynamic = setup.allDynamic
         if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tls.configure(setup) }
-        let build = RouteBuild.make(setup, acmeHTTPEntryPoints: resolvers?.httpChallengeEntryPoints ?? [],
+        let build = RouteBuild.make(setup, acmeHTTPEntryPoints: acmeHTTPEntryPoints,
                                     communityCA: communityCARoot() != nil, tlsProblems: tls.problems,
                                     dockerProblems: [dockerSnapshot, swarmSnapshot].flatMap { $0?.problems.map(\.description) ?? [] },
                                     resolverProblems: resolvers?.problems ?? [], previous: proxy.table)
@@ -160,7 +165,7 @@ final class DynamicConfiguration {
         facts.api = setup.api
         facts.prometheus = setup.prometheus
         facts.ping = setup.ping
-        facts.acmeHTTPEntryPoints = certificates?.resolvers.httpChallengeEntryPoints ?? []
+        facts.acmeHTTPEntryPoints = acmeHTTPEntryPoints
         facts.accessLog = setup.accessLog != nil
         facts.startDate = DynamicConfiguration.rfc3339(startedAtWall)
         facts.version = Version.text
