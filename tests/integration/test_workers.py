@@ -388,3 +388,22 @@ def test_systemd_ready_once_all_workers_serve(stoep, tmp_path, monkeypatch):
         pass
     assert rest == ["STOPPING=1"], rest  # and no worker's READY=1
     notify.close()
+
+
+def test_cluster_refused_with_workers(stoep, tmp_path):
+    # What the workers cannot share ([cluster]: a node answers its peers for the whole process) is refused at
+    # start with the reason, not served by one of them.
+    config = stoep.write_config(f"""
+workers = 2
+[entryPoints.web]
+address = "127.0.0.1:{free_port()}"
+[cluster]
+address = "127.0.0.1:{free_port()}"
+service = "edge_stoep"
+""")
+    import subprocess
+    from conftest import BINARY
+    r = subprocess.run([str(BINARY), "run", "--config", str(config), "--stats-socket", str(tmp_path / "x.sock")],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2, r
+    assert "[cluster] needs workers = 1" in r.stderr
