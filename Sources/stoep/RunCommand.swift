@@ -65,19 +65,19 @@ enum RunCommand {
                 count = w
             }
             var n = count.resolved(onlineCPUs: WorkerProcess.onlineCPUs)
-            let problems = n > 1 ? WorkerCount.problems(loaded) : []
-            if !problems.isEmpty, config.workers == nil, parsed.options["workers"] == nil, let profile = loaded.profile {
-                // The board profile's `workers` is a default for the board, not something this configuration
-                // asked for: what the workers cannot share keeps the single process, and says why.
-                log.warning("profile \(profile.name): workers = \(count) not applied, running one process: \(problems.map(\.message).joined(separator: "; "))")
-                n = 1
-            }
-            if n > 1 {
-                if !problems.isEmpty {
-                    printError("stoep: configuration is not valid with \(n) workers (\(problems.count) error\(problems.count == 1 ? "" : "s")):")
-                    for err in problems { printError("  \(err)") }
+            // [cluster]: a node answers its peers for the whole process (its counters, its certificates);
+            // every worker would bind the channel and answer with its own share. One process per node:
+            // refused when asked for, the board profile's default not applied (with the reason).
+            if n > 1, let cluster = loaded.cluster {
+                if config.workers == nil && parsed.options["workers"] == nil {
+                    log.warning("[cluster] (\(cluster.location)): the profile's workers = \(count) not applied, running one process (a node answers its peers for the whole process)")
+                    n = 1
+                } else {
+                    printError("stoep: \(cluster.location): [cluster] needs workers = 1 (a node answers its peers for the whole process; each worker would answer with its own share)")
                     return 2
                 }
+            }
+            if n > 1 {
                 do {
                     let identity = try config.user.map { try ProcessIdentity.resolve(user: $0, group: config.group, extraGroups: config.groups) }
                     let owner: (uid: uid_t, gid: gid_t)? = identity.flatMap { $0.isCurrent ? nil : (uid: $0.uid, gid: $0.gid) }
