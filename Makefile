@@ -54,7 +54,7 @@ test-slow: deps-slow build integration-slow
 # network namespaces of its own, tests/integration/swarm_fixture.py) beside Traefik 3.7; ~2 min; marked
 # slow, so also part of test-slow.
 test-swarm: deps-slow build
-	$(PYENV)/bin/pytest -q tests/integration/test_swarm.py tests/integration/test_swarm_nodes.py
+	$(PYENV)/bin/pytest -q tests/integration/test_swarm.py tests/integration/test_swarm_nodes.py tests/integration/test_swarm_certificates.py
 
 integration-slow: build
 	$(PYENV)/bin/pytest -q -m slow tests/integration

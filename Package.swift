@@ -94,9 +94,12 @@ let package = Package(
         // solvers, finalize and download; one HTTPClient exchange at a time (docs/tls.md). DNS-01's
         // solvers use the DNS module's lookups (the propagation check) and Config's dnsChallenge.
         .target(name: "ACME", dependencies: ["Reactor", "HTTP", "HTTPClient", "JSON", "DNS", "Config", "PKI"], swiftSettings: optimize),
+        // The cluster channel between the stoeps of a swarm (docs/cluster.md): mutual TLS against the cluster
+        // CA, `GET /cluster/v1/<name>` served by handlers registered by name, peers from the Swarm listing.
+        .target(name: "Cluster", dependencies: ["Reactor", "Config", "HTTP", "HTTPClient", "JSON", "PKI"], swiftSettings: optimize),
         .executableTarget(
             name: "stoep",
-            dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy", "Discovery", "Rules", "JSON", "PKI"],
+            dependencies: ["Reactor", "Config", "Stats", "DNS", "Proxy", "Discovery", "Rules", "JSON", "PKI", "Cluster"],
             swiftSettings: optimize,
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-no-pie"], .when(configuration: .release))]
         ),
@@ -121,6 +124,7 @@ let package = Package(
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "Reactor"]),
         .testTarget(name: "ACMETests", dependencies: ["ACME", "HTTPClient", "JSON", "PKI", "Config", "DNS", "Reactor"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Config", "JSON", "PKI", "Reactor", "HTTPClient"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
     ],

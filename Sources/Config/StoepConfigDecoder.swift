@@ -2,7 +2,7 @@
 // (unknown keys included, as typo protection) instead of stopping at the first.
 
 enum StoepConfigDecoder {
-    static let topLevelKeys = ["backend", "user", "group", "groups", "stats", "forward", "dns", "entryPoints", "http", "tcp", "udp", "providers", "certificatesResolvers", "autoDNS", "workers", "worker-cpu-affinity"]
+    static let topLevelKeys = ["backend", "user", "group", "groups", "stats", "forward", "dns", "entryPoints", "http", "tcp", "udp", "providers", "certificatesResolvers", "autoDNS", "cluster", "workers", "worker-cpu-affinity"]
     static let statsKeys = ["socket"]
     static let forwardKeys = ["name", "listen", "upstream", "connect-timeout", "idle-timeout"]
     /// sun_path holds 108 bytes including the terminating NUL.

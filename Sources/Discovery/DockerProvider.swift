@@ -5,6 +5,7 @@
 // the services and tasks instead, and the same build turns the tasks (SwarmServices) into configuration.
 import Config
 import HTTPClient
+import JSON
 import Reactor
 
 public final class DockerProvider {
@@ -50,7 +51,7 @@ public final class DockerProvider {
     }
 
     /// Where and how the watcher reaches the Engine API.
-    static func endpoint(_ options: TraefikDockerProvider) throws -> DockerWatcher.Endpoint {
+    public static func endpoint(_ options: TraefikDockerProvider) throws -> DockerWatcher.Endpoint {
         let timeout = UInt64(max(0, options.httpClientTimeout.nanoseconds))
         guard let (host, port) = options.tcpAddress else {
             return DockerWatcher.Endpoint(address: .unix(socketPath(options.endpoint)), requestTimeout: timeout, watch: options.watch)
@@ -86,6 +87,12 @@ public final class DockerProvider {
         watcher = nil
         swarmWatcher?.stop()
         swarmWatcher = nil
+    }
+
+    /// In Swarm mode: called with every listing's raw networks, services and tasks (SwarmWatcher.onListing).
+    public var onSwarmListing: ((_ networks: JSONValue, _ services: JSONValue, _ tasks: JSONValue) -> Void)? {
+        get { swarmWatcher?.onListing }
+        set { swarmWatcher?.onListing = newValue }
     }
 
     public var isSynchronised: Bool { watcher?.isSynchronised ?? swarmWatcher?.isSynchronised ?? false }

@@ -36,6 +36,10 @@ public final class SwarmWatcher {
     public private(set) var outage: String?
     /// Completed listings.
     public private(set) var listings = 0
+    /// Called after every completed listing with the raw GET /networks, /services and /tasks answers, changed or
+    /// not: the cluster channel finds its peers (the running tasks of stoep's own service) in them
+    /// without a request of its own (docs/cluster.md). The provider's behaviour does not depend on it.
+    public var onListing: ((_ networks: JSONValue, _ services: JSONValue, _ tasks: JSONValue) -> Void)?
 
     public init(endpoint: DockerWatcher.Endpoint, refresh: UInt64, exposedByDefault: Bool, loop: EventLoop, onChange: @escaping ChangeHandler) {
         self.endpoint = endpoint
@@ -97,6 +101,7 @@ public final class SwarmWatcher {
 
     private func listed() {
         let found = SwarmServices.containers(networks: answers[0], services: answers[1], tasks: answers[2], exposedByDefault: exposedByDefault)
+        onListing?(answers[0], answers[1], answers[2])
         answers = []
         listings += 1
         backoff = DockerWatcher.firstBackoff

@@ -27,7 +27,7 @@ public final class HTTPProxy {
     /// Failed handshakes with HTTPS backends, by OpenSSL's reason.
     public var backendTLSFailures: [String: UInt64] = [:]
     /// X-Forwarded-Server: the host name, as Traefik sets it.
-    let serverName: String
+    public let serverName: String
     public var reloads: UInt64 = 0
     /// Attempts the retry middleware made again after a connection failure.
     public var retries: UInt64 = 0

@@ -15,6 +15,7 @@ public enum DocumentView {
         case .showConfigErrors: return configErrors(document) ?? fallback(document)
         case .showDNSClients: return dnsClients(document) ?? fallback(document)
         case .showMetrics: return document["text"]?.stringValue ?? fallback(document)
+        case .showSwarm: return swarm(document) ?? fallback(document)
         case .unknown: return fallback(document)
         }
     }
@@ -76,6 +77,47 @@ public enum DocumentView {
                          w["dns_cache_hit_ratio"]?.doubleValue.map { String(Int(($0 * 100).rounded())) } ?? "-"])
         }
         return table.render() + "\n" + rows.render()
+    }
+
+    /// `show swarm`: one row per node (the shape of `show info`'s worker rows), then the totals.
+    static func swarm(_ document: JSONValue) -> String? {
+        guard let nodes = document["nodes"]?.arrayValue else { return nil }
+        var rows = TextTable(header: ["NODE", "HOST", "ADDRESS", "STATE", "UP", "RSS", "CONNS", "HTTP REQS", "5XX", "DNS QUERIES", "DNS HIT %", "CERTS"],
+                             alignments: [.left, .left, .left, .left, .right, .right, .right, .right, .right, .right, .right, .right])
+        func hitRatio(_ v: JSONValue) -> String {
+            let hits = v["dns_cache_hits"]?.doubleValue ?? 0, misses = v["dns_cache_misses"]?.doubleValue ?? 0
+            return hits + misses == 0 ? "-" : String(Int((hits / (hits + misses) * 100).rounded()))
+        }
+        var reasons: [String] = []
+        for n in nodes {
+            let up = n["state"]?.stringValue == "up"
+            let id = String((n["node_id"]?.stringValue ?? "-").prefix(12)) + (n["self"]?.boolValue == true ? " *" : "")
+            if !up { reasons.append("\(id): \(n["reason"]?.stringValue ?? "no answer")") }
+            var cells: [String] = [id, n["hostname"]?.stringValue ?? "-", n["address"]?.stringValue ?? "-", n["state"]?.stringValue ?? "-"]
+            if up {
+                let uptime: String = n["uptime_s"]?.doubleValue.map { TextFormat.duration(seconds: $0) } ?? "-"
+                let rss: String = n["rss_bytes"]?.doubleValue.map { TextFormat.bytes($0) } ?? "-"
+                cells += [uptime, rss, StatsView.integerText(n["open_connections"]), StatsView.integerText(n["http_requests"]),
+                          StatsView.integerText(n["http_responses_5xx"]), StatsView.integerText(n["dns_queries"]), hitRatio(n),
+                          StatsView.integerText(n["certificates"])]
+            } else {
+                cells += Array(repeating: "-", count: 8)
+            }
+            rows.append(cells)
+        }
+        if let t = document["totals"] {
+            let summary = "\(StatsView.integerText(document["nodes_up"])) up, \(StatsView.integerText(document["nodes_down"])) down"
+            let rss: String = t["rss_bytes"]?.doubleValue.map { TextFormat.bytes($0) } ?? "-"
+            var cells: [String] = ["total", summary, "", "", "", rss]
+            cells += [StatsView.integerText(t["open_connections"]), StatsView.integerText(t["http_requests"]),
+                      StatsView.integerText(t["http_responses_5xx"]), StatsView.integerText(t["dns_queries"]), hitRatio(t),
+                      StatsView.integerText(t["certificates"])]
+            rows.append(cells)
+        }
+        var out = rows.render()
+        if document["listed"]?.boolValue == false { out += "no Swarm listing yet: the peers are not known (providers.swarm has not answered)\n" }
+        for r in reasons { out += "down: " + r + "\n" }
+        return out
     }
 
     static func conns(_ document: JSONValue) -> String? {

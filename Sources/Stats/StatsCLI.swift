@@ -11,8 +11,10 @@ import Reactor
 
 public enum StatsCLI {
     public static let usage = """
-        usage: stoep stats [--stats-socket PATH] [--json] [--watch] [--interval S] [--count N] [COMMAND...]
-          COMMAND      help | show info | show stats | show conns | show config-errors (default: show stats)
+        usage: stoep stats [--stats-socket PATH] [--json] [--watch] [--interval S] [--count N] [--swarm] [COMMAND...]
+          COMMAND      help | show info | show stats | show conns | show config-errors | show dns-clients | show swarm
+                       (default: show stats)
+          --swarm      every node of the swarm (show swarm): totals and one row per node, down ones with the reason
           --json       print the raw JSON document
           --watch      repeat until interrupted (or --count N frames); counters show per-second rates
           --interval S seconds between frames (default 2)
@@ -31,6 +33,7 @@ public enum StatsCLI {
         var intervalSeconds = 2.0
         var count: Int?
         var words: [String] = []
+        var swarm = false
         var showUsage = false
     }
 
@@ -77,7 +80,9 @@ public enum StatsCLI {
             let raw: [UInt8]
             let document: JSONValue
             do {
-                raw = try StatsClient.query(socketPath: path, command: commandLine)
+                // `show swarm` waits for the nodes ([cluster] timeout, 5 s at most) before it answers.
+                raw = try StatsClient.query(socketPath: path, command: commandLine,
+                                            timeoutSeconds: command == .showSwarm ? 2 * StatsClient.defaultTimeoutSeconds : StatsClient.defaultTimeoutSeconds)
                 document = try JSONParser.parse(raw)
             } catch let error as StatsClientError {
                 errorOutput("stoep stats: \(error)\n")
@@ -143,6 +148,7 @@ public enum StatsCLI {
                 }
                 options.socketFlag = path
             case "--json": options.json = true
+            case "--swarm": options.swarm = true
             case "--watch": options.watch = true
             case "--interval":
                 guard let text = value(of: name, inline: inline), let seconds = Double(text),
@@ -163,6 +169,10 @@ public enum StatsCLI {
                 options.words.append(argument)
             }
             index += 1
+        }
+        if options.swarm {
+            guard options.words.isEmpty else { return .failure(UsageProblem(message: "--swarm is `show swarm`: give no other command")) }
+            options.words = ["show", "swarm"]
         }
         return .success(options)
     }

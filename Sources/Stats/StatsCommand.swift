@@ -13,6 +13,8 @@ public enum StatsCommand: Equatable, Sendable {
     case showConfigErrors
     case showDNSClients
     case showMetrics
+    /// Every node of the swarm asked over the cluster channel: totals and a row per node (docs/cluster.md).
+    case showSwarm
     case unknown(String)
 
     /// Longest command line the server needs to buffer; more without a newline is answered as an unknown
@@ -20,7 +22,7 @@ public enum StatsCommand: Equatable, Sendable {
     public static let maxLineLength = 1024
 
     /// Every known command in the order `help` lists them.
-    public static let all: [StatsCommand] = [.help, .showInfo, .showStats, .showConns, .showConfigErrors, .showDNSClients, .showMetrics]
+    public static let all: [StatsCommand] = [.help, .showInfo, .showStats, .showConns, .showConfigErrors, .showDNSClients, .showMetrics, .showSwarm]
 
     /// Parses one command line. Only the text before the first "\n" counts.
     public static func parse(_ line: String) -> StatsCommand {
@@ -54,6 +56,7 @@ public enum StatsCommand: Equatable, Sendable {
         case ["show", "config-errors"]: return .showConfigErrors
         case ["show", "dns-clients"]: return .showDNSClients
         case ["show", "metrics"]: return .showMetrics
+        case ["show", "swarm"]: return .showSwarm
         default: return .unknown(words.joined(separator: " "))
         }
     }
@@ -68,6 +71,7 @@ public enum StatsCommand: Equatable, Sendable {
         case .showConfigErrors: return "show config-errors"
         case .showDNSClients: return "show dns-clients"
         case .showMetrics: return "show metrics"
+        case .showSwarm: return "show swarm"
         case .unknown(let text): return text
         }
     }
@@ -82,6 +86,7 @@ public enum StatsCommand: Equatable, Sendable {
         case .showConfigErrors: return "problems found while loading the configuration"
         case .showDNSClients: return "DNS queries per client (blocked, forwarded, cached, local) and the top names"
         case .showMetrics: return "the Prometheus text of metrics.prometheus, summed over the workers ({\"text\": …})"
+        case .showSwarm: return "every node of the swarm over the cluster channel: totals and one row per node (up or down, with the reason)"
         case .unknown: return ""
         }
     }

@@ -22,6 +22,9 @@ public protocol StatsProvider: AnyObject {
     func writeMetrics(into w: inout JSONWriter)
     /// The connections open now; `show conns` describes them in batches.
     func connectionSnapshot() -> [ConnectionDescribing]
+    /// `show swarm`: answered later (every node is asked over the network). `done` is called once, on the
+    /// loop, with one JSON document; the provider bounds the wait (the session's deadline closes it anyway).
+    func answerSwarm(_ done: @escaping ([UInt8]) -> Void)
 }
 
 extension StatsProvider {
@@ -34,6 +37,14 @@ extension StatsProvider {
     public func writeDNSClients(into w: inout JSONWriter) {
         w.beginObject()
         w.endObject()
+    }
+
+    public func answerSwarm(_ done: @escaping ([UInt8]) -> Void) {
+        var w = JSONWriter()
+        w.beginObject()
+        w.field("error", "not in a cluster: [cluster] is not configured (docs/cluster.md)")
+        w.endObject()
+        done(w.bytes)
     }
 }
 

@@ -8,6 +8,8 @@ final class StatsSession: IOHandler {
     private unowned let server: StatsServer
     private var line: [UInt8] = []
     private var answering = false
+    /// An answer comes later (`show swarm`): nothing to write, nothing to close on, until it does.
+    private var waiting = false
     /// Rows still to describe for `show conns`, and how far we got.
     private var rows: [ConnectionDescribing] = []
     private var nextRow = 0
@@ -28,7 +30,7 @@ final class StatsSession: IOHandler {
     func ready(fd: FileDescriptor, _ events: Readiness) {
         connection.note(events)
         if !answering { readCommand() }
-        if answering { pumpOutput() }
+        if answering && !waiting { pumpOutput() }
     }
 
     private func readCommand() {
@@ -73,6 +75,15 @@ final class StatsSession: IOHandler {
             provider.writeMetrics(into: &writer)
         case .showDNSClients:
             provider.writeDNSClients(into: &writer)
+        case .showSwarm:
+            waiting = true
+            provider.answerSwarm { [weak self] bytes in
+                guard let self, !self.connection.isClosed else { return }
+                self.waiting = false
+                self.connection.enqueue(bytes + [0x0A])
+                self.pumpOutput()
+            }
+            return
         case .showConns:
             rows = provider.connectionSnapshot()
             writer.beginObject()

@@ -10,6 +10,7 @@ extension Appliance {
     /// Writes the members into the open object `w` (the API handler adds routers and services).
     func writeDashboardFacts(into w: inout JSONWriter) {
         w.field("now_s", wallClockSeconds())
+        writeDashboardSwarm(into: &w)
         w.key("info")
         writeInfo(into: &w)
         w.key("stats")

@@ -29,7 +29,9 @@ extension Appliance: StatsProvider {
         w.field("shutting_down", shuttingDown)
         tls.writeInfo(into: &w)
         dynamic.certificates?.resolvers.writeInfo(into: &w)
+        dynamic.certificateSharing?.writeInfo(into: &w)
         dynamic.writeDockerInfo(into: &w)
+        writeClusterInfo(into: &w)
         w.endObject()
     }
 

@@ -7,6 +7,7 @@
 //   API's view and the names auto-DNS published;
 // - ProxyObservability: metrics, access log and per-router figures;
 // - the DNS service, the stats socket, signals, and the record of reloads (here).
+import Cluster
 import Config
 import DNS
 import Discovery
@@ -34,6 +35,11 @@ final class Appliance {
     let observability: ProxyObservability
     private(set) var dns: DNSService?
     private(set) var stats: StatsServer?
+    /// `[cluster]`: the channel to the other nodes' stoeps (Appliance+Cluster.swift); set once, at start.
+    var cluster: ClusterChannel?
+    /// The last swarm view (`show swarm`'s document) and when it was made, for the dashboard.
+    var swarmView: (bytes: [UInt8], at: UInt64)?
+    var swarmViewPending = false
     private var signals: SignalSource?
     var reloadRecord = ReloadRecord()
     private(set) var shuttingDown = false
@@ -73,6 +79,7 @@ final class Appliance {
         dynamic.dns = { [unowned self] in self.dns }
         dynamic.api.liveFacts = { [unowned self] w in self.writeDashboardFacts(into: &w) }
         dynamic.shuttingDown = { [unowned self] in self.shuttingDown }
+        dynamic.clusterChannel = { [unowned self] in self.cluster }
         dynamic.providerChanged = { [unowned self] change in
             if change == .fileProvider { self.reloadRecord.applied(clearingErrors: false) }
             self.observability.tablesChanged(entryPoints: self.dynamic.setup.entryPoints)
@@ -95,7 +102,13 @@ final class Appliance {
         signals = try SignalSource(loop: loop, signals: [SIGTERM, SIGINT, SIGHUP, SIGUSR1]) { [unowned self] sig in
             self.signal(sig)
         }
-        if let loaded = pending { try apply(loaded) }
+        if let loaded = pending {
+            // Certificate sharing waits for the channel, which starts after the first configuration.
+            dynamic.clusterWanted = loaded.cluster != nil
+            try apply(loaded)
+            try startCluster(loaded)
+            dynamic.clusterStarted()
+        }
         pending = nil
         loop.addTurnHook { [unowned self] in
             self.log.flush()
@@ -108,8 +121,10 @@ final class Appliance {
     func run() throws {
         try loop.run()
         stats?.stop()
+        cluster?.stop()
         dynamic.docker?.stop()
         dynamic.swarm?.stop()
+        dynamic.certificateSharing?.stop()
         observability.flushAccessLog()
         entryPoints.stopAccepting(closingIdle: false)
         dns?.stop()
@@ -189,6 +204,9 @@ final class Appliance {
         case .success(let c):
             if c.config.user != config.user || c.config.group != config.group || c.config.groups != config.groups {
                 log.warning("reload: user, group and groups take effect at the next start (privileges were dropped once, at start)")
+            }
+            if c.cluster != cluster?.settings {
+                log.warning("reload: [cluster] takes effect at the next start (the channel is bound and its certificate issued once, at start)")
             }
             do {
                 try apply(c)

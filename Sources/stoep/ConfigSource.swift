@@ -1,6 +1,7 @@
 // Where the running configuration comes from, and how to read it again on SIGHUP.
 // `--config` names stoep's own TOML; `--dnsmasq-conf` and `--traefik-config` name the peers' files read
 // beside it. With none of them, the embedded default is used.
+import Cluster
 import Config
 import DNS
 
@@ -13,6 +14,8 @@ struct LoadedConfig {
     var proxy = ProxySetup()
     /// `[autoDNS]`: which router hosts are published in the local zone.
     var autoDNS = AutoDNSSettings()
+    /// `[cluster]`: the channel between the stoeps of a swarm (nil: not in a cluster).
+    var cluster: ClusterSettings?
     /// Lines logged once at start: unsupported options and keys.
     var warnings: [String]
 }
@@ -111,9 +114,12 @@ struct ConfigSource {
         errors += autoErrors
         // dnsmasq's `domain=` (the DHCP domain, possibly with a range after a comma) is a local domain too.
         autoDNS.dhcpDomains = lines.filter { $0.name == "domain" }.compactMap { $0.value?.split(separator: ",").first.map(String.init) }.filter { $0 != "#" }
+        let (cluster, clusterErrors) = ClusterSettings.decode(config.raw["cluster"], environment: ProcessFacts.environment())
+        errors += clusterErrors
+        if let cluster { errors += cluster.problems(swarmNetwork: proxy.swarm?.network, swarmConfigured: proxy.swarm != nil) }
         if !errors.isEmpty { return .failure(ConfigErrors(errors)) }
         config.source = description
-        return .success(LoadedConfig(config: config, dns: dns, profile: profile, proxy: proxy, autoDNS: autoDNS, warnings: warnings))
+        return .success(LoadedConfig(config: config, dns: dns, profile: profile, proxy: proxy, autoDNS: autoDNS, cluster: cluster, warnings: warnings))
     }
 
     /// dnsmasq's `user=` and `group=` (dnsmasq.conf or `[dns]`): the same privilege drop as stoep's own

@@ -55,6 +55,7 @@ extension DynamicConfiguration {
             self.swarmSnapshot = snapshot
             self.providerUpdated(snapshot, first: first, name: "swarm")
         }
+        swarm?.onSwarmListing = { [unowned self] networks, services, tasks in self.swarmListing?(networks, services, tasks) }
     }
 
     private func startProvider(_ wanted: TraefikDockerProvider, _ onUpdate: @escaping (DockerProvider.Snapshot) -> Void) -> DockerProvider? {

@@ -4,9 +4,11 @@
 // found (logged once while they last, listed by `show config-errors`), the API's view, and the names
 // auto-DNS published from the routers' Host rules. The file provider's watch and the Docker provider
 // rebuild only this half (DynamicConfiguration+Docker).
+import Cluster
 import Config
 import DNS
 import Discovery
+import JSON
 import Glibc
 import Proxy
 import Reactor
@@ -19,7 +21,7 @@ final class DynamicConfiguration {
     let log: Logger
     let proxy: HTTPProxy
     let tls: TLSTermination
-    private let files: SharedFileWatcher
+    let files: SharedFileWatcher
     /// The DNS service auto-DNS publishes into (nil: DNS off).
     var dns: () -> DNSService? = { nil }
     private let startedAtWall: Int
@@ -44,11 +46,23 @@ final class DynamicConfiguration {
     var certificates: (settings: [String: TraefikCertificatesResolver], resolvers: CertificateResolvers)?
     /// False in workers 1…N-1 of `workers = N`: only worker 0 runs the certificate resolvers (one issuer).
     var issuesCertificates = true
+    /// ACME certificates shared with the swarm's other stoeps (DynamicConfiguration+CertificateSharing).
+    var certificateSharing: SwarmCertificateSharing?
+    /// This node's Swarm id, from the environment the stack sets (empty: not in a swarm stack).
+    lazy var swarmNodeID: String = ProcessFacts.environment()[SwarmCertificateSharing.nodeIDVariable] ?? ""
+    /// The cluster channel, when the appliance runs one (set by the appliance).
+    var clusterChannel: () -> ClusterChannel? = { nil }
+    /// Whether `[cluster]` is configured (its channel starts after the first configuration is applied).
+    var clusterWanted = false
+    /// The last warning about sharing that could not start (logged once).
+    var certificateSharingWarning: String?
     /// With `workers = N`: the directory where worker 0 publishes its ACME challenge answers and the
     /// others read them (SharedChallenges).
     var sharedChallenges: SharedChallenges?
     /// Where the acme-http@internal router goes: the resolvers' httpChallenge entry points, in every worker.
     var acmeHTTPEntryPoints: [String] = []
+    /// Workers 1…N-1: what worker 0's community CAs keep, and the watches of their `issued/` folders.
+    var communityCAFollowers: (storages: [String], followers: [CommunityCAFollower], watches: [Int]) = ([], [], [])
     /// The community CA's root, when a localCA resolver has made one (set by the appliance).
     var communityCARoot: () -> CommunityCARoot? = { nil }
     /// api@internal's handler and the state it serves.
@@ -57,6 +71,8 @@ final class DynamicConfiguration {
     var providerChanged: (ProviderChange) -> Void = { _ in }
     /// Whether the appliance is shutting down (a file change is then ignored).
     var shuttingDown: () -> Bool = { false }
+    /// Every Swarm listing's raw networks, services and tasks (the cluster channel's peers come from it).
+    var swarmListing: ((JSONValue, JSONValue, JSONValue) -> Void)?
 
     init(loop: EventLoop, log: Logger, proxy: HTTPProxy, tls: TLSTermination, files: SharedFileWatcher,
          startedAtWall: Int) {
@@ -88,10 +104,11 @@ final class DynamicConfiguration {
         }
         let names = setup.entryPoints.map(\.name)
         let resolvers = certificateResolvers(for: setup)
+        applyCertificateSharing(setup, resolvers: resolvers)
         let dynamic = setup.allDynamic
         if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tls.configure(setup) }
         let build = RouteBuild.make(setup, acmeHTTPEntryPoints: acmeHTTPEntryPoints,
-                                    communityCA: communityCARoot() != nil, tlsProblems: tls.problems,
+                                    communityCA: communityCARoot() != nil || !communityCAFollowers.followers.isEmpty, tlsProblems: tls.problems,
                                     dockerProblems: [dockerSnapshot, swarmSnapshot].flatMap { $0?.problems.map(\.description) ?? [] },
                                     resolverProblems: resolvers?.problems ?? [], previous: proxy.table)
         proxy.install(build.table)

@@ -8,9 +8,10 @@ usage: stoep run   [--config FILE] [--dnsmasq-conf FILE] [--traefik-config FILE]
                    (lists what `stoep run` would: every error and warning; exit 1 on an error)
        stoep migrate [--dnsmasq-conf FILE] [--traefik-config FILE]   (prints stoep TOML, reports the rest)
        stoep migrate Traefik's flags...   (or TRAEFIK_* variables: prints the equivalent Traefik static file)
-       stoep stats [--stats-socket PATH] [--json] [--watch] [--interval S] [--count N] [COMMAND...]
+       stoep stats [--stats-socket PATH] [--json] [--watch] [--interval S] [--count N] [--swarm] [COMMAND...]
        stoep ca export [--config FILE] [--traefik-config FILE] [--resolver NAME] [--storage DIR] [--der]
                    (prints the community CA's root certificate)
+       stoep cluster-ca   (prints a new cluster CA for `docker secret create stoep-cluster-ca -`)
        stoep version
 Traefik's static configuration comes from one source, as Traefik chooses: a file (--traefik-config,
 --configFile, or Traefik's default locations), else its flags, else TRAEFIK_* variables.

@@ -5,6 +5,7 @@
 //   stoep migrate [--dnsmasq-conf FILE] [--traefik-config FILE | Traefik's flags…]
 //   stoep stats  [--stats-socket PATH] [--json] [--watch] [COMMAND...]
 //   stoep ca export [--config FILE] [--traefik-config FILE] [--resolver NAME] [--storage DIR] [--der]
+//   stoep cluster-ca   (a new cluster CA for the swarm's secret)
 //   stoep version
 import Glibc
 import Stats
@@ -21,6 +22,7 @@ case "migrate": status = MigrateCommand.main(rest)
 case "stats": status = statsCommand(Array(rest))
 case "keygen": status = KeygenCommand.main(rest)
 case "ca": status = CACommand.main(rest)
+case "cluster-ca": status = ClusterCACommand.main(rest)
 case "version", "--version": print("stoep \(Version.text)"); status = 0
 case "help", "--help", "-h": print(usage); status = 0
 default:

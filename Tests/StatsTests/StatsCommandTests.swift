@@ -14,6 +14,7 @@ final class StatsCommandTests: XCTestCase {
             ("show config-errors\n", .showConfigErrors),
             ("show dns-clients", .showDNSClients),
             ("show metrics", .showMetrics),
+            ("show swarm\n", .showSwarm),
             ("show stats\nshow info\n", .showStats),  // only the first line counts
             ("", .unknown("")),
             ("\r\n", .unknown("")),
@@ -40,7 +41,7 @@ final class StatsCommandTests: XCTestCase {
         }
         let help = try JSONParser.parse(StatsCommand.helpJSON)
         let listed = help["commands"]?.arrayValue?.compactMap { $0["command"]?.stringValue }
-        XCTAssertEqual(listed, ["help", "show info", "show stats", "show conns", "show config-errors", "show dns-clients", "show metrics"])
+        XCTAssertEqual(listed, ["help", "show info", "show stats", "show conns", "show config-errors", "show dns-clients", "show metrics", "show swarm"])
         XCTAssertFalse(help["commands"]?[1]?["description"]?.stringValue?.isEmpty ?? true)
     }
 

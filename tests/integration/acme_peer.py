@@ -22,20 +22,23 @@ def have_pebble():
 
 
 class Pebble:
-    def __init__(self, workdir, http_port, tls_port, nonce_reject=0, env=None, validity=None):
+    def __init__(self, workdir, http_port, tls_port, nonce_reject=0, env=None, validity=None, host="127.0.0.1", netns_pid=None):
+        """`host`: pebble's listening address; `netns_pid`: run pebble in that process's network namespace
+        (a namespace of the test's own, test_swarm_certificates.py) instead of the test's."""
         self.dir = workdir / "pebble"
         self.dir.mkdir(exist_ok=True)
         self.http_port, self.tls_port = http_port, tls_port
+        self.host, self.netns_pid = host, netns_pid
         self.port, self.mgmt_port = free_port(), free_port()
         self.dns_port, self.chall_mgmt = free_port(socket.SOCK_DGRAM), free_port()
         self.ca = CA("pebble test server CA")
-        cert, key = self.ca.issue(["localhost"], ips=["127.0.0.1"])
+        cert, key = self.ca.issue(["localhost"], ips=sorted({"127.0.0.1", host}))
         (self.dir / "cert.pem").write_bytes(cert)
         (self.dir / "key.pem").write_bytes(key)
         self.ca_file = self.dir / "server-ca.pem"
         self.ca_file.write_bytes(self.ca.pem)
         (self.dir / "config.json").write_text(json.dumps({"pebble": {
-            "listenAddress": f"127.0.0.1:{self.port}", "managementListenAddress": f"127.0.0.1:{self.mgmt_port}",
+            "listenAddress": f"{host}:{self.port}", "managementListenAddress": f"127.0.0.1:{self.mgmt_port}",
             "certificate": str(self.dir / "cert.pem"), "privateKey": str(self.dir / "key.pem"),
             "httpPort": http_port, "tlsPort": tls_port, "ocspResponderURL": "",
             "externalAccountBindingRequired": False,
@@ -46,23 +49,33 @@ class Pebble:
 
     @property
     def directory(self):
-        return f"https://127.0.0.1:{self.port}/dir"
+        return f"https://{self.host}:{self.port}/dir"
+
+    def _argv(self, argv):
+        return ["nsenter", "-t", str(self.netns_pid), "-n", *argv] if self.netns_pid else argv
 
     def start(self):
         log = open(self.dir / "challtestsrv.log", "ab")
-        self.procs.append(subprocess.Popen(
+        self.procs.append(subprocess.Popen(self._argv(
             ["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
              "-dns01", f"127.0.0.1:{self.dns_port}", "-http01", "", "-https01", "", "-tlsalpn01", "",
-             "-management", f"127.0.0.1:{self.chall_mgmt}"], stdout=log, stderr=subprocess.STDOUT))
+             "-management", f"127.0.0.1:{self.chall_mgmt}"]), stdout=log, stderr=subprocess.STDOUT))
         env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT=str(self.nonce_reject),
                    PEBBLE_AUTHZREUSE="0", **self.env)
         self.log = open(self.dir / "pebble.log", "ab")
-        self.procs.append(subprocess.Popen(
-            ["pebble", "-config", str(self.dir / "config.json"), "-dnsserver", f"127.0.0.1:{self.dns_port}"],
+        self.procs.append(subprocess.Popen(self._argv(
+            ["pebble", "-config", str(self.dir / "config.json"), "-dnsserver", f"127.0.0.1:{self.dns_port}"]),
             stdout=self.log, stderr=subprocess.STDOUT, env=env))
         ctx = ssl.create_default_context(cafile=str(self.ca_file))
         deadline = time.time() + 15
         while time.time() < deadline:
+            if self.netns_pid:
+                r = subprocess.run(self._argv(["curl", "-s", "-o", "/dev/null", "--max-time", "1", "--cacert", str(self.ca_file),
+                                               self.directory]), timeout=5)
+                if r.returncode == 0:
+                    return self
+                time.sleep(0.1)
+                continue
             try:
                 urllib.request.urlopen(self.directory, context=ctx, timeout=1).read()
                 return self

@@ -209,9 +209,13 @@ class Cluster:
     def start(self):
         self.hub = subprocess.Popen(["unshare", "-n", "sh", "-c", "ip link set lo up && ip link add br0 type bridge && ip link set br0 up "
                                      "&& exec sleep 3600"], start_new_session=True)
+        self.own_namespace(self.hub.pid)
         time.sleep(0.3)
         for i, node in enumerate(self.nodes, 1):
             node.launch()
+            # Under load `unshare` may not have made the node's namespace yet: a veth end moved to its pid
+            # before then would land in the test's own namespace ("File exists" for eth0).
+            self.own_namespace(node.proc.pid)
             # The node's eth0: one end of a veth pair, its other end on the hub's bridge.
             for argv in (["ip", "link", "add", f"v{i}", "type", "veth", "peer", "name", "eth0", "netns", str(node.proc.pid)],
                          ["ip", "link", "set", f"v{i}", "master", "br0", "up"]):
@@ -223,6 +227,17 @@ class Cluster:
             node.started(init=False)
             node.docker("swarm", "join", "--token", token, "--advertise-addr", node.address,
                         "--listen-addr", f"{node.address}:2377", f"{first.address}:2377", timeout=60)
+
+    @staticmethod
+    def own_namespace(pid, timeout=10):
+        """Waits (bounded) until process `pid` is in a network namespace other than the test's."""
+        mine = os.readlink("/proc/self/ns/net")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.readlink(f"/proc/{pid}/ns/net") != mine:
+                return
+            time.sleep(0.02)
+        raise RuntimeError(f"process {pid} did not enter a network namespace of its own within {timeout} s")
 
     def stop(self):
         for node in reversed(self.nodes):

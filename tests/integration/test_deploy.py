@@ -116,9 +116,14 @@ def test_swarm_stack_files_check(tmp_path):
     """deploy/swarm/: the static configuration every node's stoep runs and the node file it takes pass
     `stoep check` (the stack itself needs several nodes: docs/cluster.md)."""
     node = tmp_path / "node.toml"
-    node.write_text('[autoDNS]\naddress = "192.168.1.11"\n')
+    node.write_text('[autoDNS]\naddress = "192.168.1.11"\n[cluster]\naddress = ":8443"\n')
     swarm = ROOT / "deploy" / "swarm"
-    r = subprocess.run([str(BINARY), "check", "--traefik-config", str(swarm / "traefik.yml"),
-                        "--dnsmasq-conf", str(swarm / "dnsmasq.conf"), "--config", str(node)],
-                       capture_output=True, text=True, timeout=30)
+    argv = [str(BINARY), "check", "--traefik-config", str(swarm / "traefik.yml"), "--dnsmasq-conf", str(swarm / "dnsmasq.conf"),
+            "--config", str(node)]
+    # The stack passes the service's name to the channel (STOEP_CLUSTER_SERVICE: "{{.Service.Name}}").
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30, env={**os.environ, "STOEP_CLUSTER_SERVICE": "edge_stoep"})
     assert r.returncode == 0, r.stdout + r.stderr
+    # Without it the channel cannot tell its peers from the other tasks: refused with the file and the way out.
+    env = {k: v for k, v in os.environ.items() if k != "STOEP_CLUSTER_SERVICE"}
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=env)
+    assert r.returncode != 0 and "[cluster]: needs service" in r.stdout + r.stderr and str(node) in r.stdout + r.stderr

@@ -310,10 +310,17 @@ def test_the_stack_file_deploys(swarm, proxies):
     proxy on managers. (Its tasks cannot start here: neither image is on this node and nothing is pulled.)"""
     from conftest import ROOT
     swarm.docker("network", "create", "-d", "overlay", "--attachable", "community")
+    ca = subprocess.run([str(BINARY), "cluster-ca"], capture_output=True, check=True, timeout=10).stdout.decode()
+    swarm.docker("secret", "create", "stoep-cluster-ca", "-", input=ca)
     try:
         swarm.docker("stack", "deploy", "--resolve-image", "never", "-c", str(ROOT / "deploy/swarm/stack.yml"), "edge", timeout=120)
         stoep = swarm.api("/services/edge_stoep")["Spec"]
         assert "Global" in stoep["Mode"]
+        container = stoep["TaskTemplate"]["ContainerSpec"]
+        assert [s["SecretName"] for s in container["Secrets"]] == ["stoep-cluster-ca"]
+        assert container["Secrets"][0]["File"]["Name"] == "stoep-cluster-ca"
+        assert "STOEP_CLUSTER_SERVICE={{.Service.Name}}" in container["Env"]
+        assert container["Hostname"] == "{{.Node.Hostname}}"
         assert {(p["TargetPort"], p["Protocol"], p["PublishMode"]) for p in stoep["EndpointSpec"]["Ports"]} == {
             (53, "udp", "host"), (53, "tcp", "host"), (80, "tcp", "host"), (443, "tcp", "host")}
         proxy = swarm.api("/services/edge_socket-proxy")["Spec"]
@@ -323,5 +330,9 @@ def test_the_stack_file_deploys(swarm, proxies):
         swarm.docker("stack", "rm", "edge", check=False)
         for _ in range(50):  # the stack's networks go once its services are gone
             if swarm.docker("network", "rm", "community", check=False) == "community":
+                break
+            time.sleep(0.2)
+        for _ in range(50):
+            if swarm.docker("secret", "rm", "stoep-cluster-ca", check=False) == "stoep-cluster-ca":
                 break
             time.sleep(0.2)

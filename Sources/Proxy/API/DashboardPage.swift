@@ -34,6 +34,7 @@ enum DashboardPage {
 </style></head><body><main>
 <header><h1>stoep</h1><span id="conn" class="conn">connecting…</span></header>
 <section id="health" class="health" role="status" aria-live="polite"><b id="health-title">Checking…</b><ul id="health-list"></ul></section>
+<section id="nodes" hidden><h2>Nodes</h2><div class="tiles" id="node-cards"></div><p id="nodes-summary" class="mute"></p></section>
 
 <h2>Traffic</h2>
 <div class="tiles">

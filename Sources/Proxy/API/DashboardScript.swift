@@ -147,6 +147,7 @@ function problems(d) {
   if (docker && !docker.synchronised) out.push({ where: 'docker ' + docker.endpoint, what: 'the Docker provider is not in step with the daemon (containers may be missing)' });
   if (d.box && !d.box.last_reload_succeeded) out.push({ where: d.info.config_source, what: 'the last configuration reload failed; the previous configuration keeps serving' });
   for (const s of d.services || []) for (const x of s.servers) if (x.status === 'DOWN') out.push({ where: 'service ' + s.name, what: 'server ' + x.target + ' is down' });
+  for (const n of (d.swarm && d.swarm.nodes) || []) if (n.state !== 'up') out.push({ where: 'node ' + n.node_id.slice(0, 12) + ' (' + n.address + ')', what: 'its stoep does not answer: ' + (n.reason || '?') });
   for (const c of d.certificates || []) {
     if (c.generated || !c.not_after_s) continue;
     const days = (c.not_after_s - d.now_s) / 86400, names = c.names.join(', ');
@@ -293,6 +294,27 @@ function showConfig(d) {
   }), docker ? 'no container defines a router' : 'the Docker provider is not enabled', 3);
 }
 
+// ---- the swarm's nodes (docs/cluster.md): a card each, only in a swarm ----
+function showNodes(d) {
+  const s = d.swarm, sec = $('nodes');
+  if (!s || !s.nodes) { sec.hidden = true; return; }
+  sec.hidden = false;
+  $('node-cards').replaceChildren(...s.nodes.map((n) => {
+    const up = n.state === 'up', c = el('div', null, 'tile node');
+    c.dataset.node = n.node_id;
+    c.dataset.state = n.state;
+    c.appendChild(el('div', (up && n.hostname ? n.hostname : n.node_id.slice(0, 12)) + (n.self ? ' · this node' : ''), 'k'));
+    c.appendChild(el('div', up ? 'up' : 'DOWN', 'v ' + (up ? 'st-UP' : 'st-DOWN')));
+    if (up) {
+      c.appendChild(el('div', num(n.http_requests) + ' HTTP · ' + num(n.dns_queries) + ' DNS', 's'));
+      c.appendChild(el('div', 'for ' + duration(n.uptime_s) + ' · ' + plural(n.certificates, 'cert'), 's'));
+    } else c.appendChild(el('div', n.reason || 'no answer', 's err'));
+    c.appendChild(el('div', n.address, 's where'));
+    return c;
+  }));
+  put('nodes-summary', s.nodes_up + ' up, ' + s.nodes_down + ' down · together ' + num(s.totals.http_requests) + ' HTTP requests, ' + num(s.totals.dns_queries) + ' DNS queries', s.nodes_up);
+}
+
 // ---- the box ----
 function showBox(d) {
   const i = d.info, b = d.box, items = [
@@ -328,7 +350,7 @@ async function poll() {
     ring.push(sample(d));
     if (ring.length > KEEP) ring.shift();
     last = d;
-    showHealth(d); showTraffic(d); showConfig(d); showBox(d);
+    showHealth(d); showNodes(d); showTraffic(d); showConfig(d); showBox(d);
     connected(true);
   } catch (e) {
     connected(false);

@@ -23,7 +23,7 @@ public final class ACMEIssuer: CertificateIssuer {
     private let makeKey: KeyMaker
     /// Made when the account key exists (read from acme.json, or generated before the first order).
     private var client: ACMEClient?
-    private let makeClient: (PrivateKey) -> ACMEClient
+    private let makeClient: (PrivateKey, ACMEStorageDocument.Account?) -> ACMEClient
     /// The bytes of the last write (told apart from an outside change when the watch reports it).
     public private(set) var lastWritten: [UInt8]?
     /// Told after each write with what the resolver now holds.
@@ -56,20 +56,27 @@ public final class ACMEIssuer: CertificateIssuer {
         clientSettings.requestTimeout = UInt64(max(1_000_000_000, settings.clientTimeout.nanoseconds))
         let (document, problems) = read(settings.storage)
         for p in problems { log.warning("ACME \(resolver): \(p)") }
-        let stored = document.resolvers[resolver]?.account
-        // An account registered at another CA (the file moved from staging to production) is not reused.
-        let sameCA = stored?.registrationURI.flatMap(HTTPURL.init).map { $0.host == url.host && $0.port == url.port } ?? false
-        let makeClient = { (key: PrivateKey) in
-            ACMEClient(loop: loop, settings: clientSettings, accountKey: key, accountURL: sameCA ? stored?.registrationURI : nil,
-                       registrationBody: sameCA ? stored?.registrationBody?.jsonText : nil, resolve: resolve, log: log)
+        let makeClient = { (key: PrivateKey, stored: ACMEStorageDocument.Account?) in
+            // An account registered at another CA (the file moved from staging to production) is not reused.
+            let sameCA = stored?.registrationURI.flatMap(HTTPURL.init).map { $0.host == url.host && $0.port == url.port } ?? false
+            return ACMEClient(loop: loop, settings: clientSettings, accountKey: key, accountURL: sameCA ? stored?.registrationURI : nil,
+                              registrationBody: sameCA ? stored?.registrationBody?.jsonText : nil, resolve: resolve, log: log)
         }
         let issuer = ACMEIssuer(resolver: resolver, settings: settings, solvers: solvers, log: log, makeKey: makeKey, makeClient: makeClient)
-        if let stored, let key = PrivateKey(der: stored.privateKeyDER) { issuer.use(key) }
+        issuer.useStoredAccount(document)
         return .success(issuer)
     }
 
+    /// Takes the account `document` holds for this resolver, when there is one with a readable key.
+    @discardableResult
+    private func useStoredAccount(_ document: ACMEStorageDocument) -> Bool {
+        guard let stored = document.resolvers[resolver]?.account, let key = PrivateKey(der: stored.privateKeyDER) else { return false }
+        use(key, stored)
+        return true
+    }
+
     private init(resolver: String, settings: TraefikCertificatesResolver.ACME, solvers: [ACMEChallengeSolver], log: Logger,
-                 makeKey: @escaping KeyMaker, makeClient: @escaping (PrivateKey) -> ACMEClient) {
+                 makeKey: @escaping KeyMaker, makeClient: @escaping (PrivateKey, ACMEStorageDocument.Account?) -> ACMEClient) {
         self.resolver = resolver
         self.storage = settings.storage
         self.settings = settings
@@ -79,15 +86,17 @@ public final class ACMEIssuer: CertificateIssuer {
         self.makeClient = makeClient
     }
 
-    private func use(_ accountKey: PrivateKey) {
-        let c = makeClient(accountKey)
+    private func use(_ accountKey: PrivateKey, _ stored: ACMEStorageDocument.Account? = nil) {
+        let c = makeClient(accountKey, stored)
         c.accountChanged = { [unowned self] in saveAccount() }
         client = c
     }
 
-    /// The client, once the account key exists (generated now when acme.json has none).
+    /// The client, once the account key exists (generated now when acme.json has none). acme.json is read
+    /// again first: on a swarm node that just became the issuer, it holds the account its peers shared.
     private func withClient(_ body: @escaping (Result<ACMEClient, IssueFailure>) -> Void) {
         if let client { return body(.success(client)) }
+        if useStoredAccount(Self.read(storage).0), let client { return body(.success(client)) }
         makeKey(.rsa4096) { [self] key in
             guard let key else { return body(.failure(IssueFailure("cannot generate an account key", caAnswered: false))) }
             if client == nil { use(key) }

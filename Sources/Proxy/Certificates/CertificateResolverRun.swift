@@ -64,6 +64,15 @@ public final class CertificateResolverRun {
     public var keep: (IssuedCertificate) -> Void = { _ in }
     /// Wall-clock seconds (a test may move it).
     public var clock: () -> Int64 = { Int64(wallClockSeconds()) }
+    /// Whether this resolver may order (false on a swarm node that is not the issuer: it serves what it
+    /// holds and what its peers share, and orders nothing). Turned on, it checks at once; turned off, an
+    /// order in flight completes (the merge rule settles the copy) and nothing more is queued.
+    public var mayOrder = true {
+        didSet {
+            guard mayOrder != oldValue else { return }
+            if mayOrder { check() } else { queue = [] }
+        }
+    }
 
     public private(set) var demands: [CertificateDemand] = []
     public private(set) var held: [Held] = []
@@ -116,7 +125,7 @@ public final class CertificateResolverRun {
             next = min(next, max(now + 1, h.notAfter - policy.renewBefore, pace))
         }
         schedule(at: next, now: now)
-        runNext()
+        if mayOrder { runNext() } else { queue = [] }
     }
 
     /// Whether stoep issued the certificate held for `names` less than a check interval ago (a certificate
@@ -180,6 +189,7 @@ public final class CertificateResolverRun {
         w.field("kind", kind)
         if let account { w.field("account", account) }
         w.field("next_check", Int(nextCheck))
+        w.field("issuing", mayOrder)
         if let ordering { w.field("ordering", ordering.joined(separator: ",")) }
         w.key("certificates")
         w.beginArray()

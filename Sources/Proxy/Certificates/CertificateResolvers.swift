@@ -27,6 +27,20 @@ public final class CertificateResolvers {
     }
     /// Told when a resolver stored a certificate: the TLS termination reads its sources again.
     public var certificatesChanged: () -> Void = {}
+    /// Whether the ACME resolvers order (false on a swarm node that is not the issuer; docs/cluster.md). A
+    /// community CA resolver is every node's own and always issues.
+    public var ordering = true {
+        didSet { for (name, r) in runs where acme[name] != nil { r.mayOrder = ordering } }
+    }
+    /// The TLS-ALPN-01 solvers (one per resolver with tlsChallenge): their live challenges are shared.
+    public private(set) var tlsALPNSolvers: [TLSALPN01Solver] = []
+    /// On a swarm's issuer: how long a challenge answer waits before the CA is told to validate.
+    public var challengeReadyDelay: ((@escaping () -> Void) -> Void)? {
+        didSet {
+            http01.readyDelay = challengeReadyDelay
+            for s in tlsALPNSolvers { s.readyDelay = challengeReadyDelay }
+        }
+    }
 
     public init(_ resolvers: [String: TraefikCertificatesResolver], entryPoints: [String], environment: [String: String],
                 boxName: String, loop: EventLoop, log: Logger, makeKey: @escaping KeyMaker,
@@ -46,7 +60,11 @@ public final class CertificateResolvers {
                 solvers.append(http01)
                 if !httpChallengeEntryPoints.contains(ep) { httpChallengeEntryPoints.append(ep) }
             }
-            if settings.tlsChallenge { solvers.append(TLSALPN01Solver(certificates: tlsALPN)) }
+            if settings.tlsChallenge {
+                let solver = TLSALPN01Solver(certificates: tlsALPN)
+                tlsALPNSolvers.append(solver)
+                solvers.append(solver)
+            }
             // An unsupported DNS provider is one of settingsProblems'. lego's exec or httpreq provider is set
             // up from the environment as lego reads it (ACME's DNS01Solver).
             if let dns = settings.dnsChallenge, TraefikCertificatesResolver.supportedDNSProviders.contains(dns.provider) {
@@ -115,6 +133,11 @@ public final class CertificateResolvers {
             runs[name] = run
             local[name] = issuer
         }
+    }
+
+    /// The ACME resolvers' names and their storage files (what a swarm node shares with its peers).
+    public var acmeStorages: [(resolver: String, storage: String)] {
+        acme.sorted { $0.key < $1.key }.map { ($0.key, $0.value.storage) }
     }
 
     /// The certificates the community CA resolvers serve (the TLS termination adds them to its set).
