@@ -11,12 +11,34 @@ final class HeadersMiddleware: HTTPMiddleware {
     let config: TraefikHeaders
     let originRegexes: [CompiledRegex]
     let secure: SecureHeadersPolicy
+    /// customRequestHeaders applied to a request no earlier middleware set headers on: the common case (one
+    /// headers middleware on the router), given to the request as these shared arrays, so it allocates
+    /// nothing per request (issue 18). Made once by the general loop itself (`applyRequestHeaders`).
+    private let requestHeadersAlone: (set: [(name: String, value: String)], remove: Set<String>)
 
     private init(name: String, config: TraefikHeaders, originRegexes: [CompiledRegex]) {
         self.name = name
         self.config = config
         self.originRegexes = originRegexes
         secure = SecureHeadersPolicy(config)
+        var alone = ForwardedRequest(path: "", query: "")
+        Self.applyRequestHeaders(config.customRequestHeaders, to: &alone)
+        requestHeadersAlone = (alone.setHeaders, alone.removeHeaders)
+    }
+
+    /// Go's Header.Set/Del on the request for each custom request header, in order: an earlier middleware's
+    /// setting of the name is replaced (an entry point's headers middleware before the router's, one
+    /// X-Order left).
+    private static func applyRequestHeaders(_ headers: [TraefikKeyValue], to forward: inout ForwardedRequest) {
+        for kv in headers {
+            let lower = kv.key.lowercased()
+            forward.setHeaders.removeAll { $0.name.lowercased() == lower }
+            if kv.value.isEmpty {
+                forward.removeHeaders.insert(lower)
+            } else {
+                forward.setHeaders.append((kv.key, kv.value))
+            }
+        }
     }
 
     /// Fails as NewHeader does on an origin regex that does not compile.
@@ -41,16 +63,16 @@ final class HeadersMiddleware: HTTPMiddleware {
 
     func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> LocalResponse? {
         if hasCORS, let preflight = preflightResponse(request) { return preflight }
-        for kv in config.customRequestHeaders {
-            // Go's Header.Set/Del on the request: an earlier middleware's setting of the name is replaced
-            // (an entry point's headers middleware before the router's, one X-Order left).
-            let lower = kv.key.lowercased()
-            forward.setHeaders.removeAll { $0.name.lowercased() == lower }
-            if kv.value.isEmpty {
-                forward.removeHeaders.insert(lower)
+        if forward.setHeaders.isEmpty {
+            // Nothing to replace: the result is the one made at start (removals only add to the set).
+            forward.setHeaders = requestHeadersAlone.set
+            if forward.removeHeaders.isEmpty {
+                forward.removeHeaders = requestHeadersAlone.remove
             } else {
-                forward.setHeaders.append((kv.key, kv.value))
+                forward.removeHeaders.formUnion(requestHeadersAlone.remove)
             }
+        } else {
+            Self.applyRequestHeaders(config.customRequestHeaders, to: &forward)
         }
         // The inner (secure) handler reads the request as Traefik holds it: the custom headers set, the entry
         // point's X-Forwarded-* in it (built only when an option reads a field).
