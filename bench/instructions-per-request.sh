@@ -43,8 +43,11 @@ http:
   routers: {bench: {rule: "Host(\`$HOST\`)", service: b}}
   services: {b: {loadBalancer: {servers: [{url: "http://127.0.0.1:$BACKEND_PORT"}]}}}
 C
-  (cd "$d" && exec valgrind -q --tool=callgrind --instr-atstart=no --callgrind-out-file="$d/cg.out" \
-      ./stoep run --backend epoll --traefik-config traefik.yml --stats-socket "$d/s.sock" 2>"$d/log") &
+  # Valgrind's files (its output, callgrind_control's command file) go to a directory of their own: in the
+  # configuration's directory, the file provider's watch saw them and reloaded the configuration all along.
+  mkdir -p "$d/cg"
+  (cd "$d/cg" && exec valgrind -q --tool=callgrind --instr-atstart=no --callgrind-out-file="$d/cg/cg.out" \
+      "$d/stoep" run --backend epoll --traefik-config "$d/traefik.yml" --stats-socket "$d/s.sock" 2>"$d/log") &
   pid=$!; PIDS+=($pid)
   for _ in $(seq 1 60); do curl -s -o /dev/null -H "Host: $HOST" "http://127.0.0.1:$port/index.html" && break; sleep 0.5; done
   url="http://127.0.0.1:$port/index.html"
@@ -53,9 +56,9 @@ C
   wrk -t1 -c8 -d6s "${HDRS[@]}" "$url" > "$d/wrk"
   callgrind_control -i off "$pid" >/dev/null
   callgrind_control -d "$pid" >/dev/null; sleep 1
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  kill -9 "$pid"; wait "$pid" 2>/dev/null || true  # the dump is written; a graceful stop takes seconds
   reqs=$(awk '/requests in/ {print $1}' "$d/wrk")
-  out=$(ls -S "$d"/cg.out* | head -1)
+  out=$(ls -S "$d"/cg/cg.out* | head -1)
   callgrind_annotate --inclusive=yes "$out" > "$d/annotate" 2>/dev/null
   total=$(awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}' "$d/annotate")
   printf '%-12s %8d requests  %9.0f instructions per request\n' "$name" "$reqs" "$(awk -v c="$total" -v r="$reqs" 'BEGIN {print c / r}')"
