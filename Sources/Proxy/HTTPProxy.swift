@@ -16,6 +16,8 @@ public final class HTTPProxy {
     let pool: PipePool
     /// Head buffers lent to sessions for an exchange (no allocation per keep-alive request).
     let heads = HeadBufferPool()
+    /// Finished exchanges kept for the next requests (no allocation per keep-alive request).
+    let exchanges = ExchangePool()
     public private(set) var table: RouteTable = .empty
     /// TCP routers (HostSNI, passthrough), tried before the HTTP ones on an entry point.
     public var tcpTable: TCPRouteTable = .empty
@@ -37,6 +39,9 @@ public final class HTTPProxy {
     public var observers: [RequestObserver] = []
     /// An observer writes header fields (access log `fields.headers`): requests collect them for it.
     public var observersWantHeaders = false
+    /// An observer reads the request's target, User-Agent and Referer (the access log; the stats socket's
+    /// figures and Prometheus do not): reports make these Strings only then (no allocation per request for them).
+    public var observersWantRequestText = true
     /// What answers api@internal, prometheus@internal & co (the routes to them are in `table`).
     public var internalHandlers = InternalHandlers()
 

@@ -87,11 +87,13 @@ final class ProxyObservability {
             }
             if let a = accessLog { proxy.observers.append(a) }
             proxy.observersWantHeaders = config.fields.logsHeaders
+            proxy.observersWantRequestText = true
         } else {
             accessLog?.flush()
             accessLog = nil
             accessLogConfig = nil
             proxy.observersWantHeaders = false
+            proxy.observersWantRequestText = false
         }
     }
 

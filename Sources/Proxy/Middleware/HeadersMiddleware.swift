@@ -11,12 +11,40 @@ final class HeadersMiddleware: HTTPMiddleware {
     let config: TraefikHeaders
     let originRegexes: [CompiledRegex]
     let secure: SecureHeadersPolicy
+    /// customRequestHeaders applied to a request no earlier middleware set headers on: the common case (one
+    /// headers middleware on the router), given to the request as these shared arrays, so it allocates
+    /// nothing per request (issue 18). Made once by the general loop itself (`applyRequestHeaders`).
+    private let requestHeadersAlone: (set: [(name: String, value: String)], remove: Set<String>)
+    /// The response headers of the last request, when they depended only on the connection's TLS and the
+    /// Origin field (secure reads nothing else of the request: no allowedHosts, hostsProxyHeaders or
+    /// sslProxyHeaders). A browser sends the same Origin on every request, so the next one gets these as
+    /// they are: no arrays, Set or Strings per request (issue 18).
+    private var lastResponseHeaders: (tls: Bool, origin: [UInt8]?, fields: [(name: String, value: String)])?
+    private var responseHeadersCacheable: Bool { config.allowedHosts.isEmpty && !secure.needsRequest }
 
     private init(name: String, config: TraefikHeaders, originRegexes: [CompiledRegex]) {
         self.name = name
         self.config = config
         self.originRegexes = originRegexes
         secure = SecureHeadersPolicy(config)
+        var alone = ForwardedRequest(path: "", query: "")
+        Self.applyRequestHeaders(config.customRequestHeaders, to: &alone)
+        requestHeadersAlone = (alone.setHeaders, alone.removeHeaders)
+    }
+
+    /// Go's Header.Set/Del on the request for each custom request header, in order: an earlier middleware's
+    /// setting of the name is replaced (an entry point's headers middleware before the router's, one
+    /// X-Order left).
+    private static func applyRequestHeaders(_ headers: [TraefikKeyValue], to forward: inout ForwardedRequest) {
+        for kv in headers {
+            let lower = kv.key.lowercased()
+            forward.setHeaders.removeAll { $0.name.lowercased() == lower }
+            if kv.value.isEmpty {
+                forward.removeHeaders.insert(lower)
+            } else {
+                forward.setHeaders.append((kv.key, kv.value))
+            }
+        }
     }
 
     /// Fails as NewHeader does on an origin regex that does not compile.
@@ -41,16 +69,23 @@ final class HeadersMiddleware: HTTPMiddleware {
 
     func handle(_ request: RequestView, _ forward: inout ForwardedRequest, scheme: String) -> LocalResponse? {
         if hasCORS, let preflight = preflightResponse(request) { return preflight }
-        for kv in config.customRequestHeaders {
-            // Go's Header.Set/Del on the request: an earlier middleware's setting of the name is replaced
-            // (an entry point's headers middleware before the router's, one X-Order left).
-            let lower = kv.key.lowercased()
-            forward.setHeaders.removeAll { $0.name.lowercased() == lower }
-            if kv.value.isEmpty {
-                forward.removeHeaders.insert(lower)
+        if forward.setHeaders.isEmpty {
+            // Nothing to replace: the result is the one made at start (removals only add to the set).
+            forward.setHeaders = requestHeadersAlone.set
+            if forward.removeHeaders.isEmpty {
+                forward.removeHeaders = requestHeadersAlone.remove
             } else {
-                forward.setHeaders.append((kv.key, kv.value))
+                forward.removeHeaders.formUnion(requestHeadersAlone.remove)
             }
+        } else {
+            Self.applyRequestHeaders(config.customRequestHeaders, to: &forward)
+        }
+        let tls = scheme == "https"
+        // The Origin field's value, as the bytes of the head (the first field: Header.Get).
+        let origin = hasCORS ? request.head.fields.first { isNamed($0, "origin", in: request.bytes) }.map { request.bytes[$0.value] } : nil
+        if responseHeadersCacheable, let last = lastResponseHeaders, last.tls == tls, Self.same(last.origin, origin) {
+            Self.add(last.fields, to: &forward.responseHeaders)
+            return nil
         }
         // The inner (secure) handler reads the request as Traefik holds it: the custom headers set, the entry
         // point's X-Forwarded-* in it (built only when an option reads a field).
@@ -71,9 +106,23 @@ final class HeadersMiddleware: HTTPMiddleware {
         }
         // Go's Header.Set: the last setting of a name wins.
         var seen: Set<String> = []
-        let last = out.reversed().filter { seen.insert($0.name.lowercased()).inserted }.reversed()
-        forward.responseHeaders += last
+        let last = Array(out.reversed().filter { seen.insert($0.name.lowercased()).inserted }.reversed())
+        if responseHeadersCacheable { lastResponseHeaders = (tls, origin.map { Array($0) }, last) }
+        Self.add(last, to: &forward.responseHeaders)
         return nil
+    }
+
+    /// Appends `fields`; into an empty list, shares them instead (no copy).
+    private static func add(_ fields: [(name: String, value: String)], to list: inout [(name: String, value: String)]) {
+        if list.isEmpty { list = fields } else { list += fields }
+    }
+
+    private static func same(_ kept: [UInt8]?, _ origin: ArraySlice<UInt8>?) -> Bool {
+        switch (kept, origin) {
+        case (nil, nil): return true
+        case (let a?, let b?): return a.elementsEqual(b)
+        default: return false
+        }
     }
 }
 

@@ -1,12 +1,15 @@
 // One request/response exchange of a session: the routed request, its upstream connection, and where
-// each of the two bodies stands.
+// each of the two bodies stands. Exchanges are kept by the proxy's ExchangePool between requests (issue
+// 18: no allocation per keep-alive request): `clear()` puts every property back as `init` leaves it, so a
+// reused exchange starts as a new one would.
 import HTTP
 import Reactor
 
 final class HTTPExchange {
-    let view: RequestView
-    let route: HTTPRoute?
-    /// Counted in the server's requests in flight while the exchange has it (p2c, leasttime).
+    private(set) var view: RequestView
+    private(set) var route: HTTPRoute?
+    /// Counted in the server's requests in flight while the exchange has it (p2c, leasttime): given back
+    /// by `clear()` when the exchange goes to the pool, or by `deinit` when it is freed.
     var server: UpstreamServer? {
         didSet {
             if oldValue !== server {
@@ -46,7 +49,7 @@ final class HTTPExchange {
     var maxRequestBody: UInt64 = .max
     /// `buffering` read the body whole: its length, for a retry's next attempt.
     var heldBodyLength: UInt64?
-    let startedAt: UInt64
+    private(set) var startedAt: UInt64
     var connectDeadline: UInt64 = 0
     /// responseHeaderTimeout: when the response head must have come (0 = no limit).
     var responseDeadline: UInt64 = 0
@@ -101,6 +104,64 @@ final class HTTPExchange {
         self.startedAt = startedAt
         pickedAt = startedAt
         requestBody = BodyForwarder(view.head.framing)
+    }
+
+    /// A pooled (cleared) exchange made the exchange of a new request, as `init` makes one.
+    func start(view: RequestView, route: HTTPRoute?, server: UpstreamServer?, startedAt: UInt64) {
+        self.view = view
+        self.route = route
+        self.server = server  // didSet counts it in flight
+        self.startedAt = startedAt
+        pickedAt = startedAt
+        requestBody = BodyForwarder(view.head.framing)
+    }
+
+    /// Puts every stored property back as `init` leaves it, dropping what the finished exchange refers to:
+    /// the request's head bytes and the parsed response head (the session's pooled head buffers, which
+    /// must not stay shared, or the next request's first write into them would copy), the route, and the
+    /// server's in-flight count. HTTPExchangePoolTests holds a cleared exchange equal to a new one,
+    /// property by property, so a property added here without its reset fails there.
+    func clear() {
+        view = RequestView.none
+        route = nil
+        server = nil  // didSet gives the in-flight count back
+        pickedAt = 0
+        mirrorCopies = []
+        upstream = nil
+        reusedConnection = false
+        upstreamOut = []
+        upstreamOutSent = 0
+        requestBody = BodyForwarder(.none)
+        requestDone = false
+        responseHead = nil
+        responseBody = BodyForwarder(.none)
+        responseDone = false
+        compressedBody = nil
+        compressions = []
+        responseHeaders = []
+        loggedResponseFields = []
+        authCookies = nil
+        setCookies = []
+        status = 0
+        maxRequestBody = .max
+        heldBodyLength = nil
+        startedAt = 0
+        connectDeadline = 0
+        responseDeadline = 0
+        awaitingContinue = false
+        continueDeadline = 0
+        headLength = 0
+        tickets = []
+        retryFrom = nil
+        attempt = 1
+        retryStartedAt = 0
+        failureStatus = 502
+        sniffContentType = false
+        forward = nil
+        pageStatus = nil
+        pageForHead = false
+        sniffedType = nil
+        refusedUnprocessed = false
     }
 
     deinit {

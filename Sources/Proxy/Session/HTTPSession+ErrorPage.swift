@@ -36,7 +36,7 @@ extension HTTPSession {
         let split = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let pageView = RequestView(head: pageHead, bytes: head, clientIP: view.clientIP, trustedPeer: true,
                                    pathAndQuery: (String(split[0]), split.count > 1 ? String(split[1]) : ""))
-        let x = HTTPExchange(view: pageView, route: route, server: server, startedAt: startedAt)
+        let x = proxy.exchanges.take(view: pageView, route: route, server: server, startedAt: startedAt)
         x.upstreamOut = head
         x.headLength = head.count
         x.pageStatus = caught.status

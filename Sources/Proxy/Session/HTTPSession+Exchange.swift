@@ -120,6 +120,7 @@ extension HTTPSession {
         currentView = nil
         proxy.heads.give(&x.upstreamOut)
         headBuffers.giveBack(to: proxy.heads)
+        endedExchange = x  // drive() gives it to the pool once this frame is gone
         return true
     }
 

@@ -13,12 +13,14 @@ extension HTTPSession {
             currentBreakers = []
         }
         guard !proxy.observers.isEmpty else { return }
+        // The target, User-Agent and Referer as Strings only for an observer that reads them (the access log).
+        let text = proxy.observersWantRequestText ? view : nil
         var r = CompletedRequest(
             entryPoint: entryPoint.name, router: route?.name, service: route?.service.name, serverURL: server?.url,
-            method: view?.method ?? "-", path: view?.target ?? "-", host: view?.hostHeader ?? "",
+            method: view?.method ?? "-", path: text?.target ?? "-", host: view?.hostHeader ?? "",
             protocolName: websocket ? "websocket" : "http", status: status, clientAddress: peerText,
             requestBytes: requestBytes, responseBytes: responseBytes, startedAt: startedAt,
-            duration: now &- startedAt, userAgent: view?.header("User-Agent"), referer: view?.header("Referer"),
+            duration: now &- startedAt, userAgent: text?.header("User-Agent"), referer: text?.header("Referer"),
             user: nil, requestProtocol: client is HTTP2Stream ? "HTTP/2.0" : "HTTP/1.1")
         // Traefik's `internal`: the router's service is one of its own (api, ping, noop, prometheus…).
         r.internalService = internalRouter != nil || route?.internalService != nil

@@ -21,6 +21,9 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     var clientOut: [UInt8] = []
     var clientOutSent = 0
     var exchange: HTTPExchange?
+    /// The exchange that just ended, given back to the proxy's ExchangePool by `drive()` once no frame
+    /// holds it any more (driveExchange's parameter).
+    var endedExchange: HTTPExchange?
     /// Head buffers borrowed from the proxy's pool for the exchange under way.
     var headBuffers = SessionHeadBuffers()
     var closeAfterResponse = false
@@ -145,7 +148,10 @@ final class HTTPSession: IOHandler, UpstreamOwner {
     /// are already read, so no readiness report would come to wake it.
     func drive() {
         var rounds = 0
+        defer { if endedExchange != nil { proxy.exchanges.giveBack(&endedExchange) } }
         while !closed && !relayed {
+            // Here the `x` of the last round is out of scope: the ended exchange's only reference is ours.
+            if endedExchange != nil { proxy.exchanges.giveBack(&endedExchange) }
             if rounds == 64 {
                 let t = resumeTimer ?? Timer { [unowned self] _ in self.drive() }
                 resumeTimer = t
@@ -295,6 +301,7 @@ final class HTTPSession: IOHandler, UpstreamOwner {
         authExchange = nil
         if let x = exchange { abandon(x) }
         exchange = nil
+        endedExchange = nil
         headBuffers.giveBack(to: proxy.heads)
         if !relayed {
             if let t = token { proxy.loop.deregister(t) }

@@ -83,7 +83,7 @@ enum HeadRewriter {
             if t == "te" { connectionNamesTE = true }
             if !forwardedHeaders.contains(t) { dropped.insert(t) }  // managed headers cannot be removed so
         }
-        let set = Set(forward.setHeaders.map { $0.name.lowercased() })
+        let set = FieldNames(forward.setHeaders)
         let anyRemoval = !set.isEmpty || !forward.removeHeaders.isEmpty || dropped.count != hopByHop.count
             || !forward.removeHeadersMatching.isEmpty
         var hadRealIP = false
@@ -142,7 +142,8 @@ enum HeadRewriter {
         if !keep("x-forwarded-host") && !hostHeader.isEmpty { _ = w.field("X-Forwarded-Host", hostHeader) }
         // forwardedPort: a kept X-Forwarded-Proto of https or wss means 443 (forwarded_header.go).
         let keptProto = keep("x-forwarded-proto")
-            ? (forward.setHeaders.last { $0.name.lowercased() == "x-forwarded-proto" }?.value ?? view.header("X-Forwarded-Proto") ?? "") : ""
+            ? (forward.setHeaders.last { HTTPASCII.equalsIgnoringCase($0.name.utf8, "x-forwarded-proto".utf8) }?.value
+               ?? view.header("X-Forwarded-Proto") ?? "") : ""
         if !keep("x-forwarded-port") {
             let port = hostHeader.lastIndex(of: ":").flatMap { i -> String? in
                 hostHeader.hasSuffix("]") ? nil : String(hostHeader[hostHeader.index(after: i)...])
@@ -196,12 +197,12 @@ enum HeadRewriter {
         // Connection and Upgrade, a chunked answer its announced trailers (Go's ReverseProxy re-adds
         // `Trailer`). Compared on the head's bytes: no String or Set per field (issue 18).
         let hasConnection = head.fields.contains { isNamed($0, "connection", in: bytes) }
-        let replaced: Set<String> = extra.isEmpty ? [] : Set(extra.map { $0.name.lowercased() })
+        let replaced = FieldNames(extra)
         bytes.withUnsafeBytes { p in
             for f in head.fields {
                 let name = UnsafeRawBufferPointer(rebasing: p[f.name])
                 if isDroppedFromResponse(name, head: head, hasConnection: hasConnection, in: p) { continue }
-                if !replaced.isEmpty && replaced.contains(lower(slice(f.name))) { continue }
+                if !replaced.isEmpty && replaced.contains(name) { continue }
                 w.copyField(f, from: p)
             }
         }
@@ -253,6 +254,25 @@ enum HeadRewriter {
         w.statusLine(head.status, reason: String(decoding: bytes[head.reason], as: UTF8.self), version: .http11)
         for f in head.fields { w.copyField(f, from: bytes) }
         return w.finished()
+    }
+}
+
+/// The names of fields a middleware sets (customRequestHeaders, response headers), matched ASCII
+/// case-insensitively by a scan: a router sets a handful, and a Set of lowered names cost two or three
+/// allocations per request (issue 18).
+struct FieldNames {
+    let fields: [(name: String, value: String)]
+    init(_ fields: [(name: String, value: String)]) { self.fields = fields }
+
+    var isEmpty: Bool { fields.isEmpty }
+
+    /// `name` in any case.
+    func contains(_ name: String) -> Bool {
+        fields.contains { HTTPASCII.equalsIgnoringCase($0.name.utf8, name.utf8) }
+    }
+
+    func contains(_ name: UnsafeRawBufferPointer) -> Bool {
+        fields.contains { $0.name.utf8.count == name.count && HTTPASCII.equalsIgnoringCase($0.name.utf8, name) }
     }
 }
 

@@ -130,7 +130,7 @@ extension HTTPSession {
             x.continueDeadline = 0
             x.attempt += 1
         } else {
-            x = HTTPExchange(view: view, route: route, server: server, startedAt: now)
+            x = proxy.exchanges.take(view: view, route: route, server: server, startedAt: now)
             if let n = forward.heldBodyLength {
                 x.requestBody = BodyForwarder(.contentLength(n))
                 x.heldBodyLength = n

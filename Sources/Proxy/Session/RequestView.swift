@@ -56,6 +56,14 @@ struct RequestView: RuleRequest {
 
     /// The first value of a header, or nil.
     func header(_ name: String) -> String? { headerValues(named: name).first }
+
+    /// `GET / HTTP/1.0` with no fields (1.1 would need a Host): what a pooled exchange holds between requests (HTTPExchange.clear),
+    /// made once, so it refers to no session's head buffer.
+    static let none: RequestView = {
+        let bytes = Array("GET / HTTP/1.0\r\n\r\n".utf8)
+        guard case .complete(let head, _) = HTTPRequestHead.parse(bytes) else { preconditionFailure("GET / HTTP/1.0 parses") }
+        return RequestView(head: head, bytes: bytes, clientIP: nil, pathAndQuery: ("/", ""))
+    }()
 }
 
 /// A Host field's text and canonical form, made once per distinct Host a connection sends.

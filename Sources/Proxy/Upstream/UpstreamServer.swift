@@ -92,7 +92,7 @@ public final class UpstreamServer {
 
 // What the p2c and leasttime strategies read (pkg/server/service/loadbalancer/p2c, leasttime): the
 // requests in flight to the server (an HTTPExchange counts from the moment it is given the server until
-// it goes away) and the last 100 times to first byte, in whole milliseconds as Traefik truncates them.
+// it goes away or back to the ExchangePool) and the last 100 times to first byte, in whole milliseconds as Traefik truncates them.
 extension UpstreamServer {
     /// Requests in flight to the server.
     public var inFlight: Int { load.inFlight }
