@@ -81,7 +81,7 @@ bench: deps build
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 fuzz: deps
-	swift build -c release --product stoep-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	STOEP_CHECKED_EXCLUSIVITY=1 swift build -c release --product stoep-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # The container image (static binary on scratch, podman). tests/integration/test_container.py's image tests
@@ -94,7 +94,7 @@ container-test: deps build
 
 # A bootable disk image for a board (n100; rpi4/rpi5 need STOEP_BINARY and PI_FIRMWARE) into out/image/,
 # and its boot test under qemu (TCG): -kernel/-initrd with a boot-partition config, then UEFI through
-# systemd-boot with an invalid one that must be refused; <= 290 s each. Not part of `make test`
+# systemd-boot with an invalid one that must be refused, then 4 vCPUs (workers = "auto": 4 workers); <= 290 s each. Not part of `make test`
 # (a debootstrap and two emulated boots): docs/deploy.md.
 BOARD ?= n100
 image:
@@ -102,6 +102,7 @@ image:
 image-test:
 	IMAGE_TEST_TIMEOUT=290 deploy/image/test.sh $(BOARD)
 	IMAGE_TEST_TIMEOUT=290 IMAGE_TEST_BOOT=uefi IMAGE_TEST_CONFIG=invalid deploy/image/test.sh $(BOARD)
+	IMAGE_TEST_TIMEOUT=290 IMAGE_TEST_SMP=4 deploy/image/test.sh $(BOARD)
 
 clean:
 	rm -rf .build .build-static .build-image out

@@ -12,11 +12,19 @@ import PackageDescription
 // Checked builds (-O): array bounds and integer overflow trap instead of corrupting memory on a hostile
 // packet (issue 17). A hot loop that measurably needs unchecked access says so where it is written, with
 // its bounds reasoning, and is fuzzed (docs/fuzzing.md); BENCHMARKS.md holds the cost measured.
-let optimize: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo"], .when(configuration: .release))]
+//
+// Dynamic exclusivity enforcement (the runtime's check that two accesses to one class property or global do
+// not overlap) is off in release builds: it cost 17 % of the user-space instructions of a keep-alive request
+// (swift_beginAccess / AccessSet::insert / swift_endAccess, BENCHMARKS.md "Session 8: exclusivity checks").
+// An overlapping access is a bug in our code (a trap with the check, undefined without it); the check stays
+// where the code runs under test: debug builds (`swift test`) and the fuzz build (STOEP_CHECKED_EXCLUSIVITY=1,
+// set by `make fuzz`, which drives every parser with hostile input). Bounds and overflow checks stay on.
+let exclusivity = Context.environment["STOEP_CHECKED_EXCLUSIVITY"] == nil ? ["-enforce-exclusivity=unchecked"] : []
+let optimize: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo"] + exclusivity, .when(configuration: .release))]
 // The parser modules also publish their function bodies (cross-module optimisation), so the proxy's
 // per-request calls into them (a rule matched against its request view, header scans) are specialised
 // and inlined as they were when the parsers lived inside Proxy: no witness-table call per request.
-let parser: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo", "-cross-module-optimization"],
+let parser: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo", "-cross-module-optimization"] + exclusivity,
                                            .when(configuration: .release))]
 
 let package = Package(

@@ -68,6 +68,12 @@ public func directoryEntries(path: String) -> Result<[String], Errno> {
     return .success(names.sorted())
 }
 
+/// Removes the file `path`; nil when it is gone (a file that was not there is gone too).
+public func removeFile(path: String) -> Errno? {
+    let (r, e) = retryingEINTR { unlink(path) }
+    return r == 0 || e == Errno(rawValue: ENOENT) ? nil : e
+}
+
 /// The directory part of `path` ("." for a bare file name).
 private func parentDirectory(of path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "." }

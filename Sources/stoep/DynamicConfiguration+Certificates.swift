@@ -9,10 +9,22 @@ import Reactor
 
 extension DynamicConfiguration {
     func certificateResolvers(for setup: ProxySetup) -> CertificateResolvers? {
-        // Workers 1…N-1 of `workers = N`: one issuer (worker 0); they serve what it stores, read again
-        // from acme.json when the file changes (TLSTermination watches it).
-        if setup.certificatesResolvers.isEmpty || !issuesCertificates {
+        if setup.certificatesResolvers.isEmpty {
             certificates = nil
+            acmeHTTPEntryPoints = []
+            return nil
+        }
+        // Workers 1…N-1 of `workers = N`: one issuer (worker 0); they serve what it stores, read again
+        // from acme.json when the file changes (TLSTermination watches it), and answer the CA's validation
+        // requests that land on them from what worker 0 publishes (SharedChallenges).
+        if !issuesCertificates {
+            certificates = nil
+            acmeHTTPEntryPoints = CertificateResolvers.settingsProblems(setup.certificatesResolvers, entryPoints: setup.entryPoints.map(\.name))
+                .httpChallengeEntryPoints
+            if let shared = sharedChallenges {
+                proxy.internalHandlers.acmeHTTP = { token, host in shared.httpAnswer(token: token, host: host) }
+                if tls.acmeTLSChallenges == nil { tls.acmeTLSChallenges = TLSALPNChallengeCertificates(shared: shared) }
+            }
             return nil
         }
         if let current = certificates, current.settings == setup.certificatesResolvers { return current.resolvers }
@@ -27,7 +39,17 @@ extension DynamicConfiguration {
         tls.issuedCertificates = { [unowned made] in made.servedCertificates }
         tls.sourcesReread = { [unowned made] in made.storageChanged() }
         proxy.internalHandlers.acmeHTTP = { [unowned made] token, host in made.http01.answer(token: token, host: host) }
+        if let shared = sharedChallenges {
+            do {
+                try shared.prepare()
+                made.http01.shared = shared
+                made.tlsALPN.shared = shared
+            } catch {
+                log.error("acme: \(shared.directory): \(error); a CA's validation landing on another worker will fail")
+            }
+        }
         certificates = (setup.certificatesResolvers, made)
+        acmeHTTPEntryPoints = made.httpChallengeEntryPoints
         return made
     }
 

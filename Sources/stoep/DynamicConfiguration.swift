@@ -44,6 +44,11 @@ final class DynamicConfiguration {
     var certificates: (settings: [String: TraefikCertificatesResolver], resolvers: CertificateResolvers)?
     /// False in workers 1…N-1 of `workers = N`: only worker 0 runs the certificate resolvers (one issuer).
     var issuesCertificates = true
+    /// With `workers = N`: the directory where worker 0 publishes its ACME challenge answers and the
+    /// others read them (SharedChallenges).
+    var sharedChallenges: SharedChallenges?
+    /// Where the acme-http@internal router goes: the resolvers' httpChallenge entry points, in every worker.
+    var acmeHTTPEntryPoints: [String] = []
     /// The community CA's root, when a localCA resolver has made one (set by the appliance).
     var communityCARoot: () -> CommunityCARoot? = { nil }
     /// api@internal's handler and the state it serves.
@@ -85,7 +90,7 @@ final class DynamicConfiguration {
         let resolvers = certificateResolvers(for: setup)
         let dynamic = setup.allDynamic
         if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tls.configure(setup) }
-        let build = RouteBuild.make(setup, acmeHTTPEntryPoints: resolvers?.httpChallengeEntryPoints ?? [],
+        let build = RouteBuild.make(setup, acmeHTTPEntryPoints: acmeHTTPEntryPoints,
                                     communityCA: communityCARoot() != nil, tlsProblems: tls.problems,
                                     dockerProblems: [dockerSnapshot, swarmSnapshot].flatMap { $0?.problems.map(\.description) ?? [] },
                                     resolverProblems: resolvers?.problems ?? [], previous: proxy.table)
@@ -145,7 +150,7 @@ final class DynamicConfiguration {
         facts.api = setup.api
         facts.prometheus = setup.prometheus
         facts.ping = setup.ping
-        facts.acmeHTTPEntryPoints = certificates?.resolvers.httpChallengeEntryPoints ?? []
+        facts.acmeHTTPEntryPoints = acmeHTTPEntryPoints
         facts.accessLog = setup.accessLog != nil
         facts.startDate = DynamicConfiguration.rfc3339(startedAtWall)
         facts.version = Version.text

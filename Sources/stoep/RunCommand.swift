@@ -2,6 +2,7 @@
 // drop privileges, and run the loop until a signal ends it. Traefik's own flags are taken as Traefik takes
 // them (`stoep run --entrypoints.web.address=:80 --providers.docker`), and so are TRAEFIK_* variables.
 import Config
+import Proxy
 import Glibc
 import Reactor
 import Stats
@@ -11,7 +12,7 @@ enum RunCommand {
         let parsed: Arguments
         do {
             parsed = try Arguments(args, valued: ["config", "dnsmasq-conf", "traefik-config", "backend", "stats-socket", "log-level", "profile",
-                                                    "workers", "worker", "supervisor", "metrics-totals"],
+                                                    "workers", "worker", "supervisor", "metrics-totals", "acme-challenges"],
                                    boolean: [], traefik: true)
         } catch {
             printError("stoep run: \(error)")
@@ -114,6 +115,7 @@ enum RunCommand {
             appliance = try Appliance(loaded: loaded, source: source, backend: backend, statsPath: statsPath, statsOwner: owner, log: log)
             appliance.workerIndex = workerIndex
             appliance.observability.totalsFile = parsed.options["metrics-totals"]
+            appliance.dynamic.sharedChallenges = parsed.options["acme-challenges"].map { SharedChallenges(directory: $0, log: log) }
             try appliance.start()
             if let identity {
                 try identity.become()

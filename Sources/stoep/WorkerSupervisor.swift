@@ -79,6 +79,9 @@ final class WorkerSupervisor {
     static func metricsTotalsPath(_ statsPath: String) -> String { "\(statsPath).metrics" }
     private var metricsTimer: Timer?
 
+    /// Where worker 0 publishes the ACME challenge answers the other workers serve (SharedChallenges).
+    static func acmeChallengesPath(_ statsPath: String) -> String { "\(statsPath).acme-challenges" }
+
     /// Worker I's private stats socket, beside the public one.
     static func socketPath(_ statsPath: String, _ index: Int) -> String { "\(statsPath).worker\(index)" }
 
@@ -116,7 +119,7 @@ final class WorkerSupervisor {
 
     private func spawn(_ slot: Slot) throws(SystemError) {
         let own = ["--worker", String(slot.index), "--supervisor", String(getpid()), "--stats-socket", Self.socketPath(statsPath, slot.index)]
-            + (metricsTotals.map { ["--metrics-totals", $0] } ?? [])
+            + (metricsTotals.map { ["--metrics-totals", $0] } ?? []) + ["--acme-challenges", Self.acmeChallengesPath(statsPath)]
         slot.restartTimer = nil
         slot.startedAt = loop.now
         slot.process = try WorkerProcess(executable: executable, arguments: ["run"] + arguments + own, environment: environment, loop: loop,

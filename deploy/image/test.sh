@@ -16,11 +16,14 @@
 # With IMAGE_TEST_BOOT=uefi the same checks run on a boot through the image's own boot path instead of
 # -kernel/-initrd: OVMF (UEFI firmware) -> EFI/BOOT/BOOTX64.EFI (systemd-boot) -> the loader entry.
 #
+# With IMAGE_TEST_SMP=4 the guest has 4 vCPUs: the n100 profile's `workers = "auto"` must start one worker
+# per CPU, every one serving, under one supervisor (a correctness smoke run; TCG says nothing of speed).
+#
 # With IMAGE_TEST_CONFIG=invalid the boot partition's stoep.toml has an error: the box must keep the
 # image's own configuration (box.stoep.lan -> 127.0.0.1) and say why on the console.
 #
 # env: IMAGE_TEST_TIMEOUT (seconds, default 600), QEMU_ACCEL (default tcg), IMAGE_TEST_BOOT (kernel|uefi),
-#      IMAGE_TEST_CONFIG (valid|invalid), OUT (default out/image/BOARD)
+#      IMAGE_TEST_CONFIG (valid|invalid), IMAGE_TEST_SMP (vCPUs, default 1), OUT (default out/image/BOARD)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BOARD=${1:-n100}
@@ -29,6 +32,7 @@ TIMEOUT=${IMAGE_TEST_TIMEOUT:-600}
 ACCEL=${QEMU_ACCEL:-tcg}
 BOOT=${IMAGE_TEST_BOOT:-kernel}
 CONFIG=${IMAGE_TEST_CONFIG:-valid}
+SMP=${IMAGE_TEST_SMP:-1}
 WORK="$ROOT/.build-image/$BOARD/test"
 die() { echo "image-test: FAIL: $*" >&2; exit 1; }
 say() { echo "image-test: $(date +%H:%M:%S) $*"; }
@@ -100,9 +104,9 @@ if [ "$BOOT" = uefi ]; then
 else
   BOOT_ARGS=(-kernel "$OUT/vmlinuz" -initrd "$OUT/initrd.img" -append "$(cat "$OUT/cmdline") console=ttyS0,115200 panic=-1")
 fi
-say "booting $OUT/stoep-$BOARD.img ($BOOT boot, accel=$ACCEL, 1 CPU, 512 MB); serial console: $LOG"
+say "booting $OUT/stoep-$BOARD.img ($BOOT boot, accel=$ACCEL, $SMP CPU, 512 MB); serial console: $LOG"
 START=$(date +%s)
-qemu-system-x86_64 -machine q35,accel="$ACCEL" -smp 1 -m 512 \
+qemu-system-x86_64 -machine q35,accel="$ACCEL" -smp "$SMP" -m 512 \
   -display none -vga none -monitor none -serial "file:$LOG" -no-reboot "${BOOT_ARGS[@]}" \
   -drive "file=$IMG,format=raw,if=virtio" \
   -netdev "user,id=n0,hostfwd=udp:127.0.0.1:$DNS_PORT-:53,hostfwd=tcp:127.0.0.1:$DNS_PORT-:53,hostfwd=tcp:127.0.0.1:$HTTP_PORT-:80" \
@@ -145,6 +149,11 @@ info=$(tr -d '\r' <"$LOG" | sed -n '/STOEP-INFO-BEGIN/,/STOEP-INFO-END/p')
 echo "$info" | sed 's/^/  console| /'
 echo "$info" | grep -q "STOEP-INFO-END status=0" || die "stoep stats show info failed in the guest"
 echo "$info" | grep -Eq "^threads +1$" || die "show info: not one thread"
+if [ "$SMP" -gt 1 ]; then
+  echo "$info" | grep -Eq "^worker_count +$SMP$" || die "show info: workers = \"auto\" did not start $SMP workers on $SMP CPUs"
+  echo "$info" | grep -Eq "^workers_serving +$SMP$" || die "show info: not every one of the $SMP workers is serving"
+  say "$SMP workers serving on $SMP vCPUs"
+fi
 echo "$info" | grep -Eq "^config_source +/etc/stoep/stoep.toml$" || die "show info: not running /etc/stoep/stoep.toml"
 echo "$info" | grep -q "net.core.somaxconn=16384" || die "the n100 profile's sysctls are not in force"
 echo "$info" | grep -q 'udp53: .*"stoep"' || die "port 53 is not held by stoep"
@@ -160,4 +169,4 @@ image_mb=$(( $(stat -c %s "$OUT/stoep-$BOARD.img") / 1048576 ))
 [ -n "$root_mb" ] && [ "$root_mb" -gt "$image_mb" ] \
   || die "the root filesystem did not grow into the larger disk (${root_mb:-?} MB, image $image_mb MB)"
 BACKEND=$(echo "$info" | sed -n 's/^backend  *//p')
-say "PASS: booted ($BOOT, $CONFIG boot-partition config) to DNS in $DNS_AT s (accel=$ACCEL), backend $BACKEND, image $(du -h --apparent-size "$OUT/stoep-$BOARD.img" | cut -f1)"
+say "PASS: booted ($BOOT, $CONFIG boot-partition config, $SMP vCPU) to DNS in $DNS_AT s (accel=$ACCEL), backend $BACKEND, image $(du -h --apparent-size "$OUT/stoep-$BOARD.img" | cut -f1)"

@@ -11,31 +11,43 @@ import Reactor
 public final class HTTP01Solver: ACMEChallengeSolver {
     public let kind = ACMEChallenge.Kind.http01
     private var answers: [String: [String: [UInt8]]] = [:]
+    /// With `workers = N`: where the other workers read what this one presents.
+    public var shared: SharedChallenges?
 
     public init() {}
 
     public func present(_ challenge: ACMEChallenge, ready: @escaping (String?) -> Void) {
         answers[challenge.token, default: [:]][challenge.domain] = Array(challenge.keyAuthorization.utf8)
+        shared?.publishHTTP(token: challenge.token, answers: answers[challenge.token] ?? [:])
         ready(nil)  // the acme-http@internal router exists whenever a resolver has an httpChallenge entry point
     }
 
     public func cleanUp(_ challenge: ACMEChallenge) {
         answers[challenge.token]?[challenge.domain] = nil
         if answers[challenge.token]?.isEmpty == true { answers[challenge.token] = nil }
+        shared?.publishHTTP(token: challenge.token, answers: answers[challenge.token] ?? [:])
     }
 
     /// What acme-http@internal serves for `token` on `host`; nil = 404.
     public func answer(token: String, host: String) -> [UInt8]? { answers[token]?[host] }
 }
 
-/// The TLS-ALPN-01 certificates by domain, read by every certificate set of the termination.
+/// The TLS-ALPN-01 certificates by domain, read by every certificate set of the termination. With
+/// `workers = N`, worker 0's are also written to `shared`, and a worker that holds none for a name reads
+/// them from there.
 public final class TLSALPNChallengeCertificates {
     private var byDomain: [String: TLSCertificate] = [:]
+    public var shared: SharedChallenges?
 
-    public init() {}
+    public init(shared: SharedChallenges? = nil) {
+        self.shared = shared
+    }
 
-    func certificate(for name: String) -> TLSCertificate? { byDomain[name] }
-    fileprivate func set(_ domain: String, _ c: TLSCertificate?) { byDomain[domain] = c }
+    func certificate(for name: String) -> TLSCertificate? { byDomain[name] ?? shared?.alpnCertificate(domain: name) }
+    fileprivate func set(_ domain: String, _ c: TLSCertificate?, pem: [UInt8]?) {
+        byDomain[domain] = c
+        shared?.publishALPN(domain: domain, pem: pem)
+    }
 }
 
 /// TLS-ALPN-01 (RFC 8737): a self-signed certificate for the domain carrying the key authorization's
@@ -55,10 +67,10 @@ public final class TLSALPN01Solver: ACMEChallengeSolver {
         switch TLSCertificate.load(certificatePEM: made.certificatePEM, keyPEM: made.keyPEM, source: "acme-tls/1 \(challenge.domain)") {
         case .failure(let e): ready("\(e)")
         case .success(let c):
-            certificates.set(challenge.domain, c)
+            certificates.set(challenge.domain, c, pem: Array(made.certificatePEM) + Array(made.keyPEM))
             ready(nil)
         }
     }
 
-    public func cleanUp(_ challenge: ACMEChallenge) { certificates.set(challenge.domain, nil) }
+    public func cleanUp(_ challenge: ACMEChallenge) { certificates.set(challenge.domain, nil, pem: nil) }
 }
