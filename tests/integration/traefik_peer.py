@@ -34,8 +34,9 @@ def traefik_binary():
 # --log.level are ignored. The debug log (which says when the file provider's configuration arrived) is
 # therefore asked for in the file itself, unless the test's static text has a `log:` section of its own.
 DEBUG_LOG = "log: {level: DEBUG, noColor: true}\n"
-# The file provider's configuration reached the configuration watcher (an empty one is skipped, and said so).
-FILE_CONFIGURATION_ARRIVED = re.compile(r"(Configuration received|Skipping empty configuration).*providerName=file")
+# Traefik builds the file provider's routers: every router, service and middleware it makes is logged with
+# routerName=NAME@file; the switch to them follows the last such line, in the same goroutine.
+FILE_ROUTERS_BUILT = re.compile(r"routerName=\S+@file")
 
 
 def with_debug_log(static_text):
@@ -44,24 +45,34 @@ def with_debug_log(static_text):
 
 
 def wait_for_traefik(proc, log_path, port, timeout=20):
-    """Returns once Traefik accepts on `port` and has applied its file provider's configuration: the debug
-    log says the configuration arrived, and the routers are switched in microseconds after that (0.3 s
-    margin). Without that line (a static file with a `log:` of its own) it falls back to 5 s after the start,
-    the time that configuration needs at the most on this machine."""
+    """Returns once Traefik accepts on `port` and has switched to its file provider's routers: the debug log
+    names what it builds for them (`FILE_ROUTERS_BUILT`), and the switch follows the last of those lines, so
+    the log must also have been still for 0.5 s (the building is CPU work without waits; longer under load,
+    when it takes longer). Without such a line (a configuration without routers, or a static file with a
+    `log:` of its own) it falls back to the old fixed wait: 5.3 s after the start."""
+    log_path = Path(log_path)
     started = time.time()
     deadline = started + timeout
     while time.time() < deadline:
-        assert proc.poll() is None, Path(log_path).read_text(errors="replace")
+        assert proc.poll() is None, log_path.read_text(errors="replace")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 pass
-            if FILE_CONFIGURATION_ARRIVED.search(Path(log_path).read_text(errors="replace")) or time.time() > started + 5:
-                time.sleep(0.3)
-                return
         except OSError:
-            pass
+            time.sleep(0.05)
+            continue
+        if time.time() > started + 5:
+            time.sleep(0.3)
+            return
+        if FILE_ROUTERS_BUILT.search(log_path.read_text(errors="replace")):
+            size = log_path.stat().st_size
+            while time.time() < deadline:
+                time.sleep(0.5)
+                size, before = log_path.stat().st_size, size
+                if size == before:
+                    return
         time.sleep(0.05)
-    raise RuntimeError("traefik did not come up: " + Path(log_path).read_text(errors="replace"))
+    raise RuntimeError("traefik did not come up: " + log_path.read_text(errors="replace"))
 
 
 # The static configuration most side-by-side modules need: one entry point, "web", on each proxy's port.
