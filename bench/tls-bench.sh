@@ -4,15 +4,19 @@
 #    server's CPU time per handshake (the fair figure on a 2-core box, where the clients share the CPU);
 #  - keep-alive requests per second over TLS: wrk -t1 -c64 on a 612-byte file, and CPU per request;
 #  - idle RSS of stoep with a TLS entry point and 20 certificates loaded (goal <= 12 MB).
-# Both proxies forward to one nginx backend. Usage: bench/tls-bench.sh [--duration S] [--backend io_uring|epoll]
+# Both proxies forward to one nginx backend. Usage: bench/tls-bench.sh [--duration S] [--backend io_uring|epoll] [--rounds N]
+# --rounds N measures both targets N times, interleaved (haproxy stoep haproxy stoep …), prints every round's row
+# and then each figure's median: on this noisy machine use 3 and compare only rows of one run.
+# STOEP_BIN=path measures another stoep binary (a kept copy of the one before a change).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=$ROOT/.build/release/stoep
-DUR=8; BACKEND=io_uring
+BIN=${STOEP_BIN:-$ROOT/.build/release/stoep}
+DUR=8; BACKEND=io_uring; ROUNDS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) DUR=$2; shift 2;;
     --backend) BACKEND=$2; shift 2;;
+    --rounds) ROUNDS=$2; shift 2;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -73,6 +77,7 @@ printf 'stoep idle RSS with a TLS entry point and 20 certificates: %s KiB\n' "$(
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
 printf '%-8s %14s %14s %12s %12s\n' target handshakes_s cpu_us_hs tls_rps cpu_us_req
+for round in $(seq 1 "$ROUNDS"); do
 for t in "haproxy=$HAPROXY_PORT:$HAPROXY_PID" "stoep-$BACKEND=$STOEP_PORT:$STOEP_PID"; do
   name=${t%%=*}; rest=${t#*=}; port=${rest%%:*}; pid=${rest#*:}
   c0=$(ticks "$pid")
@@ -88,7 +93,24 @@ for t in "haproxy=$HAPROXY_PORT:$HAPROXY_PID" "stoep-$BACKEND=$STOEP_PORT:$STOEP
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out"); reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   grep -q 'Non-2xx' <<<"$out" && rps="non-2xx!"
   cpu_req=$(awk -v d=$((c1 - c0)) -v r="${reqs:-0}" -v hz="$HZ" 'BEGIN {if (r > 0) printf "%.1f", d * 1e6 / hz / r; else print "-"}')
-  printf '%-8s %14s %14s %12s %12s\n' "$name" "$hs" "$cpu_hs" "${rps:-fail}" "$cpu_req"
+  printf '%-8s %14s %14s %12s %12s\n' "$name" "$hs" "$cpu_hs" "${rps:-fail}" "$cpu_req" | tee -a "$W/rows"
 done
+done
+if [ "$ROUNDS" -gt 1 ]; then
+  echo "medians of $ROUNDS interleaved rounds (load average: $(cut -d' ' -f1-3 /proc/loadavg)):"
+  python3 - "$W/rows" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, *vals = line.split(); rows.setdefault(name, []).append(vals)
+def med(col):
+    nums = [float(v) for v in col if v.replace('.', '', 1).isdigit()]
+    if not nums: return col[0]
+    m = statistics.median(nums)
+    return f"{m:.1f}" if m < 1000 else f"{m:.0f}"
+for name, vals in rows.items():
+    print(f"{name:<8} " + " ".join(f"{med(c):>14}" if i < 2 else f"{med(c):>12}" for i, c in enumerate(zip(*vals))))
+PY
+fi
 printf 'stoep RSS after the run: %s KiB\n' "$(awk '/VmRSS/ {print $2}' /proc/$STOEP_PID/status)"
 "$BIN" stats --stats-socket "$W/s.sock" --json show info | python3 -c 'import json,sys; t=json.load(sys.stdin)["tls"]; print("stoep tls:", {k: t[k] for k in ("handshakes", "resumed", "versions", "failures")})'

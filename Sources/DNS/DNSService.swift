@@ -19,8 +19,32 @@ public final class DNSService {
         public var rateLimited: UInt64 = 0
         /// Connections closed at once because `maxConnections` were open (the per-listener cap).
         public var tcpRefused: UInt64 = 0
-        public var byType: [UInt16: UInt64] = [:]
-        public var byRcode: [UInt16: UInt64] = [:]
+        /// Answers by rcode (the header's 4 bits) and by question type, in arrays for the common types:
+        /// counting an answer hashes nothing (issue 18). `byType` and `byRcode` give the tables.
+        var rcodeCounts = [UInt64](repeating: 0, count: 16)
+        var typeCounts = [UInt64](repeating: 0, count: 256)
+        var otherTypeCounts: [UInt16: UInt64] = [:]
+
+        /// Answers by question type (types never asked are absent).
+        public var byType: [UInt16: UInt64] {
+            var table = otherTypeCounts
+            for (t, n) in typeCounts.enumerated() where n > 0 { table[UInt16(t)] = n }
+            return table
+        }
+
+        /// Answers by rcode (rcodes never sent are absent).
+        public var byRcode: [UInt16: UInt64] {
+            var table: [UInt16: UInt64] = [:]
+            for (code, n) in rcodeCounts.enumerated() where n > 0 { table[UInt16(code)] = n }
+            return table
+        }
+
+        @inline(__always)
+        func countAnswer(rcode: UInt8, type: UInt16?) {
+            rcodeCounts[Int(rcode & 0x0F)] &+= 1
+            guard let type else { return }
+            if type < 256 { typeCounts[Int(type)] &+= 1 } else { otherTypeCounts[type, default: 0] &+= 1 }
+        }
     }
 
     public internal(set) var settings: DNSSettings
@@ -243,7 +267,6 @@ public final class DNSService {
     /// Counts a reply by rcode and by the type of the question it answers (nil: it echoes none).
     private func count(_ reply: [UInt8], type: DNSRecordType?) {
         guard reply.count >= DNSHeader.size else { return }
-        counters.byRcode[UInt16(reply[3] & 0x0F), default: 0] &+= 1
-        if let type { counters.byType[type.rawValue, default: 0] &+= 1 }
+        counters.countAnswer(rcode: reply[3], type: type?.rawValue)
     }
 }

@@ -121,11 +121,20 @@ public final class CommunityCA {
     /// True when `chainPEM` (leaf, then its intermediate) chains to this CA's root by signature: a
     /// certificate kept from before is still this CA's (and not one of a root made anew since).
     /// Validity dates are the caller's business.
-    public func issued(chainPEM: [UInt8]) -> Bool {
+    public func issued(chainPEM: [UInt8]) -> Bool { Self.chains(chainPEM, to: root) }
+
+    /// `issued(chainPEM:)` for a process that holds only the root certificate (a worker that serves what
+    /// worker 0's CA issued): true when the chain leads to the root in `rootCertificatePEM` by signature.
+    public static func issued(chainPEM: [UInt8], byRoot rootCertificatePEM: [UInt8]) -> Bool {
+        guard let root = X509Certificate.all(pem: rootCertificatePEM).first else { return false }
+        return chains(chainPEM, to: root)
+    }
+
+    private static func chains(_ chainPEM: [UInt8], to root: X509Certificate) -> Bool {
         defer { clearOpenSSLErrors() }
         let chain = X509Certificate.all(pem: chainPEM)
         // The keys are borrowed from the certificates (get0): the certificates must outlive every use.
-        return withExtendedLifetime(chain) {
+        return withExtendedLifetime((chain, root)) {
             guard chain.count >= 2, let intermediateKey = X509_get0_pubkey(chain[1].x509),
                   let rootKey = X509_get0_pubkey(root.x509) else { return false }
             return X509_verify(chain[0].x509, intermediateKey) == 1 && X509_verify(chain[1].x509, rootKey) == 1

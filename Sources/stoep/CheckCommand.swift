@@ -43,13 +43,7 @@ enum CheckCommand {
         for s in sources {
             switch s.load() {
             case .success(let loaded):
-                var lines = ConfigValidation.report(loaded)
-                // What `workers = N` (N > 1, from the file or the profile) cannot run: refused as `stoep run` refuses it.
-                // A profile's `workers` alone only warns: `stoep run` then keeps one process.
-                if (loaded.config.workers ?? loaded.profile?.workers ?? .count(1)).resolved(onlineCPUs: WorkerProcess.onlineCPUs) > 1 {
-                    let level = loaded.config.workers == nil ? "warning" : "error"
-                    lines += WorkerCount.problems(loaded).map { "\(level): \($0)\(level == "warning" ? " (the profile's workers is not applied: one process)" : "")" }
-                }
+                let lines = ConfigValidation.report(loaded)
                 for line in lines { printError(line) }
                 failed += summary(s.description, lines)
             case .failure(let e):

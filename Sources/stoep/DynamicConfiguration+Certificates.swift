@@ -12,6 +12,7 @@ extension DynamicConfiguration {
         if setup.certificatesResolvers.isEmpty {
             certificates = nil
             acmeHTTPEntryPoints = []
+            followCommunityCAs([])
             return nil
         }
         // Workers 1…N-1 of `workers = N`: one issuer (worker 0); they serve what it stores, read again
@@ -25,6 +26,7 @@ extension DynamicConfiguration {
                 proxy.internalHandlers.acmeHTTP = { token, host in shared.httpAnswer(token: token, host: host) }
                 if tls.acmeTLSChallenges == nil { tls.acmeTLSChallenges = TLSALPNChallengeCertificates(shared: shared) }
             }
+            followCommunityCAs(setup.certificatesResolvers.sorted { $0.key < $1.key }.compactMap { $0.value.localCA?.storage })
             return nil
         }
         if let current = certificates, current.settings == setup.certificatesResolvers { return current.resolvers }
@@ -51,6 +53,27 @@ extension DynamicConfiguration {
         certificates = (setup.certificatesResolvers, made)
         acmeHTTPEntryPoints = made.httpChallengeEntryPoints
         return made
+    }
+
+    /// Workers 1…N-1: serve what worker 0's community CAs keep in `storages`' issued/ folders, read again
+    /// when a folder changes (worker 0 writes there on each issue and renewal).
+    private func followCommunityCAs(_ storages: [String]) {
+        if storages == communityCAFollowers.storages { return }
+        for id in communityCAFollowers.watches { files.watcher?.unwatch(id) }
+        let followers = storages.map { CommunityCAFollower(directory: $0) }
+        for f in followers { f.reload(log: log) }
+        var watches: [Int] = []
+        if !followers.isEmpty, let watcher = files.watcher(for: "community CA certificates") {
+            watches = followers.map { f in
+                watcher.watch(path: f.issuedDirectory) { [unowned self, unowned f] in
+                    f.reload(log: log)
+                    tls.certificatesChanged(outside: false)
+                }
+            }
+        }
+        communityCAFollowers = (storages, followers, watches)
+        tls.issuedCertificates = followers.isEmpty ? { [] } : { followers.flatMap(\.serving) }
+        if !followers.isEmpty { tls.certificatesChanged(outside: false) }
     }
 
     /// The CA server's address without blocking the loop: an IP literal, the first address /etc/hosts gives

@@ -19,7 +19,7 @@ final class DynamicConfiguration {
     let log: Logger
     let proxy: HTTPProxy
     let tls: TLSTermination
-    private let files: SharedFileWatcher
+    let files: SharedFileWatcher
     /// The DNS service auto-DNS publishes into (nil: DNS off).
     var dns: () -> DNSService? = { nil }
     private let startedAtWall: Int
@@ -49,6 +49,8 @@ final class DynamicConfiguration {
     var sharedChallenges: SharedChallenges?
     /// Where the acme-http@internal router goes: the resolvers' httpChallenge entry points, in every worker.
     var acmeHTTPEntryPoints: [String] = []
+    /// Workers 1…N-1: what worker 0's community CAs keep, and the watches of their `issued/` folders.
+    var communityCAFollowers: (storages: [String], followers: [CommunityCAFollower], watches: [Int]) = ([], [], [])
     /// The community CA's root, when a localCA resolver has made one (set by the appliance).
     var communityCARoot: () -> CommunityCARoot? = { nil }
     /// api@internal's handler and the state it serves.
@@ -91,7 +93,7 @@ final class DynamicConfiguration {
         let dynamic = setup.allDynamic
         if reconfigureTLS || (setup.needsTLS && proxy.tls == nil) { tls.configure(setup) }
         let build = RouteBuild.make(setup, acmeHTTPEntryPoints: acmeHTTPEntryPoints,
-                                    communityCA: communityCARoot() != nil, tlsProblems: tls.problems,
+                                    communityCA: communityCARoot() != nil || !communityCAFollowers.followers.isEmpty, tlsProblems: tls.problems,
                                     dockerProblems: [dockerSnapshot, swarmSnapshot].flatMap { $0?.problems.map(\.description) ?? [] },
                                     resolverProblems: resolvers?.problems ?? [], previous: proxy.table)
         proxy.install(build.table)

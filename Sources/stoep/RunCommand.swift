@@ -64,20 +64,8 @@ enum RunCommand {
                 }
                 count = w
             }
-            var n = count.resolved(onlineCPUs: WorkerProcess.onlineCPUs)
-            let problems = n > 1 ? WorkerCount.problems(loaded) : []
-            if !problems.isEmpty, config.workers == nil, parsed.options["workers"] == nil, let profile = loaded.profile {
-                // The board profile's `workers` is a default for the board, not something this configuration
-                // asked for: what the workers cannot share keeps the single process, and says why.
-                log.warning("profile \(profile.name): workers = \(count) not applied, running one process: \(problems.map(\.message).joined(separator: "; "))")
-                n = 1
-            }
+            let n = count.resolved(onlineCPUs: WorkerProcess.onlineCPUs)
             if n > 1 {
-                if !problems.isEmpty {
-                    printError("stoep: configuration is not valid with \(n) workers (\(problems.count) error\(problems.count == 1 ? "" : "s")):")
-                    for err in problems { printError("  \(err)") }
-                    return 2
-                }
                 do {
                     let identity = try config.user.map { try ProcessIdentity.resolve(user: $0, group: config.group, extraGroups: config.groups) }
                     let owner: (uid: uid_t, gid: gid_t)? = identity.flatMap { $0.isCurrent ? nil : (uid: $0.uid, gid: $0.gid) }

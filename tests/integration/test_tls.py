@@ -159,6 +159,19 @@ def test_tls_versions_and_session_resumption(stoep, backends, ca):
     assert info["kernel_tls"] in ("loaded", "module", "absent")
 
 
+def test_one_session_ticket_per_tls13_handshake_as_go(stoep, backends, ca):
+    # Go's server (Traefik) sends one NewSessionTicket after a TLS 1.3 handshake; OpenSSL's default is two.
+    # A client resumes with one; each more costs the handshake a sealed ticket and a record (tls-bench.sh).
+    be = backends()
+    _, port = start_tls(stoep, routes(be.url, [ca.write(stoep.workdir, "app", ["app.test"])]))
+    out = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", "app.test",
+                          "-tls1_3", "-ign_eof"], input=b"GET / HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n",
+                         capture_output=True, timeout=20)
+    text = out.stdout.decode(errors="replace")
+    assert "HTTP/1.1 200" in text
+    assert text.count("Post-Handshake New Session Ticket arrived") == 1
+
+
 def test_default_options_min_version_and_sni_strict(stoep, backends, ca):
     """tls.options.default as Traefik reads it: minVersion names a protocol version, sniStrict refuses a
     hello whose name matches no certificate (and one without SNI) instead of presenting the default."""

@@ -201,21 +201,56 @@ def test_reload_kill_restart_and_stop(stoep):
         be.close()
 
 
-def test_refused_with_workers(stoep, tmp_path):
-    # What the workers cannot share is refused at start with the reason, not served by one of them.
-    config = stoep.write_config(f"""
+def test_community_ca_one_issuer_every_worker_serves(stoep, tmp_path):
+    # localCA with workers: worker 0 alone opens the CA and issues; worker 1 serves what worker 0 keeps in
+    # issued/ (read again when the folder changes). Every connection, on either worker, gets its name's
+    # certificate chaining to the one root; the CA's download page answers on both.
+    be = Backend()
+    try:
+        port, web = free_port(), free_port()
+        storage = tmp_path / "state" / "ca"
+        names = [f"s{i}.inethilocal.net" for i in range(8)]
+        routers = "".join(f"""
+[http.routers.r{i}]
+rule = "Host(`{n}`)"
+service = "app"
+entryPoints = ["websecure"]
+[http.routers.r{i}.tls]
+certResolver = "community"
+""" for i, n in enumerate(names))
+        config = stoep.write_config(f"""
 workers = 2
 [entryPoints.web]
-address = "127.0.0.1:{free_port()}"
+address = "127.0.0.1:{web}"
+[entryPoints.websecure]
+address = "127.0.0.1:{port}"
 [certificatesResolvers.community.localCA]
-storage = "{tmp_path}/ca"
+storage = "{storage}"
+{routers}
+[http.services.app.loadBalancer]
+servers = [{{url = "{be.url}"}}]
 """)
-    import subprocess
-    from conftest import BINARY
-    r = subprocess.run([str(BINARY), "run", "--config", str(config), "--stats-socket", str(tmp_path / "x.sock")],
-                       capture_output=True, text=True, timeout=10)
-    assert r.returncode == 2, r
-    assert "localCA needs workers = 1" in r.stderr
+        start_workers(stoep, config)
+        deadline = time.time() + 15
+        while not (storage / "root.pem").exists() and time.time() < deadline:
+            time.sleep(0.1)
+        ctx = ssl.create_default_context(cafile=str(storage / "root.pem"))
+        pending = {(n, k) for n in names for k in range(CONNECTIONS // 4)}  # 48 new connections
+        while pending and time.time() < deadline:
+            for n, k in sorted(pending):
+                try:
+                    with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname=n):
+                        pending.discard((n, k))
+                except ssl.SSLCertVerificationError:
+                    pass  # the generated default certificate until the first issue (worker 1: until it reads issued/)
+            time.sleep(0.1)
+        assert not pending, sorted(pending)[:5]
+        assert sorted(p.name for p in (storage / "issued").glob("*.pem")) == sorted(f"{n}.pem" for n in names)
+        # The root's download page, on new connections (both workers).
+        statuses = {http_get(web, host="box.test", path="/stoep-ca.pem") for _ in range(CONNECTIONS)}
+        assert statuses == {200}, statuses
+    finally:
+        be.close()
 
 
 def test_prometheus_metrics_sum_the_workers(stoep):
@@ -353,19 +388,3 @@ def test_systemd_ready_once_all_workers_serve(stoep, tmp_path, monkeypatch):
         pass
     assert rest == ["STOPPING=1"], rest  # and no worker's READY=1
     notify.close()
-
-
-def test_a_profiles_workers_yield_to_what_they_cannot_share(stoep, tmp_path):
-    # `workers` from a board profile is the board's default: with a localCA resolver (refused with workers)
-    # stoep keeps one process and says why; written in the configuration it is refused (above).
-    profile = tmp_path / "board.toml"
-    profile.write_text("[stoep]\nworkers = 2\n")
-    config = stoep.write_config(f"""
-[entryPoints.web]
-address = "127.0.0.1:{free_port()}"
-[certificatesResolvers.community.localCA]
-storage = "{tmp_path}/ca"
-""")
-    info = stoep.start("--profile", str(profile), config=config)
-    assert "role" not in info and "workers" not in info
-    assert "profile " in stoep.log_text() and "workers = 2 not applied, running one process" in stoep.log_text()
