@@ -4,8 +4,8 @@
 // - readiness: the worker writes one byte to descriptor 3 (the write end of a pipe the supervisor made)
 //   once it has bound every listener and dropped privileges (`announceReady`); an end of file without
 //   that byte means it died during start-up;
-// - its exit: a pidfd (Linux >= 5.3) becomes readable, then waitpid(WNOHANG) reaps it; without pidfd a
-//   timer asks every 50 ms (as ChildProcess does).
+// - its exit, through a ProcessExitWatch (which also spawns it): a pidfd (Linux >= 5.3) becomes
+//   readable, then waitpid(WNOHANG) reaps it; without pidfd a timer asks every 50 ms.
 // The worker leads its own process group: a terminal's Ctrl-C reaches the supervisor only, which passes
 // SIGTERM on once, so a worker's graceful drain is not cut short by a second signal. Its stdout and
 // stderr are the supervisor's (one log). The worker side (`announceReady`, `pin`, `dieWithParent`) is here
@@ -14,15 +14,13 @@ import CStoep
 import Glibc
 
 public final class WorkerProcess: IOHandler {
-    public typealias Termination = ChildProcess.Termination
+    public typealias Termination = ProcessExitWatch.Termination
 
-    public let pid: pid_t
+    public var pid: pid_t { watch.pid }
     private let loop: EventLoop
     private var readyPipe = FileDescriptor.invalid
     private var readyToken: Token?
-    private var pidfd = FileDescriptor.invalid
-    private var pidToken: Token?
-    private var poller: Timer?
+    private var watch: ProcessExitWatch!
     private var onReady: (() -> Void)?
     private var onExit: ((Termination) -> Void)?
     public private(set) var isReady = false
@@ -41,39 +39,32 @@ public final class WorkerProcess: IOHandler {
         let piped = stoep_child_pipe(&fds)
         if piped < 0 { throw SystemError("pipe for a worker", errno: Errno(rawValue: -piped)) }
         let (readEnd, writeEnd) = (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
-        let spawned = Self.spawn(executable, arguments, environment, readyWriteEnd: writeEnd)
+        // dup2 clears close-on-exec: the worker gets the write end as descriptor 3.
+        let spawned = ProcessExitWatch.spawn(executable, arguments, environment: environment) { actions in
+            posix_spawn_file_actions_adddup2(&actions, writeEnd.rawValue, Self.readyDescriptor)
+        }
         writeEnd.close()  // the worker holds its copy; ours would hide its death before readiness
+        let pid: pid_t
         switch spawned {
         case .failure(let e):
             readEnd.close()
             throw SystemError("posix_spawn \(executable)", errno: e)
-        case .success(let pid):
-            self.pid = pid
+        case .success(let spawnedPid):
+            pid = spawnedPid
         }
         readyPipe = readEnd
         readyToken = try? loop.register(fd: readEnd, handler: self)
-        let fd = stoep_pidfd_open(pid)
-        if fd >= 0 {
-            pidfd = FileDescriptor(rawValue: fd)
-            pidToken = try? loop.register(fd: pidfd, handler: self)
-        }
-        if pidToken == nil {
-            pidfd.close()
-            pidfd = .invalid
-            let t = Timer { [unowned self] _ in self.reapIfExited() }
-            poller = t
-            loop.schedule(t, after: ChildProcess.pollInterval)
-        }
+        // Strong: a worker whose supervisor let go of it is still reaped (the watch holds it until then).
+        watch = ProcessExitWatch(pid: pid, name: executable, loop: loop) { self.exited($0) }
     }
 
     /// Sends `sig` to the worker (nothing once it has been reaped: its pid may be another process's).
     public func signal(_ sig: Int32) {
-        guard onExit != nil else { return }
-        _ = Glibc.kill(pid, sig)
+        watch.signal(sig)
     }
 
     public func ready(fd: FileDescriptor, _ events: Readiness) {
-        if fd == readyPipe { readReadiness() } else if fd == pidfd { reapIfExited() }
+        readReadiness()
     }
 
     private func readReadiness() {
@@ -100,53 +91,13 @@ public final class WorkerProcess: IOHandler {
         readyPipe = .invalid
     }
 
-    private func reapIfExited() {
+    /// The watch reaped the worker: no readiness can come any more.
+    private func exited(_ termination: Termination) {
         guard let done = onExit else { return }
-        var status: Int32 = 0
-        let (r, _) = retryingEINTR { waitpid(pid, &status, WNOHANG) }
-        if r == 0 {
-            if let t = poller { loop.schedule(t, after: ChildProcess.pollInterval) }
-            return
-        }
         onExit = nil
         onReady = nil
-        if let t = poller { loop.cancel(t) }
-        poller = nil
-        if let t = pidToken { loop.deregister(t) }
-        pidToken = nil
-        pidfd.close()
-        pidfd = .invalid
         closeReadyPipe()
-        done(r < 0 ? .exited(-1) : ChildProcess.termination(status))
-    }
-
-    /// posix_spawn with descriptor 3 the readiness pipe, an empty signal mask (the supervisor blocks the
-    /// signals its signalfd reads; the mask is inherited) and its own process group.
-    private static func spawn(_ path: String, _ arguments: [String], _ environment: [String],
-                              readyWriteEnd: FileDescriptor) -> Result<pid_t, Errno> {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, readyWriteEnd.rawValue, readyDescriptor)  // dup2 clears close-on-exec
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
-        let argv = ([path] + arguments).map { strdup($0) }
-        let envp = environment.map { strdup($0) }
-        defer { for p in argv + envp { free(p) } }
-        var pid: pid_t = 0
-        let r = (argv + [nil]).withUnsafeBufferPointer { args in
-            (envp + [nil]).withUnsafeBufferPointer { env in
-                posix_spawn(&pid, path, &actions, &attributes, UnsafeMutablePointer(mutating: args.baseAddress!),
-                            UnsafeMutablePointer(mutating: env.baseAddress!))
-            }
-        }
-        return r == 0 ? .success(pid) : .failure(Errno(rawValue: r))
+        done(termination)
     }
 
     // MARK: the worker's side

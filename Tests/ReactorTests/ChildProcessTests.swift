@@ -103,9 +103,9 @@ final class ChildProcessTests: XCTestCase {
     }
 
     func testWaitStatusDecoding() {
-        XCTAssertEqual(ChildProcess.termination(0), .exited(0))
-        XCTAssertEqual(ChildProcess.termination(3 << 8), .exited(3))
-        XCTAssertEqual(ChildProcess.termination(9), .signalled(9))
-        XCTAssertEqual(ChildProcess.termination(15 | 0x80), .signalled(15))  // core dumped
+        XCTAssertEqual(ProcessExitWatch.termination(0), .exited(0))
+        XCTAssertEqual(ProcessExitWatch.termination(3 << 8), .exited(3))
+        XCTAssertEqual(ProcessExitWatch.termination(9), .signalled(9))
+        XCTAssertEqual(ProcessExitWatch.termination(15 | 0x80), .signalled(15))  // core dumped
     }
 }

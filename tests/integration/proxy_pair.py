@@ -5,13 +5,12 @@ stands for entry point NAME's port, which differs between the two proxies."""
 import re
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import free_port
-from traefik_peer import traefik_binary
+from traefik_peer import traefik_binary, wait_for_traefik, with_debug_log
 
 
 def render(text, ports):
@@ -29,24 +28,14 @@ class TraefikRun:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.ports = ports
         (self.workdir / "dynamic.yml").write_text(render(dynamic, ports))
-        (self.workdir / "static.yml").write_text(
+        (self.workdir / "static.yml").write_text(with_debug_log(
             "global: {checkNewVersion: false, sendAnonymousUsage: false}\n" + render(static, ports)
-            + f"providers:\n  file: {{filename: \"{self.workdir / 'dynamic.yml'}\"}}\n")
+            + f"providers:\n  file: {{filename: \"{self.workdir / 'dynamic.yml'}\"}}\n"))
         self.log_path = self.workdir / "log"
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([traefik_binary(), f"--configfile={self.workdir / 'static.yml'}", "--log.level=DEBUG"],
+        self.proc = subprocess.Popen([traefik_binary(), f"--configfile={self.workdir / 'static.yml'}"],
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            assert self.proc.poll() is None, self.log_path.read_text()
-            try:
-                with socket.create_connection(("127.0.0.1", ready_port), timeout=1):
-                    pass
-                time.sleep(1.0)  # the file provider's routers arrive a moment after the port opens
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("traefik did not come up: " + self.log_path.read_text())
+        wait_for_traefik(self.proc, self.log_path, ready_port)
 
     def close(self):
         self.proc.terminate()

@@ -30,6 +30,63 @@ def traefik_binary():
     return None
 
 
+# Traefik reads its static configuration from one source only: with --configfile, flags such as
+# --log.level are ignored. The debug log (which says when the file provider's configuration arrived) is
+# therefore asked for in the file itself, unless the test's static text has a `log:` section of its own.
+DEBUG_LOG = "log: {level: DEBUG, noColor: true}\n"
+# Traefik builds the file provider's routers: every router, service and middleware it makes is logged with
+# routerName=NAME@file; the switch to them follows the last such line, in the same goroutine.
+FILE_ROUTERS_BUILT = re.compile(r"routerName=\S+@file")
+
+
+def with_debug_log(static_text):
+    """`static_text` (a Traefik static YAML file) with the debug log, when it does not set `log:` itself."""
+    return static_text if re.search(r"^log:", static_text, re.M) else static_text + DEBUG_LOG
+
+
+def traefik_is_idle(pid):
+    """True when no thread of process `pid` is running or waiting for a CPU (state R)."""
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "R":
+                    return False
+        except (OSError, IndexError):
+            continue
+    return True
+
+
+def wait_for_traefik(proc, log_path, port, timeout=20):
+    """Returns once Traefik accepts on `port` and has switched to its file provider's routers: the debug log
+    names what it builds for them (`FILE_ROUTERS_BUILT`), the switch follows in the same goroutine, and then
+    Traefik has nothing left to do: every thread asleep at three looks 0.1 s apart. (Not a quiet log alone:
+    on a loaded machine Traefik waits seconds for a CPU between two steps of its start.) Without such a line
+    (a configuration without routers, or a static file with a `log:` of its own) it falls back to the old
+    fixed wait: 5.3 s after the start."""
+    log_path = Path(log_path)
+    started = time.time()
+    deadline = started + timeout
+    while time.time() < deadline:
+        assert proc.poll() is None, log_path.read_text(errors="replace")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                pass
+        except OSError:
+            time.sleep(0.05)
+            continue
+        if FILE_ROUTERS_BUILT.search(log_path.read_text(errors="replace")):
+            idle = 0
+            while time.time() < deadline and idle < 3:
+                time.sleep(0.1)
+                idle = idle + 1 if traefik_is_idle(proc.pid) else 0
+            return
+        if time.time() > started + 5:
+            time.sleep(0.3)
+            return
+        time.sleep(0.05)
+    raise RuntimeError("traefik did not come up: " + log_path.read_text(errors="replace"))
+
+
 # The static configuration most side-by-side modules need: one entry point, "web", on each proxy's port.
 ONE_ENTRY_POINT = """entryPoints:
   web:
@@ -285,33 +342,16 @@ class Peers:
             text = static
             for ep, port in self.entry_point_ports[name].items():
                 text = text.replace("{ep:%s}" % ep, f"127.0.0.1:{port}")
-            (d / "static.yml").write_text(
-                "global: {checkNewVersion: false, sendAnonymousUsage: false}\n"
-                + text.replace("{web}", f"127.0.0.1:{self.ports[name]}").replace("{dir}", str(d))
-                + f"providers:\n  file: {{filename: \"{d / 'dynamic.yml'}\"}}\n")
+            static_text = ("global: {checkNewVersion: false, sendAnonymousUsage: false}\n"
+                           + text.replace("{web}", f"127.0.0.1:{self.ports[name]}").replace("{dir}", str(d))
+                           + f"providers:\n  file: {{filename: \"{d / 'dynamic.yml'}\"}}\n")
+            (d / "static.yml").write_text(with_debug_log(static_text) if name == "traefik" else static_text)
         self.traefik_log = open(self.workdir / "traefik" / "log", "wb")
-        self.traefik = subprocess.Popen([traefik_binary(), f"--configfile={self.workdir / 'traefik/static.yml'}",
-                                         "--log.level=DEBUG"],
+        self.traefik = subprocess.Popen([traefik_binary(), f"--configfile={self.workdir / 'traefik/static.yml'}"],
                                         stdout=self.traefik_log, stderr=subprocess.STDOUT)
         self.stoep = Stoep(self.workdir / "stoep", reactor)
         self.stoep.start("--traefik-config", str(self.workdir / "stoep/static.yml"))
-        self._wait_for_traefik()
-
-    def _wait_for_traefik(self):
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            assert self.traefik.poll() is None, (self.workdir / "traefik/log").read_text()
-            try:
-                with socket.create_connection(("127.0.0.1", self.ports["traefik"]), timeout=1):
-                    pass
-                # The file provider's routers arrive a moment after the port opens.
-                if "Creating server" in (self.workdir / "traefik/log").read_text(errors="replace") or time.time() > deadline - 15:
-                    time.sleep(0.3)
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("traefik did not come up: " + (self.workdir / "traefik/log").read_text())
+        wait_for_traefik(self.traefik, self.workdir / "traefik/log", self.ports["traefik"])
 
     def exchange(self, raw, count=1, method=None, timeout=5, pause_after_head=None, entry_point=None):
         """Sends `raw` to both proxies on a new connection each; returns {name: (responses, requests)}:
