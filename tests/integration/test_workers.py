@@ -3,7 +3,7 @@ and TCP and a [[forward]] listener are all served, connections land on both work
 `show info` / `show stats`), the totals are the sum of the rows, SIGHUP reaches every worker, a worker
 killed with SIGKILL is restarted (visible in `show info` and the log) while clients keep being served,
 and SIGTERM stops them all; /metrics sums the workers; one ACME issuer (DNS-01) whose certificate every
-worker serves; HTTP-01 and TLS-ALPN-01 validations answered by any worker. Both reactor backends (the `stoep` fixture; ACME on one)."""
+worker serves; Docker labels followed by every worker; HTTP-01 and TLS-ALPN-01 validations answered by any worker. Both reactor backends (the `stoep` fixture; ACME on one)."""
 import http.client
 import os
 import signal
@@ -19,6 +19,7 @@ from conftest import free_port, series, stats_query
 from http_backend import Backend
 from upstreams import EchoServer
 from acme_peer import pebble_factory  # noqa: F401 (fixture)
+from podman_api import podman_api  # noqa: F401 (fixture)
 
 CONNECTIONS = 24  # per protocol: each a new 4-tuple, so all landing on one of two workers has odds 2^-23
 
@@ -397,9 +398,12 @@ def test_cluster_refused_with_workers(stoep, tmp_path):
 workers = 2
 [entryPoints.web]
 address = "127.0.0.1:{free_port()}"
+[providers.swarm]
+endpoint = "unix://{tmp_path}/docker.sock"
 [cluster]
 address = "127.0.0.1:{free_port()}"
 service = "edge_stoep"
+network = "community"
 """)
     import subprocess
     from conftest import BINARY
@@ -407,3 +411,38 @@ service = "edge_stoep"
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 2, r
     assert "[cluster] needs workers = 1" in r.stderr
+
+
+def test_docker_labels_followed_by_every_worker(stoep, podman_api):
+    # Each worker holds its own Docker event stream (docs/architecture.md, "Workers"): a container's labels
+    # become a route on both workers, and its stop withdraws it from both (new connections land on either).
+    web = free_port()
+    config = stoep.write_config(f"""
+workers = 2
+[entryPoints.web]
+address = "127.0.0.1:{web}"
+
+[providers.docker]
+endpoint = "{podman_api.endpoint}"
+exposedByDefault = false
+""")
+    start_workers(stoep, config)
+    name, port = "wk-app", free_port()
+    podman_api.run(name, port, {"traefik.enable": "true", "traefik.http.routers.wk.rule": "Host(`wk.test`)",
+                                "traefik.http.services.wk.loadbalancer.server.port": str(port)})
+    try:
+        def everywhere(status):
+            return all(http_get(web, host="wk.test") == status for _ in range(CONNECTIONS))
+        deadline = time.time() + 10
+        while not everywhere(200) and time.time() < deadline:
+            time.sleep(0.1)
+        assert everywhere(200)
+        rows = stats_query(stoep.sock, "show info")["workers"]
+        assert len(rows) == 2
+        podman_api.stop(name)
+        deadline = time.time() + 10
+        while not everywhere(404) and time.time() < deadline:
+            time.sleep(0.1)
+        assert everywhere(404)
+    finally:
+        podman_api.remove(name)
