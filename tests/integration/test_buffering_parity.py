@@ -88,5 +88,11 @@ def test_chunked_answer_through_buffering(peers):
 
 
 def test_expect_continue_is_answered_by_the_proxy(peers):
+    # One request, so one final answer: `count` counts finals (the 100 read during the pause comes on top).
+    # Asking for two left the client waiting out the whole 5 s read timeout on a keep-alive connection
+    # that neither proxy had reason to close. The ~1 s left is Traefik's: it forwards the Expect field and
+    # its transport waits ExpectContinueTimeout (1 s, pkg/server/service/transport.go, not configurable)
+    # for a 100 from this backend, which sends none, before it sends the held body.
     raw = post(b"buf", b"Content-Length: 5\r\nExpect: 100-continue\r\n", b"hello")
-    same(peers, raw, count=2, pause_after_head=0.5)
+    resp, _ = same(peers, raw, count=1, pause_after_head=0.5)
+    assert [r.status for r in resp] == [100, 200]
