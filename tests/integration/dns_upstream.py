@@ -192,6 +192,36 @@ class DnsmasqUpstream:
                 self.proc.wait()
 
 
+class ReferenceDnsmasq:
+    """dnsmasq 2.90 itself, the reference the compare tests hold stoep to, on a whole configuration text
+    (`text` names its own port=), written to workdir/dnsmasq.conf, logging to workdir/dnsmasq.log. Returns
+    once dnsmasq has logged its start line; `close()` (or leaving a `with` block) stops it."""
+
+    def __init__(self, workdir, text):
+        workdir = Path(workdir)
+        conf = workdir / "dnsmasq.conf"
+        conf.write_text(text)
+        self.log_path = workdir / "dnsmasq.log"
+        self.proc = subprocess.Popen(["dnsmasq", "--keep-in-foreground", f"--conf-file={conf}", "--user=root",
+                                      f"--pid-file={workdir / 'dm.pid'}", f"--log-facility={self.log_path}"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        started = wait_until(lambda: self.log_path.exists() and "started, version 2.90" in self.log_path.read_text(),
+                             timeout=5)
+        if not started:
+            self.close()
+            raise AssertionError("dnsmasq 2.90 did not start: " + self.proc.stderr.read().decode(errors="replace"))
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 class FakeUpstream:
     """A scripted DNS server on 127.0.0.1:port, UDP and TCP, each in a daemon thread.
 
@@ -393,6 +423,21 @@ def dns_stoep(tmp_path, backend):
     log = s.log_path.read_text(errors="replace") if s.log_path.exists() else ""
     assert not died, "stoep died during the test: " + log[-2000:]
     assert "fatal" not in log.lower(), log[-2000:]
+
+
+@pytest.fixture
+def fakes():
+    """Creates FakeUpstreams on demand and closes them all after the test."""
+    made = []
+
+    def make(*args, **kw):
+        u = FakeUpstream(*args, **kw)
+        made.append(u)
+        return u
+
+    yield make
+    for u in made:
+        u.close()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

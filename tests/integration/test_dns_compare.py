@@ -7,7 +7,6 @@ Issue 12: the same queries in every variant (EDNS or not, RD clear, DO+CD, AD) o
 TCP, every field of every reply compared (dns_fields.py; test_dns_header_compare.py does the same for every
 kind of local data)."""
 import re
-import subprocess
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 pytest.register_assert_rewrite("dns_upstream", "dns_fields")
 from dns_fields import TRANSPORTS, compare, run_all
-from dns_upstream import DnsmasqUpstream, ask, free_port, rrsets, wait_until
+from dns_upstream import DnsmasqUpstream, ReferenceDnsmasq, ask, free_port, rrsets
 
 pytest_plugins = ["dns_upstream"]
 pytestmark = pytest.mark.usefixtures("idle_probes")
@@ -60,6 +59,11 @@ def rewrite(text, resolvers, port):
     return f"port={port}\nlisten-address=127.0.0.1\n" + "\n".join(out) + "\n"
 
 
+def inethi_conf(resolvers, port):
+    """The fixture as dnsmasq runs it: rewritten, and bound to 127.0.0.1 alone beside other tests' servers."""
+    return rewrite(FIXTURE.read_text(), resolvers, port) + "bind-interfaces\n"
+
+
 @pytest.fixture(scope="module")
 def resolvers(tmp_path_factory):
     w = tmp_path_factory.mktemp("inethi-upstreams")
@@ -74,22 +78,11 @@ def dnsmasq_answers(resolvers, tmp_path_factory):
     """The reference answers, from dnsmasq itself, and what reached the resolvers because of them."""
     if not FIXTURE.exists():
         pytest.skip(f"{FIXTURE} missing")
-    w = tmp_path_factory.mktemp("inethi-dnsmasq")
     port = free_port()
-    conf = w / "dnsmasq.conf"
-    conf.write_text(rewrite(FIXTURE.read_text(), resolvers, port) + "bind-interfaces\n")
-    log = w / "dnsmasq.log"
-    proc = subprocess.Popen(["dnsmasq", "--keep-in-foreground", f"--conf-file={conf}", "--user=root",
-                             f"--pid-file={w / 'dm.pid'}", f"--log-facility={log}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        assert wait_until(lambda: log.exists() and "started, version" in log.read_text(), timeout=5)
+    with ReferenceDnsmasq(tmp_path_factory.mktemp("inethi-dnsmasq"), inethi_conf(resolvers, port)):
         before = [len(r.queries()) for r in resolvers]
         answers = {(n, t): ask(port, n, t) for n, t, _ in SAME + [(n, t, False) for n, t in DELIBERATE + [QUIRK]]}
         forwarded = {(n, t): bool([q for q in resolvers[0].queries(n) if f"query[{t}]" in q]) for n, t in DELIBERATE}
-    finally:
-        proc.terminate()
-        proc.wait(5)
     return answers, forwarded, [len(r.queries()) - b for r, b in zip(resolvers, before)]
 
 
@@ -166,20 +159,9 @@ def field_override(case, variant, reference):
 def dnsmasq_fields(resolvers, tmp_path_factory, dnsmasq_answers):
     """dnsmasq's raw replies to FIELD_CASES in every variant and transport (after dnsmasq_answers' run, so
     that the resolvers' query logs that fixture counts are complete)."""
-    w = tmp_path_factory.mktemp("inethi-dnsmasq-fields")
     port = free_port()
-    conf = w / "dnsmasq.conf"
-    conf.write_text(rewrite(FIXTURE.read_text(), resolvers, port) + "bind-interfaces\n")
-    log = w / "dnsmasq.log"
-    proc = subprocess.Popen(["dnsmasq", "--keep-in-foreground", f"--conf-file={conf}", "--user=root",
-                             f"--pid-file={w / 'dm.pid'}", f"--log-facility={log}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        assert wait_until(lambda: log.exists() and "started, version" in log.read_text(), timeout=5)
+    with ReferenceDnsmasq(tmp_path_factory.mktemp("inethi-dnsmasq-fields"), inethi_conf(resolvers, port)):
         return run_all(port, FIELD_CASES)
-    finally:
-        proc.terminate()
-        proc.wait(5)
 
 
 def test_every_field_as_dnsmasq(stoep_inethi, dnsmasq_fields):

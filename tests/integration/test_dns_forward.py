@@ -12,7 +12,7 @@ import dns.rcode
 import pytest
 
 pytest.register_assert_rewrite("dns_upstream")
-from dns_upstream import DnsmasqUpstream, FakeUpstream, ask, series, upstream_series, wait_until
+from dns_upstream import DnsmasqUpstream, ask, series, upstream_series, wait_until
 
 pytest_plugins = ["dns_upstream"]
 pytestmark = pytest.mark.usefixtures("idle_probes")
@@ -20,21 +20,6 @@ pytestmark = pytest.mark.usefixtures("idle_probes")
 
 def a_of(reply):
     return sorted(r.to_text() for rrset in reply.answer for r in rrset if rrset.rdtype in (1, 28))
-
-
-@pytest.fixture
-def fakes():
-    """Creates FakeUpstreams on demand and closes them all after the test."""
-    made = []
-
-    def make(*args, **kw):
-        u = FakeUpstream(*args, **kw)
-        made.append(u)
-        return u
-
-    yield make
-    for u in made:
-        u.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ header bits, opcode, rcode, section counts, records with TTLs, EDNS version, siz
 Where stoep differs on purpose, the difference is asserted as such (and listed in docs/dns.md, "Deliberate
 differences from dnsmasq 2.90"): each case says what dnsmasq does and what stoep does instead."""
 import itertools
-import subprocess
 
 import dns.rdatatype
 import pytest
@@ -16,7 +15,7 @@ import pytest
 pytest.register_assert_rewrite("dns_upstream", "dns_fields")
 from dns_fields import (TRANSPORTS, compare, differences, exchange_tcp, exchange_udp, fields, make_query,
                         run_all, without_ttls)
-from dns_upstream import DnsmasqUpstream, DnsStoep, FakeUpstream, free_port, wait_until
+from dns_upstream import DnsmasqUpstream, DnsStoep, FakeUpstream, ReferenceDnsmasq, free_port
 
 pytest_plugins = ["dns_upstream"]
 pytestmark = pytest.mark.usefixtures("idle_probes")
@@ -161,16 +160,9 @@ DELIBERATE_RULES = {
 
 
 def start_dnsmasq(workdir, text):
+    """dnsmasq on `text`, on a port of its own and 127.0.0.1 alone; returns (ReferenceDnsmasq, port)."""
     port = free_port()
-    path = workdir / "dnsmasq.conf"
-    path.write_text(f"port={port}\n{text}bind-interfaces\n")
-    log = workdir / "dnsmasq.log"
-    proc = subprocess.Popen(["dnsmasq", "--keep-in-foreground", f"--conf-file={path}", "--user=root",
-                             f"--pid-file={workdir / 'dm.pid'}", f"--log-facility={log}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert wait_until(lambda: log.exists() and "started, version 2.90" in log.read_text(), timeout=5), \
-        "dnsmasq 2.90 did not start"
-    return proc, port
+    return ReferenceDnsmasq(workdir, f"port={port}\n{text}bind-interfaces\n"), port
 
 
 @pytest.fixture(scope="module")
@@ -179,13 +171,12 @@ def reference(tmp_path_factory):
     w = tmp_path_factory.mktemp("header-dnsmasq")
     (w / "hosts").write_text(HOSTS)
     upstream = DnsmasqUpstream(w / "up", UPSTREAM_DATA)
-    proc, port = start_dnsmasq(w, conf(upstream, w / "hosts"))
+    dnsmasq, port = start_dnsmasq(w, conf(upstream, w / "hosts"))
     try:
         result = run_all(port, CASES)
         result["forwarded"] = upstream.queries()
     finally:
-        proc.terminate()
-        proc.wait(5)
+        dnsmasq.close()
         upstream.close()
     return result
 
@@ -263,7 +254,7 @@ def ad_upstream():
 
 def test_ad_from_upstream_is_cleared_as_dnsmasq_does(dns_stoep, ad_upstream, tmp_path):
     text = f"listen-address=127.0.0.1\nno-resolv\nno-hosts\nserver={ad_upstream.address}\n"
-    proc, dm_port = start_dnsmasq(tmp_path, text)
+    dnsmasq, dm_port = start_dnsmasq(tmp_path, text)
     try:
         port = dns_stoep.start(text)
         for variant in ("edns", "ad", "do-cd"):
@@ -274,8 +265,7 @@ def test_ad_from_upstream_is_cleared_as_dnsmasq_does(dns_stoep, ad_upstream, tmp
                 assert want["ad"] is False and want["answer"], "premise: dnsmasq clears the upstream's AD"
                 assert differences(without_ttls(dict(want, aa=False)), without_ttls(got)) == [], (variant, transport)
     finally:
-        proc.terminate()
-        proc.wait(5)
+        dnsmasq.close()
 
 
 def test_no_query_limit_per_tcp_connection(stoep_run, tmp_path):
@@ -285,7 +275,7 @@ def test_no_query_limit_per_tcp_connection(stoep_run, tmp_path):
     (tmp_path / "hosts").write_text(HOSTS)
     upstream = DnsmasqUpstream(tmp_path / "up", UPSTREAM_DATA)
     s = DnsStoep(tmp_path / "stoep", stoep_run["backend"])
-    proc, dm_port = start_dnsmasq(tmp_path, conf(upstream, tmp_path / "hosts"))
+    dnsmasq, dm_port = start_dnsmasq(tmp_path, conf(upstream, tmp_path / "hosts"))
     try:
         answered = [r for r in exchange_tcp(dm_port, wires) if r is not None]
         assert len(answered) == 100, "premise: dnsmasq's 100 queries per connection"
@@ -293,7 +283,6 @@ def test_no_query_limit_per_tcp_connection(stoep_run, tmp_path):
         replies = exchange_tcp(s.port, wires)
         assert None not in replies and all(fields(r)["answer"] for r in replies)
     finally:
-        proc.terminate()
-        proc.wait(5)
+        dnsmasq.close()
         s.stop()
         upstream.close()

@@ -2,13 +2,12 @@
 and to stoep; their query/forwarded/reply/cached/config lines must be the same (addresses within one
 answer may come in any order), except where stoep deliberately answers locally (docs/dns.md)."""
 import re
-import subprocess
 import time
 
 import pytest
 
 pytest.register_assert_rewrite("dns_upstream")
-from dns_upstream import FakeUpstream, ask, free_port, wait_until
+from dns_upstream import FakeUpstream, ReferenceDnsmasq, ask, free_port, wait_until
 
 pytest_plugins = ["dns_upstream"]
 pytestmark = pytest.mark.usefixtures("idle_probes")
@@ -67,20 +66,11 @@ def test_log_lines_match_dnsmasq(dns_stoep, upstream, tmp_path):
 
     # The reference: dnsmasq with the same file.
     dm_port = free_port()
-    dm_log = tmp_path / "dnsmasq.log"
-    (tmp_path / "dm.conf").write_text(f"port={dm_port}\nbind-interfaces\n" + conf)
-    dm = subprocess.Popen(["dnsmasq", "--keep-in-foreground", f"--conf-file={tmp_path / 'dm.conf'}", "--user=root",
-                           f"--pid-file={tmp_path / 'dm.pid'}", f"--log-facility={dm_log}"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert wait_until(lambda: "started, version" in (dm_log.read_text() if dm_log.exists() else ""), timeout=5)
+    with ReferenceDnsmasq(tmp_path, f"port={dm_port}\nbind-interfaces\n" + conf) as dm:
         for name, rdtype in QUERIES + DELIBERATE:
             ask(dm_port, name, rdtype)
         time.sleep(0.1)
-    finally:
-        dm.terminate()
-        dm.wait(5)
-    expected = dnsmasq_lines(dm_log)
+    expected = dnsmasq_lines(dm.log_path)
 
     port = dns_stoep.start(conf)
     for name, rdtype in QUERIES + DELIBERATE:

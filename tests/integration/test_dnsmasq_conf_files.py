@@ -13,7 +13,7 @@ import pytest
 
 pytest.register_assert_rewrite("dns_upstream", "dns_fields")
 from dns_fields import TRANSPORTS, compare, exchange_udp, fields, make_query, run_all, without_ttls
-from dns_upstream import BINARY, DnsmasqUpstream, DnsStoep, free_port, wait_until
+from dns_upstream import BINARY, DnsmasqUpstream, DnsStoep, ReferenceDnsmasq, free_port, wait_until
 
 pytest_plugins = ["dns_upstream"]
 
@@ -77,32 +77,21 @@ def override(case, variant, reference):
 
 
 def start_dnsmasq(root, text):
+    """dnsmasq on `text` as root/dnsmasq.conf (the file extra.conf names), on a port of its own; returns
+    (ReferenceDnsmasq, port)."""
     port = free_port()
-    conf = root / "dnsmasq.conf"
-    conf.write_text(f"port={port}\n{text}")
-    log = root / "dnsmasq.log"
-    proc = subprocess.Popen(["dnsmasq", "--keep-in-foreground", f"--conf-file={conf}", "--user=root",
-                             f"--pid-file={root / 'dm.pid'}", f"--log-facility={log}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert wait_until(lambda: log.exists() and "started, version 2.90" in log.read_text(), timeout=5), \
-        "dnsmasq 2.90 did not start: " + (proc.stderr.read().decode() if proc.poll() is not None else "")
-    return proc, port
-
-
-def stop(proc):
-    proc.terminate()
-    proc.wait(5)
+    return ReferenceDnsmasq(root, f"port={port}\n{text}"), port
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     root = tmp_path_factory.mktemp("conf-files-dnsmasq")
     upstream = DnsmasqUpstream(root / "up", UPSTREAM_DATA)
-    proc, port = start_dnsmasq(root, layout(root, upstream.port))
+    dnsmasq, port = start_dnsmasq(root, layout(root, upstream.port))
     try:
         return run_all(port, CASES)
     finally:
-        stop(proc)
+        dnsmasq.close()
         upstream.close()
 
 
@@ -156,7 +145,7 @@ def test_hostsdir_new_changed_and_deleted_files_as_dnsmasq(dns_stoep, tmp_path):
     up_a, up_b = DnsmasqUpstream(tmp_path / "up-a", UPSTREAM_DATA), DnsmasqUpstream(tmp_path / "up-b", UPSTREAM_DATA)
     dm_root, st_root = tmp_path / "dm", dns_stoep.workdir
     dm_root.mkdir()
-    proc, dm_port = start_dnsmasq(dm_root, layout(dm_root, up_a.port))
+    dnsmasq, dm_port = start_dnsmasq(dm_root, layout(dm_root, up_a.port))
     try:
         st_port = dns_stoep.start(layout(st_root, up_b.port))
         names = ["indir.lan", "added.lan", "changed.lan", "hidden2.lan"]
@@ -180,7 +169,7 @@ def test_hostsdir_new_changed_and_deleted_files_as_dnsmasq(dns_stoep, tmp_path):
              lambda v: has(v, "added.lan") and not has(v, "hidden2.lan"))
         assert fields_of(st_port, "5.3.0.10.in-addr.arpa") == fields_of(dm_port, "5.3.0.10.in-addr.arpa")
     finally:
-        stop(proc)
+        dnsmasq.close()
         up_a.close()
         up_b.close()
 
@@ -190,19 +179,19 @@ def test_servers_file_is_read_again_on_sighup(dns_stoep, tmp_path):
     second = [DnsmasqUpstream(tmp_path / f"second-{i}", ["--local=/#/", "--address=/fwd.example/192.0.2.99"]) for i in range(2)]
     dm_root, st_root = tmp_path / "dm", dns_stoep.workdir
     dm_root.mkdir()
-    proc, dm_port = start_dnsmasq(dm_root, layout(dm_root, first[0].port))
+    dnsmasq, dm_port = start_dnsmasq(dm_root, layout(dm_root, first[0].port))
     try:
         st_port = dns_stoep.start(layout(st_root, first[1].port))
         for port in (dm_port, st_port):
             assert answer(port, "fwd.example")["answer"][0][-1][0] == "192.0.2.80"
         (dm_root / "servers").write_text(f"server=127.0.0.1#{second[0].port}\n")
         (st_root / "servers").write_text(f"server=127.0.0.1#{second[1].port}\n")
-        proc.send_signal(signal.SIGHUP)
+        dnsmasq.proc.send_signal(signal.SIGHUP)
         dns_stoep.signal(signal.SIGHUP)
         for port in (dm_port, st_port):
             assert wait_until(lambda: (answer(port, "fwd.example")["answer"] or [[(None,)]])[0][-1][0] == "192.0.2.99", timeout=5), port
     finally:
-        stop(proc)
+        dnsmasq.close()
         for u in first + second:
             u.close()
 

@@ -10,25 +10,11 @@ import dns.rrset
 import pytest
 
 from conftest import Stoep, free_port, stats_query
-from dns_upstream import FakeUpstream, ask
+from dns_upstream import ask
 from podman_api import podman_api  # noqa: F401 (fixture)
 from traefik_peer import Peers, traefik_binary
 
 pytest_plugins = ["dns_upstream"]
-
-
-@pytest.fixture
-def fakes():
-    made = []
-
-    def make(*args, **kw):
-        u = FakeUpstream(*args, **kw)
-        made.append(u)
-        return u
-
-    yield make
-    for u in made:
-        u.close()
 
 
 def a_of(r):
