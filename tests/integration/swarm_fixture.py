@@ -123,6 +123,17 @@ class Swarm:
         self.edge_pid = int(self.docker("inspect", "-f", "{{.State.Pid}}", "edge"))
         return self.edge_pid
 
+    def use_task_as_edge(self, service, timeout=90):
+        """Makes this node's running task of `service` (a global service's) the edge whose network namespace
+        the proxies share; waits (bounded) for the task to run."""
+        deadline = time.monotonic() + timeout
+        while not (task := self.docker("ps", "-q", "--filter", f"label=com.docker.swarm.service.name={service}")):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {service} task on node {self.address} within {timeout} s")
+            time.sleep(0.3)
+        self.edge_pid = int(self.docker("inspect", "-f", "{{.State.Pid}}", task.split()[0]))
+        return self.edge_pid
+
     def in_edge(self, argv):
         """argv run in the edge container's network namespace (host binaries, host files)."""
         return ["nsenter", "-t", str(self.edge_pid), "-n", *argv]
@@ -195,6 +206,35 @@ class Swarm:
                 out.append(c)
                 todo.append(c)
         return out
+
+
+class EdgeProcesses:
+    """The proxies a swarm test runs in edge namespaces, each logging to its own file; `stop()` ends them
+    all, bounded (SIGCONT first: a test may have left one stopped), and closes their logs."""
+
+    def __init__(self):
+        self.procs, self.logs = [], []
+
+    def start(self, node, argv, workdir, name, env=None):
+        """`argv` in `node`'s edge namespace, in `workdir`, output to workdir/NAME.log; returns the Popen."""
+        log = open(Path(workdir) / f"{name}.log", "ab")
+        self.logs.append(log)
+        proc = subprocess.Popen(node.in_edge(argv), stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for log in self.logs:
+            log.close()
 
 
 class Cluster:

@@ -19,7 +19,7 @@ import urllib.request
 import pytest
 
 from conftest import BACKENDS, BINARY, stats_query
-from swarm_fixture import Swarm, available
+from swarm_fixture import EdgeProcesses, Swarm, available
 from traefik_peer import traefik_binary
 
 pytestmark = pytest.mark.slow
@@ -129,19 +129,16 @@ def proxies(swarm, tmp_path_factory):
     """stoep (on the swarm's reactor backend) and Traefik in the edge container's network namespace."""
     backend = swarm.backend
     d = tmp_path_factory.mktemp("proxies-" + backend)
-    procs, logs = [], []
+    procs = EdgeProcesses()
     try:
         stoep_cfg = d / "stoep.yml"
         stoep_cfg.write_text(static_config(STOEP_PORT, STOEP_API, swarm.endpoint))
         traefik_cfg = d / "traefik.yml"
         traefik_cfg.write_text(static_config(TRAEFIK_PORT, TRAEFIK_API, swarm.endpoint))
         sock = d / "stoep.sock"
-        for name, argv in (("stoep", [str(BINARY), "run", "--backend", backend, "--stats-socket", str(sock),
-                                      "--traefik-config", str(stoep_cfg)]),
-                           ("traefik", [traefik_binary(), "--configfile", str(traefik_cfg)])):
-            log = open(d / f"{name}.log", "ab")
-            logs.append(log)
-            procs.append(subprocess.Popen(swarm.in_edge(argv), stdout=log, stderr=subprocess.STDOUT, cwd=d))
+        procs.start(swarm, [str(BINARY), "run", "--backend", backend, "--stats-socket", str(sock),
+                            "--traefik-config", str(stoep_cfg)], d, "stoep")
+        procs.start(swarm, [traefik_binary(), "--configfile", str(traefik_cfg)], d, "traefik")
         pool = swarm.client_pool()
         p = Proxies(pool, d, sock)
         # Both have read the services once the web router answers on each.
@@ -149,15 +146,7 @@ def proxies(swarm, tmp_path_factory):
         yield p
         pool.shutdown()
     finally:
-        for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        for log in logs:
-            log.close()
+        procs.stop()
         text = (d / "stoep.log").read_text(errors="replace")
         assert "fatal" not in text.lower(), text
 

@@ -19,7 +19,7 @@ import pytest
 
 from acme_peer import have_pebble, Pebble
 from conftest import BINARY, stats_query
-from swarm_fixture import Cluster, available
+from swarm_fixture import Cluster, EdgeProcesses, available
 
 pytestmark = pytest.mark.slow
 
@@ -132,7 +132,7 @@ def cluster(tmp_path_factory):
     if not have_pebble():
         pytest.skip("pebble is not installed (make deps)")
     c = Cluster(tmp_path_factory.mktemp("certcluster"))
-    procs, logs = [], []
+    procs = EdgeProcesses()
     c.pebble = None
     try:
         c.start()
@@ -148,9 +148,7 @@ def cluster(tmp_path_factory):
         ca.write_bytes(subprocess.run([str(BINARY), "cluster-ca"], capture_output=True, check=True, timeout=30).stdout)
         c.procs = []
         for i, node in enumerate(c.nodes):
-            edge = wait(lambda: node.docker("ps", "-q", "--filter", "label=com.docker.swarm.service.name=stk_edge"), 90,
-                        f"the edge task on node {node.address}")
-            node.edge_pid = int(node.docker("inspect", "-f", "{{.State.Pid}}", edge.split()[0]))
+            node.use_task_as_edge("stk_edge", timeout=90)
             node.id = node.docker("info", "-f", "{{.Swarm.NodeID}}")
             d = node.dir / "proxy"
             d.mkdir()
@@ -159,25 +157,13 @@ def cluster(tmp_path_factory):
             (d / "stoep.toml").write_text(stoep_toml(ca))
             node.stoep_sock = d / "stoep.sock"
             node.proxy_dir = d
-            log = open(d / "stoep.log", "ab")
-            logs.append(log)
             env = dict(os.environ, STOEP_NODE_ID=node.id)
             argv = [str(BINARY), "run", "--backend", "io_uring", "--stats-socket", str(node.stoep_sock), "--config", str(d / "stoep.toml"),
                     "--traefik-config", str(cfg)]
-            p = subprocess.Popen(node.in_edge(argv), stdout=log, stderr=subprocess.STDOUT, cwd=d, env=env)
-            procs.append(p)
-            c.procs.append(p)
+            c.procs.append(procs.start(node, argv, d, "stoep", env=env))
         yield c
     finally:
-        for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        for log in logs:
-            log.close()
+        procs.stop()
         if c.pebble:
             c.pebble.stop()
         c.stop()

@@ -24,7 +24,7 @@ import time
 import pytest
 
 from conftest import BINARY, stats_query
-from swarm_fixture import Cluster, available
+from swarm_fixture import Cluster, EdgeProcesses, available
 from traefik_peer import traefik_binary
 from test_swarm import REFRESH, Proxies, SERVE, static_config
 
@@ -76,7 +76,7 @@ def cluster(tmp_path_factory):
     if not traefik_binary():
         pytest.skip("Traefik not installed (make deps)")
     c = Cluster(tmp_path_factory.mktemp("cluster"))
-    procs, logs = [], []
+    procs = EdgeProcesses()
     try:
         c.start()
         first = c.nodes[0]
@@ -94,9 +94,7 @@ def cluster(tmp_path_factory):
         c.ca.write_bytes(subprocess.run([str(BINARY), "cluster-ca"], capture_output=True, check=True, timeout=10).stdout)
         c.node_ids = [node.docker("info", "-f", "{{.Swarm.NodeID}}") for node in c.nodes]
         for i, node in enumerate(c.nodes):
-            # The edge service's task on this node.
-            edge = node.docker("ps", "-q", "--filter", "label=com.docker.swarm.service.name=stk_edge")
-            node.edge_pid = int(node.docker("inspect", "-f", "{{.State.Pid}}", edge))
+            node.use_task_as_edge("stk_edge")
             d = node.dir / "proxy"
             d.mkdir()
             cfg = d / "stoep.yml"
@@ -111,25 +109,13 @@ def cluster(tmp_path_factory):
                 tcfg.write_text(static_config(TRAEFIK_PORT, 8102, node.endpoint))
                 argvs.append(("traefik", [traefik_binary(), "--configfile", str(tcfg)]))
             for name, argv in argvs:
-                log = open(d / f"{name}.log", "ab")
-                logs.append(log)
-                procs.append(subprocess.Popen(node.in_edge(argv), stdout=log, stderr=subprocess.STDOUT, cwd=d))
+                proc = procs.start(node, argv, d, name)
                 if name == "stoep":
-                    c.stoeps.append(procs[-1])
+                    c.stoeps.append(proc)
             c.proxies.append(Proxies(node.client_pool(2), d, sock))
         yield c
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGCONT)  # a test may have left it stopped
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        for log in logs:
-            log.close()
+        procs.stop()
         for p in getattr(c, "proxies", []):
             p.pool.shutdown()
         c.stop()
