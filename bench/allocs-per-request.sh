@@ -42,30 +42,15 @@ malloc_probes_setup
 BACKEND_PORT=${BACKEND_PORT:-19180}
 # The Host of the requests: BENCH_HOST=nextcloud.inethilocal.net measures a name too long for a small String.
 HOST=${BENCH_HOST:-bench.local}
-W=$(mktemp -d); chmod 755 "$W"; PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$W"; }
-trap cleanup EXIT
-mkdir -p "$W/www"; head -c 612 /dev/zero | tr '\0' 'x' > "$W/www/index.html"
+. "$(dirname "$0")/lib/scratch.sh"
+. "$(dirname "$0")/lib/nginx-origin.sh"
+. "$(dirname "$0")/lib/stoep-route.sh"
+nginx_origin "$BACKEND_PORT"
 head -c 100000000 /dev/zero > "$W/www/large.bin"
-cat > "$W/backend.conf" <<C
-daemon off; worker_processes 1; pid $W/backend.pid; error_log $W/backend.err;
-events { worker_connections 1024; }
-http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:$BACKEND_PORT; root $W/www; } }
-C
-nginx -c "$W/backend.conf" & PIDS+=($!)
 port=$((BACKEND_PORT + 1))
 for nb in "${BINS[@]}"; do
   name=${nb%%=*}; bin=$(realpath "${nb#*=}"); d="$W/$name"; mkdir -p "$d"
-  cat > "$d/traefik.yml" <<C
-entryPoints: {web: {address: "127.0.0.1:$port"}}
-providers: {file: {filename: "$d/dyn.yml"}}
-C
-  cat > "$d/dyn.yml" <<C
-http:
-  routers: {bench: {rule: "Host(\`$HOST\`)", service: b$ROUTER_MW}}
-  services: {b: {loadBalancer: {servers: [{url: "http://127.0.0.1:$BACKEND_PORT"}]}}}
-$MW_LINE
-C
+  stoep_route_config "$d" "$port" "$HOST" "$BACKEND_PORT" "$ROUTER_MW" "$MW_LINE"
   (cd "$d" && exec "$bin" run --backend "$BACKEND" --traefik-config traefik.yml --stats-socket "$d/s.sock" 2>"$d/log") &
   pid=$!; PIDS+=($pid); sleep 1
   url="http://127.0.0.1:$port/index.html"

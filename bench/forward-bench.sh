@@ -8,19 +8,12 @@ DUR=8
 [ "${1:-}" = "--duration" ] && DUR=$2
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/.build/release/stoep
-need() { command -v "$1" >/dev/null || { apt-get install -y -qq "$2" >/dev/null; }; }
+. "$ROOT/bench/lib/need.sh"
 need wrk wrk; need nginx nginx-light; need haproxy haproxy
-W=$(mktemp -d); chmod 755 "$W"; PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$W"; }
-trap cleanup EXIT
+. "$ROOT/bench/lib/scratch.sh"
+. "$ROOT/bench/lib/nginx-origin.sh"
 B=19100
 mkdir -p "$W/www"; head -c 100000000 /dev/zero > "$W/www/big.bin"
-cat > "$W/backend.conf" <<C
-daemon off; worker_processes 1; pid $W/backend.pid; error_log $W/backend.err;
-events { worker_connections 4096; }
-http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$B reuseport; root $W/www; } }
-C
 cat > "$W/haproxy.cfg" <<C
 global
   nbthread 1
@@ -40,7 +33,7 @@ listen = "127.0.0.1:$((B+i))"
 upstream = "127.0.0.1:$B"
 C
 done
-nginx -c "$W/backend.conf" & PIDS+=($!)
+nginx_origin "$B" "sendfile on; tcp_nopush on;"
 haproxy -f "$W/haproxy.cfg" -q & PIDS+=($!); HAP=$!
 (cd "$W" && exec "$BIN" run --backend io_uring --config stoep2.toml --stats-socket "$W/s2.sock" 2>"$W/s2.log") & PIDS+=($!); S2=$!
 (cd "$W" && exec "$BIN" run --backend epoll --config stoep3.toml --stats-socket "$W/s3.sock" 2>"$W/s3.log") & PIDS+=($!); S3=$!

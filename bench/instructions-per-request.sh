@@ -20,47 +20,20 @@ done
 BACKEND_PORT=${BACKEND_PORT:-19280}
 HOST=${BENCH_HOST:-bench.local}
 HDRS=(-H "Host: $HOST"); [ -n "${BENCH_UA:-}" ] && HDRS+=(-H "User-Agent: $BENCH_UA")
-W=$(mktemp -d); chmod 755 "$W"; PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$W"; }
-trap cleanup EXIT
-mkdir -p "$W/www"; head -c 612 /dev/zero | tr '\0' 'x' > "$W/www/index.html"
-cat > "$W/backend.conf" <<C
-daemon off; worker_processes 1; pid $W/backend.pid; error_log $W/backend.err;
-events { worker_connections 1024; }
-http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:$BACKEND_PORT; root $W/www; } }
-C
-nginx -c "$W/backend.conf" & PIDS+=($!)
+. "$(dirname "$0")/lib/scratch.sh"
+. "$(dirname "$0")/lib/nginx-origin.sh"
+. "$(dirname "$0")/lib/stoep-route.sh"
+. "$(dirname "$0")/lib/callgrind-stoep.sh"
+nginx_origin "$BACKEND_PORT"
 port=$((BACKEND_PORT + 1))
 for nb in "${BINS[@]}"; do
   name=${nb%%=*}; d="$W/$name"; mkdir -p "$d"
-  objcopy --strip-debug "$(realpath "${nb#*=}")" "$d/stoep"
-  cat > "$d/traefik.yml" <<C
-entryPoints: {web: {address: "127.0.0.1:$port"}}
-providers: {file: {filename: "$d/dyn.yml"}}
-C
-  cat > "$d/dyn.yml" <<C
-http:
-  routers: {bench: {rule: "Host(\`$HOST\`)", service: b}}
-  services: {b: {loadBalancer: {servers: [{url: "http://127.0.0.1:$BACKEND_PORT"}]}}}
-C
-  # Valgrind's files (its output, callgrind_control's command file) go to a directory of their own: in the
-  # configuration's directory, the file provider's watch saw them and reloaded the configuration all along.
-  mkdir -p "$d/cg"
-  (cd "$d/cg" && exec valgrind -q --tool=callgrind --instr-atstart=no --callgrind-out-file="$d/cg/cg.out" \
-      "$d/stoep" run --backend epoll --traefik-config "$d/traefik.yml" --stats-socket "$d/s.sock" 2>"$d/log") &
-  pid=$!; PIDS+=($pid)
-  for _ in $(seq 1 60); do curl -s -o /dev/null -H "Host: $HOST" "http://127.0.0.1:$port/index.html" && break; sleep 0.5; done
-  url="http://127.0.0.1:$port/index.html"
-  wrk -t1 -c8 -d3s "${HDRS[@]}" "$url" >/dev/null  # warm-up: connections, pools, buffers
-  callgrind_control -i on "$pid" >/dev/null
-  wrk -t1 -c8 -d6s "${HDRS[@]}" "$url" > "$d/wrk"
-  callgrind_control -i off "$pid" >/dev/null
-  callgrind_control -d "$pid" >/dev/null; sleep 1
-  kill -9 "$pid"; wait "$pid" 2>/dev/null || true  # the dump is written; a graceful stop takes seconds
-  reqs=$(awk '/requests in/ {print $1}' "$d/wrk")
+  stoep_route_config "$d" "$port" "$HOST" "$BACKEND_PORT"
+  callgrind_stoep "$d" "${nb#*=}" epoll
+  read -r reqs total < <(callgrind_requests "$d" "http://127.0.0.1:$port/index.html" "${HDRS[@]}")
+  kill -9 "$CG_PID"; wait "$CG_PID" 2>/dev/null || true  # the dump is written; a graceful stop takes seconds
   out=$(ls -S "$d"/cg/cg.out* | head -1)
   callgrind_annotate --inclusive=yes "$out" > "$d/annotate" 2>/dev/null
-  total=$(awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}' "$d/annotate")
   printf '%-12s %8d requests  %9.0f instructions per request\n' "$name" "$reqs" "$(awk -v c="$total" -v r="$reqs" 'BEGIN {print c / r}')"
   awk -v r="$reqs" -v top="$TOP" '/file:function/ {on = 1; next} on && $1 ~ /^[0-9,]+$/ && n < top {
       c = $1; gsub(",", "", c); $1 = ""; if ($2 ~ /^\(/) $2 = ""; sub(/^ +/, ""); sub(/ \[[^]]*\]$/, "")

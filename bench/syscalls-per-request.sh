@@ -10,57 +10,26 @@
 # Needs perf (Debian: linux-perf), nginx and wrk (valgrind for --callgrind); root (tracepoints).
 # Usage: bench/syscalls-per-request.sh [--callgrind] [--backend io_uring|epoll] NAME=BINARY [NAME=BINARY ...]
 set -euo pipefail
-CALLGRIND=0; BACKEND=io_uring; BINS=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --callgrind) CALLGRIND=1; shift;;
-    --backend) BACKEND=$2; shift 2;;
-    *=*) BINS+=("$1"); shift;;
-    *) echo "usage: $0 [--callgrind] [--backend B] NAME=BINARY ..." >&2; exit 2;;
-  esac
-done
-[ ${#BINS[@]} -gt 0 ] || { echo "usage: $0 [--callgrind] [--backend B] NAME=BINARY ..." >&2; exit 2; }
+. "$(dirname "$0")/lib/binaries-args.sh" "$@"
 command -v perf >/dev/null || { echo "needs perf (apt-get install linux-perf)" >&2; exit 2; }
 BACKEND_PORT=${BACKEND_PORT:-19280}
 CALLS=(io_uring_enter epoll_wait recvfrom sendto read write splice)
 EVENTS=$(printf 'syscalls:sys_enter_%s,' "${CALLS[@]}")raw_syscalls:sys_enter,io_uring:io_uring_complete
-W=$(mktemp -d); chmod 755 "$W"; PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$W"; }
-trap cleanup EXIT
-mkdir -p "$W/www"; head -c 612 /dev/zero | tr '\0' 'x' > "$W/www/index.html"
-cat > "$W/backend.conf" <<C
-daemon off; worker_processes 1; pid $W/backend.pid; error_log $W/backend.err;
-events { worker_connections 1024; }
-http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:$BACKEND_PORT; root $W/www; } }
-C
-nginx -c "$W/backend.conf" & PIDS+=($!)
+. "$(dirname "$0")/lib/scratch.sh"
+. "$(dirname "$0")/lib/nginx-origin.sh"
+. "$(dirname "$0")/lib/stoep-route.sh"
+. "$(dirname "$0")/lib/callgrind-stoep.sh"
+nginx_origin "$BACKEND_PORT"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 port=$((BACKEND_PORT + 1))
 printf '%-10s %8s' name requests; for c in "${CALLS[@]}"; do printf ' %9s' "$c"; done; printf ' %9s %9s %9s\n' all CQEs 'CPU µs'
 for nb in "${BINS[@]}"; do
   name=${nb%%=*}; bin=$(realpath "${nb#*=}"); d="$W/$name"; mkdir -p "$d"
-  cat > "$d/traefik.yml" <<C
-entryPoints: {web: {address: "127.0.0.1:$port"}}
-providers: {file: {filename: "$d/dyn.yml"}}
-C
-  cat > "$d/dyn.yml" <<C
-http:
-  routers: {bench: {rule: "Host(\`bench.local\`)", service: b}}
-  services: {b: {loadBalancer: {servers: [{url: "http://127.0.0.1:$BACKEND_PORT"}]}}}
-C
+  stoep_route_config "$d" "$port" bench.local "$BACKEND_PORT"
   url="http://127.0.0.1:$port/index.html"
   if [ $CALLGRIND = 1 ]; then
-    objcopy --strip-debug "$bin" "$d/stoep"; bin="$d/stoep"  # valgrind 3.19 reads no DWARF 5
-    (cd "$d" && exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$d/cg.out" \
-       "$bin" run --backend "$BACKEND" --traefik-config traefik.yml --stats-socket "$d/s.sock" 2>"$d/log") &
-    pid=$!; PIDS+=($pid)
-    for _ in $(seq 120); do curl -s -o /dev/null -H "Host: bench.local" "$url" && break; sleep 0.5; done  # valgrind starts slowly
-    wrk -t1 -c8 -d3s -H "Host: bench.local" "$url" >/dev/null
-    callgrind_control -i on "$pid" >/dev/null
-    wrk -t1 -c8 -d6s -H "Host: bench.local" "$url" > "$d/wrk"
-    callgrind_control -i off "$pid" >/dev/null; callgrind_control -d "$pid" >/dev/null; sleep 1
-    reqs=$(awk '/requests in/ {print $1}' "$d/wrk")
-    ir=$(cat "$d"/cg.out* | awk '/^totals:/ {s += $2} END {print s + 0}')  # every dump: only the instrumented run counts
+    callgrind_stoep "$d" "$bin" "$BACKEND"; pid=$CG_PID
+    read -r reqs ir < <(callgrind_requests "$d" "$url" -H "Host: bench.local")
     printf '%-10s %8d requests  %10.0f instructions per request (user space, callgrind)\n' "$name" "$reqs" "$(echo "$ir / $reqs" | bc -l)"
   else
     (cd "$d" && exec "$bin" run --backend "$BACKEND" --traefik-config traefik.yml --stats-socket "$d/s.sock" 2>"$d/log") &

@@ -20,41 +20,19 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
-need() { command -v "$1" >/dev/null || { echo "installing $2"; apt-get install -y -qq "$2" >/dev/null; }; }
+. "$ROOT/bench/lib/need.sh"
 need wrk wrk; need nginx nginx-light; need haproxy haproxy; need openssl openssl
-W=$(mktemp -d); chmod 755 "$W"; PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$W"; }
-trap cleanup EXIT
+. "$ROOT/bench/lib/scratch.sh"
+. "$ROOT/bench/lib/nginx-origin.sh"
+. "$ROOT/bench/lib/ec-cert.sh"
+. "$ROOT/bench/lib/haproxy-http.sh"
 BACKEND_PORT=19200; HAPROXY_PORT=19201; STOEP_PORT=19202
-mkdir -p "$W/www" "$W/certs"; head -c 612 /dev/zero | tr '\0' 'x' > "$W/www/index.html"
-cert() { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=$1" \
-  -addext "subjectAltName=DNS:$1" -keyout "$W/certs/$1.key" -out "$W/certs/$1.crt" 2>/dev/null; }
+mkdir -p "$W/certs"
+cert() { ec_cert "$1" "$W/certs/$1.key" "$W/certs/$1.crt"; }
 cert bench.local
 for i in $(seq 1 19); do cert "site$i.local"; done
 cat "$W/certs/bench.local.crt" "$W/certs/bench.local.key" > "$W/certs/haproxy.pem"
-cat > "$W/backend.conf" <<C
-daemon off; worker_processes 1; pid $W/backend.pid; error_log $W/backend.err;
-events { worker_connections 4096; }
-http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$BACKEND_PORT reuseport; root $W/www; } }
-C
-cat > "$W/haproxy.cfg" <<C
-global
-  nbthread 1
-  maxconn 8000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  option http-keep-alive
-frontend f
-  bind 127.0.0.1:$HAPROXY_PORT ssl crt $W/certs/haproxy.pem alpn http/1.1
-  default_backend b
-backend b
-  http-reuse always
-  server s1 127.0.0.1:$BACKEND_PORT
-C
+haproxy_http_config 1 "127.0.0.1:$HAPROXY_PORT ssl crt $W/certs/haproxy.pem alpn http/1.1" "$BACKEND_PORT" > "$W/haproxy.cfg"
 {
   echo "entryPoints: {websecure: {address: \"127.0.0.1:$STOEP_PORT\", http: {tls: {}}}}"
   echo "providers: {file: {filename: \"$W/dyn.yml\"}}"
@@ -68,7 +46,7 @@ C
   echo "  certificates:"
   for i in $(seq 1 19); do echo "    - {certFile: \"$W/certs/site$i.local.crt\", keyFile: \"$W/certs/site$i.local.key\"}"; done
 } > "$W/dyn.yml"
-nginx -c "$W/backend.conf" & PIDS+=($!)
+nginx_origin "$BACKEND_PORT" "sendfile on; tcp_nopush on;"
 haproxy -f "$W/haproxy.cfg" -q & PIDS+=($!); HAPROXY_PID=$!
 (cd "$W" && exec "$BIN" run --backend "$BACKEND" --traefik-config traefik.yml --stats-socket "$W/s.sock" 2>"$W/stoep.log") &
 STOEP_PID=$!; PIDS+=($STOEP_PID)

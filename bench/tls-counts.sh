@@ -17,34 +17,18 @@
 # Needs root (uprobes), perf, valgrind, nginx, haproxy, wrk. Throughput under the probes means nothing.
 # Usage: bench/tls-counts.sh [--callgrind] [--backend io_uring|epoll] NAME=BINARY [NAME=BINARY ...]
 set -euo pipefail
-CALLGRIND=0; BACKEND=io_uring; BINS=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --callgrind) CALLGRIND=1; shift;;
-    --backend) BACKEND=$2; shift 2;;
-    *=*) BINS+=("$1"); shift;;
-    *) echo "usage: $0 [--callgrind] [--backend B] NAME=BINARY ..." >&2; exit 2;;
-  esac
-done
-[ ${#BINS[@]} -gt 0 ] || { echo "usage: $0 [--callgrind] [--backend B] NAME=BINARY ..." >&2; exit 2; }
+. "$(dirname "$0")/lib/binaries-args.sh" "$@"
 source "$(dirname "$0")/lib/malloc-probes.sh"
 malloc_probes_setup
 KEEP=${KEEP:-/tmp/tls-counts}; mkdir -p "$KEEP"
-W=$(mktemp -d); chmod 755 "$W"; PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+. "$(dirname "$0")/lib/scratch.sh"
+. "$(dirname "$0")/lib/nginx-origin.sh"
+. "$(dirname "$0")/lib/ec-cert.sh"
+. "$(dirname "$0")/lib/haproxy-http.sh"
 BACKEND_PORT=${BACKEND_PORT:-27300}; PORT=$((BACKEND_PORT + 1))
-mkdir -p "$W/www"; head -c 612 /dev/zero | tr '\0' 'x' > "$W/www/index.html"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=bench.local" \
-  -addext "subjectAltName=DNS:bench.local" -keyout "$W/bench.key" -out "$W/bench.crt" 2>/dev/null
+ec_cert bench.local "$W/bench.key" "$W/bench.crt"
 cat "$W/bench.crt" "$W/bench.key" > "$W/haproxy.pem"
-cat > "$W/backend.conf" <<C
-daemon off; worker_processes 1; pid $W/backend.pid; error_log $W/backend.err;
-events { worker_connections 1024; }
-http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$BACKEND_PORT; root $W/www; } }
-C
-nginx -c "$W/backend.conf" & PIDS+=($!)
+nginx_origin "$BACKEND_PORT" "sendfile on; tcp_nopush on;"
 # probe_add NAME BINARY FUNC...: uprobes tlsc:NAME_FUNC (event names are unique across groups in perf 6.1).
 probe_add() {
   local n=$1 bin=$2 f; shift 2
@@ -59,23 +43,7 @@ probe_add haproxy "$LIBSSL" SSL_read SSL_write
 start() {
   local name=$1 d="$W/$1"; shift; mkdir -p "$d"
   if [ "$name" = haproxy ]; then
-    cat > "$d/haproxy.cfg" <<C
-global
-  nbthread 1
-  maxconn 8000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  option http-keep-alive
-frontend f
-  bind 127.0.0.1:$PORT ssl crt $W/haproxy.pem alpn http/1.1
-  default_backend b
-backend b
-  http-reuse always
-  server s1 127.0.0.1:$BACKEND_PORT
-C
+    haproxy_http_config 1 "127.0.0.1:$PORT ssl crt $W/haproxy.pem alpn http/1.1" "$BACKEND_PORT" > "$d/haproxy.cfg"
     "$@" haproxy -f "$d/haproxy.cfg" -q 2>"$d/log" &
   else
     echo "entryPoints: {websecure: {address: \"127.0.0.1:$PORT\", http: {tls: {}}}}" > "$d/traefik.yml"

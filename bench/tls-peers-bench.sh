@@ -18,41 +18,18 @@ while [ $# -gt 0 ]; do
   esac
 done
 . "$ROOT/bench/lib/proc-cpu.sh"
-W=$(mktemp -d); chmod 755 "$W"; PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+. "$ROOT/bench/lib/scratch.sh"
+. "$ROOT/bench/lib/nginx-origin.sh"
+. "$ROOT/bench/lib/ec-cert.sh"
+. "$ROOT/bench/lib/haproxy-http.sh"
 BACKEND=19300
-mkdir -p "$W/www"; head -c 612 /dev/zero | tr '\0' 'x' > "$W/www/index.html"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=bench.local" \
-  -addext "subjectAltName=DNS:bench.local" -keyout "$W/key.pem" -out "$W/cert.pem" 2>/dev/null
+ec_cert bench.local "$W/key.pem" "$W/cert.pem"
 cat "$W/cert.pem" "$W/key.pem" > "$W/haproxy.pem"
-cat > "$W/backend.conf" <<C
-daemon off; worker_processes 1; pid $W/backend.pid; error_log $W/backend.err;
-events { worker_connections 4096; }
-http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$BACKEND reuseport; root $W/www; } }
-C
-nginx -c "$W/backend.conf" & PIDS+=($!)
+nginx_origin "$BACKEND" "sendfile on; tcp_nopush on;"
 TARGETS=()
 for n in 1 2; do
   port=$((19310 + n))
-  cat > "$W/haproxy$n.cfg" <<C
-global
-  nbthread $n
-  maxconn 8000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  option http-keep-alive
-frontend f
-  bind 127.0.0.1:$port ssl crt $W/haproxy.pem alpn http/1.1
-  default_backend b
-backend b
-  http-reuse always
-  server s1 127.0.0.1:$BACKEND
-C
+  haproxy_http_config "$n" "127.0.0.1:$port ssl crt $W/haproxy.pem alpn http/1.1" "$BACKEND" > "$W/haproxy$n.cfg"
   haproxy -f "$W/haproxy$n.cfg" -q & PIDS+=($!); TARGETS+=("haproxy-t$n=$port:$!")
   port=$((19320 + n))
   cat > "$W/nginx$n.conf" <<C

@@ -10,9 +10,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/.build/release/stoep
 PEERS=${PEERS:-$ROOT/../shared/bench/http-peers.sh}
 BACKEND_PORT=${BACKEND_PORT:-19000}
-W=$(mktemp -d); chmod 755 "$W"; PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+. "$ROOT/bench/lib/scratch.sh"
+. "$ROOT/bench/lib/haproxy-http.sh"
 cat > "$W/dyn.yml" <<C
 http:
   routers: {bench: {rule: "Host(\`bench.local\`)", service: b}}
@@ -24,23 +23,7 @@ for n in 1 2; do
   "$BIN" run --traefik-config "$W/traefik$n.yml" --workers $n --stats-socket "$W/s$n.sock" 2>"$W/stoep$n.log" & PIDS+=($!)
   eval "STOEP${n}_PID=$!"
 done
-cat > "$W/haproxy2.cfg" <<C
-global
-  nbthread 2
-  maxconn 8000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  option http-keep-alive
-frontend f
-  bind 127.0.0.1:19031
-  default_backend b
-backend b
-  http-reuse always
-  server s1 127.0.0.1:$BACKEND_PORT
-C
+haproxy_http_config 2 127.0.0.1:19031 "$BACKEND_PORT" > "$W/haproxy2.cfg"
 cat > "$W/nginx2.conf" <<C
 daemon off; worker_processes 2; pid $W/n2.pid; error_log $W/n2.err;
 events { worker_connections 4096; }
