@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from conftest import free_port
+from conftest import free_port, stop_process
 from tls_certs import CA
 
 
@@ -101,12 +101,7 @@ class Pebble:
 
     def stop(self):
         for p in reversed(self.procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            stop_process(p, 5)
         self.procs = []
 
 

@@ -11,6 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from conftest import stop_process
+
 BUSYBOX = shutil.which("busybox")
 
 # name -> shell script body. printf keeps line ends exact; '\n' alone is the bare LF busybox passes on.
@@ -75,13 +77,7 @@ class BusyboxCGI:
         raise RuntimeError("busybox httpd did not come up")
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 5)
 
 
 def big_body():

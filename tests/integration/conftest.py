@@ -2,7 +2,6 @@
 import json
 import os
 import resource
-import signal
 import socket
 import subprocess
 import time
@@ -52,6 +51,17 @@ def series(stats, kind, name, **labels):
         if all(entry.get("labels", {}).get(k) == v for k, v in labels.items()):
             return entry["value"]
     return 0
+
+
+def stop_process(proc, timeout):
+    """SIGTERM to `proc` (nothing if it has exited), then SIGKILL if it has not exited within `timeout`
+    seconds; returns once it has been reaped."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 class Stoep:
@@ -115,14 +125,8 @@ class Stoep:
         self.proc.send_signal(sig)
 
     def stop(self, timeout=15):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
         if self.proc:
+            stop_process(self.proc, timeout)
             self.log.close()
 
 

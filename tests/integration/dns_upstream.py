@@ -24,7 +24,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from conftest import BACKENDS, Stoep, free_port, series, stats_query
+from conftest import BACKENDS, Stoep, free_port, series, stats_query, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("STOEP_BINARY", str(ROOT / ".build" / "release" / "stoep")))
@@ -183,13 +183,7 @@ class DnsmasqUpstream:
         return lines
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 5)
 
 
 class ReferenceDnsmasq:
@@ -212,8 +206,7 @@ class ReferenceDnsmasq:
             raise AssertionError("dnsmasq 2.90 did not start: " + self.proc.stderr.read().decode(errors="replace"))
 
     def close(self):
-        self.proc.terminate()
-        self.proc.wait(5)
+        stop_process(self.proc, 5)
 
     def __enter__(self):
         return self

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import stop_process
+
 BUSYBOX = next((p for p in ("/bin/busybox", "/usr/bin/busybox") if Path(p).exists()), None)
 
 
@@ -48,13 +50,8 @@ class PodmanAPI:
         raise RuntimeError("podman API service did not come up: " + (self.dir / "service.log").read_text())
 
     def stop_service(self):
-        if self.service and self.service.poll() is None:
-            self.service.terminate()
-            try:
-                self.service.wait(10)
-            except subprocess.TimeoutExpired:
-                self.service.kill()
-                self.service.wait()
+        if self.service:
+            stop_process(self.service, 10)
         self.service = None
         self.sock.unlink(missing_ok=True)
 

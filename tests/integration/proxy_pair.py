@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from conftest import free_port, stop_process
 from traefik_peer import traefik_binary, wait_for_traefik, with_debug_log
 
 
@@ -38,11 +38,7 @@ class TraefikRun:
         wait_for_traefik(self.proc, self.log_path, ready_port)
 
     def close(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc, 10)
         self.log.close()
 
 

@@ -25,6 +25,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from conftest import stop_process
+
 DOCKER = "/usr/bin/docker"  # Debian's CLI: another `docker` may come first in PATH
 DOCKERD = "/usr/sbin/dockerd"
 BUSYBOX = "/bin/busybox"
@@ -227,12 +229,7 @@ class EdgeProcesses:
         for proc in self.procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGCONT)
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, 15)
         for log in self.logs:
             log.close()
 

@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 from acme_peer import pebble_factory  # noqa: F401 (fixture)
-from conftest import free_port
+from conftest import free_port, stop_process
 from http_backend import Backend
 from test_proxy import backends  # noqa: F401 (fixture)
 from tls_certs import san_names
@@ -297,12 +297,7 @@ def run_traefik(workdir, pebble, acme, hosts, backend_url):
 
 def stop_traefik(traefik):
     """SIGTERM, then SIGKILL: Traefik waits for its entry points' graceTimeOut (10 s) on shutdown."""
-    traefik.terminate()
-    try:
-        traefik.wait(12)
-    except subprocess.TimeoutExpired:
-        traefik.kill()
-        traefik.wait(5)
+    stop_process(traefik, 12)
 
 
 def served_der(port, host):

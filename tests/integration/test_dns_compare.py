@@ -7,7 +7,6 @@ Issue 12: the same queries in every variant (EDNS or not, RD clear, DO+CD, AD) o
 TCP, every field of every reply compared (dns_fields.py; test_dns_header_compare.py does the same for every
 kind of local data)."""
 import re
-import time
 from pathlib import Path
 
 import dns.flags

@@ -59,29 +59,31 @@ server=/corp.test/127.0.0.1#{corp.port}
     assert dns_stoep.counter("dns_forwarded") >= 5
 
 
-def test_no_resolv_without_servers_is_refused(dns_stoep, tmp_path, fakes):
+@pytest.fixture
+def resolv_nameserver(fakes):
+    """A FakeUpstream answering r.example on 127.0.0.9:53, where a resolv-file's `nameserver 127.0.0.9`
+    sends queries (resolv-file names no port); skips the test where that address cannot be bound."""
     try:
-        up = fakes(records={"r.example": [("A", "192.0.2.3")]}, host="127.0.0.9", port=53)
+        return fakes(records={"r.example": [("A", "192.0.2.3")]}, host="127.0.0.9", port=53)
     except OSError as e:
         pytest.skip(f"cannot bind 127.0.0.9:53 for a resolv-file nameserver: {e}")
+
+
+def test_no_resolv_without_servers_is_refused(dns_stoep, tmp_path, resolv_nameserver):
     resolv = tmp_path / "resolv.conf"
     resolv.write_text("nameserver 127.0.0.9\n")
     port = dns_stoep.start(f"listen-address=127.0.0.1\nno-hosts\nno-resolv\nresolv-file={resolv}\n")
     r = ask(port, "r.example", edns=0)
     assert r.rcode() == dns.rcode.REFUSED
-    assert not up.seen
+    assert not resolv_nameserver.seen
 
 
-def test_resolv_file_servers_are_used(dns_stoep, tmp_path, fakes):
-    try:
-        up = fakes(records={"r.example": [("A", "192.0.2.3")]}, host="127.0.0.9", port=53)
-    except OSError as e:
-        pytest.skip(f"cannot bind 127.0.0.9:53 for a resolv-file nameserver: {e}")
+def test_resolv_file_servers_are_used(dns_stoep, tmp_path, resolv_nameserver):
     resolv = tmp_path / "resolv.conf"
     resolv.write_text("# test\nsearch example\nnameserver 127.0.0.9\n")
     port = dns_stoep.start(f"listen-address=127.0.0.1\nno-hosts\nresolv-file={resolv}\n")
     assert a_of(ask(port, "r.example")) == ["192.0.2.3"]
-    assert up.queries("r.example")
+    assert resolv_nameserver.queries("r.example")
 
 
 def test_strict_order_uses_the_first_server_and_fails_over_on_timeout(dns_stoep, fakes):

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 pytest.register_assert_rewrite("dns_upstream")
-from conftest import free_port, series
+from conftest import free_port, series, stop_process
 from dns_upstream import BINARY, DnsStoep, ask, wait_until
 
 pytest_plugins = ["dns_upstream"]
@@ -135,13 +135,8 @@ remote-control:
         assert wait_until(listening, timeout=10), "unbound did not start: " + self.log_text()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_process(self.proc, 10)
         self.proc = None
 
     def log_text(self):

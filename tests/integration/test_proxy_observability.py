@@ -19,17 +19,19 @@ def origin():
     b.close()
 
 
-def start(stoep, origin, log_format="common"):
+def write_metrics_config(workdir, origin_url, prometheus_options="", tail=""):
+    """Traefik static and dynamic files in `workdir`: app.test to `origin_url` on a "web" entry point,
+    Prometheus on a "metrics" one (`prometheus_options` go into its map, `tail` after it). Returns (static
+    file, web port, metrics port). test_workers.py uses it too."""
     web, metrics = free_port(), free_port()
-    dyn = stoep.workdir / "dynamic.yml"
+    dyn = workdir / "dynamic.yml"
     dyn.write_text(f"""http:
   routers:
     app: {{rule: "Host(`app.test`)", service: app}}
   services:
-    app: {{loadBalancer: {{servers: [{{url: "{origin.url}"}}]}}}}
+    app: {{loadBalancer: {{servers: [{{url: "{origin_url}"}}]}}}}
 """)
-    static = stoep.workdir / "traefik.yml"
-    log = stoep.workdir / "access.log"
+    static = workdir / "traefik.yml"
     static.write_text(f"""global: {{checkNewVersion: false, sendAnonymousUsage: false}}
 entryPoints:
   web: {{address: "127.0.0.1:{web}"}}
@@ -37,9 +39,15 @@ entryPoints:
 providers:
   file: {{filename: "{dyn}"}}
 metrics:
-  prometheus: {{entryPoint: metrics, buckets: [0.1, 0.3, 1.2, 5.0]}}
-accessLog: {{filePath: "{log}", format: {log_format}}}
-""")
+  prometheus: {{entryPoint: metrics{prometheus_options}}}
+""" + tail)
+    return static, web, metrics
+
+
+def start(stoep, origin, log_format="common"):
+    log = stoep.workdir / "access.log"
+    static, web, metrics = write_metrics_config(stoep.workdir, origin.url, ", buckets: [0.1, 0.3, 1.2, 5.0]",
+                                                f"accessLog: {{filePath: \"{log}\", format: {log_format}}}\n")
     dns_port = free_port()
     (stoep.workdir / "dnsmasq.conf").write_text(f"port={dns_port}\nlisten-address=127.0.0.1\nno-resolv\nno-hosts\n"
                                                 "address=/lan.test/10.0.0.9\n")

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import BINARY, free_port
+from conftest import BINARY, free_port, stop_process
 from http_backend import Backend
 from test_proxy import get
 from traefik_peer import traefik_binary
@@ -246,11 +246,7 @@ class Processes:
 
     def __exit__(self, *exc):
         for p, log in self.procs:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            stop_process(p, 10)
             log.close()
 
 

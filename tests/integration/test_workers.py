@@ -20,6 +20,7 @@ from http_backend import Backend
 from upstreams import EchoServer
 from acme_peer import pebble_factory  # noqa: F401 (fixture)
 from podman_api import podman_api  # noqa: F401 (fixture)
+from test_proxy_observability import write_metrics_config
 
 CONNECTIONS = 24  # per protocol: each a new 4-tuple, so all landing on one of two workers has odds 2^-23
 
@@ -259,24 +260,7 @@ def test_prometheus_metrics_sum_the_workers(stoep):
     # worker (written every 2 s), so a scrape sees one Traefik.
     be = Backend()
     try:
-        web, metrics = free_port(), free_port()
-        dyn = stoep.workdir / "dynamic.yml"
-        dyn.write_text(f"""http:
-  routers:
-    app: {{rule: "Host(`app.test`)", service: app}}
-  services:
-    app: {{loadBalancer: {{servers: [{{url: "{be.url}"}}]}}}}
-""")
-        static = stoep.workdir / "traefik.yml"
-        static.write_text(f"""global: {{checkNewVersion: false, sendAnonymousUsage: false}}
-entryPoints:
-  web: {{address: "127.0.0.1:{web}"}}
-  metrics: {{address: "127.0.0.1:{metrics}"}}
-providers:
-  file: {{filename: "{dyn}"}}
-metrics:
-  prometheus: {{entryPoint: metrics}}
-""")
+        static, web, metrics = write_metrics_config(stoep.workdir, be.url)
         stoep.start("--traefik-config", str(static), "--workers", "2",
                     wait_for=lambda: stats_query(stoep.sock, "show info", timeout=3).get("workers_serving") == 2)
         for _ in range(CONNECTIONS):

@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import ROOT, Stoep, free_port
+from conftest import ROOT, Stoep, free_port, stop_process
 
 
 def traefik_binary():
@@ -382,11 +382,7 @@ class Peers:
         if self.stoep:
             self.stoep.stop()
         if self.traefik:
-            self.traefik.terminate()
-            try:
-                self.traefik.wait(10)
-            except subprocess.TimeoutExpired:
-                self.traefik.kill()
+            stop_process(self.traefik, 10)
         self.traefik_log.close()
         for b in self.backends.values():
             b.close()
