@@ -53,6 +53,18 @@ def series(stats, kind, name, **labels):
     return 0
 
 
+def poll_until(predicate, timeout, what, step=0.1):
+    """Calls `predicate` every `step` seconds until it returns something truthy, and returns that; raises
+    AssertionError naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = predicate()
+        if got:
+            return got
+        time.sleep(step)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
 def stop_process(proc, timeout):
     """SIGTERM to `proc` (nothing if it has exited), then SIGKILL if it has not exited within `timeout`
     seconds; returns once it has been reaped."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BINARY, ROOT, free_port
+from conftest import BINARY, ROOT, free_port, poll_until
 from dns_upstream import FakeUpstream, ask
 from http_backend import Backend
 from test_proxy import get
@@ -97,16 +97,6 @@ def value(driver, css):
     return driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.dataset.v : null;", css)
 
 
-def wait(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        got = predicate()
-        if got:
-            return got
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout} s: {what}")
-
-
 def console_errors(driver, allow=()):
     entries = driver.get_log("browser")
     return [e for e in entries if e["level"] == "SEVERE" and not any(a in e["message"] for a in allow)]
@@ -131,7 +121,7 @@ def test_dashboard_in_a_browser(stoep, browser):
         browser.set_window_size(1280, 900)
         loaded = time.time()
         browser.get(f"http://127.0.0.1:{dash}/dashboard/")
-        wait(lambda: browser.execute_script("return document.getElementById('health').className").strip() in
+        poll_until(lambda: browser.execute_script("return document.getElementById('health').className").strip() in
              ("health ok", "health bad"), 2.0, "the health line within 2 s of load")
         assert time.time() - loaded < 2.0
         title = browser.find_element("id", "health-title").text
@@ -146,7 +136,7 @@ def test_dashboard_in_a_browser(stoep, browser):
         for _ in range(10):
             assert ask(dns_port, "fwd.example").answer
         # The rates move while the traffic is recent.
-        wait(lambda: float(value(browser, "#dns-qps") or 0) > 0 and float(value(browser, "#http-rps") or 0) > 0, 4,
+        poll_until(lambda: float(value(browser, "#dns-qps") or 0) > 0 and float(value(browser, "#http-rps") or 0) > 0, 4,
              "non-zero HTTP and DNS rates")
         # Then the totals settle on what the stats socket says.
         def settled():
@@ -157,7 +147,7 @@ def test_dashboard_in_a_browser(stoep, browser):
                 "for (const tr of document.querySelectorAll('#traffic-routers tbody tr'))"
                 " if (tr.firstChild.textContent === 'app@file') return tr.lastChild.dataset.v; return null;")
             return dns_total == 30 and app_total == 40 and page_dns == str(dns_total) and page_app == str(app_total)
-        wait(settled, 5, "page totals equal to `stoep stats --json`")
+        poll_until(settled, 5, "page totals equal to `stoep stats --json`")
         names = browser.find_element("id", "dns-names").text
         assert "local.example" in names and "fwd.example" in names, names
         split = browser.find_element("id", "dns-split").text
@@ -174,19 +164,19 @@ def test_dashboard_in_a_browser(stoep, browser):
 
         # A broken file: the health line names the file and the line, as `show config-errors` does.
         (stoep.workdir / "dynamic" / "routes.yml").write_text(routes(origin.url, broken=True))
-        errors = wait(lambda: stats_json(stoep, "show config-errors")["errors"], 5, "the parse error reported")
+        errors = poll_until(lambda: stats_json(stoep, "show config-errors")["errors"], 5, "the parse error reported")
         where = f"{errors[0]['source']}:{errors[0]['line']}"
         assert errors[0]["source"].endswith("routes.yml") and errors[0]["line"] > 0, errors
-        wait(lambda: where in browser.find_element("id", "health").text, 4, f"{where} in the health line")
+        poll_until(lambda: where in browser.find_element("id", "health").text, 4, f"{where} in the health line")
         assert browser.find_element("id", "health").get_attribute("class") == "health bad"
         assert console_errors(browser) == []
 
         # stoep restarts: the page says so, then picks up the new process by itself.
         stoep.stop()
-        wait(lambda: "cannot be reached" in browser.find_element("id", "conn").text, 5, "the page notices stoep is gone")
+        poll_until(lambda: "cannot be reached" in browser.find_element("id", "conn").text, 5, "the page notices stoep is gone")
         (stoep.workdir / "dynamic" / "routes.yml").write_text(routes(origin.url))
         stoep.start(*args)
-        wait(lambda: browser.find_element("id", "conn").text.startswith("live")
+        poll_until(lambda: browser.find_element("id", "conn").text.startswith("live")
              and browser.find_element("id", "health-title").text.startswith("All is well"), 6, "reconnected")
         # Only the refused polls while stoep was down may have reached the console.
         assert console_errors(browser, allow=("live.json - Failed to load resource", "net::ERR_CONNECTION_REFUSED")) == []

@@ -13,12 +13,11 @@ every node serves it. io_uring only, as test_swarm_nodes.py. `slow`, run by `mak
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
 from acme_peer import have_pebble, Pebble
-from conftest import BINARY, stats_query
+from conftest import BINARY, poll_until, stats_query
 from swarm_fixture import Cluster, EdgeProcesses, available
 
 pytestmark = pytest.mark.slow
@@ -115,13 +114,7 @@ def fingerprint(node, host):
 
 
 def wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = predicate()
-        if got:
-            return got
-        time.sleep(0.3)
-    raise AssertionError(f"{what} not within {timeout} s")
+    return poll_until(predicate, timeout, what, step=0.3)  # every check runs docker or openssl
 
 
 @pytest.fixture(scope="module")
