@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "Reactor"]),
         .testTarget(name: "ACMETests", dependencies: ["ACME", "HTTPClient", "JSON", "PKI", "Config", "DNS", "Reactor"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Config", "JSON", "PKI", "Reactor", "HTTPClient"]),
-        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON"]),
+        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON", "HTTPClient", "Reactor"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
     ],
     swiftLanguageModes: [.v6]
