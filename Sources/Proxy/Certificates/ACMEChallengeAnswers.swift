@@ -15,8 +15,9 @@ public final class HTTP01Solver: ACMEChallengeSolver {
     private var answers: [String: [String: [UInt8]]] = [:]
     /// With `workers = N`: where the other workers read what this one presents.
     public var shared: SharedChallenges?
-    /// Answered after this one's own (a swarm's issuer elsewhere: the CA's validation may reach any node).
-    public let foreign: ForeignChallengeAnswers
+    /// What other processes presented, asked after this one's own answers (a swarm's issuer on another
+    /// node: the CA's validation may reach any node).
+    let foreign: ForeignChallengeAnswers
     /// Set on a swarm's issuer: holds `ready` back until every peer can have fetched the answer.
     public var readyDelay: ((@escaping () -> Void) -> Void)?
 
@@ -57,7 +58,8 @@ public final class TLSALPNChallengeCertificates {
     private var byDomain: [String: TLSCertificate] = [:]
     /// With `workers = N`, on worker 0: where the other workers read what this one presents.
     public var shared: SharedChallenges?
-    public let foreign: ForeignChallengeAnswers
+    /// What other processes presented (the folder worker 0 writes, a swarm peer's), asked after byDomain.
+    let foreign: ForeignChallengeAnswers
 
     public init(foreign: ForeignChallengeAnswers) {
         self.foreign = foreign
