@@ -52,17 +52,38 @@ public enum HTTPASCII {
         (b &- 0x61) < 26 ? b & ~0x20 : b
     }
 
-    /// True when `bytes` equals `literal` ignoring ASCII case.
+    /// True when `bytes` equals `literal` ignoring ASCII case. Lengths first, then the bytes straight from
+    /// the literal's storage: through `withUTF8Buffer` each call was a closure call of ~200 instructions, and
+    /// the proxy makes several per header field (issue 18).
+    @inline(__always)
     public static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
-        literal.withUTF8Buffer { lit in
-            guard lit.count == bytes.count else { return false }
-            for i in 0..<lit.count where lowercased(bytes[i]) != lowercased(lit[i]) { return false }
-            return true
+        guard literal.utf8CodeUnitCount == bytes.count else { return false }
+        // A one-scalar literal may be stored as the scalar itself, without a pointer.
+        guard literal.hasPointerRepresentation else {
+            return literal.withUTF8Buffer { equalsIgnoringCase(bytes, UnsafeRawBufferPointer($0)) }
         }
+        return equalsIgnoringCase(bytes, UnsafeRawBufferPointer(start: literal.utf8Start, count: bytes.count))
     }
 
-    /// True when two byte collections are equal ignoring ASCII case (header names, tokens).
+    /// True when two byte buffers are equal ignoring ASCII case.
+    @inline(__always)
+    public static func equalsIgnoringCase(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        for i in 0..<a.count {
+            let x = a[i], y = b[i]
+            if x != y && lowercased(x) != lowercased(y) { return false }
+        }
+        return true
+    }
+
+    /// True when two byte collections are equal ignoring ASCII case (header names, tokens). Contiguous ones
+    /// (a String's UTF-8, arrays) are compared as buffers: a String's UTF8View walked index by index costs
+    /// several times as much.
     public static func equalsIgnoringCase<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
+        let contiguous = a.withContiguousStorageIfAvailable { pa in
+            b.withContiguousStorageIfAvailable { pb in equalsIgnoringCase(UnsafeRawBufferPointer(pa), UnsafeRawBufferPointer(pb)) }
+        }
+        if let contiguous, let equal = contiguous { return equal }
         guard a.count == b.count else { return false }
         var j = b.startIndex
         for x in a {

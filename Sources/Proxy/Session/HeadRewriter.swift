@@ -199,12 +199,12 @@ enum HeadRewriter {
         // Hop-by-hop fields, and those the backend's Connection fields name, are dropped; a 101 keeps its
         // Connection and Upgrade, a chunked answer its announced trailers (Go's ReverseProxy re-adds
         // `Trailer`). Compared on the head's bytes: no String or Set per field (issue 18).
-        let hasConnection = head.fields.contains { isNamed($0, "connection", in: bytes) }
         let replaced = FieldNames(extra)
         bytes.withUnsafeBytes { p in
+            let listed = connectionListedLengths(head, in: p)
             for f in head.fields {
                 let name = UnsafeRawBufferPointer(rebasing: p[f.name])
-                if isDroppedFromResponse(name, head: head, hasConnection: hasConnection, in: p) { continue }
+                if isDroppedFromResponse(name, head: head, connectionListed: listed, in: p) { continue }
                 if !replaced.isEmpty && replaced.contains(name) { continue }
                 w.copyField(f, from: p)
             }
@@ -218,9 +218,21 @@ enum HeadRewriter {
         out = w.bytes
     }
 
+    /// The lengths of the names the head's Connection fields list, as bits (bit 63: 63 bytes or more): a
+    /// field whose length is not among them is not listed, known without walking the lists again for each
+    /// field (nginx sends `Connection: keep-alive` on every response; issue 18). 0 without a Connection field.
+    private static func connectionListedLengths(_ head: HTTPResponseHead, in p: UnsafeRawBufferPointer) -> UInt64 {
+        var lengths: UInt64 = 0
+        for c in head.fields where HTTPASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: p[c.name]), "connection") {
+            HTTPASCII.forEachListElement(p, c.value) { element in lengths |= 1 << UInt64(min(element.count, 63)) }
+        }
+        return lengths
+    }
+
     /// Whether the response field called `name` is hop-by-hop for `head` (see `response`). Lengths are
     /// compared first: most fields have no hop-by-hop name's length and cost one comparison each.
-    private static func isDroppedFromResponse(_ name: UnsafeRawBufferPointer, head: HTTPResponseHead, hasConnection: Bool,
+    /// `connectionListed`: `connectionListedLengths(head)`.
+    private static func isDroppedFromResponse(_ name: UnsafeRawBufferPointer, head: HTTPResponseHead, connectionListed: UInt64,
                                               in p: UnsafeRawBufferPointer) -> Bool {
         func named(_ literal: StaticString) -> Bool {
             name.count == literal.utf8CodeUnitCount && HTTPASCII.equalsIgnoringCase(name, literal)
@@ -238,7 +250,7 @@ enum HeadRewriter {
         case 19: if named("proxy-authorization") { return true }
         default: break
         }
-        guard hasConnection else { return false }
+        guard connectionListed & (1 << UInt64(min(name.count, 63))) != 0 else { return false }
         var listed = false
         for c in head.fields where !listed && c.name.count == 10 && HTTPASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: p[c.name]), "connection") {
             HTTPASCII.forEachListElement(p, c.value) { element in
