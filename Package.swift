@@ -112,7 +112,7 @@ let package = Package(
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])],
                           linkerSettings: [.unsafeFlags(["-use-ld=bfd"])]),
         // What several test targets share (SplitMix64); a library, since test targets cannot import each other.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Reactor"], path: "Tests/TestSupport"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "HTTP"]),
@@ -122,10 +122,10 @@ let package = Package(
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
         .testTarget(name: "ProxyTests", dependencies: ["Proxy", "HTTP", "HTTPClient", "JSON", "Rules", "PKI", "Reactor", "TestSupport"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "Reactor"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "Reactor", "TestSupport"]),
         .testTarget(name: "ACMETests", dependencies: ["ACME", "HTTPClient", "JSON", "PKI", "Config", "DNS", "Reactor"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Config", "JSON", "PKI", "Reactor", "HTTPClient"]),
-        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Config", "JSON", "PKI", "Reactor", "HTTPClient", "TestSupport"]),
+        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "Config", "Proxy", "JSON", "HTTPClient", "Reactor", "TestSupport"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
     ],
     swiftLanguageModes: [.v6]

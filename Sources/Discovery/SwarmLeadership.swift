@@ -47,80 +47,43 @@ public enum SwarmLeadership: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Polls GET /nodes on the Swarm provider's endpoint every `refresh` and reports the verdict when it
-/// changes (and once at the first answer). A failed request is a verdict too (`unknown`): a stoep that
-/// cannot see the swarm must not order. GET only.
+/// Polls GET /nodes on the Swarm provider's endpoint every `refresh` (EnginePoller) and reports the
+/// verdict when it changes (and once at the first answer). A failed request is a verdict too (`unknown`),
+/// not a failed round: a stoep that cannot see the swarm must not order, and it asks again in `refresh`,
+/// without a back-off. GET only.
 public final class SwarmLeaderWatch {
     static let nodesPath = "/nodes"
 
     public let ownID: String
-    private let endpoint: DockerWatcher.Endpoint
-    private let refresh: UInt64
-    private let loop: EventLoop
+    private let poller: EnginePoller
     private let onChange: (SwarmLeadership) -> Void
-    private var request: HTTPClientExchange?
-    private var timer: Timer?
-    private var stopped = false
     public private(set) var verdict: SwarmLeadership?
 
     public init(ownID: String, endpoint: DockerWatcher.Endpoint, refresh: UInt64, loop: EventLoop,
                 onChange: @escaping (SwarmLeadership) -> Void) {
         self.ownID = ownID
-        self.endpoint = endpoint
-        self.refresh = max(refresh, 1_000_000)
-        self.loop = loop
+        self.poller = EnginePoller(endpoint: endpoint, refresh: refresh, loop: loop)
         self.onChange = onChange
     }
 
-    public func start() {
-        stopped = false
-        poll()
-    }
+    public func start() { poller.start { [unowned self] in poll() } }
 
-    public func stop() {
-        stopped = true
-        request?.cancel()
-        request = nil
-        if let t = timer { loop.cancel(t) }
-        timer = nil
-    }
+    public func stop() { poller.stop() }
 
     private func poll() {
-        guard !stopped else { return }
-        let timeout = endpoint.requestTimeout > 0 ? endpoint.requestTimeout : DockerWatcher.defaultRequestTimeout
-        request = HTTPClientExchange.start(loop: loop, to: [endpoint.address], tls: endpoint.tls,
-                                           request: HTTPClientRequest(.get, target: Self.nodesPath, host: "docker",
-                                                                      headers: [("User-Agent", "stoep"), ("Accept", "application/json")]),
-                                           timeout: timeout, body: .whole(limit: SwarmWatcher.maxBody)) { [unowned self] result in
-            request = nil
+        poller.get(Self.nodesPath) { [unowned self] result in
             let found: SwarmLeadership
             switch result {
-            case .success(let answer) where answer.status == 200:
-                if let nodes = try? JSONParser.parse(answer.body) {
-                    found = SwarmLeadership.decide(nodes: nodes, ownID: ownID)
-                } else {
-                    found = .unknown("GET /nodes: not JSON")
-                }
-            case .success(let answer):
-                found = .unknown("GET /nodes: status \(answer.status) (a worker's socket proxy needs NODES=1)")
-            case .failure(let error):
-                found = .unknown("GET /nodes: \(error.reason)")
+            case .success(let nodes): found = SwarmLeadership.decide(nodes: nodes, ownID: ownID)
+            case .failure(.notJSON): found = .unknown("GET /nodes: not JSON")
+            case .failure(.status(let status)): found = .unknown("GET /nodes: status \(status) (a worker's socket proxy needs NODES=1)")
+            case .failure(.unreachable(let reason)): found = .unknown("GET /nodes: \(reason)")
             }
             if found != verdict {
                 verdict = found
                 onChange(found)
             }
-            schedule()
+            poller.roundDone()
         }
-    }
-
-    private func schedule() {
-        guard !stopped else { return }
-        let t = Timer { [unowned self] _ in
-            timer = nil
-            poll()
-        }
-        timer = t
-        loop.schedule(t, after: refresh)
     }
 }

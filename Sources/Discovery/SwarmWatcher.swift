@@ -20,17 +20,15 @@ public final class SwarmWatcher {
     static let tasksPath = "/tasks?filters=%7B%22desired-state%22%3A%5B%22running%22%5D%7D"
     static let maxBody = 32 << 20
 
-    public let endpoint: DockerWatcher.Endpoint
+    public var endpoint: DockerWatcher.Endpoint { poller.endpoint }
     /// Nanoseconds between two listings.
-    public let refresh: UInt64
+    public var refresh: UInt64 { poller.refresh }
     private let exposedByDefault: Bool
     private let loop: EventLoop
     private let onChange: ChangeHandler
-    private var request: HTTPClientExchange?
+    private let poller: EnginePoller
     private var answers: [JSONValue] = []
-    private var timer: Timer?
     private var stopped = false
-    private var backoff = DockerWatcher.firstBackoff
     private var last: ([DockerContainer], [ContainerProblem])?
     /// Why the API is unreachable (nil while it answers): logged once per outage.
     public private(set) var outage: String?
@@ -42,8 +40,7 @@ public final class SwarmWatcher {
     public var onListing: ((_ networks: JSONValue, _ services: JSONValue, _ tasks: JSONValue) -> Void)?
 
     public init(endpoint: DockerWatcher.Endpoint, refresh: UInt64, exposedByDefault: Bool, loop: EventLoop, onChange: @escaping ChangeHandler) {
-        self.endpoint = endpoint
-        self.refresh = max(refresh, 1_000_000)
+        self.poller = EnginePoller(endpoint: endpoint, refresh: refresh, loop: loop)
         self.exposedByDefault = exposedByDefault
         self.loop = loop
         self.onChange = onChange
@@ -51,23 +48,17 @@ public final class SwarmWatcher {
 
     public func start() {
         stopped = false
-        poll()
+        poller.start { [unowned self] in poll() }
     }
 
     public func stop() {
         stopped = true
-        request?.cancel()
-        request = nil
-        if let t = timer { loop.cancel(t) }
-        timer = nil
+        poller.stop()
     }
 
     public var isSynchronised: Bool { listings > 0 && outage == nil }
 
-    private var requestTimeout: UInt64 { endpoint.requestTimeout > 0 ? endpoint.requestTimeout : DockerWatcher.defaultRequestTimeout }
-
     private func poll() {
-        guard !stopped else { return }
         answers = []
         next()
     }
@@ -77,25 +68,16 @@ public final class SwarmWatcher {
         let paths = [Self.networksPath, Self.servicesPath, Self.tasksPath]
         guard answers.count < paths.count else { return listed() }
         let path = paths[answers.count]
-        request = HTTPClientExchange.start(loop: loop, to: [endpoint.address], tls: endpoint.tls,
-                                           request: HTTPClientRequest(.get, target: path, host: "docker",
-                                                                      headers: [("User-Agent", "stoep"), ("Accept", "application/json")]),
-                                           timeout: requestTimeout, body: .whole(limit: Self.maxBody)) { [unowned self] result in
-            self.request = nil
-            guard case .success(let answer) = result, answer.status == 200 else {
-                let why: String
-                switch result {
-                case .success(let answer): why = " (status \(answer.status))"
-                case .failure(let error): why = ": \(error.reason)"
-                }
-                return self.fail("GET \(path.split(separator: "?").first ?? "") failed" + why)
+        let name = path.split(separator: "?").first ?? ""
+        poller.get(path) { [unowned self] result in
+            switch result {
+            case .success(let document):
+                answers.append(document)
+                next()
+            case .failure(.status(let status)): fail("GET \(name) failed (status \(status))")
+            case .failure(.unreachable(let reason)): fail("GET \(name) failed: \(reason)")
+            case .failure(.notJSON(let why)): fail("GET \(name): \(why)")
             }
-            do {
-                self.answers.append(try JSONParser.parse(answer.body))
-            } catch {
-                return self.fail("GET \(path.split(separator: "?").first ?? ""): \(error)")
-            }
-            self.next()
         }
     }
 
@@ -104,7 +86,6 @@ public final class SwarmWatcher {
         onListing?(answers[0], answers[1], answers[2])
         answers = []
         listings += 1
-        backoff = DockerWatcher.firstBackoff
         if let why = outage {
             loop.log.info("swarm: \(endpoint.address) reachable again after \(why)")
             outage = nil
@@ -114,17 +95,8 @@ public final class SwarmWatcher {
             last = sorted
             onChange(sorted.0, sorted.1)
         }
-        schedule(after: refresh)
-    }
-
-    private func schedule(after delay: UInt64) {
-        guard !stopped, endpoint.watch || listings == 0 else { return }
-        let t = Timer { [unowned self] _ in
-            self.timer = nil
-            self.poll()
-        }
-        timer = t
-        loop.schedule(t, after: delay)
+        // With `watch` off the services are listed once (Traefik's watch=false).
+        poller.roundDone(again: endpoint.watch)
     }
 
     private func fail(_ why: String) {
@@ -134,7 +106,6 @@ public final class SwarmWatcher {
             loop.log.warning("swarm: \(endpoint.address): \(why); keeping the last known services, retrying")
             outage = why
         }
-        schedule(after: backoff)
-        backoff = min(backoff * 2, max(refresh, DockerWatcher.firstBackoff))
+        poller.roundFailed()
     }
 }

@@ -12,13 +12,27 @@ public enum HTTPASCII {
     public static let semicolon = UInt8(ascii: ";")
 
     /// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+    /// Looked up in two 64-bit masks (bytes 0–63, 64–127) instead of a switch of ranges: one shift, no
+    /// branch per class; every header name's byte passes through here.
     @inline(__always)
     public static func isTokenByte(_ b: UInt8) -> Bool {
-        switch b {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
-        case 0x21, 0x23, 0x24, 0x25, 0x26, 0x27, 0x2A, 0x2B, 0x2D, 0x2E, 0x5E, 0x5F, 0x60, 0x7C, 0x7E: return true
-        default: return false
-        }
+        let low: UInt64 = 0x03FF_6CFA_0000_0000   // ! # $ % & ' * + - . 0-9
+        let high: UInt64 = 0x57FF_FFFF_C7FF_FFFE  // A-Z ^ _ ` a-z | ~
+        return b < 64 ? (low >> UInt64(b)) & 1 != 0 : b < 128 ? (high >> UInt64(b &- 64)) & 1 != 0 : false
+    }
+
+    /// Eight bytes at once (SWAR, "SIMD within a register"): the high bit of the lowest byte of `word`
+    /// (little-endian: the first in memory) that is below `n` (n ≤ 0x80) is set in the result, 0 when none
+    /// is; higher bits may be false alarms (a borrow), so only the lowest set bit means something.
+    @inline(__always)
+    static func bytesBelow(_ n: UInt8, in word: UInt64) -> UInt64 {
+        (word &- 0x0101_0101_0101_0101 &* UInt64(n)) & ~word & 0x8080_8080_8080_8080
+    }
+
+    /// The eight bytes at `offset`, the first in the lowest bits whatever the machine's byte order.
+    @inline(__always)
+    static func word(_ p: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+        UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 
     /// A field-value byte: VCHAR, obs-text, SP or HTAB. Everything else (NUL, CR, LF, other CTLs, DEL) is refused,
@@ -52,17 +66,38 @@ public enum HTTPASCII {
         (b &- 0x61) < 26 ? b & ~0x20 : b
     }
 
-    /// True when `bytes` equals `literal` ignoring ASCII case.
+    /// True when `bytes` equals `literal` ignoring ASCII case. Lengths first, then the bytes straight from
+    /// the literal's storage: through `withUTF8Buffer` each call was a closure call of ~200 instructions, and
+    /// the proxy makes several per header field (issue 18).
+    @inline(__always)
     public static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
-        literal.withUTF8Buffer { lit in
-            guard lit.count == bytes.count else { return false }
-            for i in 0..<lit.count where lowercased(bytes[i]) != lowercased(lit[i]) { return false }
-            return true
+        guard literal.utf8CodeUnitCount == bytes.count else { return false }
+        // A one-scalar literal may be stored as the scalar itself, without a pointer.
+        guard literal.hasPointerRepresentation else {
+            return literal.withUTF8Buffer { equalsIgnoringCase(bytes, UnsafeRawBufferPointer($0)) }
         }
+        return equalsIgnoringCase(bytes, UnsafeRawBufferPointer(start: literal.utf8Start, count: bytes.count))
     }
 
-    /// True when two byte collections are equal ignoring ASCII case (header names, tokens).
+    /// True when two byte buffers are equal ignoring ASCII case.
+    @inline(__always)
+    public static func equalsIgnoringCase(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        for i in 0..<a.count {
+            let x = a[i], y = b[i]
+            if x != y && lowercased(x) != lowercased(y) { return false }
+        }
+        return true
+    }
+
+    /// True when two byte collections are equal ignoring ASCII case (header names, tokens). Contiguous ones
+    /// (a String's UTF-8, arrays) are compared as buffers: a String's UTF8View walked index by index costs
+    /// several times as much.
     public static func equalsIgnoringCase<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
+        let contiguous = a.withContiguousStorageIfAvailable { pa in
+            b.withContiguousStorageIfAvailable { pb in equalsIgnoringCase(UnsafeRawBufferPointer(pa), UnsafeRawBufferPointer(pb)) }
+        }
+        if let contiguous, let equal = contiguous { return equal }
         guard a.count == b.count else { return false }
         var j = b.startIndex
         for x in a {

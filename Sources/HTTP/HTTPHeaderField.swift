@@ -67,8 +67,17 @@ struct HTTPFieldSectionParser {
         guard colon < line.upperBound, colon > line.lowerBound, p[colon] == HTTPASCII.colon else {
             return .invalidFieldName(offset: colon)
         }
-        for i in (colon + 1)..<line.upperBound where !HTTPASCII.isFieldValueByte(p[i]) {
-            return .invalidFieldValue(offset: i)
+        // The value eight bytes at a time while none is a control byte or DEL; from the first word that
+        // holds one (a TAB, usually), byte by byte.
+        var i = colon + 1
+        while i + 8 <= line.upperBound {
+            let w = HTTPASCII.word(p, at: i)
+            if HTTPASCII.bytesBelow(0x20, in: w) | HTTPASCII.bytesBelow(1, in: w ^ 0x7F7F_7F7F_7F7F_7F7F) != 0 { break }
+            i += 8
+        }
+        while i < line.upperBound {
+            if !HTTPASCII.isFieldValueByte(p[i]) { return .invalidFieldValue(offset: i) }
+            i += 1
         }
         guard fields.count < limits.maxFieldCount else { return .tooManyFields }
         let field = HTTPHeaderField(name: line.lowerBound..<colon,

@@ -49,12 +49,9 @@ public struct HTTPHeaderWriter: Sendable {
     /// "Name: value\r\n". A name that is not a token is refused (returns false, writes nothing).
     @discardableResult
     public mutating func field<N: Collection<UInt8>, V: Collection<UInt8>>(name: N, value: V) -> Bool {
-        guard !name.isEmpty, name.allSatisfy(HTTPASCII.isTokenByte) else { return false }
+        guard Self.isToken(name) else { return false }
         bytes.append(contentsOf: name)
-        bytes.append(HTTPASCII.colon)
-        bytes.append(HTTPASCII.sp)
-        appendSanitized(value)
-        appendCRLF()
+        appendValue(value)
         return true
     }
 
@@ -66,13 +63,51 @@ public struct HTTPHeaderWriter: Sendable {
     /// "Name: 1234\r\n" without formatting through String.
     @discardableResult
     public mutating func field(_ name: String, _ value: UInt64) -> Bool {
-        guard !name.isEmpty, name.utf8.allSatisfy(HTTPASCII.isTokenByte) else { return false }
+        guard Self.isToken(name.utf8) else { return false }
         bytes.append(contentsOf: name.utf8)
         bytes.append(HTTPASCII.colon)
         bytes.append(HTTPASCII.sp)
         appendDecimal(value)
         appendCRLF()
         return true
+    }
+
+    /// "Name: value\r\n" for a name stoep itself writes on every request (X-Forwarded-For, Content-Length…):
+    /// a literal, so it is a token by construction and is copied as a block, not checked byte by byte — the
+    /// check was a tenth of a proxied request's instructions (issue 18).
+    public mutating func field<V: Collection<UInt8>>(literal name: StaticString, _ value: V) {
+        assert(Self.isToken(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        appendValue(value)
+    }
+
+    public mutating func field(literal name: StaticString, _ value: String) {
+        field(literal: name, value.utf8)
+    }
+
+    public mutating func field(literal name: StaticString, _ value: UInt64) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(HTTPASCII.colon)
+        bytes.append(HTTPASCII.sp)
+        appendDecimal(value)
+        appendCRLF()
+    }
+
+    /// ": value\r\n" after a name.
+    private mutating func appendValue<V: Collection<UInt8>>(_ value: V) {
+        bytes.append(HTTPASCII.colon)
+        bytes.append(HTTPASCII.sp)
+        appendSanitized(value)
+        appendCRLF()
+    }
+
+    /// A non-empty run of token bytes; read from contiguous storage where there is one (a String's UTF-8,
+    /// an array): iterating a String's UTF8View byte by byte costs several times the comparison.
+    static func isToken<C: Collection<UInt8>>(_ name: C) -> Bool {
+        if let checked = name.withContiguousStorageIfAvailable({ p in !p.isEmpty && p.allSatisfy(HTTPASCII.isTokenByte) }) {
+            return checked
+        }
+        return !name.isEmpty && name.allSatisfy(HTTPASCII.isTokenByte)
     }
 
     /// Copies a parsed field line verbatim (original name case, original spacing) from the buffer it was
@@ -126,12 +161,22 @@ public struct HTTPHeaderWriter: Sendable {
         }
     }
 
-    /// Appends `source` with CR, LF and NUL replaced by SP.
+    /// Appends `source` with CR, LF and NUL replaced by SP. Values almost never hold one: from contiguous
+    /// storage they are scanned once and copied as a block.
     private mutating func appendSanitized<C: Collection<UInt8>>(_ source: C) {
+        let copied = source.withContiguousStorageIfAvailable { p -> Bool in
+            guard !p.contains(where: Self.isLineBreaking) else { return false }
+            bytes.append(contentsOf: p)
+            return true
+        }
+        if copied == true { return }
         for b in source {
-            bytes.append(b == HTTPASCII.cr || b == HTTPASCII.lf || b == 0 ? HTTPASCII.sp : b)
+            bytes.append(Self.isLineBreaking(b) ? HTTPASCII.sp : b)
         }
     }
+
+    @inline(__always)
+    private static func isLineBreaking(_ b: UInt8) -> Bool { b == HTTPASCII.cr || b == HTTPASCII.lf || b == 0 }
 
     private mutating func appendPercentEncoded(_ b: UInt8) {
         let hex: StaticString = "0123456789ABCDEF"

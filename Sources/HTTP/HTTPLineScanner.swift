@@ -42,6 +42,17 @@ struct HTTPLineScanner {
         let reach = longerThanLimit ? start + max(0, limits.maxLineBytes) + 1 : p.count
         var i = start
         while i < reach {
+            // Eight bytes at a time up to the first one below 0x0E (a line end, or a TAB and such to step over
+            // below): most of a head is long runs of ordinary bytes.
+            while i + 8 <= reach {
+                let below = HTTPASCII.bytesBelow(0x0E, in: HTTPASCII.word(p, at: i))
+                if below != 0 {
+                    i += below.trailingZeroBitCount >> 3
+                    break
+                }
+                i += 8
+            }
+            guard i < reach else { break }
             let b = p[i]
             // Both line-end bytes are below 0x0E: one compare skips the tests for every other byte.
             if b <= HTTPASCII.cr {

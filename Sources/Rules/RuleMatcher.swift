@@ -114,13 +114,15 @@ enum HostExpression {
     static func matches(host: String, expression: String) -> Bool {
         guard !host.isEmpty else { return false }
         if matchesExactly(host, expression) { return true }
-        if expression.hasSuffix("."), matchesExactly(host, String(expression.dropLast())) { return true }
-        if host.hasSuffix("."), matchesExactly(String(host.dropLast()), expression) { return true }
+        // Checked on bytes: String's hasSuffix/hasPrefix compare Characters (issue 18).
+        let dot = UInt8(ascii: ".")
+        if expression.utf8.last == dot, matchesExactly(host, String(expression.dropLast())) { return true }
+        if host.utf8.last == dot, matchesExactly(String(host.dropLast()), expression) { return true }
         return false
     }
 
     private static func matchesExactly(_ domain: String, _ expression: String) -> Bool {
-        guard expression.hasPrefix("*") else { return HTTPASCII.equalsIgnoringCase(domain.utf8, expression.utf8) }
+        guard expression.utf8.first == UInt8(ascii: "*") else { return HTTPASCII.equalsIgnoringCase(domain.utf8, expression.utf8) }
         // Replace the domain's first label with "*" and compare ("a.b.c" -> "*.b.c").
         let utf8 = domain.utf8
         let rest = utf8.firstIndex(of: UInt8(ascii: ".")).map { domain[$0...] } ?? ""

@@ -17,14 +17,16 @@ extension DynamicConfiguration {
         }
         // Workers 1…N-1 of `workers = N`: one issuer (worker 0); they serve what it stores, read again
         // from acme.json when the file changes (TLSTermination watches it), and answer the CA's validation
-        // requests that land on them from what worker 0 publishes (SharedChallenges).
+        // requests that land on them from what worker 0 publishes (ForeignChallengeAnswers with the folder
+        // of SharedChallenges as its source; they hold no answers of their own).
         if !issuesCertificates {
             certificates = nil
             acmeHTTPEntryPoints = CertificateResolvers.settingsProblems(setup.certificatesResolvers, entryPoints: setup.entryPoints.map(\.name))
                 .httpChallengeEntryPoints
             if let shared = sharedChallenges {
-                proxy.internalHandlers.acmeHTTP = { token, host in shared.httpAnswer(token: token, host: host) }
-                if tls.acmeTLSChallenges == nil { tls.acmeTLSChallenges = TLSALPNChallengeCertificates(shared: shared) }
+                let foreign = ForeignChallengeAnswers(folder: shared)
+                proxy.internalHandlers.acmeHTTP = { token, host in foreign.httpAnswer(token: token, host: host) }
+                if tls.acmeTLSChallenges == nil { tls.acmeTLSChallenges = TLSALPNChallengeCertificates(foreign: foreign) }
             }
             followCommunityCAs(setup.certificatesResolvers.sorted { $0.key < $1.key }.compactMap { $0.value.localCA?.storage })
             return nil

@@ -15,17 +15,31 @@ final class ProxyStatsObserver: RequestObserver {
     private(set) var routers: [String: Figures] = [:]
     private(set) var services: [String: Figures] = [:]
     private(set) var servers: [String: Figures] = [:]
+    /// The figures found last in each table: a request on the same router, service and server as the one
+    /// before (a keep-alive connection's next request, a busy service) skips hashing three names, which
+    /// was 2 % of a proxied request's instructions (issue 18). The names are the route's own Strings, so
+    /// the comparison is usually of the same storage.
+    private var lastRouter: (name: String, figures: Figures)?
+    private var lastService: (name: String, figures: Figures)?
+    private var lastServer: (name: String, figures: Figures)?
 
     func requestCompleted(_ r: CompletedRequest) {
-        if let n = r.router { add(r, to: figures(&routers, n, "router")) }
-        if let n = r.service { add(r, to: figures(&services, n, "service")) }
-        if let n = r.serverURL { add(r, to: figures(&servers, n, "server")) }
+        if let n = r.router { add(r, to: figures(&routers, &lastRouter, n, "router")) }
+        if let n = r.service { add(r, to: figures(&services, &lastService, n, "service")) }
+        if let n = r.serverURL { add(r, to: figures(&servers, &lastServer, n, "server")) }
     }
 
-    private func figures(_ table: inout [String: Figures], _ name: String, _ kind: String) -> Figures {
-        if let f = table[name] { return f }
-        let f = Figures("\(kind)_latency_us", [StatsLabel(kind, name)])
-        table[name] = f
+    private func figures(_ table: inout [String: Figures], _ last: inout (name: String, figures: Figures)?,
+                         _ name: String, _ kind: String) -> Figures {
+        if let last, last.name == name { return last.figures }
+        let f: Figures
+        if let found = table[name] {
+            f = found
+        } else {
+            f = Figures("\(kind)_latency_us", [StatsLabel(kind, name)])
+            table[name] = f
+        }
+        last = (name, f)
         return f
     }
 
@@ -55,5 +69,8 @@ final class ProxyStatsObserver: RequestObserver {
         routers = routers.filter { r.contains($0.key) }
         services = services.filter { s.contains($0.key) }
         servers = servers.filter { v.contains($0.key) }
+        lastRouter = nil
+        lastService = nil
+        lastServer = nil
     }
 }

@@ -9,9 +9,9 @@
 //   live). Every refresh it fetches both from every peer: certificates are merged into its own acme.json
 //   by the rule of ACMEStorageMerge (per name set the later notAfter wins, the same on every node) and
 //   installed as a renewal is — the TLS termination's watch reads acme.json again; no restart, no
-//   dropped connection — and challenges are answered as its own, since the CA's validation may reach
-//   any node. The issuer holds each challenge back (refresh + 2 s) before the CA is asked to validate,
-//   so that every peer has fetched it.
+//   dropped connection — and challenges are answered as its own (PeerChallengeAnswers, the peers' source
+//   of ForeignChallengeAnswers), since the CA's validation may reach any node. The issuer holds each
+//   challenge back (refresh + 2 s) before the CA is asked to validate, so that every peer has fetched it.
 import ACME
 import Cluster
 import Config
@@ -154,13 +154,13 @@ final class SwarmCertificateSharing {
         func finished() {
             waiting -= 1
             guard waiting == 0, !stopped else { return }
-            resolvers?.http01.share(http)
-            resolvers?.tlsALPN.share(alpn)
+            resolvers?.foreignChallenges.peers.replaceHTTP(http)
+            resolvers?.foreignChallenges.peers.replaceALPN(alpn)
             schedule()
         }
         guard waiting > 0 else {
-            resolvers?.http01.share([])
-            resolvers?.tlsALPN.share([:])
+            resolvers?.foreignChallenges.peers.replaceHTTP([])
+            resolvers?.foreignChallenges.peers.replaceALPN([:])
             return schedule()
         }
         for peer in peers {

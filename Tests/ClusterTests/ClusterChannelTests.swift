@@ -8,19 +8,14 @@ import HTTPClient
 import JSON
 import PKI
 import Reactor
+import TestSupport
 import XCTest
 
 final class ClusterChannelTests: XCTestCase {
     private static let backends: [BackendKind] = [.epoll, .ioUring]
 
     private func run(_ loop: EventLoop, seconds: Double = 5, until done: @escaping () -> Bool) throws {
-        let deadline = Timer { _ in loop.stop() }
-        loop.schedule(deadline, after: UInt64(seconds * 1e9))
-        var active = true
-        loop.addTurnHook { if active && done() { loop.stop() } }
-        try loop.run()
-        active = false
-        loop.cancel(deadline)
+        try runLoop(loop, seconds: seconds, until: done)
     }
 
     /// A CA in a file of its own; removed by the caller.

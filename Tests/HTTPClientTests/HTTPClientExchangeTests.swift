@@ -4,50 +4,14 @@
 import HTTP
 import HTTPClient
 import Reactor
+import TestSupport
 import XCTest
 
 final class HTTPClientExchangeTests: XCTestCase {
     private static let backends: [BackendKind] = [.epoll, .ioUring]
 
-    /// Answers each connection's request with `response` (nil: never answers) and keeps what it was sent.
-    private final class CannedServer: AcceptHandler, IOHandler {
-        let loop: EventLoop
-        let response: [UInt8]?
-        var received: [UInt8] = []
-        var connections: [FileDescriptor] = []
-        var tokens: [Token] = []
-        init(loop: EventLoop, response: String?) {
-            self.loop = loop
-            self.response = response.map { Array($0.utf8) }
-        }
-        func accepted(fd: FileDescriptor) {
-            connections.append(fd)
-            if let t = try? loop.register(fd: fd, handler: self) { tokens.append(t) }
-        }
-        func ready(fd: FileDescriptor, _ events: Readiness) {
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            var mine: [UInt8] = []
-            while case .bytes(let n) = buffer.withUnsafeMutableBytes({ fd.receive(into: $0) }) { mine += buffer[0..<n] }
-            received += mine
-            // The client writes its request in one send, so its head's end arrives with it.
-            guard let response, String(decoding: mine, as: UTF8.self).contains("\r\n\r\n") else { return }
-            _ = fd.sendAll(response)
-            fd.shutdownWrite()
-        }
-        func close() {
-            for t in tokens { loop.deregister(t) }
-            for c in connections { c.close() }
-        }
-    }
-
     private func run(_ loop: EventLoop, seconds: Double = 3, until done: @escaping () -> Bool) throws {
-        let deadline = Timer { _ in loop.stop() }
-        loop.schedule(deadline, after: UInt64(seconds * 1e9))
-        var active = true
-        loop.addTurnHook { if active && done() { loop.stop() } }
-        try loop.run()
-        active = false
-        loop.cancel(deadline)
+        try runLoop(loop, seconds: seconds, until: done)
     }
 
     private func socketPath(_ name: String) -> String {
@@ -61,7 +25,7 @@ final class HTTPClientExchangeTests: XCTestCase {
             let loop = try EventLoop(backend: backend, log: Logger())
             let path = socketPath("whole")
             defer { unlink(path) }
-            let server = CannedServer(loop: loop, response: "HTTP/1.1 201 Created\r\nReplay-Nonce: n1\r\nLink: <a>\r\nLink: <b>\r\nContent-Length: 5\r\n\r\nhello")
+            let server = CannedHTTPServer(loop: loop, response: "HTTP/1.1 201 Created\r\nReplay-Nonce: n1\r\nLink: <a>\r\nLink: <b>\r\nContent-Length: 5\r\n\r\nhello")
             let listener = try Listener.unix(path: path, mode: 0o600, loop: loop, handler: server)
             defer { listener.close(); server.close() }
             var result: Result<HTTPClientResponse, HTTPClientError>?
@@ -88,7 +52,7 @@ final class HTTPClientExchangeTests: XCTestCase {
             let loop = try EventLoop(backend: backend, log: Logger())
             let path = socketPath("stream")
             defer { unlink(path) }
-            let server = CannedServer(loop: loop, response: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab\n\r\n2\r\nc\n\r\n0\r\n\r\n")
+            let server = CannedHTTPServer(loop: loop, response: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab\n\r\n2\r\nc\n\r\n0\r\n\r\n")
             let listener = try Listener.unix(path: path, mode: 0o600, loop: loop, handler: server)
             defer { listener.close(); server.close() }
             let get = HTTPClientRequest(.get, target: "/events", host: "docker")
@@ -108,7 +72,7 @@ final class HTTPClientExchangeTests: XCTestCase {
 
             let silentPath = socketPath("silent")
             defer { unlink(silentPath) }
-            let silent = CannedServer(loop: loop, response: nil)
+            let silent = CannedHTTPServer(loop: loop, response: nil)
             let silentListener = try Listener.unix(path: silentPath, mode: 0o600, loop: loop, handler: silent)
             defer { silentListener.close(); silent.close() }
             var late: Result<HTTPClientResponse, HTTPClientError>?

@@ -28,6 +28,12 @@ public struct TraefikDynamicConfig: Sendable, Hashable {
         reference.contains("@") ? reference : reference + "@" + provider
     }
 
+    /// The inverse as Traefik's API shows a reference: without the referring entry's own provider suffix
+    /// ("auth@file" in provider file → "auth"); another provider's suffix stays.
+    public static func unqualify(_ qualified: String, provider: String) -> String {
+        qualified.hasSuffix("@" + provider) ? String(qualified.dropLast(provider.count + 1)) : qualified
+    }
+
     /// Decodes `table` (the document root: `http`, `tcp`, `udp`, `tls`) for `provider`. Label providers
     /// ("docker", "swarm") may leave a router's rule and service to be defaulted from the container.
     public static func decode(_ table: TOMLTable, provider: String) -> (TraefikDynamicConfig, [ConfigIssue]) {

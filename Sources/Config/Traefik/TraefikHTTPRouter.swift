@@ -71,20 +71,16 @@ public struct TraefikHTTPRouter: Sendable, Hashable {
     }
 }
 
-/// Decoding context shared by every dynamic entry: which provider the tree came from.
-struct TraefikScope {
-    let provider: String
-
-    /// Label providers leave rule and service to defaults filled in from the container.
-    var allowsImplicitRuleAndService: Bool { provider == "docker" || provider == "swarm" }
-
-    func qualify(_ reference: String) -> String { TraefikDynamicConfig.qualify(reference, provider: provider) }
-
-    /// Checks a declared name: no '@' (that separates the provider), not empty.
-    func checkName(_ name: String, _ section: TraefikSection, _ log: inout TraefikIssueLog) {
-        if name.isEmpty || name.contains("@") {
-            log.error(section.location, section.path, "a name must be non-empty and cannot contain '@' (it separates the provider, as in \"name@file\")")
+extension TraefikRuleSyntax {
+    /// A router's `ruleSyntax` (HTTP and TCP alike): nil when absent, or when it is neither "v3" nor "v2"
+    /// (then an error names the value).
+    static func decode(_ section: TraefikSection, log: inout TraefikIssueLog) -> TraefikRuleSyntax? {
+        guard let written = section.string("ruleSyntax", &log) else { return nil }
+        guard let syntax = TraefikRuleSyntax(rawValue: written.lowercased()) else {
+            log.error(section.node("ruleSyntax")?.location ?? section.location, section.path("ruleSyntax"), "expected \"v3\" or \"v2\", found \"\(written)\"")
+            return nil
         }
+        return syntax
     }
 }
 
@@ -99,18 +95,10 @@ extension TraefikHTTPRouter {
             section.warnUnknownKeys(allowed: keys, log: &log)
             let rule = requiredRule(section, scope: scope, log: &log)
             var router = TraefikHTTPRouter(name: scope.qualify(name), rule: rule, service: nil, location: section.location)
-            if let syntax = section.string("ruleSyntax", &log) {
-                router.ruleSyntax = TraefikRuleSyntax(rawValue: syntax.lowercased())
-                if router.ruleSyntax == nil {
-                    log.error(section.node("ruleSyntax")?.location ?? section.location, section.path("ruleSyntax"), "expected \"v3\" or \"v2\", found \"\(syntax)\"")
-                }
-            }
+            router.ruleSyntax = TraefikRuleSyntax.decode(section, log: &log)
             router.entryPoints = section.strings("entryPoints", &log) ?? []
             router.middlewares = (section.strings("middlewares", &log) ?? []).map(scope.qualify)
-            router.service = section.string("service", &log).map(scope.qualify)
-            if router.service == nil && !scope.allowsImplicitRuleAndService && section.node("service") == nil {
-                log.error(section.location, section.path("service"), "router has no service; expected service = \"NAME\"")
-            }
+            router.service = scope.routerService(section, router: "router", log: &log)
             router.priority = section.integer("priority", in: Int64.min...maximumPriority, &log) ?? 0
             router.tls = TraefikRouterTLS.decode(section, key: "tls", scope: scope, allowsPassthrough: false, log: &log)
             if let observability = section.section("observability", &log) {

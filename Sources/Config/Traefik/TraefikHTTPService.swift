@@ -176,20 +176,6 @@ public struct TraefikHealthCheck: Sendable, Hashable {
     }
 }
 
-/// `weighted.services[n]`: a share of traffic for another service (qualified name).
-public struct TraefikWeightedService: Sendable, Hashable {
-    public var name: String
-    public var weight: Int64
-    /// The name as written (maybe unqualified): what Traefik's sticky cookie value hashes.
-    public var written: String
-
-    public init(name: String, weight: Int64 = 1, written: String? = nil) {
-        self.name = name
-        self.weight = weight
-        self.written = written ?? name
-    }
-}
-
 extension TraefikHTTPService {
     static let kinds = ["loadBalancer", "weighted", "mirroring", "failover", "highestRandomWeight"]
     static let loadBalancerKeys = ["servers", "passHostHeader", "healthCheck", "serversTransport", "responseForwarding", "sticky", "strategy",
@@ -375,15 +361,7 @@ extension TraefikHTTPService {
 
     static func decodeWeighted(_ body: TraefikSection, scope: TraefikScope, log: inout TraefikIssueLog, checkKeys: Bool = true) -> [TraefikWeightedService] {
         if checkKeys { body.warnUnknownKeys(allowed: ["services", "sticky", "healthCheck"], log: &log) }
-        let services: [TraefikWeightedService] = (body.sections("services", &log) ?? []).compactMap { entry in
-            entry.warnUnknownKeys(allowed: ["name", "weight"], log: &log)
-            let weight = entry.integer("weight", in: 0...Int64(Int32.max), &log) ?? 1
-            guard let name = entry.string("name", &log), !name.isEmpty else {
-                log.error(entry.location, entry.path("name"), "weighted entry has no service name; expected name = \"SERVICE\"")
-                return nil
-            }
-            return TraefikWeightedService(name: scope.qualify(name), weight: weight, written: name)
-        }
+        let services = TraefikWeightedService.decodeList(body, scope: scope, log: &log)
         if services.isEmpty {
             log.error(body.location, body.path("services"), "weighted service lists no services")
         }

@@ -78,18 +78,10 @@ extension TraefikTCPRouter {
                 log.error(section.location, section.path("rule"), "TCP router has no rule; expected rule = \"HostSNI(`example.com`)\" (or HostSNI(`*`) without TLS)")
             }
             var router = TraefikTCPRouter(name: scope.qualify(name), rule: rule ?? "", service: nil, location: section.location)
-            if let syntax = section.string("ruleSyntax", &log) {
-                router.ruleSyntax = TraefikRuleSyntax(rawValue: syntax.lowercased())
-                if router.ruleSyntax == nil {
-                    log.error(section.node("ruleSyntax")?.location ?? section.location, section.path("ruleSyntax"), "expected \"v3\" or \"v2\", found \"\(syntax)\"")
-                }
-            }
+            router.ruleSyntax = TraefikRuleSyntax.decode(section, log: &log)
             router.entryPoints = section.strings("entryPoints", &log) ?? []
             router.middlewares = (section.strings("middlewares", &log) ?? []).map(scope.qualify)
-            router.service = section.string("service", &log).map(scope.qualify)
-            if section.node("service") == nil && !scope.allowsImplicitRuleAndService {
-                log.error(section.location, section.path("service"), "TCP router has no service; expected service = \"NAME\"")
-            }
+            router.service = scope.routerService(section, router: "TCP router", log: &log)
             router.priority = section.integer("priority", in: Int64.min...TraefikHTTPRouter.maximumPriority, &log) ?? 0
             router.tls = TraefikRouterTLS.decode(section, key: "tls", scope: scope, allowsPassthrough: true, log: &log)
             return router
@@ -116,15 +108,7 @@ extension TraefikTCPService {
                               "weighted.healthCheck needs TCP health checks on the children, which stoep does not run yet")
                     return nil
                 }
-                let entries: [TraefikWeightedService] = (body.sections("services", &log) ?? []).compactMap { entry in
-                    entry.warnUnknownKeys(allowed: ["name", "weight"], log: &log)
-                    let weight = entry.integer("weight", in: 0...Int64(Int32.max), &log) ?? 1
-                    guard let name = entry.string("name", &log), !name.isEmpty else {
-                        log.error(entry.location, entry.path("name"), "weighted entry has no service name; expected name = \"SERVICE\"")
-                        return nil
-                    }
-                    return TraefikWeightedService(name: scope.qualify(name), weight: weight, written: name)
-                }
+                let entries = TraefikWeightedService.decodeList(body, scope: scope, log: &log)
                 if entries.isEmpty {
                     log.error(body.location, body.path("services"), "weighted TCP service lists no services")
                     return nil

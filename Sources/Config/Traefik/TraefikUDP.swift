@@ -59,10 +59,7 @@ extension TraefikUDPRouter {
             section.warnUnknownKeys(allowed: ["entryPoints", "service"], log: &log)
             var router = TraefikUDPRouter(name: scope.qualify(name), service: nil, location: section.location)
             router.entryPoints = section.strings("entryPoints", &log) ?? []
-            router.service = section.string("service", &log).map(scope.qualify)
-            if section.node("service") == nil && !scope.allowsImplicitRuleAndService {
-                log.error(section.location, section.path("service"), "UDP router has no service; expected service = \"NAME\"")
-            }
+            router.service = scope.routerService(section, router: "UDP router", log: &log)
             return router
         }
     }

@@ -92,32 +92,10 @@ enum APIJSON {
             w.endObject()
         case .weighted(let services):
             type = "weighted"
-            w.key("weighted")
-            w.beginObject()
-            w.key("services")
-            w.beginArray()
-            for ws in services {
-                w.beginObject()
-                w.field("name", ws.name)
-                w.field("weight", ws.weight)
-                w.endObject()
-            }
-            w.endArray()
-            w.endObject()
+            weightedServices("weighted", services.map { ($0.name, $0.weight) }, &w)
         case .highestRandomWeight(let services):
             type = "highestrandomweight"
-            w.key("highestRandomWeight")
-            w.beginObject()
-            w.key("services")
-            w.beginArray()
-            for ws in services {
-                w.beginObject()
-                w.field("name", ws.written)
-                w.field("weight", ws.weight)
-                w.endObject()
-            }
-            w.endArray()
-            w.endObject()
+            weightedServices("highestRandomWeight", services.map { ($0.written, $0.weight) }, &w)
         case .failover(let f):
             // dynamic.Failover as Traefik's API marshals it (names as written).
             type = "failover"
@@ -157,18 +135,7 @@ enum APIJSON {
             w.endObject()
         case .tcp(let t) where t.weighted != nil:
             type = "weighted"
-            w.key("weighted")
-            w.beginObject()
-            w.key("services")
-            w.beginArray()
-            for ws in t.weighted ?? [] {
-                w.beginObject()
-                w.field("name", ws.written)
-                w.field("weight", ws.weight)
-                w.endObject()
-            }
-            w.endArray()
-            w.endObject()
+            weightedServices("weighted", (t.weighted ?? []).map { ($0.written, $0.weight) }, &w)
         case .tcp(let t):
             type = "loadbalancer"
             servers = t.servers.map(\.address)
@@ -185,11 +152,7 @@ enum APIJSON {
             w.endArray()
             w.endObject()
         }
-        if !s.errors.isEmpty { strings("error", s.errors, &w) }
-        w.field("status", s.status)
-        if !s.usedBy.isEmpty { strings("usedBy", s.usedBy, &w) }
-        w.field("name", s.name)
-        w.field("provider", s.provider)
+        runtimeInfo(errors: s.errors, status: s.status, usedBy: s.usedBy, name: s.name, provider: s.provider, &w)
         if let type { w.field("type", type) }
         if !servers.isEmpty && s.status != "disabled" {
             w.key("serverStatus")
@@ -210,11 +173,7 @@ enum APIJSON {
         } else if let kind = m.kind {
             type = APIMiddlewareJSON.write(kind, provider: m.provider, &w)
         }
-        if !m.errors.isEmpty { strings("error", m.errors, &w) }
-        w.field("status", m.status)
-        if !m.usedBy.isEmpty { strings("usedBy", m.usedBy, &w) }
-        w.field("name", m.name)
-        w.field("provider", m.provider)
+        runtimeInfo(errors: m.errors, status: m.status, usedBy: m.usedBy, name: m.name, provider: m.provider, &w)
         w.field("type", type)
         w.endObject()
     }
@@ -255,6 +214,36 @@ enum APIJSON {
         w.endObject()
         w.field("name", e.name)
         w.endObject()
+    }
+
+    /// `"<key>":{"services":[{"name":…,"weight":…},…]}`: how Traefik marshals every weighted kind alike
+    /// (dynamic.WeightedRoundRobin, HighestRandomWeight, TCPWeightedRoundRobin, UDPWeightedRoundRobin).
+    /// `members`: each service's name as the API shows it, and its weight.
+    static func weightedServices(_ key: String, _ members: [(name: String, weight: Int64)], _ w: inout JSONWriter) {
+        w.key(key)
+        w.beginObject()
+        w.key("services")
+        w.beginArray()
+        for m in members {
+            w.beginObject()
+            w.field("name", m.name)
+            w.field("weight", m.weight)
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+    }
+
+    /// What Traefik's API writes after a service's or middleware's configuration: its runtime info
+    /// (runtime.ServiceInfo / MiddlewareInfo: `error` and `usedBy` omitempty, `status`), then the
+    /// representation's `name` and `provider` (pkg/api handler_http.go).
+    static func runtimeInfo(errors: [String], status: String, usedBy: [String], name: String, provider: String,
+                            _ w: inout JSONWriter) {
+        if !errors.isEmpty { strings("error", errors, &w) }
+        w.field("status", status)
+        if !usedBy.isEmpty { strings("usedBy", usedBy, &w) }
+        w.field("name", name)
+        w.field("provider", provider)
     }
 
     static func strings(_ key: String, _ values: [String], _ w: inout JSONWriter) {

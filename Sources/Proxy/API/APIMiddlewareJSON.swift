@@ -62,14 +62,7 @@ enum APIMiddlewareJSON {
             w.key("ipAllowList")
             w.beginObject()
             APIJSON.strings("sourceRange", a.sourceRange, &w)
-            if let s = a.ipStrategy {
-                w.key("ipStrategy")
-                w.beginObject()
-                if s.depth != 0 { w.field("depth", s.depth) }
-                if !s.excludedIPs.isEmpty { APIJSON.strings("excludedIPs", s.excludedIPs, &w) }
-                if let v6 = s.ipv6Subnet { w.field("ipv6Subnet", v6) }
-                w.endObject()
-            }
+            if let s = a.ipStrategy { ipStrategy(s, &w) }
             if a.rejectStatusCode != 403 { w.field("rejectStatusCode", a.rejectStatusCode) }
             w.endObject()
             return "ipallowlist"
@@ -77,7 +70,7 @@ enum APIMiddlewareJSON {
             w.key("chain")
             w.beginObject()
             // As written: a member in the chain's own provider without its suffix.
-            APIJSON.strings("middlewares", names.map { n in n.hasSuffix("@" + provider) ? String(n.dropLast(provider.count + 1)) : n }, &w)
+            APIJSON.strings("middlewares", names.map { TraefikDynamicConfig.unqualify($0, provider: provider) }, &w)
             w.endObject()
             return "chain"
         case .buffering(let max):
@@ -177,6 +170,17 @@ enum APIMiddlewareJSON {
             w.endObject()
             return type.lowercased()
         }
+    }
+
+    /// `"ipStrategy":{…}` as dynamic.IPStrategy marshals (every field omitempty), for ipAllowList and the
+    /// rate limiters' sourceCriterion alike.
+    static func ipStrategy(_ s: TraefikIPStrategy, _ w: inout JSONWriter) {
+        w.key("ipStrategy")
+        w.beginObject()
+        if s.depth != 0 { w.field("depth", s.depth) }
+        if !s.excludedIPs.isEmpty { APIJSON.strings("excludedIPs", s.excludedIPs, &w) }
+        if let v6 = s.ipv6Subnet { w.field("ipv6Subnet", v6) }
+        w.endObject()
     }
 
     private static func headers(_ h: TraefikHeaders, _ w: inout JSONWriter) {

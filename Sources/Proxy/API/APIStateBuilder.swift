@@ -26,7 +26,7 @@ public enum APIStateBuilder {
                 let rule = r.rule ?? ""
                 state.httpRouters.append(APIRouter(
                     name: name, provider: c.provider, entryPoints: eps, middlewares: r.middlewares,
-                    service: r.service.map { local($0, provider: c.provider) } ?? "", rule: rule,
+                    service: r.service.map { TraefikDynamicConfig.unqualify($0, provider: c.provider) } ?? "", rule: rule,
                     ruleSyntax: r.ruleSyntax?.rawValue, priority: installed[name].map(Int64.init) ?? (r.priority != 0 ? r.priority : Int64(rule.count)),
                     tls: r.tls, errors: errors, status: status(installed[name] != nil, errors),
                     using: eps.filter(epNames.contains), origin: origin(r.location)))
@@ -36,7 +36,7 @@ public enum APIStateBuilder {
                 let eps = r.entryPoints.isEmpty ? defaults : r.entryPoints
                 state.tcpRouters.append(APIRouter(
                     name: name, provider: c.provider, entryPoints: eps, middlewares: r.middlewares,
-                    service: r.service.map { local($0, provider: c.provider) } ?? "", rule: r.rule,
+                    service: r.service.map { TraefikDynamicConfig.unqualify($0, provider: c.provider) } ?? "", rule: r.rule,
                     ruleSyntax: r.ruleSyntax?.rawValue, priority: installedTCP[name].map(Int64.init) ?? (r.priority != 0 ? r.priority : Int64(r.rule.count)),
                     tls: r.tls, errors: errors, status: status(installedTCP[name] != nil, errors),
                     using: eps.filter(epNames.contains), isTCP: true, origin: origin(r.location)))
@@ -89,11 +89,6 @@ public enum APIStateBuilder {
 
     private static func status(_ served: Bool, _ errors: [String]) -> String {
         served ? (errors.isEmpty ? "enabled" : "warning") : "disabled"
-    }
-
-    /// A service reference as Traefik shows it: without the router's own provider suffix.
-    private static func local(_ qualified: String, provider: String) -> String {
-        qualified.hasSuffix("@" + provider) ? String(qualified.dropLast(provider.count + 1)) : qualified
     }
 
     /// The routers Traefik makes itself: api/dashboard with `api.insecure`, prometheus unless manualRouting.

@@ -36,12 +36,12 @@ enum APITrafficMiddlewareJSON {
         case .errors(let e):
             w.key("errors")
             w.beginObject()
-            APIJSON.strings("status", e.status.map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }, &w)
+            APIJSON.strings("status", e.status.map(statusRange), &w)
             if !e.statusRewrites.isEmpty {
                 w.key("statusRewrites")
                 w.beginObject()
                 for r in e.statusRewrites {
-                    w.field(r.from.lowerBound == r.from.upperBound ? "\(r.from.lowerBound)" : "\(r.from.lowerBound)-\(r.from.upperBound)", r.to)
+                    w.field(statusRange(r.from), r.to)
                 }
                 w.endObject()
             }
@@ -55,17 +55,16 @@ enum APITrafficMiddlewareJSON {
         }
     }
 
+    /// A status range as written in Traefik's errors middleware: "404" or "500-599".
+    private static func statusRange(_ range: ClosedRange<Int>) -> String {
+        range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)"
+    }
+
     private static func source(_ s: TraefikSourceCriterion, _ w: inout JSONWriter) {
         w.key("sourceCriterion")
         w.beginObject()
         switch s {
-        case .ip(let strategy):
-            w.key("ipStrategy")
-            w.beginObject()
-            if strategy.depth != 0 { w.field("depth", strategy.depth) }
-            if !strategy.excludedIPs.isEmpty { APIJSON.strings("excludedIPs", strategy.excludedIPs, &w) }
-            if let v6 = strategy.ipv6Subnet { w.field("ipv6Subnet", v6) }
-            w.endObject()
+        case .ip(let strategy): APIMiddlewareJSON.ipStrategy(strategy, &w)
         case .requestHeader(let name): w.field("requestHeaderName", name)
         case .requestHost: w.field("requestHost", true)
         }

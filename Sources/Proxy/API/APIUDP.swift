@@ -39,7 +39,7 @@ extension APIStateBuilder {
                 let eps = r.entryPoints.isEmpty ? entryPoints : r.entryPoints
                 state.udpRouters.append(APIUDPRouter(
                     name: name, provider: c.provider, entryPoints: r.entryPoints,
-                    service: qualified.hasSuffix("@" + c.provider) ? String(qualified.dropLast(c.provider.count + 1)) : qualified,
+                    service: TraefikDynamicConfig.unqualify(qualified, provider: c.provider),
                     errors: errors, status: errors.isEmpty ? "enabled" : "disabled", using: eps.filter(entryPoints.contains)))
             }
         }
@@ -84,23 +84,9 @@ extension APIJSON {
             w.endObject()
         case .weighted(let members):
             type = "weighted"
-            w.key("weighted")
-            w.beginObject()
-            w.key("services")
-            w.beginArray()
-            for m in members {
-                w.beginObject()
-                w.field("name", m.name.hasSuffix("@" + s.provider) ? String(m.name.dropLast(s.provider.count + 1)) : m.name)
-                w.field("weight", m.weight)
-                w.endObject()
-            }
-            w.endArray()
-            w.endObject()
+            weightedServices("weighted", members.map { (TraefikDynamicConfig.unqualify($0.name, provider: s.provider), Int64($0.weight)) }, &w)
         }
-        w.field("status", s.status)
-        if !s.usedBy.isEmpty { strings("usedBy", s.usedBy, &w) }
-        w.field("name", s.name)
-        w.field("provider", s.provider)
+        runtimeInfo(errors: [], status: s.status, usedBy: s.usedBy, name: s.name, provider: s.provider, &w)
         w.field("type", type)
         w.endObject()
     }

@@ -182,24 +182,21 @@ public final class TraefikAPIHandler {
             w.field("errors", statuses.filter { $0 == "disabled" }.count)
             w.endObject()
         }
+        // One protocol's counts; UDP has no middlewares (nil leaves the member out).
+        func section(_ key: String, routers: [String], services: [String], middlewares: [String]?) {
+            w.key(key)
+            w.beginObject()
+            counts("routers", routers)
+            counts("services", services)
+            if let middlewares { counts("middlewares", middlewares) }
+            w.endObject()
+        }
         w.beginObject()
-        w.key("http")
-        w.beginObject()
-        counts("routers", state.httpRouters.map(\.status))
-        counts("services", state.httpServices.map(\.status))
-        counts("middlewares", state.httpMiddlewares.map(\.status))
-        w.endObject()
-        w.key("tcp")
-        w.beginObject()
-        counts("routers", state.tcpRouters.map(\.status))
-        counts("services", state.tcpServices.map(\.status))
-        counts("middlewares", state.tcpMiddlewares.map(\.status))
-        w.endObject()
-        w.key("udp")
-        w.beginObject()
-        counts("routers", state.udpRouters.map(\.status))
-        counts("services", state.udpServices.map(\.status))
-        w.endObject()
+        section("http", routers: state.httpRouters.map(\.status), services: state.httpServices.map(\.status),
+                middlewares: state.httpMiddlewares.map(\.status))
+        section("tcp", routers: state.tcpRouters.map(\.status), services: state.tcpServices.map(\.status),
+                middlewares: state.tcpMiddlewares.map(\.status))
+        section("udp", routers: state.udpRouters.map(\.status), services: state.udpServices.map(\.status), middlewares: nil)
         counts("certificates", [])
         w.key("features")
         w.beginObject()

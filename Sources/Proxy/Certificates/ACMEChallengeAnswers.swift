@@ -1,9 +1,9 @@
 // The answers the proxy serves while an ACME CA validates: HTTP-01 key authorizations (served by
 // acme-http@internal on the httpChallenge entry point, before every router) and TLS-ALPN-01 certificates
 // (presented to a ClientHello offering acme-tls/1). Each is live from `present` until `cleanUp`; the
-// ACME client asks the CA to validate only after `present` said ready. Two ways others answer too: the
-// other workers of `workers = N` read what worker 0 publishes (SharedChallenges), and the other nodes of
-// a swarm answer what the issuer's stoep published over the cluster channel (`share`; docs/cluster.md).
+// ACME client asks the CA to validate only after `present` said ready. What this process did not present
+// (a swarm peer's challenges) is asked of ForeignChallengeAnswers after its own. With `workers = N`,
+// worker 0 also publishes what it presents into the folder the other workers read (SharedChallenges).
 import ACME
 import PKI
 import Reactor
@@ -15,12 +15,15 @@ public final class HTTP01Solver: ACMEChallengeSolver {
     private var answers: [String: [String: [UInt8]]] = [:]
     /// With `workers = N`: where the other workers read what this one presents.
     public var shared: SharedChallenges?
-    /// Answers a swarm's issuer published (docs/cluster.md): the CA's validation may reach any node.
-    private var fromPeers: [String: [String: [UInt8]]] = [:]
+    /// What other processes presented, asked after this one's own answers (a swarm's issuer on another
+    /// node: the CA's validation may reach any node).
+    let foreign: ForeignChallengeAnswers
     /// Set on a swarm's issuer: holds `ready` back until every peer can have fetched the answer.
     public var readyDelay: ((@escaping () -> Void) -> Void)?
 
-    public init() {}
+    public init(foreign: ForeignChallengeAnswers) {
+        self.foreign = foreign
+    }
 
     public func present(_ challenge: ACMEChallenge, ready: @escaping (String?) -> Void) {
         answers[challenge.token, default: [:]][challenge.domain] = Array(challenge.keyAuthorization.utf8)
@@ -36,7 +39,9 @@ public final class HTTP01Solver: ACMEChallengeSolver {
     }
 
     /// What acme-http@internal serves for `token` on `host`; nil = 404.
-    public func answer(token: String, host: String) -> [UInt8]? { answers[token]?[host] ?? fromPeers[token]?[host] }
+    public func answer(token: String, host: String) -> [UInt8]? {
+        answers[token]?[host] ?? foreign.httpAnswer(token: token, host: host)
+    }
 
     /// The live answers (token, domain, key authorization), for the swarm's peers.
     public var pending: [(token: String, domain: String, keyAuthorization: String)] {
@@ -44,51 +49,29 @@ public final class HTTP01Solver: ACMEChallengeSolver {
             byDomain.sorted { $0.key < $1.key }.map { (token, $0.key, String(decoding: $0.value, as: UTF8.self)) }
         }
     }
-
-    /// Replaces the swarm peers' answers with `entries`.
-    public func share(_ entries: [(token: String, domain: String, keyAuthorization: String)]) {
-        fromPeers = [:]
-        for e in entries { fromPeers[e.token, default: [:]][e.domain] = Array(e.keyAuthorization.utf8) }
-    }
 }
 
-/// The TLS-ALPN-01 certificates by domain, read by every certificate set of the termination. With
-/// `workers = N`, worker 0's are also written to `shared`, and a worker that holds none for a name reads
-/// them from there. In a swarm, the challenges the issuer's stoep published are answered too (made here
-/// from their key authorizations).
+/// The TLS-ALPN-01 certificates by domain, read by every certificate set of the termination: this
+/// process's own, then ForeignChallengeAnswers' (the folder worker 0 writes, a swarm peer's). With
+/// `workers = N`, worker 0's are also written to `shared`.
 public final class TLSALPNChallengeCertificates {
     private var byDomain: [String: TLSCertificate] = [:]
+    /// With `workers = N`, on worker 0: where the other workers read what this one presents.
     public var shared: SharedChallenges?
-    private var fromPeers: [String: (keyAuthorization: String, certificate: TLSCertificate)] = [:]
+    /// What other processes presented (the folder worker 0 writes, a swarm peer's), asked after byDomain.
+    let foreign: ForeignChallengeAnswers
 
-    public init(shared: SharedChallenges? = nil) {
-        self.shared = shared
+    public init(foreign: ForeignChallengeAnswers) {
+        self.foreign = foreign
     }
 
     func certificate(for name: String) -> TLSCertificate? {
-        byDomain[name] ?? shared?.alpnCertificate(domain: name) ?? fromPeers[name]?.certificate
+        byDomain[name] ?? foreign.alpnCertificate(name: name)
     }
 
     fileprivate func set(_ domain: String, _ c: TLSCertificate?, pem: [UInt8]?) {
         byDomain[domain] = c
         shared?.publishALPN(domain: domain, pem: pem)
-    }
-
-    /// Replaces the swarm peers' challenges (domain → key authorization); a certificate already made for
-    /// the same key authorization is kept, not made again.
-    public func share(_ entries: [String: String]) {
-        var next: [String: (keyAuthorization: String, certificate: TLSCertificate)] = [:]
-        for (domain, keyAuthorization) in entries {
-            if let kept = fromPeers[domain], kept.keyAuthorization == keyAuthorization {
-                next[domain] = kept
-                continue
-            }
-            guard let made = ALPNChallengeCertificate.make(name: domain, keyAuthorization: keyAuthorization),
-                  case .success(let c) = TLSCertificate.load(certificatePEM: made.certificatePEM, keyPEM: made.keyPEM,
-                                                              source: "acme-tls/1 \(domain) (swarm issuer)") else { continue }
-            next[domain] = (keyAuthorization, c)
-        }
-        fromPeers = next
     }
 }
 

@@ -9,8 +9,10 @@ import JSON
 import Reactor
 
 public final class CertificateResolvers {
-    public let http01 = HTTP01Solver()
-    public let tlsALPN = TLSALPNChallengeCertificates()
+    /// What the tables below answer after their own: a swarm's peers' challenges (docs/cluster.md).
+    public let foreignChallenges = ForeignChallengeAnswers()
+    public let http01: HTTP01Solver
+    public let tlsALPN: TLSALPNChallengeCertificates
     public private(set) var runs: [String: CertificateResolverRun] = [:]
     private var acme: [String: ACMEIssuer] = [:]
     private var local: [String: LocalCAIssuer] = [:]
@@ -47,6 +49,8 @@ public final class CertificateResolvers {
                 resolve: @escaping ACMEClient.AddressResolver) {
         self.loop = loop
         self.log = log
+        http01 = HTTP01Solver(foreign: foreignChallenges)
+        tlsALPN = TLSALPNChallengeCertificates(foreign: foreignChallenges)
         for (name, r) in resolvers.sorted(by: { $0.key < $1.key }) {
             if let settings = r.localCA {
                 startLocalCA(name, settings, boxName: boxName)

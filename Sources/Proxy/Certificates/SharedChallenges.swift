@@ -2,13 +2,14 @@
 // worker 0 runs the ACME client, and the CA's validation connection lands on whichever worker the kernel's
 // SO_REUSEPORT hash picks. So worker 0 also writes every HTTP-01 key authorization and TLS-ALPN-01
 // certificate it presents into a directory beside the stats socket (and removes it at clean-up), and the
-// other workers read that directory when a request or a hello asks for a token or a name they do not
-// hold. The reads are a CA's few validation requests per order, small files: plain file reads on the
-// loop, like /etc/hosts. Names come from the network, so only base64url tokens and host names become file
-// names (no "/" or ".." can reach the path).
+// other workers read that directory — one of the two sources of ForeignChallengeAnswers — when a request
+// or a hello asks for a token or a name they do not hold. The reads are a CA's few validation requests per
+// order, small files: plain file reads on the loop, like /etc/hosts. Names come from the network, so only
+// base64url tokens and host names become file names (ForeignChallengeAnswers' checks: no "/" or ".." can
+// reach the path).
 import Reactor
 
-public final class SharedChallenges {
+public final class SharedChallenges: ForeignChallengeSource {
     public let directory: String
     private let log: Logger
 
@@ -58,10 +59,10 @@ public final class SharedChallenges {
         if let pem { write(path, pem) } else { remove(path) }
     }
 
-    /// The acme-tls/1 certificate worker 0 presents for `domain` (the hello's server name), if any.
-    func alpnCertificate(domain: String) -> TLSCertificate? {
-        guard let path = alpnPath(domain), case .success(let pem) = readWholeFile(path, limit: 64 << 10),
-              case .success(let c) = TLSCertificate.load(certificatePEM: pem, keyPEM: pem, source: "acme-tls/1 \(domain)") else { return nil }
+    /// The acme-tls/1 certificate worker 0 presents for `name` (the hello's server name), if any.
+    public func alpnCertificate(name: String) -> TLSCertificate? {
+        guard let path = alpnPath(name), case .success(let pem) = readWholeFile(path, limit: 64 << 10),
+              case .success(let c) = TLSCertificate.load(certificatePEM: pem, keyPEM: pem, source: "acme-tls/1 \(name)") else { return nil }
         return c
     }
 
@@ -77,16 +78,10 @@ public final class SharedChallenges {
     }
 
     private func httpPath(_ token: String) -> String? {
-        let ok = (1...256).contains(token.utf8.count) && token.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F
-        }
-        return ok ? "\(directory)/http-\(token)" : nil
+        ForeignChallengeAnswers.isToken(token) ? "\(directory)/http-\(token)" : nil
     }
 
     private func alpnPath(_ domain: String) -> String? {
-        let ok = (1...253).contains(domain.utf8.count) && domain.utf8.first != 0x2E && domain.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x2E
-        } && !domain.contains("..")
-        return ok ? "\(directory)/alpn-\(domain)" : nil
+        ForeignChallengeAnswers.isHostName(domain) ? "\(directory)/alpn-\(domain)" : nil
     }
 }

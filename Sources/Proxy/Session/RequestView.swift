@@ -29,7 +29,7 @@ struct RequestView: RuleRequest {
         String(decoding: bytes[r], as: UTF8.self)
     }
 
-    var method: String { text(head.method) }
+    var method: String { head.knownMethod.name ?? text(head.method) }
     var target: String { text(head.target) }
     /// The Host field as it came ("" without one), and canonical (RuleHost) as rules match it.
     let hostHeader: String
