@@ -17,9 +17,6 @@ enum HeadRewriter {
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
                                         "proxy-authenticate", "proxy-authorization"]
 
-    /// First letters (lower-cased) of the hop-by-hop, managed and Host header names.
-    static let interestingFirstBytes: Set<UInt8> = Set("chkptux".utf8)
-
     /// The bytes lower-cased (ASCII) as a String. A name of up to 15 bytes is lowered on the stack and
     /// becomes a small String held inline: no allocation, where most header names land (issue 18).
     static func lower(_ bytes: ArraySlice<UInt8>) -> String {
@@ -72,50 +69,60 @@ enum HeadRewriter {
         }
         // Names the client's Connection header lists are hop-by-hop too.
         var dropped = hopByHop
+        var droppedChanged = false
         // A chunked request's announced trailers stay announced (Go's transport writes `Trailer` from the
         // request's trailer names, which its server took from this field).
-        if head.isChunked && forward.heldBodyLength == nil { dropped.remove("trailer") }
+        if head.isChunked && forward.heldBodyLength == nil { dropped.remove("trailer"); droppedChanged = true }
         // A body `buffering` read whole goes with a Content-Length instead of the client's framing.
-        if forward.heldBodyLength != nil { dropped.insert("transfer-encoding") }
+        if forward.heldBodyLength != nil { dropped.insert("transfer-encoding"); droppedChanged = true }
         var priorFor: String? = nil
         var connectionNamesTE = false
         forEachConnectionOption(head.fields, in: b) { t in
             if t == "te" { connectionNamesTE = true }
-            if !forwardedHeaders.contains(t) { dropped.insert(t) }  // managed headers cannot be removed so
+            // Managed headers cannot be removed so.
+            if !forwardedHeaders.contains(t) && dropped.insert(t).inserted { droppedChanged = true }
         }
         let set = FieldNames(forward.setHeaders)
-        let anyRemoval = !set.isEmpty || !forward.removeHeaders.isEmpty || dropped.count != hopByHop.count
+        // Whether any name beyond the fixed hop-by-hop ones goes: only then is a field's name lower-cased
+        // and looked up (a flag, not a count: a removed Trailer and a Connection-listed name leave the
+        // count as it was).
+        let anyRemoval = !set.isEmpty || !forward.removeHeaders.isEmpty || droppedChanged
             || !forward.removeHeadersMatching.isEmpty
         var hadRealIP = false
         // An absolute-form target names the host (RFC 9112 §3.2.2): Go routes on it and sends it as Host.
         let absolute: Bool
         if case .absolute = head.targetForm { absolute = true } else { absolute = false }
-        for f in head.fields {
-            // Only names that can be hop-by-hop, managed or Host need a closer look: skip the lower-casing
-            // (an allocation) for the rest, which is most of a browser's headers.
-            if !anyRemoval, let first = b[f.name].first, !interestingFirstBytes.contains(first | 0x20) {
-                w.copyField(f, from: view.bytes)
-                continue
-            }
-            let name = lower(slice(f.name))
-            if dropped.contains(name) || forward.removeHeaders.contains(name) || set.contains(name) { continue }
-            if !forward.removeHeadersMatching.isEmpty,
-               forward.removeHeadersMatching.contains(where: { $0.matches(GoHeaderList.canonical(String(decoding: slice(f.name), as: UTF8.self))) }) { continue }
-            if forwardedHeaders.contains(name) {
-                if !trustedPeer { continue }
-                if name == "x-forwarded-for" {
-                    priorFor = String(decoding: slice(f.value), as: UTF8.self)
+        b.withUnsafeBytes { p in
+            for f in head.fields {
+                let kind = ManagedRequestField(UnsafeRawBufferPointer(rebasing: p[f.name]))
+                if anyRemoval {
+                    let name = lower(slice(f.name))
+                    if dropped.contains(name) || forward.removeHeaders.contains(name) || set.contains(name) { continue }
+                    if !forward.removeHeadersMatching.isEmpty,
+                       forward.removeHeadersMatching.contains(where: { $0.matches(GoHeaderList.canonical(String(decoding: slice(f.name), as: UTF8.self))) }) { continue }
+                } else if kind == .hopByHop {
                     continue
                 }
-                if name == "x-forwarded-server" { continue }  // always overwritten
-                if name == "x-real-ip" { hadRealIP = true }
+                switch kind {
+                case .hopByHop, .other: break  // (a hop-by-hop name `dropped` kept: a chunked request's Trailer)
+                case .forwardedFor:
+                    if trustedPeer { priorFor = String(decoding: slice(f.value), as: UTF8.self) }
+                    continue
+                case .forwardedServer: continue  // an untrusted peer's dropped, a trusted one's overwritten
+                case .realIP:
+                    if !trustedPeer { continue }
+                    hadRealIP = true
+                case .forwarded:
+                    if !trustedPeer { continue }
+                case .host:
+                    if let h = hostOverride ?? (absolute ? view.hostHeader : nil) {
+                        w.field(literal: "Host", h)
+                        continue
+                    }
+                case .contentLength: continue  // written below, once
+                }
+                w.copyField(f, from: p)
             }
-            if name == "host", let h = hostOverride ?? (absolute ? view.hostHeader : nil) {
-                w.field(literal: "Host", h)
-                continue
-            }
-            if name == "content-length" { continue }  // written below, once
-            w.copyField(f, from: view.bytes)
         }
         if head.host == nil, let h = hostOverride { w.field(literal: "Host", h) }
         if let n = forward.heldBodyLength {
