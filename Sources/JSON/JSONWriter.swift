@@ -39,14 +39,14 @@ public struct JSONWriter {
 
     // MARK: Structure
 
-    public mutating func beginObject() { open(UInt8(ascii: "{")) }
-    public mutating func endObject() { close(UInt8(ascii: "}")) }
-    public mutating func beginArray() { open(UInt8(ascii: "[")) }
-    public mutating func endArray() { close(UInt8(ascii: "]")) }
+    public mutating func beginObject() { openContainer(UInt8(ascii: "{")) }
+    public mutating func endObject() { closeContainer(UInt8(ascii: "}")) }
+    public mutating func beginArray() { openContainer(UInt8(ascii: "[")) }
+    public mutating func endArray() { closeContainer(UInt8(ascii: "]")) }
 
     /// An object and an array open and close alike; only the bracket differs.
     @inline(__always)
-    private mutating func open(_ bracket: UInt8) {
+    private mutating func openContainer(_ bracket: UInt8) {
         separate()
         bytes.append(bracket)
         depth &+= 1
@@ -55,7 +55,7 @@ public struct JSONWriter {
 
     /// A closed container is a complete value: a comma is due before whatever follows it.
     @inline(__always)
-    private mutating func close(_ bracket: UInt8) {
+    private mutating func closeContainer(_ bracket: UInt8) {
         bytes.append(bracket)
         depth &-= 1
         needsComma = true
