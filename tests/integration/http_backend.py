@@ -105,7 +105,10 @@ class Handler(BaseHTTPRequestHandler):
         self.server.requests += 1
         digest, n = self._read_body()
         self.server.seen.append((self.command, self.path, n, digest))
-        self._send(200, json.dumps({"sha256": digest, "length": n, "path": self.path}).encode())
+        doc = {"sha256": digest, "length": n, "path": self.path}
+        if self.path == "/with-headers":  # and the fields as they arrived (hop-by-hop tests)
+            doc["headers"] = [[k, v] for k, v in self.headers.items()]
+        self._send(200, json.dumps(doc).encode())
 
     do_PUT = do_POST
 

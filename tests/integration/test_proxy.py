@@ -4,6 +4,7 @@ Real backends (http_backend.py), real clients (curl, http.client, raw sockets), 
 import hashlib
 import http.client
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -128,6 +129,23 @@ def test_forwarded_headers_and_spoofing(stoep, backends):
     assert h["x-forwarded-server"]
     assert h["host"] == "app.test"                      # passHostHeader
     assert "x-secret" not in h                          # named by Connection: hop-by-hop
+
+
+def test_connection_listed_name_dropped_from_a_chunked_request(stoep, backends):
+    # A chunked request keeps Trailer (removed from the hop-by-hop set) while Connection adds Foo-Hop: the
+    # set changed twice and kept its size, which once let stoep copy Foo-Hop on a route without middlewares.
+    be = backends()
+    port = start_proxy(stoep, simple(be))
+    # Connection names only Foo-Hop (a `close` would grow the set); a second request closes the connection.
+    out = raw(port, b"POST /with-headers HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\nConnection: Foo-Hop\r\n"
+                    b"Foo-Hop: drop\r\nTrailer: X-T\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+                    b"GET /end HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n")
+    head, _, rest = out.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), out
+    length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", head).group(1))
+    body = rest[:length]
+    h = {k.lower(): v for k, v in json.loads(body)["headers"]}
+    assert "foo-hop" not in h and h["trailer"] == "X-T" and json.loads(body)["length"] == 5
 
 
 def test_trusted_peer_keeps_and_appends_forwarded_for(stoep, backends):

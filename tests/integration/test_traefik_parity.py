@@ -184,9 +184,10 @@ def test_hop_by_hop_request_headers_named_by_connection(peers):
 
 def test_hop_by_hop_request_headers_named_by_connection_on_a_chunked_request(peers):
     # A chunked request keeps its Trailer field while a name its Connection field lists still goes (the
-    # two changes to the hop-by-hop set once left it the same size, and stoep then copied Foo-Hop).
+    # two changes to the hop-by-hop set once left it the same size, and stoep then copied Foo-Hop). The
+    # last chunk carries no trailer: Traefik announces X-T but sends no value for it (docs/proxy.md).
     same(peers, b"POST /hop HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\nConnection: Foo-Hop\r\n"
-                b"Foo-Hop: 1\r\nTrailer: X-T\r\nX-Not-Hop: 2\r\n\r\n5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n")
+                b"Foo-Hop: 1\r\nTrailer: X-T\r\nX-Not-Hop: 2\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
 
 
 @pytest.mark.parametrize("size", [5, 300_000])
