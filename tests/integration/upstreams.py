@@ -85,8 +85,13 @@ class EchoServer:
                 c.setblocking(False)
 
     def close(self):
+        # Every accepted connection too: one left open keeps the proxy's side of it open, and a stopping
+        # stoep then waits its whole grace period for it (10 s in a test's teardown).
         self.running = False
         self.thread.join(2)
+        for key in list(self.sel.get_map().values()):
+            key.fileobj.close()
+        self.sel.close()
         self.sock.close()
 
 
